@@ -1,0 +1,135 @@
+//! Time distributions (service and rework delays), validated once and sampled without
+//! allocation.
+
+use rand::distr::Distribution;
+use rand::Rng;
+use rand_distr::{Exp1, Gamma, LogNormal, Triangular, Uniform};
+
+/// A validated distribution of durations, in hours.
+#[derive(Debug, Clone)]
+pub enum Dist {
+    Constant(f64),
+    Exponential { mean: f64 },
+    LogNormal { mean: f64, cv: f64, inner: LogNormal<f64> },
+    Gamma { mean: f64, cv: f64, inner: Gamma<f64> },
+    Uniform { min: f64, max: f64, inner: Uniform<f64> },
+    Triangular { min: f64, mode: f64, max: f64, inner: Triangular<f64> },
+}
+
+impl Dist {
+    pub fn constant(value: f64) -> Dist {
+        Dist::Constant(value)
+    }
+
+    pub fn exponential(mean: f64) -> Dist {
+        Dist::Exponential { mean }
+    }
+
+    /// Lognormal with the given mean and coefficient of variation (both > 0).
+    pub fn lognormal(mean: f64, cv: f64) -> Result<Dist, String> {
+        let s2 = (1.0 + cv * cv).ln();
+        let mu = mean.ln() - s2 / 2.0;
+        let inner = LogNormal::new(mu, s2.sqrt()).map_err(|e| e.to_string())?;
+        Ok(Dist::LogNormal { mean, cv, inner })
+    }
+
+    /// Gamma with the given mean and coefficient of variation (both > 0).
+    pub fn gamma(mean: f64, cv: f64) -> Result<Dist, String> {
+        let shape = 1.0 / (cv * cv);
+        let inner = Gamma::new(shape, mean / shape).map_err(|e| e.to_string())?;
+        Ok(Dist::Gamma { mean, cv, inner })
+    }
+
+    pub fn uniform(min: f64, max: f64) -> Result<Dist, String> {
+        let inner = Uniform::new(min, max).map_err(|e| e.to_string())?;
+        Ok(Dist::Uniform { min, max, inner })
+    }
+
+    pub fn triangular(min: f64, mode: f64, max: f64) -> Result<Dist, String> {
+        let inner = Triangular::new(min, max, mode).map_err(|e| e.to_string())?;
+        Ok(Dist::Triangular { min, mode, max, inner })
+    }
+
+    /// Draws one duration in hours.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Constant(v) => *v,
+            Dist::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Dist::LogNormal { inner, .. } => inner.sample(rng),
+            Dist::Gamma { inner, .. } => inner.sample(rng),
+            Dist::Uniform { inner, .. } => inner.sample(rng),
+            Dist::Triangular { inner, .. } => inner.sample(rng),
+        }
+    }
+
+    /// The mean, in hours.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Constant(v) => *v,
+            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } => {
+                *mean
+            }
+            Dist::Uniform { min, max, .. } => (min + max) / 2.0,
+            Dist::Triangular { min, mode, max, .. } => (min + mode + max) / 3.0,
+        }
+    }
+
+    /// The squared coefficient of variation.
+    pub fn scv(&self) -> f64 {
+        match self {
+            Dist::Constant(_) => 0.0,
+            Dist::Exponential { .. } => 1.0,
+            Dist::LogNormal { cv, .. } | Dist::Gamma { cv, .. } => cv * cv,
+            Dist::Uniform { min, max, .. } => {
+                let m = self.mean();
+                (max - min).powi(2) / 12.0 / (m * m)
+            }
+            Dist::Triangular { min, mode, max, .. } => {
+                let (a, b, c) = (*min, *max, *mode);
+                let var = (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0;
+                let m = self.mean();
+                var / (m * m)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    fn moments(d: &Dist) -> (f64, f64) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let n = 400_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..n {
+            let x = d.sample(&mut rng);
+            assert!(x >= 0.0 && x.is_finite());
+            s += x;
+            s2 += x * x;
+        }
+        let m = s / n as f64;
+        (m, (s2 / n as f64 - m * m) / (m * m))
+    }
+
+    #[test]
+    fn mean_and_cv_match_parameters() {
+        for d in [
+            Dist::exponential(0.1),
+            Dist::lognormal(0.1, 0.8).unwrap(),
+            Dist::gamma(0.1, 0.5).unwrap(),
+            Dist::uniform(0.05, 0.15).unwrap(),
+            Dist::triangular(0.0, 0.05, 0.2).unwrap(),
+        ] {
+            let (m, scv) = moments(&d);
+            assert!((m / d.mean() - 1.0).abs() < 0.01, "{d:?}: mean {m}");
+            assert!((scv / d.scv() - 1.0).abs() < 0.05, "{d:?}: scv {scv} vs {}", d.scv());
+        }
+    }
+}

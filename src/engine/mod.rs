@@ -1,0 +1,680 @@
+//! The discrete-event engine: one replication of one policy.
+//!
+//! An action arrives, becomes an attempt and walks the policy's stages in order
+//! ([`Sim::route`]); checks decide at once or after their delay, reviews queue for a
+//! reviewer. An attempt ends released, rejected (and maybe reworked into a new attempt) or
+//! dropped. Time is in hours; events at equal times run in the order they were scheduled.
+
+mod queue;
+
+pub use queue::EventQueue;
+
+use crate::metrics::{ratio, DurationHistogram, Ledger, MetricRow, RepResult, TimeAvg, M, N_METRICS};
+use crate::rng::{stream, stream_rng, uniform, StreamRng};
+use crate::scenario::{HumanReview, OnFlag, OnTimeout, Policy, Scenario, StageKind};
+use crate::stages::{review_detect, ReviewPool, ReviewerState, StageCounts};
+use crate::workload::{Actions, Arrivals};
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Arrival,
+    CheckDone { action: u32 },
+    ReviewDone { stage: u16, reviewer: u32 },
+    Timeout { action: u32, token: u32 },
+    Rework { action: u32 },
+    BreakEnd { stage: u16, reviewer: u32 },
+    ShiftStart { stage: u16 },
+    ShiftEnd { stage: u16 },
+}
+
+/// An action and its current attempt.
+#[derive(Debug, Clone, Copy, Default)]
+struct Action {
+    created: f64,
+    class: u16,
+    attempt: u16,
+    /// Stage the attempt is at.
+    stage: u16,
+    defective: bool,
+    auto_passed: bool,
+    flagged: bool,
+    /// A clean attempt already counted in `false_rejects`.
+    false_counted: bool,
+    /// Waiting in a review queue.
+    waiting: bool,
+    /// Holds a live attempt (false while free or waiting for rework).
+    live: bool,
+    /// Human stages this attempt was escalated to (bit per stage index).
+    escalated: u64,
+    /// When the attempt joined its current queue.
+    enqueued: f64,
+    /// Changes whenever the attempt leaves a queue, so stale timeouts and queue entries
+    /// can be recognised.
+    token: u32,
+}
+
+enum StageRt {
+    Check,
+    Review(Box<ReviewPool>),
+}
+
+/// Window counters that become the metric row.
+#[derive(Default)]
+struct Counters {
+    released: u64,
+    rejected: u64,
+    dropped: u64,
+    abandoned: u64,
+    defects: u64,
+    escaped: u64,
+    harm: f64,
+    false_rejects: u64,
+    timeouts: u64,
+}
+
+pub struct Sim<'a> {
+    scenario: &'a Scenario,
+    policy: &'a Policy,
+    now: f64,
+    warmup: f64,
+    end: f64,
+    events: EventQueue<Ev>,
+    actions: Vec<Action>,
+    free: Vec<u32>,
+    arrivals: Arrivals,
+    draws: Actions,
+    rework_rng: StreamRng,
+    stage_rngs: Vec<StreamRng>,
+    stages: Vec<StageRt>,
+    counts: Vec<StageCounts>,
+    c: Counters,
+    ledger: Ledger,
+    total_queue: TimeAvg,
+    latency: DurationHistogram,
+}
+
+/// Runs replication `replication` of policy `policy` and returns what it measured.
+pub fn simulate(scenario: &Scenario, policy: usize, replication: u64) -> RepResult {
+    let mut sim = Sim::new(scenario, policy, replication);
+    sim.run();
+    sim.finish()
+}
+
+impl<'a> Sim<'a> {
+    pub fn new(scenario: &'a Scenario, policy: usize, replication: u64) -> Sim<'a> {
+        let policy = &scenario.policies[policy];
+        let seed = scenario.run.seed;
+        let warmup = scenario.run.warmup;
+        let end = warmup + scenario.run.horizon;
+        let w = &scenario.workload;
+        let stages = policy
+            .stages
+            .iter()
+            .map(|s| match &s.kind {
+                StageKind::AutomatedCheck(_) => StageRt::Check,
+                StageKind::HumanReview(h) => StageRt::Review(Box::new(ReviewPool::new(h, w, warmup, end))),
+            })
+            .collect();
+        let stage_rngs = (0..policy.stages.len())
+            .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
+            .collect();
+        let expected_in_system = (w.mean_rate() * 2.0).ceil() as usize + 64;
+        Sim {
+            scenario,
+            policy,
+            now: 0.0,
+            warmup,
+            end,
+            events: EventQueue::with_capacity(expected_in_system),
+            actions: Vec::with_capacity(expected_in_system),
+            free: Vec::with_capacity(expected_in_system),
+            arrivals: Arrivals::new(w, seed, replication),
+            draws: Actions::new(w, seed, replication),
+            rework_rng: stream_rng(seed, replication, stream::REWORK),
+            stage_rngs,
+            stages,
+            counts: vec![StageCounts::default(); policy.stages.len()],
+            c: Counters::default(),
+            ledger: Ledger::default(),
+            total_queue: TimeAvg::new(warmup, end),
+            latency: DurationHistogram::new(),
+        }
+    }
+
+    #[inline]
+    fn measuring(&self) -> bool {
+        self.now >= self.warmup
+    }
+
+    /// Processes events until the end of the measured window.
+    pub fn run(&mut self) {
+        let first = self.arrivals.next();
+        self.events.schedule(first, Ev::Arrival);
+        for (i, s) in self.policy.stages.iter().enumerate() {
+            if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
+                if sh.on < sh.period {
+                    self.events.schedule(sh.on, Ev::ShiftEnd { stage: i as u16 });
+                }
+            }
+        }
+        while let Some(t) = self.events.peek_time() {
+            if t >= self.end {
+                break;
+            }
+            let (t, ev) = self.events.pop().expect("peeked");
+            self.now = t;
+            match ev {
+                Ev::Arrival => self.on_arrival(),
+                Ev::CheckDone { action } => {
+                    let i = self.actions[action as usize].stage as usize;
+                    self.decide_check(action, i);
+                }
+                Ev::ReviewDone { stage, reviewer } => self.on_review_done(stage as usize, reviewer as usize),
+                Ev::Timeout { action, token } => self.on_timeout(action, token),
+                Ev::Rework { action } => self.on_rework(action),
+                Ev::BreakEnd { stage, reviewer } => self.on_break_end(stage as usize, reviewer as usize),
+                Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
+                Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
+            }
+        }
+        self.now = self.end;
+    }
+
+    fn defect_prob(&self, class: usize) -> f64 {
+        self.scenario.workload.classes[class].defect_prob
+    }
+
+    fn on_arrival(&mut self) {
+        let next = self.arrivals.next();
+        self.events.schedule(next, Ev::Arrival);
+        let (class, u) = self.draws.next();
+        let defective = u < self.defect_prob(class);
+        let mut a = Action { created: self.now, class: class as u16, attempt: 1, defective, live: true, ..Action::default() };
+        let id = match self.free.pop() {
+            Some(id) => {
+                // Keep the token moving, so stale timeouts and queue entries of the slot's
+                // previous action never match the new one.
+                a.token = self.actions[id as usize].token.wrapping_add(1);
+                self.actions[id as usize] = a;
+                id
+            }
+            None => {
+                self.actions.push(a);
+                (self.actions.len() - 1) as u32
+            }
+        };
+        self.ledger.created += 1;
+        self.route(id, 0);
+    }
+
+    fn on_rework(&mut self, id: u32) {
+        let class = self.actions[id as usize].class as usize;
+        let defective = uniform(&mut self.rework_rng) < self.defect_prob(class);
+        let a = &mut self.actions[id as usize];
+        a.attempt += 1;
+        a.defective = defective;
+        a.auto_passed = false;
+        a.flagged = false;
+        a.false_counted = false;
+        a.escalated = 0;
+        a.live = true;
+        self.ledger.created += 1;
+        self.route(id, 0);
+    }
+
+    /// Moves attempt `id` through stages `from..` until it waits somewhere or leaves.
+    fn route(&mut self, id: u32, from: usize) {
+        let policy = self.policy;
+        for (i, stage) in policy.stages.iter().enumerate().skip(from) {
+            let a = self.actions[id as usize];
+            let enters = a.escalated >> i & 1 == 1
+                || (stage.classes.contains(a.class as usize)
+                    && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample));
+            if !enters {
+                continue;
+            }
+            if self.measuring() {
+                self.counts[i].entered += 1;
+            }
+            self.actions[id as usize].stage = i as u16;
+            match &stage.kind {
+                StageKind::AutomatedCheck(chk) => match &chk.service {
+                    Some(d) => {
+                        let delay = d.sample(&mut self.stage_rngs[i]);
+                        self.events.schedule(self.now + delay, Ev::CheckDone { action: id });
+                        return;
+                    }
+                    None => {
+                        if !self.check_outcome(id, i) {
+                            return;
+                        }
+                    }
+                },
+                StageKind::HumanReview(_) => {
+                    self.join_review(id, i);
+                    return;
+                }
+            }
+        }
+        self.release(id);
+    }
+
+    /// Decides a check and continues routing after a delayed check.
+    fn decide_check(&mut self, id: u32, i: usize) {
+        if self.check_outcome(id, i) {
+            self.route(id, i + 1);
+        }
+    }
+
+    /// Applies check `i` to attempt `id`; true if the attempt goes on to the next stage.
+    fn check_outcome(&mut self, id: u32, i: usize) -> bool {
+        let StageKind::AutomatedCheck(chk) = &self.policy.stages[i].kind else { unreachable!() };
+        let a = self.actions[id as usize];
+        let u = uniform(&mut self.stage_rngs[i]);
+        let flagged = if a.defective { u < chk.detect } else { u < chk.false_positive };
+        let measuring = self.measuring();
+        if !flagged {
+            if measuring {
+                self.counts[i].passed += 1;
+            }
+            self.actions[id as usize].auto_passed = true;
+            return true;
+        }
+        if measuring {
+            self.counts[i].flagged += 1;
+            if a.defective {
+                self.counts[i].caught += 1;
+            }
+        }
+        self.actions[id as usize].flagged = true;
+        self.count_false_flag(id);
+        match chk.on_flag {
+            OnFlag::Reject => {
+                self.reject(id);
+                false
+            }
+            OnFlag::Escalate(j) => {
+                self.actions[id as usize].escalated |= 1 << j;
+                true
+            }
+        }
+    }
+
+    fn count_false_flag(&mut self, id: u32) {
+        let measuring = self.measuring();
+        let a = &mut self.actions[id as usize];
+        if !a.defective && !a.false_counted {
+            a.false_counted = true;
+            if measuring {
+                self.c.false_rejects += 1;
+            }
+        }
+    }
+
+    fn pool(&mut self, i: usize) -> &mut ReviewPool {
+        match &mut self.stages[i] {
+            StageRt::Review(p) => p,
+            StageRt::Check => unreachable!("stage {i} is not a review"),
+        }
+    }
+
+    fn review_cfg(&self, i: usize) -> &'a HumanReview {
+        match &self.policy.stages[i].kind {
+            StageKind::HumanReview(h) => h,
+            StageKind::AutomatedCheck(_) => unreachable!("stage {i} is not a review"),
+        }
+    }
+
+    fn join_review(&mut self, id: u32, i: usize) {
+        let now = self.now;
+        self.actions[id as usize].enqueued = now;
+        if now >= self.warmup {
+            self.ledger.queue_entries += 1;
+        }
+        if let Some(r) = self.pool(i).idle_reviewer() {
+            self.start_review(i, r, id);
+            return;
+        }
+        let class = self.actions[id as usize].class as usize;
+        let a = &mut self.actions[id as usize];
+        a.waiting = true;
+        let token = a.token;
+        let pool = self.pool(i);
+        pool.push(class, id, token);
+        pool.waiting += 1;
+        let w = pool.waiting as f64;
+        pool.queue.set(now, w);
+        self.total_queue.add(now, 1.0);
+        if let Some(mw) = self.review_cfg(i).max_wait {
+            self.events.schedule(now + mw, Ev::Timeout { action: id, token });
+        }
+    }
+
+    /// Records that attempt `id` left review queue `i` now (served or timed out).
+    fn leave_queue(&mut self, id: u32, i: usize, was_waiting: bool) {
+        let now = self.now;
+        let (warmup, end) = (self.warmup, self.end);
+        let a = &mut self.actions[id as usize];
+        let enq = a.enqueued;
+        a.token = a.token.wrapping_add(1);
+        a.waiting = false;
+        let clipped = now.min(end) - enq.max(warmup);
+        if clipped > 0.0 {
+            self.ledger.queue_time += clipped;
+        }
+        if was_waiting {
+            let pool = self.pool(i);
+            pool.waiting -= 1;
+            let w = pool.waiting as f64;
+            pool.queue.set(now, w);
+            self.total_queue.add(now, -1.0);
+        }
+        if now >= warmup {
+            self.pool(i).waits.record(now - enq);
+        }
+    }
+
+    fn start_review(&mut self, i: usize, r: usize, id: u32) {
+        let h = self.review_cfg(i);
+        let was_waiting = self.actions[id as usize].waiting;
+        self.leave_queue(id, i, was_waiting);
+        let now = self.now;
+        let a = self.actions[id as usize];
+        let pool = self.pool(i);
+        let waiting = pool.waiting;
+        let rv = &mut pool.reviewers[r];
+        if let (Some(f), ReviewerState::Idle) = (&h.fatigue, rv.state) {
+            if let Some(bl) = f.break_length {
+                if now - rv.idle_since >= bl {
+                    rv.on_task = 0.0;
+                }
+            }
+        }
+        let on_task = rv.on_task;
+        let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
+        let rng = &mut self.stage_rngs[i];
+        let mut service = h.service.sample(rng);
+        if pressured {
+            service /= h.pressure.map_or(1.0, |p| p.speedup);
+        }
+        let u = uniform(rng);
+        let reject = if a.defective {
+            u < review_detect(h, on_task, a.auto_passed && !a.flagged, pressured)
+        } else {
+            u < h.false_reject
+        };
+        let pool = self.pool(i);
+        let rv = &mut pool.reviewers[r];
+        rv.state = ReviewerState::Busy;
+        rv.action = id;
+        rv.reject = reject;
+        rv.service = service;
+        pool.busy.add(now, 1.0);
+        self.events.schedule(now + service, Ev::ReviewDone { stage: i as u16, reviewer: r as u32 });
+    }
+
+    fn on_review_done(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let h = self.review_cfg(i);
+        let measuring = self.measuring();
+        let pool = self.pool(i);
+        pool.busy.add(now, -1.0);
+        let rv = &mut pool.reviewers[r];
+        let (id, reject) = (rv.action, rv.reject);
+        rv.on_task += rv.service;
+        rv.action = u32::MAX;
+        // The reviewer's next move: a break, off shift, or the next attempt.
+        let on_break = h.fatigue.and_then(|f| f.break_after.zip(f.break_length)).filter(|(after, _)| rv.on_task >= *after);
+        if let Some((_, length)) = on_break {
+            rv.state = ReviewerState::Break;
+            rv.on_task = 0.0;
+            self.events.schedule(now + length, Ev::BreakEnd { stage: i as u16, reviewer: r as u32 });
+        } else if !pool.on_shift {
+            self.go_off(i, r);
+        } else {
+            self.next_for(i, r);
+        }
+        // Then the attempt it finished.
+        let defective = self.actions[id as usize].defective;
+        if measuring {
+            let c = &mut self.counts[i];
+            if reject {
+                c.flagged += 1;
+                c.caught += defective as u64;
+            } else {
+                c.passed += 1;
+            }
+            c.completed += 1;
+        }
+        if reject {
+            self.count_false_flag(id);
+            self.reject(id);
+        } else {
+            self.route(id, i + 1);
+        }
+    }
+
+    /// Reviewer `r` of stage `i` takes the next attempt, or becomes idle.
+    fn next_for(&mut self, i: usize, r: usize) {
+        let actions = &self.actions;
+        let pool = match &mut self.stages[i] {
+            StageRt::Review(p) => p,
+            StageRt::Check => unreachable!(),
+        };
+        let next = pool.pop(|a, tok| {
+            let x = &actions[a as usize];
+            x.waiting && x.token == tok
+        });
+        match next {
+            Some(id) => self.start_review(i, r, id),
+            None => {
+                let now = self.now;
+                let rv = &mut self.pool(i).reviewers[r];
+                rv.state = ReviewerState::Idle;
+                rv.idle_since = now;
+            }
+        }
+    }
+
+    fn go_off(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let pool = self.pool(i);
+        pool.reviewers[r].state = ReviewerState::Off;
+        pool.on_duty.add(now, -1.0);
+    }
+
+    fn on_timeout(&mut self, id: u32, token: u32) {
+        let a = self.actions[id as usize];
+        if !a.waiting || a.token != token {
+            return; // served before its deadline
+        }
+        let i = a.stage as usize;
+        self.leave_queue(id, i, true);
+        if self.measuring() {
+            self.counts[i].timeouts += 1;
+            self.c.timeouts += 1;
+        }
+        match self.review_cfg(i).on_timeout {
+            OnTimeout::Approve => self.route(id, i + 1),
+            OnTimeout::Drop => {
+                self.dispose(id);
+                self.ledger.dropped += 1;
+                if self.measuring() {
+                    self.c.dropped += 1;
+                }
+            }
+        }
+    }
+
+    fn on_break_end(&mut self, i: usize, r: usize) {
+        let pool = self.pool(i);
+        if pool.reviewers[r].state != ReviewerState::Break {
+            return; // went off shift during the break
+        }
+        if pool.on_shift {
+            self.next_for(i, r);
+        } else {
+            self.go_off(i, r);
+        }
+    }
+
+    fn on_shift_end(&mut self, i: usize) {
+        let now = self.now;
+        let Some(sh) = self.review_cfg(i).shifts else { return };
+        let pool = self.pool(i);
+        pool.on_shift = false;
+        // Busy reviewers finish the attempt in hand first.
+        let mut left = 0.0;
+        for rv in &mut pool.reviewers {
+            if matches!(rv.state, ReviewerState::Idle | ReviewerState::Break) {
+                rv.state = ReviewerState::Off;
+                left += 1.0;
+            }
+        }
+        pool.on_duty.add(now, -left);
+        let next_start = (now / sh.period).floor() * sh.period + sh.period;
+        self.events.schedule(next_start, Ev::ShiftStart { stage: i as u16 });
+    }
+
+    fn on_shift_start(&mut self, i: usize) {
+        let now = self.now;
+        let Some(sh) = self.review_cfg(i).shifts else { return };
+        let pool = self.pool(i);
+        pool.on_shift = true;
+        let mut came = Vec::new();
+        for (r, rv) in pool.reviewers.iter_mut().enumerate() {
+            if rv.state == ReviewerState::Off {
+                rv.state = ReviewerState::Idle;
+                rv.on_task = 0.0;
+                rv.idle_since = now;
+                came.push(r);
+            }
+        }
+        pool.on_duty.add(now, came.len() as f64);
+        for r in came {
+            if self.pool(i).reviewers[r].state == ReviewerState::Idle {
+                self.next_for(i, r);
+            }
+        }
+        self.events.schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
+    }
+
+    fn dispose(&mut self, id: u32) {
+        self.actions[id as usize].live = false;
+        self.free.push(id);
+    }
+
+    fn release(&mut self, id: u32) {
+        let a = self.actions[id as usize];
+        self.dispose(id);
+        self.ledger.released += 1;
+        if !self.measuring() {
+            return;
+        }
+        self.c.released += 1;
+        if a.defective {
+            self.c.defects += 1;
+            self.c.escaped += 1;
+            self.c.harm += self.scenario.workload.classes[a.class as usize].harm;
+        }
+        self.latency.record(self.now - a.created);
+    }
+
+    fn reject(&mut self, id: u32) {
+        let a = self.actions[id as usize];
+        self.ledger.rejected += 1;
+        if self.measuring() {
+            self.c.rejected += 1;
+            self.c.defects += a.defective as u64;
+        }
+        match &self.scenario.workload.rework {
+            Some(rw) if (a.attempt as u32) < rw.max_attempts => {
+                self.actions[id as usize].live = false;
+                let delay = rw.delay.sample(&mut self.rework_rng);
+                self.events.schedule(self.now + delay, Ev::Rework { action: id });
+            }
+            _ => {
+                self.dispose(id);
+                if self.measuring() {
+                    self.c.abandoned += 1;
+                }
+            }
+        }
+    }
+
+    /// Closes the window and computes the metric row.
+    pub fn finish(mut self) -> RepResult {
+        let end = self.end;
+        let mut ledger = std::mem::take(&mut self.ledger);
+        // Attempts still queued at the end count their time up to the end.
+        for s in &self.stages {
+            if let StageRt::Review(p) = s {
+                for (a, tok) in p.live_entries() {
+                    let x = &self.actions[a as usize];
+                    if x.waiting && x.token == tok {
+                        ledger.queue_time += end - x.enqueued.max(self.warmup);
+                    }
+                }
+            }
+        }
+        self.total_queue.finish();
+        ledger.queue_area = self.total_queue.area();
+        // Counted from the attempts themselves, independently of the disposal counters,
+        // so that `Ledger::conserved` is a real check.
+        ledger.in_system = self.actions.iter().filter(|a| a.live).count() as u64;
+        self.ledger = ledger;
+
+        let horizon = self.scenario.run.horizon;
+        let (mut duty, mut busy, mut completed, mut waits_n, mut waits_sum) = (0.0, 0.0, 0u64, 0u64, 0.0);
+        let mut merged: Option<DurationHistogram> = None;
+        let mut stage_results = Vec::with_capacity(self.stages.len());
+        for (i, s) in self.stages.iter_mut().enumerate() {
+            match s {
+                StageRt::Review(p) => {
+                    p.queue.finish();
+                    p.busy.finish();
+                    p.on_duty.finish();
+                    duty += p.on_duty.area();
+                    busy += p.busy.area();
+                    completed += self.counts[i].completed;
+                    waits_n += p.waits.count();
+                    waits_sum += p.waits.mean_min() * p.waits.count() as f64;
+                    stage_results.push(self.counts[i].result(Some(p)));
+                    match &mut merged {
+                        None => merged = Some(std::mem::take(&mut p.waits)),
+                        Some(m) => m.merge(&p.waits),
+                    }
+                }
+                StageRt::Check => stage_results.push(self.counts[i].result(None)),
+            }
+        }
+        let c = &self.c;
+        let costs = &self.scenario.costs;
+        let mut m = MetricRow([0.0; N_METRICS]);
+        m[M::released] = c.released as f64;
+        m[M::rejected] = c.rejected as f64;
+        m[M::dropped] = c.dropped as f64;
+        m[M::abandoned] = c.abandoned as f64;
+        m[M::throughput_per_hour] = c.released as f64 / horizon;
+        m[M::defects] = c.defects as f64;
+        m[M::escaped] = c.escaped as f64;
+        m[M::escape_rate] = ratio(c.escaped as f64, c.defects as f64);
+        m[M::escapes_per_1k] = ratio(1000.0 * c.escaped as f64, c.released as f64);
+        m[M::harm] = c.harm;
+        m[M::false_rejects] = c.false_rejects as f64;
+        m[M::timeouts] = c.timeouts as f64;
+        m[M::reviewer_hours] = duty;
+        m[M::reviewer_utilization] = ratio(busy, duty);
+        m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
+        m[M::mean_queue] = self.total_queue.mean();
+        m[M::max_queue] = self.total_queue.max();
+        m[M::mean_wait_min] = ratio(waits_sum, waits_n as f64);
+        m[M::p95_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.quantile_min(0.95));
+        m[M::latency_mean_min] = self.latency.mean_min();
+        m[M::latency_p95_min] = self.latency.quantile_min(0.95);
+        m[M::backlog_end] = self.ledger.in_system as f64;
+        m[M::cost_total] = duty * costs.reviewer_hour + c.harm * costs.harm_unit;
+        m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
+        RepResult { metrics: m, stages: stage_results, ledger: self.ledger }
+    }
+}

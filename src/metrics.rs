@@ -1,0 +1,304 @@
+//! What one replication measures: the metric columns of the design (§4), time averages over
+//! the measured window, streaming percentiles, per-stage counts, and the whole-run counts
+//! used to check conservation and Little's law.
+
+use hdrhistogram::Histogram;
+
+macro_rules! metrics {
+    ($($name:ident),* $(,)?) => {
+        /// Index of each metric column, in output order.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum M { $($name),* }
+        /// Column names, in output order (a public contract: see docs/metrics.md).
+        pub const NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+metrics!(
+    released,
+    rejected,
+    dropped,
+    abandoned,
+    throughput_per_hour,
+    defects,
+    escaped,
+    escape_rate,
+    escapes_per_1k,
+    harm,
+    false_rejects,
+    timeouts,
+    reviewer_hours,
+    reviewer_utilization,
+    reviews_per_reviewer_hour,
+    mean_queue,
+    max_queue,
+    mean_wait_min,
+    p95_wait_min,
+    latency_mean_min,
+    latency_p95_min,
+    backlog_end,
+    cost_total,
+    cost_per_release,
+);
+
+pub const N_METRICS: usize = NAMES.len();
+
+/// One replication's metric values; `NaN` marks an undefined ratio (written as an empty
+/// field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow(pub [f64; N_METRICS]);
+
+impl MetricRow {
+    pub fn get(&self, m: M) -> f64 {
+        self.0[m as usize]
+    }
+}
+
+impl std::ops::Index<M> for MetricRow {
+    type Output = f64;
+    fn index(&self, m: M) -> &f64 {
+        &self.0[m as usize]
+    }
+}
+
+impl std::ops::IndexMut<M> for MetricRow {
+    fn index_mut(&mut self, m: M) -> &mut f64 {
+        &mut self.0[m as usize]
+    }
+}
+
+/// A ratio, undefined (`NaN`) when the denominator is zero.
+pub fn ratio(num: f64, den: f64) -> f64 {
+    if den == 0.0 {
+        f64::NAN
+    } else {
+        num / den
+    }
+}
+
+/// Time average of a piecewise-constant quantity over the window `[w0, w1)`.
+#[derive(Debug, Clone)]
+pub struct TimeAvg {
+    w0: f64,
+    w1: f64,
+    last: f64,
+    value: f64,
+    area: f64,
+    max: f64,
+}
+
+impl TimeAvg {
+    pub fn new(w0: f64, w1: f64) -> TimeAvg {
+        TimeAvg { w0, w1, last: 0.0, value: 0.0, area: 0.0, max: 0.0 }
+    }
+
+    #[inline]
+    fn advance(&mut self, now: f64) {
+        let a = self.last.max(self.w0);
+        let b = now.min(self.w1);
+        if b > a {
+            self.area += self.value * (b - a);
+        }
+        if self.last < self.w0 && now >= self.w0 && self.value > self.max {
+            self.max = self.value;
+        }
+        self.last = now;
+    }
+
+    /// The quantity changes to `v` at time `now` (non-decreasing across calls).
+    #[inline]
+    pub fn set(&mut self, now: f64, v: f64) {
+        self.advance(now);
+        self.value = v;
+        if now >= self.w0 && now < self.w1 && v > self.max {
+            self.max = v;
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: f64, dv: f64) {
+        let v = self.value + dv;
+        self.set(now, v);
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// Closes the window; call once at its end.
+    pub fn finish(&mut self) {
+        self.advance(self.w1);
+    }
+
+    /// Integral over the window (value × hours).
+    pub fn area(&self) -> f64 {
+        self.area
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.area / (self.w1 - self.w0)
+    }
+
+    pub fn max(&self) -> f64 {
+        self.max
+    }
+}
+
+/// Streaming percentiles of durations: an HDR histogram of milliseconds with 3 significant
+/// digits (quantiles exact to 0.1%), bounded memory whatever the number of samples.
+pub struct DurationHistogram {
+    h: Histogram<u64>,
+    sum_hours: f64,
+}
+
+/// Largest recordable duration: 1000 years, in milliseconds.
+const MAX_MS: u64 = 3_600_000 * 24 * 366 * 1000;
+
+impl DurationHistogram {
+    pub fn new() -> DurationHistogram {
+        DurationHistogram {
+            h: Histogram::new_with_bounds(1, MAX_MS, 3).expect("valid histogram bounds"),
+            sum_hours: 0.0,
+        }
+    }
+
+    #[inline]
+    pub fn record(&mut self, hours: f64) {
+        self.sum_hours += hours;
+        let ms = (hours * 3_600_000.0).round() as u64;
+        self.h.saturating_record(ms.min(MAX_MS));
+    }
+
+    pub fn count(&self) -> u64 {
+        self.h.len()
+    }
+
+    /// Adds another histogram's samples to this one.
+    pub fn merge(&mut self, other: &DurationHistogram) {
+        self.h.add(&other.h).expect("histograms with equal bounds merge");
+        self.sum_hours += other.sum_hours;
+    }
+
+    /// Mean in minutes (exact, not from the histogram); `NaN` when empty.
+    pub fn mean_min(&self) -> f64 {
+        ratio(self.sum_hours * 60.0, self.count() as f64)
+    }
+
+    /// Quantile in minutes; `NaN` when empty.
+    pub fn quantile_min(&self, q: f64) -> f64 {
+        if self.count() == 0 {
+            f64::NAN
+        } else {
+            self.h.value_at_quantile(q) as f64 / 60_000.0
+        }
+    }
+}
+
+impl Default for DurationHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Per-stage counts of one replication, over the measured window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageResult {
+    pub entered: f64,
+    pub passed: f64,
+    /// Attempts flagged by a check or rejected by a reviewer.
+    pub flagged: f64,
+    /// Defective attempts flagged or rejected.
+    pub caught: f64,
+    pub timeouts: f64,
+    /// Busy / on-duty time (human stages); `NaN` for checks.
+    pub utilization: f64,
+    /// Time-average queue length (human stages).
+    pub mean_queue: f64,
+    /// Mean queue wait, minutes (human stages).
+    pub mean_wait_min: f64,
+}
+
+pub const STAGE_COLUMNS: &[&str] =
+    &["entered", "passed", "flagged", "caught", "timeouts", "utilization", "mean_queue", "mean_wait_min"];
+
+impl StageResult {
+    pub fn values(&self) -> [f64; 8] {
+        [
+            self.entered,
+            self.passed,
+            self.flagged,
+            self.caught,
+            self.timeouts,
+            self.utilization,
+            self.mean_queue,
+            self.mean_wait_min,
+        ]
+    }
+}
+
+/// Whole-run counts (warm-up included) for invariant checks; not written to files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    pub created: u64,
+    pub released: u64,
+    pub rejected: u64,
+    pub dropped: u64,
+    /// Attempts in the system when the run ended.
+    pub in_system: u64,
+    /// ∫ (total review queue length) dt over the window.
+    pub queue_area: f64,
+    /// Σ over attempts of their time in a review queue inside the window.
+    pub queue_time: f64,
+    /// Attempts that joined a review queue inside the window.
+    pub queue_entries: u64,
+}
+
+impl Ledger {
+    /// Attempts created = released + rejected + dropped + still in the system.
+    pub fn conserved(&self) -> bool {
+        self.created == self.released + self.rejected + self.dropped + self.in_system
+    }
+
+    /// Little's law in its exact sample-path form: the area under the queue-length curve
+    /// equals the total time attempts spent queued, both clipped to the window.
+    pub fn little_gap(&self) -> f64 {
+        (self.queue_area - self.queue_time).abs() / self.queue_area.max(1e-12)
+    }
+}
+
+/// Everything one replication of one policy produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepResult {
+    pub metrics: MetricRow,
+    pub stages: Vec<StageResult>,
+    pub ledger: Ledger,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_average_clips_to_window() {
+        let mut t = TimeAvg::new(10.0, 20.0);
+        t.set(5.0, 3.0); // 3 from 5 to 12: counts 2 h in the window
+        t.set(12.0, 1.0); // 1 from 12 to 25: counts 8 h
+        t.set(25.0, 7.0); // outside
+        t.finish();
+        assert_eq!(t.area(), 3.0 * 2.0 + 8.0);
+        assert_eq!(t.mean(), 1.4);
+        assert_eq!(t.max(), 3.0);
+    }
+
+    #[test]
+    fn histogram_quantiles() {
+        let mut h = DurationHistogram::new();
+        for i in 1..=1000 {
+            h.record(i as f64 / 60.0); // i minutes
+        }
+        assert!((h.quantile_min(0.95) - 950.0).abs() < 1.0);
+        assert!((h.mean_min() - 500.5).abs() < 1e-9);
+        assert!(DurationHistogram::new().quantile_min(0.5).is_nan());
+    }
+}

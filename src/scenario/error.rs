@@ -1,0 +1,132 @@
+//! Errors in scenario files: every problem found, each with file, line and key path.
+
+use std::fmt;
+
+/// One problem in a scenario, located by line (when known) and key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// 1-based line, or `None` when the value came from the command line or the whole file.
+    pub line: Option<usize>,
+    /// Key path such as `policy[per-action].stage[review].detect`; empty for the whole file.
+    pub path: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+/// All the problems found in one scenario file. Displayed one per line as
+/// `error: FILE:LINE: PATH: MESSAGE`.
+#[derive(Debug, Clone)]
+pub struct ScenarioError {
+    pub file: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {}", self.file)?;
+            if let Some(line) = d.line {
+                write!(f, ":{line}")?;
+            }
+            if !d.path.is_empty() {
+                write!(f, ": {}", d.path)?;
+            }
+            write!(f, ": {}", d.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Maps byte offsets to 1-based line numbers.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    pub fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into the scenario's words,
+/// with a suggestion for a likely typo.
+pub fn explain_serde_message(message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once('`') {
+            let allowed: Vec<&str> = expected
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            let mut out = format!("unknown key `{field}`");
+            if let Some(s) = did_you_mean(field, allowed.iter().copied()) {
+                out.push_str(&format!("; did you mean `{s}`?"));
+            }
+            if allowed.is_empty() {
+                out.push_str("; this table takes no keys");
+            } else {
+                out.push_str(&format!("; allowed keys: {}", allowed.join(", ")));
+            }
+            return out;
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        if let Some((field, _)) = rest.split_once('`') {
+            return format!("required key `{field}` is missing");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        return format!("wrong type: {rest}");
+    }
+    message.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        let idx = LineIndex::new("a\nbb\n\nc");
+        assert_eq!(idx.line(0), 1);
+        assert_eq!(idx.line(2), 2);
+        assert_eq!(idx.line(3), 2);
+        assert_eq!(idx.line(5), 3);
+        assert_eq!(idx.line(6), 4);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("detec", ["detect", "service"]), Some("detect"));
+        assert_eq!(did_you_mean("zzz", ["detect", "service"]), None);
+        let m = explain_serde_message("unknown field `reviewrs`, expected one of `kind`, `reviewers`");
+        assert!(m.contains("did you mean `reviewers`?"), "{m}");
+        assert!(m.contains("allowed keys: kind, reviewers"), "{m}");
+    }
+}

@@ -1,0 +1,272 @@
+//! The scenario: what a scenario file says, parsed in two phases.
+//!
+//! 1. [`raw`]: serde types mirroring the TOML, `deny_unknown_fields`, every value `Spanned`.
+//! 2. [`validate`]: a checked model ([`Scenario`]) with units resolved, names resolved to
+//!    indices and every error collected with its line and key path.
+//!
+//! Command-line overrides (`--set PATH=VALUE`) are applied to the TOML document before phase
+//! one ([`overrides`]), so overridden values are validated exactly like written ones.
+
+mod error;
+pub mod overrides;
+mod raw;
+mod validate;
+
+pub use error::{did_you_mean, Diagnostic, ScenarioError};
+pub use overrides::Override;
+
+use crate::dist::Dist;
+
+/// The embedded default scenario (`scenarios/default.toml`), run by `oversim run` with no file.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+/// How the embedded default scenario is named in messages and the manifest.
+pub const DEFAULT_LABEL: &str = "<default scenario>";
+
+/// Upper bounds that keep a typo from asking for years of computing or all the memory.
+pub mod limits {
+    pub const MAX_REPLICATIONS: i64 = 10_000_000;
+    pub const MAX_REVIEWERS: i64 = 100_000;
+    pub const MAX_CLASSES: usize = 64;
+    pub const MAX_STAGES: usize = 64;
+    pub const MAX_ATTEMPTS: i64 = 1000;
+    /// 1000 years of simulated time, in hours.
+    pub const MAX_HOURS: f64 = 1000.0 * 8766.0;
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub run: RunConfig,
+    pub workload: Workload,
+    pub costs: Costs,
+    pub policies: Vec<Policy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub replications: u64,
+    /// Measured simulated time per replication, hours.
+    pub horizon: f64,
+    /// Simulated before measuring, hours.
+    pub warmup: f64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Base arrival rate, actions per hour.
+    pub rate: f64,
+    /// Hourly multipliers of the rate, repeating daily.
+    pub profile: Option<[f64; 24]>,
+    pub classes: Vec<Class>,
+    pub rework: Option<Rework>,
+}
+
+impl Workload {
+    /// Long-run mean arrival rate, actions per hour.
+    pub fn mean_rate(&self) -> f64 {
+        match &self.profile {
+            Some(p) => self.rate * p.iter().sum::<f64>() / 24.0,
+            None => self.rate,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub share: f64,
+    pub defect_prob: f64,
+    pub harm: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rework {
+    pub delay: Dist,
+    /// Attempts in all, including the first.
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Costs {
+    pub reviewer_hour: f64,
+    pub harm_unit: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub description: String,
+    pub stages: Vec<Stage>,
+}
+
+/// A set of workload classes, by index (at most [`limits::MAX_CLASSES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassSet(pub u64);
+
+impl ClassSet {
+    pub fn all(n: usize) -> ClassSet {
+        ClassSet(if n >= 64 { u64::MAX } else { (1u64 << n) - 1 })
+    }
+    #[inline]
+    pub fn contains(self, class: usize) -> bool {
+        self.0 >> class & 1 == 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    /// Classes that enter this stage (others skip it unless escalated to it).
+    pub classes: ClassSet,
+    /// Fraction of eligible attempts that enter.
+    pub sample: f64,
+    pub kind: StageKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum StageKind {
+    AutomatedCheck(AutomatedCheck),
+    HumanReview(HumanReview),
+}
+
+impl StageKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            StageKind::AutomatedCheck(_) => "automated_check",
+            StageKind::HumanReview(_) => "human_review",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AutomatedCheck {
+    /// Delay of an infinite-server check; `None` is instantaneous.
+    pub service: Option<Dist>,
+    pub detect: f64,
+    pub false_positive: f64,
+    pub on_flag: OnFlag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFlag {
+    Reject,
+    /// Send to the human stage with this index (always later in the policy).
+    Escalate(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct HumanReview {
+    pub reviewers: u32,
+    pub service: Dist,
+    pub detect: f64,
+    pub false_reject: f64,
+    pub discipline: Discipline,
+    pub fatigue: Option<Fatigue>,
+    /// Multiplier (≥ 1) of the miss probability for auto-passed attempts.
+    pub complacency: f64,
+    pub pressure: Option<Pressure>,
+    /// Hours an attempt may wait before it leaves unreviewed.
+    pub max_wait: Option<f64>,
+    pub on_timeout: OnTimeout,
+    pub shifts: Option<Shifts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discipline {
+    Fifo,
+    /// Higher-harm classes first, FIFO within a class.
+    Priority,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fatigue {
+    pub tau: f64,
+    pub floor: f64,
+    pub break_after: Option<f64>,
+    pub break_length: Option<f64>,
+}
+
+impl Fatigue {
+    /// Detection after `t` hours on task, for a fresh detection `d`.
+    #[inline]
+    pub fn detect(&self, d: f64, t: f64) -> f64 {
+        let low = self.floor * d;
+        low + (d - low) * (-t / self.tau).exp()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Pressure {
+    pub queue: u32,
+    pub speedup: f64,
+    pub detect_factor: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// Passes the stage unreviewed (a rubber stamp).
+    Approve,
+    Drop,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Shifts {
+    pub on: f64,
+    pub period: f64,
+}
+
+/// A scenario after overrides, with the TOML text it was built from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    /// The scenario text with all overrides applied (what the manifest records).
+    pub resolved_text: String,
+}
+
+/// Parses and validates scenario `text` (named `label` in messages), after applying
+/// `overrides` in order.
+pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
+    let fail = |diagnostics: Vec<Diagnostic>| ScenarioError { file: label.to_string(), diagnostics };
+    let (resolved_text, from_cli) = overrides::apply(text, overrides).map_err(fail)?;
+    let scenario = validate::parse(&resolved_text, &from_cli).map_err(fail)?;
+    Ok(Loaded { scenario, resolved_text })
+}
+
+impl Scenario {
+    /// Offered load (λ·E[S]/c) of each human review stage, with its policy and stage name.
+    ///
+    /// λ counts the attempts routed to the stage by class and sample plus, as an upper
+    /// bound, every attempt an earlier check may escalate to it; rework and upstream
+    /// rejections are ignored, and with shifts only on-duty time is counted.
+    pub fn offered_loads(&self) -> Vec<(String, String, f64)> {
+        let lambda = self.workload.mean_rate();
+        let classes = &self.workload.classes;
+        let mut out = Vec::new();
+        for p in &self.policies {
+            for (i, s) in p.stages.iter().enumerate() {
+                let StageKind::HumanReview(h) = &s.kind else { continue };
+                let mut frac = 0.0;
+                for (ci, c) in classes.iter().enumerate() {
+                    let direct = if s.classes.contains(ci) { s.sample } else { 0.0 };
+                    let mut escalated = 0.0;
+                    for e in &p.stages[..i] {
+                        if let StageKind::AutomatedCheck(a) = &e.kind {
+                            if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
+                                let flag = c.defect_prob * a.detect
+                                    + (1.0 - c.defect_prob) * a.false_positive;
+                                escalated += e.sample * flag;
+                            }
+                        }
+                    }
+                    frac += c.share * (direct + (1.0 - direct) * escalated.min(1.0));
+                }
+                let duty = h.shifts.map_or(1.0, |s| s.on / s.period);
+                let rho = lambda * frac * h.service.mean() / (h.reviewers as f64 * duty);
+                out.push((p.name.clone(), s.name.clone(), rho));
+            }
+        }
+        out
+    }
+}

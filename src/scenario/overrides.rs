@@ -1,0 +1,223 @@
+//! `--set PATH=VALUE`: edits the scenario's TOML document before it is parsed.
+//!
+//! Paths name tables by key and array entries by name: `run.replications`,
+//! `workload.rate`, `workload.class.routine.share`, `costs.harm_unit`,
+//! `policy.process.review.reviewers` (policy, then stage, then key; nested tables such as
+//! `policy.process.review.fatigue.tau` go deeper). The edit keeps the file's layout, so line
+//! numbers in later messages still point into the user's file.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use toml_edit::{DocumentMut, Item, TableLike, Value};
+
+use super::error::{did_you_mean, Diagnostic};
+
+/// One `--set PATH=VALUE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub path: String,
+    pub value: String,
+}
+
+impl FromStr for Override {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (path, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}` is not PATH=VALUE (for example run.replications=500)"))?;
+        let path = path.trim();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!("`{path}` is not a key path (for example workload.rate)"));
+        }
+        Ok(Override { path: path.to_string(), value: value.trim().to_string() })
+    }
+}
+
+/// Parses an override value: a TOML value if it is one (`4`, `0.5`, `true`, `"x"`,
+/// `[1, 2]`, `{ dist = "constant", value = "1m" }`), otherwise a bare string (`80/h`).
+fn parse_value(text: &str) -> Value {
+    match Value::from_str(text) {
+        Ok(v) => v.decorated(" ", ""),
+        Err(_) => Value::from(text).decorated(" ", ""),
+    }
+}
+
+/// Maps the key path of a value set on the command line (in the form validation reports,
+/// e.g. `policy[process].stage[review].reviewers`) to the `--set` text that set it.
+pub type FromCli = HashMap<String, String>;
+
+/// Applies overrides in order; returns the edited text and which diagnostic paths came from
+/// the command line.
+pub fn apply(text: &str, overrides: &[Override]) -> Result<(String, FromCli), Vec<Diagnostic>> {
+    let mut from_cli = FromCli::new();
+    if overrides.is_empty() {
+        return Ok((text.to_string(), from_cli));
+    }
+    // A syntax error is reported by the parser proper, with its line.
+    let Ok(mut doc) = DocumentMut::from_str(text) else {
+        return Ok((text.to_string(), from_cli));
+    };
+    let mut errors = Vec::new();
+    for o in overrides {
+        match set(&mut doc, o) {
+            Ok(diag_path) => {
+                from_cli.insert(diag_path, format!("--set {}={}", o.path, o.value));
+            }
+            Err(message) => errors.push(Diagnostic {
+                line: None,
+                path: format!("--set {}", o.path),
+                message,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok((doc.to_string(), from_cli))
+    } else {
+        Err(errors)
+    }
+}
+
+fn entry_name(t: &dyn TableLike, kind_default: bool) -> Option<String> {
+    if let Some(n) = t.get("name").and_then(Item::as_str) {
+        return Some(n.to_string());
+    }
+    if kind_default {
+        return t.get("kind").and_then(Item::as_str).map(|k| k.replace('_', "-"));
+    }
+    None
+}
+
+/// Finds the entry named `name` in the array of tables `key` of `table`.
+fn find_named<'a>(
+    table: &'a mut dyn TableLike,
+    key: &str,
+    name: &str,
+    what: &str,
+    kind_default: bool,
+) -> Result<&'a mut dyn TableLike, String> {
+    let arr = table
+        .get_mut(key)
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| format!("the scenario has no {what}s"))?;
+    let names: Vec<String> =
+        arr.iter().map(|t| entry_name(t, kind_default).unwrap_or_default()).collect();
+    match names.iter().position(|n| n == name) {
+        Some(i) => Ok(arr.get_mut(i).expect("index from position") as &mut dyn TableLike),
+        None => {
+            let mut msg = format!("no {what} named `{name}`");
+            if let Some(s) = did_you_mean(name, names.iter().map(String::as_str)) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            msg.push_str(&format!("; {what}s are: {}", names.join(", ")));
+            Err(msg)
+        }
+    }
+}
+
+fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
+    let parts: Vec<&str> = o.path.split('.').collect();
+    let root: &mut dyn TableLike = doc.as_table_mut();
+    let (table, rest, mut diag): (&mut dyn TableLike, &[&str], String) = match parts.as_slice() {
+        ["policy", policy, stage, rest @ ..] if !rest.is_empty() => {
+            let p = find_named(root, "policy", policy, "policy", false)?;
+            let s = find_named(p, "stage", stage, "stage", true)?;
+            (s, rest, format!("policy[{policy}].stage[{stage}]"))
+        }
+        ["policy", policy, key] => {
+            let p = find_named(root, "policy", policy, "policy", false)?;
+            (p, std::slice::from_ref(key), format!("policy[{policy}]"))
+        }
+        ["policy", ..] => {
+            return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into())
+        }
+        ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
+            let w = root
+                .get_mut("workload")
+                .and_then(Item::as_table_like_mut)
+                .ok_or("the scenario has no [workload] table")?;
+            let c = find_named(w, "class", class, "class", false)?;
+            (c, rest, format!("workload.class[{class}]"))
+        }
+        _ => (root, parts.as_slice(), String::new()),
+    };
+    let mut table = table;
+    for (i, key) in rest.iter().enumerate() {
+        if !diag.is_empty() {
+            diag.push('.');
+        }
+        diag.push_str(key);
+        if i + 1 == rest.len() {
+            table.insert(key, Item::Value(parse_value(&o.value)));
+            break;
+        }
+        if table.get(key).is_none() {
+            // Create a missing nested table, e.g. `run` in a file without `[run]`.
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            table.insert(key, Item::Table(t));
+        }
+        table = table
+            .get_mut(key)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| format!("`{key}` is not a table, so it has no keys to set"))?;
+    }
+    Ok(diag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"name = "x"
+[run]
+seed = 1
+[workload]
+rate = "40/h"
+[[workload.class]]
+name = "routine"
+share = 1.0
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "human_review"
+reviewers = 2
+fatigue = { tau = "30m", floor = 0.8 }
+"#;
+
+    fn ov(s: &str) -> Override {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn sets_values_by_name() {
+        let (text, cli) = apply(
+            DOC,
+            &[
+                ov("run.replications=500"),
+                ov("workload.rate=80/h"),
+                ov("workload.class.routine.share=0.5"),
+                ov("policy.p.human-review.reviewers=4"),
+                ov("policy.p.human-review.fatigue.tau=10m"),
+            ],
+        )
+        .unwrap();
+        assert!(text.contains("replications = 500"), "{text}");
+        assert!(text.contains("rate = \"80/h\""), "{text}");
+        assert!(text.contains("share = 0.5"), "{text}");
+        assert!(text.contains("reviewers = 4"), "{text}");
+        assert!(text.contains("tau = \"10m\""), "{text}");
+        assert!(cli.contains_key("policy[p].stage[human-review].reviewers"));
+        // Layout is kept: the stage's lines do not move.
+        assert_eq!(text.lines().position(|l| l.contains("reviewers")), Some(12 + 1));
+    }
+
+    #[test]
+    fn bad_paths_are_named() {
+        let err = apply(DOC, &[ov("policy.q.human-review.reviewers=4")]).unwrap_err();
+        assert!(err[0].message.contains("no policy named `q`"), "{:?}", err);
+        let err = apply(DOC, &[ov("policy.p.reviw.reviewers=4")]).unwrap_err();
+        assert!(err[0].message.contains("stages are: human-review"), "{:?}", err);
+        assert!("novalue".parse::<Override>().is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! Summaries across replications: mean, standard deviation, Student-t confidence interval
+//! of the mean and percentiles (statrs).
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::statistics::{Data, OrderStatistics};
+
+/// Summary of one metric over replications. Undefined values (`NaN`) are skipped, so `n`
+/// counts the replications where the metric is defined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub mean: f64,
+    pub std: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Summary {
+    /// Half-width of the confidence interval.
+    pub fn half_width(&self) -> f64 {
+        (self.ci_high - self.ci_low) / 2.0
+    }
+}
+
+/// Two-sided Student-t quantile: the `level` interval is mean ± t·s/√n.
+pub fn t_quantile(level: f64, df: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64)
+        .map(|t| t.inverse_cdf(0.5 + level / 2.0))
+        .unwrap_or(f64::NAN)
+}
+
+/// Summarises `values` with a `level` (e.g. 0.95) t-interval of the mean.
+pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summary {
+    let v: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
+    let n = v.len();
+    if n == 0 {
+        let nan = f64::NAN;
+        return Summary { n, mean: nan, std: nan, ci_low: nan, ci_high: nan, p05: nan, p50: nan, p95: nan };
+    }
+    // Plain sum / n (two-pass variance): exact for counts, so a mean of integers prints
+    // as the decimal it is.
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let (std, half) = if n >= 2 {
+        let s = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        (s, t_quantile(level, n - 1) * s / (n as f64).sqrt())
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    let mut data = Data::new(v);
+    Summary {
+        n,
+        mean,
+        std,
+        ci_low: mean - half,
+        ci_high: mean + half,
+        p05: data.quantile(0.05),
+        p50: data.quantile(0.5),
+        p95: data.quantile(0.95),
+    }
+}
+
+/// Summary with a 95% interval, as written to summary.csv.
+pub fn summarize(values: impl IntoIterator<Item = f64>) -> Summary {
+    summarize_at(values, 0.95)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values() {
+        let s = summarize([1.0, 2.0, 3.0, 4.0, f64::NAN]);
+        assert_eq!(s.n, 4);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.std - 1.2909944487358056).abs() < 1e-12);
+        // t(0.975, 3) = 3.182446305284263
+        assert!((s.half_width() - 3.182446305284263 * 1.2909944487358056 / 2.0).abs() < 1e-9);
+        assert_eq!(s.p50, 2.5);
+        let one = summarize([5.0]);
+        assert_eq!(one.mean, 5.0);
+        assert!(one.ci_low.is_nan());
+        assert!(summarize([f64::NAN]).mean.is_nan());
+    }
+}
