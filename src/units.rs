@@ -3,14 +3,15 @@
 //! Internally all time is in **hours** (`f64`): a duration `"90m"` is `1.5`, a rate `"40/h"` is
 //! `40.0` per hour.
 
-/// Hours per unit, for the units a duration may carry.
+/// Units a duration or rate may carry, as (name, seconds per unit). Conversions divide or
+/// multiply by exact integers, so "7.03125s" is exactly 1/512 h.
 const UNITS: &[(&str, f64)] = &[
-    ("s", 1.0 / 3600.0),
-    ("m", 1.0 / 60.0),
-    ("min", 1.0 / 60.0),
-    ("h", 1.0),
-    ("d", 24.0),
-    ("w", 168.0),
+    ("s", 1.0),
+    ("m", 60.0),
+    ("min", 60.0),
+    ("h", 3600.0),
+    ("d", 86400.0),
+    ("w", 604800.0),
 ];
 
 /// What a duration may look like, for error messages.
@@ -20,8 +21,10 @@ pub const DURATION_HELP: &str =
 pub const RATE_HELP: &str =
     "a positive number per unit time: \"40/h\", \"960/d\", \"2/m\" (units s, m, min, h, d, w)";
 
-fn unit_hours(unit: &str) -> Option<f64> {
-    UNITS.iter().find(|(u, _)| *u == unit).map(|(_, h)| *h)
+/// Converts `v` units to hours.
+fn unit_to_hours(unit: &str, v: f64) -> Option<f64> {
+    let secs = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, s)| *s)?;
+    Some(if secs >= 3600.0 { v * (secs / 3600.0) } else { v / (3600.0 / secs) })
 }
 
 fn parse_number(s: &str) -> Option<f64> {
@@ -43,14 +46,13 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     if unit.is_empty() {
         return Err(format!("`{text}` has no unit; expected {DURATION_HELP}"));
     }
-    let per = unit_hours(unit.trim())
-        .ok_or_else(|| format!("`{text}` has an unknown unit `{unit}`; expected {DURATION_HELP}"))?;
     let v = parse_number(num)
         .ok_or_else(|| format!("`{text}` is not a valid duration; expected {DURATION_HELP}"))?;
     if v < 0.0 {
         return Err(format!("`{text}` is negative; expected {DURATION_HELP}"));
     }
-    Ok(v * per)
+    unit_to_hours(unit.trim(), v)
+        .ok_or_else(|| format!("`{text}` has an unknown unit `{unit}`; expected {DURATION_HELP}"))
 }
 
 /// Parses a rate such as `"40/h"` into events per hour.
@@ -58,14 +60,15 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     let Some((num, unit)) = text.split_once('/') else {
         return Err(format!("`{text}` has no `/unit`; expected {RATE_HELP}"));
     };
-    let per = unit_hours(unit.trim())
-        .ok_or_else(|| format!("`{text}` has an unknown unit `{unit}`; expected {RATE_HELP}"))?;
     let v = parse_number(num)
         .ok_or_else(|| format!("`{text}` is not a valid rate; expected {RATE_HELP}"))?;
     if v <= 0.0 {
         return Err(format!("`{text}` must be positive; expected {RATE_HELP}"));
     }
-    Ok(v / per)
+    // v per unit = v / (unit in hours) per hour.
+    let unit_hours = unit_to_hours(unit.trim(), 1.0)
+        .ok_or_else(|| format!("`{text}` has an unknown unit `{unit}`; expected {RATE_HELP}"))?;
+    Ok(v / unit_hours)
 }
 
 /// Formats hours as a short human duration for messages and tables.
@@ -98,6 +101,7 @@ mod tests {
         assert_eq!(parse_duration("2d").unwrap(), 48.0);
         assert_eq!(parse_duration("0s").unwrap(), 0.0);
         assert_eq!(parse_duration("1e1h").unwrap(), 10.0);
+        assert_eq!(parse_duration("7.03125s").unwrap(), 1.0 / 512.0);
         for bad in ["45", "h", "-1h", "1x", "nanh", "infh", "1.2.3h", ""] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
         }

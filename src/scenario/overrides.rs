@@ -99,7 +99,7 @@ fn find_named<'a>(
     let arr = table
         .get_mut(key)
         .and_then(Item::as_array_of_tables_mut)
-        .ok_or_else(|| format!("the scenario has no {what}s"))?;
+        .ok_or_else(|| format!("the scenario has no {what} entries"))?;
     let names: Vec<String> =
         arr.iter().map(|t| entry_name(t, kind_default).unwrap_or_default()).collect();
     match names.iter().position(|n| n == name) {
@@ -109,7 +109,7 @@ fn find_named<'a>(
             if let Some(s) = did_you_mean(name, names.iter().map(String::as_str)) {
                 msg.push_str(&format!("; did you mean `{s}`?"));
             }
-            msg.push_str(&format!("; {what}s are: {}", names.join(", ")));
+            msg.push_str(&format!("; {what} names are: {}", names.join(", ")));
             Err(msg)
         }
     }
@@ -217,7 +217,7 @@ fatigue = { tau = "30m", floor = 0.8 }
         let err = apply(DOC, &[ov("policy.q.human-review.reviewers=4")]).unwrap_err();
         assert!(err[0].message.contains("no policy named `q`"), "{:?}", err);
         let err = apply(DOC, &[ov("policy.p.reviw.reviewers=4")]).unwrap_err();
-        assert!(err[0].message.contains("stages are: human-review"), "{:?}", err);
+        assert!(err[0].message.contains("stage names are: human-review"), "{:?}", err);
         assert!("novalue".parse::<Override>().is_err());
     }
 }

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use oversim::metrics::{RepResult, M};
+use oversim::montecarlo::{self, Results};
+use oversim::scenario::{self, Scenario};
+use oversim::stats::{summarize_at, Summary};
+
+/// Confidence level of the statistical validation tests. With about twenty interval
+/// checks in the suite, a correct simulator fails one by chance with probability ≈ 2%;
+/// seeds are fixed, so a pass is reproducible.
+pub const LEVEL: f64 = 0.999;
+
+/// Loads `text`, runs it on all cores and checks conservation and Little's law on every
+/// replication of every policy.
+pub fn run(text: &str) -> (Scenario, Results) {
+    let sc = scenario::load("test.toml", text, &[]).unwrap_or_else(|e| panic!("{e}")).scenario;
+    let results = montecarlo::run(&sc, None, &|| {}).expect("thread pool");
+    for (p, reps) in results.per_policy.iter().enumerate() {
+        for (i, r) in reps.iter().enumerate() {
+            check_invariants(r, &format!("policy {p} replication {i}"));
+        }
+    }
+    (sc, results)
+}
+
+pub fn check_invariants(r: &RepResult, what: &str) {
+    let l = &r.ledger;
+    assert!(l.conserved(), "{what}: conservation fails: {l:?}");
+    if l.queue_area > 0.0 {
+        assert!(l.little_gap() < 1e-9, "{what}: Little's law (sample path) fails: {l:?}");
+    } else {
+        assert!(l.queue_time.abs() < 1e-9, "{what}: queue time without queue area: {l:?}");
+    }
+}
+
+/// Per-replication values of a metric of policy `p`.
+pub fn metric(results: &Results, p: usize, m: M) -> Vec<f64> {
+    results.per_policy[p].iter().map(|r| r.metrics.get(m)).collect()
+}
+
+/// Asserts that `theory` lies in the `LEVEL` confidence interval of the mean of `values`.
+pub fn assert_ci(what: &str, values: &[f64], theory: f64) -> Summary {
+    let s = summarize_at(values.iter().copied(), LEVEL);
+    eprintln!(
+        "{what}: simulated {:.5} (99.9% CI {:.5} .. {:.5}, n = {}), theory {theory:.5}",
+        s.mean, s.ci_low, s.ci_high, s.n
+    );
+    assert!(
+        s.ci_low <= theory && theory <= s.ci_high,
+        "{what}: theory {theory} outside the 99.9% CI [{}, {}] of the simulated mean {}",
+        s.ci_low,
+        s.ci_high,
+        s.mean
+    );
+    s
+}
+
+/// A scenario with one class and the given policy stages (TOML for `[[policy.stage]]`
+/// tables).
+pub fn scenario(run: &str, rate: &str, defect_prob: f64, stages: &str) -> String {
+    format!(
+        r#"name = "t"
+[run]
+{run}
+[workload]
+rate = "{rate}"
+[[workload.class]]
+name = "only"
+share = 1.0
+defect_prob = {defect_prob}
+[[policy]]
+name = "p"
+{stages}
+"#
+    )
+}
+
+/// Erlang C: probability of waiting in M/M/c with offered load `a` (stable form via
+/// Erlang B, PARAMETERS.md B.2).
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    let rho = a / c as f64;
+    b / (1.0 - rho * (1.0 - b))
+}

@@ -1,0 +1,213 @@
+//! Statistical validation against closed-form results (PARAMETERS.md, Part B).
+//!
+//! Each test runs independent replications and checks that the theoretical value lies in
+//! the 99.9% Student-t confidence interval of the simulated mean (see `common::LEVEL`). The
+//! tolerance is therefore derived from the replications themselves, never tuned by hand.
+//! Every run also checks conservation and Little's law on every replication.
+
+mod common;
+
+use common::{assert_ci, erlang_c, metric, run, scenario};
+use oversim::metrics::M;
+
+fn review(reviewers: u32, service: &str, extra: &str) -> String {
+    format!(
+        r#"[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = {reviewers}
+service = {service}
+detect = 0.0
+{extra}"#
+    )
+}
+
+/// Little's law in its usual form on a long stationary run: L = λ·W with λ the rate of
+/// entries into the queue (all attempts enter, so λ is the arrival rate).
+fn check_little(results: &oversim::montecarlo::Results, lambda: f64) {
+    let l = metric(results, 0, M::mean_queue);
+    let w = metric(results, 0, M::mean_wait_min);
+    let lw: Vec<f64> = w.iter().map(|w| lambda * w / 60.0).collect();
+    let gap: Vec<f64> = l.iter().zip(&lw).map(|(l, lw)| l - lw).collect();
+    assert_ci("Little: L − λW on the review queue", &gap, 0.0);
+}
+
+/// B.1: M/M/1 with λ = 50/h, μ = 60/h: Wq = 5 min, Lq = 4.1667, ρ = 0.8333.
+#[test]
+fn mm1_waiting_time_queue_and_utilization() {
+    let text = scenario(
+        "replications = 40\nhorizon = \"500h\"\nwarmup = \"20h\"\nseed = 11",
+        "50/h",
+        0.0,
+        &review(1, r#"{ dist = "exponential", mean = "1m" }"#, ""),
+    );
+    let (_, r) = run(&text);
+    let (lambda, mu) = (50.0, 60.0);
+    let rho: f64 = lambda / mu;
+    assert_ci("M/M/1 Wq (min)", &metric(&r, 0, M::mean_wait_min), 60.0 * rho / (mu - lambda));
+    assert_ci("M/M/1 Lq", &metric(&r, 0, M::mean_queue), rho * rho / (1.0 - rho));
+    assert_ci("M/M/1 utilization", &metric(&r, 0, M::reviewer_utilization), rho);
+    check_little(&r, lambda);
+}
+
+/// B.2: M/M/5 with λ = 100/h, μ = 24/h (Erlang C): Wq = 1.860 min, Lq = 3.1007.
+#[test]
+fn mmc_erlang_c() {
+    let text = scenario(
+        "replications = 40\nhorizon = \"300h\"\nwarmup = \"10h\"\nseed = 12",
+        "100/h",
+        0.0,
+        &review(5, r#"{ dist = "exponential", mean = "2.5m" }"#, ""),
+    );
+    let (_, r) = run(&text);
+    let (lambda, mu, c) = (100.0, 24.0, 5);
+    let a = lambda / mu;
+    let pc = erlang_c(c, a);
+    assert!((pc - 0.6201).abs() < 1e-4, "Erlang C helper: {pc}");
+    let wq = pc / (c as f64 * mu - lambda);
+    assert_ci("M/M/5 Wq (min)", &metric(&r, 0, M::mean_wait_min), 60.0 * wq);
+    assert_ci("M/M/5 Lq", &metric(&r, 0, M::mean_queue), lambda * wq);
+    assert_ci("M/M/5 utilization", &metric(&r, 0, M::reviewer_utilization), a / c as f64);
+    check_little(&r, lambda);
+}
+
+/// B.3: Pollaczek–Khinchine, λ = 50/h, E[S] = 1 min: Wq = ρ·E[S]·(1 + c²)/(2(1 − ρ)).
+fn mg1(service: &str, scv: f64, seed: u64, reps: u32, horizon: &str) {
+    let text = scenario(
+        &format!("replications = {reps}\nhorizon = \"{horizon}\"\nwarmup = \"20h\"\nseed = {seed}"),
+        "50/h",
+        0.0,
+        &review(1, service, ""),
+    );
+    let (_, r) = run(&text);
+    let rho = 50.0 / 60.0;
+    let wq_min = rho * 1.0 * (1.0 + scv) / (2.0 * (1.0 - rho));
+    assert_ci(&format!("M/G/1 Wq (min), scv {scv}"), &metric(&r, 0, M::mean_wait_min), wq_min);
+    check_little(&r, 50.0);
+}
+
+#[test]
+fn md1_pollaczek_khinchine() {
+    mg1(r#"{ dist = "constant", value = "1m" }"#, 0.0, 13, 40, "400h");
+}
+
+#[test]
+fn mg1_lognormal_pollaczek_khinchine() {
+    // cv = 1.5: heavy right tail, so more replications and a longer horizon.
+    mg1(r#"{ dist = "lognormal", mean = "1m", cv = 1.5 }"#, 2.25, 14, 60, "1000h");
+}
+
+/// B.3b: M/M/1 with deterministic patience D: P(abandon) =
+/// (1−ρ)·ρ·e^{−(μ−λ)D} / (1 − ρ²·e^{−(μ−λ)D}), for ρ < 1 and ρ > 1.
+#[test]
+fn mm1_deterministic_max_wait_abandonment() {
+    for (lambda, mu, d, seed) in [(0.9, 1.0, 1.0, 15), (1.5, 1.0, 2.0, 16)] {
+        let text = scenario(
+            &format!("replications = 40\nhorizon = \"20000h\"\nwarmup = \"200h\"\nseed = {seed}"),
+            &format!("{lambda}/h"),
+            0.0,
+            &review(
+                1,
+                &format!(r#"{{ dist = "exponential", mean = "{}h" }}"#, 1.0 / mu),
+                &format!("max_wait = \"{d}h\"\non_timeout = \"drop\""),
+            ),
+        );
+        let (_, r) = run(&text);
+        let rho: f64 = lambda / mu;
+        let x = (-(mu - lambda) * d).exp();
+        let theory = (1.0 - rho) * rho * x / (1.0 - rho * rho * x);
+        let frac: Vec<f64> = r.per_policy[0].iter().map(|x| x.stages[0].timeouts / x.stages[0].entered).collect();
+        assert_ci(&format!("M/M/1+D abandonment, λ={lambda} D={d}"), &frac, theory);
+        // Dropped attempts are exactly the timeouts.
+        assert_eq!(metric(&r, 0, M::dropped), metric(&r, 0, M::timeouts));
+    }
+}
+
+/// One review stage with ample reviewers: escape rate 1 − d and throughput λ(1 − p·d).
+#[test]
+fn single_review_escape_rate_and_throughput() {
+    let text = scenario(
+        "replications = 40\nhorizon = \"2000h\"\nseed = 17",
+        "40/h",
+        0.1,
+        r#"[[policy.stage]]
+kind = "human_review"
+reviewers = 50
+service = { dist = "exponential", mean = "6m" }
+detect = 0.7"#,
+    );
+    let (_, r) = run(&text);
+    assert_ci("single review escape rate", &metric(&r, 0, M::escape_rate), 0.3);
+    assert_ci("single review throughput (/h)", &metric(&r, 0, M::throughput_per_hour), 40.0 * (1.0 - 0.1 * 0.7));
+}
+
+fn check(name: &str, detect: f64) -> String {
+    format!("[[policy.stage]]\nkind = \"automated_check\"\nname = \"{name}\"\ndetect = {detect}\n")
+}
+
+/// B.6: two independent layers: escape = (1 − d₁)(1 − d₂).
+#[test]
+fn two_independent_checks_product_rule() {
+    let stages = check("first", 0.6) + &check("second", 0.7);
+    let text = scenario("replications = 40\nhorizon = \"2000h\"\nseed = 18", "100/h", 0.2, &stages);
+    let (_, r) = run(&text);
+    assert_ci("two checks escape rate", &metric(&r, 0, M::escape_rate), 0.4 * 0.3);
+}
+
+/// Automation bias: after a check with d₁, a reviewer with complacency m misses an
+/// auto-passed defect with probability m(1 − d₂): escape = (1 − d₁)·m·(1 − d₂).
+#[test]
+fn complacency_raises_escapes_by_its_factor() {
+    let reviewer = |m: f64| {
+        format!(
+            "[[policy.stage]]\nkind = \"human_review\"\nreviewers = 40\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.7\ncomplacency = {m}\n"
+        )
+    };
+    for (m, seed) in [(1.0, 19), (1.3, 20)] {
+        let stages = check("first", 0.6) + &reviewer(m);
+        let text = scenario(&format!("replications = 40\nhorizon = \"2000h\"\nseed = {seed}"), "100/h", 0.2, &stages);
+        let (_, r) = run(&text);
+        assert_ci(&format!("check + review escape, complacency {m}"), &metric(&r, 0, M::escape_rate), 0.4 * m * 0.3);
+    }
+}
+
+/// B.11: vigilance decrement. A saturated reviewer works `T` = 2 h, breaks 15 min, and
+/// starts each item at time on task k·s (constant service s = T/1024), so the average
+/// detection over a stretch of work is the left Riemann sum of
+/// d(t) = d∞ + (d0 − d∞)e^{−t/τ}; as s → 0 it tends to the closed form
+/// d̄ = d∞ + (d0 − d∞)(τ/T)(1 − e^{−T/τ}) = 0.7368 (d0 = 0.85, d∞ = 0.70, τ = 30 min).
+#[test]
+fn fatigue_average_detection_over_a_session() {
+    let (d0, dinf, tau, t) = (0.85f64, 0.70f64, 0.5f64, 2.0f64);
+    let n = 1024.0;
+    let s = t / n;
+    let closed = dinf + (d0 - dinf) * (tau / t) * (1.0 - (-t / tau).exp());
+    assert!((closed - 0.7368).abs() < 1e-4, "closed form {closed}");
+    let discrete = dinf + (d0 - dinf) * (1.0 - (-t / tau).exp()) / (n * (1.0 - (-s / tau).exp()));
+    assert!((discrete - closed).abs() < 1e-4, "item-level average {discrete} vs continuous {closed}");
+
+    // Arrivals at twice the service rate keep the reviewer busy; a short max_wait bounds
+    // the queue.
+    let text = scenario(
+        "replications = 10\nhorizon = \"1125h\"\nseed = 21",
+        "1024/h",
+        1.0,
+        &format!(
+            r#"[[policy.stage]]
+kind = "human_review"
+reviewers = 1
+service = {{ dist = "constant", value = "{}s" }}
+detect = {d0}
+fatigue = {{ tau = "30m", floor = {}, break_after = "2h", break_length = "15m" }}
+max_wait = "3m"
+on_timeout = "drop"
+"#,
+            s * 3600.0,
+            dinf / d0
+        ),
+    );
+    let (_, r) = run(&text);
+    let caught: Vec<f64> =
+        r.per_policy[0].iter().map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged)).collect();
+    assert_ci("fatigue: mean detection over sessions", &caught, discrete);
+}
