@@ -102,7 +102,19 @@ pub fn explain_serde_message(message: &str) -> String {
         }
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
-        return format!("wrong type: {rest}");
+        // serde's words for TOML's: a map is a table, a sequence an array.
+        let rest = rest
+            .replace("map", "table")
+            .replace("expected a sequence", "expected an array")
+            .replace("expected i64", "expected an integer");
+        let hint = if rest.starts_with("table") && rest.ends_with("an array") {
+            "; write each entry as an array-of-tables header such as [[policy]] or [[workload.class]]"
+        } else if (rest.starts_with("integer") || rest.starts_with("floating")) && rest.ends_with("a string") {
+            "; durations and rates are quoted and carry a unit, e.g. \"6m\" or \"40/h\""
+        } else {
+            ""
+        };
+        return format!("wrong type: found {rest}{hint}");
     }
     message.to_string()
 }

@@ -430,7 +430,7 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
         let allowed = if kind == "automated_check" { CHECK_KEYS } else { REVIEW_KEYS };
         for (key, sp) in present_keys(r) {
             if !allowed.contains(&key) {
-                ctx.err(sp, &format!("{path}.{key}"), format!("`{key}` is not a key of a {kind} stage; allowed keys: {}", allowed.join(", ")));
+                ctx.err(sp, &format!("{path}.{key}"), format!("`{key}` is not a key of an {kind} stage; allowed keys: {}", allowed.join(", ")));
             }
         }
         let class_set = match &r.classes {

@@ -1,0 +1,148 @@
+//! Property tests: on randomly generated scenarios, every replication conserves attempts
+//! (created = released + rejected + dropped + in system) and satisfies Little's law on the
+//! review queues exactly (area under the queue-length curve = total time queued, both
+//! clipped to the measured window). Metrics stay finite or empty, never NaN-as-number.
+
+mod common;
+
+use common::check_invariants;
+use oversim::engine::simulate;
+use oversim::metrics::{M, NAMES};
+use oversim::scenario;
+use proptest::prelude::*;
+
+fn dist() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u32..20).prop_map(|m| format!(r#"{{ dist = "exponential", mean = "{m}m" }}"#)),
+        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(r#"{{ dist = "lognormal", mean = "{m}m", cv = {} }}"#, cv as f64 / 10.0)),
+        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(r#"{{ dist = "gamma", mean = "{m}m", cv = {} }}"#, cv as f64 / 10.0)),
+        (0u32..20).prop_map(|v| format!(r#"{{ dist = "constant", value = "{v}m" }}"#)),
+        (0u32..10, 1u32..10).prop_map(|(a, b)| format!(r#"{{ dist = "uniform", min = "{a}m", max = "{}m" }}"#, a + b)),
+    ]
+}
+
+fn prob() -> impl Strategy<Value = f64> {
+    (0u32..=20).prop_map(|x| x as f64 / 20.0)
+}
+
+/// A human review stage named `name` with random human factors.
+fn review(name: String) -> impl Strategy<Value = String> {
+    (
+        1u32..6,
+        dist(),
+        prob(),
+        prob(),
+        any::<bool>(),
+        proptest::option::of((5u32..60, 50u32..100, 30u32..180, 5u32..30)),
+        proptest::option::of((1u32..20, 1u32..4, prob())),
+        proptest::option::of((1u32..240, any::<bool>())),
+        proptest::option::of((4u32..12, 12u32..30)),
+        (10u32..20, proptest::option::of(prob())),
+    )
+        .prop_map(move |(c, service, detect, fr, priority, fatigue, pressure, wait, shifts, (compl, classes))| {
+            let mut s = format!(
+                "[[policy.stage]]\nkind = \"human_review\"\nname = \"{name}\"\nreviewers = {c}\nservice = {}\ndetect = {detect}\nfalse_reject = {fr}\ncomplacency = {}\n",
+                service.replace("value = \"0m\"", "value = \"1m\""),
+                compl as f64 / 10.0
+            );
+            if priority {
+                s += "discipline = \"priority\"\n";
+            }
+            if let Some((tau, floor, after, len)) = fatigue {
+                s += &format!("fatigue = {{ tau = \"{tau}m\", floor = {}, break_after = \"{after}m\", break_length = \"{len}m\" }}\n", floor as f64 / 100.0);
+            }
+            if let Some((q, sp, df)) = pressure {
+                s += &format!("pressure = {{ queue = {q}, speedup = {sp}, detect_factor = {df} }}\n");
+            }
+            if let Some((w, drop)) = wait {
+                s += &format!("max_wait = \"{w}m\"\non_timeout = \"{}\"\n", if drop { "drop" } else { "approve" });
+            }
+            if let Some((on, period)) = shifts {
+                s += &format!("shifts = {{ on = \"{on}h\", period = \"{period}h\" }}\n");
+            }
+            if let Some(sample) = classes {
+                s += &format!("classes = [\"b\"]\nsample = {sample}\n");
+            }
+            s
+        })
+}
+
+fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
+    (prob(), prob(), proptest::option::of(dist()), prob()).prop_map(move |(d, fp, service, sample)| {
+        let mut s = format!("[[policy.stage]]\nkind = \"automated_check\"\ndetect = {d}\nfalse_positive = {fp}\nsample = {sample}\n");
+        if let Some(svc) = service {
+            s += &format!("service = {svc}\n");
+        }
+        if let Some(t) = &escalate_to {
+            s += &format!("on_flag = \"escalate\"\nescalate_to = \"{t}\"\n");
+        }
+        s
+    })
+}
+
+/// A policy: optional check (maybe escalating), one or two reviews.
+fn policy() -> impl Strategy<Value = String> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(|(has_check, escalate, two)| {
+        let chk = if has_check {
+            check(if escalate { Some("second".to_string()) } else { None }).boxed()
+        } else {
+            Just(String::new()).boxed()
+        };
+        let second = if two || (has_check && escalate) { review("second".into()).boxed() } else { Just(String::new()).boxed() };
+        let chk = chk.prop_map(|c| c.replace("[[policy.stage]]\nkind = \"automated_check\"", "[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\""));
+        (review("first".into()), chk, second).prop_map(|(r1, c, r2)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}"))
+    })
+}
+
+fn scenario_text() -> impl Strategy<Value = String> {
+    (
+        1u32..80,
+        prob(),
+        prob(),
+        proptest::option::of((dist(), 1u32..4)),
+        proptest::option::of(proptest::collection::vec(0u32..4, 24)),
+        0u32..24,
+        policy(),
+    )
+        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol)| {
+            let mut s = format!(
+                "name = \"prop\"\n[run]\nhorizon = \"60h\"\nwarmup = \"{warmup}h\"\n[workload]\nrate = \"{rate}/h\"\n"
+            );
+            if let Some(mut p) = profile {
+                if p.iter().all(|&x| x == 0) {
+                    p[0] = 1;
+                }
+                s += &format!("profile = {p:?}\n");
+            }
+            s += &format!("[[workload.class]]\nname = \"a\"\nshare = 0.5\ndefect_prob = {p1}\nharm = 1\n");
+            s += &format!("[[workload.class]]\nname = \"b\"\nshare = 0.5\ndefect_prob = {p2}\nharm = 10\n");
+            if let Some((delay, max)) = rework {
+                s += &format!("[workload.rework]\ndelay = {delay}\nmax_attempts = {max}\n");
+            }
+            s + &pol
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_and_little_on_random_scenarios(text in scenario_text(), rep in 0u64..1000) {
+        let sc = match scenario::load("prop.toml", &text, &[]) {
+            Ok(l) => l.scenario,
+            Err(e) => panic!("generated scenario is invalid: {e}\n{text}"),
+        };
+        let r = simulate(&sc, 0, rep);
+        check_invariants(&r, &text);
+        for (name, v) in NAMES.iter().zip(r.metrics.0.iter()) {
+            prop_assert!(v.is_nan() || v.is_finite(), "{name} = {v}");
+            prop_assert!(v.is_nan() || *v >= 0.0, "{name} = {v} is negative");
+        }
+        // Ratios are in range.
+        for m in [M::escape_rate, M::reviewer_utilization] {
+            let v = r.metrics.get(m);
+            prop_assert!(v.is_nan() || v <= 1.0 + 1e-9, "{:?} = {v}", m);
+        }
+        prop_assert!(r.metrics.get(M::escaped) <= r.metrics.get(M::defects));
+    }
+}
