@@ -152,7 +152,7 @@ fn load_warnings(label: &str, s: &Scenario) -> Vec<String> {
         .filter(|(_, _, rho)| *rho >= 1.0)
         .map(|(p, st, rho)| {
             format!(
-                "warning: {label}: policy `{p}`, stage `{st}`: offered load {rho:.2} ≥ 1, so its queue grows without bound (the run still works; see backlog_end and timeouts)"
+                "warning: {label}: policy `{p}`, stage `{st}`: offered load {rho:.2} ≥ 1: reviewers cannot keep up, so the queue grows until pressure, timeouts or the end of the run stop it (the run goes on; see backlog_end, timeouts and max_queue)"
             )
         })
         .collect()

@@ -138,17 +138,35 @@ pub fn output_dir(out: Option<&Path>, scenario: &Scenario, several: bool) -> Pat
     }
 }
 
+/// Decimals that show `x` to three significant digits (at most 6).
+fn decimals(x: f64) -> usize {
+    if !x.is_finite() || x == 0.0 {
+        return 0;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    (2 - mag).clamp(0, 6) as usize
+}
+
 /// Three significant digits, as in the terminal table.
 pub fn sig3(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
-    if x == 0.0 {
-        return "0".into();
+    let d = decimals(x);
+    format!("{x:.d$}")
+}
+
+/// `mean ± half-width`, both to the precision of the mean.
+pub fn mean_pm(mean: f64, half: f64) -> String {
+    if !mean.is_finite() {
+        return "–".into();
     }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (2 - mag).clamp(0, 6) as usize;
-    format!("{x:.decimals$}")
+    let d = decimals(mean);
+    if half.is_finite() {
+        format!("{mean:.d$} ± {half:.d$}")
+    } else {
+        format!("{mean:.d$}")
+    }
 }
 
 /// The columns of the terminal table: metric and heading.
@@ -174,11 +192,7 @@ pub fn table(scenario: &Scenario, sums: &[Vec<Summary>]) -> String {
         let mut row = vec![p.name.clone()];
         for (m, _) in TABLE {
             let s = &ms[*m as usize];
-            row.push(if s.half_width().is_finite() {
-                format!("{} ± {}", sig3(s.mean), sig3(s.half_width()))
-            } else {
-                sig3(s.mean)
-            });
+            row.push(mean_pm(s.mean, s.half_width()));
         }
         rows.push(row);
     }
@@ -217,5 +231,8 @@ mod tests {
         assert_eq!(sig3(38.2149), "38.2");
         assert_eq!(sig3(0.0123456), "0.0123");
         assert_eq!(sig3(12345.6), "12346");
+        assert_eq!(mean_pm(240.0, 1e-7), "240 ± 0");
+        assert_eq!(mean_pm(0.4612, 0.00429), "0.461 ± 0.004");
+        assert_eq!(mean_pm(f64::NAN, 1.0), "–");
     }
 }

@@ -243,20 +243,20 @@ fn set_overrides_change_the_scenario() {
 fn validate_reports_offered_load_and_warns_on_overload() {
     let tmp = TempDir::new().unwrap();
     let file = write(tmp.path(), "small.toml", SMALL);
-    // review-all: 30/h × 5 min / 3 = 0.833.
+    // review-all: 30/h × 5 min / 3 = 0.833, over the 90/105 of time not on break: 0.972.
     oversim()
         .arg("validate")
         .arg(&file)
         .assert()
         .success()
-        .stdout(predicate::str::contains("review-all/review: 0.833"));
+        .stdout(predicate::str::contains("review-all/review: 0.972"));
     oversim()
         .arg("validate")
         .arg(&file)
         .args(["--set", "workload.rate=60/h"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("offered load 1.67 ≥ 1"));
+        .stderr(predicate::str::contains("offered load 1.94 ≥ 1"));
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn review(name: String) -> impl Strategy<Value = String> {
         proptest::option::of((5u32..60, 50u32..100, 30u32..180, 5u32..30)),
         proptest::option::of((1u32..20, 1u32..4, prob())),
         proptest::option::of((1u32..240, any::<bool>())),
-        proptest::option::of((4u32..12, 12u32..30)),
+        proptest::option::of((4u32..12, 12u32..30, 0u32..12)),
         (10u32..20, proptest::option::of(prob())),
     )
         .prop_map(move |(c, service, detect, fr, priority, fatigue, pressure, wait, shifts, (compl, classes))| {
@@ -57,8 +57,8 @@ fn review(name: String) -> impl Strategy<Value = String> {
             if let Some((w, drop)) = wait {
                 s += &format!("max_wait = \"{w}m\"\non_timeout = \"{}\"\n", if drop { "drop" } else { "approve" });
             }
-            if let Some((on, period)) = shifts {
-                s += &format!("shifts = {{ on = \"{on}h\", period = \"{period}h\" }}\n");
+            if let Some((on, period, start)) = shifts {
+                s += &format!("shifts = {{ on = \"{on}h\", period = \"{period}h\", start = \"{start}h\" }}\n");
             }
             if let Some(sample) = classes {
                 s += &format!("classes = [\"b\"]\nsample = {sample}\n");

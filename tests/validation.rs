@@ -211,3 +211,109 @@ on_timeout = "drop"
         r.per_policy[0].iter().map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged)).collect();
     assert_ci("fatigue: mean detection over sessions", &caught, discrete);
 }
+
+/// B.12: the shipped governance scenario reproduces the closed-form escapes per 1000
+/// actions of all four oversight models (ample staffing, no rework, no fatigue).
+#[test]
+fn governance_b12_scenario_matches_closed_form() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/governance-b12.toml")).unwrap();
+    let (sc, r) = run(&text);
+    let shares = [0.7, 0.2, 0.1];
+    let p = [0.02, 0.08, 0.25];
+    let d = 0.6;
+    let miss = |checks: bool, human: [bool; 3]| -> f64 {
+        (0..3)
+            .map(|c| {
+                let mut m = 1.0;
+                if checks {
+                    m *= 1.0 - d;
+                }
+                if human[c] {
+                    m *= 1.0 - d;
+                }
+                shares[c] * p[c] * m
+            })
+            .sum::<f64>()
+            * 1000.0
+    };
+    let expected = [
+        ("a-human-all", miss(false, [true; 3])),
+        ("b-checks-only", miss(true, [false; 3])),
+        ("c-tiered", miss(true, [false, false, true])),
+        ("d-checks-and-human", miss(true, [true; 3])),
+    ];
+    for (i, (name, theory)) in expected.iter().enumerate() {
+        assert_eq!(sc.policies[i].name, *name);
+        let per_1k_actions: Vec<f64> = r.per_policy[i]
+            .iter()
+            .map(|x| 1000.0 * x.metrics.get(M::escaped) / (x.metrics.get(M::released) + x.metrics.get(M::rejected)))
+            .collect();
+        assert_ci(&format!("B.12 {name}: escapes per 1000 actions"), &per_1k_actions, *theory);
+    }
+    assert!((expected[2].1 - 16.0).abs() < 1e-9 && (expected[3].1 - 8.8).abs() < 1e-9);
+}
+
+/// Rework: each attempt is defective with p and a check flags it with d, so an attempt is
+/// rejected with q = p·d. With k attempts in all, an action is abandoned with q^k, so
+/// throughput is λ(1 − q^k), rejections λ(q + … + q^k), and a release is defective with
+/// p(1 − d)(1 + q + … + q^{k−1}) / (1 − q^k).
+#[test]
+fn rework_loop_closed_form() {
+    let (lambda, p, d, k) = (100.0, 0.3, 0.8, 3);
+    let text = format!(
+        r#"name = "rework"
+[run]
+replications = 40
+horizon = "500h"
+warmup = "5h"
+seed = 22
+[workload]
+rate = "{lambda}/h"
+[workload.rework]
+delay = {{ dist = "exponential", mean = "20m" }}
+max_attempts = {k}
+[[workload.class]]
+name = "only"
+share = 1.0
+defect_prob = {p}
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+detect = {d}
+"#
+    );
+    let (_, r) = run(&text);
+    let q: f64 = p * d;
+    let geometric: f64 = (0..k).map(|j| q.powi(j)).sum();
+    assert_ci("rework: throughput (/h)", &metric(&r, 0, M::throughput_per_hour), lambda * (1.0 - q.powi(k)));
+    let rejected_per_hour: Vec<f64> = metric(&r, 0, M::rejected).iter().map(|x| x / 500.0).collect();
+    assert_ci("rework: rejections (/h)", &rejected_per_hour, lambda * q * geometric);
+    let abandoned_per_hour: Vec<f64> = metric(&r, 0, M::abandoned).iter().map(|x| x / 500.0).collect();
+    assert_ci("rework: abandoned actions (/h)", &abandoned_per_hour, lambda * q.powi(k));
+    let defective_release: Vec<f64> = metric(&r, 0, M::escapes_per_1k).iter().map(|x| x / 1000.0).collect();
+    assert_ci("rework: P(release defective)", &defective_release, p * (1.0 - d) * geometric / (1.0 - q.powi(k)));
+}
+
+/// Timeouts that approve: a reviewer who catches every defect (d = 1) lets through exactly
+/// the defects that timed out, so the escape rate is the M/M/1+D abandonment probability.
+#[test]
+fn timeout_approve_escapes_equal_abandonment() {
+    let (lambda, mu, dl) = (0.9, 1.0, 1.0);
+    let text = scenario(
+        "replications = 40\nhorizon = \"20000h\"\nwarmup = \"200h\"\nseed = 23",
+        &format!("{lambda}/h"),
+        0.5,
+        r#"[[policy.stage]]
+kind = "human_review"
+reviewers = 1
+service = { dist = "exponential", mean = "1h" }
+detect = 1.0
+max_wait = "1h"
+on_timeout = "approve""#,
+    );
+    let (_, r) = run(&text);
+    let rho: f64 = lambda / mu;
+    let x = (-(mu - lambda) * dl).exp();
+    assert_ci("timeout-approve escape rate", &metric(&r, 0, M::escape_rate), (1.0 - rho) * rho * x / (1.0 - rho * rho * x));
+}

@@ -152,7 +152,17 @@ impl<'a> Sim<'a> {
         self.events.schedule(first, Ev::Arrival);
         for (i, s) in self.policy.stages.iter().enumerate() {
             if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
-                if sh.on < sh.period {
+                if sh.on >= sh.period {
+                    continue; // always on duty
+                }
+                if sh.start > 0.0 {
+                    // Off duty until the first shift starts.
+                    let pool = self.pool(i);
+                    pool.on_shift = false;
+                    pool.reviewers.iter_mut().for_each(|r| r.state = ReviewerState::Off);
+                    pool.on_duty.set(0.0, 0.0);
+                    self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
+                } else {
                     self.events.schedule(sh.on, Ev::ShiftEnd { stage: i as u16 });
                 }
             }
@@ -532,8 +542,7 @@ impl<'a> Sim<'a> {
             }
         }
         pool.on_duty.add(now, -left);
-        let next_start = (now / sh.period).floor() * sh.period + sh.period;
-        self.events.schedule(next_start, Ev::ShiftStart { stage: i as u16 });
+        self.events.schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
     }
 
     fn on_shift_start(&mut self, i: usize) {

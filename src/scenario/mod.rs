@@ -211,10 +211,13 @@ pub enum OnTimeout {
     Drop,
 }
 
+/// Reviewers are on duty during `[start + k·period, start + k·period + on)`.
 #[derive(Debug, Clone, Copy)]
 pub struct Shifts {
     pub on: f64,
     pub period: f64,
+    /// Offset of the first shift from time 0 (midnight of day 0), less than `period`.
+    pub start: f64,
 }
 
 /// A scenario after overrides, with the TOML text it was built from.
@@ -239,7 +242,8 @@ impl Scenario {
     ///
     /// λ counts the attempts routed to the stage by class and sample plus, as an upper
     /// bound, every attempt an earlier check may escalate to it; rework and upstream
-    /// rejections are ignored, and with shifts only on-duty time is counted.
+    /// rejections are ignored. Capacity counts on-duty time (shifts) less planned breaks
+    /// (fatigue), but not the speed-up of reviewers under pressure.
     pub fn offered_loads(&self) -> Vec<(String, String, f64)> {
         let lambda = self.workload.mean_rate();
         let classes = &self.workload.classes;
@@ -263,7 +267,13 @@ impl Scenario {
                     frac += c.share * (direct + (1.0 - direct) * escalated.min(1.0));
                 }
                 let duty = h.shifts.map_or(1.0, |s| s.on / s.period);
-                let rho = lambda * frac * h.service.mean() / (h.reviewers as f64 * duty);
+                // A saturated reviewer spends break_length of every break_after + break_length
+                // on a break.
+                let working = h
+                    .fatigue
+                    .and_then(|f| f.break_after.zip(f.break_length))
+                    .map_or(1.0, |(after, length)| after / (after + length));
+                let rho = lambda * frac * h.service.mean() / (h.reviewers as f64 * duty * working);
                 out.push((p.name.clone(), s.name.clone(), rho));
             }
         }

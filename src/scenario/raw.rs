@@ -152,6 +152,7 @@ pub struct RawPressure {
 pub struct RawShifts {
     pub on: S<String>,
     pub period: S<String>,
+    pub start: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -583,7 +583,12 @@ fn build_review(ctx: &mut Ctx, r: &RawStage, path: &str, span: Range<usize>, ser
         if on > period {
             ctx.err(s.on.span(), &format!("{sp}.on"), "a shift cannot be longer than its period");
         }
-        Shifts { on: on.min(period), period }
+        let start = s.start.as_ref().map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
+        if start >= period {
+            let v = s.start.as_ref().expect("start > 0 was given");
+            ctx.err(v.span(), &format!("{sp}.start"), "the first shift must start within the first period (start < period)");
+        }
+        Shifts { on: on.min(period), period, start: start.min(period) }
     });
     HumanReview {
         reviewers,
