@@ -50,10 +50,16 @@ impl ScenarioFlags {
     fn overrides(&self) -> Vec<Override> {
         let mut v = self.set.clone();
         if let Some(r) = self.replications {
-            v.push(Override { path: "run.replications".into(), value: r.to_string() });
+            v.push(Override {
+                path: "run.replications".into(),
+                value: r.to_string(),
+            });
         }
         if let Some(s) = self.seed {
-            v.push(Override { path: "run.seed".into(), value: s.to_string() });
+            v.push(Override {
+                path: "run.seed".into(),
+                value: s.to_string(),
+            });
         }
         v
     }
@@ -121,8 +127,13 @@ fn read_sources(files: &[PathBuf]) -> Result<Vec<Source>, String> {
     files
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("error: {}: cannot read: {e}", p.display()))?;
-            Ok(Source { label: p.display().to_string(), path: Some(p.clone()), text })
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("error: {}: cannot read: {e}", p.display()))?;
+            Ok(Source {
+                label: p.display().to_string(),
+                path: Some(p.clone()),
+                text,
+            })
         })
         .collect()
 }
@@ -216,11 +227,16 @@ fn run(args: RunArgs) -> i32 {
     };
     let several = loaded.len() > 1;
     // Check every output folder before simulating anything.
-    let dirs: Vec<PathBuf> =
-        loaded.iter().map(|l| report::output_dir(args.out.as_deref(), &l.scenario, several)).collect();
+    let dirs: Vec<PathBuf> = loaded
+        .iter()
+        .map(|l| report::output_dir(args.out.as_deref(), &l.scenario, several))
+        .collect();
     for (i, d) in dirs.iter().enumerate() {
         if dirs[..i].contains(d) {
-            eprintln!("error: two scenarios would write to {}; give them different names", d.display());
+            eprintln!(
+                "error: two scenarios would write to {}; give them different names",
+                d.display()
+            );
             return EXIT_BAD_INPUT;
         }
         if let Err(e) = report::prepare_output(d, args.force) {
@@ -247,8 +263,10 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     // indicatif draws nothing when stderr is not a terminal.
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications (ETA {eta})")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications (ETA {eta})",
+        )
+        .expect("valid template"),
     );
     pb
 }
@@ -266,7 +284,8 @@ fn run_one(args: &RunArgs, src: &Source, l: &Loaded, dir: &Path) -> Result<(), S
     let sums = report::summaries(&results);
 
     let write = |name: &str, bytes: &[u8]| {
-        report::write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+        report::write_atomic(dir, name, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
     };
     write("replications.csv", &report::replications_csv(sc, &results))?;
     write("summary.csv", &report::summary_csv(sc, &sums))?;
@@ -303,7 +322,11 @@ fn run_one(args: &RunArgs, src: &Source, l: &Loaded, dir: &Path) -> Result<(), S
             sc.name,
             sc.run.replications,
             format_hours(sc.run.horizon),
-            if sc.run.warmup > 0.0 { format!(" (after {} warm-up)", format_hours(sc.run.warmup)) } else { String::new() },
+            if sc.run.warmup > 0.0 {
+                format!(" (after {} warm-up)", format_hours(sc.run.warmup))
+            } else {
+                String::new()
+            },
             elapsed,
             dir.display()
         );

@@ -9,11 +9,30 @@ use rand_distr::{Exp1, Gamma, LogNormal, Triangular, Uniform};
 #[derive(Debug, Clone)]
 pub enum Dist {
     Constant(f64),
-    Exponential { mean: f64 },
-    LogNormal { mean: f64, cv: f64, inner: LogNormal<f64> },
-    Gamma { mean: f64, cv: f64, inner: Gamma<f64> },
-    Uniform { min: f64, max: f64, inner: Uniform<f64> },
-    Triangular { min: f64, mode: f64, max: f64, inner: Triangular<f64> },
+    Exponential {
+        mean: f64,
+    },
+    LogNormal {
+        mean: f64,
+        cv: f64,
+        inner: LogNormal<f64>,
+    },
+    Gamma {
+        mean: f64,
+        cv: f64,
+        inner: Gamma<f64>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+        inner: Uniform<f64>,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+        inner: Triangular<f64>,
+    },
 }
 
 impl Dist {
@@ -47,7 +66,12 @@ impl Dist {
 
     pub fn triangular(min: f64, mode: f64, max: f64) -> Result<Dist, String> {
         let inner = Triangular::new(min, max, mode).map_err(|e| e.to_string())?;
-        Ok(Dist::Triangular { min, mode, max, inner })
+        Ok(Dist::Triangular {
+            min,
+            mode,
+            max,
+            inner,
+        })
     }
 
     /// Draws one duration in hours.
@@ -70,9 +94,7 @@ impl Dist {
     pub fn mean(&self) -> f64 {
         match self {
             Dist::Constant(v) => *v,
-            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } => {
-                *mean
-            }
+            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } => *mean,
             Dist::Uniform { min, max, .. } => (min + max) / 2.0,
             Dist::Triangular { min, mode, max, .. } => (min + mode + max) / 3.0,
         }
@@ -129,7 +151,11 @@ mod tests {
         ] {
             let (m, scv) = moments(&d);
             assert!((m / d.mean() - 1.0).abs() < 0.01, "{d:?}: mean {m}");
-            assert!((scv / d.scv() - 1.0).abs() < 0.05, "{d:?}: scv {scv} vs {}", d.scv());
+            assert!(
+                (scv / d.scv() - 1.0).abs() < 0.05,
+                "{d:?}: scv {scv} vs {}",
+                d.scv()
+            );
         }
     }
 }

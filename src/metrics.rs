@@ -90,7 +90,14 @@ pub struct TimeAvg {
 
 impl TimeAvg {
     pub fn new(w0: f64, w1: f64) -> TimeAvg {
-        TimeAvg { w0, w1, last: 0.0, value: 0.0, area: 0.0, max: 0.0 }
+        TimeAvg {
+            w0,
+            w1,
+            last: 0.0,
+            value: 0.0,
+            area: 0.0,
+            max: 0.0,
+        }
     }
 
     #[inline]
@@ -219,8 +226,16 @@ pub struct StageResult {
     pub mean_wait_min: f64,
 }
 
-pub const STAGE_COLUMNS: &[&str] =
-    &["entered", "passed", "flagged", "caught", "timeouts", "utilization", "mean_queue", "mean_wait_min"];
+pub const STAGE_COLUMNS: &[&str] = &[
+    "entered",
+    "passed",
+    "flagged",
+    "caught",
+    "timeouts",
+    "utilization",
+    "mean_queue",
+    "mean_wait_min",
+];
 
 impl StageResult {
     pub fn values(&self) -> [f64; 8] {

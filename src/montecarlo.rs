@@ -43,8 +43,7 @@ pub fn run(
             })
             .collect()
     });
-    let mut per_policy: Vec<Vec<RepResult>> =
-        (0..n_pol).map(|_| Vec::with_capacity(reps as usize)).collect();
+    let mut per_policy: Vec<Vec<RepResult>> = (0..n_pol).map(|_| Vec::with_capacity(reps as usize)).collect();
     for (task, r) in flat.into_iter().enumerate() {
         per_policy[task % n_pol as usize].push(r);
     }

@@ -71,13 +71,17 @@ fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<
 pub fn replications_csv(scenario: &Scenario, results: &Results) -> Vec<u8> {
     let mut header = vec!["policy".to_string(), "replication".to_string()];
     header.extend(NAMES.iter().map(|s| s.to_string()));
-    let rows = scenario.policies.iter().zip(&results.per_policy).flat_map(|(p, reps)| {
-        reps.iter().enumerate().map(move |(i, r)| {
-            let mut row = vec![p.name.clone(), i.to_string()];
-            row.extend(r.metrics.0.iter().map(|&x| field(x)));
-            row
-        })
-    });
+    let rows = scenario
+        .policies
+        .iter()
+        .zip(&results.per_policy)
+        .flat_map(|(p, reps)| {
+            reps.iter().enumerate().map(move |(i, r)| {
+                let mut row = vec![p.name.clone(), i.to_string()];
+                row.extend(r.metrics.0.iter().map(|&x| field(x)));
+                row
+            })
+        });
     csv_bytes(&header, rows)
 }
 
@@ -86,7 +90,11 @@ pub fn summaries(results: &Results) -> Vec<Vec<Summary>> {
     results
         .per_policy
         .iter()
-        .map(|reps| (0..NAMES.len()).map(|m| summarize(reps.iter().map(|r| r.metrics.0[m]))).collect())
+        .map(|reps| {
+            (0..NAMES.len())
+                .map(|m| summarize(reps.iter().map(|r| r.metrics.0[m])))
+                .collect()
+        })
         .collect()
 }
 
@@ -114,18 +122,25 @@ pub fn summary_csv(scenario: &Scenario, sums: &[Vec<Summary>]) -> Vec<u8> {
 
 /// stages.csv: per (policy, stage), the mean over replications of each stage count.
 pub fn stages_csv(scenario: &Scenario, results: &Results) -> Vec<u8> {
-    let mut header: Vec<String> = ["policy", "stage", "kind"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = ["policy", "stage", "kind"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     header.extend(STAGE_COLUMNS.iter().map(|s| s.to_string()));
-    let rows = scenario.policies.iter().zip(&results.per_policy).flat_map(|(p, reps)| {
-        p.stages.iter().enumerate().map(move |(i, s)| {
-            let mut row = vec![p.name.clone(), s.name.clone(), s.kind.label().to_string()];
-            for c in 0..STAGE_COLUMNS.len() {
-                let vals = reps.iter().map(|r| StageResult::values(&r.stages[i])[c]);
-                row.push(field(summarize(vals).mean));
-            }
-            row
-        })
-    });
+    let rows = scenario
+        .policies
+        .iter()
+        .zip(&results.per_policy)
+        .flat_map(|(p, reps)| {
+            p.stages.iter().enumerate().map(move |(i, s)| {
+                let mut row = vec![p.name.clone(), s.name.clone(), s.kind.label().to_string()];
+                for c in 0..STAGE_COLUMNS.len() {
+                    let vals = reps.iter().map(|r| StageResult::values(&r.stages[i])[c]);
+                    row.push(field(summarize(vals).mean));
+                }
+                row
+            })
+        });
     csv_bytes(&header, rows)
 }
 
@@ -196,8 +211,9 @@ pub fn table(scenario: &Scenario, sums: &[Vec<Summary>]) -> String {
         }
         rows.push(row);
     }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for r in &rows {
         let line: Vec<String> = r

@@ -205,11 +205,20 @@ mod tests {
         h.complacency = 5.0;
         assert_eq!(review_detect(&h, 0.0, true, false), 0.0);
         h.complacency = 1.0;
-        h.fatigue = Some(Fatigue { tau: 0.5, floor: 0.85, break_after: None, break_length: None });
+        h.fatigue = Some(Fatigue {
+            tau: 0.5,
+            floor: 0.85,
+            break_after: None,
+            break_length: None,
+        });
         // d(30 min) = 0.85·0.6 + 0.15·0.6·e^{-1}
         let d30 = 0.51 + 0.09 * (-1.0f64).exp();
         assert!((review_detect(&h, 0.5, false, false) - d30).abs() < 1e-12);
-        h.pressure = Some(Pressure { queue: 5, speedup: 2.0, detect_factor: 0.5 });
+        h.pressure = Some(Pressure {
+            queue: 5,
+            speedup: 2.0,
+            detect_factor: 0.5,
+        });
         assert!((review_detect(&h, 0.5, false, true) - d30 * 0.5).abs() < 1e-12);
     }
 }

@@ -38,7 +38,16 @@ pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summar
     let n = v.len();
     if n == 0 {
         let nan = f64::NAN;
-        return Summary { n, mean: nan, std: nan, ci_low: nan, ci_high: nan, p05: nan, p50: nan, p95: nan };
+        return Summary {
+            n,
+            mean: nan,
+            std: nan,
+            ci_low: nan,
+            ci_high: nan,
+            p05: nan,
+            p50: nan,
+            p95: nan,
+        };
     }
     // Plain sum / n (two-pass variance): exact for counts, so a mean of integers prints
     // as the decimal it is.

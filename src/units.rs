@@ -24,7 +24,11 @@ pub const RATE_HELP: &str =
 /// Converts `v` units to hours.
 fn unit_to_hours(unit: &str, v: f64) -> Option<f64> {
     let secs = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, s)| *s)?;
-    Some(if secs >= 3600.0 { v * (secs / 3600.0) } else { v / (3600.0 / secs) })
+    Some(if secs >= 3600.0 {
+        v * (secs / 3600.0)
+    } else {
+        v / (3600.0 / secs)
+    })
 }
 
 fn parse_number(s: &str) -> Option<f64> {
@@ -60,8 +64,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     let Some((num, unit)) = text.split_once('/') else {
         return Err(format!("`{text}` has no `/unit`; expected {RATE_HELP}"));
     };
-    let v = parse_number(num)
-        .ok_or_else(|| format!("`{text}` is not a valid rate; expected {RATE_HELP}"))?;
+    let v = parse_number(num).ok_or_else(|| format!("`{text}` is not a valid rate; expected {RATE_HELP}"))?;
     if v <= 0.0 {
         return Err(format!("`{text}` must be positive; expected {RATE_HELP}"));
     }

@@ -37,7 +37,7 @@ impl Arrivals {
 
     /// The time of the next arrival, hours.
     #[inline]
-    pub fn next(&mut self) -> f64 {
+    pub fn next_time(&mut self) -> f64 {
         loop {
             let e: f64 = Exp1.sample(&mut self.rng);
             self.t += e * self.peak_gap;
@@ -76,12 +76,15 @@ impl Actions {
         if let Some(last) = cumulative.last_mut() {
             *last = f64::INFINITY;
         }
-        Actions { rng: stream_rng(seed, replication, stream::ACTIONS), cumulative }
+        Actions {
+            rng: stream_rng(seed, replication, stream::ACTIONS),
+            cumulative,
+        }
     }
 
     /// Draws (class index, uniform for the first attempt's defect draw).
     #[inline]
-    pub fn next(&mut self) -> (usize, f64) {
+    pub fn draw(&mut self) -> (usize, f64) {
         let u = uniform(&mut self.rng);
         let class = self.cumulative.iter().position(|&c| u < c).unwrap_or(0);
         let defect_u = uniform(&mut self.rng);
@@ -99,8 +102,18 @@ mod tests {
             rate: 10.0,
             profile,
             classes: vec![
-                Class { name: "a".into(), share: 0.25, defect_prob: 0.1, harm: 1.0 },
-                Class { name: "b".into(), share: 0.75, defect_prob: 0.1, harm: 1.0 },
+                Class {
+                    name: "a".into(),
+                    share: 0.25,
+                    defect_prob: 0.1,
+                    harm: 1.0,
+                },
+                Class {
+                    name: "b".into(),
+                    share: 0.75,
+                    defect_prob: 0.1,
+                    harm: 1.0,
+                },
             ],
             rework: None,
         }
@@ -110,7 +123,7 @@ mod tests {
     fn homogeneous_rate() {
         let mut a = Arrivals::new(&workload(None), 1, 0);
         let mut n = 0;
-        while a.next() < 10_000.0 {
+        while a.next_time() < 10_000.0 {
             n += 1;
         }
         // Poisson count with mean 100000: sd 316, 4.5 sd = 1423.
@@ -124,7 +137,7 @@ mod tests {
         let mut a = Arrivals::new(&workload(Some(p)), 1, 0);
         let (mut day, mut night) = (0, 0);
         loop {
-            let t = a.next();
+            let t = a.next_time();
             if t > 2400.0 {
                 break;
             }
@@ -143,7 +156,7 @@ mod tests {
     fn class_shares() {
         let mut a = Actions::new(&workload(None), 3, 0);
         let n = 100_000;
-        let first = (0..n).filter(|_| a.next().0 == 0).count();
+        let first = (0..n).filter(|_| a.draw().0 == 0).count();
         assert!((first as f64 / n as f64 - 0.25).abs() < 0.006);
     }
 }

@@ -103,13 +103,18 @@ const CASES: &[Case] = &[
 ];
 
 fn line_of(text: &str, marker: &str) -> usize {
-    let at = text.find(marker).unwrap_or_else(|| panic!("marker {marker:?} not in the edited file"));
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("marker {marker:?} not in the edited file"));
     text[..at].matches('\n').count() + 1
 }
 
 #[test]
 fn every_bad_input_class_is_exit_2_with_line_and_key_path() {
-    assert!(CASES.len() >= 40, "the corpus should cover at least 40 failure classes");
+    assert!(
+        CASES.len() >= 40,
+        "the corpus should cover at least 40 failure classes"
+    );
     let tmp = TempDir::new().unwrap();
     for (i, c) in CASES.iter().enumerate() {
         assert!(BASE.contains(c.from), "case {}: {:?} not in BASE", c.what, c.from);
@@ -120,42 +125,92 @@ fn every_bad_input_class_is_exit_2_with_line_and_key_path() {
             let out = Command::cargo_bin("oversim")
                 .unwrap()
                 .current_dir(tmp.path())
-                .args([cmd, &name, "--quiet"].iter().filter(|a| cmd == "run" || **a != "--quiet"))
+                .args(
+                    [cmd, &name, "--quiet"]
+                        .iter()
+                        .filter(|a| cmd == "run" || **a != "--quiet"),
+                )
                 .output()
                 .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{}: {cmd} exit code; stderr:\n{err}", c.what);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{}: {cmd} exit code; stderr:\n{err}",
+                c.what
+            );
             assert!(!err.contains("panicked"), "{}: panic:\n{err}", c.what);
             let location = match c.line_of {
                 Some(m) => format!("error: {name}:{}:", line_of(&text, m)),
                 None => format!("error: {name}:"),
             };
-            assert!(err.contains(&location), "{}: expected location `{location}` in:\n{err}", c.what);
+            assert!(
+                err.contains(&location),
+                "{}: expected location `{location}` in:\n{err}",
+                c.what
+            );
             let first = err.lines().find(|l| l.starts_with(&location)).unwrap();
             if !c.path.is_empty() {
-                let named = first.contains(&format!(" {}: ", c.path)) || first.contains(&format!(" {}.", c.path));
+                let named =
+                    first.contains(&format!(" {}: ", c.path)) || first.contains(&format!(" {}.", c.path));
                 assert!(named, "{}: expected key path `{}` in:\n{first}", c.what, c.path);
             }
-            assert!(err.contains(c.says), "{}: expected `{}` in:\n{err}", c.what, c.says);
+            assert!(
+                err.contains(c.says),
+                "{}: expected `{}` in:\n{err}",
+                c.what,
+                c.says
+            );
         }
-        assert!(!tmp.path().join("results").exists(), "{}: a bad scenario created output", c.what);
+        assert!(
+            !tmp.path().join("results").exists(),
+            "{}: a bad scenario created output",
+            c.what
+        );
     }
 }
 
 #[test]
 fn missing_file_and_bad_flags_are_exit_2() {
-    Command::cargo_bin("oversim").unwrap().args(["validate", "no-such-file.toml"]).assert().code(2);
-    Command::cargo_bin("oversim").unwrap().args(["run", "--threads", "0"]).assert().code(2);
-    Command::cargo_bin("oversim").unwrap().args(["run", "--set", "novalue"]).assert().code(2);
-    Command::cargo_bin("oversim").unwrap().args(["frobnicate"]).assert().code(2);
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["validate", "no-such-file.toml"])
+        .assert()
+        .code(2);
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["run", "--threads", "0"])
+        .assert()
+        .code(2);
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["run", "--set", "novalue"])
+        .assert()
+        .code(2);
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["frobnicate"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn several_errors_are_all_reported() {
     let tmp = TempDir::new().unwrap();
-    let text = BASE.replace("detect = 0.55", "detect = 2").replace("reviewers = 2", "reviewers = 0");
+    let text = BASE
+        .replace("detect = 0.55", "detect = 2")
+        .replace("reviewers = 2", "reviewers = 0");
     std::fs::write(tmp.path().join("two.toml"), &text).unwrap();
-    let out = Command::cargo_bin("oversim").unwrap().current_dir(tmp.path()).args(["validate", "two.toml"]).output().unwrap();
+    let out = Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "two.toml"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().filter(|l| l.starts_with("error: two.toml:")).count(), 2, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error: two.toml:")).count(),
+        2,
+        "{err}"
+    );
 }

@@ -94,9 +94,16 @@ fn read(dir: &Path, out: &str, f: &str) -> Vec<u8> {
 #[test]
 fn default_scenario_runs_and_prints_a_table() {
     let tmp = TempDir::new().unwrap();
-    let out = oversim().current_dir(tmp.path()).args(["run", "-r", "4"]).assert().success();
+    let out = oversim()
+        .current_dir(tmp.path())
+        .args(["run", "-r", "4"])
+        .assert()
+        .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("per-action") && stdout.contains("tiered"), "{stdout}");
+    assert!(
+        stdout.contains("per-action") && stdout.contains("tiered"),
+        "{stdout}"
+    );
     assert!(stdout.contains("escape rate"), "{stdout}");
     for f in ["replications.csv", "summary.csv", "stages.csv", "manifest.json"] {
         assert!(tmp.path().join("results/default").join(f).exists(), "{f} missing");
@@ -114,7 +121,10 @@ fn default_scenario_runs_and_prints_a_table() {
     assert_eq!(manifest["seed"], 2026);
     assert_eq!(manifest["interrupted"], false);
     assert_eq!(manifest["scenario"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(manifest["scenario"]["resolved"].as_str().unwrap().contains("replications = 4"));
+    assert!(manifest["scenario"]["resolved"]
+        .as_str()
+        .unwrap()
+        .contains("replications = 4"));
 }
 
 #[test]
@@ -126,9 +136,21 @@ fn output_is_identical_for_any_thread_count_and_seed_dependent() {
     run_to(tmp.path(), &file, "t2again", &["-j", "2"]);
     run_to(tmp.path(), &file, "seed8", &["--seed", "8"]);
     for f in CSVS {
-        assert_eq!(read(tmp.path(), "t1", f), read(tmp.path(), "t2", f), "{f}: -j1 vs -j2");
-        assert_eq!(read(tmp.path(), "t2", f), read(tmp.path(), "t2again", f), "{f}: same seed twice");
-        assert_ne!(read(tmp.path(), "t1", f), read(tmp.path(), "seed8", f), "{f}: another seed");
+        assert_eq!(
+            read(tmp.path(), "t1", f),
+            read(tmp.path(), "t2", f),
+            "{f}: -j1 vs -j2"
+        );
+        assert_eq!(
+            read(tmp.path(), "t2", f),
+            read(tmp.path(), "t2again", f),
+            "{f}: same seed twice"
+        );
+        assert_ne!(
+            read(tmp.path(), "t1", f),
+            read(tmp.path(), "seed8", f),
+            "{f}: another seed"
+        );
     }
 }
 
@@ -143,7 +165,10 @@ fn identical_policies_give_identical_rows() {
     run_to(tmp.path(), &file, "out", &[]);
     let csv = String::from_utf8(read(tmp.path(), "out", "replications.csv")).unwrap();
     let rows = |p: &str| -> Vec<String> {
-        csv.lines().filter(|l| l.starts_with(&format!("{p},"))).map(|l| l.split_once(',').unwrap().1.to_string()).collect()
+        csv.lines()
+            .filter(|l| l.starts_with(&format!("{p},")))
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect()
     };
     assert_eq!(rows("tiered").len(), 12);
     assert_eq!(rows("tiered"), rows("tiered-twin"));
@@ -155,7 +180,8 @@ fn summary_agrees_with_replications() {
     let tmp = TempDir::new().unwrap();
     let file = write(tmp.path(), "small.toml", SMALL);
     run_to(tmp.path(), &file, "out", &[]);
-    let mut reps = csv::Reader::from_reader(std::io::Cursor::new(read(tmp.path(), "out", "replications.csv")));
+    let mut reps =
+        csv::Reader::from_reader(std::io::Cursor::new(read(tmp.path(), "out", "replications.csv")));
     let headers = reps.headers().unwrap().clone();
     let col = headers.iter().position(|h| h == "escapes_per_1k").unwrap();
     let values: Vec<f64> = reps
@@ -194,7 +220,11 @@ fn refuses_to_overwrite_without_force() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already holds results").and(predicate::str::contains("--force")));
-    assert_eq!(before, read(tmp.path(), "out", "replications.csv"), "results were touched");
+    assert_eq!(
+        before,
+        read(tmp.path(), "out", "replications.csv"),
+        "results were touched"
+    );
     run_to(tmp.path(), &file, "out", &["--force", "--seed", "99"]);
     assert_ne!(before, read(tmp.path(), "out", "replications.csv"));
 }
@@ -218,7 +248,17 @@ fn set_overrides_change_the_scenario() {
     let tmp = TempDir::new().unwrap();
     let file = write(tmp.path(), "small.toml", SMALL);
     run_to(tmp.path(), &file, "base", &[]);
-    run_to(tmp.path(), &file, "more", &["--set", "policy.review-all.review.reviewers=6", "--set", "workload.rate=20/h"]);
+    run_to(
+        tmp.path(),
+        &file,
+        "more",
+        &[
+            "--set",
+            "policy.review-all.review.reviewers=6",
+            "--set",
+            "workload.rate=20/h",
+        ],
+    );
     let base = String::from_utf8(read(tmp.path(), "base", "summary.csv")).unwrap();
     let more = String::from_utf8(read(tmp.path(), "more", "summary.csv")).unwrap();
     assert_ne!(base, more);
@@ -226,16 +266,35 @@ fn set_overrides_change_the_scenario() {
     assert!(manifest.contains("reviewers = 6"), "{manifest}");
     oversim()
         .current_dir(tmp.path())
-        .args(["run", "small.toml", "--out", "x", "--set", "policy.review-al.review.reviewers=6"])
+        .args([
+            "run",
+            "small.toml",
+            "--out",
+            "x",
+            "--set",
+            "policy.review-al.review.reviewers=6",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no policy named `review-al`; did you mean `review-all`?"));
+        .stderr(predicate::str::contains(
+            "no policy named `review-al`; did you mean `review-all`?",
+        ));
     oversim()
         .current_dir(tmp.path())
-        .args(["run", "small.toml", "--out", "x", "--set", "policy.tiered.review.reviewers=0"])
+        .args([
+            "run",
+            "small.toml",
+            "--out",
+            "x",
+            "--set",
+            "policy.tiered.review.reviewers=0",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("policy[tiered].stage[review].reviewers").and(predicate::str::contains("set by --set")));
+        .stderr(
+            predicate::str::contains("policy[tiered].stage[review].reviewers")
+                .and(predicate::str::contains("set by --set")),
+        );
     assert!(!tmp.path().join("x").exists(), "no output folder for a bad run");
 }
 
@@ -265,13 +324,26 @@ fn overloaded_scenario_runs_with_a_warning_and_reports_backlog() {
     let file = write(tmp.path(), "small.toml", SMALL);
     let out = oversim()
         .current_dir(tmp.path())
-        .args(["run", "small.toml", "--quiet", "--out", "o", "--set", "workload.rate=80/h", "-r", "2"])
+        .args([
+            "run",
+            "small.toml",
+            "--quiet",
+            "--out",
+            "o",
+            "--set",
+            "workload.rate=80/h",
+            "-r",
+            "2",
+        ])
         .assert()
         .success()
         .stderr(predicate::str::contains("warning"));
     let _ = (out, file);
     let csv = String::from_utf8(read(tmp.path(), "o", "summary.csv")).unwrap();
-    let backlog = csv.lines().find(|l| l.starts_with("review-all,backlog_end,")).unwrap();
+    let backlog = csv
+        .lines()
+        .find(|l| l.starts_with("review-all,backlog_end,"))
+        .unwrap();
     let mean: f64 = backlog.split(',').nth(3).unwrap().parse().unwrap();
     assert!(mean > 20.0, "backlog {backlog}");
 }

@@ -14,10 +14,17 @@ use proptest::prelude::*;
 fn dist() -> impl Strategy<Value = String> {
     prop_oneof![
         (1u32..20).prop_map(|m| format!(r#"{{ dist = "exponential", mean = "{m}m" }}"#)),
-        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(r#"{{ dist = "lognormal", mean = "{m}m", cv = {} }}"#, cv as f64 / 10.0)),
-        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(r#"{{ dist = "gamma", mean = "{m}m", cv = {} }}"#, cv as f64 / 10.0)),
+        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(
+            r#"{{ dist = "lognormal", mean = "{m}m", cv = {} }}"#,
+            cv as f64 / 10.0
+        )),
+        (1u32..20, 1u32..20).prop_map(|(m, cv)| format!(
+            r#"{{ dist = "gamma", mean = "{m}m", cv = {} }}"#,
+            cv as f64 / 10.0
+        )),
         (0u32..20).prop_map(|v| format!(r#"{{ dist = "constant", value = "{v}m" }}"#)),
-        (0u32..10, 1u32..10).prop_map(|(a, b)| format!(r#"{{ dist = "uniform", min = "{a}m", max = "{}m" }}"#, a + b)),
+        (0u32..10, 1u32..10)
+            .prop_map(|(a, b)| format!(r#"{{ dist = "uniform", min = "{a}m", max = "{}m" }}"#, a + b)),
     ]
 }
 
@@ -84,13 +91,28 @@ fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
 fn policy() -> impl Strategy<Value = String> {
     (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(|(has_check, escalate, two)| {
         let chk = if has_check {
-            check(if escalate { Some("second".to_string()) } else { None }).boxed()
+            check(if escalate {
+                Some("second".to_string())
+            } else {
+                None
+            })
+            .boxed()
         } else {
             Just(String::new()).boxed()
         };
-        let second = if two || (has_check && escalate) { review("second".into()).boxed() } else { Just(String::new()).boxed() };
-        let chk = chk.prop_map(|c| c.replace("[[policy.stage]]\nkind = \"automated_check\"", "[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\""));
-        (review("first".into()), chk, second).prop_map(|(r1, c, r2)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}"))
+        let second = if two || (has_check && escalate) {
+            review("second".into()).boxed()
+        } else {
+            Just(String::new()).boxed()
+        };
+        let chk = chk.prop_map(|c| {
+            c.replace(
+                "[[policy.stage]]\nkind = \"automated_check\"",
+                "[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"",
+            )
+        });
+        (review("first".into()), chk, second)
+            .prop_map(|(r1, c, r2)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}"))
     })
 }
 

@@ -32,7 +32,10 @@ shifts = { on = "8h", period = "24h", start = "9h" }
     let (_, r) = run(text);
     let scheduled = 3.0 * 8.0 * 10.0;
     for h in metric(&r, 0, M::reviewer_hours) {
-        assert!(h >= scheduled && h <= scheduled + 3.0 * 10.0 / 60.0, "{h} vs {scheduled}");
+        assert!(
+            h >= scheduled && h <= scheduled + 3.0 * 10.0 / 60.0,
+            "{h} vs {scheduled}"
+        );
     }
     // Night arrivals wait for the morning shift: some waits exceed 16 hours minus a bit.
     for w in metric(&r, 0, M::p95_wait_min) {
@@ -71,10 +74,18 @@ on_timeout = "drop"
         )
     };
     let (_, calm) = run(&base(""));
-    let (_, hurried) = run(&base("pressure = { queue = 5, speedup = 2.0, detect_factor = 0.5 }"));
+    let (_, hurried) = run(&base(
+        "pressure = { queue = 5, speedup = 2.0, detect_factor = 0.5 }",
+    ));
     let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
-    let (e0, e1) = (mean(metric(&calm, 0, M::escape_rate)), mean(metric(&hurried, 0, M::escape_rate)));
-    let (q0, q1) = (mean(metric(&calm, 0, M::mean_queue)), mean(metric(&hurried, 0, M::mean_queue)));
+    let (e0, e1) = (
+        mean(metric(&calm, 0, M::escape_rate)),
+        mean(metric(&hurried, 0, M::escape_rate)),
+    );
+    let (q0, q1) = (
+        mean(metric(&calm, 0, M::mean_queue)),
+        mean(metric(&hurried, 0, M::mean_queue)),
+    );
     assert!(e1 > e0 + 0.1, "escape rate {e0} → {e1}");
     assert!(q1 < q0 / 2.0, "queue {q0} → {q1}");
 }

@@ -44,7 +44,11 @@ fn mm1_waiting_time_queue_and_utilization() {
     let (_, r) = run(&text);
     let (lambda, mu) = (50.0, 60.0);
     let rho: f64 = lambda / mu;
-    assert_ci("M/M/1 Wq (min)", &metric(&r, 0, M::mean_wait_min), 60.0 * rho / (mu - lambda));
+    assert_ci(
+        "M/M/1 Wq (min)",
+        &metric(&r, 0, M::mean_wait_min),
+        60.0 * rho / (mu - lambda),
+    );
     assert_ci("M/M/1 Lq", &metric(&r, 0, M::mean_queue), rho * rho / (1.0 - rho));
     assert_ci("M/M/1 utilization", &metric(&r, 0, M::reviewer_utilization), rho);
     check_little(&r, lambda);
@@ -67,7 +71,11 @@ fn mmc_erlang_c() {
     let wq = pc / (c as f64 * mu - lambda);
     assert_ci("M/M/5 Wq (min)", &metric(&r, 0, M::mean_wait_min), 60.0 * wq);
     assert_ci("M/M/5 Lq", &metric(&r, 0, M::mean_queue), lambda * wq);
-    assert_ci("M/M/5 utilization", &metric(&r, 0, M::reviewer_utilization), a / c as f64);
+    assert_ci(
+        "M/M/5 utilization",
+        &metric(&r, 0, M::reviewer_utilization),
+        a / c as f64,
+    );
     check_little(&r, lambda);
 }
 
@@ -82,7 +90,11 @@ fn mg1(service: &str, scv: f64, seed: u64, reps: u32, horizon: &str) {
     let (_, r) = run(&text);
     let rho = 50.0 / 60.0;
     let wq_min = rho * 1.0 * (1.0 + scv) / (2.0 * (1.0 - rho));
-    assert_ci(&format!("M/G/1 Wq (min), scv {scv}"), &metric(&r, 0, M::mean_wait_min), wq_min);
+    assert_ci(
+        &format!("M/G/1 Wq (min), scv {scv}"),
+        &metric(&r, 0, M::mean_wait_min),
+        wq_min,
+    );
     check_little(&r, 50.0);
 }
 
@@ -94,7 +106,13 @@ fn md1_pollaczek_khinchine() {
 #[test]
 fn mg1_lognormal_pollaczek_khinchine() {
     // cv = 1.5: heavy right tail, so more replications and a longer horizon.
-    mg1(r#"{ dist = "lognormal", mean = "1m", cv = 1.5 }"#, 2.25, 14, 60, "1000h");
+    mg1(
+        r#"{ dist = "lognormal", mean = "1m", cv = 1.5 }"#,
+        2.25,
+        14,
+        60,
+        "1000h",
+    );
 }
 
 /// B.3b: M/M/1 with deterministic patience D: P(abandon) =
@@ -116,7 +134,10 @@ fn mm1_deterministic_max_wait_abandonment() {
         let rho: f64 = lambda / mu;
         let x = (-(mu - lambda) * d).exp();
         let theory = (1.0 - rho) * rho * x / (1.0 - rho * rho * x);
-        let frac: Vec<f64> = r.per_policy[0].iter().map(|x| x.stages[0].timeouts / x.stages[0].entered).collect();
+        let frac: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| x.stages[0].timeouts / x.stages[0].entered)
+            .collect();
         assert_ci(&format!("M/M/1+D abandonment, λ={lambda} D={d}"), &frac, theory);
         // Dropped attempts are exactly the timeouts.
         assert_eq!(metric(&r, 0, M::dropped), metric(&r, 0, M::timeouts));
@@ -138,7 +159,11 @@ detect = 0.7"#,
     );
     let (_, r) = run(&text);
     assert_ci("single review escape rate", &metric(&r, 0, M::escape_rate), 0.3);
-    assert_ci("single review throughput (/h)", &metric(&r, 0, M::throughput_per_hour), 40.0 * (1.0 - 0.1 * 0.7));
+    assert_ci(
+        "single review throughput (/h)",
+        &metric(&r, 0, M::throughput_per_hour),
+        40.0 * (1.0 - 0.1 * 0.7),
+    );
 }
 
 fn check(name: &str, detect: f64) -> String {
@@ -149,9 +174,18 @@ fn check(name: &str, detect: f64) -> String {
 #[test]
 fn two_independent_checks_product_rule() {
     let stages = check("first", 0.6) + &check("second", 0.7);
-    let text = scenario("replications = 40\nhorizon = \"2000h\"\nseed = 18", "100/h", 0.2, &stages);
+    let text = scenario(
+        "replications = 40\nhorizon = \"2000h\"\nseed = 18",
+        "100/h",
+        0.2,
+        &stages,
+    );
     let (_, r) = run(&text);
-    assert_ci("two checks escape rate", &metric(&r, 0, M::escape_rate), 0.4 * 0.3);
+    assert_ci(
+        "two checks escape rate",
+        &metric(&r, 0, M::escape_rate),
+        0.4 * 0.3,
+    );
 }
 
 /// Automation bias: after a check with d₁, a reviewer with complacency m misses an
@@ -165,9 +199,18 @@ fn complacency_raises_escapes_by_its_factor() {
     };
     for (m, seed) in [(1.0, 19), (1.3, 20)] {
         let stages = check("first", 0.6) + &reviewer(m);
-        let text = scenario(&format!("replications = 40\nhorizon = \"2000h\"\nseed = {seed}"), "100/h", 0.2, &stages);
+        let text = scenario(
+            &format!("replications = 40\nhorizon = \"2000h\"\nseed = {seed}"),
+            "100/h",
+            0.2,
+            &stages,
+        );
         let (_, r) = run(&text);
-        assert_ci(&format!("check + review escape, complacency {m}"), &metric(&r, 0, M::escape_rate), 0.4 * m * 0.3);
+        assert_ci(
+            &format!("check + review escape, complacency {m}"),
+            &metric(&r, 0, M::escape_rate),
+            0.4 * m * 0.3,
+        );
     }
 }
 
@@ -184,7 +227,10 @@ fn fatigue_average_detection_over_a_session() {
     let closed = dinf + (d0 - dinf) * (tau / t) * (1.0 - (-t / tau).exp());
     assert!((closed - 0.7368).abs() < 1e-4, "closed form {closed}");
     let discrete = dinf + (d0 - dinf) * (1.0 - (-t / tau).exp()) / (n * (1.0 - (-s / tau).exp()));
-    assert!((discrete - closed).abs() < 1e-4, "item-level average {discrete} vs continuous {closed}");
+    assert!(
+        (discrete - closed).abs() < 1e-4,
+        "item-level average {discrete} vs continuous {closed}"
+    );
 
     // Arrivals at twice the service rate keep the reviewer busy; a short max_wait bounds
     // the queue.
@@ -207,8 +253,10 @@ on_timeout = "drop"
         ),
     );
     let (_, r) = run(&text);
-    let caught: Vec<f64> =
-        r.per_policy[0].iter().map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged)).collect();
+    let caught: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged))
+        .collect();
     assert_ci("fatigue: mean detection over sessions", &caught, discrete);
 }
 
@@ -216,7 +264,11 @@ on_timeout = "drop"
 /// actions of all four oversight models (ample staffing, no rework, no fatigue).
 #[test]
 fn governance_b12_scenario_matches_closed_form() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/governance-b12.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/governance-b12.toml"
+    ))
+    .unwrap();
     let (sc, r) = run(&text);
     let shares = [0.7, 0.2, 0.1];
     let p = [0.02, 0.08, 0.25];
@@ -246,9 +298,15 @@ fn governance_b12_scenario_matches_closed_form() {
         assert_eq!(sc.policies[i].name, *name);
         let per_1k_actions: Vec<f64> = r.per_policy[i]
             .iter()
-            .map(|x| 1000.0 * x.metrics.get(M::escaped) / (x.metrics.get(M::released) + x.metrics.get(M::rejected)))
+            .map(|x| {
+                1000.0 * x.metrics.get(M::escaped) / (x.metrics.get(M::released) + x.metrics.get(M::rejected))
+            })
             .collect();
-        assert_ci(&format!("B.12 {name}: escapes per 1000 actions"), &per_1k_actions, *theory);
+        assert_ci(
+            &format!("B.12 {name}: escapes per 1000 actions"),
+            &per_1k_actions,
+            *theory,
+        );
     }
     assert!((expected[2].1 - 16.0).abs() < 1e-9 && (expected[3].1 - 8.8).abs() < 1e-9);
 }
@@ -286,13 +344,32 @@ detect = {d}
     let (_, r) = run(&text);
     let q: f64 = p * d;
     let geometric: f64 = (0..k).map(|j| q.powi(j)).sum();
-    assert_ci("rework: throughput (/h)", &metric(&r, 0, M::throughput_per_hour), lambda * (1.0 - q.powi(k)));
+    assert_ci(
+        "rework: throughput (/h)",
+        &metric(&r, 0, M::throughput_per_hour),
+        lambda * (1.0 - q.powi(k)),
+    );
     let rejected_per_hour: Vec<f64> = metric(&r, 0, M::rejected).iter().map(|x| x / 500.0).collect();
-    assert_ci("rework: rejections (/h)", &rejected_per_hour, lambda * q * geometric);
+    assert_ci(
+        "rework: rejections (/h)",
+        &rejected_per_hour,
+        lambda * q * geometric,
+    );
     let abandoned_per_hour: Vec<f64> = metric(&r, 0, M::abandoned).iter().map(|x| x / 500.0).collect();
-    assert_ci("rework: abandoned actions (/h)", &abandoned_per_hour, lambda * q.powi(k));
-    let defective_release: Vec<f64> = metric(&r, 0, M::escapes_per_1k).iter().map(|x| x / 1000.0).collect();
-    assert_ci("rework: P(release defective)", &defective_release, p * (1.0 - d) * geometric / (1.0 - q.powi(k)));
+    assert_ci(
+        "rework: abandoned actions (/h)",
+        &abandoned_per_hour,
+        lambda * q.powi(k),
+    );
+    let defective_release: Vec<f64> = metric(&r, 0, M::escapes_per_1k)
+        .iter()
+        .map(|x| x / 1000.0)
+        .collect();
+    assert_ci(
+        "rework: P(release defective)",
+        &defective_release,
+        p * (1.0 - d) * geometric / (1.0 - q.powi(k)),
+    );
 }
 
 /// Timeouts that approve: a reviewer who catches every defect (d = 1) lets through exactly
@@ -315,5 +392,9 @@ on_timeout = "approve""#,
     let (_, r) = run(&text);
     let rho: f64 = lambda / mu;
     let x = (-(mu - lambda) * dl).exp();
-    assert_ci("timeout-approve escape rate", &metric(&r, 0, M::escape_rate), (1.0 - rho) * rho * x / (1.0 - rho * rho * x));
+    assert_ci(
+        "timeout-approve escape rate",
+        &metric(&r, 0, M::escape_rate),
+        (1.0 - rho) * rho * x / (1.0 - rho * rho * x),
+    );
 }

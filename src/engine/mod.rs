@@ -148,7 +148,7 @@ impl<'a> Sim<'a> {
 
     /// Processes events until the end of the measured window.
     pub fn run(&mut self) {
-        let first = self.arrivals.next();
+        let first = self.arrivals.next_time();
         self.events.schedule(first, Ev::Arrival);
         for (i, s) in self.policy.stages.iter().enumerate() {
             if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
@@ -159,7 +159,9 @@ impl<'a> Sim<'a> {
                     // Off duty until the first shift starts.
                     let pool = self.pool(i);
                     pool.on_shift = false;
-                    pool.reviewers.iter_mut().for_each(|r| r.state = ReviewerState::Off);
+                    pool.reviewers
+                        .iter_mut()
+                        .for_each(|r| r.state = ReviewerState::Off);
                     pool.on_duty.set(0.0, 0.0);
                     self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
                 } else {
@@ -195,11 +197,18 @@ impl<'a> Sim<'a> {
     }
 
     fn on_arrival(&mut self) {
-        let next = self.arrivals.next();
+        let next = self.arrivals.next_time();
         self.events.schedule(next, Ev::Arrival);
-        let (class, u) = self.draws.next();
+        let (class, u) = self.draws.draw();
         let defective = u < self.defect_prob(class);
-        let mut a = Action { created: self.now, class: class as u16, attempt: 1, defective, live: true, ..Action::default() };
+        let mut a = Action {
+            created: self.now,
+            class: class as u16,
+            attempt: 1,
+            defective,
+            live: true,
+            ..Action::default()
+        };
         let id = match self.free.pop() {
             Some(id) => {
                 // Keep the token moving, so stale timeouts and queue entries of the slot's
@@ -251,7 +260,8 @@ impl<'a> Sim<'a> {
                 StageKind::AutomatedCheck(chk) => match &chk.service {
                     Some(d) => {
                         let delay = d.sample(&mut self.stage_rngs[i]);
-                        self.events.schedule(self.now + delay, Ev::CheckDone { action: id });
+                        self.events
+                            .schedule(self.now + delay, Ev::CheckDone { action: id });
                         return;
                     }
                     None => {
@@ -278,10 +288,16 @@ impl<'a> Sim<'a> {
 
     /// Applies check `i` to attempt `id`; true if the attempt goes on to the next stage.
     fn check_outcome(&mut self, id: u32, i: usize) -> bool {
-        let StageKind::AutomatedCheck(chk) = &self.policy.stages[i].kind else { unreachable!() };
+        let StageKind::AutomatedCheck(chk) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
         let a = self.actions[id as usize];
         let u = uniform(&mut self.stage_rngs[i]);
-        let flagged = if a.defective { u < chk.detect } else { u < chk.false_positive };
+        let flagged = if a.defective {
+            u < chk.detect
+        } else {
+            u < chk.false_positive
+        };
         let measuring = self.measuring();
         if !flagged {
             if measuring {
@@ -420,7 +436,13 @@ impl<'a> Sim<'a> {
         rv.reject = reject;
         rv.service = service;
         pool.busy.add(now, 1.0);
-        self.events.schedule(now + service, Ev::ReviewDone { stage: i as u16, reviewer: r as u32 });
+        self.events.schedule(
+            now + service,
+            Ev::ReviewDone {
+                stage: i as u16,
+                reviewer: r as u32,
+            },
+        );
     }
 
     fn on_review_done(&mut self, i: usize, r: usize) {
@@ -434,11 +456,20 @@ impl<'a> Sim<'a> {
         rv.on_task += rv.service;
         rv.action = u32::MAX;
         // The reviewer's next move: a break, off shift, or the next attempt.
-        let on_break = h.fatigue.and_then(|f| f.break_after.zip(f.break_length)).filter(|(after, _)| rv.on_task >= *after);
+        let on_break = h
+            .fatigue
+            .and_then(|f| f.break_after.zip(f.break_length))
+            .filter(|(after, _)| rv.on_task >= *after);
         if let Some((_, length)) = on_break {
             rv.state = ReviewerState::Break;
             rv.on_task = 0.0;
-            self.events.schedule(now + length, Ev::BreakEnd { stage: i as u16, reviewer: r as u32 });
+            self.events.schedule(
+                now + length,
+                Ev::BreakEnd {
+                    stage: i as u16,
+                    reviewer: r as u32,
+                },
+            );
         } else if !pool.on_shift {
             self.go_off(i, r);
         } else {
@@ -530,7 +561,9 @@ impl<'a> Sim<'a> {
 
     fn on_shift_end(&mut self, i: usize) {
         let now = self.now;
-        let Some(sh) = self.review_cfg(i).shifts else { return };
+        let Some(sh) = self.review_cfg(i).shifts else {
+            return;
+        };
         let pool = self.pool(i);
         pool.on_shift = false;
         // Busy reviewers finish the attempt in hand first.
@@ -542,12 +575,15 @@ impl<'a> Sim<'a> {
             }
         }
         pool.on_duty.add(now, -left);
-        self.events.schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
+        self.events
+            .schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
     }
 
     fn on_shift_start(&mut self, i: usize) {
         let now = self.now;
-        let Some(sh) = self.review_cfg(i).shifts else { return };
+        let Some(sh) = self.review_cfg(i).shifts else {
+            return;
+        };
         let pool = self.pool(i);
         pool.on_shift = true;
         let mut came = Vec::new();
@@ -565,7 +601,8 @@ impl<'a> Sim<'a> {
                 self.next_for(i, r);
             }
         }
-        self.events.schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
+        self.events
+            .schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
     }
 
     fn dispose(&mut self, id: u32) {
@@ -684,6 +721,10 @@ impl<'a> Sim<'a> {
         m[M::backlog_end] = self.ledger.in_system as f64;
         m[M::cost_total] = duty * costs.reviewer_hour + c.harm * costs.harm_unit;
         m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
-        RepResult { metrics: m, stages: stage_results, ledger: self.ledger }
+        RepResult {
+            metrics: m,
+            stages: stage_results,
+            ledger: self.ledger,
+        }
     }
 }

@@ -109,7 +109,8 @@ pub fn explain_serde_message(message: &str) -> String {
             .replace("expected i64", "expected an integer");
         let hint = if rest.starts_with("table") && rest.ends_with("an array") {
             "; write each entry as an array-of-tables header such as [[policy]] or [[workload.class]]"
-        } else if (rest.starts_with("integer") || rest.starts_with("floating")) && rest.ends_with("a string") {
+        } else if (rest.starts_with("integer") || rest.starts_with("floating")) && rest.ends_with("a string")
+        {
             "; durations and rates are quoted and carry a unit, e.g. \"6m\" or \"40/h\""
         } else {
             ""

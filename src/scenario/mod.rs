@@ -231,10 +231,16 @@ pub struct Loaded {
 /// Parses and validates scenario `text` (named `label` in messages), after applying
 /// `overrides` in order.
 pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
-    let fail = |diagnostics: Vec<Diagnostic>| ScenarioError { file: label.to_string(), diagnostics };
+    let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
+        file: label.to_string(),
+        diagnostics,
+    };
     let (resolved_text, from_cli) = overrides::apply(text, overrides).map_err(fail)?;
     let scenario = validate::parse(&resolved_text, &from_cli).map_err(fail)?;
-    Ok(Loaded { scenario, resolved_text })
+    Ok(Loaded {
+        scenario,
+        resolved_text,
+    })
 }
 
 impl Scenario {
@@ -250,7 +256,9 @@ impl Scenario {
         let mut out = Vec::new();
         for p in &self.policies {
             for (i, s) in p.stages.iter().enumerate() {
-                let StageKind::HumanReview(h) = &s.kind else { continue };
+                let StageKind::HumanReview(h) = &s.kind else {
+                    continue;
+                };
                 let mut frac = 0.0;
                 for (ci, c) in classes.iter().enumerate() {
                     let direct = if s.classes.contains(ci) { s.sample } else { 0.0 };
@@ -258,8 +266,8 @@ impl Scenario {
                     for e in &p.stages[..i] {
                         if let StageKind::AutomatedCheck(a) = &e.kind {
                             if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
-                                let flag = c.defect_prob * a.detect
-                                    + (1.0 - c.defect_prob) * a.false_positive;
+                                let flag =
+                                    c.defect_prob * a.detect + (1.0 - c.defect_prob) * a.false_positive;
                                 escalated += e.sample * flag;
                             }
                         }

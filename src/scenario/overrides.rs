@@ -30,7 +30,10 @@ impl FromStr for Override {
         if path.is_empty() || path.split('.').any(str::is_empty) {
             return Err(format!("`{path}` is not a key path (for example workload.rate)"));
         }
-        Ok(Override { path: path.to_string(), value: value.trim().to_string() })
+        Ok(Override {
+            path: path.to_string(),
+            value: value.trim().to_string(),
+        })
     }
 }
 
@@ -100,8 +103,10 @@ fn find_named<'a>(
         .get_mut(key)
         .and_then(Item::as_array_of_tables_mut)
         .ok_or_else(|| format!("the scenario has no {what} entries"))?;
-    let names: Vec<String> =
-        arr.iter().map(|t| entry_name(t, kind_default).unwrap_or_default()).collect();
+    let names: Vec<String> = arr
+        .iter()
+        .map(|t| entry_name(t, kind_default).unwrap_or_default())
+        .collect();
     match names.iter().position(|n| n == name) {
         Some(i) => Ok(arr.get_mut(i).expect("index from position") as &mut dyn TableLike),
         None => {
@@ -128,9 +133,7 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
             let p = find_named(root, "policy", policy, "policy", false)?;
             (p, std::slice::from_ref(key), format!("policy[{policy}]"))
         }
-        ["policy", ..] => {
-            return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into())
-        }
+        ["policy", ..] => return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into()),
         ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
             let w = root
                 .get_mut("workload")
@@ -217,7 +220,11 @@ fatigue = { tau = "30m", floor = 0.8 }
         let err = apply(DOC, &[ov("policy.q.human-review.reviewers=4")]).unwrap_err();
         assert!(err[0].message.contains("no policy named `q`"), "{:?}", err);
         let err = apply(DOC, &[ov("policy.p.reviw.reviewers=4")]).unwrap_err();
-        assert!(err[0].message.contains("stage names are: human-review"), "{:?}", err);
+        assert!(
+            err[0].message.contains("stage names are: human-review"),
+            "{:?}",
+            err
+        );
         assert!("novalue".parse::<Override>().is_err());
     }
 }

@@ -27,7 +27,11 @@ impl Ctx<'_> {
             }
             None => Some(self.lines.line(span.start)),
         };
-        self.errors.push(Diagnostic { line, path: path.to_string(), message });
+        self.errors.push(Diagnostic {
+            line,
+            path: path.to_string(),
+            message,
+        });
     }
 
     fn prob(&mut self, v: &S<Num>, path: &str) -> f64 {
@@ -37,7 +41,11 @@ impl Ctx<'_> {
     fn range(&mut self, v: &S<Num>, path: &str, lo: f64, hi: f64, allowed: &str) -> f64 {
         let x = v.get_ref().get();
         if !(x >= lo && x <= hi) {
-            self.err(v.span(), path, format!("{} is out of range; allowed: {allowed}", fmt_num(x)));
+            self.err(
+                v.span(),
+                path,
+                format!("{} is out of range; allowed: {allowed}", fmt_num(x)),
+            );
         }
         x
     }
@@ -49,7 +57,11 @@ impl Ctx<'_> {
     fn int(&mut self, v: &S<i64>, path: &str, lo: i64, hi: i64) -> i64 {
         let x = *v.get_ref();
         if x < lo || x > hi {
-            self.err(v.span(), path, format!("{x} is out of range; allowed: an integer in [{lo}, {hi}]"));
+            self.err(
+                v.span(),
+                path,
+                format!("{x} is out of range; allowed: an integer in [{lo}, {hi}]"),
+            );
         }
         x.clamp(lo, hi)
     }
@@ -58,11 +70,22 @@ impl Ctx<'_> {
     fn duration(&mut self, v: &S<String>, path: &str, allow_zero: bool) -> f64 {
         match parse_duration(v.get_ref()) {
             Ok(h) if h == 0.0 && !allow_zero => {
-                self.err(v.span(), path, format!("`{}` must be longer than zero; expected {DURATION_HELP}", v.get_ref()));
+                self.err(
+                    v.span(),
+                    path,
+                    format!(
+                        "`{}` must be longer than zero; expected {DURATION_HELP}",
+                        v.get_ref()
+                    ),
+                );
                 1.0
             }
             Ok(h) if h > limits::MAX_HOURS => {
-                self.err(v.span(), path, format!("`{}` is longer than the limit of 1000 years", v.get_ref()));
+                self.err(
+                    v.span(),
+                    path,
+                    format!("`{}` is longer than the limit of 1000 years", v.get_ref()),
+                );
                 1.0
             }
             Ok(h) => h,
@@ -96,8 +119,16 @@ impl Ctx<'_> {
     }
 
     fn missing(&mut self, span: Range<usize>, path: &str, key: &str, what: &str) {
-        let p = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-        self.err(span, &p, format!("required key `{key}` is missing; expected {what}"));
+        let p = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
+        self.err(
+            span,
+            &p,
+            format!("required key `{key}` is missing; expected {what}"),
+        );
     }
 }
 
@@ -133,7 +164,11 @@ pub fn parse(text: &str, from_cli: &FromCli) -> Result<Scenario, Vec<Diagnostic>
             return Err(vec![Diagnostic { line, path, message }]);
         }
     };
-    let mut ctx = Ctx { lines, from_cli, errors: Vec::new() };
+    let mut ctx = Ctx {
+        lines,
+        from_cli,
+        errors: Vec::new(),
+    };
     let scenario = build(&mut ctx, raw);
     if ctx.errors.is_empty() {
         Ok(scenario)
@@ -193,7 +228,8 @@ fn build(ctx: &mut Ctx, raw: RawScenario) -> Scenario {
     let costs = raw.costs.map_or(Costs::default(), |c| {
         let c = c.into_inner();
         let mut money = |v: &Option<S<Num>>, path| {
-            v.as_ref().map_or(0.0, |v| ctx.range(v, path, 0.0, 1e12, "a non-negative amount"))
+            v.as_ref()
+                .map_or(0.0, |v| ctx.range(v, path, 0.0, 1e12, "a non-negative amount"))
         };
         Costs {
             reviewer_hour: money(&c.reviewer_hour, "costs.reviewer_hour"),
@@ -215,27 +251,51 @@ fn build(ctx: &mut Ctx, raw: RawScenario) -> Scenario {
             let span = p.span();
             let pol = build_policy(ctx, p.into_inner(), &workload.classes);
             if !seen.insert(pol.name.clone()) {
-                ctx.err(span, &format!("policy[{}].name", pol.name), format!("policy name `{}` is used twice; names must be unique", pol.name));
+                ctx.err(
+                    span,
+                    &format!("policy[{}].name", pol.name),
+                    format!("policy name `{}` is used twice; names must be unique", pol.name),
+                );
             }
             pol
         })
         .collect();
-    Scenario { name, description, run, workload, costs, policies }
+    Scenario {
+        name,
+        description,
+        run,
+        workload,
+        costs,
+        policies,
+    }
 }
 
 fn build_run(ctx: &mut Ctx, run: Option<S<RawRun>>) -> RunConfig {
     let Some(run) = run else {
-        return RunConfig { replications: 100, horizon: 30.0 * 24.0, warmup: 0.0, seed: 0 };
+        return RunConfig {
+            replications: 100,
+            horizon: 30.0 * 24.0,
+            warmup: 0.0,
+            seed: 0,
+        };
     };
     let r = run.into_inner();
     RunConfig {
-        replications: r
-            .replications
+        replications: r.replications.as_ref().map_or(100, |v| {
+            ctx.int(v, "run.replications", 1, limits::MAX_REPLICATIONS) as u64
+        }),
+        horizon: r
+            .horizon
             .as_ref()
-            .map_or(100, |v| ctx.int(v, "run.replications", 1, limits::MAX_REPLICATIONS) as u64),
-        horizon: r.horizon.as_ref().map_or(720.0, |v| ctx.duration(v, "run.horizon", false)),
-        warmup: r.warmup.as_ref().map_or(0.0, |v| ctx.duration(v, "run.warmup", true)),
-        seed: r.seed.as_ref().map_or(0, |v| ctx.int(v, "run.seed", 0, i64::MAX) as u64),
+            .map_or(720.0, |v| ctx.duration(v, "run.horizon", false)),
+        warmup: r
+            .warmup
+            .as_ref()
+            .map_or(0.0, |v| ctx.duration(v, "run.warmup", true)),
+        seed: r
+            .seed
+            .as_ref()
+            .map_or(0, |v| ctx.int(v, "run.seed", 0, i64::MAX) as u64),
     }
 }
 
@@ -254,21 +314,51 @@ fn build_workload(ctx: &mut Ctx, w: S<RawWorkload>) -> Workload {
         let values = p.into_inner();
         let mut out = [1.0; 24];
         if values.len() != 24 {
-            ctx.err(pspan.clone(), "workload.profile", format!("has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day", values.len()));
+            ctx.err(
+                pspan.clone(),
+                "workload.profile",
+                format!(
+                    "has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day",
+                    values.len()
+                ),
+            );
         }
         for (h, v) in values.iter().enumerate().take(24) {
-            out[h] = ctx.range(v, &format!("workload.profile[{h}]"), 0.0, 1e6, "a non-negative multiplier");
+            out[h] = ctx.range(
+                v,
+                &format!("workload.profile[{h}]"),
+                0.0,
+                1e6,
+                "a non-negative multiplier",
+            );
         }
         if values.len() == 24 && out.iter().all(|&x| x == 0.0) {
-            ctx.err(pspan, "workload.profile", "is zero in every hour, so nothing would arrive");
+            ctx.err(
+                pspan,
+                "workload.profile",
+                "is zero in every hour, so nothing would arrive",
+            );
         }
         out
     });
     if w.class.is_empty() {
-        ctx.missing(span.clone(), "workload", "class", "at least one [[workload.class]] table with name, share and defect_prob");
+        ctx.missing(
+            span.clone(),
+            "workload",
+            "class",
+            "at least one [[workload.class]] table with name, share and defect_prob",
+        );
     }
     if w.class.len() > limits::MAX_CLASSES {
-        ctx.err(span.clone(), "workload.class", format!("has {} classes; at most {} are allowed", w.class.len(), limits::MAX_CLASSES));
+        ctx.err(
+            span.clone(),
+            "workload.class",
+            format!(
+                "has {} classes; at most {} are allowed",
+                w.class.len(),
+                limits::MAX_CLASSES
+            ),
+        );
     }
     let mut names = HashSet::new();
     let mut classes = Vec::new();
@@ -279,35 +369,62 @@ fn build_workload(ctx: &mut Ctx, w: S<RawWorkload>) -> Workload {
         let path = format!("workload.class[{n}]");
         let name = ctx.name(&c.name, &format!("{path}.name"));
         if !names.insert(name.clone()) {
-            ctx.err(c.name.span(), &format!("{path}.name"), format!("class name `{name}` is used twice; names must be unique"));
+            ctx.err(
+                c.name.span(),
+                &format!("{path}.name"),
+                format!("class name `{name}` is used twice; names must be unique"),
+            );
         }
         classes.push(Class {
             name,
             share: ctx.prob(&c.share, &format!("{path}.share")),
             defect_prob: ctx.prob(&c.defect_prob, &format!("{path}.defect_prob")),
-            harm: c.harm.as_ref().map_or(1.0, |h| ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")),
+            harm: c.harm.as_ref().map_or(1.0, |h| {
+                ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")
+            }),
         });
         let _ = cspan;
     }
     let total: f64 = classes.iter().map(|c| c.share).sum();
     if !classes.is_empty() && (total - 1.0).abs() > 1e-6 {
         let first = w.class[0].get_ref().share.span();
-        ctx.err(first, "workload.class", format!("shares sum to {total}; they must sum to 1"));
+        ctx.err(
+            first,
+            "workload.class",
+            format!("shares sum to {total}; they must sum to 1"),
+        );
     }
     let rework = w.rework.map(|r| {
         let r = r.into_inner();
         Rework {
             delay: build_dist(ctx, &r.delay, "workload.rework.delay", true),
-            max_attempts: ctx.int(&r.max_attempts, "workload.rework.max_attempts", 1, limits::MAX_ATTEMPTS) as u32,
+            max_attempts: ctx.int(
+                &r.max_attempts,
+                "workload.rework.max_attempts",
+                1,
+                limits::MAX_ATTEMPTS,
+            ) as u32,
         }
     });
-    Workload { rate, profile, classes, rework }
+    Workload {
+        rate,
+        profile,
+        classes,
+        rework,
+    }
 }
 
 fn build_dist(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Dist {
     let span = d.span();
     let r = d.get_ref();
-    let kinds = ["exponential", "lognormal", "gamma", "constant", "uniform", "triangular"];
+    let kinds = [
+        "exponential",
+        "lognormal",
+        "gamma",
+        "constant",
+        "uniform",
+        "triangular",
+    ];
     let Some(kind) = ctx.choice(&r.dist, &format!("{path}.dist"), &kinds) else {
         return Dist::constant(1.0);
     };
@@ -330,11 +447,23 @@ fn build_dist(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Di
     for (key, sp) in &present {
         match (needs.contains(key), sp) {
             (true, None) => {
-                ctx.missing(span.clone(), path, key, &format!("the keys {} for dist = \"{kind}\"", needs.join(", ")));
+                ctx.missing(
+                    span.clone(),
+                    path,
+                    key,
+                    &format!("the keys {} for dist = \"{kind}\"", needs.join(", ")),
+                );
                 ok = false;
             }
             (false, Some(sp)) => {
-                ctx.err(sp.clone(), &format!("{path}.{key}"), format!("`{key}` does not apply to dist = \"{kind}\"; it takes {}", needs.join(", ")));
+                ctx.err(
+                    sp.clone(),
+                    &format!("{path}.{key}"),
+                    format!(
+                        "`{key}` does not apply to dist = \"{kind}\"; it takes {}",
+                        needs.join(", ")
+                    ),
+                );
                 ok = false;
             }
             _ => {}
@@ -344,15 +473,29 @@ fn build_dist(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Di
         return Dist::constant(1.0);
     }
     let mut dur = |v: &Option<S<String>>, key: &str, zero: bool| {
-        ctx.duration(v.as_ref().expect("presence checked"), &format!("{path}.{key}"), zero)
+        ctx.duration(
+            v.as_ref().expect("presence checked"),
+            &format!("{path}.{key}"),
+            zero,
+        )
     };
     let built = match kind {
         "exponential" => Ok(Dist::exponential(dur(&r.mean, "mean", false))),
         "lognormal" | "gamma" => {
             let mean = dur(&r.mean, "mean", false);
             let cvv = r.cv.as_ref().expect("presence checked");
-            let cv = ctx.range(cvv, &format!("{path}.cv"), 1e-6, 100.0, "a coefficient of variation in (0, 100]; use dist = \"constant\" for no variation");
-            if kind == "lognormal" { Dist::lognormal(mean, cv) } else { Dist::gamma(mean, cv) }
+            let cv = ctx.range(
+                cvv,
+                &format!("{path}.cv"),
+                1e-6,
+                100.0,
+                "a coefficient of variation in (0, 100]; use dist = \"constant\" for no variation",
+            );
+            if kind == "lognormal" {
+                Dist::lognormal(mean, cv)
+            } else {
+                Dist::gamma(mean, cv)
+            }
         }
         "constant" => Ok(Dist::constant(dur(&r.value, "value", allow_zero))),
         "uniform" => {
@@ -363,7 +506,11 @@ fn build_dist(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Di
             Dist::uniform(lo, hi.max(lo + 1e-9))
         }
         _ => {
-            let (lo, mode, hi) = (dur(&r.min, "min", true), dur(&r.mode, "mode", true), dur(&r.max, "max", false));
+            let (lo, mode, hi) = (
+                dur(&r.min, "min", true),
+                dur(&r.mode, "mode", true),
+                dur(&r.max, "max", false),
+            );
             if !(lo <= mode && mode <= hi && lo < hi) {
                 ctx.err(span.clone(), path, "needs min ≤ mode ≤ max with min < max");
             }
@@ -376,10 +523,33 @@ fn build_dist(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Di
     })
 }
 
-const CHECK_KEYS: &[&str] = &["kind", "name", "classes", "sample", "service", "detect", "false_positive", "on_flag", "escalate_to"];
+const CHECK_KEYS: &[&str] = &[
+    "kind",
+    "name",
+    "classes",
+    "sample",
+    "service",
+    "detect",
+    "false_positive",
+    "on_flag",
+    "escalate_to",
+];
 const REVIEW_KEYS: &[&str] = &[
-    "kind", "name", "classes", "sample", "service", "detect", "false_reject", "reviewers", "discipline",
-    "fatigue", "complacency", "pressure", "max_wait", "on_timeout", "shifts",
+    "kind",
+    "name",
+    "classes",
+    "sample",
+    "service",
+    "detect",
+    "false_reject",
+    "reviewers",
+    "discipline",
+    "fatigue",
+    "complacency",
+    "pressure",
+    "max_wait",
+    "on_timeout",
+    "shifts",
 ];
 
 /// The keys written in a raw stage, with their spans.
@@ -391,15 +561,40 @@ fn present_keys(s: &RawStage) -> Vec<(&'static str, Range<usize>)> {
             v
         }};
     }
-    keys!(name, classes, sample, service, detect, false_positive, on_flag, escalate_to, reviewers, false_reject,
-          discipline, fatigue, complacency, pressure, max_wait, on_timeout, shifts)
+    keys!(
+        name,
+        classes,
+        sample,
+        service,
+        detect,
+        false_positive,
+        on_flag,
+        escalate_to,
+        reviewers,
+        false_reject,
+        discipline,
+        fatigue,
+        complacency,
+        pressure,
+        max_wait,
+        on_timeout,
+        shifts
+    )
 }
 
 fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
     let pname = p.name.get_ref().clone();
     let name = ctx.name(&p.name, &format!("policy[{pname}].name"));
     if p.stage.len() > limits::MAX_STAGES {
-        ctx.err(p.name.span(), &format!("policy[{pname}].stage"), format!("has {} stages; at most {} are allowed", p.stage.len(), limits::MAX_STAGES));
+        ctx.err(
+            p.name.span(),
+            &format!("policy[{pname}].stage"),
+            format!(
+                "has {} stages; at most {} are allowed",
+                p.stage.len(),
+                limits::MAX_STAGES
+            ),
+        );
     }
     // Names first, so escalation targets can be resolved in any order.
     let names: Vec<String> = p
@@ -407,7 +602,10 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
         .iter()
         .map(|s| {
             let s = s.get_ref();
-            s.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| s.kind.get_ref().replace('_', "-"))
+            s.name
+                .as_ref()
+                .map(|n| n.get_ref().clone())
+                .unwrap_or_else(|| s.kind.get_ref().replace('_', "-"))
         })
         .collect();
     let mut seen = HashSet::new();
@@ -422,15 +620,36 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
         }
         if !seen.insert(sname.clone()) {
             let sp = r.name.as_ref().map_or(span.clone(), |n| n.span());
-            ctx.err(sp, &format!("{path}.name"), format!("stage name `{sname}` is used twice in policy `{pname}`; give each stage a unique `name`"));
+            ctx.err(
+                sp,
+                &format!("{path}.name"),
+                format!(
+                    "stage name `{sname}` is used twice in policy `{pname}`; give each stage a unique `name`"
+                ),
+            );
         }
-        let Some(kind) = ctx.choice(&r.kind, &format!("{path}.kind"), &["automated_check", "human_review"]) else {
+        let Some(kind) = ctx.choice(
+            &r.kind,
+            &format!("{path}.kind"),
+            &["automated_check", "human_review"],
+        ) else {
             continue;
         };
-        let allowed = if kind == "automated_check" { CHECK_KEYS } else { REVIEW_KEYS };
+        let allowed = if kind == "automated_check" {
+            CHECK_KEYS
+        } else {
+            REVIEW_KEYS
+        };
         for (key, sp) in present_keys(r) {
             if !allowed.contains(&key) {
-                ctx.err(sp, &format!("{path}.{key}"), format!("`{key}` is not a key of an {kind} stage; allowed keys: {}", allowed.join(", ")));
+                ctx.err(
+                    sp,
+                    &format!("{path}.{key}"),
+                    format!(
+                        "`{key}` is not a key of an {kind} stage; allowed keys: {}",
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
         let class_set = match &r.classes {
@@ -442,7 +661,9 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
                         Some(ci) => set |= 1 << ci,
                         None => {
                             let mut msg = format!("no class named `{}`", c.get_ref());
-                            if let Some(m) = did_you_mean(c.get_ref(), classes.iter().map(|k| k.name.as_str())) {
+                            if let Some(m) =
+                                did_you_mean(c.get_ref(), classes.iter().map(|k| k.name.as_str()))
+                            {
                                 msg.push_str(&format!("; did you mean `{m}`?"));
                             }
                             let all: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
@@ -454,7 +675,10 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
                 ClassSet(set)
             }
         };
-        let sample = r.sample.as_ref().map_or(1.0, |v| ctx.prob(v, &format!("{path}.sample")));
+        let sample = r
+            .sample
+            .as_ref()
+            .map_or(1.0, |v| ctx.prob(v, &format!("{path}.sample")));
         let detect = match &r.detect {
             Some(d) => ctx.prob(d, &format!("{path}.detect")),
             None => {
@@ -462,19 +686,36 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
                 0.0
             }
         };
-        let service = r.service.as_ref().map(|d| build_dist(ctx, d, &format!("{path}.service"), true));
+        let service = r
+            .service
+            .as_ref()
+            .map(|d| build_dist(ctx, d, &format!("{path}.service"), true));
         let stage_kind = if kind == "automated_check" {
-            let on_flag = match r.on_flag.as_ref().map(|v| (v, ctx.choice(v, &format!("{path}.on_flag"), &["reject", "escalate"]))) {
+            let on_flag = match r.on_flag.as_ref().map(|v| {
+                (
+                    v,
+                    ctx.choice(v, &format!("{path}.on_flag"), &["reject", "escalate"]),
+                )
+            }) {
                 Some((v, Some("escalate"))) => match &r.escalate_to {
                     None => {
-                        ctx.missing(v.span(), &path, "escalate_to", "the name of a later human_review stage");
+                        ctx.missing(
+                            v.span(),
+                            &path,
+                            "escalate_to",
+                            "the name of a later human_review stage",
+                        );
                         OnFlag::Reject
                     }
                     Some(t) => OnFlag::Escalate(resolve_escalation(ctx, t, &path, i, &names, &p.stage)),
                 },
                 _ => {
                     if let Some(t) = &r.escalate_to {
-                        ctx.err(t.span(), &format!("{path}.escalate_to"), "`escalate_to` needs on_flag = \"escalate\"");
+                        ctx.err(
+                            t.span(),
+                            &format!("{path}.escalate_to"),
+                            "`escalate_to` needs on_flag = \"escalate\"",
+                        );
                     }
                     OnFlag::Reject
                 }
@@ -488,7 +729,12 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
         } else {
             StageKind::HumanReview(build_review(ctx, r, &path, span.clone(), service, detect))
         };
-        stages.push(Stage { name: sname.clone(), classes: class_set, sample, kind: stage_kind });
+        stages.push(Stage {
+            name: sname.clone(),
+            classes: class_set,
+            sample,
+            kind: stage_kind,
+        });
     }
     Policy {
         name,
@@ -497,7 +743,14 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
     }
 }
 
-fn resolve_escalation(ctx: &mut Ctx, t: &S<String>, path: &str, i: usize, names: &[String], stages: &[S<RawStage>]) -> usize {
+fn resolve_escalation(
+    ctx: &mut Ctx,
+    t: &S<String>,
+    path: &str,
+    i: usize,
+    names: &[String],
+    stages: &[S<RawStage>],
+) -> usize {
     let target = t.get_ref();
     let p = format!("{path}.escalate_to");
     match names.iter().position(|n| n == target) {
@@ -522,32 +775,68 @@ fn resolve_escalation(ctx: &mut Ctx, t: &S<String>, path: &str, i: usize, names:
     }
 }
 
-fn build_review(ctx: &mut Ctx, r: &RawStage, path: &str, span: Range<usize>, service: Option<Dist>, detect: f64) -> HumanReview {
+fn build_review(
+    ctx: &mut Ctx,
+    r: &RawStage,
+    path: &str,
+    span: Range<usize>,
+    service: Option<Dist>,
+    detect: f64,
+) -> HumanReview {
     let reviewers = match &r.reviewers {
         Some(v) => ctx.int(v, &format!("{path}.reviewers"), 1, limits::MAX_REVIEWERS) as u32,
         None => {
-            ctx.missing(span.clone(), path, "reviewers", "a number of reviewers, at least 1");
+            ctx.missing(
+                span.clone(),
+                path,
+                "reviewers",
+                "a number of reviewers, at least 1",
+            );
             1
         }
     };
     let service = service.unwrap_or_else(|| {
-        ctx.missing(span.clone(), path, "service", "a review-time distribution such as { dist = \"lognormal\", mean = \"6m\", cv = 1.0 }");
+        ctx.missing(
+            span.clone(),
+            path,
+            "service",
+            "a review-time distribution such as { dist = \"lognormal\", mean = \"6m\", cv = 1.0 }",
+        );
         Dist::constant(1.0)
     });
     if service.mean() <= 0.0 {
-        ctx.err(span.clone(), &format!("{path}.service"), "a human review must take some time; its mean must be above zero");
+        ctx.err(
+            span.clone(),
+            &format!("{path}.service"),
+            "a human review must take some time; its mean must be above zero",
+        );
     }
-    let discipline = match r.discipline.as_ref().map(|v| ctx.choice(v, &format!("{path}.discipline"), &["fifo", "priority"])) {
+    let discipline = match r
+        .discipline
+        .as_ref()
+        .map(|v| ctx.choice(v, &format!("{path}.discipline"), &["fifo", "priority"]))
+    {
         Some(Some("priority")) => Discipline::Priority,
         _ => Discipline::Fifo,
     };
     let fatigue = r.fatigue.as_ref().map(|f| {
         let f = f.get_ref();
         let fp = format!("{path}.fatigue");
-        let break_after = f.break_after.as_ref().map(|v| ctx.duration(v, &format!("{fp}.break_after"), false));
-        let break_length = f.break_length.as_ref().map(|v| ctx.duration(v, &format!("{fp}.break_length"), false));
+        let break_after = f
+            .break_after
+            .as_ref()
+            .map(|v| ctx.duration(v, &format!("{fp}.break_after"), false));
+        let break_length = f
+            .break_length
+            .as_ref()
+            .map(|v| ctx.duration(v, &format!("{fp}.break_length"), false));
         if let (Some(a), None) = (&f.break_after, &break_length) {
-            ctx.missing(a.span(), &fp, "break_length", "how long a break lasts, e.g. \"15m\"");
+            ctx.missing(
+                a.span(),
+                &fp,
+                "break_length",
+                "how long a break lasts, e.g. \"15m\"",
+            );
         }
         Fatigue {
             tau: ctx.duration(&f.tau, &format!("{fp}.tau"), false),
@@ -561,17 +850,41 @@ fn build_review(ctx: &mut Ctx, r: &RawStage, path: &str, span: Range<usize>, ser
         let pp = format!("{path}.pressure");
         Pressure {
             queue: ctx.int(&p.queue, &format!("{pp}.queue"), 1, 1_000_000_000) as u32,
-            speedup: p.speedup.as_ref().map_or(1.0, |v| ctx.range(v, &format!("{pp}.speedup"), 1.0, 1000.0, "a factor ≥ 1 by which service time shrinks")),
+            speedup: p.speedup.as_ref().map_or(1.0, |v| {
+                ctx.range(
+                    v,
+                    &format!("{pp}.speedup"),
+                    1.0,
+                    1000.0,
+                    "a factor ≥ 1 by which service time shrinks",
+                )
+            }),
             detect_factor: ctx.opt_prob(&p.detect_factor, &format!("{pp}.detect_factor"), 1.0),
         }
     });
-    let max_wait = r.max_wait.as_ref().map(|v| ctx.duration(v, &format!("{path}.max_wait"), false));
-    let on_timeout = match r.on_timeout.as_ref().map(|v| (v, ctx.choice(v, &format!("{path}.on_timeout"), &["approve", "drop"]))) {
+    let max_wait = r
+        .max_wait
+        .as_ref()
+        .map(|v| ctx.duration(v, &format!("{path}.max_wait"), false));
+    let on_timeout = match r.on_timeout.as_ref().map(|v| {
+        (
+            v,
+            ctx.choice(v, &format!("{path}.on_timeout"), &["approve", "drop"]),
+        )
+    }) {
         Some((v, c)) => {
             if max_wait.is_none() {
-                ctx.err(v.span(), &format!("{path}.on_timeout"), "`on_timeout` needs `max_wait`");
+                ctx.err(
+                    v.span(),
+                    &format!("{path}.on_timeout"),
+                    "`on_timeout` needs `max_wait`",
+                );
             }
-            if c == Some("drop") { OnTimeout::Drop } else { OnTimeout::Approve }
+            if c == Some("drop") {
+                OnTimeout::Drop
+            } else {
+                OnTimeout::Approve
+            }
         }
         None => OnTimeout::Approve,
     };
@@ -581,14 +894,29 @@ fn build_review(ctx: &mut Ctx, r: &RawStage, path: &str, span: Range<usize>, ser
         let on = ctx.duration(&s.on, &format!("{sp}.on"), false);
         let period = ctx.duration(&s.period, &format!("{sp}.period"), false);
         if on > period {
-            ctx.err(s.on.span(), &format!("{sp}.on"), "a shift cannot be longer than its period");
+            ctx.err(
+                s.on.span(),
+                &format!("{sp}.on"),
+                "a shift cannot be longer than its period",
+            );
         }
-        let start = s.start.as_ref().map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
+        let start = s
+            .start
+            .as_ref()
+            .map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
         if start >= period {
             let v = s.start.as_ref().expect("start > 0 was given");
-            ctx.err(v.span(), &format!("{sp}.start"), "the first shift must start within the first period (start < period)");
+            ctx.err(
+                v.span(),
+                &format!("{sp}.start"),
+                "the first shift must start within the first period (start < period)",
+            );
         }
-        Shifts { on: on.min(period), period, start: start.min(period) }
+        Shifts {
+            on: on.min(period),
+            period,
+            start: start.min(period),
+        }
     });
     HumanReview {
         reviewers,
@@ -597,7 +925,15 @@ fn build_review(ctx: &mut Ctx, r: &RawStage, path: &str, span: Range<usize>, ser
         false_reject: ctx.opt_prob(&r.false_reject, &format!("{path}.false_reject"), 0.0),
         discipline,
         fatigue,
-        complacency: r.complacency.as_ref().map_or(1.0, |v| ctx.range(v, &format!("{path}.complacency"), 1.0, 1000.0, "a miss-probability multiplier ≥ 1 (1 = no automation bias)")),
+        complacency: r.complacency.as_ref().map_or(1.0, |v| {
+            ctx.range(
+                v,
+                &format!("{path}.complacency"),
+                1.0,
+                1000.0,
+                "a miss-probability multiplier ≥ 1 (1 = no automation bias)",
+            )
+        }),
         pressure,
         max_wait,
         on_timeout,

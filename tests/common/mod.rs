@@ -14,7 +14,9 @@ pub const LEVEL: f64 = 0.999;
 /// Loads `text`, runs it on all cores and checks conservation and Little's law on every
 /// replication of every policy.
 pub fn run(text: &str) -> (Scenario, Results) {
-    let sc = scenario::load("test.toml", text, &[]).unwrap_or_else(|e| panic!("{e}")).scenario;
+    let sc = scenario::load("test.toml", text, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
     let results = montecarlo::run(&sc, None, &|| {}).expect("thread pool");
     for (p, reps) in results.per_policy.iter().enumerate() {
         for (i, r) in reps.iter().enumerate() {
@@ -28,9 +30,15 @@ pub fn check_invariants(r: &RepResult, what: &str) {
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {
-        assert!(l.little_gap() < 1e-9, "{what}: Little's law (sample path) fails: {l:?}");
+        assert!(
+            l.little_gap() < 1e-9,
+            "{what}: Little's law (sample path) fails: {l:?}"
+        );
     } else {
-        assert!(l.queue_time.abs() < 1e-9, "{what}: queue time without queue area: {l:?}");
+        assert!(
+            l.queue_time.abs() < 1e-9,
+            "{what}: queue time without queue area: {l:?}"
+        );
     }
 }
 
