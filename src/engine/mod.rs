@@ -728,3 +728,14 @@ impl<'a> Sim<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // The heap moves events by value; keep them to two words.
+        assert!(std::mem::size_of::<Ev>() <= 16, "{}", std::mem::size_of::<Ev>());
+    }
+}
