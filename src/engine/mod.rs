@@ -586,17 +586,21 @@ impl<'a> Sim<'a> {
         };
         let pool = self.pool(i);
         pool.on_shift = true;
-        let mut came = Vec::new();
-        for (r, rv) in pool.reviewers.iter_mut().enumerate() {
-            if rv.state == ReviewerState::Off {
-                rv.state = ReviewerState::Idle;
-                rv.on_task = 0.0;
-                rv.idle_since = now;
-                came.push(r);
-            }
+        let mut came = 0.0;
+        for rv in pool
+            .reviewers
+            .iter_mut()
+            .filter(|rv| rv.state == ReviewerState::Off)
+        {
+            rv.state = ReviewerState::Idle;
+            rv.on_task = 0.0;
+            rv.idle_since = now;
+            came += 1.0;
         }
-        pool.on_duty.add(now, came.len() as f64);
-        for r in came {
+        pool.on_duty.add(now, came);
+        // Only reviewers who just came on duty can be idle now (busy ones are finishing
+        // an item from the last shift): each takes work while there is any.
+        for r in 0..self.pool(i).reviewers.len() {
             if self.pool(i).reviewers[r].state == ReviewerState::Idle {
                 self.next_for(i, r);
             }
