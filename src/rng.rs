@@ -20,6 +20,8 @@ pub mod stream {
     pub const ACTIONS: u64 = 2;
     /// Rework delays and the defect draws of later attempts.
     pub const REWORK: u64 = 3;
+    /// Drift onset times.
+    pub const DRIFT: u64 = 4;
     /// Stage `i` of a policy uses `STAGE_BASE + i`.
     pub const STAGE_BASE: u64 = 1000;
 }

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::metrics::{DurationHistogram, StageResult, TimeAvg};
-use crate::scenario::{Discipline, HumanReview, Workload};
+use crate::scenario::{Chart, Discipline, HumanReview, Workload};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReviewerState {
@@ -220,5 +220,156 @@ mod tests {
             detect_factor: 0.5,
         });
         assert!((review_detect(&h, 0.5, false, true) - d30 * 0.5).abs() < 1e-12);
+    }
+}
+
+/// A released attempt waiting for, or under, audit.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditItem {
+    pub class: u16,
+    pub defective: bool,
+    /// Release time: a late catch counts only if the release was in the measured window.
+    pub released: f64,
+    /// When it joined the audit queue.
+    pub enqueued: f64,
+    /// Latent difficulty (correlated detection).
+    pub z: f64,
+}
+
+/// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
+pub struct AuditPool {
+    pub queue: VecDeque<AuditItem>,
+    /// The item each auditor holds, if busy.
+    pub auditors: Vec<Option<AuditItem>>,
+    pub queue_len: TimeAvg,
+    pub busy: TimeAvg,
+    pub wait_sum: f64,
+    pub wait_n: u64,
+}
+
+impl AuditPool {
+    pub fn new(auditors: u32, w0: f64, w1: f64) -> AuditPool {
+        AuditPool {
+            queue: VecDeque::new(),
+            auditors: vec![None; auditors as usize],
+            queue_len: TimeAvg::new(w0, w1),
+            busy: TimeAvg::new(w0, w1),
+            wait_sum: 0.0,
+            wait_n: 0,
+        }
+    }
+
+    pub fn idle_auditor(&self) -> Option<usize> {
+        self.auditors.iter().position(Option::is_none)
+    }
+}
+
+/// The running statistic of a monitor's control chart.
+#[derive(Debug, Clone)]
+pub struct ChartState {
+    pub chart: Chart,
+    /// CUSUM S, or EWMA z.
+    stat: f64,
+    /// Shewhart: findings and observations in the current window.
+    count: u32,
+    seen: u32,
+    limit: f64,
+}
+
+impl ChartState {
+    pub fn new(chart: Chart) -> ChartState {
+        let mut s = ChartState {
+            chart,
+            stat: 0.0,
+            count: 0,
+            seen: 0,
+            limit: chart.limit(),
+        };
+        s.reset();
+        s
+    }
+
+    /// Back to the in-control start (after an alarm).
+    pub fn reset(&mut self) {
+        self.stat = match self.chart {
+            Chart::Ewma { p0, .. } => p0,
+            _ => 0.0,
+        };
+        self.count = 0;
+        self.seen = 0;
+    }
+
+    /// Adds one observation (`x` = a finding); returns true on an alarm, after which the
+    /// statistic is reset.
+    #[inline]
+    pub fn observe(&mut self, x: bool) -> bool {
+        let xf = x as u8 as f64;
+        let alarm = match self.chart {
+            Chart::Cusum { k, h } => {
+                self.stat = (self.stat + xf - k).max(0.0);
+                self.stat >= h
+            }
+            Chart::Ewma { lambda, .. } => {
+                self.stat = lambda * xf + (1.0 - lambda) * self.stat;
+                self.stat > self.limit
+            }
+            Chart::Shewhart { n, .. } => {
+                self.count += x as u32;
+                self.seen += 1;
+                if self.seen < n {
+                    false
+                } else {
+                    let out = self.count as f64 / n as f64 > self.limit;
+                    self.count = 0;
+                    self.seen = 0;
+                    out
+                }
+            }
+        };
+        if alarm {
+            self.reset();
+        }
+        alarm
+    }
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    #[test]
+    fn cusum_counts_up_and_resets() {
+        let mut c = ChartState::new(Chart::Cusum { k: 0.25, h: 1.5 });
+        // 1 − 0.25 = 0.75, then 1.5: alarm on the second finding.
+        assert!(!c.observe(true));
+        assert!(c.observe(true));
+        // Reset: zeros keep it at 0.
+        assert!(!c.observe(false));
+        assert!(!c.observe(true));
+        assert!(!c.observe(false)); // 0.75 − 0.25 = 0.5
+        assert!(!c.observe(true)); // 0.5 + 0.75 = 1.25 < 1.5
+        assert!(c.observe(true)); // 2.0 ≥ 1.5
+    }
+
+    #[test]
+    fn shewhart_judges_whole_windows() {
+        // n = 10, p0 = 0.1: limit 0.1 + 3·0.0949 = 0.385, so 4 findings of 10 alarm.
+        let mut c = ChartState::new(Chart::Shewhart { n: 10, p0: 0.1 });
+        let window = |c: &mut ChartState, k: usize| (0..10).map(|i| c.observe(i < k)).collect::<Vec<_>>();
+        assert!(window(&mut c, 3).iter().all(|a| !a));
+        let w = window(&mut c, 4);
+        assert!(w[9] && w[..9].iter().all(|a| !a));
+    }
+
+    #[test]
+    fn ewma_starts_at_p0() {
+        let mut c = ChartState::new(Chart::Ewma {
+            lambda: 0.5,
+            l: 1.0,
+            p0: 0.1,
+        });
+        // limit = 0.1 + sqrt(0.09 · 0.5/1.5) = 0.2732; z: 0.1 → 0.55 alarm.
+        assert!(c.observe(true));
+        assert!(!c.observe(false));
     }
 }

@@ -82,6 +82,11 @@ impl Actions {
         }
     }
 
+    /// The stream, for further per-action draws (the latent difficulty).
+    pub fn rng(&mut self) -> &mut StreamRng {
+        &mut self.rng
+    }
+
     /// Draws (class index, uniform for the first attempt's defect draw).
     #[inline]
     pub fn draw(&mut self) -> (usize, f64) {
@@ -116,6 +121,9 @@ mod tests {
                 },
             ],
             rework: None,
+            drift: None,
+            detection_correlation: 0.0,
+            learning_floor: 0.2,
         }
     }
 

@@ -1,18 +1,24 @@
 //! The discrete-event engine: one replication of one policy.
 //!
-//! An action arrives, becomes an attempt and walks the policy's stages in order
+//! An action arrives, becomes an attempt and walks the policy's pre-release stages in order
 //! ([`Sim::route`]); checks decide at once or after their delay, reviews queue for a
 //! reviewer. An attempt ends released, rejected (and maybe reworked into a new attempt) or
-//! dropped. Time is in hours; events at equal times run in the order they were scheduled.
+//! dropped. Released attempts may be sampled by audits; monitors watch the findings of
+//! stages and halt the agent on an alarm; drift and learning move the defect rate. Time is
+//! in hours; events at equal times run in the order they were scheduled.
 
 mod queue;
 
 pub use queue::EventQueue;
 
+use rand_distr::{Distribution, Exp1, StandardNormal};
+
 use crate::metrics::{ratio, DurationHistogram, Ledger, MetricRow, RepResult, TimeAvg, M, N_METRICS};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{HumanReview, OnFlag, OnTimeout, Policy, Scenario, StageKind};
-use crate::stages::{review_detect, ReviewPool, ReviewerState, StageCounts};
+use crate::stages::{
+    review_detect, AuditItem, AuditPool, ChartState, ReviewPool, ReviewerState, StageCounts,
+};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +31,10 @@ enum Ev {
     BreakEnd { stage: u16, reviewer: u32 },
     ShiftStart { stage: u16 },
     ShiftEnd { stage: u16 },
+    AuditDone { stage: u16, auditor: u32 },
+    DriftOnset,
+    DriftEnd { generation: u32 },
+    HaltEnd,
 }
 
 /// An action and its current attempt.
@@ -51,11 +61,15 @@ struct Action {
     /// Changes whenever the attempt leaves a queue, so stale timeouts and queue entries
     /// can be recognised.
     token: u32,
+    /// Latent difficulty of the attempt's defect (correlated detection).
+    z: f64,
 }
 
 enum StageRt {
     Check,
     Review(Box<ReviewPool>),
+    Audit(Box<AuditPool>),
+    Monitor(ChartState),
 }
 
 /// Window counters that become the metric row.
@@ -70,6 +84,21 @@ struct Counters {
     harm: f64,
     false_rejects: u64,
     timeouts: u64,
+    caught_late: u64,
+    halts: u64,
+    false_alarms: u64,
+    delay_sum: f64,
+    delay_n: u64,
+}
+
+/// Regime shifts of the agent (one per replication and policy).
+struct DriftState {
+    rng: StreamRng,
+    active: bool,
+    onset: f64,
+    /// Changes at every onset, so a stale self-heal event is recognised.
+    generation: u32,
+    hours: TimeAvg,
 }
 
 pub struct Sim<'a> {
@@ -91,6 +120,32 @@ pub struct Sim<'a> {
     ledger: Ledger,
     total_queue: TimeAvg,
     latency: DurationHistogram,
+    drift: DriftState,
+    /// The agent's learning factor on defect probabilities, in [learning_floor, 1].
+    learning: f64,
+    halted_until: f64,
+    halted: TimeAvg,
+    /// For each stage, the monitors watching it (bit per stage index).
+    watchers: Vec<u64>,
+    /// Audit stages (bit per stage index).
+    audits: u64,
+    /// `(sqrt(r), sqrt(1 − r))` of the detection correlation, when r > 0.
+    correlation: Option<(f64, f64)>,
+}
+
+/// A latent difficulty `z ~ N(0, 1)`, drawn only when detection is correlated (so
+/// uncorrelated scenarios draw exactly the random numbers they would without the feature).
+fn latent(correlated: bool, rng: &mut StreamRng) -> f64 {
+    if correlated {
+        StandardNormal.sample(rng)
+    } else {
+        0.0
+    }
+}
+
+/// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).
+fn normal_quantile(p: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
 }
 
 /// Runs replication `replication` of policy `policy` and returns what it measured.
@@ -113,8 +168,26 @@ impl<'a> Sim<'a> {
             .map(|s| match &s.kind {
                 StageKind::AutomatedCheck(_) => StageRt::Check,
                 StageKind::HumanReview(h) => StageRt::Review(Box::new(ReviewPool::new(h, w, warmup, end))),
+                StageKind::Audit(a) => StageRt::Audit(Box::new(AuditPool::new(a.reviewers, warmup, end))),
+                StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart)),
             })
             .collect();
+        let mut watchers = vec![0u64; policy.stages.len()];
+        let mut audits = 0u64;
+        for (m, s) in policy.stages.iter().enumerate() {
+            match &s.kind {
+                StageKind::Monitor(mon) => {
+                    for (i, w) in watchers.iter_mut().enumerate() {
+                        if mon.watch >> i & 1 == 1 {
+                            *w |= 1 << m;
+                        }
+                    }
+                }
+                StageKind::Audit(_) => audits |= 1 << m,
+                _ => {}
+            }
+        }
+        let r = w.detection_correlation;
         let stage_rngs = (0..policy.stages.len())
             .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
             .collect();
@@ -138,6 +211,19 @@ impl<'a> Sim<'a> {
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
             latency: DurationHistogram::new(),
+            drift: DriftState {
+                rng: stream_rng(seed, replication, stream::DRIFT),
+                active: false,
+                onset: 0.0,
+                generation: 0,
+                hours: TimeAvg::new(warmup, end),
+            },
+            learning: 1.0,
+            halted_until: 0.0,
+            halted: TimeAvg::new(warmup, end),
+            watchers,
+            audits,
+            correlation: (r > 0.0).then(|| (r.sqrt(), (1.0 - r).sqrt())),
         }
     }
 
@@ -150,6 +236,7 @@ impl<'a> Sim<'a> {
     pub fn run(&mut self) {
         let first = self.arrivals.next_time();
         self.events.schedule(first, Ev::Arrival);
+        self.schedule_drift_onset();
         for (i, s) in self.policy.stages.iter().enumerate() {
             if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
                 if sh.on >= sh.period {
@@ -187,19 +274,42 @@ impl<'a> Sim<'a> {
                 Ev::BreakEnd { stage, reviewer } => self.on_break_end(stage as usize, reviewer as usize),
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
                 Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
+                Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),
+                Ev::DriftOnset => self.on_drift_onset(),
+                Ev::DriftEnd { generation } => {
+                    if self.drift.active && self.drift.generation == generation {
+                        self.end_drift();
+                    }
+                }
+                Ev::HaltEnd => {
+                    if self.now >= self.halted_until {
+                        self.halted.set(self.now, 0.0);
+                    }
+                }
             }
         }
         self.now = self.end;
     }
 
+    /// `min(1, defect_prob × drift multiplier × learning factor)`.
     fn defect_prob(&self, class: usize) -> f64 {
-        self.scenario.workload.classes[class].defect_prob
+        let w = &self.scenario.workload;
+        let drift = match (&w.drift, self.drift.active) {
+            (Some(d), true) => d.multiplier,
+            _ => 1.0,
+        };
+        (w.classes[class].defect_prob * drift * self.learning).min(1.0)
     }
 
     fn on_arrival(&mut self) {
         let next = self.arrivals.next_time();
         self.events.schedule(next, Ev::Arrival);
+        // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.draws.draw();
+        let z = latent(self.correlation.is_some(), self.draws.rng());
+        if self.now < self.halted_until {
+            return; // the agent is halted: this action is never produced
+        }
         let defective = u < self.defect_prob(class);
         let mut a = Action {
             created: self.now,
@@ -207,6 +317,7 @@ impl<'a> Sim<'a> {
             attempt: 1,
             defective,
             live: true,
+            z,
             ..Action::default()
         };
         let id = match self.free.pop() {
@@ -229,7 +340,9 @@ impl<'a> Sim<'a> {
     fn on_rework(&mut self, id: u32) {
         let class = self.actions[id as usize].class as usize;
         let defective = uniform(&mut self.rework_rng) < self.defect_prob(class);
+        let z = latent(self.correlation.is_some(), &mut self.rework_rng);
         let a = &mut self.actions[id as usize];
+        a.z = z;
         a.attempt += 1;
         a.defective = defective;
         a.auto_passed = false;
@@ -245,6 +358,9 @@ impl<'a> Sim<'a> {
     fn route(&mut self, id: u32, from: usize) {
         let policy = self.policy;
         for (i, stage) in policy.stages.iter().enumerate().skip(from) {
+            if !stage.kind.is_pre_release() {
+                continue; // audits and monitors act after release
+            }
             let a = self.actions[id as usize];
             let enters = a.escalated >> i & 1 == 1
                 || (stage.classes.contains(a.class as usize)
@@ -274,6 +390,7 @@ impl<'a> Sim<'a> {
                     self.join_review(id, i);
                     return;
                 }
+                StageKind::Audit(_) | StageKind::Monitor(_) => unreachable!("skipped above"),
             }
         }
         self.release(id);
@@ -292,12 +409,15 @@ impl<'a> Sim<'a> {
             unreachable!()
         };
         let a = self.actions[id as usize];
-        let u = uniform(&mut self.stage_rngs[i]);
         let flagged = if a.defective {
-            u < chk.detect
+            self.detects(i, chk.detect, a.z)
         } else {
-            u < chk.false_positive
+            uniform(&mut self.stage_rngs[i]) < chk.false_positive
         };
+        self.observe(i, flagged);
+        if flagged && a.defective {
+            self.learn(i);
+        }
         let measuring = self.measuring();
         if !flagged {
             if measuring {
@@ -340,14 +460,14 @@ impl<'a> Sim<'a> {
     fn pool(&mut self, i: usize) -> &mut ReviewPool {
         match &mut self.stages[i] {
             StageRt::Review(p) => p,
-            StageRt::Check => unreachable!("stage {i} is not a review"),
+            _ => unreachable!("stage {i} is not a review"),
         }
     }
 
     fn review_cfg(&self, i: usize) -> &'a HumanReview {
         match &self.policy.stages[i].kind {
             StageKind::HumanReview(h) => h,
-            StageKind::AutomatedCheck(_) => unreachable!("stage {i} is not a review"),
+            _ => unreachable!("stage {i} is not a review"),
         }
     }
 
@@ -423,11 +543,11 @@ impl<'a> Sim<'a> {
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
-        let u = uniform(rng);
         let reject = if a.defective {
-            u < review_detect(h, on_task, a.auto_passed && !a.flagged, pressured)
+            let d = review_detect(h, on_task, a.auto_passed && !a.flagged, pressured);
+            self.detects(i, d, a.z)
         } else {
-            u < h.false_reject
+            uniform(rng) < h.false_reject
         };
         let pool = self.pool(i);
         let rv = &mut pool.reviewers[r];
@@ -477,6 +597,10 @@ impl<'a> Sim<'a> {
         }
         // Then the attempt it finished.
         let defective = self.actions[id as usize].defective;
+        self.observe(i, reject);
+        if reject && defective {
+            self.learn(i);
+        }
         if measuring {
             let c = &mut self.counts[i];
             if reject {
@@ -500,7 +624,7 @@ impl<'a> Sim<'a> {
         let actions = &self.actions;
         let pool = match &mut self.stages[i] {
             StageRt::Review(p) => p,
-            StageRt::Check => unreachable!(),
+            _ => unreachable!("stage {i} is not a review"),
         };
         let next = pool.pop(|a, tok| {
             let x = &actions[a as usize];
@@ -618,16 +742,221 @@ impl<'a> Sim<'a> {
         let a = self.actions[id as usize];
         self.dispose(id);
         self.ledger.released += 1;
-        if !self.measuring() {
-            return;
+        if self.measuring() {
+            self.c.released += 1;
+            if a.defective {
+                self.c.defects += 1;
+                self.c.escaped += 1;
+                self.c.harm += self.scenario.workload.classes[a.class as usize].harm;
+            }
+            self.latency.record(self.now - a.created);
         }
-        self.c.released += 1;
-        if a.defective {
-            self.c.defects += 1;
-            self.c.escaped += 1;
-            self.c.harm += self.scenario.workload.classes[a.class as usize].harm;
+        // Post-release sampling by each audit.
+        let mut audits = self.audits;
+        while audits != 0 {
+            let i = audits.trailing_zeros() as usize;
+            audits &= audits - 1;
+            let stage = &self.policy.stages[i];
+            if stage.classes.contains(a.class as usize)
+                && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
+            {
+                let item = AuditItem {
+                    class: a.class,
+                    defective: a.defective,
+                    released: self.now,
+                    enqueued: self.now,
+                    z: a.z,
+                };
+                self.join_audit(i, item);
+            }
         }
-        self.latency.record(self.now - a.created);
+    }
+
+    /// Whether layer `i` with detection probability `d` catches a defect of latent
+    /// difficulty `z`: a uniform draw below `d`, or with correlation r,
+    /// `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
+    fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
+        let rng = &mut self.stage_rngs[i];
+        match self.correlation {
+            None => uniform(rng) < d,
+            Some((sr, s1r)) => {
+                let e: f64 = StandardNormal.sample(rng);
+                if d <= 0.0 {
+                    false
+                } else if d >= 1.0 {
+                    true
+                } else {
+                    sr * z + s1r * e < normal_quantile(d)
+                }
+            }
+        }
+    }
+
+    /// Stage `i` found a defect: the agent learns from it.
+    fn learn(&mut self, i: usize) {
+        let f = self.policy.stages[i].learn;
+        if f > 0.0 {
+            let floor = self.scenario.workload.learning_floor;
+            self.learning = (self.learning * (1.0 - f)).max(floor);
+        }
+    }
+
+    /// Stage `i` inspected an attempt (`finding` = flagged, rejected or found): every
+    /// monitor watching it takes the observation.
+    fn observe(&mut self, i: usize, finding: bool) {
+        let mut monitors = self.watchers[i];
+        while monitors != 0 {
+            let m = monitors.trailing_zeros() as usize;
+            monitors &= monitors - 1;
+            let StageRt::Monitor(chart) = &mut self.stages[m] else {
+                unreachable!()
+            };
+            let alarm = chart.observe(finding);
+            if self.now >= self.warmup {
+                self.counts[m].entered += 1;
+                self.counts[m].flagged += alarm as u64;
+            }
+            if alarm {
+                self.alarm(m);
+            }
+        }
+    }
+
+    /// Monitor `m` alarms: halt the agent, fix an active drift.
+    fn alarm(&mut self, m: usize) {
+        let now = self.now;
+        let measuring = self.measuring();
+        if measuring {
+            self.c.halts += 1;
+        }
+        if self.drift.active {
+            if measuring {
+                self.c.delay_sum += now - self.drift.onset;
+                self.c.delay_n += 1;
+                self.counts[m].caught += 1;
+            }
+            self.end_drift();
+        } else if measuring {
+            self.c.false_alarms += 1;
+        }
+        let StageKind::Monitor(mon) = &self.policy.stages[m].kind else {
+            unreachable!()
+        };
+        if mon.halt > 0.0 {
+            self.halted_until = self.halted_until.max(now + mon.halt);
+            self.halted.set(now, 1.0);
+            self.events.schedule(self.halted_until, Ev::HaltEnd);
+        }
+    }
+
+    fn schedule_drift_onset(&mut self) {
+        if let Some(d) = &self.scenario.workload.drift {
+            let gap: f64 = Exp1.sample(&mut self.drift.rng);
+            self.events.schedule(self.now + gap * d.every, Ev::DriftOnset);
+        }
+    }
+
+    fn on_drift_onset(&mut self) {
+        self.schedule_drift_onset();
+        if self.drift.active {
+            return; // an onset during an active drift is ignored
+        }
+        let now = self.now;
+        let d = &mut self.drift;
+        d.active = true;
+        d.onset = now;
+        d.generation = d.generation.wrapping_add(1);
+        d.hours.set(now, 1.0);
+        if let Some(heal) = self.scenario.workload.drift.as_ref().and_then(|d| d.self_heal) {
+            let generation = self.drift.generation;
+            self.events.schedule(now + heal, Ev::DriftEnd { generation });
+        }
+    }
+
+    fn end_drift(&mut self) {
+        self.drift.active = false;
+        self.drift.hours.set(self.now, 0.0);
+    }
+
+    fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
+        match &mut self.stages[i] {
+            StageRt::Audit(p) => p,
+            _ => unreachable!("stage {i} is not an audit"),
+        }
+    }
+
+    fn join_audit(&mut self, i: usize, item: AuditItem) {
+        let now = self.now;
+        if now >= self.warmup {
+            self.counts[i].entered += 1;
+        }
+        match self.audit_pool(i).idle_auditor() {
+            Some(k) => self.start_audit(i, k, item),
+            None => {
+                let pool = self.audit_pool(i);
+                pool.queue.push_back(item);
+                let n = pool.queue.len() as f64;
+                pool.queue_len.set(now, n);
+            }
+        }
+    }
+
+    fn start_audit(&mut self, i: usize, k: usize, item: AuditItem) {
+        let now = self.now;
+        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let service = a.service.sample(&mut self.stage_rngs[i]);
+        let measuring = self.measuring();
+        let pool = self.audit_pool(i);
+        if measuring {
+            pool.wait_sum += now - item.enqueued;
+            pool.wait_n += 1;
+        }
+        pool.auditors[k] = Some(item);
+        pool.busy.add(now, 1.0);
+        self.events.schedule(
+            now + service,
+            Ev::AuditDone {
+                stage: i as u16,
+                auditor: k as u32,
+            },
+        );
+    }
+
+    fn on_audit_done(&mut self, i: usize, k: usize) {
+        let now = self.now;
+        let pool = self.audit_pool(i);
+        let item = pool.auditors[k].take().expect("auditor was busy");
+        pool.busy.add(now, -1.0);
+        if let Some(next) = pool.queue.pop_front() {
+            let n = pool.queue.len() as f64;
+            pool.queue_len.set(now, n);
+            self.start_audit(i, k, next);
+        }
+        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let (detect, late) = (a.detect, a.late_harm_factor);
+        let found = item.defective && self.detects(i, detect, item.z);
+        self.observe(i, found);
+        let measuring = self.measuring();
+        if measuring {
+            self.counts[i].passed += !found as u64;
+            self.counts[i].flagged += found as u64;
+            self.counts[i].caught += found as u64;
+            self.counts[i].completed += 1;
+        }
+        if found {
+            self.learn(i);
+            // A late catch of a defect released in the window: still an escape, with its
+            // harm weighted by late_harm_factor.
+            if item.released >= self.warmup {
+                let harm = self.scenario.workload.classes[item.class as usize].harm;
+                self.c.caught_late += 1;
+                self.c.harm -= harm * (1.0 - late);
+            }
+        }
     }
 
     fn reject(&mut self, id: u32) {
@@ -695,9 +1024,29 @@ impl<'a> Sim<'a> {
                         Some(m) => m.merge(&p.waits),
                     }
                 }
+                StageRt::Audit(p) => {
+                    p.queue_len.finish();
+                    p.busy.finish();
+                    // Auditors are always on duty.
+                    let on_duty = p.auditors.len() as f64 * horizon;
+                    duty += on_duty;
+                    let mut r = self.counts[i].result(None);
+                    r.utilization = ratio(p.busy.area(), on_duty);
+                    r.mean_queue = p.queue_len.mean();
+                    r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
+                    stage_results.push(r);
+                }
+                StageRt::Monitor(_) => {
+                    let mut r = self.counts[i].result(None);
+                    r.passed = r.entered - r.flagged;
+                    stage_results.push(r);
+                }
                 StageRt::Check => stage_results.push(self.counts[i].result(None)),
             }
         }
+        self.drift.hours.finish();
+        self.halted.finish();
+        let halt_hours = self.halted.area();
         let c = &self.c;
         let costs = &self.scenario.costs;
         let mut m = MetricRow([0.0; N_METRICS]);
@@ -710,6 +1059,7 @@ impl<'a> Sim<'a> {
         m[M::escaped] = c.escaped as f64;
         m[M::escape_rate] = ratio(c.escaped as f64, c.defects as f64);
         m[M::escapes_per_1k] = ratio(1000.0 * c.escaped as f64, c.released as f64);
+        m[M::caught_late] = c.caught_late as f64;
         m[M::harm] = c.harm;
         m[M::false_rejects] = c.false_rejects as f64;
         m[M::timeouts] = c.timeouts as f64;
@@ -723,7 +1073,14 @@ impl<'a> Sim<'a> {
         m[M::latency_mean_min] = self.latency.mean_min();
         m[M::latency_p95_min] = self.latency.quantile_min(0.95);
         m[M::backlog_end] = self.ledger.in_system as f64;
-        m[M::cost_total] = duty * costs.reviewer_hour + c.harm * costs.harm_unit;
+        m[M::halts] = c.halts as f64;
+        m[M::halt_hours] = halt_hours;
+        m[M::false_alarms] = c.false_alarms as f64;
+        m[M::drift_hours] = self.drift.hours.area();
+        m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
+        m[M::learning_factor] = self.learning;
+        m[M::cost_total] =
+            duty * costs.reviewer_hour + halt_hours * costs.halt_hour + c.harm * costs.harm_unit;
         m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
         RepResult {
             metrics: m,

@@ -61,6 +61,22 @@ pub struct Workload {
     pub profile: Option<[f64; 24]>,
     pub classes: Vec<Class>,
     pub rework: Option<Rework>,
+    pub drift: Option<Drift>,
+    /// Correlation r of detection across layers (latent difficulty), in [0, 1).
+    pub detection_correlation: f64,
+    /// Lowest value of the learning factor.
+    pub learning_floor: f64,
+}
+
+/// Regime shifts of the agent's defect rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Drift {
+    /// Mean gap between onsets, hours (Poisson onsets).
+    pub every: f64,
+    /// Defect probabilities are multiplied by this while a drift is active.
+    pub multiplier: f64,
+    /// A drift ends by itself after this long, if set.
+    pub self_heal: Option<f64>,
 }
 
 impl Workload {
@@ -91,6 +107,7 @@ pub struct Rework {
 #[derive(Debug, Clone, Default)]
 pub struct Costs {
     pub reviewer_hour: f64,
+    pub halt_hour: f64,
     pub harm_unit: f64,
 }
 
@@ -122,6 +139,8 @@ pub struct Stage {
     pub classes: ClassSet,
     /// Fraction of eligible attempts that enter.
     pub sample: f64,
+    /// Each defect this stage finds multiplies the agent's learning factor by `1 − learn`.
+    pub learn: f64,
     pub kind: StageKind,
 }
 
@@ -129,6 +148,8 @@ pub struct Stage {
 pub enum StageKind {
     AutomatedCheck(AutomatedCheck),
     HumanReview(HumanReview),
+    Audit(Audit),
+    Monitor(Monitor),
 }
 
 impl StageKind {
@@ -136,6 +157,62 @@ impl StageKind {
         match self {
             StageKind::AutomatedCheck(_) => "automated_check",
             StageKind::HumanReview(_) => "human_review",
+            StageKind::Audit(_) => "audit",
+            StageKind::Monitor(_) => "monitor",
+        }
+    }
+
+    /// Stages that attempts pass through before release (audits and monitors act after).
+    pub fn is_pre_release(&self) -> bool {
+        matches!(self, StageKind::AutomatedCheck(_) | StageKind::HumanReview(_))
+    }
+}
+
+/// Post-release sampling audit: a queue of released attempts served by `reviewers`.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub reviewers: u32,
+    pub service: Dist,
+    pub detect: f64,
+    /// Harm of a defect the audit finds is multiplied by this.
+    pub late_harm_factor: f64,
+}
+
+/// Statistical process control over the findings of the watched stages.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    /// Watched stages (bit per stage index).
+    pub watch: u64,
+    pub chart: Chart,
+    /// Hours the agent halts on an alarm.
+    pub halt: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Chart {
+    /// Bernoulli CUSUM: `S = max(0, S + x − k)`, alarm when `S ≥ h`.
+    Cusum { k: f64, h: f64 },
+    /// EWMA `z = λx + (1 − λ)z` from `z = p0`, alarm when
+    /// `z > p0 + L·sqrt(p0(1 − p0)·λ/(2 − λ))` (asymptotic limit).
+    Ewma { lambda: f64, l: f64, p0: f64 },
+    /// p-chart over consecutive windows of `n` observations, alarm when the window's
+    /// fraction exceeds `p0 + 3·sqrt(p0(1 − p0)/n)`.
+    Shewhart { n: u32, p0: f64 },
+}
+
+impl Chart {
+    /// The reference value of a Bernoulli CUSUM designed to detect a shift from p0 to p1
+    /// (Reynolds & Stoumbos 1999).
+    pub fn cusum_k(p0: f64, p1: f64) -> f64 {
+        ((1.0 - p0) / (1.0 - p1)).ln() / (p1 * (1.0 - p0) / (p0 * (1.0 - p1))).ln()
+    }
+
+    /// Upper control limit: `h` for a CUSUM, the limit on `z` or on the window fraction.
+    pub fn limit(&self) -> f64 {
+        match *self {
+            Chart::Cusum { h, .. } => h,
+            Chart::Ewma { lambda, l, p0 } => p0 + l * (p0 * (1.0 - p0) * lambda / (2.0 - lambda)).sqrt(),
+            Chart::Shewhart { n, p0 } => p0 + 3.0 * (p0 * (1.0 - p0) / n as f64).sqrt(),
         }
     }
 }
@@ -244,7 +321,9 @@ pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, S
 }
 
 impl Scenario {
-    /// Offered load (λ·E[S]/c) of each human review stage, with its policy and stage name.
+    /// Offered load (λ·E[S]/c) of each human review and audit stage, with its policy and
+    /// stage name. For audits λ is the arrival rate of the sampled classes (an upper bound
+    /// on their releases).
     ///
     /// λ counts the attempts routed to the stage by class and sample plus, as an upper
     /// bound, every attempt an earlier check may escalate to it; rework and upstream
@@ -256,6 +335,17 @@ impl Scenario {
         let mut out = Vec::new();
         for p in &self.policies {
             for (i, s) in p.stages.iter().enumerate() {
+                if let StageKind::Audit(a) = &s.kind {
+                    let frac: f64 = classes
+                        .iter()
+                        .enumerate()
+                        .filter(|(ci, _)| s.classes.contains(*ci))
+                        .map(|(_, c)| c.share * s.sample)
+                        .sum();
+                    let rho = lambda * frac * a.service.mean() / a.reviewers as f64;
+                    out.push((p.name.clone(), s.name.clone(), rho));
+                    continue;
+                }
                 let StageKind::HumanReview(h) = &s.kind else {
                     continue;
                 };

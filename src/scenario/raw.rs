@@ -65,9 +65,20 @@ pub struct RawRun {
 pub struct RawWorkload {
     pub rate: S<String>,
     pub profile: Option<S<Vec<S<Num>>>>,
+    pub detection_correlation: Option<S<Num>>,
+    pub learning_floor: Option<S<Num>>,
     #[serde(default)]
     pub class: Vec<S<RawClass>>,
     pub rework: Option<S<RawRework>>,
+    pub drift: Option<S<RawDrift>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrift {
+    pub every: S<String>,
+    pub multiplier: S<Num>,
+    pub self_heal: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +101,7 @@ pub struct RawRework {
 #[serde(deny_unknown_fields)]
 pub struct RawCosts {
     pub reviewer_hour: Option<S<Num>>,
+    pub halt_hour: Option<S<Num>>,
     pub harm_unit: Option<S<Num>>,
 }
 
@@ -128,6 +140,22 @@ pub struct RawStage {
     pub max_wait: Option<S<String>>,
     pub on_timeout: Option<S<String>>,
     pub shifts: Option<S<RawShifts>>,
+    // checks, reviews and audits
+    pub learn: Option<S<Num>>,
+    // audit
+    pub late_harm_factor: Option<S<Num>>,
+    // monitor
+    pub watch: Option<S<Vec<S<String>>>>,
+    pub method: Option<S<String>>,
+    pub k: Option<S<Num>>,
+    pub p0: Option<S<Num>>,
+    pub p1: Option<S<Num>>,
+    pub h: Option<S<Num>>,
+    pub lambda: Option<S<Num>>,
+    #[serde(rename = "L")]
+    pub big_l: Option<S<Num>>,
+    pub n: Option<S<i64>>,
+    pub halt: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -233,6 +233,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario) -> Scenario {
         };
         Costs {
             reviewer_hour: money(&c.reviewer_hour, "costs.reviewer_hour"),
+            halt_hour: money(&c.halt_hour, "costs.halt_hour"),
             harm_unit: money(&c.harm_unit, "costs.harm_unit"),
         }
     });
@@ -394,6 +395,36 @@ fn build_workload(ctx: &mut Ctx, w: S<RawWorkload>) -> Workload {
             format!("shares sum to {total}; they must sum to 1"),
         );
     }
+    let detection_correlation = w.detection_correlation.as_ref().map_or(0.0, |v| {
+        ctx.range(
+            v,
+            "workload.detection_correlation",
+            0.0,
+            0.999_999,
+            "a correlation in [0, 1)",
+        )
+    });
+    let learning_floor = w
+        .learning_floor
+        .as_ref()
+        .map_or(0.2, |v| ctx.prob(v, "workload.learning_floor"));
+    let drift = w.drift.map(|d| {
+        let d = d.into_inner();
+        Drift {
+            every: ctx.duration(&d.every, "workload.drift.every", false),
+            multiplier: ctx.range(
+                &d.multiplier,
+                "workload.drift.multiplier",
+                0.0,
+                1e6,
+                "a non-negative factor on defect probabilities",
+            ),
+            self_heal: d
+                .self_heal
+                .as_ref()
+                .map(|v| ctx.duration(v, "workload.drift.self_heal", false)),
+        }
+    });
     let rework = w.rework.map(|r| {
         let r = r.into_inner();
         Rework {
@@ -411,6 +442,9 @@ fn build_workload(ctx: &mut Ctx, w: S<RawWorkload>) -> Workload {
         profile,
         classes,
         rework,
+        drift,
+        detection_correlation,
+        learning_floor,
     }
 }
 
@@ -533,6 +567,21 @@ const CHECK_KEYS: &[&str] = &[
     "false_positive",
     "on_flag",
     "escalate_to",
+    "learn",
+];
+const AUDIT_KEYS: &[&str] = &[
+    "kind",
+    "name",
+    "classes",
+    "sample",
+    "reviewers",
+    "service",
+    "detect",
+    "late_harm_factor",
+    "learn",
+];
+const MONITOR_KEYS: &[&str] = &[
+    "kind", "name", "watch", "method", "k", "p0", "p1", "h", "lambda", "L", "n", "halt",
 ];
 const REVIEW_KEYS: &[&str] = &[
     "kind",
@@ -550,6 +599,7 @@ const REVIEW_KEYS: &[&str] = &[
     "max_wait",
     "on_timeout",
     "shifts",
+    "learn",
 ];
 
 /// The keys written in a raw stage, with their spans.
@@ -578,8 +628,279 @@ fn present_keys(s: &RawStage) -> Vec<(&'static str, Range<usize>)> {
         pressure,
         max_wait,
         on_timeout,
-        shifts
+        shifts,
+        learn,
+        late_harm_factor,
+        watch,
+        method,
+        k,
+        p0,
+        p1,
+        h,
+        lambda,
+        big_l,
+        n,
+        halt
     )
+    .into_iter()
+    .map(|(k, sp)| (if k == "big_l" { "L" } else { k }, sp))
+    .collect()
+}
+
+fn build_audit(
+    ctx: &mut Ctx,
+    r: &RawStage,
+    path: &str,
+    span: Range<usize>,
+    service: Option<Dist>,
+    detect: f64,
+) -> Audit {
+    let reviewers = match &r.reviewers {
+        Some(v) => ctx.int(v, &format!("{path}.reviewers"), 1, limits::MAX_REVIEWERS) as u32,
+        None => {
+            ctx.missing(
+                span.clone(),
+                path,
+                "reviewers",
+                "a number of auditors, at least 1",
+            );
+            1
+        }
+    };
+    let service = service.unwrap_or_else(|| {
+        ctx.missing(
+            span.clone(),
+            path,
+            "service",
+            "an audit-time distribution such as { dist = \"lognormal\", mean = \"15m\", cv = 0.5 }",
+        );
+        Dist::constant(1.0)
+    });
+    if service.mean() <= 0.0 {
+        ctx.err(
+            span,
+            &format!("{path}.service"),
+            "an audit must take some time; its mean must be above zero",
+        );
+    }
+    Audit {
+        reviewers,
+        service,
+        detect,
+        late_harm_factor: r.late_harm_factor.as_ref().map_or(0.5, |v| {
+            ctx.range(
+                v,
+                &format!("{path}.late_harm_factor"),
+                0.0,
+                1e6,
+                "a non-negative factor on the harm of a defect found late",
+            )
+        }),
+    }
+}
+
+fn build_monitor(
+    ctx: &mut Ctx,
+    r: &RawStage,
+    path: &str,
+    span: Range<usize>,
+    names: &[String],
+    stages: &[S<RawStage>],
+) -> Monitor {
+    let mut watch = 0u64;
+    match &r.watch {
+        None => ctx.missing(
+            span.clone(),
+            path,
+            "watch",
+            "a list of the stages whose findings it watches, e.g. [\"tests\", \"audit\"]",
+        ),
+        Some(list) if list.get_ref().is_empty() => ctx.err(
+            list.span(),
+            &format!("{path}.watch"),
+            "watches nothing; name at least one check, review or audit stage",
+        ),
+        Some(list) => {
+            for w in list.get_ref() {
+                let target = w.get_ref();
+                match names.iter().position(|n| n == target) {
+                    Some(j) if stages[j].get_ref().kind.get_ref() == "monitor" => ctx.err(
+                        w.span(),
+                        &format!("{path}.watch"),
+                        format!("`{target}` is a monitor; a monitor watches checks, reviews and audits"),
+                    ),
+                    Some(j) => watch |= 1 << j,
+                    None => {
+                        let mut msg = format!("no stage named `{target}` in this policy");
+                        if let Some(m) = did_you_mean(target, names.iter().map(String::as_str)) {
+                            msg.push_str(&format!("; did you mean `{m}`?"));
+                        }
+                        msg.push_str(&format!("; stages are: {}", names.join(", ")));
+                        ctx.err(w.span(), &format!("{path}.watch"), msg);
+                    }
+                }
+            }
+        }
+    }
+    let halt = r
+        .halt
+        .as_ref()
+        .map_or(0.0, |v| ctx.duration(v, &format!("{path}.halt"), true));
+    let method = match &r.method {
+        Some(m) => ctx.choice(m, &format!("{path}.method"), &["cusum", "ewma", "shewhart"]),
+        None => {
+            ctx.missing(
+                span.clone(),
+                path,
+                "method",
+                "\"cusum\", \"ewma\" or \"shewhart\"",
+            );
+            None
+        }
+    };
+    let present: Vec<&str> = present_keys(r).into_iter().map(|(k, _)| k).collect();
+    let Some(method) = method else {
+        return Monitor {
+            watch,
+            chart: Chart::Cusum { k: 0.5, h: 1.0 },
+            halt,
+        };
+    };
+    let wants: &[&str] = match method {
+        "cusum" => &["k", "p0", "p1", "h"],
+        "ewma" => &["lambda", "L", "p0"],
+        _ => &["n", "p0"],
+    };
+    for (key, sp) in present_keys(r) {
+        if ["k", "p0", "p1", "h", "lambda", "L", "n"].contains(&key) && !wants.contains(&key) {
+            ctx.err(
+                sp,
+                &format!("{path}.{key}"),
+                format!(
+                    "`{key}` does not apply to method = \"{method}\"; it takes {}",
+                    wants.join(", ")
+                ),
+            );
+        }
+    }
+    let rate = |ctx: &mut Ctx, v: &Option<S<Num>>, key: &str| -> Option<f64> {
+        v.as_ref().map(|v| {
+            ctx.range(
+                v,
+                &format!("{path}.{key}"),
+                1e-9,
+                1.0 - 1e-9,
+                "a rate strictly between 0 and 1",
+            )
+        })
+    };
+    let need = |ctx: &mut Ctx, key: &str, what: &str| ctx.missing(span.clone(), path, key, what);
+    let chart = match method {
+        "cusum" => {
+            let h = match &r.h {
+                Some(v) => ctx.range(v, &format!("{path}.h"), 1e-9, 1e9, "a positive decision interval"),
+                None => {
+                    need(ctx, "h", "the decision interval h > 0 (alarm when S ≥ h)");
+                    1.0
+                }
+            };
+            let (p0, p1) = (rate(ctx, &r.p0, "p0"), rate(ctx, &r.p1, "p1"));
+            let k = match (&r.k, p0, p1) {
+                (Some(k), None, None) => ctx.range(
+                    k,
+                    &format!("{path}.k"),
+                    1e-9,
+                    1.0 - 1e-9,
+                    "a reference value in (0, 1)",
+                ),
+                (Some(k), _, _) => {
+                    ctx.err(
+                        k.span(),
+                        &format!("{path}.k"),
+                        "give either k or p0 and p1, not both",
+                    );
+                    0.5
+                }
+                (None, Some(a), Some(b)) if a < b => Chart::cusum_k(a, b),
+                (None, Some(_), Some(_)) => {
+                    let v = r.p1.as_ref().expect("p1 given");
+                    ctx.err(
+                        v.span(),
+                        &format!("{path}.p1"),
+                        "p1 (the rate to detect) must be above p0 (the in-control rate)",
+                    );
+                    0.5
+                }
+                (None, _, _) => {
+                    let missing = if present.contains(&"p0") { "p1" } else { "p0" };
+                    need(
+                        ctx,
+                        if present.contains(&"p0") || present.contains(&"p1") {
+                            missing
+                        } else {
+                            "k"
+                        },
+                        "k in (0, 1), or p0 and p1 with 0 < p0 < p1 < 1",
+                    );
+                    0.5
+                }
+            };
+            Chart::Cusum { k, h }
+        }
+        "ewma" => {
+            let lambda = match &r.lambda {
+                Some(v) => ctx.range(
+                    v,
+                    &format!("{path}.lambda"),
+                    1e-9,
+                    1.0,
+                    "a smoothing weight in (0, 1]",
+                ),
+                None => {
+                    need(ctx, "lambda", "a smoothing weight in (0, 1], e.g. 0.1");
+                    0.1
+                }
+            };
+            let l = match &r.big_l {
+                Some(v) => ctx.range(
+                    v,
+                    &format!("{path}.L"),
+                    1e-9,
+                    1e3,
+                    "a positive width in standard deviations",
+                ),
+                None => {
+                    need(ctx, "L", "the limit width in standard deviations, e.g. 2.814");
+                    3.0
+                }
+            };
+            let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
+                need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
+                0.5
+            });
+            Chart::Ewma { lambda, l, p0 }
+        }
+        _ => {
+            let n = match &r.n {
+                Some(v) => ctx.int(v, &format!("{path}.n"), 1, 1_000_000_000) as u32,
+                None => {
+                    need(ctx, "n", "the number of observations per window, e.g. 50");
+                    1
+                }
+            };
+            let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
+                need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
+                0.5
+            });
+            let chart = Chart::Shewhart { n, p0 };
+            if chart.limit() >= 1.0 {
+                let sp = r.n.as_ref().map_or(span.clone(), |v| v.span());
+                ctx.err(sp, &format!("{path}.n"), format!("with n = {n} and p0 = {p0} the control limit {:.3} is not below 1, so the chart could never alarm; use a larger n", chart.limit()));
+            }
+            chart
+        }
+    };
+    Monitor { watch, chart, halt }
 }
 
 fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
@@ -631,14 +952,15 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
         let Some(kind) = ctx.choice(
             &r.kind,
             &format!("{path}.kind"),
-            &["automated_check", "human_review"],
+            &["automated_check", "human_review", "audit", "monitor"],
         ) else {
             continue;
         };
-        let allowed = if kind == "automated_check" {
-            CHECK_KEYS
-        } else {
-            REVIEW_KEYS
+        let allowed = match kind {
+            "automated_check" => CHECK_KEYS,
+            "human_review" => REVIEW_KEYS,
+            "audit" => AUDIT_KEYS,
+            _ => MONITOR_KEYS,
         };
         for (key, sp) in present_keys(r) {
             if !allowed.contains(&key) {
@@ -681,16 +1003,30 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
             .map_or(1.0, |v| ctx.prob(v, &format!("{path}.sample")));
         let detect = match &r.detect {
             Some(d) => ctx.prob(d, &format!("{path}.detect")),
-            None => {
+            None if kind != "monitor" => {
                 ctx.missing(span.clone(), &path, "detect", "a probability in [0, 1]");
                 0.0
             }
+            None => 0.0,
         };
+        let learn = r.learn.as_ref().map_or(0.0, |v| {
+            ctx.range(
+                v,
+                &format!("{path}.learn"),
+                0.0,
+                0.999_999,
+                "a fraction in [0, 1): each defect found multiplies the defect rate by 1 − learn",
+            )
+        });
         let service = r
             .service
             .as_ref()
             .map(|d| build_dist(ctx, d, &format!("{path}.service"), true));
-        let stage_kind = if kind == "automated_check" {
+        let stage_kind = if kind == "audit" {
+            StageKind::Audit(build_audit(ctx, r, &path, span.clone(), service, detect))
+        } else if kind == "monitor" {
+            StageKind::Monitor(build_monitor(ctx, r, &path, span.clone(), &names, &p.stage))
+        } else if kind == "automated_check" {
             let on_flag = match r.on_flag.as_ref().map(|v| {
                 (
                     v,
@@ -730,6 +1066,7 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, classes: &[Class]) -> Policy {
             StageKind::HumanReview(build_review(ctx, r, &path, span.clone(), service, detect))
         };
         stages.push(Stage {
+            learn,
             name: sname.clone(),
             classes: class_set,
             sample,
