@@ -1,0 +1,387 @@
+//! Validation of the process-level safeguards: audits, correlated layers, monitors (against
+//! Markov-chain and binomial run lengths), drift, learning and halts. Tolerances are 99.9%
+//! confidence intervals over replications (see `common::LEVEL`).
+
+mod common;
+
+use common::{assert_ci, metric, run, LEVEL};
+use oversim::metrics::M;
+use oversim::montecarlo::Results;
+use oversim::stats::summarize_at;
+
+fn workload(run: &str, rate: &str, p: f64, extra: &str) -> String {
+    format!(
+        r#"name = "t"
+[run]
+{run}
+[workload]
+rate = "{rate}"
+{extra}
+[[workload.class]]
+name = "only"
+share = 1.0
+defect_prob = {p}
+"#
+    )
+}
+
+/// Audit: a fraction `sample × detect` of escaped defects is caught late, and each late
+/// catch weighs `late_harm_factor` of its harm.
+#[test]
+fn audit_late_catch_fraction_and_harm() {
+    let text = workload("replications = 40\nhorizon = \"1000h\"\nseed = 31", "60/h", 0.1, "")
+        + r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+detect = 0.5
+[[policy.stage]]
+kind = "audit"
+sample = 0.2
+reviewers = 3
+service = { dist = "exponential", mean = "15m" }
+detect = 0.9
+late_harm_factor = 0.25
+"#;
+    let (_, r) = run(&text);
+    let late: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.metrics.get(M::caught_late) / x.metrics.get(M::escaped))
+        .collect();
+    assert_ci("audit: late-catch fraction of escapes", &late, 0.2 * 0.9);
+    for x in &r.per_policy[0] {
+        let expected = x.metrics.get(M::escaped) - 0.75 * x.metrics.get(M::caught_late);
+        assert!((x.metrics.get(M::harm) - expected).abs() < 1e-9, "harm {} vs {expected}", x.metrics.get(M::harm));
+        // Audit hours count as reviewer hours: 3 auditors × 1000 h.
+        assert_eq!(x.metrics.get(M::reviewer_hours), 3000.0);
+    }
+}
+
+/// Standard normal density and upper tail.
+fn phi(x: f64) -> f64 {
+    (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+fn upper_tail(x: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(x / std::f64::consts::SQRT_2)
+}
+fn quantile(p: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
+}
+
+/// P(both layers miss) under the latent model: X_i = √r·Z + √(1−r)·E_i misses when
+/// X_i ≥ Φ⁻¹(d_i); conditioning on Z, P = ∫ φ(z) Π_i Φ̄((a_i − √r z)/√(1−r)) dz (Simpson).
+fn bivariate_miss(d1: f64, d2: f64, r: f64) -> f64 {
+    let (a1, a2) = (quantile(d1), quantile(d2));
+    let (sr, s1) = (r.sqrt(), (1.0 - r).sqrt());
+    let f = |z: f64| phi(z) * upper_tail((a1 - sr * z) / s1) * upper_tail((a2 - sr * z) / s1);
+    let (lo, hi, n) = (-9.0, 9.0, 20_000);
+    let h = (hi - lo) / n as f64;
+    let mut s = f(lo) + f(hi);
+    for i in 1..n {
+        s += f(lo + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    s * h / 3.0
+}
+
+/// Correlated layers: two checks miss together with the bivariate-normal probability;
+/// r = 0 gives the product rule.
+#[test]
+fn correlated_layers_follow_the_bivariate_normal() {
+    assert!((bivariate_miss(0.6, 0.7, 0.0) - 0.12).abs() < 1e-9);
+    for (r, seed) in [(0.0, 32), (0.5, 33), (0.9, 34)] {
+        let text = workload(
+            &format!("replications = 40\nhorizon = \"1000h\"\nseed = {seed}"),
+            "100/h",
+            0.2,
+            &format!("detection_correlation = {r}"),
+        ) + r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "first"
+detect = 0.6
+[[policy.stage]]
+kind = "automated_check"
+name = "second"
+detect = 0.7
+"#;
+        let (_, res) = run(&text);
+        let theory = bivariate_miss(0.6, 0.7, r);
+        assert_ci(&format!("two checks, correlation {r}: escape rate"), &metric(&res, 0, M::escape_rate), theory);
+        // Each layer keeps its marginal detection.
+        let first: Vec<f64> = res.per_policy[0].iter().map(|x| x.stages[0].caught / x.metrics.get(M::defects)).collect();
+        assert_ci(&format!("correlation {r}: first layer's marginal detection"), &first, 0.6);
+    }
+    assert!(bivariate_miss(0.6, 0.7, 0.5) > 0.15, "correlation makes layers fail together");
+}
+
+/// A scenario where a check with detect 1 and no false positives feeds a monitor, so the
+/// monitor sees i.i.d. Bernoulli(p) observations; its ARL is observations per alarm.
+fn monitor_arl(p: f64, chart: &str, seed: u64, horizon: &str) -> Vec<f64> {
+    let text = workload(&format!("replications = 30\nhorizon = \"{horizon}\"\nseed = {seed}"), "1000/h", p, "")
+        + &format!(
+            r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 1.0
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+{chart}
+"#
+        );
+    let (_, r) = run(&text);
+    r.per_policy[0].iter().map(|x| x.stages[1].entered / x.stages[1].flagged).collect()
+}
+
+/// Exact ARL of a Bernoulli CUSUM with k = 1/m: B = m·S moves to max(0, B + m·x − 1) and
+/// alarms at B ≥ H = h·m; ARL(b) = 1 + p·ARL(b + m − 1) + (1 − p)·ARL(max(0, b − 1)),
+/// solved by Gaussian elimination over b = 0..H−1 (Brook & Evans 1972).
+fn cusum_arl(p: f64, m: usize, big_h: usize) -> f64 {
+    let n = big_h;
+    let mut a = vec![vec![0.0; n + 1]; n];
+    for b in 0..n {
+        a[b][b] += 1.0;
+        a[b][n] = 1.0;
+        let up = b + m - 1;
+        if up < n {
+            a[b][up] -= p;
+        }
+        a[b][b.saturating_sub(1)] -= 1.0 - p;
+    }
+    for col in 0..n {
+        let piv = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap();
+        a.swap(col, piv);
+        for row in 0..n {
+            if row != col {
+                let f = a[row][col] / a[col][col];
+                if f != 0.0 {
+                    for c in col..=n {
+                        a[row][c] -= f * a[col][c];
+                    }
+                }
+            }
+        }
+    }
+    a[0][n] / a[0][0]
+}
+
+/// CUSUM run lengths match the Markov-chain ARL, in and out of control.
+#[test]
+fn cusum_arl_matches_markov_chain() {
+    // k = 1/32 and h = 3 (H = 96), exact in binary; near PARAMETERS B.9b's design.
+    for (p, seed, horizon) in [(0.02, 35, "400h"), (0.04, 36, "100h"), (0.06, 37, "50h")] {
+        let theory = cusum_arl(p, 32, 96);
+        let sim = monitor_arl(p, "method = \"cusum\"\nk = 0.03125\nh = 3.0", seed, horizon);
+        assert_ci(&format!("CUSUM ARL at p = {p}"), &sim, theory);
+    }
+    // The helper agrees with PARAMETERS B.9b (k = 1/35, h = 3): ARL0 ≈ 1141, ARL1 ≈ 185.
+    assert!((cusum_arl(0.02, 35, 105) - 1141.0).abs() < 1.0);
+    assert!((cusum_arl(0.04, 35, 105) - 185.0).abs() < 1.0);
+}
+
+/// ARL of the Bernoulli EWMA z ← λx + (1 − λ)z from z = p0, alarm at z > limit, by the
+/// Brook–Evans Markov chain on a fine grid of z (cell midpoints), solved by iteration.
+fn ewma_arl(p: f64, lambda: f64, l: f64, p0: f64) -> f64 {
+    let limit = p0 + l * (p0 * (1.0 - p0) * lambda / (2.0 - lambda)).sqrt();
+    let n = 40_000;
+    let w = limit / n as f64;
+    let cell = |z: f64| -> Option<usize> { (z <= limit).then(|| ((z / w) as usize).min(n - 1)) };
+    let next: Vec<(usize, Option<usize>)> = (0..n)
+        .map(|i| {
+            let z = (i as f64 + 0.5) * w;
+            (cell((1.0 - lambda) * z).unwrap(), cell(lambda + (1.0 - lambda) * z))
+        })
+        .collect();
+    let mut arl = vec![0.0f64; n];
+    loop {
+        let mut change = 0.0f64;
+        for i in 0..n {
+            let (zero, one) = next[i];
+            let v = 1.0 + (1.0 - p) * arl[zero] + p * one.map_or(0.0, |j| arl[j]);
+            change = change.max((v - arl[i]).abs());
+            arl[i] = v;
+        }
+        if change < 1e-9 {
+            break;
+        }
+    }
+    // From z = p0 (exact position, interpolated between midpoints).
+    let x = p0 / w - 0.5;
+    let (i, f) = (x.floor() as usize, x - x.floor());
+    arl[i] * (1.0 - f) + arl[(i + 1).min(n - 1)] * f
+}
+
+/// EWMA run lengths match the Markov-chain ARL.
+#[test]
+fn ewma_arl_matches_markov_chain() {
+    for (p, seed, horizon) in [(0.05, 38, "300h"), (0.1, 39, "60h")] {
+        let theory = ewma_arl(p, 0.1, 2.5, 0.05);
+        let sim = monitor_arl(p, "method = \"ewma\"\nlambda = 0.1\nL = 2.5\np0 = 0.05", seed, horizon);
+        assert_ci(&format!("EWMA ARL at p = {p}"), &sim, theory);
+    }
+}
+
+/// Shewhart p-chart: a window of n alarms with probability q = P(Bin(n, p) > n·limit),
+/// so the ARL in observations is n / q.
+#[test]
+fn shewhart_arl_is_n_over_alarm_probability() {
+    let (n, p0) = (20u32, 0.05f64);
+    let limit = p0 + 3.0 * (p0 * (1.0 - p0) / n as f64).sqrt();
+    let q = |p: f64| -> f64 {
+        (0..=n)
+            .filter(|&x| x as f64 / n as f64 > limit)
+            .map(|x| {
+                let c = (0..x).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
+                c * p.powi(x as i32) * (1.0 - p).powi((n - x) as i32)
+            })
+            .sum()
+    };
+    for (p, seed, horizon) in [(0.05, 40, "200h"), (0.15, 41, "20h")] {
+        let sim = monitor_arl(p, &format!("method = \"shewhart\"\nn = {n}\np0 = {p0}"), seed, horizon);
+        assert_ci(&format!("Shewhart ARL at p = {p}"), &sim, n as f64 / q(p));
+    }
+}
+
+const DRIFTING: &str = r#"[workload.drift]
+every = "50h"
+multiplier = 3.0
+self_heal = "100h""#;
+
+/// Without a monitor, every drift lasts exactly `self_heal`; onsets during a drift are
+/// ignored and the next onset after one ends is Exp(every) away, so the long-run fraction
+/// of time in drift is self_heal / (self_heal + every).
+#[test]
+fn drift_without_monitor_lasts_until_self_heal() {
+    let text = workload("replications = 40\nhorizon = \"3000h\"\nwarmup = \"500h\"\nseed = 42", "10/h", 0.02, DRIFTING)
+        + "[[policy]]\nname = \"none\"\n";
+    let (_, r) = run(&text);
+    let frac: Vec<f64> = metric(&r, 0, M::drift_hours).iter().map(|h| h / 3000.0).collect();
+    assert_ci("drift: fraction of time in drift", &frac, 100.0 / 150.0);
+    assert!(metric(&r, 0, M::detection_delay_h).iter().all(|d| d.is_nan()));
+    // While drifting, defects are 3× as frequent: the defect fraction is the mixture.
+    let p: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.metrics.get(M::defects) / x.metrics.get(M::released))
+        .collect();
+    assert_ci("drift: defect fraction", &p, 0.02 * (1.0 / 3.0) + 0.06 * (2.0 / 3.0));
+}
+
+fn paired_diff_ci_excludes_zero(r: &Results, a: usize, b: usize, m: M) -> (f64, f64) {
+    let d: Vec<f64> = r.per_policy[a]
+        .iter()
+        .zip(&r.per_policy[b])
+        .map(|(x, y)| x.metrics.get(m) - y.metrics.get(m))
+        .collect();
+    let s = summarize_at(d, LEVEL);
+    (s.ci_low, s.ci_high)
+}
+
+/// With a monitor, a more sensitive chart (smaller h) detects drift sooner: detection delay
+/// and drift hours shrink. Policies share the drift onsets (common random numbers), so the
+/// comparison is paired.
+#[test]
+fn more_sensitive_monitors_detect_drift_sooner() {
+    let mut text = workload("replications = 40\nhorizon = \"3000h\"\nwarmup = \"200h\"\nseed = 43", "50/h", 0.02, DRIFTING);
+    for h in [8.0, 5.0, 3.0] {
+        text += &format!(
+            r#"[[policy]]
+name = "h{h}"
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 0.8
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "cusum"
+p0 = 0.016
+p1 = 0.048
+h = {h}
+"#
+        );
+    }
+    let (_, r) = run(&text);
+    for m in [M::detection_delay_h, M::drift_hours] {
+        for (less, more) in [(1, 0), (2, 1)] {
+            let (lo, hi) = paired_diff_ci_excludes_zero(&r, less, more, m);
+            assert!(hi < 0.0, "{m:?}: policy {less} should be below policy {more}: diff CI [{lo}, {hi}]");
+        }
+    }
+    // And more sensitive charts raise more false alarms.
+    let (lo, _) = paired_diff_ci_excludes_zero(&r, 2, 0, M::false_alarms);
+    assert!(lo > 0.0, "h = 3 should have more false alarms than h = 8");
+}
+
+/// Learning: each defect found multiplies the learning factor by (1 − learn), never below
+/// the floor; the factor at the end is exactly max(floor, (1 − learn)^found).
+#[test]
+fn learning_is_geometric_and_floored() {
+    for (horizon, floor) in [("10h", 0.2), ("200h", 0.2), ("200h", 0.5)] {
+        let text = workload(
+            &format!("replications = 5\nhorizon = \"{horizon}\"\nseed = 44"),
+            "60/h",
+            0.5,
+            &format!("learning_floor = {floor}"),
+        ) + r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+detect = 1.0
+learn = 0.01
+"#;
+        let (_, r) = run(&text);
+        for x in &r.per_policy[0] {
+            let found = x.stages[0].caught;
+            let expected = 0.99f64.powf(found).max(floor);
+            let got = x.metrics.get(M::learning_factor);
+            assert!((got - expected).abs() < 1e-9 * expected, "{horizon}: factor {got} vs {expected} after {found}");
+            assert!(got >= floor);
+        }
+    }
+    // The defect rate falls with findings: late defects are rarer than early ones.
+    let text = workload("replications = 10\nhorizon = \"100h\"\nseed = 45", "60/h", 0.5, "learning_floor = 0.0")
+        + "[[policy]]\nname = \"p\"\n[[policy.stage]]\nkind = \"automated_check\"\ndetect = 1.0\nlearn = 0.001\n";
+    let (_, r) = run(&text);
+    for x in &r.per_policy[0] {
+        // Mean field: p(t) = 0.5 / (1 + 0.03 t), averaging 0.5·ln 4 / 3 = 0.23 over 100 h.
+        assert!(x.metrics.get(M::defects) / x.stages[0].entered < 0.3, "learning should cut the defect rate well below 0.5");
+    }
+}
+
+/// Halts: while halted the agent produces nothing; halt hours and their cost are counted.
+#[test]
+fn halts_stop_arrivals_and_cost_money() {
+    let base = |halt: &str| {
+        workload("replications = 10\nhorizon = \"500h\"\nseed = 46", "30/h", 0.1, "")
+            + &format!(
+                r#"[costs]
+halt_hour = 100.0
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 0.9
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "cusum"
+k = 0.1
+h = 2.0
+halt = "{halt}"
+"#
+            )
+    };
+    let (_, no_halt) = run(&base("0h"));
+    let (_, halting) = run(&base("2h"));
+    for (a, b) in no_halt.per_policy[0].iter().zip(&halting.per_policy[0]) {
+        assert_eq!(a.metrics.get(M::halt_hours), 0.0);
+        let hours = b.metrics.get(M::halt_hours);
+        assert!(hours > 0.0 && hours <= 2.0 * b.metrics.get(M::halts) + 1e-9);
+        assert!(b.ledger.created < a.ledger.created, "halts should cut arrivals");
+        assert!((b.metrics.get(M::cost_total) - 100.0 * hours).abs() < 1e-6);
+    }
+}
