@@ -87,7 +87,35 @@ fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
     })
 }
 
-/// A policy: optional check (maybe escalating), one or two reviews.
+/// Process-level stages appended to a policy: an audit, a monitor watching `first` (and
+/// the audit), with halts.
+fn process_stages() -> impl Strategy<Value = String> {
+    (
+        proptest::option::of((prob(), 1u32..3, prob(), 0u32..5)),
+        proptest::option::of((0u32..3, 1u32..40, 0u32..4)),
+    )
+        .prop_map(|(audit, monitor)| {
+            let mut s = String::new();
+            if let Some((sample, c, d, learn)) = audit {
+                s += &format!(
+                    "[[policy.stage]]\nkind = \"audit\"\nname = \"audit\"\nsample = {sample}\nreviewers = {c}\nservice = {{ dist = \"exponential\", mean = \"10m\" }}\ndetect = {d}\nlearn = {}\n",
+                    learn as f64 / 100.0
+                );
+            }
+            if let Some((method, h, halt)) = monitor {
+                let watch = if audit.is_some() { "[\"first\", \"audit\"]" } else { "[\"first\"]" };
+                let chart = match method {
+                    0 => format!("method = \"cusum\"\np0 = 0.05\np1 = 0.1\nh = {}", h as f64 / 4.0),
+                    1 => format!("method = \"ewma\"\nlambda = 0.2\nL = {}\np0 = 0.1", h as f64 / 10.0),
+                    _ => format!("method = \"shewhart\"\nn = {}\np0 = 0.3", 10 + h),
+                };
+                s += &format!("[[policy.stage]]\nkind = \"monitor\"\nwatch = {watch}\n{chart}\nhalt = \"{halt}h\"\n");
+            }
+            s
+        })
+}
+
+/// A policy: optional check (maybe escalating), one or two reviews, process stages.
 fn policy() -> impl Strategy<Value = String> {
     (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(|(has_check, escalate, two)| {
         let chk = if has_check {
@@ -111,8 +139,8 @@ fn policy() -> impl Strategy<Value = String> {
                 "[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"",
             )
         });
-        (review("first".into()), chk, second)
-            .prop_map(|(r1, c, r2)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}"))
+        (review("first".into()), chk, second, process_stages())
+            .prop_map(|(r1, c, r2, proc)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}{proc}"))
     })
 }
 
@@ -125,11 +153,13 @@ fn scenario_text() -> impl Strategy<Value = String> {
         proptest::option::of(proptest::collection::vec(0u32..4, 24)),
         0u32..24,
         policy(),
+        (proptest::option::of((1u32..40, 1u32..5, proptest::option::of(1u32..40))), 0u32..10, 0u32..5),
     )
-        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol)| {
+        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol, (drift, corr, floor))| {
             let mut s = format!(
                 "name = \"prop\"\n[run]\nhorizon = \"60h\"\nwarmup = \"{warmup}h\"\n[workload]\nrate = \"{rate}/h\"\n"
             );
+            s += &format!("detection_correlation = {}\nlearning_floor = {}\n", corr as f64 / 10.0, floor as f64 / 5.0);
             if let Some(mut p) = profile {
                 if p.iter().all(|&x| x == 0) {
                     p[0] = 1;
@@ -138,6 +168,12 @@ fn scenario_text() -> impl Strategy<Value = String> {
             }
             s += &format!("[[workload.class]]\nname = \"a\"\nshare = 0.5\ndefect_prob = {p1}\nharm = 1\n");
             s += &format!("[[workload.class]]\nname = \"b\"\nshare = 0.5\ndefect_prob = {p2}\nharm = 10\n");
+            if let Some((every, mult, heal)) = drift {
+                s += &format!("[workload.drift]\nevery = \"{every}h\"\nmultiplier = {mult}\n");
+                if let Some(h) = heal {
+                    s += &format!("self_heal = \"{h}h\"\n");
+                }
+            }
             if let Some((delay, max)) = rework {
                 s += &format!("[workload.rework]\ndelay = {delay}\nmax_attempts = {max}\n");
             }

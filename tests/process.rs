@@ -29,8 +29,12 @@ defect_prob = {p}
 /// catch weighs `late_harm_factor` of its harm.
 #[test]
 fn audit_late_catch_fraction_and_harm() {
-    let text = workload("replications = 40\nhorizon = \"1000h\"\nseed = 31", "60/h", 0.1, "")
-        + r#"[[policy]]
+    let text = workload(
+        "replications = 40\nhorizon = \"1000h\"\nseed = 31",
+        "60/h",
+        0.1,
+        "",
+    ) + r#"[[policy]]
 name = "p"
 [[policy.stage]]
 kind = "automated_check"
@@ -51,7 +55,11 @@ late_harm_factor = 0.25
     assert_ci("audit: late-catch fraction of escapes", &late, 0.2 * 0.9);
     for x in &r.per_policy[0] {
         let expected = x.metrics.get(M::escaped) - 0.75 * x.metrics.get(M::caught_late);
-        assert!((x.metrics.get(M::harm) - expected).abs() < 1e-9, "harm {} vs {expected}", x.metrics.get(M::harm));
+        assert!(
+            (x.metrics.get(M::harm) - expected).abs() < 1e-9,
+            "harm {} vs {expected}",
+            x.metrics.get(M::harm)
+        );
         // Audit hours count as reviewer hours: 3 auditors × 1000 h.
         assert_eq!(x.metrics.get(M::reviewer_hours), 3000.0);
     }
@@ -107,20 +115,38 @@ detect = 0.7
 "#;
         let (_, res) = run(&text);
         let theory = bivariate_miss(0.6, 0.7, r);
-        assert_ci(&format!("two checks, correlation {r}: escape rate"), &metric(&res, 0, M::escape_rate), theory);
+        assert_ci(
+            &format!("two checks, correlation {r}: escape rate"),
+            &metric(&res, 0, M::escape_rate),
+            theory,
+        );
         // Each layer keeps its marginal detection.
-        let first: Vec<f64> = res.per_policy[0].iter().map(|x| x.stages[0].caught / x.metrics.get(M::defects)).collect();
-        assert_ci(&format!("correlation {r}: first layer's marginal detection"), &first, 0.6);
+        let first: Vec<f64> = res.per_policy[0]
+            .iter()
+            .map(|x| x.stages[0].caught / x.metrics.get(M::defects))
+            .collect();
+        assert_ci(
+            &format!("correlation {r}: first layer's marginal detection"),
+            &first,
+            0.6,
+        );
     }
-    assert!(bivariate_miss(0.6, 0.7, 0.5) > 0.15, "correlation makes layers fail together");
+    assert!(
+        bivariate_miss(0.6, 0.7, 0.5) > 0.15,
+        "correlation makes layers fail together"
+    );
 }
 
 /// A scenario where a check with detect 1 and no false positives feeds a monitor, so the
 /// monitor sees i.i.d. Bernoulli(p) observations; its ARL is observations per alarm.
 fn monitor_arl(p: f64, chart: &str, seed: u64, horizon: &str) -> Vec<f64> {
-    let text = workload(&format!("replications = 30\nhorizon = \"{horizon}\"\nseed = {seed}"), "1000/h", p, "")
-        + &format!(
-            r#"[[policy]]
+    let text = workload(
+        &format!("replications = 30\nhorizon = \"{horizon}\"\nseed = {seed}"),
+        "1000/h",
+        p,
+        "",
+    ) + &format!(
+        r#"[[policy]]
 name = "p"
 [[policy.stage]]
 kind = "automated_check"
@@ -131,9 +157,12 @@ kind = "monitor"
 watch = ["check"]
 {chart}
 "#
-        );
+    );
     let (_, r) = run(&text);
-    r.per_policy[0].iter().map(|x| x.stages[1].entered / x.stages[1].flagged).collect()
+    r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[1].entered / x.stages[1].flagged)
+        .collect()
 }
 
 /// Exact ARL of a Bernoulli CUSUM with k = 1/m: B = m·S moves to max(0, B + m·x − 1) and
@@ -152,7 +181,9 @@ fn cusum_arl(p: f64, m: usize, big_h: usize) -> f64 {
         a[b][b.saturating_sub(1)] -= 1.0 - p;
     }
     for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap();
+        let piv = (col..n)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .unwrap();
         a.swap(col, piv);
         for row in 0..n {
             if row != col {
@@ -192,7 +223,10 @@ fn ewma_arl(p: f64, lambda: f64, l: f64, p0: f64) -> f64 {
     let next: Vec<(usize, Option<usize>)> = (0..n)
         .map(|i| {
             let z = (i as f64 + 0.5) * w;
-            (cell((1.0 - lambda) * z).unwrap(), cell(lambda + (1.0 - lambda) * z))
+            (
+                cell((1.0 - lambda) * z).unwrap(),
+                cell(lambda + (1.0 - lambda) * z),
+            )
         })
         .collect();
     let mut arl = vec![0.0f64; n];
@@ -219,7 +253,12 @@ fn ewma_arl(p: f64, lambda: f64, l: f64, p0: f64) -> f64 {
 fn ewma_arl_matches_markov_chain() {
     for (p, seed, horizon) in [(0.05, 38, "300h"), (0.1, 39, "60h")] {
         let theory = ewma_arl(p, 0.1, 2.5, 0.05);
-        let sim = monitor_arl(p, "method = \"ewma\"\nlambda = 0.1\nL = 2.5\np0 = 0.05", seed, horizon);
+        let sim = monitor_arl(
+            p,
+            "method = \"ewma\"\nlambda = 0.1\nL = 2.5\np0 = 0.05",
+            seed,
+            horizon,
+        );
         assert_ci(&format!("EWMA ARL at p = {p}"), &sim, theory);
     }
 }
@@ -240,7 +279,12 @@ fn shewhart_arl_is_n_over_alarm_probability() {
             .sum()
     };
     for (p, seed, horizon) in [(0.05, 40, "200h"), (0.15, 41, "20h")] {
-        let sim = monitor_arl(p, &format!("method = \"shewhart\"\nn = {n}\np0 = {p0}"), seed, horizon);
+        let sim = monitor_arl(
+            p,
+            &format!("method = \"shewhart\"\nn = {n}\np0 = {p0}"),
+            seed,
+            horizon,
+        );
         assert_ci(&format!("Shewhart ARL at p = {p}"), &sim, n as f64 / q(p));
     }
 }
@@ -255,8 +299,12 @@ self_heal = "100h""#;
 /// of time in drift is self_heal / (self_heal + every).
 #[test]
 fn drift_without_monitor_lasts_until_self_heal() {
-    let text = workload("replications = 40\nhorizon = \"3000h\"\nwarmup = \"500h\"\nseed = 42", "10/h", 0.02, DRIFTING)
-        + "[[policy]]\nname = \"none\"\n";
+    let text = workload(
+        "replications = 40\nhorizon = \"3000h\"\nwarmup = \"500h\"\nseed = 42",
+        "10/h",
+        0.02,
+        DRIFTING,
+    ) + "[[policy]]\nname = \"none\"\n";
     let (_, r) = run(&text);
     let frac: Vec<f64> = metric(&r, 0, M::drift_hours).iter().map(|h| h / 3000.0).collect();
     assert_ci("drift: fraction of time in drift", &frac, 100.0 / 150.0);
@@ -266,7 +314,11 @@ fn drift_without_monitor_lasts_until_self_heal() {
         .iter()
         .map(|x| x.metrics.get(M::defects) / x.metrics.get(M::released))
         .collect();
-    assert_ci("drift: defect fraction", &p, 0.02 * (1.0 / 3.0) + 0.06 * (2.0 / 3.0));
+    assert_ci(
+        "drift: defect fraction",
+        &p,
+        0.02 * (1.0 / 3.0) + 0.06 * (2.0 / 3.0),
+    );
 }
 
 fn paired_diff_ci_excludes_zero(r: &Results, a: usize, b: usize, m: M) -> (f64, f64) {
@@ -284,7 +336,12 @@ fn paired_diff_ci_excludes_zero(r: &Results, a: usize, b: usize, m: M) -> (f64, 
 /// comparison is paired.
 #[test]
 fn more_sensitive_monitors_detect_drift_sooner() {
-    let mut text = workload("replications = 40\nhorizon = \"3000h\"\nwarmup = \"200h\"\nseed = 43", "50/h", 0.02, DRIFTING);
+    let mut text = workload(
+        "replications = 40\nhorizon = \"3000h\"\nwarmup = \"200h\"\nseed = 43",
+        "50/h",
+        0.02,
+        DRIFTING,
+    );
     for h in [8.0, 5.0, 3.0] {
         text += &format!(
             r#"[[policy]]
@@ -307,7 +364,10 @@ h = {h}
     for m in [M::detection_delay_h, M::drift_hours] {
         for (less, more) in [(1, 0), (2, 1)] {
             let (lo, hi) = paired_diff_ci_excludes_zero(&r, less, more, m);
-            assert!(hi < 0.0, "{m:?}: policy {less} should be below policy {more}: diff CI [{lo}, {hi}]");
+            assert!(
+                hi < 0.0,
+                "{m:?}: policy {less} should be below policy {more}: diff CI [{lo}, {hi}]"
+            );
         }
     }
     // And more sensitive charts raise more false alarms.
@@ -337,7 +397,10 @@ learn = 0.01
             let found = x.stages[0].caught;
             let expected = 0.99f64.powf(found).max(floor);
             let got = x.metrics.get(M::learning_factor);
-            assert!((got - expected).abs() < 1e-9 * expected, "{horizon}: factor {got} vs {expected} after {found}");
+            assert!(
+                (got - expected).abs() < 1e-9 * expected,
+                "{horizon}: factor {got} vs {expected} after {found}"
+            );
             assert!(got >= floor);
         }
     }
@@ -347,7 +410,10 @@ learn = 0.01
     let (_, r) = run(&text);
     for x in &r.per_policy[0] {
         // Mean field: p(t) = 0.5 / (1 + 0.03 t), averaging 0.5·ln 4 / 3 = 0.23 over 100 h.
-        assert!(x.metrics.get(M::defects) / x.stages[0].entered < 0.3, "learning should cut the defect rate well below 0.5");
+        assert!(
+            x.metrics.get(M::defects) / x.stages[0].entered < 0.3,
+            "learning should cut the defect rate well below 0.5"
+        );
     }
 }
 
@@ -355,9 +421,13 @@ learn = 0.01
 #[test]
 fn halts_stop_arrivals_and_cost_money() {
     let base = |halt: &str| {
-        workload("replications = 10\nhorizon = \"500h\"\nseed = 46", "30/h", 0.1, "")
-            + &format!(
-                r#"[costs]
+        workload(
+            "replications = 10\nhorizon = \"500h\"\nseed = 46",
+            "30/h",
+            0.1,
+            "",
+        ) + &format!(
+            r#"[costs]
 halt_hour = 100.0
 [[policy]]
 name = "p"
@@ -373,7 +443,7 @@ k = 0.1
 h = 2.0
 halt = "{halt}"
 "#
-            )
+        )
     };
     let (_, no_halt) = run(&base("0h"));
     let (_, halting) = run(&base("2h"));
