@@ -184,28 +184,37 @@ pub fn mean_pm(mean: f64, half: f64) -> String {
     }
 }
 
-/// The columns of the terminal table: metric and heading.
-const TABLE: &[(M, &str)] = &[
-    (M::throughput_per_hour, "released/h"),
-    (M::escape_rate, "escape rate"),
-    (M::escapes_per_1k, "escapes/1k"),
-    (M::harm, "harm"),
-    (M::reviewer_hours, "reviewer h"),
-    (M::reviewer_utilization, "utilization"),
-    (M::p95_wait_min, "p95 wait min"),
-    (M::timeouts, "timeouts"),
-    (M::cost_per_release, "cost/release"),
+/// The columns of the terminal table: metric, heading, and whether the column is shown
+/// even when it is zero (or undefined) for every policy.
+const TABLE: &[(M, &str, bool)] = &[
+    (M::throughput_per_hour, "released/h", true),
+    (M::escape_rate, "escape rate", true),
+    (M::escapes_per_1k, "escapes/1k", true),
+    (M::caught_late, "caught late", false),
+    (M::harm, "harm", true),
+    (M::reviewer_hours, "reviewer h", true),
+    (M::reviewer_utilization, "utilization", false),
+    (M::p95_wait_min, "p95 wait min", false),
+    (M::timeouts, "timeouts", false),
+    (M::halts, "halts", false),
+    (M::drift_hours, "drift h", false),
+    (M::cost_per_release, "cost/release", true),
 ];
 
 /// The policy × key-metric table with 95% confidence half-widths.
 pub fn table(scenario: &Scenario, sums: &[Vec<Summary>]) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let shown: Vec<(M, &str)> = TABLE
+        .iter()
+        .filter(|(m, _, always)| *always || sums.iter().any(|ms| ms[*m as usize].mean > 0.0))
+        .map(|(m, h, _)| (*m, *h))
+        .collect();
     let mut head = vec!["policy".to_string()];
-    head.extend(TABLE.iter().map(|(_, h)| h.to_string()));
+    head.extend(shown.iter().map(|(_, h)| h.to_string()));
     rows.push(head);
     for (p, ms) in scenario.policies.iter().zip(sums) {
         let mut row = vec![p.name.clone()];
-        for (m, _) in TABLE {
+        for (m, _) in &shown {
             let s = &ms[*m as usize];
             row.push(mean_pm(s.mean, s.half_width()));
         }

@@ -455,3 +455,32 @@ halt = "{halt}"
         assert!((b.metrics.get(M::cost_total) - 100.0 * hours).abs() < 1e-6);
     }
 }
+
+/// Audit hours count in reviewer hours and cost, but review utilization and reviews per
+/// hour are about human review stages only.
+#[test]
+fn audit_hours_do_not_dilute_review_utilization() {
+    let text = workload("replications = 4\nhorizon = \"200h\"\nseed = 47", "30/h", 0.1, "")
+        + r#"[costs]
+reviewer_hour = 10.0
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "human_review"
+reviewers = 2
+service = { dist = "exponential", mean = "2m" }
+detect = 0.5
+[[policy.stage]]
+kind = "audit"
+sample = 0.1
+reviewers = 3
+service = { dist = "exponential", mean = "10m" }
+detect = 0.9
+"#;
+    let (_, r) = run(&text);
+    for x in &r.per_policy[0] {
+        assert_eq!(x.metrics.get(M::reviewer_hours), 5.0 * 200.0);
+        assert_eq!(x.metrics.get(M::reviewer_utilization), x.stages[0].utilization);
+        assert!((x.metrics.get(M::cost_total) - 10.0 * 1000.0).abs() < 1e-6);
+    }
+}

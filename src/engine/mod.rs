@@ -1004,7 +1004,10 @@ impl<'a> Sim<'a> {
         self.ledger = ledger;
 
         let horizon = self.scenario.run.horizon;
-        let (mut duty, mut busy, mut completed, mut waits_n, mut waits_sum) = (0.0, 0.0, 0u64, 0u64, 0.0);
+        // On-duty hours of human review stages, and of audits (which count in reviewer
+        // hours and cost, but not in review utilization or throughput).
+        let (mut duty, mut audit_duty, mut busy) = (0.0, 0.0, 0.0);
+        let (mut completed, mut waits_n, mut waits_sum) = (0u64, 0u64, 0.0);
         let mut merged: Option<DurationHistogram> = None;
         let mut stage_results = Vec::with_capacity(self.stages.len());
         for (i, s) in self.stages.iter_mut().enumerate() {
@@ -1029,7 +1032,7 @@ impl<'a> Sim<'a> {
                     p.busy.finish();
                     // Auditors are always on duty.
                     let on_duty = p.auditors.len() as f64 * horizon;
-                    duty += on_duty;
+                    audit_duty += on_duty;
                     let mut r = self.counts[i].result(None);
                     r.utilization = ratio(p.busy.area(), on_duty);
                     r.mean_queue = p.queue_len.mean();
@@ -1063,7 +1066,7 @@ impl<'a> Sim<'a> {
         m[M::harm] = c.harm;
         m[M::false_rejects] = c.false_rejects as f64;
         m[M::timeouts] = c.timeouts as f64;
-        m[M::reviewer_hours] = duty;
+        m[M::reviewer_hours] = duty + audit_duty;
         m[M::reviewer_utilization] = ratio(busy, duty);
         m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
         m[M::mean_queue] = self.total_queue.mean();
@@ -1080,7 +1083,7 @@ impl<'a> Sim<'a> {
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         m[M::learning_factor] = self.learning;
         m[M::cost_total] =
-            duty * costs.reviewer_hour + halt_hours * costs.halt_hour + c.harm * costs.harm_unit;
+            (duty + audit_duty) * costs.reviewer_hour + halt_hours * costs.halt_hour + c.harm * costs.harm_unit;
         m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
         RepResult {
             metrics: m,
