@@ -1082,8 +1082,9 @@ impl<'a> Sim<'a> {
         m[M::drift_hours] = self.drift.hours.area();
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         m[M::learning_factor] = self.learning;
-        m[M::cost_total] =
-            (duty + audit_duty) * costs.reviewer_hour + halt_hours * costs.halt_hour + c.harm * costs.harm_unit;
+        m[M::cost_total] = (duty + audit_duty) * costs.reviewer_hour
+            + halt_hours * costs.halt_hour
+            + c.harm * costs.harm_unit;
         m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
         RepResult {
             metrics: m,
