@@ -189,8 +189,9 @@ fn cusum_arl(p: f64, m: usize, big_h: usize) -> f64 {
             if row != col {
                 let f = a[row][col] / a[col][col];
                 if f != 0.0 {
-                    for c in col..=n {
-                        a[row][c] -= f * a[col][c];
+                    let pivot = a[col].clone();
+                    for (x, p) in a[row][col..].iter_mut().zip(&pivot[col..]) {
+                        *x -= f * p;
                     }
                 }
             }
