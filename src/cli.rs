@@ -1,4 +1,4 @@
-//! The command line: `oversim run`, `oversim validate`.
+//! The command line: `oversim run`, `oversim validate`, `oversim merge`.
 //!
 //! Exit codes: 0 success, 1 the run failed (e.g. a file could not be written), 2 bad input
 //! (scenario errors, bad flags, results that would be overwritten).
@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use crate::report;
-use crate::scenario::{self, Loaded, Override, Scenario};
+use crate::experiment::{self, Execution, Plan, Shard, Stop, Target};
+use crate::report::{self, RunData};
+use crate::scenario::{self, Override, Scenario, SweepDim};
 use crate::units::format_hours;
 
 pub const EXIT_OK: i32 = 0;
@@ -29,8 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios and write CSV results (no FILE: the embedded default scenario).
     Run(RunArgs),
-    /// Check scenario files and print the offered load of each human review stage.
+    /// Check scenario files (and every sweep point) and print each human stage's offered load.
     Validate(ValidateArgs),
+    /// Merge the shard folders of a sharded run (`run --shard`) into the one-machine result.
+    Merge(MergeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -38,6 +41,9 @@ pub struct ScenarioFlags {
     /// Set any scenario key: PATH=VALUE, e.g. workload.rate=80/h or policy.tiered.review.reviewers=3
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
+    /// Sweep a key over values: PATH=v1,v2,... (repeatable: the full factorial grid runs)
+    #[arg(long = "sweep", value_name = "PATH=V1,V2", value_parser = experiment::parse_sweep_arg)]
+    pub sweep: Vec<SweepDim>,
     /// Number of replications (same as --set run.replications=N).
     #[arg(short = 'r', long)]
     pub replications: Option<u64>,
@@ -50,16 +56,10 @@ impl ScenarioFlags {
     fn overrides(&self) -> Vec<Override> {
         let mut v = self.set.clone();
         if let Some(r) = self.replications {
-            v.push(Override {
-                path: "run.replications".into(),
-                value: r.to_string(),
-            });
+            v.push(Override::set("run.replications", &r.to_string()));
         }
         if let Some(s) = self.seed {
-            v.push(Override {
-                path: "run.seed".into(),
-                value: s.to_string(),
-            });
+            v.push(Override::set("run.seed", &s.to_string()));
         }
         v
     }
@@ -77,6 +77,20 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). Results are identical for any value.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
+    /// Policy that comparison.csv compares the others against (default: the first).
+    #[arg(long, value_name = "POLICY")]
+    pub baseline: Option<String>,
+    /// Run replications in batches until METRIC's 95% CI half-width is within REL of its
+    /// mean for every policy and point (repeatable), e.g. escape_rate=0.05.
+    #[arg(long, value_name = "METRIC=REL")]
+    pub precision: Vec<Target>,
+    /// Upper limit of replications per point with --precision.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_replications: u64,
+    /// Run only replications i with i % N == K and write shard files for `oversim merge`;
+    /// `auto` reads a Slurm array (SLURM_ARRAY_TASK_ID/COUNT) or Kubernetes indexed job.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
     /// Overwrite existing results.
     #[arg(long)]
     pub force: bool,
@@ -94,6 +108,22 @@ pub struct ValidateArgs {
     pub scenario: ScenarioFlags,
 }
 
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard folders written by `oversim run --shard K/N`, one per shard.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder (default results/<scenario name>).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite existing results.
+    #[arg(long)]
+    pub force: bool,
+    /// No table; errors only.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -106,14 +136,15 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Merge(args) => crate::merge::main(args),
     }
 }
 
 /// A scenario source: a file, or the embedded default.
-struct Source {
-    label: String,
-    path: Option<PathBuf>,
-    text: String,
+pub struct Source {
+    pub label: String,
+    pub path: Option<PathBuf>,
+    pub text: String,
 }
 
 fn read_sources(files: &[PathBuf]) -> Result<Vec<Source>, String> {
@@ -138,12 +169,14 @@ fn read_sources(files: &[PathBuf]) -> Result<Vec<Source>, String> {
         .collect()
 }
 
-fn load_all(sources: &[Source], overrides: &[Override]) -> Result<Vec<Loaded>, i32> {
-    let mut loaded = Vec::new();
+/// Plans every source; prints all errors and returns exit code 2 if any.
+fn plan_all(sources: &[Source], flags: &ScenarioFlags) -> Result<Vec<Plan>, i32> {
+    let overrides = flags.overrides();
+    let mut plans = Vec::new();
     let mut failed = false;
     for s in sources {
-        match scenario::load(&s.label, &s.text, overrides) {
-            Ok(l) => loaded.push(l),
+        match experiment::plan(&s.label, &s.text, &overrides, &flags.sweep) {
+            Ok(p) => plans.push(p),
             Err(e) => {
                 eprintln!("{e}");
                 failed = true;
@@ -153,20 +186,31 @@ fn load_all(sources: &[Source], overrides: &[Override]) -> Result<Vec<Loaded>, i
     if failed {
         Err(EXIT_BAD_INPUT)
     } else {
-        Ok(loaded)
+        Ok(plans)
     }
 }
 
-fn load_warnings(label: &str, s: &Scenario) -> Vec<String> {
-    s.offered_loads()
-        .into_iter()
-        .filter(|(_, _, rho)| *rho >= 1.0)
-        .map(|(p, st, rho)| {
-            format!(
-                "warning: {label}: policy `{p}`, stage `{st}`: offered load {rho:.2} ≥ 1: reviewers cannot keep up, so the queue grows until pressure, timeouts or the end of the run stop it (the run goes on; see backlog_end, timeouts and max_queue)"
-            )
-        })
+fn point_label(plan: &Plan, k: usize) -> String {
+    plan.dims
+        .iter()
+        .zip(&plan.points[k].values)
+        .map(|(d, v)| format!(" at {d}={v}"))
         .collect()
+}
+
+fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, pt) in plan.points.iter().enumerate() {
+        for (p, st, rho) in pt.loaded.scenario.offered_loads() {
+            if rho >= 1.0 {
+                out.push(format!(
+                    "warning: {label}: policy `{p}`, stage `{st}`{}: offered load {rho:.2} ≥ 1: reviewers cannot keep up, so the queue grows until pressure, timeouts or the end of the run stop it (the run goes on; see backlog_end, timeouts and max_queue)",
+                    point_label(plan, k)
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn validate(args: ValidateArgs) -> i32 {
@@ -177,19 +221,28 @@ fn validate(args: ValidateArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let overrides = args.scenario.overrides();
     let mut code = EXIT_OK;
     for s in &sources {
-        match scenario::load(&s.label, &s.text, &overrides) {
+        match experiment::plan(
+            &s.label,
+            &s.text,
+            &args.scenario.overrides(),
+            &args.scenario.sweep,
+        ) {
             Err(e) => {
                 eprintln!("{e}");
                 code = EXIT_BAD_INPUT;
             }
-            Ok(l) => {
-                let sc = &l.scenario;
+            Ok(plan) => {
+                let sc = plan.base();
                 let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
+                let points = if plan.dims.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} sweep points", plan.points.len())
+                };
                 println!(
-                    "ok: {} (scenario `{}`): {} policies, {} stages, {} replications of {}",
+                    "ok: {} (scenario `{}`): {} policies, {} stages, {} replications of {}{points}",
                     s.label,
                     sc.name,
                     sc.policies.len(),
@@ -197,10 +250,12 @@ fn validate(args: ValidateArgs) -> i32 {
                     sc.run.replications,
                     format_hours(sc.run.horizon)
                 );
-                for (p, st, rho) in sc.offered_loads() {
-                    println!("  offered load  {p}/{st}: {rho:.3}");
+                for (k, pt) in plan.points.iter().enumerate() {
+                    for (p, st, rho) in pt.loaded.scenario.offered_loads() {
+                        println!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
+                    }
                 }
-                for w in load_warnings(&s.label, sc) {
+                for w in load_warnings(&s.label, &plan) {
                     eprintln!("{w}");
                 }
             }
@@ -209,8 +264,21 @@ fn validate(args: ValidateArgs) -> i32 {
     code
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves `--baseline` to a policy index of `sc`.
+fn baseline_index(sc: &Scenario, name: Option<&str>) -> Result<usize, String> {
+    let Some(name) = name else { return Ok(0) };
+    sc.policies.iter().position(|p| p.name == name).ok_or_else(|| {
+        let names: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+        let mut msg = format!("--baseline: scenario `{}` has no policy named `{name}`", sc.name);
+        if let Some(m) = scenario::did_you_mean(name, names.iter().copied()) {
+            msg.push_str(&format!("; did you mean `{m}`?"));
+        }
+        msg + &format!("; policies are: {}", names.join(", "))
+    })
 }
 
 fn run(args: RunArgs) -> i32 {
@@ -221,15 +289,47 @@ fn run(args: RunArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let loaded = match load_all(&sources, &args.scenario.overrides()) {
-        Ok(l) => l,
+    let plans = match plan_all(&sources, &args.scenario) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let several = loaded.len() > 1;
+    let shard = match args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --shard: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if shard.is_some() && !args.precision.is_empty() {
+        eprintln!("error: --precision cannot be combined with --shard: the stopping rule needs every replication in one place; run a fixed number of replications per shard instead");
+        return EXIT_BAD_INPUT;
+    }
+    let mut baselines = Vec::new();
+    for p in &plans {
+        match baseline_index(p.base(), args.baseline.as_deref()) {
+            Ok(b) => baselines.push(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let several = plans.len() > 1;
     // Check every output folder before simulating anything.
-    let dirs: Vec<PathBuf> = loaded
+    let dirs: Vec<PathBuf> = plans
         .iter()
-        .map(|l| report::output_dir(args.out.as_deref(), &l.scenario, several))
+        .map(|p| {
+            let d = report::output_dir(args.out.as_deref(), p.base(), several);
+            match (shard, &args.out) {
+                (Some(s), None) => d.join(format!("shard-{}-of-{}", s.index, s.count)),
+                _ => d,
+            }
+        })
         .collect();
     for (i, d) in dirs.iter().enumerate() {
         if dirs[..i].contains(d) {
@@ -239,16 +339,35 @@ fn run(args: RunArgs) -> i32 {
             );
             return EXIT_BAD_INPUT;
         }
-        if let Err(e) = report::prepare_output(d, args.force) {
+        let files: &[&str] = if shard.is_some() {
+            crate::merge::SHARD_FILES
+        } else {
+            report::FILES
+        };
+        if let Err(e) = report::prepare_output(d, files, args.force) {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     }
-    for ((src, l), dir) in sources.iter().zip(&loaded).zip(&dirs) {
-        for w in load_warnings(&src.label, &l.scenario) {
+    let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    for (((src, plan), dir), &baseline) in sources.iter().zip(&plans).zip(&dirs).zip(&baselines) {
+        for w in load_warnings(&src.label, plan) {
             eprintln!("{w}");
         }
-        if let Err(e) = run_one(&args, src, l, dir) {
+        let ex = Execution {
+            plan,
+            baseline,
+            targets: &args.precision,
+            max_replications: args.max_replications,
+            shard,
+        };
+        if let Err(e) = run_one(&args, src, &ex, &pool, dir) {
             eprintln!("error: {e}");
             return EXIT_FAILURE;
         }
@@ -271,56 +390,130 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-fn run_one(args: &RunArgs, src: &Source, l: &Loaded, dir: &Path) -> Result<(), String> {
-    let sc = &l.scenario;
+/// Hash of everything that determines a run's results: dimensions and every point's
+/// resolved scenario (which includes the seed and replications).
+pub fn plan_hash(plan: &Plan) -> String {
+    let mut text = plan.dims.join("\u{1f}");
+    for p in &plan.points {
+        text.push('\u{1e}');
+        text.push_str(&p.values.join("\u{1f}"));
+        text.push('\u{1d}');
+        text.push_str(&p.loaded.resolved_text);
+    }
+    sha256_hex(text.as_bytes())
+}
+
+fn run_one(
+    args: &RunArgs,
+    src: &Source,
+    ex: &Execution,
+    pool: &rayon::ThreadPool,
+    dir: &Path,
+) -> Result<(), String> {
+    let plan = ex.plan;
+    let sc = plan.base();
     let started = SystemTime::now();
     let clock = Instant::now();
-    let total = sc.run.replications * sc.policies.len() as u64;
-    let pb = progress_bar(total, args.quiet);
-    let results = crate::montecarlo::run(sc, args.threads.map(|t| t as usize), &|| pb.inc(1))
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let per_rep: u64 = plan
+        .points
+        .iter()
+        .map(|p| p.loaded.scenario.policies.len() as u64)
+        .sum();
+    let first_batch: u64 = plan
+        .points
+        .iter()
+        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
+        .sum();
+    let pb = progress_bar(
+        ex.shard.map_or(first_batch, |s| first_batch.div_ceil(s.count)),
+        args.quiet,
+    );
+    let grow = ex.targets.is_empty();
+    let executed = experiment::execute(ex, pool, &|n| {
+        if !grow && pb.position() + n > pb.length().unwrap_or(0) {
+            pb.inc_length(per_rep.max(n));
+        }
+        pb.inc(n)
+    });
     pb.finish_and_clear();
     let elapsed = clock.elapsed().as_secs_f64();
-    let sums = report::summaries(&results);
-
+    let run = &executed.run;
     let write = |name: &str, bytes: &[u8]| {
         report::write_atomic(dir, name, bytes)
             .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
     };
-    write("replications.csv", &report::replications_csv(sc, &results))?;
-    write("summary.csv", &report::summary_csv(sc, &sums))?;
-    write("stages.csv", &report::stages_csv(sc, &results))?;
-    let manifest = serde_json::json!({
+    let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
+    let mut manifest = serde_json::json!({
         "oversim_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
             "name": sc.name,
             "description": sc.description,
             "path": src.path.as_ref().map(|p| p.display().to_string()),
             "sha256": sha256_hex(src.text.as_bytes()),
-            "resolved": l.resolved_text,
+            "resolved": plan.points[0].loaded.resolved_text,
         },
+        "plan_sha256": plan_hash(plan),
         "command_line": std::env::args().collect::<Vec<_>>(),
         "seed": sc.run.seed,
         "replications": sc.run.replications,
-        "replications_done": sc.run.replications,
+        "replications_done": reps_done.iter().copied().max().unwrap_or(0),
         "policies": sc.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        "baseline": sc.policies[ex.baseline].name,
+        "sweep": { "dims": plan.dims, "points": plan.points.len() },
         "horizon_hours": sc.run.horizon,
         "warmup_hours": sc.run.warmup,
-        "threads": args.threads.map_or(rayon::current_num_threads(), |t| t as usize),
+        "threads": args.threads.map_or(pool.current_num_threads(), |t| t as usize),
         "started_at": humantime::format_rfc3339_seconds(started).to_string(),
         "finished_at": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         "wall_seconds": elapsed,
-        "cut_short": false,
+        "stopped": executed.stop.label(),
+        "cut_short": executed.stop == Stop::MaxReplications,
         "interrupted": false,
     });
+    if !ex.targets.is_empty() {
+        manifest["precision"] = serde_json::json!(ex
+            .targets
+            .iter()
+            .zip(&executed.achieved)
+            .map(|(t, a)| serde_json::json!({
+                "metric": t.name(),
+                "target_relative_half_width": t.rel,
+                "achieved_relative_half_width": if a.is_finite() { serde_json::json!(a) } else { serde_json::Value::Null },
+            }))
+            .collect::<Vec<_>>());
+        manifest["max_replications"] = serde_json::json!(ex.max_replications);
+    }
+    if let Some(s) = ex.shard {
+        return crate::merge::write_shard(dir, plan, run, s, manifest);
+    }
+    let sums = run.summaries();
+    let comps = report::comparisons(run);
+    write("replications.csv", &report::replications_csv(run))?;
+    write("summary.csv", &report::summary_csv(run, &sums))?;
+    write("comparison.csv", &report::comparison_csv(run, &comps))?;
+    write("stages.csv", &report::stages_csv(run))?;
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
     write("manifest.json", json.as_bytes())?;
 
     if !args.quiet {
+        let reps = match (&executed.stop, reps_done.iter().min(), reps_done.iter().max()) {
+            (Stop::Complete, _, _) => format!("{} replications", sc.run.replications),
+            (stop, Some(lo), Some(hi)) if lo == hi => format!("{lo} replications ({})", stop.label()),
+            (stop, lo, hi) => format!(
+                "{}-{} replications ({})",
+                lo.unwrap_or(&0),
+                hi.unwrap_or(&0),
+                stop.label()
+            ),
+        };
+        let points = if plan.dims.is_empty() {
+            String::new()
+        } else {
+            format!(" at {} sweep points", plan.points.len())
+        };
         println!(
-            "{}: {} replications × {} measured{} per policy, {:.1} s → {}",
+            "{}: {reps} × {} measured{} per policy{points}, {:.1} s → {}",
             sc.name,
-            sc.run.replications,
             format_hours(sc.run.horizon),
             if sc.run.warmup > 0.0 {
                 format!(" (after {} warm-up)", format_hours(sc.run.warmup))
@@ -330,8 +523,20 @@ fn run_one(args: &RunArgs, src: &Source, l: &Loaded, dir: &Path) -> Result<(), S
             elapsed,
             dir.display()
         );
-        println!("mean ± 95% CI half-width over replications\n");
-        print!("{}", report::table(sc, &sums));
+        print_tables(run, &sums, &comps);
     }
     Ok(())
+}
+
+/// The results table and, with two or more policies, the paired comparison table.
+pub fn print_tables(run: &RunData, sums: &report::Summaries, comps: &report::Comparisons) {
+    println!("mean ± 95% CI half-width over replications\n");
+    print!("{}", report::table(run, sums));
+    if run.points.first().is_some_and(|p| p.scenario.policies.len() > 1) {
+        let base = &run.points[0].scenario.policies[run.baseline].name;
+        println!(
+            "\npaired differences against `{base}` (same replications: common random numbers), 95% CI\n"
+        );
+        print!("{}", report::comparison_table(run, comps));
+    }
 }

@@ -10,6 +10,8 @@
 pub mod cli;
 pub mod dist;
 pub mod engine;
+pub mod experiment;
+pub mod merge;
 pub mod metrics;
 pub mod montecarlo;
 pub mod report;

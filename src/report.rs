@@ -8,13 +8,19 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::metrics::{StageResult, M, NAMES, STAGE_COLUMNS};
+use crate::metrics::{ratio, M, NAMES, STAGE_COLUMNS};
 use crate::montecarlo::Results;
 use crate::scenario::Scenario;
 use crate::stats::{summarize, Summary};
 
 /// The files a run writes, in the order they are written.
-pub const FILES: &[&str] = &["replications.csv", "summary.csv", "stages.csv", "manifest.json"];
+pub const FILES: &[&str] = &[
+    "replications.csv",
+    "summary.csv",
+    "comparison.csv",
+    "stages.csv",
+    "manifest.json",
+];
 
 /// Formats a value for a CSV field: shortest exact decimal, empty when undefined.
 pub fn field(x: f64) -> String {
@@ -42,9 +48,9 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 
 /// Checks, before any simulation, that results can be written to `dir`: it is created if
 /// needed, must be writable, and must not already hold results unless `force`.
-pub fn prepare_output(dir: &Path, force: bool) -> Result<(), String> {
+pub fn prepare_output(dir: &Path, files: &[&str], force: bool) -> Result<(), String> {
     if !force {
-        if let Some(f) = FILES.iter().find(|f| dir.join(f).exists()) {
+        if let Some(f) = files.iter().find(|f| dir.join(f).exists()) {
             return Err(format!(
                 "{} already holds results ({f}); pass --force to overwrite them or --out to write elsewhere",
                 dir.display()
@@ -67,35 +73,105 @@ fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<
     w.into_inner().expect("flushing to memory")
 }
 
-/// replications.csv: one row per (policy, replication).
-pub fn replications_csv(scenario: &Scenario, results: &Results) -> Vec<u8> {
-    let mut header = vec!["policy".to_string(), "replication".to_string()];
-    header.extend(NAMES.iter().map(|s| s.to_string()));
-    let rows = scenario
-        .policies
-        .iter()
-        .zip(&results.per_policy)
-        .flat_map(|(p, reps)| {
-            reps.iter().enumerate().map(move |(i, r)| {
-                let mut row = vec![p.name.clone(), i.to_string()];
-                row.extend(r.metrics.0.iter().map(|&x| field(x)));
-                row
-            })
-        });
-    csv_bytes(&header, rows)
+/// One sweep point's scenario and results.
+#[derive(Debug, Clone)]
+pub struct PointRun {
+    /// Value labels of the swept paths (empty without a sweep).
+    pub values: Vec<String>,
+    pub scenario: Scenario,
+    /// Replication indices, in the order of `results`.
+    pub reps: Vec<u64>,
+    pub results: Results,
 }
 
-/// Summaries of every metric of every policy, in output order.
-pub fn summaries(results: &Results) -> Vec<Vec<Summary>> {
-    results
-        .per_policy
-        .iter()
-        .map(|reps| {
-            (0..NAMES.len())
-                .map(|m| summarize(reps.iter().map(|r| r.metrics.0[m])))
-                .collect()
-        })
+/// Everything a run's files are made from.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// Swept paths: the leading columns of every file.
+    pub dims: Vec<String>,
+    pub points: Vec<PointRun>,
+    /// Index of the baseline policy of comparisons.
+    pub baseline: usize,
+}
+
+fn header(dims: &[String], rest: &[&str]) -> Vec<String> {
+    dims.iter()
+        .cloned()
+        .chain(rest.iter().map(|s| s.to_string()))
         .collect()
+}
+
+/// Summaries `[point][policy][metric]`.
+pub type Summaries = Vec<Vec<Vec<Summary>>>;
+
+impl RunData {
+    pub fn summaries(&self) -> Summaries {
+        self.points
+            .iter()
+            .map(|pt| {
+                pt.results
+                    .per_policy
+                    .iter()
+                    .map(|reps| {
+                        (0..NAMES.len())
+                            .map(|m| summarize(reps.iter().map(|r| r.metrics.0[m])))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Rows of (point, policy) in output order, with their values.
+    fn rows<'a>(&'a self) -> impl Iterator<Item = (&'a PointRun, usize, &'a str)> + 'a {
+        self.points.iter().flat_map(|pt| {
+            pt.scenario
+                .policies
+                .iter()
+                .enumerate()
+                .map(move |(p, pol)| (pt, p, pol.name.as_str()))
+        })
+    }
+}
+
+/// replications.csv: one row per (point, policy, replication).
+pub fn replications_csv(run: &RunData) -> Vec<u8> {
+    let mut h = header(&run.dims, &["policy", "replication"]);
+    h.extend(NAMES.iter().map(|s| s.to_string()));
+    let rows = run.rows().flat_map(|(pt, p, name)| {
+        pt.reps.iter().zip(&pt.results.per_policy[p]).map(move |(i, r)| {
+            let mut row = pt.values.clone();
+            row.push(name.to_string());
+            row.push(i.to_string());
+            row.extend(r.metrics.0.iter().map(|&x| field(x)));
+            row
+        })
+    });
+    csv_bytes(&h, rows)
+}
+
+/// The per-replication stage values a shard hands to `oversim merge`.
+pub fn stage_replications_csv(run: &RunData) -> Vec<u8> {
+    let mut h = header(&run.dims, &["policy", "replication", "stage"]);
+    h.extend(STAGE_COLUMNS.iter().map(|s| s.to_string()));
+    let rows = run.rows().flat_map(|(pt, p, name)| {
+        pt.reps
+            .iter()
+            .zip(&pt.results.per_policy[p])
+            .flat_map(move |(i, r)| {
+                pt.scenario.policies[p]
+                    .stages
+                    .iter()
+                    .zip(&r.stages)
+                    .map(move |(st, v)| {
+                        let mut row = pt.values.clone();
+                        row.extend([name.to_string(), i.to_string(), st.name.clone()]);
+                        row.extend(v.values().map(field));
+                        row
+                    })
+            })
+    });
+    csv_bytes(&h, rows)
 }
 
 const SUMMARY_COLUMNS: &[&str] = &["n", "mean", "std", "ci_low", "ci_high", "p05", "p50", "p95"];
@@ -106,42 +182,132 @@ fn summary_fields(s: &Summary) -> Vec<String> {
     v
 }
 
-/// summary.csv: long format, one row per (policy, metric).
-pub fn summary_csv(scenario: &Scenario, sums: &[Vec<Summary>]) -> Vec<u8> {
-    let mut header = vec!["policy".to_string(), "metric".to_string()];
-    header.extend(SUMMARY_COLUMNS.iter().map(|s| s.to_string()));
-    let rows = scenario.policies.iter().zip(sums).flat_map(|(p, ms)| {
-        ms.iter().zip(NAMES).map(move |(s, name)| {
-            let mut row = vec![p.name.clone(), name.to_string()];
-            row.extend(summary_fields(s));
-            row
+/// summary.csv: long format, one row per (point, policy, metric).
+pub fn summary_csv(run: &RunData, sums: &Summaries) -> Vec<u8> {
+    let mut h = header(&run.dims, &["policy", "metric"]);
+    h.extend(SUMMARY_COLUMNS.iter().map(|s| s.to_string()));
+    let rows = run.points.iter().zip(sums).flat_map(|(pt, ps)| {
+        pt.scenario.policies.iter().zip(ps).flat_map(move |(pol, ms)| {
+            ms.iter().zip(NAMES).map(move |(s, name)| {
+                let mut row = pt.values.clone();
+                row.extend([pol.name.clone(), name.to_string()]);
+                row.extend(summary_fields(s));
+                row
+            })
         })
     });
-    csv_bytes(&header, rows)
+    csv_bytes(&h, rows)
 }
 
-/// stages.csv: per (policy, stage), the mean over replications of each stage count.
-pub fn stages_csv(scenario: &Scenario, results: &Results) -> Vec<u8> {
-    let mut header: Vec<String> = ["policy", "stage", "kind"]
+/// A paired difference of one metric between a policy and the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Replications where both values are defined.
+    pub n: usize,
+    pub mean_diff: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// mean_diff / baseline mean over the same replications.
+    pub relative_change: f64,
+}
+
+/// Comparisons `[point][policy][metric]`; the baseline's own entries compare it to itself.
+pub type Comparisons = Vec<Vec<Vec<Comparison>>>;
+
+/// Paired differences of every policy against the baseline, replication by replication
+/// (the same replication index saw the same workload: common random numbers).
+pub fn comparisons(run: &RunData) -> Comparisons {
+    run.points
         .iter()
-        .map(|s| s.to_string())
-        .collect();
-    header.extend(STAGE_COLUMNS.iter().map(|s| s.to_string()));
-    let rows = scenario
-        .policies
-        .iter()
-        .zip(&results.per_policy)
-        .flat_map(|(p, reps)| {
-            p.stages.iter().enumerate().map(move |(i, s)| {
-                let mut row = vec![p.name.clone(), s.name.clone(), s.kind.label().to_string()];
+        .map(|pt| {
+            let base = &pt.results.per_policy[run.baseline];
+            pt.results
+                .per_policy
+                .iter()
+                .map(|reps| {
+                    (0..NAMES.len())
+                        .map(|m| {
+                            let pairs: Vec<(f64, f64)> = reps
+                                .iter()
+                                .zip(base)
+                                .map(|(x, b)| (x.metrics.0[m], b.metrics.0[m]))
+                                .filter(|(x, b)| x.is_finite() && b.is_finite())
+                                .collect();
+                            let s = summarize(pairs.iter().map(|(x, b)| x - b));
+                            let base_mean = pairs.iter().map(|(_, b)| b).sum::<f64>() / pairs.len() as f64;
+                            Comparison {
+                                n: s.n,
+                                mean_diff: s.mean,
+                                ci_low: s.ci_low,
+                                ci_high: s.ci_high,
+                                relative_change: ratio(s.mean, base_mean),
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// comparison.csv: per (point, policy other than the baseline, metric).
+pub fn comparison_csv(run: &RunData, comps: &Comparisons) -> Vec<u8> {
+    let h = header(
+        &run.dims,
+        &[
+            "policy",
+            "baseline",
+            "metric",
+            "n",
+            "mean_diff",
+            "ci_low",
+            "ci_high",
+            "relative_change",
+        ],
+    );
+    let rows = run.points.iter().zip(comps).flat_map(|(pt, ps)| {
+        let base = pt.scenario.policies[run.baseline].name.clone();
+        pt.scenario
+            .policies
+            .iter()
+            .zip(ps)
+            .enumerate()
+            .filter(|(p, _)| *p != run.baseline)
+            .flat_map(move |(_, (pol, ms))| {
+                let base = base.clone();
+                ms.iter().zip(NAMES).map(move |(c, name)| {
+                    let mut row = pt.values.clone();
+                    row.extend([pol.name.clone(), base.clone(), name.to_string(), c.n.to_string()]);
+                    row.extend([c.mean_diff, c.ci_low, c.ci_high, c.relative_change].map(field));
+                    row
+                })
+            })
+    });
+    csv_bytes(&h, rows)
+}
+
+/// stages.csv: per (point, policy, stage), the mean over replications of each stage value.
+pub fn stages_csv(run: &RunData) -> Vec<u8> {
+    let mut h = header(&run.dims, &["policy", "stage", "kind"]);
+    h.extend(STAGE_COLUMNS.iter().map(|s| s.to_string()));
+    let rows = run.rows().flat_map(|(pt, p, name)| {
+        let reps = &pt.results.per_policy[p];
+        pt.scenario.policies[p]
+            .stages
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| {
+                let mut row = pt.values.clone();
+                row.extend([name.to_string(), s.name.clone(), s.kind.label().to_string()]);
                 for c in 0..STAGE_COLUMNS.len() {
-                    let vals = reps.iter().map(|r| StageResult::values(&r.stages[i])[c]);
-                    row.push(field(summarize(vals).mean));
+                    row.push(field(
+                        summarize(reps.iter().map(|r| r.stages[i].values()[c])).mean,
+                    ));
                 }
                 row
             })
-        });
-    csv_bytes(&header, rows)
+    });
+    csv_bytes(&h, rows)
 }
 
 /// Where a run's files go: `--out`, or `results/<scenario name>`.
@@ -201,39 +367,23 @@ const TABLE: &[(M, &str, bool)] = &[
     (M::cost_per_release, "cost/release", true),
 ];
 
-/// The policy × key-metric table with 95% confidence half-widths.
-pub fn table(scenario: &Scenario, sums: &[Vec<Summary>]) -> String {
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let shown: Vec<(M, &str)> = TABLE
-        .iter()
-        .filter(|(m, _, always)| *always || sums.iter().any(|ms| ms[*m as usize].mean > 0.0))
-        .map(|(m, h, _)| (*m, *h))
-        .collect();
-    let mut head = vec!["policy".to_string()];
-    head.extend(shown.iter().map(|(_, h)| h.to_string()));
-    rows.push(head);
-    for (p, ms) in scenario.policies.iter().zip(sums) {
-        let mut row = vec![p.name.clone()];
-        for (m, _) in &shown {
-            let s = &ms[*m as usize];
-            row.push(mean_pm(s.mean, s.half_width()));
-        }
-        rows.push(row);
-    }
+/// Lays out rows as aligned columns: the first `left` columns left-aligned, the rest
+/// right-aligned.
+fn align(rows: &[Vec<String>], left: usize) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for r in &rows {
+    for r in rows {
         let line: Vec<String> = r
             .iter()
             .enumerate()
             .map(|(c, v)| {
-                let pad = widths[c] - v.chars().count();
-                if c == 0 {
-                    format!("{v}{}", " ".repeat(pad))
+                let pad = " ".repeat(widths[c] - v.chars().count());
+                if c < left {
+                    format!("{v}{pad}")
                 } else {
-                    format!("{}{v}", " ".repeat(pad))
+                    format!("{pad}{v}")
                 }
             })
             .collect();
@@ -241,6 +391,76 @@ pub fn table(scenario: &Scenario, sums: &[Vec<Summary>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The (point ×) policy × key-metric table with 95% confidence half-widths.
+pub fn table(run: &RunData, sums: &Summaries) -> String {
+    let shown: Vec<(M, &str)> = TABLE
+        .iter()
+        .filter(|(m, _, always)| *always || sums.iter().flatten().any(|ms| ms[*m as usize].mean > 0.0))
+        .map(|(m, h, _)| (*m, *h))
+        .collect();
+    let mut head = header(&run.dims, &["policy"]);
+    head.extend(shown.iter().map(|(_, h)| h.to_string()));
+    let mut rows = vec![head];
+    for (pt, ps) in run.points.iter().zip(sums) {
+        for (pol, ms) in pt.scenario.policies.iter().zip(ps) {
+            let mut row = pt.values.clone();
+            row.push(pol.name.clone());
+            row.extend(shown.iter().map(|(m, _)| {
+                let s = &ms[*m as usize];
+                mean_pm(s.mean, s.half_width())
+            }));
+            rows.push(row);
+        }
+    }
+    align(&rows, run.dims.len() + 1)
+}
+
+/// Metrics of the comparison table.
+const COMPARE: &[(M, &str)] = &[
+    (M::escapes_per_1k, "Δ escapes/1k"),
+    (M::harm, "Δ harm"),
+    (M::reviewer_hours, "Δ reviewer h"),
+    (M::cost_per_release, "Δ cost/release"),
+];
+
+/// Paired differences against the baseline for the key metrics: `Δ (95% CI) relative`.
+pub fn comparison_table(run: &RunData, comps: &Comparisons) -> String {
+    let mut head = header(&run.dims, &["policy"]);
+    head.extend(COMPARE.iter().map(|(_, h)| h.to_string()));
+    let mut rows = vec![head];
+    for (pt, ps) in run.points.iter().zip(comps) {
+        for (p, (pol, ms)) in pt.scenario.policies.iter().zip(ps).enumerate() {
+            if p == run.baseline {
+                continue;
+            }
+            let mut row = pt.values.clone();
+            row.push(pol.name.clone());
+            row.extend(COMPARE.iter().map(|(m, _)| {
+                let c = &ms[*m as usize];
+                if !c.mean_diff.is_finite() {
+                    return "–".to_string();
+                }
+                let d = decimals(c.mean_diff.abs().max(c.ci_high - c.ci_low));
+                let rel = if c.relative_change.is_finite() {
+                    format!(" {:+.0}%", 100.0 * c.relative_change)
+                } else {
+                    String::new()
+                };
+                if c.ci_low.is_finite() {
+                    format!(
+                        "{:+.d$} ({:+.d$} .. {:+.d$}){rel}",
+                        c.mean_diff, c.ci_low, c.ci_high
+                    )
+                } else {
+                    format!("{:+.d$}{rel}", c.mean_diff)
+                }
+            }));
+            rows.push(row);
+        }
+    }
+    align(&rows, run.dims.len() + 1)
 }
 
 #[cfg(test)]

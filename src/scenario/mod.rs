@@ -41,6 +41,40 @@ pub struct Scenario {
     pub workload: Workload,
     pub costs: Costs,
     pub policies: Vec<Policy>,
+    /// The file's `[sweep]` table, in file order.
+    pub sweep: Vec<SweepDim>,
+}
+
+/// One swept key path and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepDim {
+    pub path: String,
+    pub values: Vec<SweepValue>,
+    /// `[sweep]` or `--sweep`, for messages.
+    pub origin: &'static str,
+}
+
+/// One value of a sweep: `label` as shown in output columns (`20/h`), `toml` as applied
+/// to the scenario (`"20/h"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepValue {
+    pub label: String,
+    pub toml: String,
+}
+
+impl SweepValue {
+    pub fn from_toml(v: &toml::Value) -> SweepValue {
+        match v {
+            toml::Value::String(s) => SweepValue {
+                label: s.clone(),
+                toml: v.to_string(),
+            },
+            other => SweepValue {
+                label: other.to_string(),
+                toml: other.to_string(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -13,11 +13,25 @@ use toml_edit::{DocumentMut, Item, TableLike, Value};
 
 use super::error::{did_you_mean, Diagnostic};
 
-/// One `--set PATH=VALUE`.
+/// One `PATH=VALUE` change to a scenario: from `--set`, or a sweep point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub path: String,
     pub value: String,
+    /// Where it came from, for messages: `--set workload.rate=80/h`,
+    /// `--sweep workload.rate=80/h`, `[sweep] workload.rate = "80/h"`.
+    pub origin: String,
+}
+
+impl Override {
+    /// An override as written with `--set`.
+    pub fn set(path: &str, value: &str) -> Override {
+        Override {
+            path: path.into(),
+            value: value.into(),
+            origin: format!("--set {path}={value}"),
+        }
+    }
 }
 
 impl FromStr for Override {
@@ -30,10 +44,7 @@ impl FromStr for Override {
         if path.is_empty() || path.split('.').any(str::is_empty) {
             return Err(format!("`{path}` is not a key path (for example workload.rate)"));
         }
-        Ok(Override {
-            path: path.to_string(),
-            value: value.trim().to_string(),
-        })
+        Ok(Override::set(path, value.trim()))
     }
 }
 
@@ -65,11 +76,11 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<(String, FromCli), Ve
     for o in overrides {
         match set(&mut doc, o) {
             Ok(diag_path) => {
-                from_cli.insert(diag_path, format!("--set {}={}", o.path, o.value));
+                from_cli.insert(diag_path, o.origin.clone());
             }
             Err(message) => errors.push(Diagnostic {
                 line: None,
-                path: format!("--set {}", o.path),
+                path: o.origin.clone(),
                 message,
             }),
         }

@@ -49,6 +49,7 @@ pub struct RawScenario {
     pub costs: Option<S<RawCosts>>,
     #[serde(default)]
     pub policy: Vec<S<RawPolicy>>,
+    pub sweep: Option<S<toml::Table>>,
 }
 
 #[derive(Debug, Deserialize)]

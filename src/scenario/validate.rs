@@ -261,6 +261,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario) -> Scenario {
             pol
         })
         .collect();
+    let sweep = raw.sweep.map_or_else(Vec::new, |t| build_sweep(ctx, t));
     Scenario {
         name,
         description,
@@ -268,7 +269,25 @@ fn build(ctx: &mut Ctx, raw: RawScenario) -> Scenario {
         workload,
         costs,
         policies,
+        sweep,
     }
+}
+
+fn build_sweep(ctx: &mut Ctx, t: S<toml::Table>) -> Vec<SweepDim> {
+    let span = t.span();
+    let mut dims = Vec::new();
+    for (path, values) in t.into_inner() {
+        let p = format!("sweep.\"{path}\"");
+        match values {
+            toml::Value::Array(a) if !a.is_empty() => dims.push(SweepDim {
+                values: a.iter().map(SweepValue::from_toml).collect(),
+                path,
+                origin: "[sweep]",
+            }),
+            _ => ctx.err(span.clone(), &p, "a sweep key takes a non-empty array of values, e.g. \"workload.rate\" = [\"20/h\", \"40/h\"]"),
+        }
+    }
+    dims
 }
 
 fn build_run(ctx: &mut Ctx, run: Option<S<RawRun>>) -> RunConfig {

@@ -1,0 +1,464 @@
+//! Experiments: the grid of sweep points a run covers.
+//!
+//! A sweep comes from the scenario's `[sweep]` table and from `--sweep PATH=v1,v2,...`
+//! (a command-line sweep of a path replaces the file's). The grid is the full factorial
+//! product, first dimension slowest. Every point is the base scenario with its values
+//! applied as overrides, validated before anything runs.
+
+use std::str::FromStr;
+
+use crate::metrics::NAMES;
+use crate::montecarlo::Results;
+use crate::report::{PointRun, RunData, Summaries};
+use crate::scenario::{self, Diagnostic, Loaded, Override, Scenario, ScenarioError, SweepDim, SweepValue};
+use crate::stats::Summary;
+
+/// Most sweep points a run may have.
+pub const MAX_POINTS: usize = 100_000;
+
+/// Parses `--sweep PATH=v1,v2,...`.
+pub fn parse_sweep_arg(s: &str) -> Result<SweepDim, String> {
+    let (path, values) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not PATH=v1,v2,... (for example workload.rate=20/h,40/h)"))?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(format!("`{path}` is not a key path (for example workload.rate)"));
+    }
+    let values: Vec<SweepValue> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| SweepValue {
+            label: v.to_string(),
+            toml: v.to_string(),
+        })
+        .collect();
+    if values.is_empty() {
+        return Err(format!("`{s}` lists no values"));
+    }
+    Ok(SweepDim {
+        path: path.to_string(),
+        values,
+        origin: "--sweep",
+    })
+}
+
+/// One point of the grid: the value of every swept path, and the scenario there.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// Labels of the values, one per sweep dimension (empty without a sweep).
+    pub values: Vec<String>,
+    pub loaded: Loaded,
+}
+
+/// All points of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Swept paths (the leading output columns).
+    pub dims: Vec<String>,
+    pub points: Vec<Point>,
+}
+
+impl Plan {
+    /// The scenario at the first point (name, run settings shared by all points).
+    pub fn base(&self) -> &scenario::Scenario {
+        &self.points[0].loaded.scenario
+    }
+}
+
+/// Loads `text`, applies `overrides`, and expands the sweep (file dimensions, then
+/// `cli_dims`) into validated points.
+pub fn plan(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    cli_dims: &[SweepDim],
+) -> Result<Plan, ScenarioError> {
+    let base = scenario::load(label, text, overrides)?;
+    let mut dims: Vec<SweepDim> = base.scenario.sweep.clone();
+    for d in cli_dims {
+        match dims.iter_mut().find(|x| x.path == d.path) {
+            Some(x) => *x = d.clone(),
+            None => dims.push(d.clone()),
+        }
+    }
+    if dims.is_empty() {
+        return Ok(Plan {
+            dims: Vec::new(),
+            points: vec![Point {
+                values: Vec::new(),
+                loaded: base,
+            }],
+        });
+    }
+    let size = dims
+        .iter()
+        .try_fold(1usize, |acc, d| acc.checked_mul(d.values.len()));
+    if size.is_none_or(|n| n > MAX_POINTS) {
+        return Err(ScenarioError {
+            file: label.to_string(),
+            diagnostics: vec![Diagnostic {
+                line: None,
+                path: "sweep".into(),
+                message: format!("the sweep grid has more than {MAX_POINTS} points; sweep fewer values"),
+            }],
+        });
+    }
+    let size = size.unwrap_or(0);
+    let mut points = Vec::with_capacity(size);
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for k in 0..size {
+        // Mixed-radix digits of k, last dimension fastest.
+        let mut rest = k;
+        let mut chosen = vec![0; dims.len()];
+        for (j, d) in dims.iter().enumerate().rev() {
+            chosen[j] = rest % d.values.len();
+            rest /= d.values.len();
+        }
+        let mut ov = overrides.to_vec();
+        let mut values = Vec::with_capacity(dims.len());
+        for (d, &c) in dims.iter().zip(&chosen) {
+            let v = &d.values[c];
+            let origin = match d.origin {
+                "--sweep" => format!("--sweep {}={}", d.path, v.label),
+                _ => format!("[sweep] \"{}\" = {}", d.path, v.toml),
+            };
+            ov.push(Override {
+                path: d.path.clone(),
+                value: v.toml.clone(),
+                origin,
+            });
+            values.push(v.label.clone());
+        }
+        match scenario::load(label, text, &ov) {
+            Ok(loaded) => points.push(Point { values, loaded }),
+            Err(e) => {
+                for d in e.diagnostics {
+                    if !diagnostics.contains(&d) {
+                        diagnostics.push(d);
+                    }
+                }
+            }
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(ScenarioError {
+            file: label.to_string(),
+            diagnostics,
+        });
+    }
+    Ok(Plan {
+        dims: dims.into_iter().map(|d| d.path).collect(),
+        points,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"name = "s"
+[workload]
+rate = "40/h"
+[[workload.class]]
+name = "a"
+share = 1.0
+defect_prob = 0.1
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "human_review"
+name = "r"
+reviewers = 2
+service = { dist = "constant", value = "1m" }
+detect = 0.5
+[sweep]
+"workload.rate" = ["20/h", "40/h"]
+"policy.p.r.reviewers" = [1, 2, 3]
+"#;
+
+    #[test]
+    fn full_factorial_grid_in_order() {
+        let p = plan("s.toml", TEXT, &[], &[]).unwrap();
+        assert_eq!(p.dims, ["workload.rate", "policy.p.r.reviewers"]);
+        let vals: Vec<String> = p.points.iter().map(|x| x.values.join("|")).collect();
+        assert_eq!(vals, ["20/h|1", "20/h|2", "20/h|3", "40/h|1", "40/h|2", "40/h|3"]);
+        assert_eq!(p.points[4].loaded.scenario.workload.rate, 40.0);
+    }
+
+    #[test]
+    fn command_line_sweeps_replace_and_extend() {
+        let cli = [
+            parse_sweep_arg("workload.rate=10/h").unwrap(),
+            parse_sweep_arg("run.seed=1,2").unwrap(),
+        ];
+        let p = plan("s.toml", TEXT, &[], &cli).unwrap();
+        assert_eq!(p.dims, ["workload.rate", "policy.p.r.reviewers", "run.seed"]);
+        assert_eq!(p.points.len(), 6);
+        assert_eq!(p.points[5].loaded.scenario.run.seed, 2);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cli = [parse_sweep_arg("workload.rate=20/h,0/h").unwrap()];
+        let e = plan("s.toml", TEXT, &[], &cli).unwrap_err().to_string();
+        assert!(
+            e.contains("workload.rate") && e.contains("--sweep workload.rate=0/h"),
+            "{e}"
+        );
+        let cli = [parse_sweep_arg("policy.q.r.reviewers=1").unwrap()];
+        let e = plan("s.toml", TEXT, &[], &cli).unwrap_err().to_string();
+        assert!(e.contains("no policy named `q`"), "{e}");
+        assert!(parse_sweep_arg("workload.rate=").is_err());
+    }
+}
+
+/// `--precision METRIC=REL`: stop when the 95% CI half-width of METRIC is within REL of its
+/// mean, for every policy and point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub metric: usize,
+    pub rel: f64,
+}
+
+impl Target {
+    pub fn name(&self) -> &'static str {
+        NAMES[self.metric]
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Target, String> {
+        let (m, r) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}` is not METRIC=REL (for example escape_rate=0.05)"))?;
+        let metric = NAMES.iter().position(|n| *n == m.trim()).ok_or_else(|| {
+            let mut msg = format!("`{}` is not a metric", m.trim());
+            if let Some(c) = scenario::did_you_mean(m.trim(), NAMES.iter().copied()) {
+                msg.push_str(&format!("; did you mean `{c}`?"));
+            }
+            msg + "; see docs/metrics.md for the list"
+        })?;
+        let rel: f64 = r
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{}` is not a number", r.trim()))?;
+        if !(rel > 0.0 && rel.is_finite()) {
+            return Err(format!("the relative half-width must be positive, got {rel}"));
+        }
+        Ok(Target { metric, rel })
+    }
+}
+
+/// Relative half-width `hw / |mean|` of a summary: 0 when both are 0, infinite when it is
+/// not yet defined (fewer than two values, or a zero mean with spread).
+pub fn relative_half_width(s: &Summary) -> f64 {
+    let hw = s.half_width();
+    if hw == 0.0 && s.mean == 0.0 {
+        0.0
+    } else if hw.is_finite() && s.mean != 0.0 {
+        hw / s.mean.abs()
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// The worst relative half-width of each target over every point and policy.
+pub fn achieved(sums: &Summaries, targets: &[Target]) -> Vec<f64> {
+    targets
+        .iter()
+        .map(|t| {
+            sums.iter()
+                .flatten()
+                .map(|ms| relative_half_width(&ms[t.metric]))
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
+/// `--shard K/N`: this process runs replications `i` with `i % N == K`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `K/N`, or `auto` from the environment of a Slurm job array
+    /// (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`) or a Kubernetes indexed job
+    /// (`JOB_COMPLETION_INDEX`, `JOB_COMPLETIONS`).
+    pub fn parse(s: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        let (k, n) = if s == "auto" {
+            let num = |name: &str| -> Result<Option<u64>, String> {
+                env(name)
+                    .map(|v| {
+                        v.trim()
+                            .parse::<u64>()
+                            .map_err(|_| format!("{name}={v} is not a whole number"))
+                    })
+                    .transpose()
+            };
+            match (num("SLURM_ARRAY_TASK_ID")?, num("SLURM_ARRAY_TASK_COUNT")?) {
+                (Some(k), Some(n)) => (k - num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0).min(k), n),
+                _ => match (num("JOB_COMPLETION_INDEX")?, num("JOB_COMPLETIONS")?) {
+                    (Some(k), Some(n)) => (k, n),
+                    _ => {
+                        return Err("--shard auto needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm job array) or JOB_COMPLETION_INDEX and JOB_COMPLETIONS (a Kubernetes indexed job)".into())
+                    }
+                },
+            }
+        } else {
+            let (k, n) = s
+                .split_once('/')
+                .ok_or_else(|| format!("`{s}` is not K/N or auto (for example 0/4)"))?;
+            let k = k
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{k}` is not a shard index"))?;
+            let n = n
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{n}` is not a shard count"))?;
+            (k, n)
+        };
+        if n == 0 || k >= n {
+            return Err(format!(
+                "shard {k}/{n}: the index must be below the count (0 ≤ K < N)"
+            ));
+        }
+        Ok(Shard { index: k, count: n })
+    }
+
+    pub fn owns(&self, replication: u64) -> bool {
+        replication % self.count == self.index
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// Every replication asked for was run.
+    Complete,
+    /// The precision targets were met.
+    PrecisionReached,
+    /// `--max-replications` was reached before the targets.
+    MaxReplications,
+}
+
+impl Stop {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Stop::Complete => "all replications run",
+            Stop::PrecisionReached => "precision targets reached",
+            Stop::MaxReplications => "max replications reached before the precision targets",
+        }
+    }
+}
+
+/// What to run: the plan and how many replications.
+pub struct Execution<'a> {
+    pub plan: &'a Plan,
+    pub baseline: usize,
+    pub targets: &'a [Target],
+    pub max_replications: u64,
+    pub shard: Option<Shard>,
+}
+
+/// The result of [`execute`]: everything the files are made from, and why it stopped.
+pub struct Executed {
+    pub run: RunData,
+    pub stop: Stop,
+    /// Worst relative half-width of each target, after the last batch.
+    pub achieved: Vec<f64>,
+}
+
+/// Runs the plan. Without targets, replications `0..run.replications` of each point (those
+/// of the shard, if any). With targets, batches `[0, n0)`, `[n0, 2n0)`, `[2n0, 4n0)`, …
+/// (n0 = `run.replications`, capped by `max_replications`) until every target is met: the
+/// batches and the stopping rule depend only on results, never on threads.
+pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64) + Sync)) -> Executed {
+    let scenarios: Vec<&Scenario> = ex.plan.points.iter().map(|p| &p.loaded.scenario).collect();
+    let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
+    let tick = || progress(1);
+    let mut done: Vec<u64> = vec![0; scenarios.len()];
+    let mut results: Vec<Option<Results>> = vec![None; scenarios.len()];
+    let mut reps_run: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
+    let mut stop = Stop::Complete;
+    let mut achieved_now = Vec::new();
+    loop {
+        let upto: Vec<u64> = done
+            .iter()
+            .zip(&initial)
+            .map(|(&d, &n0)| {
+                let goal = if d == 0 { n0 } else { 2 * d };
+                if ex.targets.is_empty() {
+                    n0
+                } else {
+                    goal.min(ex.max_replications.max(n0))
+                }
+            })
+            .collect();
+        let batch: Vec<Vec<u64>> = done
+            .iter()
+            .zip(&upto)
+            .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
+            .collect();
+        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, &tick);
+        for (s, r) in out.into_iter().enumerate() {
+            match &mut results[s] {
+                Some(acc) => acc.extend(r),
+                None => results[s] = Some(r),
+            }
+            reps_run[s].extend(&batch[s]);
+        }
+        done = upto;
+        if ex.targets.is_empty() {
+            break;
+        }
+        let run = assemble(ex, &results, &reps_run);
+        achieved_now = achieved(&run.summaries(), ex.targets);
+        if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
+            stop = Stop::PrecisionReached;
+            return Executed {
+                run,
+                stop,
+                achieved: achieved_now,
+            };
+        }
+        if done.iter().all(|&d| d >= ex.max_replications) {
+            stop = Stop::MaxReplications;
+            return Executed {
+                run,
+                stop,
+                achieved: achieved_now,
+            };
+        }
+    }
+    Executed {
+        run: assemble(ex, &results, &reps_run),
+        stop,
+        achieved: achieved_now,
+    }
+}
+
+fn assemble(ex: &Execution, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {
+    RunData {
+        dims: ex.plan.dims.clone(),
+        points: ex
+            .plan
+            .points
+            .iter()
+            .zip(results)
+            .zip(reps)
+            .map(|((p, r), reps)| PointRun {
+                values: p.values.clone(),
+                scenario: p.loaded.scenario.clone(),
+                reps: reps.clone(),
+                results: r.clone().expect("every point ran"),
+            })
+            .collect(),
+        baseline: ex.baseline,
+    }
+}
