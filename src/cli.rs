@@ -18,6 +18,24 @@ use crate::units::format_hours;
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// A run stopped by SIGINT or SIGTERM (128 + SIGINT), after writing what it completed.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
+/// the files). Second: exit at once; files already renamed into place stay whole.
+fn install_signal_handler() {
+    use std::sync::atomic::Ordering;
+    let result = ctrlc::set_handler(|| {
+        if crate::montecarlo::CANCEL.swap(true, Ordering::SeqCst) {
+            eprintln!("\noversim: interrupted again, exiting now");
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+        eprintln!("\noversim: interrupted; keeping the completed replications and writing partial results (interrupt again to exit at once)");
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the interrupt handler ({e}); Ctrl-C will stop oversim without writing partial results");
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "oversim", version, about = "Monte Carlo simulation of AI oversight policies", long_about = None)]
@@ -349,6 +367,7 @@ fn run(args: RunArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     }
+    install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
         Err(e) => {
@@ -367,9 +386,19 @@ fn run(args: RunArgs) -> i32 {
             max_replications: args.max_replications,
             shard,
         };
-        if let Err(e) = run_one(&args, src, &ex, &pool, dir) {
-            eprintln!("error: {e}");
-            return EXIT_FAILURE;
+        match run_one(&args, src, &ex, &pool, dir) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILURE;
+            }
+            Ok(Stop::Interrupted) => {
+                eprintln!(
+                    "oversim: partial results written to {} (manifest.json: interrupted)",
+                    dir.display()
+                );
+                return EXIT_INTERRUPTED;
+            }
+            Ok(_) => {}
         }
     }
     EXIT_OK
@@ -409,7 +438,7 @@ fn run_one(
     ex: &Execution,
     pool: &rayon::ThreadPool,
     dir: &Path,
-) -> Result<(), String> {
+) -> Result<Stop, String> {
     let plan = ex.plan;
     let sc = plan.base();
     let started = SystemTime::now();
@@ -456,7 +485,7 @@ fn run_one(
         "command_line": std::env::args().collect::<Vec<_>>(),
         "seed": sc.run.seed,
         "replications": sc.run.replications,
-        "replications_done": reps_done.iter().copied().max().unwrap_or(0),
+        "replications_done": reps_done.iter().copied().min().unwrap_or(0),
         "policies": sc.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
         "baseline": sc.policies[ex.baseline].name,
         "sweep": { "dims": plan.dims, "points": plan.points.len() },
@@ -467,8 +496,8 @@ fn run_one(
         "finished_at": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         "wall_seconds": elapsed,
         "stopped": executed.stop.label(),
-        "cut_short": executed.stop == Stop::MaxReplications,
-        "interrupted": false,
+        "cut_short": matches!(executed.stop, Stop::MaxReplications | Stop::Interrupted),
+        "interrupted": executed.stop == Stop::Interrupted,
     });
     if !ex.targets.is_empty() {
         manifest["precision"] = serde_json::json!(ex
@@ -484,7 +513,8 @@ fn run_one(
         manifest["max_replications"] = serde_json::json!(ex.max_replications);
     }
     if let Some(s) = ex.shard {
-        return crate::merge::write_shard(dir, plan, run, s, manifest);
+        crate::merge::write_shard(dir, plan, run, s, manifest)?;
+        return Ok(executed.stop);
     }
     let sums = run.summaries();
     let comps = report::comparisons(run);
@@ -525,7 +555,7 @@ fn run_one(
         );
         print_tables(run, &sums, &comps);
     }
-    Ok(())
+    Ok(executed.stop)
 }
 
 /// The results table and, with two or more policies, the paired comparison table.

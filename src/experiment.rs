@@ -345,6 +345,8 @@ pub enum Stop {
     PrecisionReached,
     /// `--max-replications` was reached before the targets.
     MaxReplications,
+    /// A signal stopped the run; the completed replications were kept.
+    Interrupted,
 }
 
 impl Stop {
@@ -353,6 +355,7 @@ impl Stop {
             Stop::Complete => "all replications run",
             Stop::PrecisionReached => "precision targets reached",
             Stop::MaxReplications => "max replications reached before the precision targets",
+            Stop::Interrupted => "interrupted (SIGINT or SIGTERM); completed replications kept",
         }
     }
 }
@@ -406,12 +409,16 @@ pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64)
             .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
             .collect();
         let out = crate::montecarlo::run_points(pool, &scenarios, &batch, &tick);
-        for (s, r) in out.into_iter().enumerate() {
+        for (s, r) in out.results.into_iter().enumerate() {
             match &mut results[s] {
                 Some(acc) => acc.extend(r),
                 None => results[s] = Some(r),
             }
-            reps_run[s].extend(&batch[s]);
+            reps_run[s].extend(&out.reps[s]);
+        }
+        if out.interrupted {
+            stop = Stop::Interrupted;
+            break;
         }
         done = upto;
         if ex.targets.is_empty() {

@@ -7,9 +7,11 @@
 //! pool; results are gathered in (point, replication, policy) index order, so the output does
 //! not depend on the number of threads or on which thread ran what.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
-use crate::engine::simulate;
+use crate::engine::try_simulate;
 use crate::metrics::RepResult;
 use crate::scenario::Scenario;
 
@@ -37,14 +39,28 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPo
     builder.build()
 }
 
+/// Set by the command line's signal handler: replications not yet started are skipped and
+/// running ones give up within [`crate::engine::CANCEL_CHECK`] events.
+pub static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// What [`run_points`] ran.
+pub struct Batch {
+    /// Per point, the replications whose every policy completed, in order.
+    pub reps: Vec<Vec<u64>>,
+    pub results: Vec<Results>,
+    /// True if [`CANCEL`] stopped the batch before every replication completed.
+    pub interrupted: bool,
+}
+
 /// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy.
-/// `on_done` is called (from any thread) after each replication of a policy.
+/// `on_done` is called (from any thread) after each replication of a policy. If [`CANCEL`]
+/// is set, only replications completed for every policy are kept.
 pub fn run_points(
     pool: &rayon::ThreadPool,
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
     on_done: &(dyn Fn() + Sync),
-) -> Vec<Results> {
+) -> Batch {
     let tasks: Vec<(usize, u64, usize)> = scenarios
         .iter()
         .enumerate()
@@ -54,17 +70,21 @@ pub fn run_points(
                 .flat_map(move |&r| (0..sc.policies.len()).map(move |p| (s, r, p)))
         })
         .collect();
-    let flat: Vec<RepResult> = pool.install(|| {
+    let flat: Vec<Option<RepResult>> = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(s, r, p)| {
-                let out = simulate(scenarios[s], p, r);
+                if CANCEL.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let out = try_simulate(scenarios[s], p, r, &CANCEL);
                 on_done();
                 out
             })
             .collect()
     });
-    let mut out: Vec<Results> = scenarios
+    let interrupted = flat.iter().any(Option::is_none);
+    let mut results: Vec<Results> = scenarios
         .iter()
         .enumerate()
         .map(|(s, sc)| Results {
@@ -73,10 +93,27 @@ pub fn run_points(
                 .collect(),
         })
         .collect();
-    for (&(s, _, p), r) in tasks.iter().zip(flat) {
-        out[s].per_policy[p].push(r);
+    let mut kept: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
+    // The tasks of one (point, replication) are consecutive: keep it only if all completed.
+    let mut flat = flat.into_iter();
+    let mut k = 0;
+    while k < tasks.len() {
+        let (s, r, _) = tasks[k];
+        let n = scenarios[s].policies.len();
+        let group: Vec<Option<RepResult>> = flat.by_ref().take(n).collect();
+        if group.iter().all(Option::is_some) {
+            kept[s].push(r);
+            for (p, res) in group.into_iter().enumerate() {
+                results[s].per_policy[p].extend(res);
+            }
+        }
+        k += n;
     }
-    out
+    Batch {
+        reps: kept,
+        results,
+        interrupted,
+    }
 }
 
 /// Runs replications `0..run.replications` of every policy of one scenario.
@@ -88,6 +125,7 @@ pub fn run(
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
     Ok(run_points(&pool, &[scenario], &[reps], on_done)
+        .results
         .pop()
         .expect("one point"))
 }

@@ -11,6 +11,8 @@ mod queue;
 
 pub use queue::EventQueue;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::metrics::{ratio, DurationHistogram, Ledger, MetricRow, RepResult, TimeAvg, M, N_METRICS};
@@ -150,10 +152,24 @@ fn normal_quantile(p: f64) -> f64 {
 
 /// Runs replication `replication` of policy `policy` and returns what it measured.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u64) -> RepResult {
-    let mut sim = Sim::new(scenario, policy, replication);
-    sim.run();
-    sim.finish()
+    let never = AtomicBool::new(false);
+    try_simulate(scenario, policy, replication, &never).expect("not cancelled")
 }
+
+/// Like [`simulate`], but gives up (returning `None`) soon after `cancel` is set: the
+/// event loop looks at it every [`CANCEL_CHECK`] events.
+pub fn try_simulate(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u64,
+    cancel: &AtomicBool,
+) -> Option<RepResult> {
+    let mut sim = Sim::new(scenario, policy, replication);
+    sim.run(cancel).then(|| sim.finish())
+}
+
+/// Events between two looks at the cancellation flag (a relaxed atomic load).
+pub const CANCEL_CHECK: u32 = 1024;
 
 impl<'a> Sim<'a> {
     pub fn new(scenario: &'a Scenario, policy: usize, replication: u64) -> Sim<'a> {
@@ -232,8 +248,8 @@ impl<'a> Sim<'a> {
         self.now >= self.warmup
     }
 
-    /// Processes events until the end of the measured window.
-    pub fn run(&mut self) {
+    /// Processes events until the end of the window; false if cancelled first.
+    pub fn run(&mut self, cancel: &AtomicBool) -> bool {
         let first = self.arrivals.next_time();
         self.events.schedule(first, Ev::Arrival);
         self.schedule_drift_onset();
@@ -256,9 +272,17 @@ impl<'a> Sim<'a> {
                 }
             }
         }
+        let mut until_check = CANCEL_CHECK;
         while let Some(t) = self.events.peek_time() {
             if t >= self.end {
                 break;
+            }
+            until_check -= 1;
+            if until_check == 0 {
+                until_check = CANCEL_CHECK;
+                if cancel.load(Ordering::Relaxed) {
+                    return false;
+                }
             }
             let (t, ev) = self.events.pop().expect("peeked");
             self.now = t;
@@ -289,6 +313,7 @@ impl<'a> Sim<'a> {
             }
         }
         self.now = self.end;
+        true
     }
 
     /// `min(1, defect_prob × drift multiplier × learning factor)`.

@@ -1,0 +1,147 @@
+//! Signals during a real run: SIGINT and SIGTERM stop promptly, keep the completed
+//! replications as a clearly marked partial result, exit 130, and never leave a
+//! half-written file.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+fn start(dir: &Path, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("oversim"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("oversim starts")
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{sig}");
+}
+
+/// Waits for the child, at most `limit`; returns its exit code and how long it took.
+fn wait(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let t = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), t.elapsed());
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            panic!("oversim did not stop within {limit:?} of the signal");
+        }
+        sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every file in `dir` is a complete CSV or JSON file, and no temporary file is left.
+fn check_files(dir: &Path) -> serde_json::Value {
+    for e in fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!name.starts_with('.'), "temporary file left: {name}");
+        let text = fs::read_to_string(dir.join(&name)).unwrap();
+        if name.ends_with(".csv") {
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            let width = r.headers().unwrap().len();
+            for rec in r.records() {
+                assert_eq!(rec.expect("whole CSV record").len(), width, "{name}");
+            }
+        }
+    }
+    serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).expect("whole manifest")
+}
+
+fn interrupted_run_keeps_completed_replications(sig: &str) {
+    let t = TempDir::new().unwrap();
+    let mut child = start(t.path(), &["run", "-r", "1000000", "-o", "out", "-q", "-j", "2"]);
+    sleep(Duration::from_millis(1500));
+    signal(&child, sig);
+    let (code, took) = wait(&mut child, Duration::from_secs(20));
+    assert_eq!(code, Some(130), "exit code after SIG{sig}");
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+    let m = check_files(&t.path().join("out"));
+    assert_eq!(m["interrupted"], true);
+    assert_eq!(m["cut_short"], true);
+    let done = m["replications_done"].as_u64().unwrap();
+    assert!(done > 0, "some replications complete in 1.5 s");
+    let reps = fs::read_to_string(t.path().join("out/replications.csv")).unwrap();
+    assert_eq!(
+        reps.lines().count() as u64,
+        1 + 2 * done,
+        "both policies of every kept replication"
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("partial results"), "{err}");
+}
+
+#[test]
+fn sigint_keeps_completed_replications() {
+    interrupted_run_keeps_completed_replications("INT");
+}
+
+#[test]
+fn sigterm_keeps_completed_replications() {
+    interrupted_run_keeps_completed_replications("TERM");
+}
+
+#[test]
+fn a_long_replication_stops_promptly() {
+    // Each replication simulates 200 years at 400 actions an hour: far longer than the test.
+    let t = TempDir::new().unwrap();
+    let mut child = start(
+        t.path(),
+        &[
+            "run",
+            "-r",
+            "4",
+            "-o",
+            "out",
+            "-q",
+            "--set",
+            "run.horizon=73000d",
+            "--set",
+            "workload.rate=400/h",
+        ],
+    );
+    sleep(Duration::from_millis(1000));
+    signal(&child, "INT");
+    let (code, took) = wait(&mut child, Duration::from_secs(20));
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+    let m = check_files(&t.path().join("out"));
+    assert_eq!(m["replications_done"], 0);
+    assert_eq!(m["interrupted"], true);
+}
+
+#[test]
+fn a_second_interrupt_exits_at_once_without_half_written_files() {
+    let t = TempDir::new().unwrap();
+    let mut child = start(t.path(), &["run", "-r", "1000000", "-o", "out", "-q"]);
+    sleep(Duration::from_millis(1000));
+    signal(&child, "INT");
+    signal(&child, "INT");
+    let (code, took) = wait(&mut child, Duration::from_secs(20));
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+    // Whatever was written is whole: files are renamed into place complete, or not at all.
+    let out = t.path().join("out");
+    for e in fs::read_dir(&out).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue; // a temporary file cut off by the exit; never read as a result
+        }
+        if name.ends_with(".json") {
+            serde_json::from_str::<serde_json::Value>(&fs::read_to_string(out.join(&name)).unwrap()).unwrap();
+        }
+    }
+}
