@@ -472,6 +472,19 @@ fn run_one(
             .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
     };
     let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
+    let mut cut = 0u64;
+    for pt in &run.points {
+        for (pol, reps) in pt.scenario.policies.iter().zip(&pt.results.per_policy) {
+            let n = reps.iter().filter(|r| r.cut_short).count();
+            if n > 0 {
+                cut += n as u64;
+                eprintln!(
+                    "warning: {}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
+                    src.label, pol.name, pt.scenario.run.max_backlog
+                );
+            }
+        }
+    }
     let mut manifest = serde_json::json!({
         "oversim_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
@@ -496,7 +509,8 @@ fn run_one(
         "finished_at": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         "wall_seconds": elapsed,
         "stopped": executed.stop.label(),
-        "cut_short": matches!(executed.stop, Stop::MaxReplications | Stop::Interrupted),
+        "cut_short": cut > 0 || matches!(executed.stop, Stop::MaxReplications | Stop::Interrupted),
+        "replications_cut_short": cut,
         "interrupted": executed.stop == Stop::Interrupted,
     });
     if !ex.targets.is_empty() {

@@ -189,10 +189,12 @@ fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
                 metrics.0[k] = parse_field(v).map_err(|e| format!("{}: {e}", path.display()))?;
             }
             let stages = vec![StageResult::default(); sc.policies[pol].stages.len()];
+            // Whether a shard's replication was cut short is in its manifest, not here.
             let r = RepResult {
                 metrics,
                 stages,
                 ledger: Ledger::default(),
+                cut_short: false,
             };
             if found.insert((pt, pol, rep), r).is_some() {
                 return Err(format!(

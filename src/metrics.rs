@@ -140,9 +140,15 @@ impl TimeAvg {
         self.value
     }
 
-    /// Closes the window; call once at its end.
-    pub fn finish(&mut self) {
+    /// Closes the window at `t` (its end, or earlier for a run cut short); call once.
+    pub fn finish_at(&mut self, t: f64) {
+        self.w1 = t.min(self.w1).max(self.w0);
         self.advance(self.w1);
+    }
+
+    /// Closes the window at its end.
+    pub fn finish(&mut self) {
+        self.finish_at(self.w1);
     }
 
     /// Integral over the window (value × hours).
@@ -151,7 +157,7 @@ impl TimeAvg {
     }
 
     pub fn mean(&self) -> f64 {
-        self.area / (self.w1 - self.w0)
+        ratio(self.area, self.w1 - self.w0)
     }
 
     pub fn max(&self) -> f64 {
@@ -295,6 +301,8 @@ pub struct RepResult {
     pub metrics: MetricRow,
     pub stages: Vec<StageResult>,
     pub ledger: Ledger,
+    /// The replication stopped early: its backlog passed `run.max_backlog`.
+    pub cut_short: bool,
 }
 
 #[cfg(test)]

@@ -133,6 +133,8 @@ pub struct Sim<'a> {
     audits: u64,
     /// `(sqrt(r), sqrt(1 − r))` of the detection correlation, when r > 0.
     correlation: Option<(f64, f64)>,
+    /// When the run stopped early because the backlog passed `run.max_backlog`.
+    cut_at: Option<f64>,
 }
 
 /// A latent difficulty `z ~ N(0, 1)`, drawn only when detection is correlated (so
@@ -240,6 +242,7 @@ impl<'a> Sim<'a> {
             watchers,
             audits,
             correlation: (r > 0.0).then(|| (r.sqrt(), (1.0 - r).sqrt())),
+            cut_at: None,
         }
     }
 
@@ -282,6 +285,11 @@ impl<'a> Sim<'a> {
                 until_check = CANCEL_CHECK;
                 if cancel.load(Ordering::Relaxed) {
                     return false;
+                }
+                // Bounded memory: an overloaded run stops once its backlog is too large.
+                if (self.actions.len() - self.free.len()) as u64 > self.scenario.run.max_backlog {
+                    self.cut_at = Some(self.now);
+                    return true;
                 }
             }
             let (t, ev) = self.events.pop().expect("peeked");
@@ -1008,7 +1016,8 @@ impl<'a> Sim<'a> {
 
     /// Closes the window and computes the metric row.
     pub fn finish(mut self) -> RepResult {
-        let end = self.end;
+        // A run cut short is measured over its shortened window.
+        let end = self.cut_at.map_or(self.end, |t| t.max(self.warmup));
         let mut ledger = std::mem::take(&mut self.ledger);
         // Attempts still queued at the end count their time up to the end.
         for s in &self.stages {
@@ -1021,14 +1030,14 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        self.total_queue.finish();
+        self.total_queue.finish_at(end);
         ledger.queue_area = self.total_queue.area();
         // Counted from the attempts themselves, independently of the disposal counters,
         // so that `Ledger::conserved` is a real check.
         ledger.in_system = self.actions.iter().filter(|a| a.live).count() as u64;
         self.ledger = ledger;
 
-        let horizon = self.scenario.run.horizon;
+        let horizon = end - self.warmup;
         // On-duty hours of human review stages, and of audits (which count in reviewer
         // hours and cost, but not in review utilization or throughput).
         let (mut duty, mut audit_duty, mut busy) = (0.0, 0.0, 0.0);
@@ -1038,9 +1047,9 @@ impl<'a> Sim<'a> {
         for (i, s) in self.stages.iter_mut().enumerate() {
             match s {
                 StageRt::Review(p) => {
-                    p.queue.finish();
-                    p.busy.finish();
-                    p.on_duty.finish();
+                    p.queue.finish_at(end);
+                    p.busy.finish_at(end);
+                    p.on_duty.finish_at(end);
                     duty += p.on_duty.area();
                     busy += p.busy.area();
                     completed += self.counts[i].completed;
@@ -1053,8 +1062,8 @@ impl<'a> Sim<'a> {
                     }
                 }
                 StageRt::Audit(p) => {
-                    p.queue_len.finish();
-                    p.busy.finish();
+                    p.queue_len.finish_at(end);
+                    p.busy.finish_at(end);
                     // Auditors are always on duty.
                     let on_duty = p.auditors.len() as f64 * horizon;
                     audit_duty += on_duty;
@@ -1072,8 +1081,8 @@ impl<'a> Sim<'a> {
                 StageRt::Check => stage_results.push(self.counts[i].result(None)),
             }
         }
-        self.drift.hours.finish();
-        self.halted.finish();
+        self.drift.hours.finish_at(end);
+        self.halted.finish_at(end);
         let halt_hours = self.halted.area();
         let c = &self.c;
         let costs = &self.scenario.costs;
@@ -1082,7 +1091,7 @@ impl<'a> Sim<'a> {
         m[M::rejected] = c.rejected as f64;
         m[M::dropped] = c.dropped as f64;
         m[M::abandoned] = c.abandoned as f64;
-        m[M::throughput_per_hour] = c.released as f64 / horizon;
+        m[M::throughput_per_hour] = ratio(c.released as f64, horizon);
         m[M::defects] = c.defects as f64;
         m[M::escaped] = c.escaped as f64;
         m[M::escape_rate] = ratio(c.escaped as f64, c.defects as f64);
@@ -1115,6 +1124,7 @@ impl<'a> Sim<'a> {
             metrics: m,
             stages: stage_results,
             ledger: self.ledger,
+            cut_short: self.cut_at.is_some(),
         }
     }
 }

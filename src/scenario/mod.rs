@@ -31,6 +31,9 @@ pub mod limits {
     pub const MAX_ATTEMPTS: i64 = 1000;
     /// 1000 years of simulated time, in hours.
     pub const MAX_HOURS: f64 = 1000.0 * 8766.0;
+    /// Actions in the system at which a replication stops: about 100 MB of state.
+    pub const DEFAULT_MAX_BACKLOG: u64 = 1_000_000;
+    pub const MAX_BACKLOG: i64 = 1_000_000_000;
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +88,8 @@ pub struct RunConfig {
     /// Simulated before measuring, hours.
     pub warmup: f64,
     pub seed: u64,
+    /// A replication with more actions than this in the system stops early (bounded memory).
+    pub max_backlog: u64,
 }
 
 #[derive(Debug, Clone)]

@@ -59,6 +59,7 @@ pub struct RawRun {
     pub horizon: Option<S<String>>,
     pub warmup: Option<S<String>>,
     pub seed: Option<S<i64>>,
+    pub max_backlog: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -297,6 +297,7 @@ fn build_run(ctx: &mut Ctx, run: Option<S<RawRun>>) -> RunConfig {
             horizon: 30.0 * 24.0,
             warmup: 0.0,
             seed: 0,
+            max_backlog: limits::DEFAULT_MAX_BACKLOG,
         };
     };
     let r = run.into_inner();
@@ -316,6 +317,9 @@ fn build_run(ctx: &mut Ctx, run: Option<S<RawRun>>) -> RunConfig {
             .seed
             .as_ref()
             .map_or(0, |v| ctx.int(v, "run.seed", 0, i64::MAX) as u64),
+        max_backlog: r.max_backlog.as_ref().map_or(limits::DEFAULT_MAX_BACKLOG, |v| {
+            ctx.int(v, "run.max_backlog", 1, limits::MAX_BACKLOG) as u64
+        }),
     }
 }
 
