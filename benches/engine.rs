@@ -1,17 +1,110 @@
-//! Criterion benchmarks: the event queue, the samplers, and whole replications.
+//! Criterion benchmarks in three groups:
 //!
-//! Run with `cargo bench`. Engine benchmarks report simulated actions per second
-//! (throughput in elements), so figures compare across scenarios.
+//! - `micro`: the event queue and the samplers;
+//! - `engine`: simulated actions per second on the reference model (one human review stage,
+//!   Poisson arrivals, exponential 1-minute reviews, p = 0.05, d = 0.8) at c = 1 and c = 4
+//!   reviewers, ρ = 0.9, next to the floor (the Kiefer–Wolfowitz recursion on the same
+//!   streams, `oversim::floor`), and on the default scenario;
+//! - `scaling`: replications per second on one thread and on all threads.
+//!
+//! Before Criterion's own output, a table prints each engine benchmark's nanoseconds per
+//! action and its ratio to the floor (best of several timed runs in one process).
+//! Run: `cargo bench --bench engine` (or `scripts/perf.sh` for the whole suite).
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use oversim::dist::Dist;
 use oversim::engine::{simulate, EventQueue};
+use oversim::floor::{self, Reference};
 use oversim::rng::{stream_rng, uniform};
 use oversim::scenario::{self, Scenario};
 
-fn event_queue(c: &mut Criterion) {
+/// The reference model with `c` reviewers at load `rho`, over `horizon` hours.
+fn reference(c: usize, rho: f64, horizon: f64) -> Reference {
+    Reference {
+        rate: rho * c as f64 * 60.0,
+        mean_service: 1.0 / 60.0,
+        reviewers: c,
+        defect_prob: 0.05,
+        detect: 0.8,
+        horizon,
+    }
+}
+
+/// The same model as an oversim scenario.
+fn scenario_of(m: &Reference) -> Scenario {
+    let text = format!(
+        r#"name = "reference"
+[run]
+horizon = "{}h"
+[workload]
+rate = "{}/h"
+[[workload.class]]
+name = "only"
+share = 1.0
+defect_prob = {}
+[[policy]]
+name = "review"
+[[policy.stage]]
+kind = "human_review"
+reviewers = {}
+service = {{ dist = "exponential", mean = "1m" }}
+detect = {}
+"#,
+        m.horizon, m.rate, m.defect_prob, m.reviewers, m.detect
+    );
+    scenario::load("reference", &text, &[])
+        .expect("reference scenario")
+        .scenario
+}
+
+fn default_scenario() -> Scenario {
+    scenario::load("default", scenario::DEFAULT_SCENARIO, &[])
+        .expect("default scenario")
+        .scenario
+}
+
+/// Best-of-`runs` nanoseconds per action of `f`, which simulates `actions` actions.
+fn ns_per_action(actions: f64, runs: usize, mut f: impl FnMut(u64)) -> f64 {
+    (0..runs)
+        .map(|r| {
+            let t = Instant::now();
+            f(r as u64);
+            t.elapsed().as_nanos() as f64 / actions
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Prints engine time per action against the floor's, measured in this process.
+fn ratio_table() {
+    eprintln!(
+        "\n{:<28} {:>14} {:>14} {:>8}",
+        "reference model", "floor ns/act", "oversim ns/act", "ratio"
+    );
+    for (c, rho) in [(1usize, 0.9), (4, 0.9)] {
+        let m = reference(c, rho, 20_000.0);
+        let sc = scenario_of(&m);
+        let actions = m.rate * m.horizon;
+        let f = ns_per_action(actions, 7, |r| {
+            black_box(floor::simulate(&m, 0, r));
+        });
+        let e = ns_per_action(actions, 7, |r| {
+            black_box(simulate(&sc, 0, r));
+        });
+        eprintln!(
+            "{:<28} {:>14.1} {:>14.1} {:>7.2}x",
+            format!("c = {c}, rho = {rho}"),
+            f,
+            e,
+            e / f
+        );
+    }
+    eprintln!();
+}
+
+fn micro(c: &mut Criterion) {
     let mut g = c.benchmark_group("micro");
     g.throughput(Throughput::Elements(1));
     // Steady state of a queue holding 64 events: one pop and one push per operation.
@@ -39,55 +132,34 @@ fn event_queue(c: &mut Criterion) {
     g.finish();
 }
 
-fn reference(c: u32, rho: f64) -> Scenario {
-    // One human review stage, Poisson arrivals, exponential 1-minute reviews, p = 0.05,
-    // d = 0.8, at offered load rho.
-    let rate = rho * c as f64 * 60.0;
-    let text = format!(
-        r#"name = "reference"
-[run]
-horizon = "1000h"
-[workload]
-rate = "{rate}/h"
-[[workload.class]]
-name = "only"
-share = 1.0
-defect_prob = 0.05
-[[policy]]
-name = "review"
-[[policy.stage]]
-kind = "human_review"
-reviewers = {c}
-service = {{ dist = "exponential", mean = "1m" }}
-detect = 0.8
-"#
-    );
-    scenario::load("reference", &text, &[]).unwrap().scenario
-}
-
 fn engine(c: &mut Criterion) {
+    ratio_table();
     let mut g = c.benchmark_group("engine");
     g.sample_size(20);
     for (servers, rho) in [(1, 0.9), (4, 0.9)] {
-        let sc = reference(servers, rho);
-        let actions = sc.workload.rate * sc.run.horizon;
-        g.throughput(Throughput::Elements(actions as u64));
-        g.bench_function(
-            BenchmarkId::new("reference", format!("c{servers}_rho{rho}")),
-            |b| {
-                let mut rep = 0;
-                b.iter(|| {
-                    rep += 1;
-                    black_box(simulate(&sc, 0, rep))
-                })
-            },
-        );
+        let m = reference(servers, rho, 2_000.0);
+        let sc = scenario_of(&m);
+        g.throughput(Throughput::Elements((m.rate * m.horizon) as u64));
+        let id = format!("c{servers}_rho{rho}");
+        g.bench_function(BenchmarkId::new("floor", &id), |b| {
+            let mut rep = 0;
+            b.iter(|| {
+                rep += 1;
+                black_box(floor::simulate(&m, 0, rep))
+            })
+        });
+        g.bench_function(BenchmarkId::new("oversim", &id), |b| {
+            let mut rep = 0;
+            b.iter(|| {
+                rep += 1;
+                black_box(simulate(&sc, 0, rep))
+            })
+        });
     }
-    let sc = scenario::load("default", scenario::DEFAULT_SCENARIO, &[])
-        .unwrap()
-        .scenario;
-    let actions = sc.workload.mean_rate() * (sc.run.horizon + sc.run.warmup);
-    g.throughput(Throughput::Elements(actions as u64));
+    let sc = default_scenario();
+    g.throughput(Throughput::Elements(
+        (sc.workload.mean_rate() * (sc.run.horizon + sc.run.warmup)) as u64,
+    ));
     for (p, policy) in sc.policies.iter().enumerate() {
         g.bench_function(BenchmarkId::new("default", &policy.name), |b| {
             let mut rep = 0;
@@ -100,5 +172,23 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, event_queue, engine);
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10);
+    let mut sc = default_scenario();
+    sc.run.replications = 40;
+    g.throughput(Throughput::Elements(
+        sc.run.replications * sc.policies.len() as u64,
+    ));
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for threads in [1, all] {
+        g.bench_function(
+            BenchmarkId::new("replications", format!("{threads}_threads")),
+            |b| b.iter(|| black_box(oversim::montecarlo::run(&sc, Some(threads), &|| {}).unwrap())),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, micro, engine, scaling);
 criterion_main!(benches);

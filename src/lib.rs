@@ -11,6 +11,7 @@ pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod experiment;
+pub mod floor;
 pub mod merge;
 pub mod metrics;
 pub mod montecarlo;

@@ -120,7 +120,10 @@ pub struct Sim<'a> {
     counts: Vec<StageCounts>,
     c: Counters,
     ledger: Ledger,
+    /// Total waiting over all review stages; kept only with two or more review stages
+    /// (with one, that stage's own queue average is the total).
     total_queue: TimeAvg,
+    multi_review: bool,
     latency: DurationHistogram,
     drift: DriftState,
     /// The agent's learning factor on defect probabilities, in [learning_floor, 1].
@@ -228,6 +231,12 @@ impl<'a> Sim<'a> {
             c: Counters::default(),
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
+            multi_review: policy
+                .stages
+                .iter()
+                .filter(|s| matches!(s.kind, StageKind::HumanReview(_)))
+                .count()
+                > 1,
             latency: DurationHistogram::new(),
             drift: DriftState {
                 rng: stream_rng(seed, replication, stream::DRIFT),
@@ -254,7 +263,7 @@ impl<'a> Sim<'a> {
     /// Processes events until the end of the window; false if cancelled first.
     pub fn run(&mut self, cancel: &AtomicBool) -> bool {
         let first = self.arrivals.next_time();
-        self.events.schedule(first, Ev::Arrival);
+        self.events.schedule_side(first, Ev::Arrival);
         self.schedule_drift_onset();
         for (i, s) in self.policy.stages.iter().enumerate() {
             if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
@@ -325,6 +334,7 @@ impl<'a> Sim<'a> {
     }
 
     /// `min(1, defect_prob × drift multiplier × learning factor)`.
+    #[inline]
     fn defect_prob(&self, class: usize) -> f64 {
         let w = &self.scenario.workload;
         let drift = match (&w.drift, self.drift.active) {
@@ -336,7 +346,7 @@ impl<'a> Sim<'a> {
 
     fn on_arrival(&mut self) {
         let next = self.arrivals.next_time();
-        self.events.schedule(next, Ev::Arrival);
+        self.events.schedule_side(next, Ev::Arrival);
         // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.draws.draw();
         let z = latent(self.correlation.is_some(), self.draws.rng());
@@ -394,9 +404,12 @@ impl<'a> Sim<'a> {
             if !stage.kind.is_pre_release() {
                 continue; // audits and monitors act after release
             }
-            let a = self.actions[id as usize];
-            let enters = a.escalated >> i & 1 == 1
-                || (stage.classes.contains(a.class as usize)
+            let (escalated, class) = {
+                let a = &self.actions[id as usize];
+                (a.escalated, a.class)
+            };
+            let enters = escalated >> i & 1 == 1
+                || (stage.classes.contains(class as usize)
                     && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample));
             if !enters {
                 continue;
@@ -479,6 +492,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline]
     fn count_false_flag(&mut self, id: u32) {
         let measuring = self.measuring();
         let a = &mut self.actions[id as usize];
@@ -490,6 +504,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline]
     fn pool(&mut self, i: usize) -> &mut ReviewPool {
         match &mut self.stages[i] {
             StageRt::Review(p) => p,
@@ -497,6 +512,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline]
     fn review_cfg(&self, i: usize) -> &'a HumanReview {
         match &self.policy.stages[i].kind {
             StageKind::HumanReview(h) => h,
@@ -504,6 +520,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline]
     fn join_review(&mut self, id: u32, i: usize) {
         let now = self.now;
         self.actions[id as usize].enqueued = now;
@@ -523,13 +540,16 @@ impl<'a> Sim<'a> {
         pool.waiting += 1;
         let w = pool.waiting as f64;
         pool.queue.set(now, w);
-        self.total_queue.add(now, 1.0);
+        if self.multi_review {
+            self.total_queue.add(now, 1.0);
+        }
         if let Some(mw) = self.review_cfg(i).max_wait {
             self.events.schedule(now + mw, Ev::Timeout { action: id, token });
         }
     }
 
     /// Records that attempt `id` left review queue `i` now (served or timed out).
+    #[inline]
     fn leave_queue(&mut self, id: u32, i: usize, was_waiting: bool) {
         let now = self.now;
         let (warmup, end) = (self.warmup, self.end);
@@ -546,13 +566,16 @@ impl<'a> Sim<'a> {
             pool.waiting -= 1;
             let w = pool.waiting as f64;
             pool.queue.set(now, w);
-            self.total_queue.add(now, -1.0);
+            if self.multi_review {
+                self.total_queue.add(now, -1.0);
+            }
         }
         if now >= warmup {
             self.pool(i).waits.record(now - enq);
         }
     }
 
+    #[inline]
     fn start_review(&mut self, i: usize, r: usize, id: u32) {
         let h = self.review_cfg(i);
         let was_waiting = self.actions[id as usize].waiting;
@@ -653,6 +676,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Reviewer `r` of stage `i` takes the next attempt, or becomes idle.
+    #[inline]
     fn next_for(&mut self, i: usize, r: usize) {
         let actions = &self.actions;
         let pool = match &mut self.stages[i] {
@@ -766,11 +790,13 @@ impl<'a> Sim<'a> {
             .schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
     }
 
+    #[inline]
     fn dispose(&mut self, id: u32) {
         self.actions[id as usize].live = false;
         self.free.push(id);
     }
 
+    #[inline]
     fn release(&mut self, id: u32) {
         let a = self.actions[id as usize];
         self.dispose(id);
@@ -808,6 +834,7 @@ impl<'a> Sim<'a> {
     /// Whether layer `i` with detection probability `d` catches a defect of latent
     /// difficulty `z`: a uniform draw below `d`, or with correlation r,
     /// `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
+    #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
         let rng = &mut self.stage_rngs[i];
         match self.correlation {
@@ -826,6 +853,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Stage `i` found a defect: the agent learns from it.
+    #[inline]
     fn learn(&mut self, i: usize) {
         let f = self.policy.stages[i].learn;
         if f > 0.0 {
@@ -836,6 +864,7 @@ impl<'a> Sim<'a> {
 
     /// Stage `i` inspected an attempt (`finding` = flagged, rejected or found): every
     /// monitor watching it takes the observation.
+    #[inline]
     fn observe(&mut self, i: usize, finding: bool) {
         let mut monitors = self.watchers[i];
         while monitors != 0 {
@@ -1031,6 +1060,16 @@ impl<'a> Sim<'a> {
             }
         }
         self.total_queue.finish_at(end);
+        if !self.multi_review {
+            // The one review stage's queue is the total (or there is no review queue).
+            if let Some(p) = self.stages.iter_mut().find_map(|s| match s {
+                StageRt::Review(p) => Some(p),
+                _ => None,
+            }) {
+                p.queue.finish_at(end);
+                self.total_queue = p.queue.clone();
+            }
+        }
         ledger.queue_area = self.total_queue.area();
         // Counted from the attempts themselves, independently of the disposal counters,
         // so that `Ledger::conserved` is a real check.
