@@ -1,0 +1,66 @@
+//! Peak memory is flat in the horizon (a stable scenario, 10× longer, stays under 1.2× the
+//! peak resident set) and in the number of replications (results are one row per
+//! replication, never per event). Linux only: it reads and resets VmHWM in /proc/self.
+//! One test in this binary, so nothing else runs alongside it.
+
+use oversim::engine::simulate;
+use oversim::montecarlo;
+use oversim::scenario;
+
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn peak_kb() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn peak_memory_is_flat_in_horizon_and_replications() {
+    if !reset_peak() || peak_kb() == 0 {
+        eprintln!("SKIPPED: peak-memory test needs Linux /proc/self/clear_refs");
+        return;
+    }
+    let sc = |horizon: &str, reps: u32| {
+        let text = scenario::DEFAULT_SCENARIO
+            .replace("horizon = \"30d\"", &format!("horizon = \"{horizon}\""))
+            .replace("replications = 100", &format!("replications = {reps}"));
+        scenario::load("default", &text, &[]).unwrap().scenario
+    };
+    let short = sc("30d", 1);
+    let long = sc("300d", 1);
+    // Warm the allocator, then measure each from a reset high-water mark.
+    simulate(&short, 0, 0);
+    let measure = |f: &dyn Fn()| {
+        reset_peak();
+        f();
+        peak_kb()
+    };
+    let p_short = measure(&|| {
+        for p in 0..2 {
+            simulate(&short, p, 1);
+        }
+    });
+    let p_long = measure(&|| {
+        for p in 0..2 {
+            simulate(&long, p, 1);
+        }
+    });
+    eprintln!("peak RSS: horizon 30 d {p_short} kB, 300 d {p_long} kB");
+    assert!((p_long as f64) < 1.2 * p_short as f64, "horizon ×10: {p_long} kB vs {p_short} kB");
+
+    let few = sc("2d", 20);
+    let many = sc("2d", 200);
+    let p_few = measure(&|| {
+        montecarlo::run(&few, Some(1), &|| {}).unwrap();
+    });
+    let p_many = measure(&|| {
+        montecarlo::run(&many, Some(1), &|| {}).unwrap();
+    });
+    eprintln!("peak RSS: 20 replications {p_few} kB, 200 replications {p_many} kB");
+    assert!((p_many as f64) < 1.2 * p_few as f64, "replications ×10: {p_many} kB vs {p_few} kB");
+}
