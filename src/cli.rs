@@ -109,12 +109,26 @@ pub struct RunArgs {
     /// `auto` reads a Slurm array (SLURM_ARRAY_TASK_ID/COUNT) or Kubernetes indexed job.
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// Record time series of replication 0 of every policy (and point) in intervals of
+    /// this duration, e.g. 6h, into timeseries.csv.
+    #[arg(long, value_name = "STEP", value_parser = parse_step)]
+    pub timeseries: Option<f64>,
+    /// Also write report.html (as `oversim report` does) at the end of the run.
+    #[arg(long)]
+    pub report: bool,
     /// Overwrite existing results.
     #[arg(long)]
     pub force: bool,
     /// No progress bar and no table; errors and warnings only.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+fn parse_step(s: &str) -> Result<f64, String> {
+    match crate::units::parse_duration(s)? {
+        h if h > 0.0 => Ok(h),
+        _ => Err(format!("`{s}` must be longer than zero")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -385,6 +399,7 @@ fn run(args: RunArgs) -> i32 {
             targets: &args.precision,
             max_replications: args.max_replications,
             shard,
+            series: args.timeseries,
         };
         match run_one(&args, src, &ex, &pool, dir) {
             Err(e) => {
@@ -536,6 +551,13 @@ fn run_one(
     write("summary.csv", &report::summary_csv(run, &sums))?;
     write("comparison.csv", &report::comparison_csv(run, &comps))?;
     write("stages.csv", &report::stages_csv(run))?;
+    match report::timeseries_csv(run) {
+        Some(bytes) => write("timeseries.csv", &bytes)?,
+        // Never leave another run's series beside these results (possible with --force).
+        None => {
+            let _ = std::fs::remove_file(dir.join("timeseries.csv"));
+        }
+    }
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
     write("manifest.json", json.as_bytes())?;
 

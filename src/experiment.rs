@@ -367,6 +367,8 @@ pub struct Execution<'a> {
     pub targets: &'a [Target],
     pub max_replications: u64,
     pub shard: Option<Shard>,
+    /// Time-series interval (hours) for replication 0, if asked for.
+    pub series: Option<f64>,
 }
 
 /// The result of [`execute`]: everything the files are made from, and why it stopped.
@@ -408,7 +410,7 @@ pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64)
             .zip(&upto)
             .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
             .collect();
-        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, &tick);
+        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, ex.series, &tick);
         for (s, r) in out.results.into_iter().enumerate() {
             match &mut results[s] {
                 Some(acc) => acc.extend(r),

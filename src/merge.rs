@@ -42,6 +42,9 @@ pub fn write_shard(
     };
     write("replications.csv", &report::replications_csv(run))?;
     write("stage-replications.csv", &report::stage_replications_csv(run))?;
+    if let Some(bytes) = report::timeseries_csv(run) {
+        write("timeseries.csv", &bytes)?;
+    }
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
     write("shard.json", json.as_bytes())
 }
@@ -195,6 +198,7 @@ fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
                 stages,
                 ledger: Ledger::default(),
                 cut_short: false,
+                series: None,
             };
             if found.insert((pt, pol, rep), r).is_some() {
                 return Err(format!(
@@ -327,17 +331,28 @@ pub fn main(args: MergeArgs) -> i32 {
         .map(|s| s.dir.display().to_string())
         .collect::<Vec<_>>());
     manifest["shards"] = serde_json::json!(count);
-    let files: [(&str, Vec<u8>); 5] = [
+    let files: [(&str, Vec<u8>); 6] = [
         ("replications.csv", report::replications_csv(&run)),
         ("summary.csv", report::summary_csv(&run, &sums)),
         ("comparison.csv", report::comparison_csv(&run, &comps)),
         ("stages.csv", report::stages_csv(&run)),
+        // The time series (of replication 0) comes from the shard that ran it.
+        (
+            "timeseries.csv",
+            shards
+                .iter()
+                .find_map(|s| std::fs::read(s.dir.join("timeseries.csv")).ok())
+                .unwrap_or_default(),
+        ),
         (
             "manifest.json",
             (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").into_bytes(),
         ),
     ];
     for (name, bytes) in files {
+        if name == "timeseries.csv" && bytes.is_empty() {
+            continue;
+        }
         if let Err(e) = report::write_atomic(&dir, name, &bytes) {
             eprintln!("error: cannot write {}: {e}", dir.join(name).display());
             return EXIT_FAILURE;

@@ -154,6 +154,15 @@ impl TimeAvg {
         self.area
     }
 
+    /// Integral over the window up to `now` (not after the last change's time), without
+    /// changing anything.
+    #[inline]
+    pub fn area_at(&self, now: f64) -> f64 {
+        let a = self.last.max(self.w0);
+        let b = now.min(self.w1);
+        self.area + if b > a { self.value * (b - a) } else { 0.0 }
+    }
+
     pub fn mean(&self) -> f64 {
         ratio(self.area, self.w1 - self.w0)
     }
@@ -314,6 +323,24 @@ impl StageResult {
     }
 }
 
+/// Columns of timeseries.csv after the interval bounds: counts in the interval, time
+/// averages over it (queue, reviewers, drift and halt fractions), and the share-weighted
+/// defect probability at its end.
+pub const SERIES_COLUMNS: &[&str] = &[
+    "arrivals",
+    "releases",
+    "escapes",
+    "mean_queue",
+    "busy_reviewers",
+    "on_duty_reviewers",
+    "defect_prob",
+    "drift",
+    "halted",
+];
+
+/// One interval of a replication's time series: start, end (hours), then [`SERIES_COLUMNS`].
+pub type SeriesRow = [f64; 11];
+
 /// Whole-run counts (warm-up included) for invariant checks; not written to files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
@@ -352,6 +379,8 @@ pub struct RepResult {
     pub ledger: Ledger,
     /// The replication stopped early: its backlog passed `run.max_backlog`.
     pub cut_short: bool,
+    /// Per-interval time series, when asked for (`--timeseries`).
+    pub series: Option<Vec<SeriesRow>>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::engine::try_simulate;
+use crate::engine::try_simulate_series;
 use crate::metrics::RepResult;
 use crate::scenario::Scenario;
 
@@ -54,11 +54,13 @@ pub struct Batch {
 
 /// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy.
 /// `on_done` is called (from any thread) after each replication of a policy. If [`CANCEL`]
-/// is set, only replications completed for every policy are kept.
+/// is set, only replications completed for every policy are kept. With `series`,
+/// replication 0 records a time series in intervals of that many hours.
 pub fn run_points(
     pool: &rayon::ThreadPool,
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
+    series: Option<f64>,
     on_done: &(dyn Fn() + Sync),
 ) -> Batch {
     let tasks: Vec<(usize, u64, usize)> = scenarios
@@ -77,7 +79,8 @@ pub fn run_points(
                 if CANCEL.load(Ordering::Relaxed) {
                     return None;
                 }
-                let out = try_simulate(scenarios[s], p, r, &CANCEL);
+                // The time series, if asked for, comes from replication 0.
+                let out = try_simulate_series(scenarios[s], p, r, &CANCEL, series.filter(|_| r == 0));
                 on_done();
                 out
             })
@@ -124,7 +127,7 @@ pub fn run(
 ) -> Result<Results, rayon::ThreadPoolBuildError> {
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
-    Ok(run_points(&pool, &[scenario], &[reps], on_done)
+    Ok(run_points(&pool, &[scenario], &[reps], None, on_done)
         .results
         .pop()
         .expect("one point"))

@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::metrics::{ratio, M, NAMES, STAGE_COLUMNS};
+use crate::metrics::{ratio, M, NAMES, SERIES_COLUMNS, STAGE_COLUMNS};
 use crate::montecarlo::Results;
 use crate::scenario::Scenario;
 use crate::stats::{summarize, Summary};
@@ -19,6 +19,8 @@ pub const FILES: &[&str] = &[
     "summary.csv",
     "comparison.csv",
     "stages.csv",
+    "timeseries.csv",
+    "report.html",
     "manifest.json",
 ];
 
@@ -284,6 +286,36 @@ pub fn comparison_csv(run: &RunData, comps: &Comparisons) -> Vec<u8> {
             })
     });
     csv_bytes(&h, rows)
+}
+
+/// timeseries.csv: the time series of replication 0 of every (point, policy), if recorded.
+pub fn timeseries_csv(run: &RunData) -> Option<Vec<u8>> {
+    let any = run.points.iter().any(|pt| {
+        pt.results
+            .per_policy
+            .iter()
+            .any(|r| r.first().is_some_and(|x| x.series.is_some()))
+    });
+    if !any {
+        return None;
+    }
+    let mut h = header(&run.dims, &["policy", "replication", "t_start_h", "t_end_h"]);
+    h.extend(SERIES_COLUMNS.iter().map(|s| s.to_string()));
+    let rows = run.rows().flat_map(|(pt, p, name)| {
+        let first = pt.reps.first().copied().zip(pt.results.per_policy[p].first());
+        first
+            .and_then(|(i, r)| r.series.as_ref().map(|s| (i, s)))
+            .into_iter()
+            .flat_map(move |(i, series)| {
+                series.iter().map(move |row| {
+                    let mut out = pt.values.clone();
+                    out.extend([name.to_string(), i.to_string()]);
+                    out.extend(row.iter().map(|&x| field(x)));
+                    out
+                })
+            })
+    });
+    Some(csv_bytes(&h, rows))
 }
 
 /// stages.csv: per (point, policy, stage), the mean over replications of each stage value.

@@ -36,9 +36,16 @@ fn floor_and_engine_follow_the_same_sample_path() {
             let e = simulate(&sc, 0, rep);
             let f = floor::simulate(&m, 0, rep);
             let (we, wf) = (e.metrics.get(M::mean_wait_min), f.mean_wait * 60.0);
-            assert!((we - wf).abs() <= 0.01 * wf, "c = {c}, replication {rep}: engine {we} vs floor {wf} min");
+            assert!(
+                (we - wf).abs() <= 0.01 * wf,
+                "c = {c}, replication {rep}: engine {we} vs floor {wf} min"
+            );
             let released = e.metrics.get(M::released);
-            assert!((released - f.released as f64).abs() <= 3.0 * c as f64 + 30.0, "released {released} vs {}", f.released);
+            assert!(
+                (released - f.released as f64).abs() <= 3.0 * c as f64 + 30.0,
+                "released {released} vs {}",
+                f.released
+            );
             eng.push(we);
             flo.push(wf);
         }

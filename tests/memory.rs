@@ -51,7 +51,10 @@ fn peak_memory_is_flat_in_horizon_and_replications() {
         }
     });
     eprintln!("peak RSS: horizon 30 d {p_short} kB, 300 d {p_long} kB");
-    assert!((p_long as f64) < 1.2 * p_short as f64, "horizon ×10: {p_long} kB vs {p_short} kB");
+    assert!(
+        (p_long as f64) < 1.2 * p_short as f64,
+        "horizon ×10: {p_long} kB vs {p_short} kB"
+    );
 
     let few = sc("2d", 20);
     let many = sc("2d", 200);
@@ -62,5 +65,8 @@ fn peak_memory_is_flat_in_horizon_and_replications() {
         montecarlo::run(&many, Some(1), &|| {}).unwrap();
     });
     eprintln!("peak RSS: 20 replications {p_few} kB, 200 replications {p_many} kB");
-    assert!((p_many as f64) < 1.2 * p_few as f64, "replications ×10: {p_many} kB vs {p_few} kB");
+    assert!(
+        (p_many as f64) < 1.2 * p_few as f64,
+        "replications ×10: {p_many} kB vs {p_few} kB"
+    );
 }

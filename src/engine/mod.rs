@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
-use crate::metrics::{ratio, DurationHistogram, Ledger, MetricRow, RepResult, TimeAvg, M, N_METRICS};
+use crate::metrics::{
+    ratio, DurationHistogram, Ledger, MetricRow, RepResult, SeriesRow, TimeAvg, M, N_METRICS,
+};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{HumanReview, OnFlag, OnTimeout, Policy, Scenario, StageKind};
 use crate::stages::{
@@ -26,17 +28,61 @@ use crate::workload::{Actions, Arrivals};
 #[derive(Debug, Clone, Copy)]
 enum Ev {
     Arrival,
-    CheckDone { action: u32 },
-    ReviewDone { stage: u16, reviewer: u32 },
-    Timeout { action: u32, token: u32 },
-    Rework { action: u32 },
-    BreakEnd { stage: u16, reviewer: u32 },
-    ShiftStart { stage: u16 },
-    ShiftEnd { stage: u16 },
-    AuditDone { stage: u16, auditor: u32 },
+    CheckDone {
+        action: u32,
+    },
+    ReviewDone {
+        stage: u16,
+        reviewer: u32,
+    },
+    Timeout {
+        action: u32,
+        token: u32,
+    },
+    Rework {
+        action: u32,
+    },
+    BreakEnd {
+        stage: u16,
+        reviewer: u32,
+    },
+    ShiftStart {
+        stage: u16,
+    },
+    ShiftEnd {
+        stage: u16,
+    },
+    AuditDone {
+        stage: u16,
+        auditor: u32,
+    },
     DriftOnset,
-    DriftEnd { generation: u32 },
+    DriftEnd {
+        generation: u32,
+    },
     HaltEnd,
+    /// End of a time-series interval (only with `--timeseries`).
+    Sample,
+}
+
+/// Cumulative values at a time-series boundary; rows are differences of two snapshots.
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    t: f64,
+    arrivals: u64,
+    releases: u64,
+    escapes: u64,
+    queue: f64,
+    busy: f64,
+    duty: f64,
+    drift: f64,
+    halted: f64,
+}
+
+struct Series {
+    step: f64,
+    last: Snapshot,
+    rows: Vec<SeriesRow>,
 }
 
 /// An action and its current attempt.
@@ -87,6 +133,8 @@ struct Counters {
     false_rejects: u64,
     timeouts: u64,
     caught_late: u64,
+    /// Actions that arrived (were created) in the window.
+    arrivals: u64,
     halts: u64,
     false_alarms: u64,
     delay_sum: f64,
@@ -138,6 +186,7 @@ pub struct Sim<'a> {
     correlation: Option<(f64, f64)>,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
+    series: Option<Series>,
 }
 
 /// A latent difficulty `z ~ N(0, 1)`, drawn only when detection is correlated (so
@@ -169,7 +218,21 @@ pub fn try_simulate(
     replication: u64,
     cancel: &AtomicBool,
 ) -> Option<RepResult> {
+    try_simulate_series(scenario, policy, replication, cancel, None)
+}
+
+/// [`try_simulate`], recording a time series in intervals of `series` hours if given.
+pub fn try_simulate_series(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u64,
+    cancel: &AtomicBool,
+    series: Option<f64>,
+) -> Option<RepResult> {
     let mut sim = Sim::new(scenario, policy, replication);
+    if let Some(step) = series {
+        sim.record_series(step);
+    }
     sim.run(cancel).then(|| sim.finish())
 }
 
@@ -252,6 +315,7 @@ impl<'a> Sim<'a> {
             audits,
             correlation: (r > 0.0).then(|| (r.sqrt(), (1.0 - r).sqrt())),
             cut_at: None,
+            series: None,
         }
     }
 
@@ -265,6 +329,10 @@ impl<'a> Sim<'a> {
         let first = self.arrivals.next_time();
         self.events.schedule_side(first, Ev::Arrival);
         self.schedule_drift_onset();
+        if let Some(s) = &mut self.series {
+            s.last.t = self.warmup;
+            self.events.schedule(self.warmup + s.step, Ev::Sample);
+        }
         for (i, s) in self.policy.stages.iter().enumerate() {
             if let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind {
                 if sh.on >= sh.period {
@@ -322,6 +390,7 @@ impl<'a> Sim<'a> {
                         self.end_drift();
                     }
                 }
+                Ev::Sample => self.on_sample(),
                 Ev::HaltEnd => {
                     if self.now >= self.halted_until {
                         self.halted.set(self.now, 0.0);
@@ -352,6 +421,9 @@ impl<'a> Sim<'a> {
         let z = latent(self.correlation.is_some(), self.draws.rng());
         if self.now < self.halted_until {
             return; // the agent is halted: this action is never produced
+        }
+        if self.measuring() {
+            self.c.arrivals += 1;
         }
         let defective = u < self.defect_prob(class);
         let mut a = Action {
@@ -911,6 +983,79 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Records time series of this replication in intervals of `step` hours.
+    pub fn record_series(&mut self, step: f64) {
+        self.series = Some(Series {
+            step,
+            last: Snapshot::default(),
+            rows: Vec::new(),
+        });
+    }
+
+    fn snapshot(&self, t: f64) -> Snapshot {
+        let mut s = Snapshot {
+            t,
+            arrivals: self.c.arrivals,
+            releases: self.c.released,
+            escapes: self.c.escaped,
+            drift: self.drift.hours.area_at(t),
+            halted: self.halted.area_at(t),
+            ..Snapshot::default()
+        };
+        for st in &self.stages {
+            if let StageRt::Review(p) = st {
+                s.queue += p.queue.area_at(t);
+                s.busy += p.busy.area_at(t);
+                s.duty += p.on_duty.area_at(t);
+            }
+        }
+        s
+    }
+
+    /// The share-weighted defect probability now.
+    fn mean_defect_prob(&self) -> f64 {
+        let w = &self.scenario.workload;
+        w.classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.share * self.defect_prob(i))
+            .sum()
+    }
+
+    fn push_series_row(&mut self, t: f64) {
+        let now = self.snapshot(t);
+        let p = self.mean_defect_prob();
+        let Some(s) = &mut self.series else { return };
+        let (a, dt) = (s.last, t - s.last.t);
+        if dt > 0.0 {
+            s.rows.push([
+                a.t,
+                t,
+                (now.arrivals - a.arrivals) as f64,
+                (now.releases - a.releases) as f64,
+                (now.escapes - a.escapes) as f64,
+                (now.queue - a.queue) / dt,
+                (now.busy - a.busy) / dt,
+                (now.duty - a.duty) / dt,
+                p,
+                (now.drift - a.drift) / dt,
+                (now.halted - a.halted) / dt,
+            ]);
+        }
+        s.last = now;
+    }
+
+    fn on_sample(&mut self) {
+        let now = self.now;
+        self.push_series_row(now);
+        if let Some(s) = &self.series {
+            let next = now + s.step;
+            if next < self.end {
+                self.events.schedule(next, Ev::Sample);
+            }
+        }
+    }
+
     fn schedule_drift_onset(&mut self) {
         if let Some(d) = &self.scenario.workload.drift {
             let gap: f64 = Exp1.sample(&mut self.drift.rng);
@@ -1047,6 +1192,9 @@ impl<'a> Sim<'a> {
     pub fn finish(mut self) -> RepResult {
         // A run cut short is measured over its shortened window.
         let end = self.cut_at.map_or(self.end, |t| t.max(self.warmup));
+        if self.series.is_some() {
+            self.push_series_row(end);
+        }
         let mut ledger = std::mem::take(&mut self.ledger);
         // Attempts still queued at the end count their time up to the end.
         for s in &self.stages {
@@ -1164,6 +1312,7 @@ impl<'a> Sim<'a> {
             stages: stage_results,
             ledger: self.ledger,
             cut_short: self.cut_at.is_some(),
+            series: self.series.map(|s| s.rows),
         }
     }
 }
