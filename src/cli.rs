@@ -52,6 +52,27 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Merge the shard folders of a sharded run (`run --shard`) into the one-machine result.
     Merge(MergeArgs),
+    /// Write DIR/report.html: charts and a plain-language summary of a results folder.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results folder written by `oversim run` or `oversim merge`.
+    pub dir: PathBuf,
+}
+
+fn report_cmd(args: ReportArgs) -> i32 {
+    match crate::report::html::write(&args.dir) {
+        Ok(path) => {
+            println!("wrote {}", path.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -169,6 +190,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
         Command::Merge(args) => crate::merge::main(args),
+        Command::Report(args) => report_cmd(args),
     }
 }
 
@@ -560,6 +582,11 @@ fn run_one(
     }
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
     write("manifest.json", json.as_bytes())?;
+    if args.report {
+        crate::report::html::write(dir)?;
+    } else {
+        let _ = std::fs::remove_file(dir.join("report.html"));
+    }
 
     if !args.quiet {
         let reps = match (&executed.stop, reps_done.iter().min(), reps_done.iter().max()) {

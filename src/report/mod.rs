@@ -513,3 +513,4 @@ mod tests {
         assert_eq!(mean_pm(f64::NAN, 1.0), "–");
     }
 }
+pub mod html;

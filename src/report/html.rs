@@ -1,0 +1,779 @@
+//! `oversim report DIR`: one self-contained HTML file (inline SVG charts drawn with
+//! plotters, no JavaScript, no network) made only from the files in DIR: summary.csv,
+//! comparison.csv, manifest.json and, when present, timeseries.csv.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+/// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),
+];
+
+fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// One summary row: a metric's mean and 95% interval for a (point, policy).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stat {
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Stat {
+    fn defined(&self) -> bool {
+        self.mean.is_finite()
+    }
+    /// Interval ends, falling back to the mean when there is no interval (n < 2).
+    fn bounds(&self) -> (f64, f64) {
+        (
+            if self.lo.is_finite() { self.lo } else { self.mean },
+            if self.hi.is_finite() { self.hi } else { self.mean },
+        )
+    }
+}
+
+/// A paired comparison row.
+#[derive(Debug, Clone, Copy)]
+pub struct Diff {
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub rel: f64,
+}
+
+/// Everything the report is drawn from, read back from a results folder.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub dims: Vec<String>,
+    /// Sweep points in file order (values of the dims).
+    pub points: Vec<Vec<String>>,
+    pub policies: Vec<String>,
+    /// (point, policy, metric) → stat.
+    pub summary: BTreeMap<(usize, String, String), Stat>,
+    /// (point, policy, metric) → difference against the baseline.
+    pub comparison: BTreeMap<(usize, String, String), Diff>,
+    pub baseline: String,
+    pub manifest: serde_json::Value,
+    /// policy → rows of (t_end_h, column → value), first point only.
+    pub series: BTreeMap<String, Vec<(f64, BTreeMap<String, f64>)>>,
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or(f64::NAN)
+}
+
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let h = r
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|x| x.map(|x| x.iter().map(str::to_string).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((h, rows))
+}
+
+impl Results {
+    /// Reads a results folder written by `oversim run` or `oversim merge`.
+    pub fn load(dir: &Path) -> Result<Results, String> {
+        let mut r = Results::default();
+        let manifest = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&manifest).map_err(|e| {
+            format!(
+                "{}: not a results folder (cannot read manifest.json: {e})",
+                dir.display()
+            )
+        })?;
+        r.manifest = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+        r.baseline = r.manifest["baseline"].as_str().unwrap_or_default().to_string();
+        let (h, rows) = read_csv(&dir.join("summary.csv"))?;
+        let nd = h
+            .iter()
+            .position(|c| c == "policy")
+            .ok_or("summary.csv has no policy column")?;
+        r.dims = h[..nd].to_vec();
+        let col = |name: &str| {
+            h.iter()
+                .position(|c| c == name)
+                .ok_or(format!("summary.csv has no {name} column"))
+        };
+        let (mean, lo, hi) = (col("mean")?, col("ci_low")?, col("ci_high")?);
+        for row in &rows {
+            let point = r.point_index(&row[..nd]);
+            if !r.policies.contains(&row[nd]) {
+                r.policies.push(row[nd].clone());
+            }
+            let stat = Stat {
+                mean: num(&row[mean]),
+                lo: num(&row[lo]),
+                hi: num(&row[hi]),
+            };
+            r.summary
+                .insert((point, row[nd].clone(), row[nd + 1].clone()), stat);
+        }
+        if let Ok((h, rows)) = read_csv(&dir.join("comparison.csv")) {
+            let c = |name: &str| h.iter().position(|x| x == name).unwrap_or(0);
+            let (m, lo, hi, rel) = (c("mean_diff"), c("ci_low"), c("ci_high"), c("relative_change"));
+            for row in &rows {
+                let point = r.point_index(&row[..nd]);
+                let d = Diff {
+                    mean: num(&row[m]),
+                    lo: num(&row[lo]),
+                    hi: num(&row[hi]),
+                    rel: num(&row[rel]),
+                };
+                r.comparison
+                    .insert((point, row[nd].clone(), row[nd + 2].clone()), d);
+            }
+        }
+        let ts = dir.join("timeseries.csv");
+        if ts.exists() {
+            let (h, rows) = read_csv(&ts)?;
+            let first_point = r.points.first().cloned().unwrap_or_default();
+            for row in rows.iter().filter(|row| row[..nd] == first_point[..]) {
+                let values: BTreeMap<String, f64> = h
+                    .iter()
+                    .zip(row)
+                    .skip(nd + 2)
+                    .map(|(k, v)| (k.clone(), num(v)))
+                    .collect();
+                let t = values.get("t_end_h").copied().unwrap_or(f64::NAN);
+                r.series.entry(row[nd].clone()).or_default().push((t, values));
+            }
+        }
+        Ok(r)
+    }
+
+    fn point_index(&mut self, values: &[String]) -> usize {
+        match self.points.iter().position(|p| p == values) {
+            Some(i) => i,
+            None => {
+                self.points.push(values.to_vec());
+                self.points.len() - 1
+            }
+        }
+    }
+
+    pub fn stat(&self, point: usize, policy: &str, metric: &str) -> Stat {
+        self.summary
+            .get(&(point, policy.to_string(), metric.to_string()))
+            .copied()
+            .unwrap_or(Stat {
+                mean: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+            })
+    }
+
+    fn point_label(&self, point: usize) -> String {
+        self.dims
+            .iter()
+            .zip(&self.points[point])
+            .map(|(d, v)| format!("{d} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Formats a number to three significant digits.
+fn sig(x: f64) -> String {
+    crate::report::sig3(x)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A padded axis range around `lo..hi` (never empty), from zero when `from_zero`.
+fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
+    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    if from_zero && lo > 0.0 {
+        lo = 0.0;
+    }
+    if hi - lo < 1e-12 {
+        if from_zero && hi == 0.0 {
+            return 0.0..1.0;
+        }
+        let pad = if hi.abs() > 0.0 { hi.abs() * 0.1 } else { 1.0 };
+        lo -= pad;
+        hi += pad;
+    }
+    let pad = (hi - lo) * 0.08;
+    (if from_zero && lo >= 0.0 { lo } else { lo - pad })..hi + pad
+}
+
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// Axis labels: short and without trailing zeros (12k, 1.5M, 0.25).
+fn tick(x: &f64) -> String {
+    let a = x.abs();
+    let (v, suffix) = if a >= 1e6 {
+        (x / 1e6, "M")
+    } else if a >= 1e4 {
+        (x / 1e3, "k")
+    } else {
+        (*x, "")
+    };
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{}{suffix}", if s == "-0" { "0" } else { s })
+}
+
+fn svg(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let result = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string().into())
+            .and_then(|_| draw(&root));
+        if let Err(e) = result {
+            return format!("<p class=\"err\">chart not drawn: {}</p>", esc(&e.to_string()));
+        }
+        let _ = root.present();
+    }
+    out
+}
+
+/// A scatter of policies with 95% intervals on both axes.
+fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str), title: &str) -> String {
+    let pts: Vec<(usize, &String, Stat, Stat)> = r
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p, r.stat(point, p, x.0), r.stat(point, p, y.0)))
+        .filter(|(_, _, a, b)| a.defined() && b.defined())
+        .collect();
+    let (xl, xh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, a, _)| {
+            (l.min(a.bounds().0), h.max(a.bounds().1))
+        });
+    let (yl, yh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
+            (l.min(b.bounds().0), h.max(b.bounds().1))
+        });
+    svg(560, 380, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(range(xl, xh, true), range(yl, yh, true))?;
+        c.configure_mesh()
+            .x_desc(x.1)
+            .y_desc(y.1)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()?;
+        for (i, name, a, b) in &pts {
+            let col = colour(*i);
+            let (x0, x1) = a.bounds();
+            let (y0, y1) = b.bounds();
+            c.draw_series([PathElement::new(
+                vec![(x0, b.mean), (x1, b.mean)],
+                col.stroke_width(2),
+            )])?;
+            c.draw_series([PathElement::new(
+                vec![(a.mean, y0), (a.mean, y1)],
+                col.stroke_width(2),
+            )])?;
+            c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?
+                .label(name.as_str())
+                .legend(move |(x, y)| Circle::new((x, y), 5, col.filled()));
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// One bar per policy with its 95% interval.
+fn bars(r: &Results, point: usize, metric: &str, title: &str, unit: &str) -> String {
+    let vals: Vec<Stat> = r.policies.iter().map(|p| r.stat(point, p, metric)).collect();
+    let hi = vals
+        .iter()
+        .filter(|s| s.defined())
+        .map(|s| s.bounds().1)
+        .fold(0.0f64, f64::max);
+    let n = r.policies.len();
+    let width = (96 * n as u32 + 90).max(280);
+    svg(width, 240, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(54)
+            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, range(0.0, hi, true))?;
+        let names = r.policies.clone();
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| names.get(x.round() as usize).cloned().unwrap_or_default())
+            .y_desc(unit)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 11))
+            .draw()?;
+        for (i, s) in vals.iter().enumerate() {
+            if !s.defined() {
+                continue;
+            }
+            let x = i as f64;
+            c.draw_series([Rectangle::new(
+                [(x - 0.32, 0.0), (x + 0.32, s.mean)],
+                colour(i).filled(),
+            )])?;
+            let (lo, hi) = s.bounds();
+            c.draw_series([PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(2))])?;
+        }
+        Ok(())
+    })
+}
+
+/// A metric against the first swept path, one line per policy (and other swept values),
+/// with its 95% interval as a band.
+fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
+    let first: Vec<String> = r
+        .points
+        .iter()
+        .map(|p| p[0].clone())
+        .fold(Vec::new(), |mut v, x| {
+            if !v.contains(&x) {
+                v.push(x);
+            }
+            v
+        });
+    // Lines: (policy, values of the other dims) → points in order of the first dim.
+    let mut lines: Vec<(String, usize, Vec<(f64, Stat)>)> = Vec::new();
+    for (pi, policy) in r.policies.iter().enumerate() {
+        let mut others: Vec<Vec<String>> = Vec::new();
+        for p in &r.points {
+            if !others.contains(&p[1..].to_vec()) {
+                others.push(p[1..].to_vec());
+            }
+        }
+        for (oi, other) in others.iter().enumerate() {
+            let mut pts = Vec::new();
+            for (k, p) in r.points.iter().enumerate() {
+                if p[1..] == other[..] {
+                    let x = first.iter().position(|v| *v == p[0]).unwrap_or(0) as f64;
+                    let s = r.stat(k, policy, metric);
+                    if s.defined() {
+                        pts.push((x, s));
+                    }
+                }
+            }
+            let label = if other.is_empty() {
+                policy.clone()
+            } else {
+                format!(
+                    "{policy} ({})",
+                    r.dims[1..]
+                        .iter()
+                        .zip(other)
+                        .map(|(d, v)| format!("{d}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            lines.push((label, pi * others.len() + oi, pts));
+        }
+    }
+    let (lo, hi) = lines
+        .iter()
+        .flat_map(|l| l.2.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, s)| {
+            (l.min(s.bounds().0), h.max(s.bounds().1))
+        });
+    let n = first.len();
+    svg(560, 360, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.2f64..(n as f64 - 0.8).max(0.2), range(lo, hi, true))?;
+        let labels = first.clone();
+        c.configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-6 {
+                    labels.get(x.round() as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(r.dims[0].as_str())
+            .y_desc(metric)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (label, ci, pts) in &lines {
+            let col = colour(*ci);
+            if pts.len() > 1 {
+                let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.bounds().1)).collect();
+                band.extend(pts.iter().rev().map(|(x, s)| (*x, s.bounds().0)));
+                c.draw_series([Polygon::new(band, col.mix(0.18).filled())])?;
+            }
+            c.draw_series(LineSeries::new(
+                pts.iter().map(|(x, s)| (*x, s.mean)),
+                col.stroke_width(2),
+            ))?
+            .label(label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+            c.draw_series(
+                pts.iter()
+                    .map(|(x, s)| Circle::new((*x, s.mean), 4, col.filled())),
+            )?;
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// A time-series column over time, one line per policy.
+fn series_chart(r: &Results, column: &str, title: &str, unit: &str) -> String {
+    let all: Vec<(f64, f64)> = r
+        .series
+        .values()
+        .flatten()
+        .map(|(t, v)| (*t, v.get(column).copied().unwrap_or(f64::NAN)))
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let (t0, t1) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (t, _)| {
+            (l.min(*t), h.max(*t))
+        });
+    let (v0, v1) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, v)| {
+            (l.min(*v), h.max(*v))
+        });
+    svg(560, 300, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(range(t0 / 24.0, t1 / 24.0, false), range(v0, v1, true))?;
+        c.configure_mesh()
+            .x_desc("simulated time (days)")
+            .y_desc(unit)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (i, policy) in r.policies.iter().enumerate() {
+            let Some(rows) = r.series.get(policy) else {
+                continue;
+            };
+            let col = colour(i);
+            let pts = rows
+                .iter()
+                .filter_map(|(t, v)| v.get(column).filter(|x| x.is_finite()).map(|x| (t / 24.0, *x)));
+            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
+                .label(policy.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        Ok(())
+    })
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x.abs())
+}
+
+/// Plain-language sentences comparing each policy with the baseline, from the numbers.
+pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
+    let base = &r.baseline;
+    let mut out = Vec::new();
+    let bt = r.stat(point, base, "throughput_per_hour");
+    for p in r.policies.iter().filter(|p| *p != base) {
+        let t = r.stat(point, p, "throughput_per_hour");
+        let e = r
+            .comparison
+            .get(&(point, p.clone(), "escapes_per_1k".to_string()));
+        let be = r.stat(point, base, "escapes_per_1k");
+        let mut s = format!(
+            "<b>{}</b> releases {} actions per hour ({}× <b>{}</b>'s {})",
+            esc(p),
+            sig(t.mean),
+            sig(t.mean / bt.mean),
+            esc(base),
+            sig(bt.mean)
+        );
+        if let Some(d) = e.filter(|d| d.mean.is_finite() && be.mean > 0.0) {
+            let word = if d.mean < 0.0 { "fewer" } else { "more" };
+            let (lo, hi) = (d.lo / be.mean, d.hi / be.mean);
+            let ci = if lo.is_finite() {
+                format!(" (95% CI {:+.0}% to {:+.0}%)", 100.0 * lo, 100.0 * hi)
+            } else {
+                String::new()
+            };
+            write!(
+                s,
+                " with {} {word} escaped defects per 1000 releases{ci}",
+                pct(d.rel)
+            )
+            .ok();
+        }
+        for (metric, what) in [
+            ("harm", "harm"),
+            ("reviewer_hours", "reviewer hours"),
+            ("cost_per_release", "cost per release"),
+        ] {
+            if let Some(d) = r
+                .comparison
+                .get(&(point, p.clone(), metric.to_string()))
+                .filter(|d| d.rel.is_finite())
+            {
+                let word = if d.rel < 0.0 { "less" } else { "more" };
+                let sure = if d.lo.is_finite() && (d.lo > 0.0 || d.hi < 0.0) {
+                    ""
+                } else {
+                    " (not distinguishable from zero at 95%)"
+                };
+                write!(s, ", {} {word} {what}{sure}", pct(d.rel)).ok();
+            }
+        }
+        s.push('.');
+        out.push(s);
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.row{display:flex;flex-wrap:wrap;gap:12px}.row svg{border:1px solid #eee}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}.err{color:#b00}.note{color:#555;font-size:.9em}";
+
+const TABLE_METRICS: &[(&str, &str)] = &[
+    ("throughput_per_hour", "released / h"),
+    ("escape_rate", "escape rate"),
+    ("escapes_per_1k", "escapes / 1k"),
+    ("harm", "harm"),
+    ("reviewer_hours", "reviewer h"),
+    ("reviewer_utilization", "utilization"),
+    ("p95_wait_min", "p95 wait (min)"),
+    ("halts", "halts"),
+    ("cost_per_release", "cost / release"),
+];
+
+fn table(r: &Results, point: usize) -> String {
+    let mut s = String::from("<table><tr><th>policy</th>");
+    for (_, h) in TABLE_METRICS {
+        write!(s, "<th>{}</th>", esc(h)).ok();
+    }
+    s.push_str("</tr>");
+    for p in &r.policies {
+        write!(s, "<tr><td>{}</td>", esc(p)).ok();
+        for (m, _) in TABLE_METRICS {
+            let st = r.stat(point, p, m);
+            let cell = if !st.defined() {
+                "–".to_string()
+            } else if st.hi.is_finite() {
+                crate::report::mean_pm(st.mean, (st.hi - st.lo) / 2.0)
+            } else {
+                sig(st.mean)
+            };
+            write!(s, "<td>{}</td>", esc(&cell)).ok();
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+    s
+}
+
+/// The whole report as one HTML document.
+pub fn render(r: &Results) -> String {
+    let m = &r.manifest;
+    let name = m["scenario"]["name"].as_str().unwrap_or("oversim results");
+    let mut h = String::new();
+    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim: {}</title><style>{STYLE}</style></head><body>", esc(name)).ok();
+    write!(
+        h,
+        "<h1>oversim report: {}</h1><p>{}</p>",
+        esc(name),
+        esc(m["scenario"]["description"].as_str().unwrap_or(""))
+    )
+    .ok();
+    write!(
+        h,
+        "<p class=\"note\">{} replications per policy{}, seed {}, {} h measured after {} h warm-up; intervals are 95% Student-t confidence intervals over replications; differences are paired (common random numbers). {}</p>",
+        m["replications_done"],
+        if r.dims.is_empty() { String::new() } else { format!(" at each of {} sweep points", r.points.len()) },
+        m["seed"],
+        m["horizon_hours"],
+        m["warmup_hours"],
+        if m["cut_short"] == true { "<b>This run was cut short (see the manifest).</b>" } else { "" }
+    )
+    .ok();
+    // The first point gets the full treatment; a sweep adds its charts.
+    let shown: Vec<usize> = if r.points.len() <= 1 {
+        vec![0]
+    } else {
+        vec![0, r.points.len() - 1]
+    };
+    for &k in &shown {
+        if r.points.is_empty() {
+            break;
+        }
+        let at = if r.dims.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", esc(&r.point_label(k)))
+        };
+        write!(h, "<h2>Summary{at}</h2><ul>").ok();
+        for s in summary_sentences(r, k) {
+            write!(h, "<li>{s}</li>").ok();
+        }
+        write!(h, "</ul>{}", table(r, k)).ok();
+        write!(h, "<h2>The trade-off{at}</h2><div class=\"row\">").ok();
+        h.push_str(&scatter(
+            r,
+            k,
+            ("throughput_per_hour", "released per hour"),
+            ("escape_rate", "escape rate (escaped / defects)"),
+            "Throughput and escapes",
+        ));
+        h.push_str(&scatter(
+            r,
+            k,
+            ("reviewer_hours", "reviewer hours"),
+            ("harm", "harm (units)"),
+            "Oversight effort and harm",
+        ));
+        h.push_str(&scatter(
+            r,
+            k,
+            ("cost_total", "total cost"),
+            ("harm", "harm (units)"),
+            "Cost and harm",
+        ));
+        h.push_str("</div>");
+        write!(h, "<h2>Reviewer load{at}</h2><div class=\"row\">").ok();
+        h.push_str(&bars(
+            r,
+            k,
+            "reviewer_utilization",
+            "Utilization",
+            "busy / on duty",
+        ));
+        h.push_str(&bars(r, k, "mean_queue", "Mean review queue", "attempts"));
+        h.push_str(&bars(r, k, "p95_wait_min", "95th percentile wait", "minutes"));
+        h.push_str(&bars(r, k, "timeouts", "Timeouts (rubber stamps)", "attempts"));
+        h.push_str("</div>");
+    }
+    if !r.dims.is_empty() && r.points.len() > 1 {
+        h.push_str("<h2>Across the sweep</h2><div class=\"row\">");
+        for (metric, title) in [
+            ("escapes_per_1k", "Escapes per 1000 releases"),
+            ("harm", "Harm"),
+            ("reviewer_hours", "Reviewer hours"),
+            ("cost_per_release", "Cost per release"),
+            ("throughput_per_hour", "Released per hour"),
+            ("p95_wait_min", "95th percentile wait (min)"),
+        ] {
+            h.push_str(&sweep_chart(r, metric, title));
+        }
+        h.push_str("</div>");
+    }
+    if !r.series.is_empty() {
+        let at = if r.dims.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", esc(&r.point_label(0)))
+        };
+        write!(h, "<h2>Over time: replication 0{at}</h2><div class=\"row\">").ok();
+        h.push_str(&series_chart(
+            r,
+            "mean_queue",
+            "Review queue length",
+            "attempts waiting",
+        ));
+        h.push_str(&series_chart(
+            r,
+            "defect_prob",
+            "Defect probability",
+            "P(defective attempt)",
+        ));
+        h.push_str(&series_chart(r, "busy_reviewers", "Busy reviewers", "reviewers"));
+        h.push_str(&series_chart(
+            r,
+            "escapes",
+            "Escapes per interval",
+            "escaped defects",
+        ));
+        h.push_str("</div>");
+    }
+    let scenario = m["scenario"]["resolved"].as_str().unwrap_or("");
+    write!(h, "<h2>Scenario</h2><pre>{}</pre>", esc(scenario)).ok();
+    write!(
+        h,
+        "<details><summary>Manifest</summary><pre>{}</pre></details>",
+        esc(&serde_json::to_string_pretty(m).unwrap_or_default())
+    )
+    .ok();
+    write!(
+        h,
+        "<p class=\"note\">Made by oversim {} from the CSV files beside this report.</p></body></html>\n",
+        esc(m["oversim_version"].as_str().unwrap_or(""))
+    )
+    .ok();
+    h
+}
+
+/// Writes `dir/report.html` from the files in `dir`.
+pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
+    let r = Results::load(dir)?;
+    let html = render(&r);
+    crate::report::write_atomic(dir, "report.html", html.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", dir.join("report.html").display()))?;
+    Ok(dir.join("report.html"))
+}

@@ -1,0 +1,118 @@
+//! `oversim report DIR` and `run --report`: one self-contained HTML file whose numbers come
+//! from the CSV files in DIR.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn oversim(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("oversim").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+fn summary_mean(dir: &Path, policy: &str, metric: &str) -> String {
+    let text = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{policy},{metric},")))
+        .unwrap();
+    line.split(',').nth(3).unwrap().to_string()
+}
+
+#[test]
+fn report_is_self_contained_and_drawn_from_the_csvs() {
+    let t = TempDir::new().unwrap();
+    let d = t.path();
+    oversim(d)
+        .args([
+            "run",
+            "-r",
+            "6",
+            "-q",
+            "-o",
+            "out",
+            "--timeseries",
+            "1d",
+            "--report",
+        ])
+        .assert()
+        .success();
+    let html = fs::read_to_string(d.join("out/report.html")).unwrap();
+    // Self-contained: inline SVG, no scripts, no external resources.
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        html.matches("<svg").count() >= 9,
+        "trade-off, load and time-series charts"
+    );
+    for bad in ["<script", "src=", "href=", "https://", "<link"] {
+        assert!(!html.contains(bad), "report contains {bad}");
+    }
+    assert!(html.contains("Over time"), "time series section");
+    // The table shows the summary's numbers.
+    let mean: f64 = summary_mean(&d.join("out"), "tiered", "escapes_per_1k")
+        .parse()
+        .unwrap();
+    assert!(
+        html.contains(&oversim::report::sig3(mean)),
+        "escapes/1k {mean} not in the report"
+    );
+
+    // Change a number in summary.csv and the comparison: the report follows the files.
+    let path = d.join("out/summary.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let old = summary_mean(&d.join("out"), "tiered", "throughput_per_hour");
+    let patched = text.replace(
+        &format!("tiered,throughput_per_hour,6,{old},"),
+        "tiered,throughput_per_hour,6,123.456,",
+    );
+    assert_ne!(patched, text);
+    fs::write(&path, patched).unwrap();
+    let cmp = d.join("out/comparison.csv");
+    let ctext = fs::read_to_string(&cmp).unwrap();
+    let line = ctext
+        .lines()
+        .find(|l| l.starts_with("tiered,per-action,harm,"))
+        .unwrap()
+        .to_string();
+    let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+    f[7] = "-0.4321".into();
+    fs::write(&cmp, ctext.replace(&line, &f.join(","))).unwrap();
+    oversim(d).args(["report", "out"]).assert().success();
+    let html = fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(
+        html.contains("releases 123 actions per hour"),
+        "summary sentence from summary.csv"
+    );
+    assert!(
+        html.contains("43% less harm"),
+        "relative change from comparison.csv"
+    );
+}
+
+#[test]
+fn sweep_reports_draw_each_metric_against_the_swept_value() {
+    let t = TempDir::new().unwrap();
+    let d = t.path();
+    oversim(d)
+        .args([
+            "run",
+            "-r",
+            "4",
+            "-q",
+            "-o",
+            "out",
+            "--sweep",
+            "workload.rate=20/h,40/h",
+            "--report",
+        ])
+        .assert()
+        .success();
+    let html = fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(html.contains("Across the sweep"));
+    assert!(html.contains("workload.rate = 20/h") && html.contains("workload.rate = 40/h"));
+    // A folder that is not a results folder is an error.
+    oversim(d).args(["report", "nowhere"]).assert().code(2);
+}
