@@ -54,6 +54,12 @@ pub struct Diff {
     pub rel: f64,
 }
 
+/// One time-series interval: its end (hours) and its columns.
+pub type SeriesPoint = (f64, BTreeMap<String, f64>);
+
+/// A line of a sweep chart: label, colour index, (x, stat) points.
+type SweepLine = (String, usize, Vec<(f64, Stat)>);
+
 /// Everything the report is drawn from, read back from a results folder.
 #[derive(Debug, Default)]
 pub struct Results {
@@ -68,7 +74,7 @@ pub struct Results {
     pub baseline: String,
     pub manifest: serde_json::Value,
     /// policy → rows of (t_end_h, column → value), first point only.
-    pub series: BTreeMap<String, Vec<(f64, BTreeMap<String, f64>)>>,
+    pub series: BTreeMap<String, Vec<SeriesPoint>>,
 }
 
 fn num(s: &str) -> f64 {
@@ -379,7 +385,7 @@ fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             v
         });
     // Lines: (policy, values of the other dims) → points in order of the first dim.
-    let mut lines: Vec<(String, usize, Vec<(f64, Stat)>)> = Vec::new();
+    let mut lines: Vec<SweepLine> = Vec::new();
     for (pi, policy) in r.policies.iter().enumerate() {
         let mut others: Vec<Vec<String>> = Vec::new();
         for p in &r.points {
@@ -760,9 +766,9 @@ pub fn render(r: &Results) -> String {
         esc(&serde_json::to_string_pretty(m).unwrap_or_default())
     )
     .ok();
-    write!(
+    writeln!(
         h,
-        "<p class=\"note\">Made by oversim {} from the CSV files beside this report.</p></body></html>\n",
+        "<p class=\"note\">Made by oversim {} from the CSV files beside this report.</p></body></html>",
         esc(m["oversim_version"].as_str().unwrap_or(""))
     )
     .ok();
