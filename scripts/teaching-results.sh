@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Regenerates results/<scenario>/ (CSV files, timeseries.csv, report.html) for every shipped
+# scenario, and the charts docs/teaching.md shows (docs/img/*.svg), with the current code.
+#   scripts/teaching-results.sh            # writes results/ and docs/img/
+#   OUT=/tmp/x scripts/teaching-results.sh # writes elsewhere (tests compare with results/)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUT:-$root/results}
+bin=${OVERSIM_BIN:-$root/target/release/oversim}
+[ -x "$bin" ] || (cd "$root" && cargo build --release --locked --quiet)
+scenarios=(default drifting-agent rubber-stamping fatigue-and-breaks automation-bias
+           layered-defence layered-defence-correlated governance-b12)
+for s in "${scenarios[@]}"; do
+    "$bin" run "$root/scenarios/$s.toml" --timeseries 6h --report --force --quiet -o "$out/$s"
+done
+[ -n "${OUT:-}" ] && exit 0
+# The charts of docs/teaching.md: one chart (by its title) from each report.
+mkdir -p "$root/docs/img"
+python3 - "$root" <<'PY'
+import re, sys
+root = sys.argv[1]
+pick = {
+    "default": ["Oversight effort and harm", "Defect probability"],
+    "drifting-agent": ["Oversight effort and harm", "Defect probability"],
+    "rubber-stamping": ["Throughput and escapes", "Review queue length"],
+    "fatigue-and-breaks": ["Throughput and escapes", "95th percentile wait"],
+    "automation-bias": ["Oversight effort and harm"],
+    "layered-defence": ["Throughput and escapes"],
+    "layered-defence-correlated": ["Throughput and escapes"],
+}
+for name, titles in pick.items():
+    html = open(f"{root}/results/{name}/report.html").read()
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    for k, title in enumerate(titles):
+        svg = next(s for s in svgs if f">\n{title}\n</text>" in s)
+        open(f"{root}/docs/img/{name}-{k + 1}.svg", "w").write(svg + "\n")
+PY
+echo "wrote $out and docs/img"
