@@ -26,7 +26,10 @@ fn committed_results_match_the_code() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = fs::read_to_string(root.join("scripts/teaching-results.sh")).unwrap();
     for s in SCENARIOS {
-        assert!(script.contains(s), "scripts/teaching-results.sh should regenerate {s}");
+        assert!(
+            script.contains(s),
+            "scripts/teaching-results.sh should regenerate {s}"
+        );
     }
     let t = TempDir::new().unwrap();
     for s in SCENARIOS {
@@ -39,11 +42,20 @@ fn committed_results_match_the_code() {
             .arg(&out)
             .assert()
             .success();
-        for f in ["replications.csv", "summary.csv", "comparison.csv", "stages.csv", "timeseries.csv"] {
+        for f in [
+            "replications.csv",
+            "summary.csv",
+            "comparison.csv",
+            "stages.csv",
+            "timeseries.csv",
+        ] {
             let committed = root.join("results").join(s).join(f);
             let fresh = fs::read(out.join(f)).unwrap();
             let old = fs::read(&committed).unwrap_or_else(|e| panic!("{}: {e}", committed.display()));
-            assert!(old == fresh, "results/{s}/{f} differs from what the code produces: run scripts/teaching-results.sh");
+            assert!(
+                old == fresh,
+                "results/{s}/{f} differs from what the code produces: run scripts/teaching-results.sh"
+            );
         }
     }
 }

@@ -568,17 +568,17 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
             )
             .ok();
         }
-        for (metric, what) in [
-            ("harm", "harm"),
-            ("reviewer_hours", "reviewer hours"),
-            ("cost_per_release", "cost per release"),
+        for (metric, what, fewer) in [
+            ("harm", "harm", "less"),
+            ("reviewer_hours", "reviewer hours", "fewer"),
+            ("cost_per_release", "cost per release", "less"),
         ] {
             if let Some(d) = r
                 .comparison
                 .get(&(point, p.clone(), metric.to_string()))
                 .filter(|d| d.rel.is_finite())
             {
-                let word = if d.rel < 0.0 { "less" } else { "more" };
+                let word = if d.rel < 0.0 { fewer } else { "more" };
                 let sure = if d.lo.is_finite() && (d.lo > 0.0 || d.hi < 0.0) {
                     ""
                 } else {
