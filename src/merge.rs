@@ -168,25 +168,32 @@ fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
         .enumerate()
         .map(|(i, p)| (p.values.clone(), i))
         .collect();
+    // A row's (point, policy, replication), from its leading columns.
+    let locate = |rec: &csv::StringRecord| -> Result<(usize, usize, u64), String> {
+        let key: Vec<String> = rec.iter().take(nd).map(str::to_string).collect();
+        let pt = *point_of
+            .get(&key)
+            .ok_or_else(|| format!("unknown sweep point {key:?}"))?;
+        let pol = plan.points[pt]
+            .loaded
+            .scenario
+            .policies
+            .iter()
+            .position(|p| p.name == rec[nd])
+            .ok_or_else(|| format!("unknown policy `{}`", &rec[nd]))?;
+        let rep = rec[nd + 1]
+            .parse()
+            .map_err(|_| format!("bad replication index `{}`", &rec[nd + 1]))?;
+        Ok((pt, pol, rep))
+    };
     let mut found: BTreeMap<(usize, usize, u64), RepResult> = BTreeMap::new();
     for s in shards {
         let path = s.dir.join("replications.csv");
         let mut rd = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         for rec in rd.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-            let key: Vec<String> = rec.iter().take(nd).map(str::to_string).collect();
-            let pt = *point_of
-                .get(&key)
-                .ok_or_else(|| format!("{}: unknown sweep point {key:?}", path.display()))?;
+            let (pt, pol, rep) = locate(&rec).map_err(|e| format!("{}: {e}", path.display()))?;
             let sc = &plan.points[pt].loaded.scenario;
-            let pol = sc
-                .policies
-                .iter()
-                .position(|p| p.name == rec[nd])
-                .ok_or_else(|| format!("{}: unknown policy `{}`", path.display(), &rec[nd]))?;
-            let rep: u64 = rec[nd + 1]
-                .parse()
-                .map_err(|_| format!("{}: bad replication index", path.display()))?;
             let mut metrics = MetricRow([0.0; N_METRICS]);
             for (k, v) in rec.iter().skip(nd + 2).enumerate().take(N_METRICS) {
                 metrics.0[k] = parse_field(v).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -212,17 +219,8 @@ fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
         let mut rd = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         for rec in rd.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-            let key: Vec<String> = rec.iter().take(nd).map(str::to_string).collect();
-            let pt = *point_of
-                .get(&key)
-                .ok_or_else(|| format!("{}: unknown sweep point", path.display()))?;
+            let (pt, pol, rep) = locate(&rec).map_err(|e| format!("{}: {e}", path.display()))?;
             let sc = &plan.points[pt].loaded.scenario;
-            let pol = sc
-                .policies
-                .iter()
-                .position(|p| p.name == rec[nd])
-                .ok_or("unknown policy")?;
-            let rep: u64 = rec[nd + 1].parse().map_err(|_| "bad replication index")?;
             let st = sc.policies[pol]
                 .stages
                 .iter()

@@ -670,6 +670,46 @@ fn present_keys(s: &RawStage) -> Vec<(&'static str, Range<usize>)> {
     .collect()
 }
 
+/// The people of a review or audit stage: `reviewers` and a `service` time with a mean
+/// above zero (`who` names them in messages: "reviewers", "auditors").
+fn staffing(
+    ctx: &mut Ctx,
+    r: &RawStage,
+    path: &str,
+    span: &Range<usize>,
+    service: Option<Dist>,
+    who: &str,
+    example_mean: &str,
+) -> (u32, Dist) {
+    let reviewers = match &r.reviewers {
+        Some(v) => ctx.int(v, &format!("{path}.reviewers"), 1, limits::MAX_REVIEWERS) as u32,
+        None => {
+            ctx.missing(
+                span.clone(),
+                path,
+                "reviewers",
+                &format!("a number of {who}, at least 1"),
+            );
+            1
+        }
+    };
+    let service = service.unwrap_or_else(|| {
+        let example = format!(
+            "a time distribution such as {{ dist = \"lognormal\", mean = \"{example_mean}\", cv = 1.0 }}"
+        );
+        ctx.missing(span.clone(), path, "service", &example);
+        Dist::constant(1.0)
+    });
+    if service.mean() <= 0.0 {
+        ctx.err(
+            span.clone(),
+            &format!("{path}.service"),
+            format!("{who} must take some time; the mean must be above zero"),
+        );
+    }
+    (reviewers, service)
+}
+
 fn build_audit(
     ctx: &mut Ctx,
     r: &RawStage,
@@ -678,34 +718,7 @@ fn build_audit(
     service: Option<Dist>,
     detect: f64,
 ) -> Audit {
-    let reviewers = match &r.reviewers {
-        Some(v) => ctx.int(v, &format!("{path}.reviewers"), 1, limits::MAX_REVIEWERS) as u32,
-        None => {
-            ctx.missing(
-                span.clone(),
-                path,
-                "reviewers",
-                "a number of auditors, at least 1",
-            );
-            1
-        }
-    };
-    let service = service.unwrap_or_else(|| {
-        ctx.missing(
-            span.clone(),
-            path,
-            "service",
-            "an audit-time distribution such as { dist = \"lognormal\", mean = \"15m\", cv = 0.5 }",
-        );
-        Dist::constant(1.0)
-    });
-    if service.mean() <= 0.0 {
-        ctx.err(
-            span,
-            &format!("{path}.service"),
-            "an audit must take some time; its mean must be above zero",
-        );
-    }
+    let (reviewers, service) = staffing(ctx, r, path, &span, service, "auditors", "15m");
     Audit {
         reviewers,
         service,
@@ -1143,34 +1156,7 @@ fn build_review(
     service: Option<Dist>,
     detect: f64,
 ) -> HumanReview {
-    let reviewers = match &r.reviewers {
-        Some(v) => ctx.int(v, &format!("{path}.reviewers"), 1, limits::MAX_REVIEWERS) as u32,
-        None => {
-            ctx.missing(
-                span.clone(),
-                path,
-                "reviewers",
-                "a number of reviewers, at least 1",
-            );
-            1
-        }
-    };
-    let service = service.unwrap_or_else(|| {
-        ctx.missing(
-            span.clone(),
-            path,
-            "service",
-            "a review-time distribution such as { dist = \"lognormal\", mean = \"6m\", cv = 1.0 }",
-        );
-        Dist::constant(1.0)
-    });
-    if service.mean() <= 0.0 {
-        ctx.err(
-            span.clone(),
-            &format!("{path}.service"),
-            "a human review must take some time; its mean must be above zero",
-        );
-    }
+    let (reviewers, service) = staffing(ctx, r, path, &span, service, "reviewers", "6m");
     let discipline = match r
         .discipline
         .as_ref()
