@@ -168,10 +168,8 @@ pub struct Sim<'a> {
     counts: Vec<StageCounts>,
     c: Counters,
     ledger: Ledger,
-    /// Total waiting over all review stages; kept only with two or more review stages
-    /// (with one, that stage's own queue average is the total).
+    /// Total waiting over all review stages.
     total_queue: TimeAvg,
-    multi_review: bool,
     latency: DurationHistogram,
     drift: DriftState,
     /// The agent's learning factor on defect probabilities, in [learning_floor, 1].
@@ -294,12 +292,6 @@ impl<'a> Sim<'a> {
             c: Counters::default(),
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
-            multi_review: policy
-                .stages
-                .iter()
-                .filter(|s| matches!(s.kind, StageKind::HumanReview(_)))
-                .count()
-                > 1,
             latency: DurationHistogram::new(),
             drift: DriftState {
                 rng: stream_rng(seed, replication, stream::DRIFT),
@@ -612,9 +604,7 @@ impl<'a> Sim<'a> {
         pool.waiting += 1;
         let w = pool.waiting as f64;
         pool.queue.set(now, w);
-        if self.multi_review {
-            self.total_queue.add(now, 1.0);
-        }
+        self.total_queue.add(now, 1.0);
         if let Some(mw) = self.review_cfg(i).max_wait {
             self.events.schedule(now + mw, Ev::Timeout { action: id, token });
         }
@@ -638,9 +628,7 @@ impl<'a> Sim<'a> {
             pool.waiting -= 1;
             let w = pool.waiting as f64;
             pool.queue.set(now, w);
-            if self.multi_review {
-                self.total_queue.add(now, -1.0);
-            }
+            self.total_queue.add(now, -1.0);
         }
         if now >= warmup {
             self.pool(i).waits.record(now - enq);
@@ -1208,16 +1196,6 @@ impl<'a> Sim<'a> {
             }
         }
         self.total_queue.finish_at(end);
-        if !self.multi_review {
-            // The one review stage's queue is the total (or there is no review queue).
-            if let Some(p) = self.stages.iter_mut().find_map(|s| match s {
-                StageRt::Review(p) => Some(p),
-                _ => None,
-            }) {
-                p.queue.finish_at(end);
-                self.total_queue = p.queue.clone();
-            }
-        }
         ledger.queue_area = self.total_queue.area();
         // Counted from the attempts themselves, independently of the disposal counters,
         // so that `Ledger::conserved` is a real check.
