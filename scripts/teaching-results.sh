@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Regenerates results/<scenario>/ (CSV files, timeseries.csv, report.html) for every shipped
+# Regenerates results/examples/<scenario>/ (CSV files, timeseries.csv, report.html) for every shipped
 # scenario, and the charts docs/teaching.md shows (docs/img/*.svg), with the current code.
-#   scripts/teaching-results.sh            # writes results/ and docs/img/
-#   OUT=/tmp/x scripts/teaching-results.sh # writes elsewhere (tests compare with results/)
+#   scripts/teaching-results.sh            # writes results/examples/ and docs/img/
+#   OUT=/tmp/x scripts/teaching-results.sh # writes elsewhere (tests compare with results/examples/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=${OUT:-$root/results}
-bin=${OVERSIM_BIN:-$root/target/release/oversim}
+cd "$root"   # relative paths, so the committed manifests name no machine's folders
+out=${OUT:-results/examples}
+bin=${OVERSIM_BIN:-target/release/oversim}
 [ -x "$bin" ] || (cd "$root" && cargo build --release --locked --quiet)
 scenarios=(default drifting-agent rubber-stamping fatigue-and-breaks automation-bias
            layered-defence layered-defence-correlated governance-b12)
 for s in "${scenarios[@]}"; do
-    "$bin" run "$root/scenarios/$s.toml" --timeseries 6h --report --force --quiet -o "$out/$s"
+    "$bin" run "scenarios/$s.toml" --timeseries 6h --report --force --quiet -o "$out/$s"
 done
 [ -n "${OUT:-}" ] && exit 0
 # The charts of docs/teaching.md: one chart (by its title) from each report.
@@ -29,7 +30,7 @@ pick = {
     "layered-defence-correlated": ["Throughput and escapes"],
 }
 for name, titles in pick.items():
-    html = open(f"{root}/results/{name}/report.html").read()
+    html = open(f"{root}/results/examples/{name}/report.html").read()
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
     for k, title in enumerate(titles):
         svg = next(s for s in svgs if f">\n{title}\n</text>" in s)

@@ -1,4 +1,4 @@
-//! The committed `results/` are exactly what the current code produces: each shipped
+//! The committed `results/examples/` are exactly what the current code produces: each shipped
 //! scenario is run again as `scripts/teaching-results.sh` runs it (`--timeseries 6h`), and
 //! every CSV file must match the committed one byte for byte. (manifest.json and
 //! report.html hold times and paths, so they are not compared.) If this fails after an
@@ -49,12 +49,12 @@ fn committed_results_match_the_code() {
             "stages.csv",
             "timeseries.csv",
         ] {
-            let committed = root.join("results").join(s).join(f);
+            let committed = root.join("results/examples").join(s).join(f);
             let fresh = fs::read(out.join(f)).unwrap();
             let old = fs::read(&committed).unwrap_or_else(|e| panic!("{}: {e}", committed.display()));
             assert!(
                 old == fresh,
-                "results/{s}/{f} differs from what the code produces: run scripts/teaching-results.sh"
+                "results/examples/{s}/{f} differs from what the code produces: run scripts/teaching-results.sh"
             );
         }
     }
