@@ -124,7 +124,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "METRIC=REL")]
     pub precision: Vec<Target>,
     /// Upper limit of replications per point with --precision.
-    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_replications: u64,
     /// Run only replications i with i % N == K and write shard files for `oversim merge`;
     /// `auto` reads a Slurm array (SLURM_ARRAY_TASK_ID/COUNT) or Kubernetes indexed job.

@@ -103,3 +103,11 @@ proptest! {
         exercise(&text);
     }
 }
+
+/// Found by the fuzzer: an absurd rate once made the engine pre-size its event heap from
+/// the rate (a 64 GB allocation). It must simply run (briefly).
+#[test]
+fn an_absurd_rate_does_not_allocate_up_front() {
+    let text = scenario::DEFAULT_SCENARIO.replace("rate = \"40/h\"", "rate = \"1e9/h\"");
+    exercise(&text);
+}

@@ -24,7 +24,8 @@ pub const DEFAULT_LABEL: &str = "<default scenario>";
 
 /// Upper bounds that keep a typo from asking for years of computing or all the memory.
 pub mod limits {
-    pub const MAX_REPLICATIONS: i64 = 10_000_000;
+    /// Results are one row (about 0.5 KB) per replication and policy, held until written.
+    pub const MAX_REPLICATIONS: i64 = 1_000_000;
     pub const MAX_REVIEWERS: i64 = 100_000;
     pub const MAX_CLASSES: usize = 64;
     pub const MAX_STAGES: usize = 64;
