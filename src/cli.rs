@@ -84,10 +84,10 @@ pub struct ScenarioFlags {
     #[arg(long = "sweep", value_name = "PATH=V1,V2", value_parser = experiment::parse_sweep_arg)]
     pub sweep: Vec<SweepDim>,
     /// Number of replications (same as --set run.replications=N).
-    #[arg(short = 'r', long)]
+    #[arg(short = 'r', long, value_name = "N")]
     pub replications: Option<u64>,
     /// Master seed (same as --set run.seed=S).
-    #[arg(long)]
+    #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 }
 
