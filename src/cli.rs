@@ -494,9 +494,10 @@ fn run_one(
         ex.shard.map_or(first_batch, |s| first_batch.div_ceil(s.count)),
         args.quiet,
     );
-    let grow = ex.targets.is_empty();
+    // Precision runs do not know their length in advance: the bar grows with the batches.
+    let open_ended = !ex.targets.is_empty();
     let executed = experiment::execute(ex, pool, &|n| {
-        if !grow && pb.position() + n > pb.length().unwrap_or(0) {
+        if open_ended && pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(per_rep.max(n));
         }
         pb.inc(n)

@@ -144,11 +144,6 @@ impl TimeAvg {
         self.advance(self.w1);
     }
 
-    /// Closes the window at its end.
-    pub fn finish(&mut self) {
-        self.finish_at(self.w1);
-    }
-
     /// Integral over the window (value × hours).
     pub fn area(&self) -> f64 {
         self.area
@@ -393,7 +388,7 @@ mod tests {
         t.set(5.0, 3.0); // 3 from 5 to 12: counts 2 h in the window
         t.set(12.0, 1.0); // 1 from 12 to 25: counts 8 h
         t.set(25.0, 7.0); // outside
-        t.finish();
+        t.finish_at(20.0);
         assert_eq!(t.area(), 3.0 * 2.0 + 8.0);
         assert_eq!(t.mean(), 1.4);
         assert_eq!(t.max(), 3.0);

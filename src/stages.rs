@@ -122,11 +122,6 @@ impl ReviewPool {
         None
     }
 
-    /// Entries still held in the lanes (live and stale), for memory checks.
-    pub fn held(&self) -> usize {
-        self.lanes.iter().map(VecDeque::len).sum()
-    }
-
     pub fn live_entries(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.lanes.iter().flat_map(|l| l.iter().copied())
     }

@@ -1208,7 +1208,7 @@ impl<'a> Sim<'a> {
         // On-duty hours of human review stages, and of audits (which count in reviewer
         // hours and cost, but not in review utilization or throughput).
         let (mut duty, mut audit_duty, mut busy) = (0.0, 0.0, 0.0);
-        let (mut completed, mut waits_n, mut waits_sum) = (0u64, 0u64, 0.0);
+        let mut completed = 0u64;
         let mut merged: Option<DurationHistogram> = None;
         let mut stage_results = Vec::with_capacity(self.stages.len());
         for (i, s) in self.stages.iter_mut().enumerate() {
@@ -1220,8 +1220,6 @@ impl<'a> Sim<'a> {
                     duty += p.on_duty.area();
                     busy += p.busy.area();
                     completed += self.counts[i].completed;
-                    waits_n += p.waits.count();
-                    waits_sum += p.waits.mean_min() * p.waits.count() as f64;
                     stage_results.push(self.counts[i].result(Some(p)));
                     match &mut merged {
                         None => merged = Some(std::mem::take(&mut p.waits)),
@@ -1272,7 +1270,8 @@ impl<'a> Sim<'a> {
         m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
         m[M::mean_queue] = self.total_queue.mean();
         m[M::max_queue] = self.total_queue.max();
-        m[M::mean_wait_min] = ratio(waits_sum, waits_n as f64);
+        // The merged histogram keeps the exact sum and count of every review stage's waits.
+        m[M::mean_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.mean_min());
         m[M::p95_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.quantile_min(0.95));
         m[M::latency_mean_min] = self.latency.mean_min();
         m[M::latency_p95_min] = self.latency.quantile_min(0.95);
