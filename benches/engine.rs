@@ -116,7 +116,7 @@ fn micro(c: &mut Criterion) {
         }
         b.iter(|| {
             let (t, e) = q.pop().unwrap();
-            q.schedule(t + uniform(&mut rng), black_box(e));
+            q.schedule(t + uniform(&mut rng), black_box(e.unwrap()));
         })
     });
     let mut rng = stream_rng(1, 0, 1);

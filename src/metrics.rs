@@ -83,6 +83,11 @@ pub fn ratio(num: f64, den: f64) -> f64 {
 }
 
 /// Time average of a piecewise-constant quantity over the window `[w0, w1)`.
+///
+/// The engine calls [`TimeAvg::open`] when the clock reaches `w0` (before any event at `w0`
+/// or later), so an update is one multiply-add with no clipping; what accumulated before
+/// the window is discarded there. Updates stop before `w1` (the event loop ends there), and
+/// [`TimeAvg::finish_at`] closes the window.
 #[derive(Debug, Clone)]
 pub struct TimeAvg {
     w0: f64,
@@ -105,25 +110,14 @@ impl TimeAvg {
         }
     }
 
-    #[inline]
-    fn advance(&mut self, now: f64) {
-        let a = self.last.max(self.w0);
-        let b = now.min(self.w1);
-        if b > a {
-            self.area += self.value * (b - a);
-        }
-        if self.last < self.w0 && now >= self.w0 && self.value > self.max {
-            self.max = self.value;
-        }
-        self.last = now;
-    }
-
-    /// The quantity changes to `v` at time `now` (non-decreasing across calls).
+    /// The quantity changes to `v` at time `now` (non-decreasing across calls, and before
+    /// the window's end).
     #[inline]
     pub fn set(&mut self, now: f64, v: f64) {
-        self.advance(now);
+        self.area += self.value * (now - self.last);
+        self.last = now;
         self.value = v;
-        if now >= self.w0 && now < self.w1 && v > self.max {
+        if v > self.max {
             self.max = v;
         }
     }
@@ -138,10 +132,23 @@ impl TimeAvg {
         self.value
     }
 
-    /// Closes the window at `t` (its end, or earlier for a run cut short); call once.
+    /// Starts the window: the clock has reached `w0`, and no change at `w0` or later has
+    /// been made yet. Area and maximum count from here.
+    pub fn open(&mut self) {
+        self.last = self.w0;
+        self.area = 0.0;
+        self.max = self.value;
+    }
+
+    /// Closes the window at `t` (its end, or earlier for a run cut short); call once. A
+    /// window never opened (a run cut short in its warm-up) is opened and closed at `w0`.
     pub fn finish_at(&mut self, t: f64) {
+        if self.last < self.w0 {
+            self.open();
+        }
         self.w1 = t.min(self.w1).max(self.w0);
-        self.advance(self.w1);
+        self.area += self.value * (self.w1 - self.last);
+        self.last = self.w1;
     }
 
     /// Integral over the window (value × hours).
@@ -149,13 +156,11 @@ impl TimeAvg {
         self.area
     }
 
-    /// Integral over the window up to `now` (not after the last change's time), without
+    /// Integral over the (open) window up to `now`, not before the last change, without
     /// changing anything.
     #[inline]
     pub fn area_at(&self, now: f64) -> f64 {
-        let a = self.last.max(self.w0);
-        let b = now.min(self.w1);
-        self.area + if b > a { self.value * (b - a) } else { 0.0 }
+        self.area + self.value * (now - self.last)
     }
 
     pub fn mean(&self) -> f64 {
@@ -383,15 +388,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn time_average_clips_to_window() {
+    fn time_average_counts_from_the_window() {
         let mut t = TimeAvg::new(10.0, 20.0);
+        t.set(2.0, 9.0); // before the window: neither area nor maximum
         t.set(5.0, 3.0); // 3 from 5 to 12: counts 2 h in the window
-        t.set(12.0, 1.0); // 1 from 12 to 25: counts 8 h
-        t.set(25.0, 7.0); // outside
+        t.open();
+        t.set(12.0, 1.0); // 1 from 12 to the end: counts 8 h
         t.finish_at(20.0);
         assert_eq!(t.area(), 3.0 * 2.0 + 8.0);
         assert_eq!(t.mean(), 1.4);
         assert_eq!(t.max(), 3.0);
+        // A run cut short: the window ends at 15.
+        let mut t = TimeAvg::new(10.0, 20.0);
+        t.set(5.0, 2.0);
+        t.open();
+        t.finish_at(15.0);
+        assert_eq!((t.area(), t.mean()), (10.0, 2.0));
+        // Cut before the window opened: an empty window.
+        let mut t = TimeAvg::new(10.0, 20.0);
+        t.set(5.0, 2.0);
+        t.finish_at(7.0);
+        assert_eq!(t.area(), 0.0);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 mod queue;
 
-pub use queue::EventQueue;
+pub use queue::{EventQueue, Next};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,7 +27,6 @@ use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    Arrival,
     CheckDone {
         action: u32,
     },
@@ -63,6 +62,8 @@ enum Ev {
     HaltEnd,
     /// End of a time-series interval (only with `--timeseries`).
     Sample,
+    /// The clock reaches the end of the warm-up: the measured window opens.
+    WindowOpens,
 }
 
 /// Cumulative values at a time-series boundary; rows are differences of two snapshots.
@@ -320,8 +321,10 @@ impl<'a> Sim<'a> {
 
     /// Processes events until the end of the window; false if cancelled first.
     pub fn run(&mut self, cancel: &AtomicBool) -> bool {
+        // First, so that it precedes every other event at the same time.
+        self.events.schedule(self.warmup, Ev::WindowOpens);
         let first = self.arrivals.next_time();
-        self.events.schedule_side(first, Ev::Arrival);
+        self.events.schedule_side(first);
         self.schedule_drift_onset();
         if let Some(s) = &mut self.series {
             s.last.t = self.warmup;
@@ -347,10 +350,8 @@ impl<'a> Sim<'a> {
             }
         }
         let mut until_check = CANCEL_CHECK;
-        while let Some(t) = self.events.peek_time() {
-            if t >= self.end {
-                break;
-            }
+        // Arrivals come from the queue's side slot; the rest from its heap.
+        while let Some(next) = self.events.pop_before(self.end) {
             until_check -= 1;
             if until_check == 0 {
                 until_check = CANCEL_CHECK;
@@ -363,10 +364,16 @@ impl<'a> Sim<'a> {
                     return true;
                 }
             }
-            let (t, ev) = self.events.pop().expect("peeked");
+            let (t, ev) = match next {
+                Next::Side(t) => {
+                    self.now = t;
+                    self.on_arrival();
+                    continue;
+                }
+                Next::Heap(t, ev) => (t, ev),
+            };
             self.now = t;
             match ev {
-                Ev::Arrival => self.on_arrival(),
                 Ev::CheckDone { action } => {
                     let i = self.actions[action as usize].stage as usize;
                     self.decide_check(action, i);
@@ -385,6 +392,7 @@ impl<'a> Sim<'a> {
                     }
                 }
                 Ev::Sample => self.on_sample(),
+                Ev::WindowOpens => self.open_window(),
                 Ev::HaltEnd => {
                     if self.now >= self.halted_until {
                         self.halted.set(self.now, 0.0);
@@ -409,7 +417,7 @@ impl<'a> Sim<'a> {
 
     fn on_arrival(&mut self) {
         let next = self.arrivals.next_time();
-        self.events.schedule_side(next, Ev::Arrival);
+        self.events.schedule_side(next);
         // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.draws.draw();
         let z = latent(self.correlation.is_some(), self.draws.rng());
@@ -970,6 +978,27 @@ impl<'a> Sim<'a> {
             self.halted_until = self.halted_until.max(now + mon.halt);
             self.halted.set(now, 1.0);
             self.events.schedule(self.halted_until, Ev::HaltEnd);
+        }
+    }
+
+    /// Opens every time average's window (at the end of the warm-up).
+    fn open_window(&mut self) {
+        self.total_queue.open();
+        self.drift.hours.open();
+        self.halted.open();
+        for s in &mut self.stages {
+            match s {
+                StageRt::Review(p) => {
+                    p.queue.open();
+                    p.busy.open();
+                    p.on_duty.open();
+                }
+                StageRt::Audit(p) => {
+                    p.queue_len.open();
+                    p.busy.open();
+                }
+                StageRt::Check | StageRt::Monitor(_) => {}
+            }
         }
     }
 

@@ -12,15 +12,30 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// `time` mapped to an unsigned key with the order of `f64::total_cmp`, joined with the
+/// sequence number: one integer comparison orders two events.
+#[inline]
+fn key(time: f64, seq: u64) -> u128 {
+    let bits = time.to_bits();
+    // total_cmp's transform: negative values have all bits flipped, others the sign bit set.
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+    (ordered as u128) << 64 | seq as u128
+}
+
+#[inline]
+fn time_of(key: u128) -> f64 {
+    let ordered = (key >> 64) as u64;
+    f64::from_bits(if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered })
+}
+
 struct Entry<E> {
-    time: f64,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -31,26 +46,37 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
+}
+
+/// What [`EventQueue::pop_before`] found next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next<E> {
+    /// The side slot's event, at this time.
+    Side(f64),
+    /// An event from the heap.
+    Heap(f64, E),
 }
 
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
-    side: Option<Entry<E>>,
+    /// Key of the side slot's pending event, or `u128::MAX` when empty (no real key is
+    /// that large: it would need a NaN time).
+    side: u128,
 }
+
+const EMPTY: u128 = u128::MAX;
 
 impl<E> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(n),
             seq: 0,
-            side: None,
+            side: EMPTY,
         }
     }
 
@@ -58,61 +84,56 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: f64, event: E) {
         debug_assert!(!time.is_nan(), "event scheduled at NaN");
         self.heap.push(Entry {
-            time,
-            seq: self.seq,
+            key: key(time, self.seq),
             event,
         });
         self.seq += 1;
     }
 
-    /// Schedules the event of the side slot, which must be empty.
+    /// Schedules the side slot's event, which must be empty.
     #[inline]
-    pub fn schedule_side(&mut self, time: f64, event: E) {
-        debug_assert!(self.side.is_none(), "side slot already holds an event");
+    pub fn schedule_side(&mut self, time: f64) {
+        debug_assert!(self.side == EMPTY, "side slot already holds an event");
         debug_assert!(!time.is_nan(), "event scheduled at NaN");
-        self.side = Some(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
+        self.side = key(time, self.seq);
         self.seq += 1;
     }
 
-    /// Whether the side slot's event comes before the heap's first.
+    /// Removes and returns the earliest event if it comes before `end`; `None` (removing
+    /// nothing) when the queue is empty or the earliest event is at `end` or later.
     #[inline]
-    fn side_first(&self) -> bool {
-        match (&self.side, self.heap.peek()) {
-            (Some(s), Some(h)) => s > h, // `>` is "earlier" in the reversed order
-            (Some(_), None) => true,
-            (None, _) => false,
+    pub fn pop_before(&mut self, end: f64) -> Option<Next<E>> {
+        let heap_key = self.heap.peek().map_or(EMPTY, |e| e.key);
+        if self.side < heap_key {
+            let t = time_of(self.side);
+            if t >= end {
+                return None;
+            }
+            self.side = EMPTY;
+            Some(Next::Side(t))
+        } else {
+            if heap_key == EMPTY || time_of(heap_key) >= end {
+                return None;
+            }
+            let e = self.heap.pop().expect("peeked");
+            Some(Next::Heap(time_of(e.key), e.event))
         }
     }
 
-    #[inline]
-    pub fn pop(&mut self) -> Option<(f64, E)> {
-        let e = if self.side_first() {
-            self.side.take()
-        } else {
-            self.heap.pop()
-        };
-        e.map(|e| (e.time, e.event))
-    }
-
-    #[inline]
-    pub fn peek_time(&self) -> Option<f64> {
-        if self.side_first() {
-            self.side.as_ref().map(|e| e.time)
-        } else {
-            self.heap.peek().map(|e| e.time)
-        }
+    /// Removes and returns the earliest event (`None` for the side slot's).
+    pub fn pop(&mut self) -> Option<(f64, Option<E>)> {
+        self.pop_before(f64::INFINITY).map(|n| match n {
+            Next::Side(t) => (t, None),
+            Next::Heap(t, e) => (t, Some(e)),
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.side.is_some() as usize
+        self.heap.len() + (self.side != EMPTY) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.side.is_none()
+        self.len() == 0
     }
 }
 
@@ -121,6 +142,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn drain(q: &mut EventQueue<usize>) -> Vec<usize> {
+        std::iter::from_fn(|| q.pop().map(|(_, e)| e.unwrap_or(usize::MAX))).collect()
+    }
+
     #[test]
     fn ties_run_in_schedule_order() {
         let mut q = EventQueue::with_capacity(4);
@@ -128,8 +153,32 @@ mod tests {
         q.schedule(0.5, 'a');
         q.schedule(1.0, 'c');
         q.schedule(1.0, 'd');
-        let order: String = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        let order: String = std::iter::from_fn(|| q.pop().and_then(|(_, e)| e)).collect();
         assert_eq!(order, "abcd");
+    }
+
+    #[test]
+    fn keys_follow_total_order() {
+        let times = [-1e300, -2.5, -0.0, 0.0, 1e-300, 0.5, 3.0, 1e300, f64::INFINITY];
+        for w in times.windows(2) {
+            assert!(key(w[0], 7) < key(w[1], 0), "{} < {}", w[0], w[1]);
+        }
+        for &t in &times {
+            assert_eq!(time_of(key(t, 3)).to_bits(), t.to_bits());
+        }
+    }
+
+    #[test]
+    fn pop_before_leaves_late_events() {
+        let mut q = EventQueue::with_capacity(4);
+        q.schedule(2.0, 1);
+        q.schedule_side(1.0);
+        assert_eq!(q.pop_before(1.0), None, "an event at the end is not popped");
+        assert_eq!(q.pop_before(1.5), Some(Next::Side(1.0)));
+        assert_eq!(q.pop_before(1.5), None);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop_before(3.0), Some(Next::Heap(2.0, 1)));
+        assert!(q.is_empty());
     }
 
     proptest! {
@@ -141,35 +190,41 @@ mod tests {
             }
             let mut expected: Vec<(u8, usize)> = times.iter().cloned().zip(0..).collect();
             expected.sort();
-            let got: Vec<usize> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-            prop_assert_eq!(got, expected.into_iter().map(|(_, i)| i).collect::<Vec<_>>());
+            prop_assert_eq!(drain(&mut q), expected.into_iter().map(|(_, i)| i).collect::<Vec<_>>());
         }
 
-        /// Events through the side slot interleave with heap events exactly as if all were in
+        /// The side slot's events interleave with heap events exactly as if all were in
         /// one heap: by time, then by scheduling order.
         #[test]
         fn side_slot_keeps_the_order(ops in proptest::collection::vec((0u8..10, any::<bool>()), 1..200)) {
             let mut q = EventQueue::with_capacity(0);
             let mut all: Vec<(u8, usize)> = Vec::new();
+            let mut side_event = usize::MAX;
             let mut got = Vec::new();
             let mut now = 0u8;
+            let mut pop = |q: &mut EventQueue<usize>, side_event: usize| {
+                q.pop().map(|(t, e)| (t, e.unwrap_or(side_event)))
+            };
             for (i, (dt, side)) in ops.iter().enumerate() {
                 let t = now.saturating_add(*dt);
-                if *side && q.side.is_none() {
-                    q.schedule_side(t as f64, i);
+                if *side && q.side == EMPTY {
+                    q.schedule_side(t as f64);
+                    side_event = i;
                 } else {
                     q.schedule(t as f64, i);
                 }
                 all.push((t, i));
                 // Interleave pops, as a simulation does; times never go backwards.
                 if i % 3 == 2 {
-                    if let Some((t, e)) = q.pop() {
+                    if let Some((t, e)) = pop(&mut q, side_event) {
                         now = t as u8;
                         got.push(e);
                     }
                 }
             }
-            got.extend(std::iter::from_fn(|| q.pop().map(|(_, e)| e)));
+            while let Some((_, e)) = pop(&mut q, side_event) {
+                got.push(e);
+            }
             // Reference: replay through a plain heap with the same schedule and pops.
             let mut r = EventQueue::with_capacity(0);
             let mut want = Vec::new();
@@ -177,11 +232,11 @@ mod tests {
                 r.schedule(*t as f64, *e);
                 if i % 3 == 2 {
                     if let Some((_, e)) = r.pop() {
-                        want.push(e);
+                        want.push(e.unwrap());
                     }
                 }
             }
-            want.extend(std::iter::from_fn(|| r.pop().map(|(_, e)| e)));
+            want.extend(drain(&mut r));
             prop_assert_eq!(got, want);
         }
     }
