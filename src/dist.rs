@@ -74,9 +74,22 @@ impl Dist {
         })
     }
 
-    /// Draws one duration in hours.
-    #[inline]
+    /// Draws one duration in hours. The exponential and the constant, the common cases, are
+    /// inlined at the call; the others are a call away.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Dist::Constant(v) => *v,
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant(v) => *v,
             Dist::Exponential { mean } => {

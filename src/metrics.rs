@@ -183,7 +183,7 @@ impl TimeAvg {
 #[derive(Debug, Clone, Default)]
 pub struct DurationHistogram {
     /// Allocated on the first positive value.
-    counts: Vec<u64>,
+    counts: Option<Box<[u64; BUCKETS]>>,
     zeros: u64,
     n: u64,
     sum_hours: f64,
@@ -195,23 +195,23 @@ const MIN_EXP: i64 = -24;
 const MAX_EXP: i64 = 24;
 const BUCKETS: usize = ((MAX_EXP - MIN_EXP) as usize) << SUB_BITS;
 
+/// A zeroed bucket array, allocated on the heap (it is 384 KiB: too large for the stack).
+fn zeroed() -> Box<[u64; BUCKETS]> {
+    vec![0; BUCKETS].into_boxed_slice().try_into().expect("BUCKETS long")
+}
+
 impl DurationHistogram {
     pub fn new() -> DurationHistogram {
         DurationHistogram::default()
     }
 
+    /// The bucket of a positive `hours`: for positive floats the bits above the top
+    /// [`SUB_BITS`] mantissa bits are (biased exponent, sub-bucket), so one shift, one
+    /// subtraction and a clamp to the end buckets give the index.
     #[inline]
     fn index(hours: f64) -> usize {
-        let bits = hours.to_bits();
-        let exp = ((bits >> 52) & 0x7ff) as i64 - 1023;
-        if exp < MIN_EXP {
-            0
-        } else if exp >= MAX_EXP {
-            BUCKETS - 1
-        } else {
-            let sub = (bits >> (52 - SUB_BITS)) as usize & ((1 << SUB_BITS) - 1);
-            (((exp - MIN_EXP) as usize) << SUB_BITS) | sub
-        }
+        let i = (hours.to_bits() >> (52 - SUB_BITS)) as i64 - ((1023 + MIN_EXP) << SUB_BITS);
+        i.clamp(0, BUCKETS as i64 - 1) as usize
     }
 
     /// The midpoint of bucket `i`, hours.
@@ -226,10 +226,7 @@ impl DurationHistogram {
         self.n += 1;
         self.sum_hours += hours;
         if hours > 0.0 {
-            if self.counts.is_empty() {
-                self.counts = vec![0; BUCKETS];
-            }
-            self.counts[Self::index(hours)] += 1;
+            self.counts.get_or_insert_with(zeroed)[Self::index(hours)] += 1;
         } else {
             self.zeros += 1;
         }
@@ -241,11 +238,9 @@ impl DurationHistogram {
 
     /// Adds another histogram's samples to this one.
     pub fn merge(&mut self, other: &DurationHistogram) {
-        if !other.counts.is_empty() {
-            if self.counts.is_empty() {
-                self.counts = vec![0; BUCKETS];
-            }
-            for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+        if let Some(theirs) = &other.counts {
+            let ours = self.counts.get_or_insert_with(zeroed);
+            for (a, b) in ours.iter_mut().zip(theirs.iter()) {
                 *a += b;
             }
         }
@@ -269,7 +264,7 @@ impl DurationHistogram {
             return 0.0;
         }
         let mut seen = self.zeros;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for (i, &c) in self.counts.iter().flat_map(|c| c.iter()).enumerate() {
             seen += c;
             if seen >= rank {
                 return Self::value(i) * 60.0;

@@ -36,8 +36,19 @@ impl Arrivals {
     }
 
     /// The time of the next arrival, hours.
-    #[inline]
+    #[inline(always)]
     pub fn next_time(&mut self) -> f64 {
+        if self.accept.is_none() {
+            let e: f64 = Exp1.sample(&mut self.rng);
+            self.t += e * self.peak_gap;
+            return self.t;
+        }
+        self.next_time_thinned()
+    }
+
+    /// [`Arrivals::next_time`] with a daily profile.
+    #[inline(never)]
+    fn next_time_thinned(&mut self) -> f64 {
         loop {
             let e: f64 = Exp1.sample(&mut self.rng);
             self.t += e * self.peak_gap;

@@ -90,7 +90,9 @@ struct Series {
 #[derive(Debug, Clone, Copy, Default)]
 struct Action {
     created: f64,
-    class: u16,
+    /// A full word, so that it is stored and loaded whole (a narrower field was read back
+    /// together with its neighbour, which the CPU cannot forward from two stores).
+    class: u32,
     attempt: u16,
     /// Stage the attempt is at.
     stage: u16,
@@ -185,16 +187,67 @@ pub struct Sim<'a> {
     correlation: Option<(f64, f64)>,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
+    /// One past the last pre-release stage: routing from here on releases.
+    pre_release_end: usize,
+    /// The only review stage's queue is the total queue (no separate time average).
+    single_review: Option<usize>,
     series: Option<Series>,
 }
 
 /// A latent difficulty `z ~ N(0, 1)`, drawn only when detection is correlated (so
 /// uncorrelated scenarios draw exactly the random numbers they would without the feature).
+#[inline(always)]
 fn latent(correlated: bool, rng: &mut StreamRng) -> f64 {
     if correlated {
         StandardNormal.sample(rng)
     } else {
         0.0
+    }
+}
+
+/// Whether a layer with detection probability `d` catches a defect of latent difficulty
+/// `z`: a uniform draw below `d`, or with correlation r (`correlation` = `(sqrt(r),
+/// sqrt(1 − r))`), `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
+#[inline]
+fn detects(rng: &mut StreamRng, correlation: Option<(f64, f64)>, d: f64, z: f64) -> bool {
+    match correlation {
+        None => uniform(rng) < d,
+        Some((sr, s1r)) => {
+            let e: f64 = StandardNormal.sample(rng);
+            if d <= 0.0 {
+                false
+            } else if d >= 1.0 {
+                true
+            } else {
+                sr * z + s1r * e < normal_quantile(d)
+            }
+        }
+    }
+}
+
+/// Attempt `a` leaves the queue of `pool` now (served or timed out), or starts at once if
+/// it was not waiting: its queue time and wait are recorded.
+#[inline(always)]
+fn leave_queue(
+    pool: &mut ReviewPool,
+    a: &mut Action,
+    ledger: &mut Ledger,
+    total_queue: &mut TimeAvg,
+    now: f64,
+    warmup: f64,
+) {
+    let enq = a.enqueued;
+    a.token = a.token.wrapping_add(1);
+    if a.waiting {
+        a.waiting = false;
+        pool.waiting -= 1;
+        pool.queue.set(now, pool.waiting as f64);
+        total_queue.add(now, -1.0);
+    }
+    if now >= warmup {
+        // Time queued inside the window (the event loop ends before the window does).
+        ledger.queue_time += now - if enq > warmup { enq } else { warmup };
+        pool.waits.record(now - enq);
     }
 }
 
@@ -310,6 +363,18 @@ impl<'a> Sim<'a> {
             audits,
             correlation: (r > 0.0).then(|| (r.sqrt(), (1.0 - r).sqrt())),
             cut_at: None,
+            pre_release_end: policy
+                .stages
+                .iter()
+                .rposition(|s| s.kind.is_pre_release())
+                .map_or(0, |i| i + 1),
+            single_review: {
+                let mut reviews = policy.stages.iter().enumerate().filter(|(_, s)| s.kind.label() == "human_review");
+                match (reviews.next(), reviews.next()) {
+                    (Some((i, _)), None) => Some(i),
+                    _ => None,
+                }
+            },
             series: None,
         }
     }
@@ -430,7 +495,7 @@ impl<'a> Sim<'a> {
         let defective = u < self.defect_prob(class);
         let mut a = Action {
             created: self.now,
-            class: class as u16,
+            class: class as u32,
             attempt: 1,
             defective,
             live: true,
@@ -472,7 +537,17 @@ impl<'a> Sim<'a> {
     }
 
     /// Moves attempt `id` through stages `from..` until it waits somewhere or leaves.
+    #[inline(always)]
     fn route(&mut self, id: u32, from: usize) {
+        if from >= self.pre_release_end {
+            self.release(id);
+        } else {
+            self.route_through(id, from);
+        }
+    }
+
+    /// [`Sim::route`] when pre-release stages remain.
+    fn route_through(&mut self, id: u32, from: usize) {
         let policy = self.policy;
         for (i, stage) in policy.stages.iter().enumerate().skip(from) {
             if !stage.kind.is_pre_release() {
@@ -597,62 +672,51 @@ impl<'a> Sim<'a> {
     #[inline]
     fn join_review(&mut self, id: u32, i: usize) {
         let now = self.now;
-        self.actions[id as usize].enqueued = now;
+        let h = self.review_cfg(i);
+        let StageRt::Review(pool) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not a review")
+        };
+        let a = &mut self.actions[id as usize];
+        a.enqueued = now;
         if now >= self.warmup {
             self.ledger.queue_entries += 1;
         }
-        if let Some(r) = self.pool(i).idle_reviewer() {
+        if let Some(r) = pool.idle_reviewer() {
             self.start_review(i, r, id);
             return;
         }
-        let class = self.actions[id as usize].class as usize;
-        let a = &mut self.actions[id as usize];
         a.waiting = true;
         let token = a.token;
-        let pool = self.pool(i);
-        pool.push(class, id, token);
+        pool.push(a.class as usize, id, token);
         pool.waiting += 1;
-        let w = pool.waiting as f64;
-        pool.queue.set(now, w);
+        pool.queue.set(now, pool.waiting as f64);
         self.total_queue.add(now, 1.0);
-        if let Some(mw) = self.review_cfg(i).max_wait {
+        if let Some(mw) = h.max_wait {
             self.events.schedule(now + mw, Ev::Timeout { action: id, token });
         }
     }
 
-    /// Records that attempt `id` left review queue `i` now (served or timed out).
-    #[inline]
-    fn leave_queue(&mut self, id: u32, i: usize, was_waiting: bool) {
-        let now = self.now;
-        let (warmup, end) = (self.warmup, self.end);
+    /// Records that attempt `id` left review queue `i` now (timed out).
+    fn leave_queue(&mut self, id: u32, i: usize) {
+        let (now, warmup) = (self.now, self.warmup);
+        let StageRt::Review(pool) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not a review")
+        };
         let a = &mut self.actions[id as usize];
-        let enq = a.enqueued;
-        a.token = a.token.wrapping_add(1);
-        a.waiting = false;
-        let clipped = now.min(end) - enq.max(warmup);
-        if clipped > 0.0 {
-            self.ledger.queue_time += clipped;
-        }
-        if was_waiting {
-            let pool = self.pool(i);
-            pool.waiting -= 1;
-            let w = pool.waiting as f64;
-            pool.queue.set(now, w);
-            self.total_queue.add(now, -1.0);
-        }
-        if now >= warmup {
-            self.pool(i).waits.record(now - enq);
-        }
+        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
     }
 
+    /// Reviewer `r` of stage `i` starts on attempt `id` (queued, or arriving at an idle
+    /// reviewer). The outcome and the service time are drawn now.
     #[inline]
     fn start_review(&mut self, i: usize, r: usize, id: u32) {
+        let (now, warmup) = (self.now, self.warmup);
         let h = self.review_cfg(i);
-        let was_waiting = self.actions[id as usize].waiting;
-        self.leave_queue(id, i, was_waiting);
-        let now = self.now;
-        let a = self.actions[id as usize];
-        let pool = self.pool(i);
+        let StageRt::Review(pool) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not a review")
+        };
+        let a = &mut self.actions[id as usize];
+        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
         let waiting = pool.waiting;
         let rv = &mut pool.reviewers[r];
         if let (Some(f), ReviewerState::Idle) = (&h.fatigue, rv.state) {
@@ -662,7 +726,6 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        let on_task = rv.on_task;
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
         let rng = &mut self.stage_rngs[i];
         let mut service = h.service.sample(rng);
@@ -670,13 +733,11 @@ impl<'a> Sim<'a> {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
         let reject = if a.defective {
-            let d = review_detect(h, on_task, a.auto_passed && !a.flagged, pressured);
-            self.detects(i, d, a.z)
+            let d = review_detect(h, rv.on_task, a.auto_passed && !a.flagged, pressured);
+            detects(rng, self.correlation, d, a.z)
         } else {
             uniform(rng) < h.false_reject
         };
-        let pool = self.pool(i);
-        let rv = &mut pool.reviewers[r];
         rv.state = ReviewerState::Busy;
         rv.action = id;
         rv.reject = reject;
@@ -695,7 +756,9 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let h = self.review_cfg(i);
         let measuring = self.measuring();
-        let pool = self.pool(i);
+        let StageRt::Review(pool) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not a review")
+        };
         pool.busy.add(now, -1.0);
         let rv = &mut pool.reviewers[r];
         let (id, reject) = (rv.action, rv.reject);
@@ -749,9 +812,8 @@ impl<'a> Sim<'a> {
     #[inline]
     fn next_for(&mut self, i: usize, r: usize) {
         let actions = &self.actions;
-        let pool = match &mut self.stages[i] {
-            StageRt::Review(p) => p,
-            _ => unreachable!("stage {i} is not a review"),
+        let StageRt::Review(pool) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not a review")
         };
         let next = pool.pop(|a, tok| {
             let x = &actions[a as usize];
@@ -760,10 +822,9 @@ impl<'a> Sim<'a> {
         match next {
             Some(id) => self.start_review(i, r, id),
             None => {
-                let now = self.now;
-                let rv = &mut self.pool(i).reviewers[r];
+                let rv = &mut pool.reviewers[r];
                 rv.state = ReviewerState::Idle;
-                rv.idle_since = now;
+                rv.idle_since = self.now;
             }
         }
     }
@@ -781,7 +842,7 @@ impl<'a> Sim<'a> {
             return; // served before its deadline
         }
         let i = a.stage as usize;
-        self.leave_queue(id, i, true);
+        self.leave_queue(id, i);
         if self.measuring() {
             self.counts[i].timeouts += 1;
             self.c.timeouts += 1;
@@ -890,7 +951,7 @@ impl<'a> Sim<'a> {
                 && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
             {
                 let item = AuditItem {
-                    class: a.class,
+                    class: a.class as u16,
                     defective: a.defective,
                     released: self.now,
                     enqueued: self.now,
@@ -902,28 +963,14 @@ impl<'a> Sim<'a> {
     }
 
     /// Whether layer `i` with detection probability `d` catches a defect of latent
-    /// difficulty `z`: a uniform draw below `d`, or with correlation r,
-    /// `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
+    /// difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
-        let rng = &mut self.stage_rngs[i];
-        match self.correlation {
-            None => uniform(rng) < d,
-            Some((sr, s1r)) => {
-                let e: f64 = StandardNormal.sample(rng);
-                if d <= 0.0 {
-                    false
-                } else if d >= 1.0 {
-                    true
-                } else {
-                    sr * z + s1r * e < normal_quantile(d)
-                }
-            }
-        }
+        detects(&mut self.stage_rngs[i], self.correlation, d, z)
     }
 
     /// Stage `i` found a defect: the agent learns from it.
-    #[inline]
+    #[inline(always)]
     fn learn(&mut self, i: usize) {
         let f = self.policy.stages[i].learn;
         if f > 0.0 {
@@ -934,8 +981,15 @@ impl<'a> Sim<'a> {
 
     /// Stage `i` inspected an attempt (`finding` = flagged, rejected or found): every
     /// monitor watching it takes the observation.
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, i: usize, finding: bool) {
+        if self.watchers[i] != 0 {
+            self.observe_watched(i, finding);
+        }
+    }
+
+    #[inline(never)]
+    fn observe_watched(&mut self, i: usize, finding: bool) {
         let mut monitors = self.watchers[i];
         while monitors != 0 {
             let m = monitors.trailing_zeros() as usize;

@@ -9,8 +9,6 @@
 //! engine's next arrival, half of all events) and `pop` compares it with the heap's top by
 //! the same (time, sequence) order, so the order of events is exactly that of one heap.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// `time` mapped to an unsigned key with the order of `f64::total_cmp`, joined with the
 /// sequence number: one integer comparison orders two events.
@@ -28,28 +26,10 @@ fn time_of(key: u128) -> f64 {
     f64::from_bits(if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered })
 }
 
+#[derive(Clone, Copy)]
 struct Entry<E> {
     key: u128,
     event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
 }
 
 /// What [`EventQueue::pop_before`] found next.
@@ -61,8 +41,13 @@ pub enum Next<E> {
     Heap(f64, E),
 }
 
+/// A binary min-heap on `key`. Hand-written rather than `std::collections::BinaryHeap`
+/// because that one writes a new element into the array and reads it straight back to
+/// sift it up: the read spans the element's several smaller stores, which the CPU cannot
+/// forward, and that stall was the largest single cost in the engine's profile. Here the new
+/// element stays in registers until its final slot is known, and is stored once.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Vec<Entry<E>>,
     seq: u64,
     /// Key of the side slot's pending event, or `u128::MAX` when empty (no real key is
     /// that large: it would need a NaN time).
@@ -71,23 +56,81 @@ pub struct EventQueue<E> {
 
 const EMPTY: u128 = u128::MAX;
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(n),
+            heap: Vec::with_capacity(n),
             seq: 0,
             side: EMPTY,
         }
     }
 
-    #[inline]
+    /// Schedules `event` at `time`. Inlined, so that the event is built in registers (an
+    /// event stored in parts and read back whole would stall the same way).
+    #[inline(always)]
     pub fn schedule(&mut self, time: f64, event: E) {
         debug_assert!(!time.is_nan(), "event scheduled at NaN");
-        self.heap.push(Entry {
-            key: key(time, self.seq),
-            event,
-        });
+        let key = key(time, self.seq);
         self.seq += 1;
+        let n = self.heap.len();
+        // The entry is built in place in each branch, not once before them (which made the
+        // compiler assemble it on the stack and copy it).
+        if n == 0 || self.heap[(n - 1) / 2].key < key {
+            self.heap.push(Entry { key, event });
+        } else {
+            self.sift_up(Entry { key, event });
+        }
+    }
+
+    /// Inserts `new`, which is earlier than the last slot's parent: with a hole, parents
+    /// later than it move down one level, and it is stored once, in its final slot.
+    #[inline(never)]
+    fn sift_up(&mut self, new: Entry<E>) {
+        let mut hole = self.heap.len();
+        let parent = (hole - 1) / 2;
+        self.heap.push(self.heap[parent]);
+        hole = parent;
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if self.heap[parent].key < new.key {
+                break;
+            }
+            self.heap[hole] = self.heap[parent];
+            hole = parent;
+        }
+        self.heap[hole] = new;
+    }
+
+    /// Removes the earliest entry of the (non-empty) heap.
+    #[inline]
+    fn pop_heap(&mut self) -> Entry<E> {
+        let last = self.heap.pop().expect("non-empty heap");
+        let n = self.heap.len();
+        if n == 0 {
+            return last;
+        }
+        let top = self.heap[0];
+        // Sift `last` down from the root with a hole.
+        let mut hole = 0;
+        loop {
+            let left = 2 * hole + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.heap[right].key < self.heap[left].key {
+                right
+            } else {
+                left
+            };
+            if last.key < self.heap[child].key {
+                break;
+            }
+            self.heap[hole] = self.heap[child];
+            hole = child;
+        }
+        self.heap[hole] = last;
+        top
     }
 
     /// Schedules the side slot's event, which must be empty.
@@ -103,7 +146,7 @@ impl<E> EventQueue<E> {
     /// nothing) when the queue is empty or the earliest event is at `end` or later.
     #[inline]
     pub fn pop_before(&mut self, end: f64) -> Option<Next<E>> {
-        let heap_key = self.heap.peek().map_or(EMPTY, |e| e.key);
+        let heap_key = self.heap.first().map_or(EMPTY, |e| e.key);
         if self.side < heap_key {
             let t = time_of(self.side);
             if t >= end {
@@ -115,7 +158,7 @@ impl<E> EventQueue<E> {
             if heap_key == EMPTY || time_of(heap_key) >= end {
                 return None;
             }
-            let e = self.heap.pop().expect("peeked");
+            let e = self.pop_heap();
             Some(Next::Heap(time_of(e.key), e.event))
         }
     }
