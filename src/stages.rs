@@ -48,6 +48,8 @@ pub struct ReviewPool {
     lane_of: Vec<u16>,
     /// Attempts actually waiting.
     pub waiting: u32,
+    /// Whether queue entries can go stale (only with timeouts); if not, `pop` need not check.
+    timeouts: bool,
     pub on_shift: bool,
     pub queue: TimeAvg,
     pub busy: TimeAvg,
@@ -90,6 +92,7 @@ impl ReviewPool {
             lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
             lane_of,
             waiting: 0,
+            timeouts: h.max_wait.is_some(),
             on_shift: true,
             queue: TimeAvg::new(w0, w1),
             busy: TimeAvg::new(w0, w1),
@@ -114,7 +117,7 @@ impl ReviewPool {
     pub fn pop(&mut self, live: impl Fn(u32, u32) -> bool) -> Option<u32> {
         for lane in &mut self.lanes {
             while let Some((a, tok)) = lane.pop_front() {
-                if live(a, tok) {
+                if !self.timeouts || live(a, tok) {
                     return Some(a);
                 }
             }

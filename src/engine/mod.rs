@@ -189,8 +189,7 @@ pub struct Sim<'a> {
     cut_at: Option<f64>,
     /// One past the last pre-release stage: routing from here on releases.
     pre_release_end: usize,
-    /// The only review stage's queue is the total queue (no separate time average).
-    single_review: Option<usize>,
+
     series: Option<Series>,
 }
 
@@ -368,13 +367,7 @@ impl<'a> Sim<'a> {
                 .iter()
                 .rposition(|s| s.kind.is_pre_release())
                 .map_or(0, |i| i + 1),
-            single_review: {
-                let mut reviews = policy.stages.iter().enumerate().filter(|(_, s)| s.kind.label() == "human_review");
-                match (reviews.next(), reviews.next()) {
-                    (Some((i, _)), None) => Some(i),
-                    _ => None,
-                }
-            },
+
             series: None,
         }
     }
