@@ -8,7 +8,9 @@
 //! - `scaling`: replications per second on one thread and on all threads.
 //!
 //! Before Criterion's own output, a table prints each engine benchmark's nanoseconds per
-//! action and its ratio to the floor (best of several timed runs in one process).
+//! action and its ratio to the floor (best of several timed runs in one process), next to a
+//! bare event loop: the same model on oversim's event queue with no statistics, stages or
+//! bookkeeping, which shows how much of the engine's time the event list itself takes.
 //! Run: `cargo bench --bench engine` (or `scripts/perf.sh` for the whole suite).
 
 use std::hint::black_box;
@@ -16,10 +18,11 @@ use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use oversim::dist::Dist;
-use oversim::engine::{simulate, EventQueue};
+use oversim::engine::{simulate, EventQueue, Next};
 use oversim::floor::{self, Reference};
-use oversim::rng::{stream_rng, uniform};
+use oversim::rng::{stream, stream_rng, uniform};
 use oversim::scenario::{self, Scenario};
+use rand_distr::{Distribution, Exp1};
 
 /// The reference model with `c` reviewers at load `rho`, over `horizon` hours.
 fn reference(c: usize, rho: f64, horizon: f64) -> Reference {
@@ -66,6 +69,72 @@ fn default_scenario() -> Scenario {
         .scenario
 }
 
+/// The reference model as a bare event loop on [`EventQueue`]: arrivals in the side slot,
+/// one completion event per busy reviewer, a FIFO of waiting actions, the same draws from
+/// the same streams as the engine, and no statistics beyond two sums. Returns (escapes,
+/// total queue wait).
+fn bare_event_loop(m: &Reference, replication: u64) -> (u64, f64) {
+    let mut arrivals = stream_rng(0, replication, stream::ARRIVALS);
+    let mut actions = stream_rng(0, replication, stream::ACTIONS);
+    let mut stage = stream_rng(0, replication, stream::STAGE_BASE);
+    let mut q: EventQueue<(u32, u32)> = EventQueue::with_capacity(64);
+    // (arrival time, defective) per action, in a slab with a free list.
+    let mut slab: Vec<(f64, bool)> = Vec::with_capacity(1024);
+    let mut free: Vec<u32> = Vec::new();
+    let mut fifo = std::collections::VecDeque::new();
+    let mut idle: Vec<u32> = (0..m.reviewers as u32).rev().collect();
+    let gap = 1.0 / m.rate;
+    let mut next = 0.0;
+    let (mut escaped, mut wait) = (0u64, 0.0);
+    let mut start = |q: &mut EventQueue<(u32, u32)>, now: f64, r: u32, id: u32, defective: bool| {
+        let s: f64 = Exp1.sample(&mut stage);
+        let caught = uniform(&mut stage) < if defective { m.detect } else { 0.0 };
+        q.schedule(now + s * m.mean_service, (r, id | (caught as u32) << 31));
+    };
+    let e: f64 = Exp1.sample(&mut arrivals);
+    next += e * gap;
+    q.schedule_side(next);
+    while let Some(ev) = q.pop_before(m.horizon) {
+        match ev {
+            Next::Side(now) => {
+                let e: f64 = Exp1.sample(&mut arrivals);
+                next += e * gap;
+                q.schedule_side(next);
+                let _class = uniform(&mut actions);
+                let defective = uniform(&mut actions) < m.defect_prob;
+                let id = match free.pop() {
+                    Some(i) => {
+                        slab[i as usize] = (now, defective);
+                        i
+                    }
+                    None => {
+                        slab.push((now, defective));
+                        slab.len() as u32 - 1
+                    }
+                };
+                match idle.pop() {
+                    Some(r) => start(&mut q, now, r, id, defective),
+                    None => fifo.push_back(id),
+                }
+            }
+            Next::Heap(now, (r, tagged)) => {
+                let id = tagged & !(1 << 31);
+                escaped += (slab[id as usize].1 && tagged >> 31 == 0) as u64;
+                free.push(id);
+                match fifo.pop_front() {
+                    Some(n) => {
+                        let (arrived, defective) = slab[n as usize];
+                        wait += now - arrived;
+                        start(&mut q, now, r, n, defective);
+                    }
+                    None => idle.push(r),
+                }
+            }
+        }
+    }
+    (escaped, wait)
+}
+
 /// Best-of-`runs` nanoseconds per action of `f`, which simulates `actions` actions.
 fn ns_per_action(actions: f64, runs: usize, mut f: impl FnMut(u64)) -> f64 {
     (0..runs)
@@ -80,8 +149,8 @@ fn ns_per_action(actions: f64, runs: usize, mut f: impl FnMut(u64)) -> f64 {
 /// Prints engine time per action against the floor's, measured in this process.
 fn ratio_table() {
     eprintln!(
-        "\n{:<28} {:>14} {:>14} {:>8}",
-        "reference model", "floor ns/act", "oversim ns/act", "ratio"
+        "\n{:<28} {:>14} {:>14} {:>8} {:>14} {:>8}",
+        "reference model", "floor ns/act", "oversim ns/act", "ratio", "bare loop", "ratio"
     );
     for (c, rho) in [(1usize, 0.9), (4, 0.9)] {
         let m = reference(c, rho, 20_000.0);
@@ -93,12 +162,17 @@ fn ratio_table() {
         let e = ns_per_action(actions, 7, |r| {
             black_box(simulate(&sc, 0, r));
         });
+        let b = ns_per_action(actions, 7, |r| {
+            black_box(bare_event_loop(&m, r));
+        });
         eprintln!(
-            "{:<28} {:>14.1} {:>14.1} {:>7.2}x",
+            "{:<28} {:>14.1} {:>14.1} {:>7.2}x {:>14.1} {:>7.2}x",
             format!("c = {c}, rho = {rho}"),
             f,
             e,
-            e / f
+            e / f,
+            b,
+            b / f
         );
     }
     eprintln!();

@@ -197,7 +197,10 @@ const BUCKETS: usize = ((MAX_EXP - MIN_EXP) as usize) << SUB_BITS;
 
 /// A zeroed bucket array, allocated on the heap (it is 384 KiB: too large for the stack).
 fn zeroed() -> Box<[u64; BUCKETS]> {
-    vec![0; BUCKETS].into_boxed_slice().try_into().expect("BUCKETS long")
+    vec![0; BUCKETS]
+        .into_boxed_slice()
+        .try_into()
+        .expect("BUCKETS long")
 }
 
 impl DurationHistogram {

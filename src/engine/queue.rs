@@ -9,7 +9,6 @@
 //! engine's next arrival, half of all events) and `pop` compares it with the heap's top by
 //! the same (time, sequence) order, so the order of events is exactly that of one heap.
 
-
 /// `time` mapped to an unsigned key with the order of `f64::total_cmp`, joined with the
 /// sequence number: one integer comparison orders two events.
 #[inline]
@@ -23,7 +22,11 @@ fn key(time: f64, seq: u64) -> u128 {
 #[inline]
 fn time_of(key: u128) -> f64 {
     let ordered = (key >> 64) as u64;
-    f64::from_bits(if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered })
+    f64::from_bits(if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -245,7 +248,7 @@ mod tests {
             let mut side_event = usize::MAX;
             let mut got = Vec::new();
             let mut now = 0u8;
-            let mut pop = |q: &mut EventQueue<usize>, side_event: usize| {
+            let pop = |q: &mut EventQueue<usize>, side_event: usize| {
                 q.pop().map(|(t, e)| (t, e.unwrap_or(side_event)))
             };
             for (i, (dt, side)) in ops.iter().enumerate() {
