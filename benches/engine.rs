@@ -20,6 +20,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use oversim::dist::Dist;
 use oversim::engine::{simulate, EventQueue, Next};
 use oversim::floor::{self, Reference};
+use oversim::metrics::{DurationHistogram, TimeAvg};
 use oversim::rng::{stream, stream_rng, uniform};
 use oversim::scenario::{self, Scenario};
 use rand_distr::{Distribution, Exp1};
@@ -71,9 +72,15 @@ fn default_scenario() -> Scenario {
 
 /// The reference model as a bare event loop on [`EventQueue`]: arrivals in the side slot,
 /// one completion event per busy reviewer, a FIFO of waiting actions, the same draws from
-/// the same streams as the engine, and no statistics beyond two sums. Returns (escapes,
-/// total queue wait).
-fn bare_event_loop(m: &Reference, replication: u64) -> (u64, f64) {
+/// the same streams as the engine. With `STATS` it also keeps the statistics oversim keeps
+/// on this model (time averages of queue and busy reviewers, streaming histograms of waits
+/// and latency); without, only two sums. Returns (escapes, total queue wait).
+fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, f64) {
+    let mut queue = TimeAvg::new(0.0, m.horizon);
+    let mut busy = TimeAvg::new(0.0, m.horizon);
+    queue.open();
+    busy.open();
+    let (mut waits, mut latency) = (DurationHistogram::new(), DurationHistogram::new());
     let mut arrivals = stream_rng(0, replication, stream::ARRIVALS);
     let mut actions = stream_rng(0, replication, stream::ACTIONS);
     let mut stage = stream_rng(0, replication, stream::STAGE_BASE);
@@ -113,25 +120,49 @@ fn bare_event_loop(m: &Reference, replication: u64) -> (u64, f64) {
                     }
                 };
                 match idle.pop() {
-                    Some(r) => start(&mut q, now, r, id, defective),
-                    None => fifo.push_back(id),
+                    Some(r) => {
+                        if STATS {
+                            busy.add(now, 1.0);
+                            waits.record(0.0);
+                        }
+                        start(&mut q, now, r, id, defective)
+                    }
+                    None => {
+                        fifo.push_back(id);
+                        if STATS {
+                            queue.set(now, fifo.len() as f64);
+                        }
+                    }
                 }
             }
             Next::Heap(now, (r, tagged)) => {
                 let id = tagged & !(1 << 31);
                 escaped += (slab[id as usize].1 && tagged >> 31 == 0) as u64;
+                if STATS {
+                    latency.record(now - slab[id as usize].0);
+                }
                 free.push(id);
                 match fifo.pop_front() {
                     Some(n) => {
                         let (arrived, defective) = slab[n as usize];
                         wait += now - arrived;
+                        if STATS {
+                            queue.set(now, fifo.len() as f64);
+                            waits.record(now - arrived);
+                        }
                         start(&mut q, now, r, n, defective);
                     }
-                    None => idle.push(r),
+                    None => {
+                        idle.push(r);
+                        if STATS {
+                            busy.add(now, -1.0);
+                        }
+                    }
                 }
             }
         }
     }
+    black_box((&queue, &busy, &waits, &latency));
     (escaped, wait)
 }
 
@@ -149,8 +180,8 @@ fn ns_per_action(actions: f64, runs: usize, mut f: impl FnMut(u64)) -> f64 {
 /// Prints engine time per action against the floor's, measured in this process.
 fn ratio_table() {
     eprintln!(
-        "\n{:<28} {:>14} {:>14} {:>8} {:>14} {:>8}",
-        "reference model", "floor ns/act", "oversim ns/act", "ratio", "bare loop", "ratio"
+        "\n{:<20} {:>8} {:>8} {:>7} {:>10} {:>7} {:>12} {:>7}",
+        "reference model", "floor", "oversim", "ratio", "bare loop", "ratio", "+statistics", "ratio"
     );
     for (c, rho) in [(1usize, 0.9), (4, 0.9)] {
         let m = reference(c, rho, 20_000.0);
@@ -163,16 +194,21 @@ fn ratio_table() {
             black_box(simulate(&sc, 0, r));
         });
         let b = ns_per_action(actions, 7, |r| {
-            black_box(bare_event_loop(&m, r));
+            black_box(bare_event_loop::<false>(&m, r));
+        });
+        let s = ns_per_action(actions, 7, |r| {
+            black_box(bare_event_loop::<true>(&m, r));
         });
         eprintln!(
-            "{:<28} {:>14.1} {:>14.1} {:>7.2}x {:>14.1} {:>7.2}x",
+            "{:<20} {:>8.1} {:>8.1} {:>6.2}x {:>10.1} {:>6.2}x {:>12.1} {:>6.2}x",
             format!("c = {c}, rho = {rho}"),
             f,
             e,
             e / f,
             b,
-            b / f
+            b / f,
+            s,
+            s / f
         );
     }
     eprintln!();
