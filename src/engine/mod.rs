@@ -187,6 +187,8 @@ pub struct Sim<'a> {
     correlation: Option<(f64, f64)>,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
+    /// For each stage, the event-queue lane of its timeouts (review stages with `max_wait`).
+    timeout_lane: Vec<Option<usize>>,
     /// One past the last pre-release stage: routing from here on releases.
     pre_release_end: usize,
 
@@ -328,6 +330,15 @@ impl<'a> Sim<'a> {
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
         // rate cannot ask for memory up front (found by the fuzz test: rate = "1e9/h").
+        let mut events = EventQueue::with_capacity(0);
+        let timeout_lane = (policy.stages.iter())
+            .map(|s| match &s.kind {
+                StageKind::HumanReview(HumanReview {
+                    max_wait: Some(_), ..
+                }) => Some(events.add_lane()),
+                _ => None,
+            })
+            .collect();
         let expected_in_system = ((w.mean_rate() * 2.0).min(65_536.0).ceil() as usize) + 64;
         Sim {
             scenario,
@@ -335,7 +346,8 @@ impl<'a> Sim<'a> {
             now: 0.0,
             warmup,
             end,
-            events: EventQueue::with_capacity(expected_in_system),
+            events: events.with_heap_capacity(expected_in_system),
+            timeout_lane,
             actions: Vec::with_capacity(expected_in_system),
             free: Vec::with_capacity(expected_in_system),
             arrivals: Arrivals::new(w, seed, replication),
@@ -684,8 +696,9 @@ impl<'a> Sim<'a> {
         pool.waiting += 1;
         pool.queue.set(now, pool.waiting as f64);
         self.total_queue.add(now, 1.0);
-        if let Some(mw) = h.max_wait {
-            self.events.schedule(now + mw, Ev::Timeout { action: id, token });
+        if let (Some(mw), Some(lane)) = (h.max_wait, self.timeout_lane[i]) {
+            self.events
+                .schedule_lane(lane, now + mw, Ev::Timeout { action: id, token });
         }
     }
 

@@ -5,9 +5,14 @@
 //! The heap's storage is reused for the whole replication: scheduling allocates only when the
 //! heap outgrows its high-water mark.
 //!
-//! One event stream may bypass the heap: the *side slot* holds a single pending event (the
-//! engine's next arrival, half of all events) and `pop` compares it with the heap's top by
-//! the same (time, sequence) order, so the order of events is exactly that of one heap.
+//! Two kinds of event stream bypass the heap, ordered by the same (time, sequence) keys, so
+//! the order of events is exactly that of one heap: the *side slot* holds a single pending
+//! event (the engine's next arrival, half of all events), and FIFO *lanes* hold streams
+//! scheduled in time order (a stage's timeouts, a constant delay after the current time:
+//! most are stale by the time they come up, and in the heap they made every push and pop
+//! deeper).
+
+use std::collections::VecDeque;
 
 /// `time` mapped to an unsigned key with the order of `f64::total_cmp`, joined with the
 /// sequence number: one integer comparison orders two events.
@@ -55,6 +60,10 @@ pub struct EventQueue<E> {
     /// Key of the side slot's pending event, or `u128::MAX` when empty (no real key is
     /// that large: it would need a NaN time).
     side: u128,
+    /// FIFO lanes for event streams scheduled in time order (a constant delay after the
+    /// current time, such as a stage's timeouts): their events wait here rather than in the
+    /// heap, which they would otherwise fill.
+    lanes: Vec<VecDeque<Entry<E>>>,
 }
 
 const EMPTY: u128 = u128::MAX;
@@ -65,7 +74,63 @@ impl<E: Copy> EventQueue<E> {
             heap: Vec::with_capacity(n),
             seq: 0,
             side: EMPTY,
+            lanes: Vec::new(),
         }
+    }
+
+    /// This queue with room for `n` events in its heap.
+    pub fn with_heap_capacity(mut self, n: usize) -> Self {
+        self.heap.reserve(n);
+        self
+    }
+
+    /// Adds a FIFO lane and returns its index, for [`EventQueue::schedule_lane`].
+    pub fn add_lane(&mut self) -> usize {
+        self.lanes.push(VecDeque::new());
+        self.lanes.len() - 1
+    }
+
+    /// Schedules `event` at `time` in `lane`, whose events must be scheduled in time order
+    /// (each no earlier than the lane's previous one). The order of events is exactly that
+    /// of [`EventQueue::schedule`].
+    #[inline]
+    pub fn schedule_lane(&mut self, lane: usize, time: f64, event: E) {
+        debug_assert!(!time.is_nan(), "event scheduled at NaN");
+        let key = key(time, self.seq);
+        self.seq += 1;
+        let l = &mut self.lanes[lane];
+        debug_assert!(l.back().is_none_or(|b| b.key < key), "lane events out of order");
+        l.push_back(Entry { key, event });
+    }
+
+    /// [`EventQueue::pop_before`] when a lane's event comes first: `Some` of what it returns
+    /// then, `None` if the heap or side slot comes first. Out of line, so that queues without
+    /// lanes keep a small `pop_before`.
+    #[inline(never)]
+    fn pop_lane_first(&mut self, end: f64, heap_key: u128) -> Option<Option<Next<E>>> {
+        let (lane, key) = self.earliest_lane();
+        if key < heap_key && key < self.side {
+            if time_of(key) >= end {
+                return Some(None);
+            }
+            let e = self.lanes[lane].pop_front().expect("earliest lane has an event");
+            return Some(Some(Next::Heap(time_of(e.key), e.event)));
+        }
+        None
+    }
+
+    /// The lane whose first event is earliest, and that event's key (`EMPTY` if none).
+    #[inline]
+    fn earliest_lane(&self) -> (usize, u128) {
+        let mut best = (0, EMPTY);
+        for (i, l) in self.lanes.iter().enumerate() {
+            if let Some(e) = l.front() {
+                if e.key < best.1 {
+                    best = (i, e.key);
+                }
+            }
+        }
+        best
     }
 
     /// Schedules `event` at `time`. Inlined, so that the event is built in registers (an
@@ -150,6 +215,11 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn pop_before(&mut self, end: f64) -> Option<Next<E>> {
         let heap_key = self.heap.first().map_or(EMPTY, |e| e.key);
+        if !self.lanes.is_empty() {
+            if let Some(next) = self.pop_lane_first(end, heap_key) {
+                return next;
+            }
+        }
         if self.side < heap_key {
             let t = time_of(self.side);
             if t >= end {
@@ -175,7 +245,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + (self.side != EMPTY) as usize
+        self.heap.len() + (self.side != EMPTY) as usize + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -282,6 +352,46 @@ mod tests {
                     }
                 }
             }
+            want.extend(drain(&mut r));
+            prop_assert_eq!(got, want);
+        }
+
+        /// Events in FIFO lanes (each scheduled at the current time plus the lane's constant
+        /// delay) interleave with heap and side-slot events exactly as in one heap.
+        #[test]
+        fn lanes_keep_the_order(ops in proptest::collection::vec((0u8..10, 0u8..4), 1..200)) {
+            let delays = [3u8, 7];
+            let mut q = EventQueue::with_capacity(0);
+            let lanes = [q.add_lane(), q.add_lane()];
+            let mut r = EventQueue::with_capacity(0);
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            let mut now = 0u8;
+            for (i, (dt, kind)) in ops.iter().enumerate() {
+                let t = match kind {
+                    0 | 1 => {
+                        let t = now.saturating_add(delays[*kind as usize]);
+                        q.schedule_lane(lanes[*kind as usize], t as f64, i);
+                        t
+                    }
+                    _ => {
+                        let t = now.saturating_add(*dt);
+                        q.schedule(t as f64, i);
+                        t
+                    }
+                };
+                r.schedule(t as f64, i);
+                if i % 2 == 1 {
+                    if let Some((t, e)) = q.pop() {
+                        now = t as u8;
+                        got.push(e.unwrap());
+                    }
+                    if let Some((_, e)) = r.pop() {
+                        want.push(e.unwrap());
+                    }
+                }
+            }
+            prop_assert_eq!(q.len(), r.len());
+            got.extend(drain(&mut q));
             want.extend(drain(&mut r));
             prop_assert_eq!(got, want);
         }
