@@ -64,6 +64,9 @@ pub struct EventQueue<E> {
     /// current time, such as a stage's timeouts): their events wait here rather than in the
     /// heap, which they would otherwise fill.
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// The earliest key at the front of a lane (`EMPTY` if none), and that lane.
+    lane_min: u128,
+    lane_min_at: usize,
 }
 
 const EMPTY: u128 = u128::MAX;
@@ -75,6 +78,8 @@ impl<E: Copy> EventQueue<E> {
             seq: 0,
             side: EMPTY,
             lanes: Vec::new(),
+            lane_min: EMPTY,
+            lane_min_at: 0,
         }
     }
 
@@ -101,36 +106,28 @@ impl<E: Copy> EventQueue<E> {
         let l = &mut self.lanes[lane];
         debug_assert!(l.back().is_none_or(|b| b.key < key), "lane events out of order");
         l.push_back(Entry { key, event });
-    }
-
-    /// [`EventQueue::pop_before`] when a lane's event comes first: `Some` of what it returns
-    /// then, `None` if the heap or side slot comes first. Out of line, so that queues without
-    /// lanes keep a small `pop_before`.
-    #[inline(never)]
-    fn pop_lane_first(&mut self, end: f64, heap_key: u128) -> Option<Option<Next<E>>> {
-        let (lane, key) = self.earliest_lane();
-        if key < heap_key && key < self.side {
-            if time_of(key) >= end {
-                return Some(None);
-            }
-            let e = self.lanes[lane].pop_front().expect("earliest lane has an event");
-            return Some(Some(Next::Heap(time_of(e.key), e.event)));
+        // Keys rise along a lane, so only an event into an empty lane can be a new minimum.
+        if key < self.lane_min {
+            self.lane_min = key;
+            self.lane_min_at = lane;
         }
-        None
     }
 
-    /// The lane whose first event is earliest, and that event's key (`EMPTY` if none).
-    #[inline]
-    fn earliest_lane(&self) -> (usize, u128) {
-        let mut best = (0, EMPTY);
+    /// Removes the earliest lane event and finds the lanes' new minimum.
+    #[inline(never)]
+    fn pop_lane(&mut self) -> Entry<E> {
+        let e = self.lanes[self.lane_min_at]
+            .pop_front()
+            .expect("the earliest lane has an event");
+        (self.lane_min_at, self.lane_min) = (0, EMPTY);
         for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(e) = l.front() {
-                if e.key < best.1 {
-                    best = (i, e.key);
+            if let Some(f) = l.front() {
+                if f.key < self.lane_min {
+                    (self.lane_min_at, self.lane_min) = (i, f.key);
                 }
             }
         }
-        best
+        e
     }
 
     /// Schedules `event` at `time`. Inlined, so that the event is built in registers (an
@@ -215,10 +212,12 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn pop_before(&mut self, end: f64) -> Option<Next<E>> {
         let heap_key = self.heap.first().map_or(EMPTY, |e| e.key);
-        if !self.lanes.is_empty() {
-            if let Some(next) = self.pop_lane_first(end, heap_key) {
-                return next;
+        if self.lane_min < heap_key && self.lane_min < self.side {
+            if time_of(self.lane_min) >= end {
+                return None;
             }
+            let e = self.pop_lane();
+            return Some(Next::Heap(time_of(e.key), e.event));
         }
         if self.side < heap_key {
             let t = time_of(self.side);
