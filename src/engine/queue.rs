@@ -95,16 +95,20 @@ impl<E: Copy> EventQueue<E> {
         self.lanes.len() - 1
     }
 
-    /// Schedules `event` at `time` in `lane`, whose events must be scheduled in time order
+    /// Schedules `event` at `time` in `lane`, meant for events scheduled in time order
     /// (each no earlier than the lane's previous one). The order of events is exactly that
-    /// of [`EventQueue::schedule`].
+    /// of [`EventQueue::schedule`]; an event earlier than the lane's last goes to the heap
+    /// instead, so the order never depends on the caller keeping to that.
     #[inline]
     pub fn schedule_lane(&mut self, lane: usize, time: f64, event: E) {
         debug_assert!(!time.is_nan(), "event scheduled at NaN");
         let key = key(time, self.seq);
-        self.seq += 1;
         let l = &mut self.lanes[lane];
-        debug_assert!(l.back().is_none_or(|b| b.key < key), "lane events out of order");
+        if l.back().is_some_and(|b| b.key > key) {
+            self.schedule(time, event);
+            return;
+        }
+        self.seq += 1;
         l.push_back(Entry { key, event });
         // Keys rise along a lane, so only an event into an empty lane can be a new minimum.
         if key < self.lane_min {
@@ -281,6 +285,17 @@ mod tests {
         for &t in &times {
             assert_eq!(time_of(key(t, 3)).to_bits(), t.to_bits());
         }
+    }
+
+    #[test]
+    fn lane_events_out_of_order_go_to_the_heap() {
+        let mut q = EventQueue::with_capacity(4);
+        let lane = q.add_lane();
+        q.schedule_lane(lane, 2.0, 'b');
+        q.schedule_lane(lane, 1.0, 'a'); // earlier than the lane's last: kept in order anyway
+        q.schedule_lane(lane, 3.0, 'c');
+        let order: String = std::iter::from_fn(|| q.pop().and_then(|(_, e)| e)).collect();
+        assert_eq!(order, "abc");
     }
 
     #[test]
