@@ -45,11 +45,12 @@ struct Entry<E> {
 pub enum Next<E> {
     /// The side slot's event, at this time.
     Side(f64),
-    /// An event from the heap.
+    /// An event from the heap or a lane.
     Heap(f64, E),
 }
 
-/// A binary min-heap on `key`. Hand-written rather than `std::collections::BinaryHeap`
+/// The event list: a binary min-heap on `key`, the side slot and the lanes. The heap is
+/// hand-written rather than `std::collections::BinaryHeap`
 /// because that one writes a new element into the array and reads it straight back to
 /// sift it up: the read spans the element's several smaller stores, which the CPU cannot
 /// forward, and that stall was the largest single cost in the engine's profile. Here the new
