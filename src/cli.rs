@@ -104,6 +104,8 @@ impl ScenarioFlags {
     }
 }
 
+// Doc comments here are the `--help` text, written for a terminal, not as Markdown.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Scenario files (TOML). Without one, the embedded default scenario runs.
@@ -161,6 +163,8 @@ pub struct ValidateArgs {
     pub scenario: ScenarioFlags,
 }
 
+// Doc comments here are the `--help` text, written for a terminal, not as Markdown.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Args, Debug)]
 pub struct MergeArgs {
     /// Shard folders written by `oversim run --shard K/N`, one per shard.

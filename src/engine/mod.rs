@@ -1,7 +1,7 @@
 //! The discrete-event engine: one replication of one policy.
 //!
 //! An action arrives, becomes an attempt and walks the policy's pre-release stages in order
-//! ([`Sim::route`]); checks decide at once or after their delay, reviews queue for a
+//! (`Sim::route`); checks decide at once or after their delay, reviews queue for a
 //! reviewer. An attempt ends released, rejected (and maybe reworked into a new attempt) or
 //! dropped. Released attempts may be sampled by audits; monitors watch the findings of
 //! stages and halt the agent on an alarm; drift and learning move the defect rate. Time is

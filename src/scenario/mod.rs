@@ -1,7 +1,7 @@
 //! The scenario: what a scenario file says, parsed in two phases.
 //!
-//! 1. [`raw`]: serde types mirroring the TOML, `deny_unknown_fields`, every value `Spanned`.
-//! 2. [`validate`]: a checked model ([`Scenario`]) with units resolved, names resolved to
+//! 1. `raw`: serde types mirroring the TOML, `deny_unknown_fields`, every value `Spanned`.
+//! 2. `validate`: a checked model ([`Scenario`]) with units resolved, names resolved to
 //!    indices and every error collected with its line and key path.
 //!
 //! Command-line overrides (`--set PATH=VALUE`) are applied to the TOML document before phase
@@ -361,7 +361,7 @@ pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, S
 }
 
 impl Scenario {
-    /// Offered load (λ·E[S]/c) of each human review and audit stage, with its policy and
+    /// Offered load (λ·E\[S\]/c) of each human review and audit stage, with its policy and
     /// stage name. For audits λ is the arrival rate of the sampled classes (an upper bound
     /// on their releases).
     ///
