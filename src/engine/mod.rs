@@ -206,6 +206,16 @@ fn latent(correlated: bool, rng: &mut StreamRng) -> f64 {
     }
 }
 
+/// The review pool of stage `i` (a function of the stages alone, so that callers can hold it
+/// together with other fields of the simulation).
+#[inline]
+fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
+    match &mut stages[i] {
+        StageRt::Review(p) => p,
+        _ => unreachable!("stage {i} is not a review"),
+    }
+}
+
 /// Whether a layer with detection probability `d` catches a defect of latent difficulty
 /// `z`: a uniform draw below `d`, or with correlation r (`correlation` = `(sqrt(r),
 /// sqrt(1 − r))`), `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
@@ -328,8 +338,7 @@ impl<'a> Sim<'a> {
         let stage_rngs = (0..policy.stages.len())
             .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
             .collect();
-        // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
-        // rate cannot ask for memory up front (found by the fuzz test: rate = "1e9/h").
+        // Each review stage with timeouts gets an event-queue lane for them.
         let mut events = EventQueue::with_capacity(0);
         let timeout_lane = (policy.stages.iter())
             .map(|s| match &s.kind {
@@ -339,6 +348,8 @@ impl<'a> Sim<'a> {
                 _ => None,
             })
             .collect();
+        // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
+        // rate cannot ask for memory up front (found by the fuzz test: rate = "1e9/h").
         let expected_in_system = ((w.mean_rate() * 2.0).min(65_536.0).ceil() as usize) + 64;
         Sim {
             scenario,
@@ -379,7 +390,6 @@ impl<'a> Sim<'a> {
                 .iter()
                 .rposition(|s| s.kind.is_pre_release())
                 .map_or(0, |i| i + 1),
-
             series: None,
         }
     }
@@ -660,10 +670,7 @@ impl<'a> Sim<'a> {
 
     #[inline]
     fn pool(&mut self, i: usize) -> &mut ReviewPool {
-        match &mut self.stages[i] {
-            StageRt::Review(p) => p,
-            _ => unreachable!("stage {i} is not a review"),
-        }
+        review_pool(&mut self.stages, i)
     }
 
     #[inline]
@@ -678,9 +685,7 @@ impl<'a> Sim<'a> {
     fn join_review(&mut self, id: u32, i: usize) {
         let now = self.now;
         let h = self.review_cfg(i);
-        let StageRt::Review(pool) = &mut self.stages[i] else {
-            unreachable!("stage {i} is not a review")
-        };
+        let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
         a.enqueued = now;
         if now >= self.warmup {
@@ -696,7 +701,8 @@ impl<'a> Sim<'a> {
         pool.waiting += 1;
         pool.queue.set(now, pool.waiting as f64);
         self.total_queue.add(now, 1.0);
-        if let (Some(mw), Some(lane)) = (h.max_wait, self.timeout_lane[i]) {
+        if let Some(mw) = h.max_wait {
+            let lane = self.timeout_lane[i].expect("a timeout lane for each stage with max_wait");
             self.events
                 .schedule_lane(lane, now + mw, Ev::Timeout { action: id, token });
         }
@@ -705,9 +711,7 @@ impl<'a> Sim<'a> {
     /// Records that attempt `id` left review queue `i` now (timed out).
     fn leave_queue(&mut self, id: u32, i: usize) {
         let (now, warmup) = (self.now, self.warmup);
-        let StageRt::Review(pool) = &mut self.stages[i] else {
-            unreachable!("stage {i} is not a review")
-        };
+        let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
         leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
     }
@@ -718,9 +722,7 @@ impl<'a> Sim<'a> {
     fn start_review(&mut self, i: usize, r: usize, id: u32) {
         let (now, warmup) = (self.now, self.warmup);
         let h = self.review_cfg(i);
-        let StageRt::Review(pool) = &mut self.stages[i] else {
-            unreachable!("stage {i} is not a review")
-        };
+        let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
         leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
         let waiting = pool.waiting;
@@ -762,9 +764,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let h = self.review_cfg(i);
         let measuring = self.measuring();
-        let StageRt::Review(pool) = &mut self.stages[i] else {
-            unreachable!("stage {i} is not a review")
-        };
+        let pool = review_pool(&mut self.stages, i);
         pool.busy.add(now, -1.0);
         let rv = &mut pool.reviewers[r];
         let (id, reject) = (rv.action, rv.reject);
@@ -818,9 +818,7 @@ impl<'a> Sim<'a> {
     #[inline]
     fn next_for(&mut self, i: usize, r: usize) {
         let actions = &self.actions;
-        let StageRt::Review(pool) = &mut self.stages[i] else {
-            unreachable!("stage {i} is not a review")
-        };
+        let pool = review_pool(&mut self.stages, i);
         let next = pool.pop(|a, tok| {
             let x = &actions[a as usize];
             x.waiting && x.token == tok
