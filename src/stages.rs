@@ -18,7 +18,8 @@ pub enum ReviewerState {
 
 #[derive(Debug, Clone)]
 pub struct Reviewer {
-    pub state: ReviewerState,
+    /// Changed only through [`ReviewPool::set_state`], which keeps the idle set in step.
+    state: ReviewerState,
     /// Hours of reviewing since the last break (fatigue's `t`).
     pub on_task: f64,
     pub idle_since: f64,
@@ -42,10 +43,19 @@ pub struct StageCounts {
 /// A human review stage: one queue (or one lane per harm rank), `c` reviewers.
 pub struct ReviewPool {
     pub reviewers: Vec<Reviewer>,
-    /// Queue lanes of (attempt, token); stale entries (timed out) are skipped when popped.
+    /// The first queue lane (the only one under FIFO, the highest-harm one under priority)
+    /// of (attempt, token); stale entries (timed out) are skipped when popped. Held inline,
+    /// not in `lanes`, so the common case reaches its queue with one load less.
+    first: VecDeque<(u32, u32)>,
+    /// The other lanes, in priority order (empty under FIFO).
     lanes: Vec<VecDeque<(u32, u32)>>,
-    /// Lane of each class.
+    /// Lane of each class (0 is `first`, k is `lanes[k - 1]`).
     lane_of: Vec<u16>,
+    /// The idle set: bit `r % 64` of word `r / 64` is set while reviewer `r` is idle, so
+    /// the lowest-numbered idle reviewer is found a word at a time.
+    idle: Vec<u64>,
+    /// Reviewers idle now (the idle set's size).
+    idle_count: u32,
     /// Attempts actually waiting.
     pub waiting: u32,
     /// Whether queue entries can go stale (only with timeouts); if not, `pop` need not check.
@@ -89,7 +99,18 @@ impl ReviewPool {
                 };
                 c
             ],
-            lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
+            idle: (0..c.div_ceil(64))
+                .map(|k| {
+                    if 64 * (k + 1) <= c {
+                        u64::MAX
+                    } else {
+                        (1u64 << (c % 64)) - 1
+                    }
+                })
+                .collect(),
+            idle_count: c as u32,
+            first: VecDeque::new(),
+            lanes: (1..lanes).map(|_| VecDeque::new()).collect(),
             lane_of,
             waiting: 0,
             timeouts: h.max_wait.is_some(),
@@ -104,18 +125,62 @@ impl ReviewPool {
     /// An idle reviewer, lowest index first.
     #[inline]
     pub fn idle_reviewer(&self) -> Option<usize> {
-        self.reviewers.iter().position(|r| r.state == ReviewerState::Idle)
+        if self.idle_count == 0 {
+            return None;
+        }
+        let k = self.idle.iter().position(|&w| w != 0)?;
+        let r = 64 * k + self.idle[k].trailing_zeros() as usize;
+        debug_assert_eq!(
+            Some(r),
+            self.reviewers.iter().position(|x| x.state == ReviewerState::Idle),
+            "the idle set is out of step with the reviewers' states"
+        );
+        Some(r)
+    }
+
+    #[inline]
+    pub fn state(&self, r: usize) -> ReviewerState {
+        self.reviewers[r].state
+    }
+
+    /// Sets reviewer `r`'s state, keeping the idle set in step.
+    #[inline]
+    pub fn set_state(&mut self, r: usize, state: ReviewerState) {
+        let was_idle = self.reviewers[r].state == ReviewerState::Idle;
+        let is_idle = state == ReviewerState::Idle;
+        self.reviewers[r].state = state;
+        if was_idle != is_idle {
+            let bit = 1u64 << (r % 64);
+            if is_idle {
+                self.idle[r / 64] |= bit;
+                self.idle_count += 1;
+            } else {
+                self.idle[r / 64] &= !bit;
+                self.idle_count -= 1;
+            }
+        }
     }
 
     #[inline]
     pub fn push(&mut self, class: usize, action: u32, token: u32) {
-        self.lanes[self.lane_of[class] as usize].push_back((action, token));
+        match self.lane_of[class] {
+            0 => self.first.push_back((action, token)),
+            k => self.lanes[k as usize - 1].push_back((action, token)),
+        }
     }
 
     /// Pops the next live entry (highest-priority lane first), skipping stale ones.
     #[inline]
     pub fn pop(&mut self, live: impl Fn(u32, u32) -> bool) -> Option<u32> {
-        for lane in &mut self.lanes {
+        if !self.timeouts && self.lanes.is_empty() {
+            return self.first.pop_front().map(|(a, _)| a);
+        }
+        self.pop_lanes(live)
+    }
+
+    /// [`ReviewPool::pop`] with priority lanes or stale entries.
+    fn pop_lanes(&mut self, live: impl Fn(u32, u32) -> bool) -> Option<u32> {
+        for lane in std::iter::once(&mut self.first).chain(&mut self.lanes) {
             while let Some((a, tok)) = lane.pop_front() {
                 if !self.timeouts || live(a, tok) {
                     return Some(a);
@@ -126,7 +191,7 @@ impl ReviewPool {
     }
 
     pub fn live_entries(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.lanes.iter().flat_map(|l| l.iter().copied())
+        (std::iter::once(&self.first).chain(&self.lanes)).flat_map(|l| l.iter().copied())
     }
 }
 
@@ -191,6 +256,43 @@ mod tests {
             on_timeout: OnTimeout::Approve,
             shifts: None,
         }
+    }
+
+    #[test]
+    fn idle_set_finds_the_lowest_idle_reviewer() {
+        let mut h = review();
+        h.reviewers = 130; // three words, the last one partial
+        let w = Workload {
+            rate: 1.0,
+            profile: None,
+            classes: vec![crate::scenario::Class {
+                name: "a".into(),
+                share: 1.0,
+                defect_prob: 0.1,
+                harm: 1.0,
+            }],
+            rework: None,
+            drift: None,
+            detection_correlation: 0.0,
+            learning_floor: 0.0,
+        };
+        let mut pool = ReviewPool::new(&h, &w, 0.0, 1.0);
+        assert_eq!(pool.idle_reviewer(), Some(0));
+        for r in 0..130 {
+            assert_eq!(pool.idle_reviewer(), Some(r));
+            pool.set_state(r, ReviewerState::Busy);
+        }
+        assert_eq!(pool.idle_reviewer(), None);
+        pool.set_state(129, ReviewerState::Idle);
+        pool.set_state(70, ReviewerState::Break);
+        assert_eq!(pool.idle_reviewer(), Some(129));
+        pool.set_state(70, ReviewerState::Idle);
+        pool.set_state(70, ReviewerState::Idle); // idempotent
+        assert_eq!(pool.idle_reviewer(), Some(70));
+        pool.set_state(70, ReviewerState::Off);
+        pool.set_state(129, ReviewerState::Off);
+        assert_eq!(pool.idle_reviewer(), None);
+        assert_eq!(pool.idle_count, 0);
     }
 
     #[test]

@@ -419,9 +419,9 @@ impl<'a> Sim<'a> {
                     // Off duty until the first shift starts.
                     let pool = self.pool(i);
                     pool.on_shift = false;
-                    pool.reviewers
-                        .iter_mut()
-                        .for_each(|r| r.state = ReviewerState::Off);
+                    for r in 0..pool.reviewers.len() {
+                        pool.set_state(r, ReviewerState::Off);
+                    }
                     pool.on_duty.set(0.0, 0.0);
                     self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
                 } else {
@@ -726,8 +726,9 @@ impl<'a> Sim<'a> {
         let a = &mut self.actions[id as usize];
         leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
         let waiting = pool.waiting;
+        let was_idle = pool.state(r) == ReviewerState::Idle;
         let rv = &mut pool.reviewers[r];
-        if let (Some(f), ReviewerState::Idle) = (&h.fatigue, rv.state) {
+        if let (Some(f), true) = (&h.fatigue, was_idle) {
             if let Some(bl) = f.break_length {
                 if now - rv.idle_since >= bl {
                     rv.on_task = 0.0;
@@ -746,10 +747,10 @@ impl<'a> Sim<'a> {
         } else {
             uniform(rng) < h.false_reject
         };
-        rv.state = ReviewerState::Busy;
         rv.action = id;
         rv.reject = reject;
         rv.service = service;
+        pool.set_state(r, ReviewerState::Busy);
         pool.busy.add(now, 1.0);
         self.events.schedule(
             now + service,
@@ -776,8 +777,8 @@ impl<'a> Sim<'a> {
             .and_then(|f| f.break_after.zip(f.break_length))
             .filter(|(after, _)| rv.on_task >= *after);
         if let Some((_, length)) = on_break {
-            rv.state = ReviewerState::Break;
             rv.on_task = 0.0;
+            pool.set_state(r, ReviewerState::Break);
             self.events.schedule(
                 now + length,
                 Ev::BreakEnd {
@@ -826,9 +827,8 @@ impl<'a> Sim<'a> {
         match next {
             Some(id) => self.start_review(i, r, id),
             None => {
-                let rv = &mut pool.reviewers[r];
-                rv.state = ReviewerState::Idle;
-                rv.idle_since = self.now;
+                pool.reviewers[r].idle_since = self.now;
+                pool.set_state(r, ReviewerState::Idle);
             }
         }
     }
@@ -836,7 +836,7 @@ impl<'a> Sim<'a> {
     fn go_off(&mut self, i: usize, r: usize) {
         let now = self.now;
         let pool = self.pool(i);
-        pool.reviewers[r].state = ReviewerState::Off;
+        pool.set_state(r, ReviewerState::Off);
         pool.on_duty.add(now, -1.0);
     }
 
@@ -865,7 +865,7 @@ impl<'a> Sim<'a> {
 
     fn on_break_end(&mut self, i: usize, r: usize) {
         let pool = self.pool(i);
-        if pool.reviewers[r].state != ReviewerState::Break {
+        if pool.state(r) != ReviewerState::Break {
             return; // went off shift during the break
         }
         if pool.on_shift {
@@ -884,9 +884,9 @@ impl<'a> Sim<'a> {
         pool.on_shift = false;
         // Busy reviewers finish the attempt in hand first.
         let mut left = 0.0;
-        for rv in &mut pool.reviewers {
-            if matches!(rv.state, ReviewerState::Idle | ReviewerState::Break) {
-                rv.state = ReviewerState::Off;
+        for r in 0..pool.reviewers.len() {
+            if matches!(pool.state(r), ReviewerState::Idle | ReviewerState::Break) {
+                pool.set_state(r, ReviewerState::Off);
                 left += 1.0;
             }
         }
@@ -903,21 +903,20 @@ impl<'a> Sim<'a> {
         let pool = self.pool(i);
         pool.on_shift = true;
         let mut came = 0.0;
-        for rv in pool
-            .reviewers
-            .iter_mut()
-            .filter(|rv| rv.state == ReviewerState::Off)
-        {
-            rv.state = ReviewerState::Idle;
-            rv.on_task = 0.0;
-            rv.idle_since = now;
-            came += 1.0;
+        for r in 0..pool.reviewers.len() {
+            if pool.state(r) == ReviewerState::Off {
+                let rv = &mut pool.reviewers[r];
+                rv.on_task = 0.0;
+                rv.idle_since = now;
+                pool.set_state(r, ReviewerState::Idle);
+                came += 1.0;
+            }
         }
         pool.on_duty.add(now, came);
         // Only reviewers who just came on duty can be idle now (busy ones are finishing
         // an item from the last shift): each takes work while there is any.
         for r in 0..self.pool(i).reviewers.len() {
-            if self.pool(i).reviewers[r].state == ReviewerState::Idle {
+            if self.pool(i).state(r) == ReviewerState::Idle {
                 self.next_for(i, r);
             }
         }
