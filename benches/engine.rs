@@ -166,15 +166,19 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
     (escaped, wait)
 }
 
-/// Best-of-`runs` nanoseconds per action of `f`, which simulates `actions` actions.
-fn ns_per_action(actions: f64, runs: usize, mut f: impl FnMut(u64)) -> f64 {
-    (0..runs)
-        .map(|r| {
+/// Best-of-`runs` nanoseconds per action of each of `fs`, each simulating `actions` actions.
+/// The runs are interleaved (one of each, then again), so a change in the machine's speed
+/// while they run (it is shared) falls on all of them alike rather than on one.
+fn ns_per_action<const N: usize>(actions: f64, runs: usize, fs: [&dyn Fn(u64); N]) -> [f64; N] {
+    let mut best = [f64::INFINITY; N];
+    for r in 0..runs {
+        for (f, b) in fs.iter().zip(&mut best) {
             let t = Instant::now();
             f(r as u64);
-            t.elapsed().as_nanos() as f64 / actions
-        })
-        .fold(f64::INFINITY, f64::min)
+            *b = b.min(t.elapsed().as_nanos() as f64 / actions);
+        }
+    }
+    best
 }
 
 /// Prints engine time per action against the floor's, measured in this process.
@@ -187,18 +191,24 @@ fn ratio_table() {
         let m = reference(c, rho, 20_000.0);
         let sc = scenario_of(&m);
         let actions = m.rate * m.horizon;
-        let f = ns_per_action(actions, 7, |r| {
-            black_box(floor::simulate(&m, 0, r));
-        });
-        let e = ns_per_action(actions, 7, |r| {
-            black_box(simulate(&sc, 0, r));
-        });
-        let b = ns_per_action(actions, 7, |r| {
-            black_box(bare_event_loop::<false>(&m, r));
-        });
-        let s = ns_per_action(actions, 7, |r| {
-            black_box(bare_event_loop::<true>(&m, r));
-        });
+        let [f, e, b, s] = ns_per_action(
+            actions,
+            7,
+            [
+                &|r| {
+                    black_box(floor::simulate(&m, 0, r));
+                },
+                &|r| {
+                    black_box(simulate(&sc, 0, r));
+                },
+                &|r| {
+                    black_box(bare_event_loop::<false>(&m, r));
+                },
+                &|r| {
+                    black_box(bare_event_loop::<true>(&m, r));
+                },
+            ],
+        );
         eprintln!(
             "{:<20} {:>8.1} {:>8.1} {:>6.2}x {:>10.1} {:>6.2}x {:>12.1} {:>6.2}x",
             format!("c = {c}, rho = {rho}"),
