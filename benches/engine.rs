@@ -10,7 +10,9 @@
 //! Before Criterion's own output, a table prints each engine benchmark's nanoseconds per
 //! action and its ratio to the floor (best of several timed runs in one process), next to a
 //! bare event loop: the same model on oversim's event queue with no statistics, stages or
-//! bookkeeping, which shows how much of the engine's time the event list itself takes.
+//! bookkeeping, which shows how much of the engine's time the event list itself takes, and
+//! the same loop keeping oversim's statistics; the last column ("overhead") is the engine's
+//! time over that loop's.
 //! Run: `cargo bench --bench engine` (or `scripts/perf.sh` for the whole suite).
 
 use std::hint::black_box;
