@@ -4,6 +4,9 @@
 use rand::distr::Distribution;
 use rand::Rng;
 use rand_distr::{Exp1, Gamma, LogNormal, Triangular, Uniform};
+use serde::Deserialize;
+
+use crate::input::{Ctx, Num, S};
 
 /// A validated distribution of durations, in hours.
 #[derive(Debug, Clone)]
@@ -130,6 +133,151 @@ impl Dist {
                 var / (m * m)
             }
         }
+    }
+}
+
+/// A distribution as written: `{ dist = "lognormal", mean = "6m", cv = 1.0 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: S<String>,
+    pub mean: Option<S<String>>,
+    pub cv: Option<S<Num>>,
+    pub value: Option<S<String>>,
+    pub min: Option<S<String>>,
+    pub mode: Option<S<String>>,
+    pub max: Option<S<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Exponential,
+    LogNormal,
+    Gamma,
+    Constant,
+    Uniform,
+    Triangular,
+}
+
+impl Family {
+    const NAMES: &[(&str, Family)] = &[
+        ("exponential", Family::Exponential),
+        ("lognormal", Family::LogNormal),
+        ("gamma", Family::Gamma),
+        ("constant", Family::Constant),
+        ("uniform", Family::Uniform),
+        ("triangular", Family::Triangular),
+    ];
+
+    /// The keys each family takes.
+    fn needs(self) -> &'static [&'static str] {
+        match self {
+            Family::Exponential => &["mean"],
+            Family::LogNormal | Family::Gamma => &["mean", "cv"],
+            Family::Constant => &["value"],
+            Family::Uniform => &["min", "max"],
+            Family::Triangular => &["min", "mode", "max"],
+        }
+    }
+}
+
+impl Dist {
+    /// Checks a written distribution at `path` (durations; a constant may be zero if
+    /// `allow_zero`); a placeholder after a problem, which `ctx` holds.
+    pub fn parse(ctx: &mut Ctx, d: &S<RawDist>, path: &str, allow_zero: bool) -> Dist {
+        let span = d.span();
+        let r = d.get_ref();
+        let Some(family) = ctx.choice(&r.dist, &format!("{path}.dist"), Family::NAMES) else {
+            return Dist::constant(1.0);
+        };
+        let name = r.dist.get_ref();
+        let needs = family.needs();
+        let present = [
+            ("mean", r.mean.as_ref().map(|v| v.span())),
+            ("cv", r.cv.as_ref().map(|v| v.span())),
+            ("value", r.value.as_ref().map(|v| v.span())),
+            ("min", r.min.as_ref().map(|v| v.span())),
+            ("mode", r.mode.as_ref().map(|v| v.span())),
+            ("max", r.max.as_ref().map(|v| v.span())),
+        ];
+        let mut ok = true;
+        for (key, sp) in &present {
+            match (needs.contains(key), sp) {
+                (true, None) => {
+                    ctx.missing(
+                        span.clone(),
+                        path,
+                        key,
+                        &format!("the keys {} for dist = \"{name}\"", needs.join(", ")),
+                    );
+                    ok = false;
+                }
+                (false, Some(sp)) => {
+                    ctx.err(
+                        sp.clone(),
+                        &format!("{path}.{key}"),
+                        format!(
+                            "`{key}` does not apply to dist = \"{name}\"; it takes {}",
+                            needs.join(", ")
+                        ),
+                    );
+                    ok = false;
+                }
+                _ => {}
+            }
+        }
+        if !ok {
+            return Dist::constant(1.0);
+        }
+        let mut dur = |v: &Option<S<String>>, key: &str, zero: bool| {
+            ctx.duration(
+                v.as_ref().expect("presence checked"),
+                &format!("{path}.{key}"),
+                zero,
+            )
+        };
+        let built = match family {
+            Family::Exponential => Ok(Dist::exponential(dur(&r.mean, "mean", false))),
+            Family::LogNormal | Family::Gamma => {
+                let mean = dur(&r.mean, "mean", false);
+                let cvv = r.cv.as_ref().expect("presence checked");
+                let cv = ctx.range(
+                    cvv,
+                    &format!("{path}.cv"),
+                    1e-6,
+                    100.0,
+                    "a coefficient of variation in (0, 100]; use dist = \"constant\" for no variation",
+                );
+                if family == Family::LogNormal {
+                    Dist::lognormal(mean, cv)
+                } else {
+                    Dist::gamma(mean, cv)
+                }
+            }
+            Family::Constant => Ok(Dist::constant(dur(&r.value, "value", allow_zero))),
+            Family::Uniform => {
+                let (lo, hi) = (dur(&r.min, "min", true), dur(&r.max, "max", false));
+                if lo >= hi {
+                    ctx.err(span.clone(), path, "`min` must be less than `max`");
+                }
+                Dist::uniform(lo, hi.max(lo + 1e-9))
+            }
+            Family::Triangular => {
+                let (lo, mode, hi) = (
+                    dur(&r.min, "min", true),
+                    dur(&r.mode, "mode", true),
+                    dur(&r.max, "max", false),
+                );
+                if !(lo <= mode && mode <= hi && lo < hi) {
+                    ctx.err(span.clone(), path, "needs min ≤ mode ≤ max with min < max");
+                }
+                Dist::triangular(lo, mode.clamp(lo, hi), hi.max(lo + 1e-9))
+            }
+        };
+        built.unwrap_or_else(|e| {
+            ctx.err(span, path, e);
+            Dist::constant(1.0)
+        })
     }
 }
 

@@ -12,6 +12,7 @@ pub mod dist;
 pub mod engine;
 pub mod experiment;
 pub mod floor;
+pub mod input;
 pub mod merge;
 pub mod metrics;
 pub mod montecarlo;

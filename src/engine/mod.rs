@@ -19,9 +19,10 @@ use crate::metrics::{
     ratio, DurationHistogram, Ledger, MetricRow, RepResult, SeriesRow, TimeAvg, M, N_METRICS,
 };
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
-use crate::scenario::{HumanReview, OnFlag, OnTimeout, Policy, Scenario, StageKind};
+use crate::scenario::{Policy, Scenario};
 use crate::stages::{
-    review_detect, AuditItem, AuditPool, ChartState, ReviewPool, ReviewerState, StageCounts,
+    review_detect, AuditItem, AuditPool, ChartState, HumanReview, OnFlag, OnTimeout, ReviewPool,
+    ReviewerState, StageCounts, StageKind,
 };
 use crate::workload::{Actions, Arrivals};
 
@@ -309,12 +310,15 @@ impl<'a> Sim<'a> {
         let warmup = scenario.run.warmup;
         let end = warmup + scenario.run.horizon;
         let w = &scenario.workload;
+        let class_harm: Vec<f64> = w.classes.iter().map(|c| c.harm).collect();
         let stages = policy
             .stages
             .iter()
             .map(|s| match &s.kind {
                 StageKind::AutomatedCheck(_) => StageRt::Check,
-                StageKind::HumanReview(h) => StageRt::Review(Box::new(ReviewPool::new(h, w, warmup, end))),
+                StageKind::HumanReview(h) => {
+                    StageRt::Review(Box::new(ReviewPool::new(h, &class_harm, warmup, end)))
+                }
                 StageKind::Audit(a) => StageRt::Audit(Box::new(AuditPool::new(a.reviewers, warmup, end))),
                 StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart)),
             })
@@ -1306,7 +1310,7 @@ impl<'a> Sim<'a> {
                     duty += p.on_duty.area();
                     busy += p.busy.area();
                     completed += self.counts[i].completed;
-                    stage_results.push(self.counts[i].result(Some(p)));
+                    stage_results.push(self.counts[i].result(Some(p.figures())));
                     match &mut merged {
                         None => merged = Some(std::mem::take(&mut p.waits)),
                         Some(m) => m.merge(&p.waits),

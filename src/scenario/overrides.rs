@@ -6,12 +6,12 @@
 //! `policy.process.review.fatigue.tau` go deeper). The edit keeps the file's layout, so line
 //! numbers in later messages still point into the user's file.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use toml_edit::{DocumentMut, Item, TableLike, Value};
 
-use super::error::{did_you_mean, Diagnostic};
+pub use crate::input::FromCli;
+use crate::input::{unknown, Diagnostic};
 
 /// One `PATH=VALUE` change to a scenario: from `--set`, or a sweep point.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,10 +56,6 @@ fn parse_value(text: &str) -> Value {
         Err(_) => Value::from(text).decorated(" ", ""),
     }
 }
-
-/// Maps the key path of a value set on the command line (in the form validation reports,
-/// e.g. `policy[process].stage[review].reviewers`) to the `--set` text that set it.
-pub type FromCli = HashMap<String, String>;
 
 /// Applies overrides in order; returns the edited text and which diagnostic paths came from
 /// the command line.
@@ -121,12 +117,14 @@ fn find_named<'a>(
     match names.iter().position(|n| n == name) {
         Some(i) => Ok(arr.get_mut(i).expect("index from position") as &mut dyn TableLike),
         None => {
-            let mut msg = format!("no {what} named `{name}`");
-            if let Some(s) = did_you_mean(name, names.iter().map(String::as_str)) {
-                msg.push_str(&format!("; did you mean `{s}`?"));
-            }
-            msg.push_str(&format!("; {what} names are: {}", names.join(", ")));
-            Err(msg)
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let list = format!("{what} names are");
+            Err(unknown(
+                format!("no {what} named `{name}`"),
+                name,
+                &names,
+                Some(&list),
+            ))
         }
     }
 }

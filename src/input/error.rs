@@ -72,6 +72,22 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// The one message for a word that names none of `candidates`: `head`, then a suggestion
+/// for a likely typo, then `list: a, b, c` (the whole list, when `list` is given).
+///
+/// `unknown("no class named `x`", "x", &names, Some("classes are"))` gives
+/// "no class named `x`; did you mean `y`?; classes are: a, y".
+pub fn unknown(head: impl Into<String>, word: &str, candidates: &[&str], list: Option<&str>) -> String {
+    let mut msg = head.into();
+    if let Some(m) = did_you_mean(word, candidates.iter().copied()) {
+        msg.push_str(&format!("; did you mean `{m}`?"));
+    }
+    if let Some(list) = list {
+        msg.push_str(&format!("; {list}: {}", candidates.join(", ")));
+    }
+    msg
+}
+
 /// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into the scenario's words,
 /// with a suggestion for a likely typo.
 pub fn explain_serde_message(message: &str) -> String {
@@ -84,16 +100,11 @@ pub fn explain_serde_message(message: &str) -> String {
                 .filter(|(i, _)| i % 2 == 1)
                 .map(|(_, s)| s)
                 .collect();
-            let mut out = format!("unknown key `{field}`");
-            if let Some(s) = did_you_mean(field, allowed.iter().copied()) {
-                out.push_str(&format!("; did you mean `{s}`?"));
-            }
+            let head = format!("unknown key `{field}`");
             if allowed.is_empty() {
-                out.push_str("; this table takes no keys");
-            } else {
-                out.push_str(&format!("; allowed keys: {}", allowed.join(", ")));
+                return head + "; this table takes no keys";
             }
-            return out;
+            return unknown(head, field, &allowed, Some("allowed keys"));
         }
     }
     if let Some(rest) = message.strip_prefix("missing field `") {

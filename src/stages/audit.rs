@@ -1,0 +1,116 @@
+//! `kind = "audit"`: a post-release sampling audit. Released attempts of the stage's
+//! classes are sampled into a FIFO queue served by `reviewers` auditors, always on duty;
+//! a defect found is caught late (still an escape, with its harm scaled).
+
+use std::collections::VecDeque;
+
+use super::{detect, raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Stage};
+use crate::dist::{Dist, RawDist};
+use crate::input::{Ctx, Num, S};
+use crate::metrics::TimeAvg;
+
+/// Post-release sampling audit: a queue of released attempts served by `reviewers`.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub reviewers: u32,
+    pub service: Dist,
+    pub detect: f64,
+    /// Harm of a defect the audit finds is multiplied by this.
+    pub late_harm_factor: f64,
+}
+
+raw_stage! {
+    /// An audit as written.
+    RawAudit {
+        classes: Option<S<Vec<S<String>>>>,
+        sample: Option<S<Num>>,
+        reviewers: Option<S<i64>>,
+        service: Option<S<RawDist>>,
+        detect: Option<S<Num>>,
+        late_harm_factor: Option<S<Num>>,
+        learn: Option<S<Num>>,
+    }
+}
+
+impl Kind for Audit {
+    const NAME: &'static str = "audit";
+    const PRE_RELEASE: bool = false;
+    type Raw = RawAudit;
+
+    fn entry(r: &RawAudit) -> EntryKeys<'_> {
+        EntryKeys {
+            classes: r.classes.as_ref(),
+            sample: r.sample.as_ref(),
+            learn: r.learn.as_ref(),
+        }
+    }
+
+    fn build(ctx: &mut Ctx, r: &RawAudit, at: &At) -> Audit {
+        let detect = detect(ctx, at, &r.detect);
+        let (reviewers, service) = staffing(ctx, at, &r.reviewers, &r.service, "auditors", "15m");
+        Audit {
+            reviewers,
+            service,
+            detect,
+            late_harm_factor: r.late_harm_factor.as_ref().map_or(0.5, |v| {
+                ctx.range(
+                    v,
+                    &at.key("late_harm_factor"),
+                    0.0,
+                    1e6,
+                    "a non-negative factor on the harm of a defect found late",
+                )
+            }),
+        }
+    }
+
+    /// λ is the arrival rate of the sampled classes: an upper bound on their releases.
+    fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64> {
+        let frac: f64 = (load.classes.iter().enumerate())
+            .filter(|(ci, _)| stage.classes.contains(*ci))
+            .map(|(_, c)| c.share * stage.sample)
+            .sum();
+        Some(load.lambda * frac * self.service.mean() / self.reviewers as f64)
+    }
+}
+
+/// A released attempt waiting for, or under, audit.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditItem {
+    pub class: u16,
+    pub defective: bool,
+    /// Release time: a late catch counts only if the release was in the measured window.
+    pub released: f64,
+    /// When it joined the audit queue.
+    pub enqueued: f64,
+    /// Latent difficulty (correlated detection).
+    pub z: f64,
+}
+
+/// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
+pub struct AuditPool {
+    pub queue: VecDeque<AuditItem>,
+    /// The item each auditor holds, if busy.
+    pub auditors: Vec<Option<AuditItem>>,
+    pub queue_len: TimeAvg,
+    pub busy: TimeAvg,
+    pub wait_sum: f64,
+    pub wait_n: u64,
+}
+
+impl AuditPool {
+    pub fn new(auditors: u32, w0: f64, w1: f64) -> AuditPool {
+        AuditPool {
+            queue: VecDeque::new(),
+            auditors: vec![None; auditors as usize],
+            queue_len: TimeAvg::new(w0, w1),
+            busy: TimeAvg::new(w0, w1),
+            wait_sum: 0.0,
+            wait_n: 0,
+        }
+    }
+
+    pub fn idle_auditor(&self) -> Option<usize> {
+        self.auditors.iter().position(Option::is_none)
+    }
+}

@@ -1,0 +1,478 @@
+//! The stages of a policy, one module per kind. Each kind module holds everything about
+//! its kind: the keys it takes (its `Raw` struct, the one list of them), their defaults and
+//! checks, its offered-load rule, and its run-time state. The engine drives the run-time
+//! state through events; nothing here schedules anything.
+//!
+//! A kind is declared by implementing [`Kind`] and naming it once in the `kinds!` list
+//! below; the compiler then points at every match over [`StageKind`] that must handle it.
+
+pub mod audit;
+pub mod check;
+pub mod monitor;
+pub mod review;
+
+pub use audit::{Audit, AuditItem, AuditPool};
+pub use check::{AutomatedCheck, OnFlag};
+pub use monitor::{Chart, ChartState, Monitor};
+pub use review::{
+    review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
+    ReviewerState, Shifts,
+};
+
+use std::ops::Range;
+
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use toml::de::DeValue;
+
+use crate::dist::{Dist, RawDist};
+use crate::input::{explain_serde_message, keys_of, limits, unknown, Ctx, Diagnostic, Num, S};
+use crate::metrics::StageResult;
+use crate::workload::Class;
+
+/// What a stage kind declares. Implemented once per kind, in the kind's module.
+pub trait Kind: Sized {
+    /// The value of `kind` that selects it, e.g. `"human_review"`.
+    const NAME: &'static str;
+    /// Whether attempts pass through it before release (checks, reviews), or it acts on
+    /// what was released (audits, monitors).
+    const PRE_RELEASE: bool;
+    /// The stage's table as written (serde, `deny_unknown_fields`, with `kind` and `name`):
+    /// the one list of the kind's keys.
+    type Raw: DeserializeOwned;
+    /// The keys that say which attempts enter the stage and what it teaches the agent.
+    fn entry(raw: &Self::Raw) -> EntryKeys<'_>;
+    /// Checks the kind's keys and builds its settings; problems go to `ctx`.
+    fn build(ctx: &mut Ctx, raw: &Self::Raw, at: &At) -> Self;
+    /// Offered load λ·E\[S\]/c of the stage's people, if it has any.
+    fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64>;
+}
+
+/// Declares the stage kinds: the [`StageKind`] enum of their settings, the [`KindTag`]
+/// that `kind = "..."` parses into, and the dispatch from one to the other.
+macro_rules! kinds {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// A stage's kind and its settings.
+        #[derive(Debug, Clone)]
+        pub enum StageKind {
+            $($variant($ty)),*
+        }
+
+        /// A stage kind without settings: what `kind = "..."` names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum KindTag {
+            $($variant),*
+        }
+
+        impl KindTag {
+            /// Every kind with the name that selects it.
+            pub const ALL: &'static [(&'static str, KindTag)] =
+                &[$((<$ty as Kind>::NAME, KindTag::$variant)),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(KindTag::$variant => <$ty as Kind>::NAME),*
+                }
+            }
+
+            /// The keys a stage of this kind takes.
+            pub fn keys(self) -> &'static [&'static str] {
+                match self {
+                    $(KindTag::$variant => keys_of::<<$ty as Kind>::Raw>()),*
+                }
+            }
+
+            /// Reads and checks a stage of this kind from its table.
+            fn build(self, ctx: &mut Ctx, table: &S<DeValue>, at: &At) -> Option<(StageKind, Entry)> {
+                match self {
+                    $(KindTag::$variant => {
+                        let raw = read::<<$ty as Kind>::Raw>(ctx, table, at, self)?;
+                        let entry = Entry::parse(ctx, <$ty as Kind>::entry(&raw), at);
+                        let kind = <$ty as Kind>::build(ctx, &raw, at);
+                        Some((StageKind::$variant(kind), entry))
+                    })*
+                }
+            }
+        }
+
+        impl StageKind {
+            pub fn tag(&self) -> KindTag {
+                match self {
+                    $(StageKind::$variant(_) => KindTag::$variant),*
+                }
+            }
+
+            /// Stages that attempts pass through before release.
+            pub fn is_pre_release(&self) -> bool {
+                match self {
+                    $(StageKind::$variant(_) => <$ty as Kind>::PRE_RELEASE),*
+                }
+            }
+
+            /// Offered load of the stage's people, if it has any.
+            pub fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64> {
+                match self {
+                    $(StageKind::$variant(k) => k.offered_load(stage, load)),*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    AutomatedCheck(AutomatedCheck),
+    HumanReview(HumanReview),
+    Audit(Audit),
+    Monitor(Monitor),
+}
+
+/// Declares a kind's `Raw` struct: the keys `kind` and `name` every stage has, then the
+/// kind's own.
+macro_rules! raw_stage {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            pub kind: $crate::input::S<String>,
+            pub name: Option<$crate::input::S<String>>,
+            $($(#[$fmeta])* pub $field: $ty),*
+        }
+    };
+}
+pub(crate) use raw_stage;
+
+impl StageKind {
+    /// The kind's name as written in scenario files and stages.csv.
+    pub fn label(&self) -> &'static str {
+        self.tag().name()
+    }
+}
+
+/// A stage of a policy.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    /// Classes that enter this stage (others skip it unless escalated to it).
+    pub classes: ClassSet,
+    /// Fraction of eligible attempts that enter.
+    pub sample: f64,
+    /// Each defect this stage finds multiplies the agent's learning factor by `1 − learn`.
+    pub learn: f64,
+    pub kind: StageKind,
+}
+
+/// A set of workload classes, by index (at most [`limits::MAX_CLASSES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassSet(pub u64);
+
+impl ClassSet {
+    pub fn all(n: usize) -> ClassSet {
+        ClassSet(if n >= 64 { u64::MAX } else { (1u64 << n) - 1 })
+    }
+    #[inline]
+    pub fn contains(self, class: usize) -> bool {
+        self.0 >> class & 1 == 1
+    }
+}
+
+/// Where a stage is being checked: its key path and table, its place in the policy, the
+/// policy's other stages and the workload's classes.
+pub struct At<'a> {
+    /// `policy[NAME].stage[NAME]`.
+    pub path: &'a str,
+    pub span: Range<usize>,
+    pub index: usize,
+    /// Names of the policy's stages, in order.
+    pub names: &'a [String],
+    /// Kinds of the policy's stages (`None` where `kind` was not valid).
+    pub kinds: &'a [Option<KindTag>],
+    pub classes: &'a [Class],
+}
+
+impl At<'_> {
+    /// The key path of one of the stage's keys.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    /// The stage named `target` (for references such as `escalate_to` and `watch`), or a
+    /// problem at `span` naming the stages there are.
+    pub fn stage_named(&self, ctx: &mut Ctx, target: &S<String>, key: &str) -> Option<usize> {
+        let name = target.get_ref();
+        let found = self.names.iter().position(|n| n == name);
+        if found.is_none() {
+            let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+            let head = format!("no stage named `{name}` in this policy");
+            ctx.err(
+                target.span(),
+                &self.key(key),
+                unknown(head, name, &names, Some("stages are")),
+            );
+        }
+        found
+    }
+}
+
+/// What the offered-load rules need: the mean arrival rate, the classes and the policy.
+pub struct LoadAt<'a> {
+    pub lambda: f64,
+    pub classes: &'a [Class],
+    pub stages: &'a [Stage],
+    pub index: usize,
+}
+
+/// The entry keys of a stage as written; a kind without them (monitors) has none.
+#[derive(Default)]
+pub struct EntryKeys<'a> {
+    pub classes: Option<&'a S<Vec<S<String>>>>,
+    pub sample: Option<&'a S<Num>>,
+    pub learn: Option<&'a S<Num>>,
+}
+
+/// Which attempts enter a stage, and what each of its findings teaches the agent.
+struct Entry {
+    classes: ClassSet,
+    sample: f64,
+    learn: f64,
+}
+
+impl Entry {
+    fn parse(ctx: &mut Ctx, keys: EntryKeys, at: &At) -> Entry {
+        let classes = match keys.classes {
+            None => ClassSet::all(at.classes.len()),
+            Some(list) => {
+                let names: Vec<&str> = at.classes.iter().map(|k| k.name.as_str()).collect();
+                let mut set = 0u64;
+                for c in list.get_ref() {
+                    match names.iter().position(|k| k == c.get_ref()) {
+                        Some(ci) => set |= 1 << ci,
+                        None => {
+                            let head = format!("no class named `{}`", c.get_ref());
+                            let msg = unknown(head, c.get_ref(), &names, Some("classes are"));
+                            ctx.err(c.span(), &at.key("classes"), msg);
+                        }
+                    }
+                }
+                ClassSet(set)
+            }
+        };
+        let sample = keys.sample.map_or(1.0, |v| ctx.prob(v, &at.key("sample")));
+        let learn = keys.learn.map_or(0.0, |v| {
+            ctx.range(
+                v,
+                &at.key("learn"),
+                0.0,
+                0.999_999,
+                "a fraction in [0, 1): each defect found multiplies the defect rate by 1 − learn",
+            )
+        });
+        Entry {
+            classes,
+            sample,
+            learn,
+        }
+    }
+}
+
+/// Reads and checks stage `at.index` of a policy, of kind `tag`, from its table `table`
+/// (a value of the parsed document, so every key keeps its position). `None` if its keys
+/// could not be read; the problem is in `ctx`.
+pub fn build(ctx: &mut Ctx, tag: KindTag, table: &S<DeValue>, at: &At) -> Option<Stage> {
+    let (kind, entry) = tag.build(ctx, table, at)?;
+    Some(Stage {
+        name: at.names[at.index].clone(),
+        classes: entry.classes,
+        sample: entry.sample,
+        learn: entry.learn,
+        kind,
+    })
+}
+
+/// Deserialises a kind's raw table. An unknown key gets the keys of this kind only, or,
+/// for a key of another kind, says so.
+fn read<T: DeserializeOwned>(ctx: &mut Ctx, table: &S<DeValue>, at: &At, tag: KindTag) -> Option<T> {
+    let de = table.clone().into_deserializer();
+    let e = match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(raw) => return Some(raw),
+        Err(e) => e,
+    };
+    let mut path = at.path.to_string();
+    for seg in e.path().iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Map { key } if key.starts_with("$__") => {}
+            Segment::Map { key } => path = format!("{path}.{key}"),
+            Segment::Seq { index } => path = format!("{path}[{index}]"),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    let inner = e.into_inner();
+    let line = Some(ctx.line(inner.span().unwrap_or(at.span.clone()).start));
+    let raw_message = inner.message();
+    let other_kind = raw_message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field)
+        // At the stage's own level (serde's path may end at the key or before it).
+        .filter(|field| path == at.path || path == at.key(field))
+        .filter(|field| KindTag::ALL.iter().any(|(_, k)| k.keys().contains(field)));
+    let message = match other_kind {
+        Some(field) => {
+            path = at.key(field);
+            let name = tag.name();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!(
+                "`{field}` is not a key of {article} {name} stage; allowed keys: {}",
+                tag.keys().join(", ")
+            )
+        }
+        None => explain_serde_message(raw_message),
+    };
+    ctx.errors.push(Diagnostic { line, path, message });
+    None
+}
+
+/// The people of a review or audit stage: `reviewers` and a `service` time with a mean
+/// above zero (`who` names them in messages: "reviewers", "auditors").
+pub fn staffing(
+    ctx: &mut Ctx,
+    at: &At,
+    reviewers: &Option<S<i64>>,
+    service: &Option<S<RawDist>>,
+    who: &str,
+    example_mean: &str,
+) -> (u32, Dist) {
+    let reviewers = match reviewers {
+        Some(v) => ctx.int(v, &at.key("reviewers"), 1, limits::MAX_REVIEWERS) as u32,
+        None => {
+            ctx.missing(
+                at.span.clone(),
+                at.path,
+                "reviewers",
+                &format!("a number of {who}, at least 1"),
+            );
+            1
+        }
+    };
+    let service = match service {
+        Some(d) => Dist::parse(ctx, d, &at.key("service"), true),
+        None => {
+            let example = format!(
+                "a time distribution such as {{ dist = \"lognormal\", mean = \"{example_mean}\", cv = 1.0 }}"
+            );
+            ctx.missing(at.span.clone(), at.path, "service", &example);
+            Dist::constant(1.0)
+        }
+    };
+    if service.mean() <= 0.0 {
+        ctx.err(
+            at.span.clone(),
+            &at.key("service"),
+            format!("{who} must take some time; the mean must be above zero"),
+        );
+    }
+    (reviewers, service)
+}
+
+/// A detection probability every inspecting stage must have.
+pub fn detect(ctx: &mut Ctx, at: &At, v: &Option<S<Num>>) -> f64 {
+    match v {
+        Some(d) => ctx.prob(d, &at.key("detect")),
+        None => {
+            ctx.missing(at.span.clone(), at.path, "detect", "a probability in [0, 1]");
+            0.0
+        }
+    }
+}
+
+/// Counters of one stage over the measured window.
+#[derive(Debug, Clone, Default)]
+pub struct StageCounts {
+    pub entered: u64,
+    pub passed: u64,
+    pub flagged: u64,
+    pub caught: u64,
+    pub timeouts: u64,
+    pub completed: u64,
+}
+
+impl StageCounts {
+    /// The stage's row, with the queue figures of its people where it has them.
+    pub fn result(&self, people: Option<(f64, f64, f64)>) -> StageResult {
+        let (utilization, mean_queue, mean_wait_min) = people.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+        StageResult {
+            entered: self.entered as f64,
+            passed: self.passed as f64,
+            flagged: self.flagged as f64,
+            caught: self.caught as f64,
+            timeouts: self.timeouts as f64,
+            utilization,
+            mean_queue,
+            mean_wait_min,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"name = "t"
+[workload]
+rate = "40/h"
+[[workload.class]]
+name = "a"
+share = 1.0
+defect_prob = 0.1
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "tests"
+detect = 0.5
+"#;
+
+    fn errors(extra: &str) -> String {
+        match crate::scenario::load("t.toml", &format!("{TEXT}{extra}\n"), &[]) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn every_kind_declares_its_keys_once() {
+        for (name, tag) in KindTag::ALL {
+            assert_eq!(tag.name(), *name);
+            let keys = tag.keys();
+            assert_eq!(&keys[..2], ["kind", "name"], "{name}");
+            let mut sorted = keys.to_vec();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), keys.len(), "{name}: a key listed twice");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_lists_only_its_kinds_keys() {
+        let e = errors("detec = 0.5");
+        assert!(
+            e.contains(
+                "t.toml:14: policy[p].stage[tests].detec: unknown key `detec`; did you mean `detect`?"
+            ),
+            "{e}"
+        );
+        let listed = e.split("allowed keys: ").nth(1).unwrap_or_default();
+        assert_eq!(listed, KindTag::AutomatedCheck.keys().join(", "), "{e}");
+        assert!(!listed.contains("reviewers"), "{e}");
+        // A key of another kind says so.
+        let e = errors("fatigue = { tau = \"1h\", floor = 0.5 }");
+        assert!(
+            e.contains("policy[p].stage[tests].fatigue: `fatigue` is not a key of an automated_check stage"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! `kind = "monitor"`: statistical process control over the findings of the stages it
+//! watches (CUSUM, EWMA or a Shewhart p-chart); an alarm halts the agent and ends an
+//! active drift.
+
+use super::{raw_stage, At, EntryKeys, Kind, KindTag, LoadAt, Stage};
+use crate::input::{Ctx, Num, S};
+
+/// Statistical process control over the findings of the watched stages.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    /// Watched stages (bit per stage index).
+    pub watch: u64,
+    pub chart: Chart,
+    /// Hours the agent halts on an alarm.
+    pub halt: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Chart {
+    /// Bernoulli CUSUM: `S = max(0, S + x − k)`, alarm when `S ≥ h`.
+    Cusum { k: f64, h: f64 },
+    /// EWMA `z = λx + (1 − λ)z` from `z = p0`, alarm when
+    /// `z > p0 + L·sqrt(p0(1 − p0)·λ/(2 − λ))` (asymptotic limit).
+    Ewma { lambda: f64, l: f64, p0: f64 },
+    /// p-chart over consecutive windows of `n` observations, alarm when the window's
+    /// fraction exceeds `p0 + 3·sqrt(p0(1 − p0)/n)`.
+    Shewhart { n: u32, p0: f64 },
+}
+
+impl Chart {
+    /// The reference value of a Bernoulli CUSUM designed to detect a shift from p0 to p1
+    /// (Reynolds & Stoumbos 1999).
+    pub fn cusum_k(p0: f64, p1: f64) -> f64 {
+        ((1.0 - p0) / (1.0 - p1)).ln() / (p1 * (1.0 - p0) / (p0 * (1.0 - p1))).ln()
+    }
+
+    /// Upper control limit: `h` for a CUSUM, the limit on `z` or on the window fraction.
+    pub fn limit(&self) -> f64 {
+        match *self {
+            Chart::Cusum { h, .. } => h,
+            Chart::Ewma { lambda, l, p0 } => p0 + l * (p0 * (1.0 - p0) * lambda / (2.0 - lambda)).sqrt(),
+            Chart::Shewhart { n, p0 } => p0 + 3.0 * (p0 * (1.0 - p0) / n as f64).sqrt(),
+        }
+    }
+}
+
+raw_stage! {
+    /// A monitor as written.
+    RawMonitor {
+        watch: Option<S<Vec<S<String>>>>,
+        method: Option<S<String>>,
+        k: Option<S<Num>>,
+        p0: Option<S<Num>>,
+        p1: Option<S<Num>>,
+        h: Option<S<Num>>,
+        lambda: Option<S<Num>>,
+        #[serde(rename = "L")]
+        big_l: Option<S<Num>>,
+        n: Option<S<i64>>,
+        halt: Option<S<String>>,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Cusum,
+    Ewma,
+    Shewhart,
+}
+
+impl Kind for Monitor {
+    const NAME: &'static str = "monitor";
+    const PRE_RELEASE: bool = false;
+    type Raw = RawMonitor;
+
+    fn entry(_: &RawMonitor) -> EntryKeys<'_> {
+        EntryKeys::default() // every finding of the watched stages enters
+    }
+
+    fn build(ctx: &mut Ctx, r: &RawMonitor, at: &At) -> Monitor {
+        let (path, span) = (at.path, at.span.clone());
+        let mut watch = 0u64;
+        match &r.watch {
+            None => ctx.missing(
+                span.clone(),
+                path,
+                "watch",
+                "a list of the stages whose findings it watches, e.g. [\"tests\", \"audit\"]",
+            ),
+            Some(list) if list.get_ref().is_empty() => ctx.err(
+                list.span(),
+                &at.key("watch"),
+                "watches nothing; name at least one check, review or audit stage",
+            ),
+            Some(list) => {
+                for w in list.get_ref() {
+                    match at.stage_named(ctx, w, "watch") {
+                        Some(j) if at.kinds[j] == Some(KindTag::Monitor) => ctx.err(
+                            w.span(),
+                            &at.key("watch"),
+                            format!(
+                                "`{}` is a monitor; a monitor watches checks, reviews and audits",
+                                w.get_ref()
+                            ),
+                        ),
+                        Some(j) => watch |= 1 << j,
+                        None => {}
+                    }
+                }
+            }
+        }
+        let halt = r
+            .halt
+            .as_ref()
+            .map_or(0.0, |v| ctx.duration(v, &at.key("halt"), true));
+        let methods = [
+            ("cusum", Method::Cusum),
+            ("ewma", Method::Ewma),
+            ("shewhart", Method::Shewhart),
+        ];
+        let method = match &r.method {
+            Some(m) => ctx.choice(m, &at.key("method"), &methods),
+            None => {
+                ctx.missing(
+                    span.clone(),
+                    path,
+                    "method",
+                    "\"cusum\", \"ewma\" or \"shewhart\"",
+                );
+                None
+            }
+        };
+        let Some(method) = method else {
+            return Monitor {
+                watch,
+                chart: Chart::Cusum { k: 0.5, h: 1.0 },
+                halt,
+            };
+        };
+        // The chart keys as written; each method takes some of them.
+        let chart_keys = [
+            ("k", r.k.as_ref().map(|v| v.span())),
+            ("p0", r.p0.as_ref().map(|v| v.span())),
+            ("p1", r.p1.as_ref().map(|v| v.span())),
+            ("h", r.h.as_ref().map(|v| v.span())),
+            ("lambda", r.lambda.as_ref().map(|v| v.span())),
+            ("L", r.big_l.as_ref().map(|v| v.span())),
+            ("n", r.n.as_ref().map(|v| v.span())),
+        ];
+        let wants: &[&str] = match method {
+            Method::Cusum => &["k", "p0", "p1", "h"],
+            Method::Ewma => &["lambda", "L", "p0"],
+            Method::Shewhart => &["n", "p0"],
+        };
+        let method_name = r.method.as_ref().map_or("", |m| m.get_ref().as_str());
+        for (key, sp) in chart_keys {
+            if let (Some(sp), false) = (sp, wants.contains(&key)) {
+                ctx.err(
+                    sp,
+                    &at.key(key),
+                    format!(
+                        "`{key}` does not apply to method = \"{method_name}\"; it takes {}",
+                        wants.join(", ")
+                    ),
+                );
+            }
+        }
+        let rate = |ctx: &mut Ctx, v: &Option<S<Num>>, key: &str| -> Option<f64> {
+            v.as_ref().map(|v| {
+                ctx.range(
+                    v,
+                    &format!("{path}.{key}"),
+                    1e-9,
+                    1.0 - 1e-9,
+                    "a rate strictly between 0 and 1",
+                )
+            })
+        };
+        let need = |ctx: &mut Ctx, key: &str, what: &str| ctx.missing(span.clone(), path, key, what);
+        let chart = match method {
+            Method::Cusum => {
+                let h = match &r.h {
+                    Some(v) => ctx.range(v, &format!("{path}.h"), 1e-9, 1e9, "a positive decision interval"),
+                    None => {
+                        need(ctx, "h", "the decision interval h > 0 (alarm when S ≥ h)");
+                        1.0
+                    }
+                };
+                let (p0, p1) = (rate(ctx, &r.p0, "p0"), rate(ctx, &r.p1, "p1"));
+                let k = match (&r.k, p0, p1) {
+                    (Some(k), None, None) => ctx.range(
+                        k,
+                        &format!("{path}.k"),
+                        1e-9,
+                        1.0 - 1e-9,
+                        "a reference value in (0, 1)",
+                    ),
+                    (Some(k), _, _) => {
+                        ctx.err(
+                            k.span(),
+                            &format!("{path}.k"),
+                            "give either k or p0 and p1, not both",
+                        );
+                        0.5
+                    }
+                    (None, Some(a), Some(b)) if a < b => Chart::cusum_k(a, b),
+                    (None, Some(_), Some(_)) => {
+                        let v = r.p1.as_ref().expect("p1 given");
+                        ctx.err(
+                            v.span(),
+                            &format!("{path}.p1"),
+                            "p1 (the rate to detect) must be above p0 (the in-control rate)",
+                        );
+                        0.5
+                    }
+                    (None, _, _) => {
+                        let missing = if r.p0.is_some() { "p1" } else { "p0" };
+                        need(
+                            ctx,
+                            if r.p0.is_some() || r.p1.is_some() {
+                                missing
+                            } else {
+                                "k"
+                            },
+                            "k in (0, 1), or p0 and p1 with 0 < p0 < p1 < 1",
+                        );
+                        0.5
+                    }
+                };
+                Chart::Cusum { k, h }
+            }
+            Method::Ewma => {
+                let lambda = match &r.lambda {
+                    Some(v) => ctx.range(
+                        v,
+                        &format!("{path}.lambda"),
+                        1e-9,
+                        1.0,
+                        "a smoothing weight in (0, 1]",
+                    ),
+                    None => {
+                        need(ctx, "lambda", "a smoothing weight in (0, 1], e.g. 0.1");
+                        0.1
+                    }
+                };
+                let l = match &r.big_l {
+                    Some(v) => ctx.range(
+                        v,
+                        &format!("{path}.L"),
+                        1e-9,
+                        1e3,
+                        "a positive width in standard deviations",
+                    ),
+                    None => {
+                        need(ctx, "L", "the limit width in standard deviations, e.g. 2.814");
+                        3.0
+                    }
+                };
+                let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
+                    need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
+                    0.5
+                });
+                Chart::Ewma { lambda, l, p0 }
+            }
+            Method::Shewhart => {
+                let n = match &r.n {
+                    Some(v) => ctx.int(v, &format!("{path}.n"), 1, 1_000_000_000) as u32,
+                    None => {
+                        need(ctx, "n", "the number of observations per window, e.g. 50");
+                        1
+                    }
+                };
+                let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
+                    need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
+                    0.5
+                });
+                let chart = Chart::Shewhart { n, p0 };
+                if chart.limit() >= 1.0 {
+                    let sp = r.n.as_ref().map_or(span.clone(), |v| v.span());
+                    ctx.err(sp, &format!("{path}.n"), format!("with n = {n} and p0 = {p0} the control limit {:.3} is not below 1, so the chart could never alarm; use a larger n", chart.limit()));
+                }
+                chart
+            }
+        };
+        Monitor { watch, chart, halt }
+    }
+
+    fn offered_load(&self, _: &Stage, _: &LoadAt) -> Option<f64> {
+        None // a chart, not people
+    }
+}
+
+/// The running statistic of a monitor's control chart.
+#[derive(Debug, Clone)]
+pub struct ChartState {
+    pub chart: Chart,
+    /// CUSUM S, or EWMA z.
+    stat: f64,
+    /// Shewhart: findings and observations in the current window.
+    count: u32,
+    seen: u32,
+    limit: f64,
+}
+
+impl ChartState {
+    pub fn new(chart: Chart) -> ChartState {
+        let mut s = ChartState {
+            chart,
+            stat: 0.0,
+            count: 0,
+            seen: 0,
+            limit: chart.limit(),
+        };
+        s.reset();
+        s
+    }
+
+    /// Back to the in-control start (after an alarm).
+    pub fn reset(&mut self) {
+        self.stat = match self.chart {
+            Chart::Ewma { p0, .. } => p0,
+            _ => 0.0,
+        };
+        self.count = 0;
+        self.seen = 0;
+    }
+
+    /// Adds one observation (`x` = a finding); returns true on an alarm, after which the
+    /// statistic is reset.
+    #[inline]
+    pub fn observe(&mut self, x: bool) -> bool {
+        let xf = x as u8 as f64;
+        let alarm = match self.chart {
+            Chart::Cusum { k, h } => {
+                self.stat = (self.stat + xf - k).max(0.0);
+                self.stat >= h
+            }
+            Chart::Ewma { lambda, .. } => {
+                self.stat = lambda * xf + (1.0 - lambda) * self.stat;
+                self.stat > self.limit
+            }
+            Chart::Shewhart { n, .. } => {
+                self.count += x as u32;
+                self.seen += 1;
+                if self.seen < n {
+                    false
+                } else {
+                    let out = self.count as f64 / n as f64 > self.limit;
+                    self.count = 0;
+                    self.seen = 0;
+                    out
+                }
+            }
+        };
+        if alarm {
+            self.reset();
+        }
+        alarm
+    }
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    #[test]
+    fn cusum_counts_up_and_resets() {
+        let mut c = ChartState::new(Chart::Cusum { k: 0.25, h: 1.5 });
+        // 1 − 0.25 = 0.75, then 1.5: alarm on the second finding.
+        assert!(!c.observe(true));
+        assert!(c.observe(true));
+        // Reset: zeros keep it at 0.
+        assert!(!c.observe(false));
+        assert!(!c.observe(true));
+        assert!(!c.observe(false)); // 0.75 − 0.25 = 0.5
+        assert!(!c.observe(true)); // 0.5 + 0.75 = 1.25 < 1.5
+        assert!(c.observe(true)); // 2.0 ≥ 1.5
+    }
+
+    #[test]
+    fn shewhart_judges_whole_windows() {
+        // n = 10, p0 = 0.1: limit 0.1 + 3·0.0949 = 0.385, so 4 findings of 10 alarm.
+        let mut c = ChartState::new(Chart::Shewhart { n: 10, p0: 0.1 });
+        let window = |c: &mut ChartState, k: usize| (0..10).map(|i| c.observe(i < k)).collect::<Vec<_>>();
+        assert!(window(&mut c, 3).iter().all(|a| !a));
+        let w = window(&mut c, 4);
+        assert!(w[9] && w[..9].iter().all(|a| !a));
+    }
+
+    #[test]
+    fn ewma_starts_at_p0() {
+        let mut c = ChartState::new(Chart::Ewma {
+            lambda: 0.5,
+            l: 1.0,
+            p0: 0.1,
+        });
+        // limit = 0.1 + sqrt(0.09 · 0.5/1.5) = 0.2732; z: 0.1 → 0.55 alarm.
+        assert!(c.observe(true));
+        assert!(!c.observe(false));
+    }
+}

@@ -1,0 +1,563 @@
+//! `kind = "human_review"`: people who review attempts before release, one queue (or one
+//! lane per harm rank) and `reviewers` servers, with the human factors that set a
+//! reviewer's detection (fatigue, automation bias, pressure), timeouts and shifts.
+
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+
+use super::{detect, raw_stage, staffing, At, EntryKeys, Kind, LoadAt, OnFlag, Stage, StageKind};
+use crate::dist::{Dist, RawDist};
+use crate::input::{Ctx, Num, S};
+use crate::metrics::{DurationHistogram, TimeAvg};
+
+#[derive(Debug, Clone)]
+pub struct HumanReview {
+    pub reviewers: u32,
+    pub service: Dist,
+    pub detect: f64,
+    pub false_reject: f64,
+    pub discipline: Discipline,
+    pub fatigue: Option<Fatigue>,
+    /// Multiplier (≥ 1) of the miss probability for auto-passed attempts.
+    pub complacency: f64,
+    pub pressure: Option<Pressure>,
+    /// Hours an attempt may wait before it leaves unreviewed.
+    pub max_wait: Option<f64>,
+    pub on_timeout: OnTimeout,
+    pub shifts: Option<Shifts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discipline {
+    Fifo,
+    /// Higher-harm classes first, FIFO within a class.
+    Priority,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fatigue {
+    pub tau: f64,
+    pub floor: f64,
+    pub break_after: Option<f64>,
+    pub break_length: Option<f64>,
+}
+
+impl Fatigue {
+    /// Detection after `t` hours on task, for a fresh detection `d`.
+    #[inline]
+    pub fn detect(&self, d: f64, t: f64) -> f64 {
+        let low = self.floor * d;
+        low + (d - low) * (-t / self.tau).exp()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Pressure {
+    pub queue: u32,
+    pub speedup: f64,
+    pub detect_factor: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// Passes the stage unreviewed (a rubber stamp).
+    Approve,
+    Drop,
+}
+
+/// Reviewers are on duty during `[start + k·period, start + k·period + on)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shifts {
+    pub on: f64,
+    pub period: f64,
+    /// Offset of the first shift from time 0 (midnight of day 0), less than `period`.
+    pub start: f64,
+}
+
+raw_stage! {
+    /// A human review as written.
+    RawReview {
+        classes: Option<S<Vec<S<String>>>>,
+        sample: Option<S<Num>>,
+        service: Option<S<RawDist>>,
+        detect: Option<S<Num>>,
+        false_reject: Option<S<Num>>,
+        reviewers: Option<S<i64>>,
+        discipline: Option<S<String>>,
+        fatigue: Option<S<RawFatigue>>,
+        complacency: Option<S<Num>>,
+        pressure: Option<S<RawPressure>>,
+        max_wait: Option<S<String>>,
+        on_timeout: Option<S<String>>,
+        shifts: Option<S<RawShifts>>,
+        learn: Option<S<Num>>,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFatigue {
+    pub tau: S<String>,
+    pub floor: S<Num>,
+    pub break_after: Option<S<String>>,
+    pub break_length: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPressure {
+    pub queue: S<i64>,
+    pub speedup: Option<S<Num>>,
+    pub detect_factor: Option<S<Num>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShifts {
+    pub on: S<String>,
+    pub period: S<String>,
+    pub start: Option<S<String>>,
+}
+
+impl Kind for HumanReview {
+    const NAME: &'static str = "human_review";
+    const PRE_RELEASE: bool = true;
+    type Raw = RawReview;
+
+    fn entry(r: &RawReview) -> EntryKeys<'_> {
+        EntryKeys {
+            classes: r.classes.as_ref(),
+            sample: r.sample.as_ref(),
+            learn: r.learn.as_ref(),
+        }
+    }
+
+    fn build(ctx: &mut Ctx, r: &RawReview, at: &At) -> HumanReview {
+        let path = at.path;
+        let detect = detect(ctx, at, &r.detect);
+        let (reviewers, service) = staffing(ctx, at, &r.reviewers, &r.service, "reviewers", "6m");
+        let disciplines = [("fifo", Discipline::Fifo), ("priority", Discipline::Priority)];
+        let discipline = r
+            .discipline
+            .as_ref()
+            .and_then(|v| ctx.choice(v, &at.key("discipline"), &disciplines))
+            .unwrap_or(Discipline::Fifo);
+        let fatigue = r.fatigue.as_ref().map(|f| {
+            let f = f.get_ref();
+            let fp = format!("{path}.fatigue");
+            let break_after = f
+                .break_after
+                .as_ref()
+                .map(|v| ctx.duration(v, &format!("{fp}.break_after"), false));
+            let break_length = f
+                .break_length
+                .as_ref()
+                .map(|v| ctx.duration(v, &format!("{fp}.break_length"), false));
+            if let (Some(a), None) = (&f.break_after, &break_length) {
+                ctx.missing(
+                    a.span(),
+                    &fp,
+                    "break_length",
+                    "how long a break lasts, e.g. \"15m\"",
+                );
+            }
+            Fatigue {
+                tau: ctx.duration(&f.tau, &format!("{fp}.tau"), false),
+                floor: ctx.prob(&f.floor, &format!("{fp}.floor")),
+                break_after,
+                break_length,
+            }
+        });
+        let pressure = r.pressure.as_ref().map(|p| {
+            let p = p.get_ref();
+            let pp = format!("{path}.pressure");
+            Pressure {
+                queue: ctx.int(&p.queue, &format!("{pp}.queue"), 1, 1_000_000_000) as u32,
+                speedup: p.speedup.as_ref().map_or(1.0, |v| {
+                    ctx.range(
+                        v,
+                        &format!("{pp}.speedup"),
+                        1.0,
+                        1000.0,
+                        "a factor ≥ 1 by which service time shrinks",
+                    )
+                }),
+                detect_factor: ctx.opt_prob(&p.detect_factor, &format!("{pp}.detect_factor"), 1.0),
+            }
+        });
+        let max_wait = r
+            .max_wait
+            .as_ref()
+            .map(|v| ctx.duration(v, &format!("{path}.max_wait"), false));
+        let outcomes = [("approve", OnTimeout::Approve), ("drop", OnTimeout::Drop)];
+        let on_timeout = match &r.on_timeout {
+            Some(v) => {
+                let c = ctx.choice(v, &at.key("on_timeout"), &outcomes);
+                if max_wait.is_none() {
+                    ctx.err(v.span(), &at.key("on_timeout"), "`on_timeout` needs `max_wait`");
+                }
+                c.unwrap_or(OnTimeout::Approve)
+            }
+            None => OnTimeout::Approve,
+        };
+        let shifts = r.shifts.as_ref().map(|s| {
+            let s = s.get_ref();
+            let sp = format!("{path}.shifts");
+            let on = ctx.duration(&s.on, &format!("{sp}.on"), false);
+            let period = ctx.duration(&s.period, &format!("{sp}.period"), false);
+            if on > period {
+                ctx.err(
+                    s.on.span(),
+                    &format!("{sp}.on"),
+                    "a shift cannot be longer than its period",
+                );
+            }
+            let start = s
+                .start
+                .as_ref()
+                .map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
+            if start >= period {
+                let v = s.start.as_ref().expect("start > 0 was given");
+                ctx.err(
+                    v.span(),
+                    &format!("{sp}.start"),
+                    "the first shift must start within the first period (start < period)",
+                );
+            }
+            Shifts {
+                on: on.min(period),
+                period,
+                start: start.min(period),
+            }
+        });
+        HumanReview {
+            reviewers,
+            service,
+            detect,
+            false_reject: ctx.opt_prob(&r.false_reject, &format!("{path}.false_reject"), 0.0),
+            discipline,
+            fatigue,
+            complacency: r.complacency.as_ref().map_or(1.0, |v| {
+                ctx.range(
+                    v,
+                    &format!("{path}.complacency"),
+                    1.0,
+                    1000.0,
+                    "a miss-probability multiplier ≥ 1 (1 = no automation bias)",
+                )
+            }),
+            pressure,
+            max_wait,
+            on_timeout,
+            shifts,
+        }
+    }
+
+    /// λ counts the attempts routed to the stage by class and sample plus, as an upper
+    /// bound, every attempt an earlier check may escalate to it; rework and upstream
+    /// rejections are ignored. Capacity counts on-duty time (shifts) less planned breaks
+    /// (fatigue), but not the speed-up of reviewers under pressure.
+    fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64> {
+        let i = load.index;
+        let mut frac = 0.0;
+        for (ci, c) in load.classes.iter().enumerate() {
+            let direct = if stage.classes.contains(ci) {
+                stage.sample
+            } else {
+                0.0
+            };
+            let mut escalated = 0.0;
+            for e in &load.stages[..i] {
+                if let StageKind::AutomatedCheck(a) = &e.kind {
+                    if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
+                        escalated += e.sample * a.flag_prob(c.defect_prob);
+                    }
+                }
+            }
+            frac += c.share * (direct + (1.0 - direct) * escalated.min(1.0));
+        }
+        let duty = self.shifts.map_or(1.0, |s| s.on / s.period);
+        // A saturated reviewer spends break_length of every break_after + break_length
+        // on a break.
+        let working = self
+            .fatigue
+            .and_then(|f| f.break_after.zip(f.break_length))
+            .map_or(1.0, |(after, length)| after / (after + length));
+        Some(load.lambda * frac * self.service.mean() / (self.reviewers as f64 * duty * working))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewerState {
+    Idle,
+    Busy,
+    Break,
+    /// Off shift.
+    Off,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    /// Changed only through [`ReviewPool::set_state`], which keeps the idle set in step.
+    state: ReviewerState,
+    /// Hours of reviewing since the last break (fatigue's `t`).
+    pub on_task: f64,
+    pub idle_since: f64,
+    /// The attempt in hand and its outcome, decided at service start.
+    pub action: u32,
+    pub reject: bool,
+    pub service: f64,
+}
+
+/// A human review stage: one queue (or one lane per harm rank), `c` reviewers.
+pub struct ReviewPool {
+    pub reviewers: Vec<Reviewer>,
+    /// The first queue lane (the only one under FIFO, the highest-harm one under priority)
+    /// of (attempt, token); stale entries (timed out) are skipped when popped. Held apart
+    /// from `lanes`, so the common case reaches its queue directly.
+    first: VecDeque<(u32, u32)>,
+    /// The other lanes, in priority order (empty under FIFO).
+    lanes: Vec<VecDeque<(u32, u32)>>,
+    /// Lane of each class (0 is `first`, k is `lanes[k - 1]`).
+    lane_of: Vec<u16>,
+    /// The idle set: bit `r % 64` of word `r / 64` is set while reviewer `r` is idle, so
+    /// the lowest-numbered idle reviewer is found a word at a time.
+    idle: Vec<u64>,
+    /// Reviewers idle now (the idle set's size).
+    idle_count: u32,
+    /// Attempts actually waiting.
+    pub waiting: u32,
+    /// Whether queue entries can go stale (only with timeouts); if not, `pop` need not check.
+    timeouts: bool,
+    pub on_shift: bool,
+    pub queue: TimeAvg,
+    pub busy: TimeAvg,
+    pub on_duty: TimeAvg,
+    pub waits: DurationHistogram,
+}
+
+impl ReviewPool {
+    /// The pool of `h`'s reviewers, all idle, for classes of harm `class_harm`, measured
+    /// over the window `[w0, w1)`.
+    pub fn new(h: &HumanReview, class_harm: &[f64], w0: f64, w1: f64) -> ReviewPool {
+        let (lanes, lane_of) = match h.discipline {
+            Discipline::Fifo => (1, vec![0; class_harm.len()]),
+            Discipline::Priority => {
+                // Rank classes by harm, highest first; equal harm shares a lane.
+                let mut harms: Vec<f64> = class_harm.to_vec();
+                harms.sort_by(|a, b| b.total_cmp(a));
+                harms.dedup();
+                let lane_of = class_harm
+                    .iter()
+                    .map(|c| harms.iter().position(|x| x == c).unwrap_or(0) as u16)
+                    .collect();
+                (harms.len(), lane_of)
+            }
+        };
+        let c = h.reviewers as usize;
+        // Everyone starts idle.
+        let mut idle = vec![0u64; c.div_ceil(64)];
+        for r in 0..c {
+            idle[r / 64] |= 1 << (r % 64);
+        }
+        let mut on_duty = TimeAvg::new(w0, w1);
+        on_duty.set(0.0, c as f64);
+        ReviewPool {
+            reviewers: vec![
+                Reviewer {
+                    state: ReviewerState::Idle,
+                    on_task: 0.0,
+                    idle_since: 0.0,
+                    action: u32::MAX,
+                    reject: false,
+                    service: 0.0,
+                };
+                c
+            ],
+            idle,
+            idle_count: c as u32,
+            first: VecDeque::new(),
+            lanes: (1..lanes).map(|_| VecDeque::new()).collect(),
+            lane_of,
+            waiting: 0,
+            timeouts: h.max_wait.is_some(),
+            on_shift: true,
+            queue: TimeAvg::new(w0, w1),
+            busy: TimeAvg::new(w0, w1),
+            on_duty,
+            waits: DurationHistogram::new(),
+        }
+    }
+
+    /// An idle reviewer, lowest index first.
+    #[inline]
+    pub fn idle_reviewer(&self) -> Option<usize> {
+        if self.idle_count == 0 {
+            return None;
+        }
+        let k = self.idle.iter().position(|&w| w != 0)?;
+        let r = 64 * k + self.idle[k].trailing_zeros() as usize;
+        debug_assert_eq!(
+            Some(r),
+            self.reviewers.iter().position(|x| x.state == ReviewerState::Idle),
+            "the idle set is out of step with the reviewers' states"
+        );
+        Some(r)
+    }
+
+    #[inline]
+    pub fn state(&self, r: usize) -> ReviewerState {
+        self.reviewers[r].state
+    }
+
+    /// Sets reviewer `r`'s state, keeping the idle set in step.
+    #[inline]
+    pub fn set_state(&mut self, r: usize, state: ReviewerState) {
+        let was_idle = self.reviewers[r].state == ReviewerState::Idle;
+        let is_idle = state == ReviewerState::Idle;
+        self.reviewers[r].state = state;
+        if was_idle != is_idle {
+            let bit = 1u64 << (r % 64);
+            if is_idle {
+                self.idle[r / 64] |= bit;
+                self.idle_count += 1;
+            } else {
+                self.idle[r / 64] &= !bit;
+                self.idle_count -= 1;
+            }
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, class: usize, action: u32, token: u32) {
+        match self.lane_of[class] {
+            0 => self.first.push_back((action, token)),
+            k => self.lanes[k as usize - 1].push_back((action, token)),
+        }
+    }
+
+    /// Pops the next live entry (highest-priority lane first), skipping stale ones.
+    #[inline]
+    pub fn pop(&mut self, live: impl Fn(u32, u32) -> bool) -> Option<u32> {
+        if !self.timeouts && self.lanes.is_empty() {
+            return self.first.pop_front().map(|(a, _)| a);
+        }
+        self.pop_lanes(live)
+    }
+
+    /// [`ReviewPool::pop`] with priority lanes or stale entries.
+    fn pop_lanes(&mut self, live: impl Fn(u32, u32) -> bool) -> Option<u32> {
+        for lane in std::iter::once(&mut self.first).chain(&mut self.lanes) {
+            while let Some((a, tok)) = lane.pop_front() {
+                if !self.timeouts || live(a, tok) {
+                    return Some(a);
+                }
+            }
+        }
+        None
+    }
+
+    pub fn live_entries(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (std::iter::once(&self.first).chain(&self.lanes)).flat_map(|l| l.iter().copied())
+    }
+
+    /// Utilization, time-average queue and mean wait (minutes) over the window.
+    pub fn figures(&self) -> (f64, f64, f64) {
+        (
+            crate::metrics::ratio(self.busy.area(), self.on_duty.area()),
+            self.queue.mean(),
+            self.waits.mean_min(),
+        )
+    }
+}
+
+/// Probability that a reviewer catches a defect, given the human factors in force.
+#[inline]
+pub fn review_detect(h: &HumanReview, on_task: f64, auto_passed: bool, pressured: bool) -> f64 {
+    let mut d = h.detect;
+    if let Some(f) = &h.fatigue {
+        d = f.detect(d, on_task);
+    }
+    if auto_passed && h.complacency != 1.0 {
+        d = 1.0 - ((1.0 - d) * h.complacency).min(1.0);
+    }
+    if pressured {
+        if let Some(p) = &h.pressure {
+            d *= p.detect_factor;
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::Dist;
+
+    fn review() -> HumanReview {
+        HumanReview {
+            reviewers: 1,
+            service: Dist::constant(0.1),
+            detect: 0.6,
+            false_reject: 0.0,
+            discipline: Discipline::Fifo,
+            fatigue: None,
+            complacency: 1.0,
+            pressure: None,
+            max_wait: None,
+            on_timeout: OnTimeout::Approve,
+            shifts: None,
+        }
+    }
+
+    #[test]
+    fn idle_set_finds_the_lowest_idle_reviewer() {
+        let mut h = review();
+        h.reviewers = 130; // three words, the last one partial
+        let mut pool = ReviewPool::new(&h, &[1.0], 0.0, 1.0);
+        assert_eq!(pool.idle_reviewer(), Some(0));
+        for r in 0..130 {
+            assert_eq!(pool.idle_reviewer(), Some(r));
+            pool.set_state(r, ReviewerState::Busy);
+        }
+        assert_eq!(pool.idle_reviewer(), None);
+        pool.set_state(129, ReviewerState::Idle);
+        pool.set_state(70, ReviewerState::Break);
+        assert_eq!(pool.idle_reviewer(), Some(129));
+        pool.set_state(70, ReviewerState::Idle);
+        pool.set_state(70, ReviewerState::Idle); // idempotent
+        assert_eq!(pool.idle_reviewer(), Some(70));
+        pool.set_state(70, ReviewerState::Off);
+        pool.set_state(129, ReviewerState::Off);
+        assert_eq!(pool.idle_reviewer(), None);
+        assert_eq!(pool.idle_count, 0);
+    }
+
+    #[test]
+    fn human_factors() {
+        let mut h = review();
+        assert_eq!(review_detect(&h, 5.0, true, true), 0.6);
+        h.complacency = 1.3;
+        assert!((review_detect(&h, 0.0, true, false) - (1.0 - 0.4 * 1.3)).abs() < 1e-12);
+        assert_eq!(review_detect(&h, 0.0, false, false), 0.6);
+        h.complacency = 5.0;
+        assert_eq!(review_detect(&h, 0.0, true, false), 0.0);
+        h.complacency = 1.0;
+        h.fatigue = Some(Fatigue {
+            tau: 0.5,
+            floor: 0.85,
+            break_after: None,
+            break_length: None,
+        });
+        // d(30 min) = 0.85·0.6 + 0.15·0.6·e^{-1}
+        let d30 = 0.51 + 0.09 * (-1.0f64).exp();
+        assert!((review_detect(&h, 0.5, false, false) - d30).abs() < 1e-12);
+        h.pressure = Some(Pressure {
+            queue: 5,
+            speedup: 2.0,
+            detect_factor: 0.5,
+        });
+        assert!((review_detect(&h, 0.5, false, true) - d30 * 0.5).abs() < 1e-12);
+    }
+}

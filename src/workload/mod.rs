@@ -1,0 +1,252 @@
+//! The AI agent's workload: what `[workload]` says (rate, daily profile, classes, rework,
+//! drift, learning), checked; [`draws`] turns it into arrivals and per-action draws.
+
+mod draws;
+
+pub use draws::{Actions, Arrivals};
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::dist::{Dist, RawDist};
+use crate::input::{limits, Ctx, Num, S};
+use crate::units::parse_rate;
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Base arrival rate, actions per hour.
+    pub rate: f64,
+    /// Hourly multipliers of the rate, repeating daily.
+    pub profile: Option<[f64; 24]>,
+    pub classes: Vec<Class>,
+    pub rework: Option<Rework>,
+    pub drift: Option<Drift>,
+    /// Correlation r of detection across layers (latent difficulty), in [0, 1).
+    pub detection_correlation: f64,
+    /// Lowest value of the learning factor.
+    pub learning_floor: f64,
+}
+
+/// Regime shifts of the agent's defect rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Drift {
+    /// Mean gap between onsets, hours (Poisson onsets).
+    pub every: f64,
+    /// Defect probabilities are multiplied by this while a drift is active.
+    pub multiplier: f64,
+    /// A drift ends by itself after this long, if set.
+    pub self_heal: Option<f64>,
+}
+
+impl Workload {
+    /// Long-run mean arrival rate, actions per hour.
+    pub fn mean_rate(&self) -> f64 {
+        match &self.profile {
+            Some(p) => self.rate * p.iter().sum::<f64>() / 24.0,
+            None => self.rate,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub share: f64,
+    pub defect_prob: f64,
+    pub harm: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rework {
+    pub delay: Dist,
+    /// Attempts in all, including the first.
+    pub max_attempts: u32,
+}
+
+/// `[workload]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub rate: S<String>,
+    pub profile: Option<S<Vec<S<Num>>>>,
+    pub detection_correlation: Option<S<Num>>,
+    pub learning_floor: Option<S<Num>>,
+    #[serde(default)]
+    pub class: Vec<S<RawClass>>,
+    pub rework: Option<S<RawRework>>,
+    pub drift: Option<S<RawDrift>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrift {
+    pub every: S<String>,
+    pub multiplier: S<Num>,
+    pub self_heal: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub name: S<String>,
+    pub share: S<Num>,
+    pub defect_prob: S<Num>,
+    pub harm: Option<S<Num>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRework {
+    pub delay: S<RawDist>,
+    pub max_attempts: S<i64>,
+}
+
+impl Workload {
+    /// Checks `[workload]`; problems go to `ctx`.
+    pub fn parse(ctx: &mut Ctx, w: S<RawWorkload>) -> Workload {
+        let span = w.span();
+        let w = w.into_inner();
+        let rate = match parse_rate(w.rate.get_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                ctx.err(w.rate.span(), "workload.rate", e);
+                1.0
+            }
+        };
+        let profile = w.profile.map(|p| {
+            let pspan = p.span();
+            let values = p.into_inner();
+            let mut out = [1.0; 24];
+            if values.len() != 24 {
+                ctx.err(
+                    pspan.clone(),
+                    "workload.profile",
+                    format!(
+                        "has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day",
+                        values.len()
+                    ),
+                );
+            }
+            for (h, v) in values.iter().enumerate().take(24) {
+                out[h] = ctx.range(
+                    v,
+                    &format!("workload.profile[{h}]"),
+                    0.0,
+                    1e6,
+                    "a non-negative multiplier",
+                );
+            }
+            if values.len() == 24 && out.iter().all(|&x| x == 0.0) {
+                ctx.err(
+                    pspan,
+                    "workload.profile",
+                    "is zero in every hour, so nothing would arrive",
+                );
+            }
+            out
+        });
+        if w.class.is_empty() {
+            ctx.missing(
+                span.clone(),
+                "workload",
+                "class",
+                "at least one [[workload.class]] table with name, share and defect_prob",
+            );
+        }
+        if w.class.len() > limits::MAX_CLASSES {
+            ctx.err(
+                span.clone(),
+                "workload.class",
+                format!(
+                    "has {} classes; at most {} are allowed",
+                    w.class.len(),
+                    limits::MAX_CLASSES
+                ),
+            );
+        }
+        let mut names = HashSet::new();
+        let mut classes = Vec::new();
+        for c in &w.class {
+            let c = c.get_ref();
+            let n = c.name.get_ref().clone();
+            let path = format!("workload.class[{n}]");
+            let name = ctx.name(&c.name, &format!("{path}.name"));
+            if !names.insert(name.clone()) {
+                ctx.err(
+                    c.name.span(),
+                    &format!("{path}.name"),
+                    format!("class name `{name}` is used twice; names must be unique"),
+                );
+            }
+            classes.push(Class {
+                name,
+                share: ctx.prob(&c.share, &format!("{path}.share")),
+                defect_prob: ctx.prob(&c.defect_prob, &format!("{path}.defect_prob")),
+                harm: c.harm.as_ref().map_or(1.0, |h| {
+                    ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")
+                }),
+            });
+        }
+        let total: f64 = classes.iter().map(|c| c.share).sum();
+        if !classes.is_empty() && (total - 1.0).abs() > 1e-6 {
+            let first = w.class[0].get_ref().share.span();
+            ctx.err(
+                first,
+                "workload.class",
+                format!("shares sum to {total}; they must sum to 1"),
+            );
+        }
+        let detection_correlation = w.detection_correlation.as_ref().map_or(0.0, |v| {
+            ctx.range(
+                v,
+                "workload.detection_correlation",
+                0.0,
+                0.999_999,
+                "a correlation in [0, 1)",
+            )
+        });
+        let learning_floor = w
+            .learning_floor
+            .as_ref()
+            .map_or(0.2, |v| ctx.prob(v, "workload.learning_floor"));
+        let drift = w.drift.map(|d| {
+            let d = d.into_inner();
+            Drift {
+                every: ctx.duration(&d.every, "workload.drift.every", false),
+                multiplier: ctx.range(
+                    &d.multiplier,
+                    "workload.drift.multiplier",
+                    0.0,
+                    1e6,
+                    "a non-negative factor on defect probabilities",
+                ),
+                self_heal: d
+                    .self_heal
+                    .as_ref()
+                    .map(|v| ctx.duration(v, "workload.drift.self_heal", false)),
+            }
+        });
+        let rework = w.rework.map(|r| {
+            let r = r.into_inner();
+            Rework {
+                delay: Dist::parse(ctx, &r.delay, "workload.rework.delay", true),
+                max_attempts: ctx.int(
+                    &r.max_attempts,
+                    "workload.rework.max_attempts",
+                    1,
+                    limits::MAX_ATTEMPTS,
+                ) as u32,
+            }
+        });
+        Workload {
+            rate,
+            profile,
+            classes,
+            rework,
+            drift,
+            detection_correlation,
+            learning_floor,
+        }
+    }
+}
