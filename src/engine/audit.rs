@@ -1,0 +1,111 @@
+//! Post-release audits: released attempts sampled into an audit queue, and late catches.
+
+use super::{Action, Ev, Sim, StageRt};
+use crate::rng::uniform;
+use crate::stages::{AuditItem, AuditPool, StageKind};
+
+impl<'a> Sim<'a> {
+    /// Attempt `a`, just released, is sampled into each audit that takes its class.
+    #[inline]
+    pub(super) fn sample_for_audits(&mut self, a: &Action) {
+        let mut audits = self.audits;
+        while audits != 0 {
+            let i = audits.trailing_zeros() as usize;
+            audits &= audits - 1;
+            let stage = &self.policy.stages[i];
+            if stage.classes.contains(a.class as usize)
+                && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
+            {
+                let item = AuditItem {
+                    class: a.class as u16,
+                    defective: a.defective,
+                    released: self.now,
+                    enqueued: self.now,
+                    z: a.z,
+                };
+                self.join_audit(i, item);
+            }
+        }
+    }
+
+    pub(super) fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
+        match &mut self.stages[i] {
+            StageRt::Audit(p) => p,
+            _ => unreachable!("stage {i} is not an audit"),
+        }
+    }
+
+    pub(super) fn join_audit(&mut self, i: usize, item: AuditItem) {
+        let now = self.now;
+        if now >= self.warmup {
+            self.counts[i].entered += 1;
+        }
+        match self.audit_pool(i).idle_auditor() {
+            Some(k) => self.start_audit(i, k, item),
+            None => {
+                let pool = self.audit_pool(i);
+                pool.queue.push_back(item);
+                let n = pool.queue.len() as f64;
+                pool.queue_len.set(now, n);
+            }
+        }
+    }
+
+    pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem) {
+        let now = self.now;
+        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let service = a.service.sample(&mut self.stage_rngs[i]);
+        let measuring = self.measuring();
+        let pool = self.audit_pool(i);
+        if measuring {
+            pool.wait_sum += now - item.enqueued;
+            pool.wait_n += 1;
+        }
+        pool.auditors[k] = Some(item);
+        pool.busy.add(now, 1.0);
+        self.events.schedule(
+            now + service,
+            Ev::AuditDone {
+                stage: i as u16,
+                auditor: k as u32,
+            },
+        );
+    }
+
+    pub(super) fn on_audit_done(&mut self, i: usize, k: usize) {
+        let now = self.now;
+        let pool = self.audit_pool(i);
+        let item = pool.auditors[k].take().expect("auditor was busy");
+        pool.busy.add(now, -1.0);
+        if let Some(next) = pool.queue.pop_front() {
+            let n = pool.queue.len() as f64;
+            pool.queue_len.set(now, n);
+            self.start_audit(i, k, next);
+        }
+        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let (detect, late) = (a.detect, a.late_harm_factor);
+        let found = item.defective && self.detects(i, detect, item.z);
+        self.observe(i, found);
+        let measuring = self.measuring();
+        if measuring {
+            self.counts[i].passed += !found as u64;
+            self.counts[i].flagged += found as u64;
+            self.counts[i].caught += found as u64;
+            self.counts[i].completed += 1;
+        }
+        if found {
+            self.learn(i);
+            // A late catch of a defect released in the window: still an escape, with its
+            // harm weighted by late_harm_factor.
+            if item.released >= self.warmup {
+                let harm = self.scenario.workload.classes[item.class as usize].harm;
+                self.c.caught_late += 1;
+                self.c.harm -= harm * (1.0 - late);
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Automated checks: an attempt is flagged (defect caught or false positive) or passes;
+//! a flag rejects it or escalates it to a later human review.
+
+use super::Sim;
+use crate::rng::uniform;
+use crate::stages::{OnFlag, StageKind};
+
+impl<'a> Sim<'a> {
+    /// Decides a check and continues routing after a delayed check.
+    pub(super) fn decide_check(&mut self, id: u32, i: usize) {
+        if self.check_outcome(id, i) {
+            self.route(id, i + 1);
+        }
+    }
+
+    /// Applies check `i` to attempt `id`; true if the attempt goes on to the next stage.
+    pub(super) fn check_outcome(&mut self, id: u32, i: usize) -> bool {
+        let StageKind::AutomatedCheck(chk) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let a = self.actions[id as usize];
+        let flagged = if a.defective {
+            self.detects(i, chk.detect, a.z)
+        } else {
+            uniform(&mut self.stage_rngs[i]) < chk.false_positive
+        };
+        self.observe(i, flagged);
+        if flagged && a.defective {
+            self.learn(i);
+        }
+        let measuring = self.measuring();
+        if !flagged {
+            if measuring {
+                self.counts[i].passed += 1;
+            }
+            self.actions[id as usize].auto_passed = true;
+            return true;
+        }
+        if measuring {
+            self.counts[i].flagged += 1;
+            if a.defective {
+                self.counts[i].caught += 1;
+            }
+        }
+        self.actions[id as usize].flagged = true;
+        self.count_false_flag(id);
+        match chk.on_flag {
+            OnFlag::Reject => {
+                self.reject(id);
+                false
+            }
+            OnFlag::Escalate(j) => {
+                self.actions[id as usize].escalated |= 1 << j;
+                true
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn count_false_flag(&mut self, id: u32) {
+        let measuring = self.measuring();
+        let a = &mut self.actions[id as usize];
+        if !a.defective && !a.false_counted {
+            a.false_counted = true;
+            if measuring {
+                self.c.false_rejects += 1;
+            }
+        }
+    }
+}

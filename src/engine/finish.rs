@@ -1,0 +1,145 @@
+//! The end of a replication: the window's time averages closed, the ledger completed, and
+//! the metric row computed.
+
+use super::{Series, Sim, StageRt};
+use crate::metrics::{ratio, DurationHistogram, MetricRow, RepResult, M, N_METRICS};
+
+impl<'a> Sim<'a> {
+    /// Opens every time average's window (at the end of the warm-up).
+    pub(super) fn open_window(&mut self) {
+        self.total_queue.open();
+        self.drift.hours.open();
+        self.halted.open();
+        for s in &mut self.stages {
+            match s {
+                StageRt::Review(p) => {
+                    p.queue.open();
+                    p.busy.open();
+                    p.on_duty.open();
+                }
+                StageRt::Audit(p) => {
+                    p.queue_len.open();
+                    p.busy.open();
+                }
+                StageRt::Check | StageRt::Monitor(_) => {}
+            }
+        }
+    }
+
+    /// Closes the window and computes the metric row.
+    pub fn finish(mut self) -> RepResult {
+        // A run cut short is measured over its shortened window.
+        let end = self.cut_at.map_or(self.end, |t| t.max(self.warmup));
+        if self.series.is_some() {
+            self.push_series_row(end);
+        }
+        let mut ledger = std::mem::take(&mut self.ledger);
+        // Attempts still queued at the end count their time up to the end.
+        for s in &self.stages {
+            if let StageRt::Review(p) = s {
+                for (a, tok) in p.live_entries() {
+                    let x = &self.actions[a as usize];
+                    if x.waiting && x.token == tok {
+                        ledger.queue_time += end - x.enqueued.max(self.warmup);
+                    }
+                }
+            }
+        }
+        self.total_queue.finish_at(end);
+        ledger.queue_area = self.total_queue.area();
+        // Counted from the attempts themselves, independently of the disposal counters,
+        // so that `Ledger::conserved` is a real check.
+        ledger.in_system = self.actions.iter().filter(|a| a.live).count() as u64;
+        self.ledger = ledger;
+
+        let horizon = end - self.warmup;
+        // On-duty hours of human review stages, and of audits (which count in reviewer
+        // hours and cost, but not in review utilization or throughput).
+        let (mut duty, mut audit_duty, mut busy) = (0.0, 0.0, 0.0);
+        let mut completed = 0u64;
+        let mut merged: Option<DurationHistogram> = None;
+        let mut stage_results = Vec::with_capacity(self.stages.len());
+        for (i, s) in self.stages.iter_mut().enumerate() {
+            match s {
+                StageRt::Review(p) => {
+                    p.queue.finish_at(end);
+                    p.busy.finish_at(end);
+                    p.on_duty.finish_at(end);
+                    duty += p.on_duty.area();
+                    busy += p.busy.area();
+                    completed += self.counts[i].completed;
+                    stage_results.push(self.counts[i].result(Some(p.figures())));
+                    match &mut merged {
+                        None => merged = Some(std::mem::take(&mut p.waits)),
+                        Some(m) => m.merge(&p.waits),
+                    }
+                }
+                StageRt::Audit(p) => {
+                    p.queue_len.finish_at(end);
+                    p.busy.finish_at(end);
+                    // Auditors are always on duty.
+                    let on_duty = p.auditors.len() as f64 * horizon;
+                    audit_duty += on_duty;
+                    let mut r = self.counts[i].result(None);
+                    r.utilization = ratio(p.busy.area(), on_duty);
+                    r.mean_queue = p.queue_len.mean();
+                    r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
+                    stage_results.push(r);
+                }
+                StageRt::Monitor(_) => {
+                    let mut r = self.counts[i].result(None);
+                    r.passed = r.entered - r.flagged;
+                    stage_results.push(r);
+                }
+                StageRt::Check => stage_results.push(self.counts[i].result(None)),
+            }
+        }
+        self.drift.hours.finish_at(end);
+        self.halted.finish_at(end);
+        let halt_hours = self.halted.area();
+        let c = &self.c;
+        let costs = &self.scenario.costs;
+        let mut m = MetricRow([0.0; N_METRICS]);
+        m[M::released] = c.released as f64;
+        m[M::rejected] = c.rejected as f64;
+        m[M::dropped] = c.dropped as f64;
+        m[M::abandoned] = c.abandoned as f64;
+        m[M::throughput_per_hour] = ratio(c.released as f64, horizon);
+        m[M::defects] = c.defects as f64;
+        m[M::escaped] = c.escaped as f64;
+        m[M::escape_rate] = ratio(c.escaped as f64, c.defects as f64);
+        m[M::escapes_per_1k] = ratio(1000.0 * c.escaped as f64, c.released as f64);
+        m[M::caught_late] = c.caught_late as f64;
+        m[M::harm] = c.harm;
+        m[M::false_rejects] = c.false_rejects as f64;
+        m[M::timeouts] = c.timeouts as f64;
+        m[M::reviewer_hours] = duty + audit_duty;
+        m[M::reviewer_utilization] = ratio(busy, duty);
+        m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
+        m[M::mean_queue] = self.total_queue.mean();
+        m[M::max_queue] = self.total_queue.max();
+        // The merged histogram keeps the exact sum and count of every review stage's waits.
+        m[M::mean_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.mean_min());
+        m[M::p95_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.quantile_min(0.95));
+        m[M::latency_mean_min] = self.latency.mean_min();
+        m[M::latency_p95_min] = self.latency.quantile_min(0.95);
+        m[M::backlog_end] = self.ledger.in_system as f64;
+        m[M::halts] = c.halts as f64;
+        m[M::halt_hours] = halt_hours;
+        m[M::false_alarms] = c.false_alarms as f64;
+        m[M::drift_hours] = self.drift.hours.area();
+        m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
+        m[M::learning_factor] = self.learning;
+        m[M::cost_total] = (duty + audit_duty) * costs.reviewer_hour
+            + halt_hours * costs.halt_hour
+            + c.harm * costs.harm_unit;
+        m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
+        RepResult {
+            metrics: m,
+            stages: stage_results,
+            ledger: self.ledger,
+            cut_short: self.cut_at.is_some(),
+            series: self.series.map(Series::into_rows),
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
+//! breaks and shifts.
+
+use super::{detects, Action, Ev, Sim, StageRt};
+use crate::metrics::{Ledger, TimeAvg};
+use crate::rng::uniform;
+use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, StageKind};
+
+/// The review pool of stage `i` (a function of the stages alone, so that callers can hold it
+/// together with other fields of the simulation).
+#[inline]
+fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
+    match &mut stages[i] {
+        StageRt::Review(p) => p,
+        _ => unreachable!("stage {i} is not a review"),
+    }
+}
+
+/// Attempt `a` leaves the queue of `pool` now (served or timed out), or starts at once if
+/// it was not waiting: its queue time and wait are recorded.
+#[inline(always)]
+fn leave_queue(
+    pool: &mut ReviewPool,
+    a: &mut Action,
+    ledger: &mut Ledger,
+    total_queue: &mut TimeAvg,
+    now: f64,
+    warmup: f64,
+) {
+    let enq = a.enqueued;
+    a.token = a.token.wrapping_add(1);
+    if a.waiting {
+        a.waiting = false;
+        pool.waiting -= 1;
+        pool.queue.set(now, pool.waiting as f64);
+        total_queue.add(now, -1.0);
+    }
+    if now >= warmup {
+        // Time queued inside the window (the event loop ends before the window does).
+        ledger.queue_time += now - if enq > warmup { enq } else { warmup };
+        pool.waits.record(now - enq);
+    }
+}
+
+impl<'a> Sim<'a> {
+    /// Schedules the first shift change of every review stage with shifts; reviewers of a
+    /// shift that starts later are off duty until then.
+    pub(super) fn start_shifts(&mut self) {
+        for (i, s) in self.policy.stages.iter().enumerate() {
+            let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind else {
+                continue; // no shifts: always on duty
+            };
+            if sh.on >= sh.period {
+                continue; // always on duty
+            }
+            if sh.start > 0.0 {
+                // Off duty until the first shift starts.
+                let pool = self.pool(i);
+                pool.on_shift = false;
+                for r in 0..pool.reviewers.len() {
+                    pool.set_state(r, ReviewerState::Off);
+                }
+                pool.on_duty.set(0.0, 0.0);
+                self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
+            } else {
+                self.events.schedule(sh.on, Ev::ShiftEnd { stage: i as u16 });
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn pool(&mut self, i: usize) -> &mut ReviewPool {
+        review_pool(&mut self.stages, i)
+    }
+
+    #[inline]
+    pub(super) fn review_cfg(&self, i: usize) -> &'a HumanReview {
+        match &self.policy.stages[i].kind {
+            StageKind::HumanReview(h) => h,
+            _ => unreachable!("stage {i} is not a review"),
+        }
+    }
+
+    #[inline]
+    pub(super) fn join_review(&mut self, id: u32, i: usize) {
+        let now = self.now;
+        let h = self.review_cfg(i);
+        let pool = review_pool(&mut self.stages, i);
+        let a = &mut self.actions[id as usize];
+        a.enqueued = now;
+        if now >= self.warmup {
+            self.ledger.queue_entries += 1;
+        }
+        if let Some(r) = pool.idle_reviewer() {
+            self.start_review(i, r, id);
+            return;
+        }
+        a.waiting = true;
+        let token = a.token;
+        pool.push(a.class as usize, id, token);
+        pool.waiting += 1;
+        pool.queue.set(now, pool.waiting as f64);
+        self.total_queue.add(now, 1.0);
+        if let Some(mw) = h.max_wait {
+            let lane = self.timeout_lane[i].expect("a timeout lane for each stage with max_wait");
+            self.events
+                .schedule_lane(lane, now + mw, Ev::Timeout { action: id, token });
+        }
+    }
+
+    /// Records that attempt `id` left review queue `i` now (timed out).
+    pub(super) fn leave_queue(&mut self, id: u32, i: usize) {
+        let (now, warmup) = (self.now, self.warmup);
+        let pool = review_pool(&mut self.stages, i);
+        let a = &mut self.actions[id as usize];
+        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
+    }
+
+    /// Reviewer `r` of stage `i` starts on attempt `id` (queued, or arriving at an idle
+    /// reviewer). The outcome and the service time are drawn now.
+    #[inline]
+    pub(super) fn start_review(&mut self, i: usize, r: usize, id: u32) {
+        let (now, warmup) = (self.now, self.warmup);
+        let h = self.review_cfg(i);
+        let pool = review_pool(&mut self.stages, i);
+        let a = &mut self.actions[id as usize];
+        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
+        let waiting = pool.waiting;
+        let was_idle = pool.state(r) == ReviewerState::Idle;
+        let rv = &mut pool.reviewers[r];
+        if let (Some(f), true) = (&h.fatigue, was_idle) {
+            if let Some(bl) = f.break_length {
+                if now - rv.idle_since >= bl {
+                    rv.on_task = 0.0;
+                }
+            }
+        }
+        let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
+        let rng = &mut self.stage_rngs[i];
+        let mut service = h.service.sample(rng);
+        if pressured {
+            service /= h.pressure.map_or(1.0, |p| p.speedup);
+        }
+        let reject = if a.defective {
+            let d = review_detect(h, rv.on_task, a.auto_passed && !a.flagged, pressured);
+            detects(rng, self.correlation, d, a.z)
+        } else {
+            uniform(rng) < h.false_reject
+        };
+        rv.action = id;
+        rv.reject = reject;
+        rv.service = service;
+        pool.set_state(r, ReviewerState::Busy);
+        pool.busy.add(now, 1.0);
+        self.events.schedule(
+            now + service,
+            Ev::ReviewDone {
+                stage: i as u16,
+                reviewer: r as u32,
+            },
+        );
+    }
+
+    pub(super) fn on_review_done(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let h = self.review_cfg(i);
+        let measuring = self.measuring();
+        let pool = review_pool(&mut self.stages, i);
+        pool.busy.add(now, -1.0);
+        let rv = &mut pool.reviewers[r];
+        let (id, reject) = (rv.action, rv.reject);
+        rv.on_task += rv.service;
+        rv.action = u32::MAX;
+        // The reviewer's next move: a break, off shift, or the next attempt.
+        let on_break = h
+            .fatigue
+            .and_then(|f| f.break_after.zip(f.break_length))
+            .filter(|(after, _)| rv.on_task >= *after);
+        if let Some((_, length)) = on_break {
+            rv.on_task = 0.0;
+            pool.set_state(r, ReviewerState::Break);
+            self.events.schedule(
+                now + length,
+                Ev::BreakEnd {
+                    stage: i as u16,
+                    reviewer: r as u32,
+                },
+            );
+        } else if !pool.on_shift {
+            self.go_off(i, r);
+        } else {
+            self.next_for(i, r);
+        }
+        // Then the attempt it finished.
+        let defective = self.actions[id as usize].defective;
+        self.observe(i, reject);
+        if reject && defective {
+            self.learn(i);
+        }
+        if measuring {
+            let c = &mut self.counts[i];
+            if reject {
+                c.flagged += 1;
+                c.caught += defective as u64;
+            } else {
+                c.passed += 1;
+            }
+            c.completed += 1;
+        }
+        if reject {
+            self.count_false_flag(id);
+            self.reject(id);
+        } else {
+            self.route(id, i + 1);
+        }
+    }
+
+    /// Reviewer `r` of stage `i` takes the next attempt, or becomes idle.
+    #[inline]
+    pub(super) fn next_for(&mut self, i: usize, r: usize) {
+        let actions = &self.actions;
+        let pool = review_pool(&mut self.stages, i);
+        let next = pool.pop(|a, tok| {
+            let x = &actions[a as usize];
+            x.waiting && x.token == tok
+        });
+        match next {
+            Some(id) => self.start_review(i, r, id),
+            None => {
+                pool.reviewers[r].idle_since = self.now;
+                pool.set_state(r, ReviewerState::Idle);
+            }
+        }
+    }
+
+    pub(super) fn go_off(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let pool = self.pool(i);
+        pool.set_state(r, ReviewerState::Off);
+        pool.on_duty.add(now, -1.0);
+    }
+
+    pub(super) fn on_timeout(&mut self, id: u32, token: u32) {
+        let a = self.actions[id as usize];
+        if !a.waiting || a.token != token {
+            return; // served before its deadline
+        }
+        let i = a.stage as usize;
+        self.leave_queue(id, i);
+        if self.measuring() {
+            self.counts[i].timeouts += 1;
+            self.c.timeouts += 1;
+        }
+        match self.review_cfg(i).on_timeout {
+            OnTimeout::Approve => self.route(id, i + 1),
+            OnTimeout::Drop => {
+                self.dispose(id);
+                self.ledger.dropped += 1;
+                if self.measuring() {
+                    self.c.dropped += 1;
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_break_end(&mut self, i: usize, r: usize) {
+        let pool = self.pool(i);
+        if pool.state(r) != ReviewerState::Break {
+            return; // went off shift during the break
+        }
+        if pool.on_shift {
+            self.next_for(i, r);
+        } else {
+            self.go_off(i, r);
+        }
+    }
+
+    pub(super) fn on_shift_end(&mut self, i: usize) {
+        let now = self.now;
+        let Some(sh) = self.review_cfg(i).shifts else {
+            return;
+        };
+        let pool = self.pool(i);
+        pool.on_shift = false;
+        // Busy reviewers finish the attempt in hand first.
+        let mut left = 0.0;
+        for r in 0..pool.reviewers.len() {
+            if matches!(pool.state(r), ReviewerState::Idle | ReviewerState::Break) {
+                pool.set_state(r, ReviewerState::Off);
+                left += 1.0;
+            }
+        }
+        pool.on_duty.add(now, -left);
+        self.events
+            .schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
+    }
+
+    pub(super) fn on_shift_start(&mut self, i: usize) {
+        let now = self.now;
+        let Some(sh) = self.review_cfg(i).shifts else {
+            return;
+        };
+        let pool = self.pool(i);
+        pool.on_shift = true;
+        let mut came = 0.0;
+        for r in 0..pool.reviewers.len() {
+            if pool.state(r) == ReviewerState::Off {
+                let rv = &mut pool.reviewers[r];
+                rv.on_task = 0.0;
+                rv.idle_since = now;
+                pool.set_state(r, ReviewerState::Idle);
+                came += 1.0;
+            }
+        }
+        pool.on_duty.add(now, came);
+        // Only reviewers who just came on duty can be idle now (busy ones are finishing
+        // an item from the last shift): each takes work while there is any.
+        for r in 0..self.pool(i).reviewers.len() {
+            if self.pool(i).state(r) == ReviewerState::Idle {
+                self.next_for(i, r);
+            }
+        }
+        self.events
+            .schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
+    }
+}
