@@ -7,11 +7,11 @@
 
 use std::str::FromStr;
 
-use crate::metrics::NAMES;
-use crate::montecarlo::Results;
-use crate::report::{PointRun, RunData, Summaries};
+use crate::input::unknown;
+use crate::metrics::{M, NAMES};
+use crate::montecarlo::{Executor, Results};
 use crate::scenario::{self, Diagnostic, Loaded, Override, Scenario, ScenarioError, SweepDim, SweepValue};
-use crate::stats::Summary;
+use crate::stats::{summarize, Summary};
 
 /// Most sweep points a run may have.
 pub const MAX_POINTS: usize = 100_000;
@@ -235,11 +235,8 @@ impl FromStr for Target {
             .split_once('=')
             .ok_or_else(|| format!("`{s}` is not METRIC=REL (for example escape_rate=0.05)"))?;
         let metric = NAMES.iter().position(|n| *n == m.trim()).ok_or_else(|| {
-            let mut msg = format!("`{}` is not a metric", m.trim());
-            if let Some(c) = scenario::did_you_mean(m.trim(), NAMES.iter().copied()) {
-                msg.push_str(&format!("; did you mean `{c}`?"));
-            }
-            msg + "; see docs/metrics.md for the list"
+            let head = format!("`{}` is not a metric", m.trim());
+            unknown(head, m.trim(), NAMES, None) + "; see docs/metrics.md for the list"
         })?;
         let rel: f64 = r
             .trim()
@@ -249,6 +246,51 @@ impl FromStr for Target {
             return Err(format!("the relative half-width must be positive, got {rel}"));
         }
         Ok(Target { metric, rel })
+    }
+}
+
+/// One sweep point's scenario and results.
+#[derive(Debug, Clone)]
+pub struct PointRun {
+    /// Value labels of the swept paths (empty without a sweep).
+    pub values: Vec<String>,
+    pub scenario: Scenario,
+    /// Replication indices, in the order of `results`.
+    pub reps: Vec<u64>,
+    pub results: Results,
+}
+
+/// What a run produced: everything its files are made from.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// Swept paths: the leading columns of every file.
+    pub dims: Vec<String>,
+    pub points: Vec<PointRun>,
+    /// Index of the baseline policy of comparisons.
+    pub baseline: usize,
+}
+
+/// Summaries `[point][policy][metric]`.
+pub type Summaries = Vec<Vec<Vec<Summary>>>;
+
+impl RunData {
+    /// Each metric summarised over the replications, per point and policy.
+    pub fn summaries(&self) -> Summaries {
+        self.points
+            .iter()
+            .map(|pt| {
+                pt.results
+                    .per_policy
+                    .iter()
+                    .map(|reps| {
+                        M::ALL
+                            .iter()
+                            .map(|&m| summarize(reps.iter().map(|r| r.metrics[m])))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -383,7 +425,14 @@ pub struct Executed {
 /// of the shard, if any). With targets, batches `[0, n0)`, `[n0, 2n0)`, `[2n0, 4n0)`, …
 /// (n0 = `run.replications`, capped by `max_replications`) until every target is met: the
 /// batches and the stopping rule depend only on results, never on threads.
-pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64) + Sync)) -> Executed {
+///
+/// Fails if a replication's metrics are not numbers where they must be (a fault of the
+/// simulator, never to be summarised as if the value were undefined).
+pub fn execute(
+    ex: &Execution,
+    pool: &dyn Executor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Executed, String> {
     let scenarios: Vec<&Scenario> = ex.plan.points.iter().map(|p| &p.loaded.scenario).collect();
     let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
     let tick = || progress(1);
@@ -411,6 +460,11 @@ pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64)
             .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
             .collect();
         let out = crate::montecarlo::run_points(pool, &scenarios, &batch, ex.series, &tick);
+        if let Some(fault) = out.fault {
+            return Err(format!(
+                "internal error: {fault}; please report this with the scenario"
+            ));
+        }
         for (s, r) in out.results.into_iter().enumerate() {
             match &mut results[s] {
                 Some(acc) => acc.extend(r),
@@ -430,26 +484,26 @@ pub fn execute(ex: &Execution, pool: &rayon::ThreadPool, progress: &(dyn Fn(u64)
         achieved_now = achieved(&run.summaries(), ex.targets);
         if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
             stop = Stop::PrecisionReached;
-            return Executed {
+            return Ok(Executed {
                 run,
                 stop,
                 achieved: achieved_now,
-            };
+            });
         }
         if done.iter().all(|&d| d >= ex.max_replications) {
             stop = Stop::MaxReplications;
-            return Executed {
+            return Ok(Executed {
                 run,
                 stop,
                 achieved: achieved_now,
-            };
+            });
         }
     }
-    Executed {
+    Ok(Executed {
         run: assemble(ex, &results, &reps_run),
         stop,
         achieved: achieved_now,
-    }
+    })
 }
 
 fn assemble(ex: &Execution, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {

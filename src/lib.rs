@@ -7,12 +7,15 @@
 //!
 //! The model, file formats and metrics are described in `docs/`.
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod experiment;
+pub mod field;
 pub mod floor;
 pub mod input;
+#[cfg(feature = "cli")]
 pub mod merge;
 pub mod metrics;
 pub mod montecarlo;

@@ -2,74 +2,128 @@
 //! the measured window, streaming percentiles, per-stage counts, and the whole-run counts
 //! used to check conservation and Little's law.
 
+use serde::{Deserialize, Serialize};
+
+/// Declares the metric columns: the [`M`] enum that names each, and the [`MetricRow`] of one
+/// replication's values, a serde row whose fields are the columns. `ratio` marks a metric
+/// that is undefined (`NaN`, an empty field) when its denominator is zero; any other metric
+/// is always a finite number.
 macro_rules! metrics {
-    ($($name:ident),* $(,)?) => {
-        /// Index of each metric column, in output order.
+    ($($name:ident: $kind:ident),* $(,)?) => {
+        /// Each metric column, in output order.
         #[allow(non_camel_case_types)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum M { $($name),* }
+
+        impl M {
+            /// Every metric, in output order.
+            pub const ALL: &[M] = &[$(M::$name),*];
+
+            /// Whether the metric may be undefined in a replication (a ratio over nothing).
+            pub fn may_be_undefined(self) -> bool {
+                match self {
+                    $(M::$name => metrics!(@ratio $kind)),*
+                }
+            }
+
+            pub fn name(self) -> &'static str {
+                NAMES[self as usize]
+            }
+        }
+
         /// Column names, in output order (a public contract: see docs/metrics.md).
         pub const NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        /// One replication's metric values; `NaN` marks an undefined ratio (written as an
+        /// empty field).
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct MetricRow {
+            $(#[serde(with = "crate::field")] pub $name: f64),*
+        }
+
+        impl std::ops::Index<M> for MetricRow {
+            type Output = f64;
+            #[inline]
+            fn index(&self, m: M) -> &f64 {
+                match m {
+                    $(M::$name => &self.$name),*
+                }
+            }
+        }
+
+        impl std::ops::IndexMut<M> for MetricRow {
+            #[inline]
+            fn index_mut(&mut self, m: M) -> &mut f64 {
+                match m {
+                    $(M::$name => &mut self.$name),*
+                }
+            }
+        }
     };
+    (@ratio ratio) => { true };
+    (@ratio always) => { false };
 }
 
 metrics!(
-    released,
-    rejected,
-    dropped,
-    abandoned,
-    throughput_per_hour,
-    defects,
-    escaped,
-    escape_rate,
-    escapes_per_1k,
-    caught_late,
-    harm,
-    false_rejects,
-    timeouts,
-    reviewer_hours,
-    reviewer_utilization,
-    reviews_per_reviewer_hour,
-    mean_queue,
-    max_queue,
-    mean_wait_min,
-    p95_wait_min,
-    latency_mean_min,
-    latency_p95_min,
-    backlog_end,
-    halts,
-    halt_hours,
-    false_alarms,
-    drift_hours,
-    detection_delay_h,
-    learning_factor,
-    cost_total,
-    cost_per_release,
+    released: always,
+    rejected: always,
+    dropped: always,
+    abandoned: always,
+    throughput_per_hour: ratio,
+    defects: always,
+    escaped: always,
+    escape_rate: ratio,
+    escapes_per_1k: ratio,
+    caught_late: always,
+    harm: always,
+    false_rejects: always,
+    timeouts: always,
+    reviewer_hours: always,
+    reviewer_utilization: ratio,
+    reviews_per_reviewer_hour: ratio,
+    mean_queue: ratio,
+    max_queue: always,
+    mean_wait_min: ratio,
+    p95_wait_min: ratio,
+    latency_mean_min: ratio,
+    latency_p95_min: ratio,
+    backlog_end: always,
+    halts: always,
+    halt_hours: always,
+    false_alarms: always,
+    drift_hours: always,
+    detection_delay_h: ratio,
+    learning_factor: always,
+    cost_total: always,
+    cost_per_release: ratio,
 );
 
 pub const N_METRICS: usize = NAMES.len();
 
-/// One replication's metric values; `NaN` marks an undefined ratio (written as an empty
-/// field).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricRow(pub [f64; N_METRICS]);
-
 impl MetricRow {
     pub fn get(&self, m: M) -> f64 {
-        self.0[m as usize]
+        self[m]
     }
-}
 
-impl std::ops::Index<M> for MetricRow {
-    type Output = f64;
-    fn index(&self, m: M) -> &f64 {
-        &self.0[m as usize]
+    /// The values in column order.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        M::ALL.iter().map(|&m| self[m])
     }
-}
 
-impl std::ops::IndexMut<M> for MetricRow {
-    fn index_mut(&mut self, m: M) -> &mut f64 {
-        &mut self.0[m as usize]
+    /// A metric that must always be a number but is not (`NaN` or infinite): a fault, never
+    /// to be skipped as "undefined" in a summary.
+    pub fn check(&self) -> Result<(), String> {
+        match M::ALL
+            .iter()
+            .find(|&&m| !m.may_be_undefined() && !self[m].is_finite())
+        {
+            None => Ok(()),
+            Some(m) => Err(format!(
+                "metric `{}` is {}, but it is always defined",
+                m.name(),
+                self[*m]
+            )),
+        }
     }
 }
 
@@ -277,67 +331,74 @@ impl DurationHistogram {
     }
 }
 
-/// Per-stage counts of one replication, over the measured window.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Per-stage counts of one replication, over the measured window: a row of stages.csv.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageResult {
+    #[serde(with = "crate::field")]
     pub entered: f64,
+    #[serde(with = "crate::field")]
     pub passed: f64,
     /// Attempts flagged by a check or rejected by a reviewer.
+    #[serde(with = "crate::field")]
     pub flagged: f64,
     /// Defective attempts flagged or rejected.
+    #[serde(with = "crate::field")]
     pub caught: f64,
+    #[serde(with = "crate::field")]
     pub timeouts: f64,
     /// Busy / on-duty time (human stages); `NaN` for checks.
+    #[serde(with = "crate::field")]
     pub utilization: f64,
     /// Time-average queue length (human stages).
+    #[serde(with = "crate::field")]
     pub mean_queue: f64,
     /// Mean queue wait, minutes (human stages).
+    #[serde(with = "crate::field")]
     pub mean_wait_min: f64,
 }
 
-pub const STAGE_COLUMNS: &[&str] = &[
-    "entered",
-    "passed",
-    "flagged",
-    "caught",
-    "timeouts",
-    "utilization",
-    "mean_queue",
-    "mean_wait_min",
-];
-
 impl StageResult {
-    pub fn values(&self) -> [f64; 8] {
-        [
-            self.entered,
-            self.passed,
-            self.flagged,
-            self.caught,
-            self.timeouts,
-            self.utilization,
-            self.mean_queue,
-            self.mean_wait_min,
-        ]
+    /// The mean of each value over replications `rows` (a row of stages.csv).
+    pub fn mean_of<'a>(rows: impl Iterator<Item = &'a StageResult> + Clone) -> StageResult {
+        let mean = |f: fn(&StageResult) -> f64| crate::stats::summarize(rows.clone().map(f)).mean;
+        StageResult {
+            entered: mean(|r| r.entered),
+            passed: mean(|r| r.passed),
+            flagged: mean(|r| r.flagged),
+            caught: mean(|r| r.caught),
+            timeouts: mean(|r| r.timeouts),
+            utilization: mean(|r| r.utilization),
+            mean_queue: mean(|r| r.mean_queue),
+            mean_wait_min: mean(|r| r.mean_wait_min),
+        }
     }
 }
 
-/// Columns of timeseries.csv after the interval bounds: counts in the interval, time
-/// averages over it (queue, reviewers, drift and halt fractions), and the share-weighted
-/// defect probability at its end.
-pub const SERIES_COLUMNS: &[&str] = &[
-    "arrivals",
-    "releases",
-    "escapes",
-    "mean_queue",
-    "busy_reviewers",
-    "on_duty_reviewers",
-    "defect_prob",
-    "drift",
-    "halted",
-];
-
-/// One interval of a replication's time series: start, end (hours), then [`SERIES_COLUMNS`].
-pub type SeriesRow = [f64; 11];
+/// One interval of a replication's time series (a row of timeseries.csv): counts in the
+/// interval, time averages over it (queue, reviewers, drift and halt fractions), and the
+/// share-weighted defect probability at its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRow {
+    #[serde(with = "crate::field")]
+    pub t_start_h: f64,
+    #[serde(with = "crate::field")]
+    pub t_end_h: f64,
+    pub arrivals: u64,
+    pub releases: u64,
+    pub escapes: u64,
+    #[serde(with = "crate::field")]
+    pub mean_queue: f64,
+    #[serde(with = "crate::field")]
+    pub busy_reviewers: f64,
+    #[serde(with = "crate::field")]
+    pub on_duty_reviewers: f64,
+    #[serde(with = "crate::field")]
+    pub defect_prob: f64,
+    #[serde(with = "crate::field")]
+    pub drift: f64,
+    #[serde(with = "crate::field")]
+    pub halted: f64,
+}
 
 /// Whole-run counts (warm-up included) for invariant checks; not written to files.
 #[derive(Debug, Clone, Default, PartialEq)]

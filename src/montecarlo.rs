@@ -3,17 +3,47 @@
 //!
 //! Replication `i` of every policy at every point draws its workload from the streams of
 //! `(seed, i)`, so all policies face the same actions: paired differences between policies
-//! are tight, and two identical policies give identical rows. Work is spread over a rayon
-//! pool; results are gathered in (point, replication, policy) index order, so the output does
-//! not depend on the number of threads or on which thread ran what.
+//! are tight, and two identical policies give identical rows. Work is spread by an
+//! [`Executor`] (a rayon pool on the command line, one thread in the browser); results are
+//! gathered in (point, replication, policy) index order, so the output does not depend on
+//! the number of threads or on which thread ran what.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
 
 use crate::engine::try_simulate_series;
 use crate::metrics::RepResult;
 use crate::scenario::Scenario;
+
+/// Runs independent tasks `0..n`, in any order and on any threads, and returns their
+/// results in task order.
+pub trait Executor {
+    fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>>;
+    /// How many threads run tasks.
+    fn threads(&self) -> usize;
+}
+
+/// Every task on the calling thread, in order.
+pub struct Sequential;
+
+impl Executor for Sequential {
+    fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
+        (0..n).map(task).collect()
+    }
+    fn threads(&self) -> usize {
+        1
+    }
+}
+
+#[cfg(feature = "cli")]
+impl Executor for rayon::ThreadPool {
+    fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
+        use rayon::prelude::*;
+        self.install(|| (0..n).into_par_iter().map(task).collect())
+    }
+    fn threads(&self) -> usize {
+        self.current_num_threads()
+    }
+}
 
 /// Results of one scenario: `per_policy[p][k]` is the `k`-th replication run of policy `p`.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +61,7 @@ impl Results {
 }
 
 /// A worker pool: `None` threads means all cores.
+#[cfg(feature = "cli")]
 pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
@@ -50,6 +81,9 @@ pub struct Batch {
     pub results: Vec<Results>,
     /// True if [`CANCEL`] stopped the batch before every replication completed.
     pub interrupted: bool,
+    /// A replication whose metrics are not numbers where they must be: a fault, reported,
+    /// never summarised.
+    pub fault: Option<String>,
 }
 
 /// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy.
@@ -57,7 +91,7 @@ pub struct Batch {
 /// is set, only replications completed for every policy are kept. With `series`,
 /// replication 0 records a time series in intervals of that many hours.
 pub fn run_points(
-    pool: &rayon::ThreadPool,
+    pool: &(impl Executor + ?Sized),
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
     series: Option<f64>,
@@ -72,21 +106,24 @@ pub fn run_points(
                 .flat_map(move |&r| (0..sc.policies.len()).map(move |p| (s, r, p)))
         })
         .collect();
-    let flat: Vec<Option<RepResult>> = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|&(s, r, p)| {
-                if CANCEL.load(Ordering::Relaxed) {
-                    return None;
-                }
-                // The time series, if asked for, comes from replication 0.
-                let out = try_simulate_series(scenarios[s], p, r, &CANCEL, series.filter(|_| r == 0));
-                on_done();
-                out
-            })
-            .collect()
+    let flat = pool.map(tasks.len(), &|k| {
+        let (s, r, p) = tasks[k];
+        if CANCEL.load(Ordering::Relaxed) {
+            return None;
+        }
+        // The time series, if asked for, comes from replication 0.
+        let out = try_simulate_series(scenarios[s], p, r, &CANCEL, series.filter(|_| r == 0));
+        on_done();
+        out
     });
     let interrupted = flat.iter().any(Option::is_none);
+    let fault = tasks.iter().zip(&flat).find_map(|(&(s, r, p), out)| {
+        let e = out.as_ref()?.metrics.check().err()?;
+        Some(format!(
+            "replication {r} of policy `{}`: {e}",
+            scenarios[s].policies[p].name
+        ))
+    });
     let mut results: Vec<Results> = scenarios
         .iter()
         .enumerate()
@@ -116,10 +153,12 @@ pub fn run_points(
         reps: kept,
         results,
         interrupted,
+        fault,
     }
 }
 
 /// Runs replications `0..run.replications` of every policy of one scenario.
+#[cfg(feature = "cli")]
 pub fn run(
     scenario: &Scenario,
     threads: Option<usize>,

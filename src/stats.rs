@@ -1,20 +1,28 @@
 //! Summaries across replications: mean, standard deviation, Student-t confidence interval
 //! of the mean and percentiles (statrs).
 
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::statistics::{Data, OrderStatistics};
 
 /// Summary of one metric over replications. Undefined values (`NaN`) are skipped, so `n`
-/// counts the replications where the metric is defined.
-#[derive(Debug, Clone, PartialEq)]
+/// counts the replications where the metric is defined. A row of summary.csv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub n: usize,
+    #[serde(with = "crate::field")]
     pub mean: f64,
+    #[serde(with = "crate::field")]
     pub std: f64,
+    #[serde(with = "crate::field")]
     pub ci_low: f64,
+    #[serde(with = "crate::field")]
     pub ci_high: f64,
+    #[serde(with = "crate::field")]
     pub p05: f64,
+    #[serde(with = "crate::field")]
     pub p50: f64,
+    #[serde(with = "crate::field")]
     pub p95: f64,
 }
 

@@ -192,9 +192,9 @@ proptest! {
         };
         let r = simulate(&sc, 0, rep);
         check_invariants(&r, &text);
-        for (name, v) in NAMES.iter().zip(r.metrics.0.iter()) {
+        for (name, v) in NAMES.iter().zip(r.metrics.values()) {
             prop_assert!(v.is_nan() || v.is_finite(), "{name} = {v}");
-            prop_assert!(v.is_nan() || *v >= 0.0, "{name} = {v} is negative");
+            prop_assert!(v.is_nan() || v >= 0.0, "{name} = {v} is negative");
         }
         // Ratios are in range.
         for m in [M::escape_rate, M::reviewer_utilization] {

@@ -56,7 +56,7 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
         .parse()
         .unwrap();
     assert!(
-        html.contains(&oversim::report::sig3(mean)),
+        html.contains(&oversim::report::table::sig3(mean)),
         "escapes/1k {mean} not in the report"
     );
 

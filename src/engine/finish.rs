@@ -2,7 +2,7 @@
 //! the metric row computed.
 
 use super::{Series, Sim, StageRt};
-use crate::metrics::{ratio, DurationHistogram, MetricRow, RepResult, M, N_METRICS};
+use crate::metrics::{ratio, DurationHistogram, MetricRow, RepResult, M};
 
 impl<'a> Sim<'a> {
     /// Opens every time average's window (at the end of the warm-up).
@@ -99,7 +99,7 @@ impl<'a> Sim<'a> {
         let halt_hours = self.halted.area();
         let c = &self.c;
         let costs = &self.scenario.costs;
-        let mut m = MetricRow([0.0; N_METRICS]);
+        let mut m = MetricRow::default();
         m[M::released] = c.released as f64;
         m[M::rejected] = c.rejected as f64;
         m[M::dropped] = c.dropped as f64;

@@ -84,19 +84,19 @@ impl<'a> Sim<'a> {
         let Some(s) = &mut self.series else { return };
         let (a, dt) = (s.last, t - s.last.t);
         if dt > 0.0 {
-            s.rows.push([
-                a.t,
-                t,
-                (now.arrivals - a.arrivals) as f64,
-                (now.releases - a.releases) as f64,
-                (now.escapes - a.escapes) as f64,
-                (now.queue - a.queue) / dt,
-                (now.busy - a.busy) / dt,
-                (now.duty - a.duty) / dt,
-                p,
-                (now.drift - a.drift) / dt,
-                (now.halted - a.halted) / dt,
-            ]);
+            s.rows.push(SeriesRow {
+                t_start_h: a.t,
+                t_end_h: t,
+                arrivals: now.arrivals - a.arrivals,
+                releases: now.releases - a.releases,
+                escapes: now.escapes - a.escapes,
+                mean_queue: (now.queue - a.queue) / dt,
+                busy_reviewers: (now.busy - a.busy) / dt,
+                on_duty_reviewers: (now.duty - a.duty) / dt,
+                defect_prob: p,
+                drift: (now.drift - a.drift) / dt,
+                halted: (now.halted - a.halted) / dt,
+            });
         }
         s.last = now;
     }

@@ -4,9 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+#[cfg(feature = "cli")]
 use std::path::Path;
 
 use plotters::prelude::*;
+
+use super::manifest::Manifest;
+use super::rows::{self, ComparisonKey, ReplicationKey, SummaryKey};
+use super::Comparison;
+use crate::metrics::SeriesRow;
+use crate::stats::Summary;
 
 /// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
 const PALETTE: [RGBColor; 8] = [
@@ -54,9 +61,6 @@ pub struct Diff {
     pub rel: f64,
 }
 
-/// One time-series interval: its end (hours) and its columns.
-pub type SeriesPoint = (f64, BTreeMap<String, f64>);
-
 /// A line of a sweep chart: label, colour index, (x, stat) points.
 type SweepLine = (String, usize, Vec<(f64, Stat)>);
 
@@ -72,97 +76,86 @@ pub struct Results {
     /// (point, policy, metric) → difference against the baseline.
     pub comparison: BTreeMap<(usize, String, String), Diff>,
     pub baseline: String,
-    pub manifest: serde_json::Value,
-    /// policy → rows of (t_end_h, column → value), first point only.
-    pub series: BTreeMap<String, Vec<SeriesPoint>>,
-}
-
-fn num(s: &str) -> f64 {
-    s.parse().unwrap_or(f64::NAN)
-}
-
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let h = r
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = r
-        .records()
-        .map(|x| x.map(|x| x.iter().map(str::to_string).collect()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((h, rows))
+    pub manifest: Option<Manifest>,
+    /// policy → time-series rows, first point only.
+    pub series: BTreeMap<String, Vec<SeriesRow>>,
 }
 
 impl Results {
     /// Reads a results folder written by `oversim run` or `oversim merge`.
+    #[cfg(feature = "cli")]
     pub fn load(dir: &Path) -> Result<Results, String> {
-        let mut r = Results::default();
-        let manifest = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&manifest).map_err(|e| {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+        };
+        let manifest = std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| {
             format!(
                 "{}: not a results folder (cannot read manifest.json: {e})",
                 dir.display()
             )
         })?;
-        r.manifest = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
-        r.baseline = r.manifest["baseline"].as_str().unwrap_or_default().to_string();
-        let (h, rows) = read_csv(&dir.join("summary.csv"))?;
-        let nd = h
-            .iter()
-            .position(|c| c == "policy")
-            .ok_or("summary.csv has no policy column")?;
-        r.dims = h[..nd].to_vec();
-        let col = |name: &str| {
-            h.iter()
-                .position(|c| c == name)
-                .ok_or(format!("summary.csv has no {name} column"))
+        Results::from_files(
+            &manifest,
+            &read("summary.csv")?,
+            read("comparison.csv").ok().as_deref(),
+            read("timeseries.csv").ok().as_deref(),
+        )
+        .map_err(|e| format!("{}: {e}", dir.display()))
+    }
+
+    /// The report's data from the files' texts: manifest.json, summary.csv and, if there
+    /// are any, comparison.csv and timeseries.csv.
+    pub fn from_files(
+        manifest: &str,
+        summary: &[u8],
+        comparison: Option<&[u8]>,
+        timeseries: Option<&[u8]>,
+    ) -> Result<Results, String> {
+        let mut r = Results {
+            manifest: Some(Manifest::from_json(manifest).map_err(|e| format!("manifest.json: {e}"))?),
+            ..Results::default()
         };
-        let (mean, lo, hi) = (col("mean")?, col("ci_low")?, col("ci_high")?);
-        for row in &rows {
-            let point = r.point_index(&row[..nd]);
-            if !r.policies.contains(&row[nd]) {
-                r.policies.push(row[nd].clone());
+        r.baseline = r
+            .manifest
+            .as_ref()
+            .map(|m| m.baseline.clone())
+            .unwrap_or_default();
+        let (dims, rows) =
+            rows::read::<SummaryKey, Summary>(summary).map_err(|e| format!("summary.csv: {e}"))?;
+        r.dims = dims;
+        for (values, key, s) in rows {
+            let point = r.point_index(&values);
+            if !r.policies.contains(&key.policy) {
+                r.policies.push(key.policy.clone());
             }
             let stat = Stat {
-                mean: num(&row[mean]),
-                lo: num(&row[lo]),
-                hi: num(&row[hi]),
+                mean: s.mean,
+                lo: s.ci_low,
+                hi: s.ci_high,
             };
-            r.summary
-                .insert((point, row[nd].clone(), row[nd + 1].clone()), stat);
+            r.summary.insert((point, key.policy, key.metric), stat);
         }
-        if let Ok((h, rows)) = read_csv(&dir.join("comparison.csv")) {
-            let c = |name: &str| h.iter().position(|x| x == name).unwrap_or(0);
-            let (m, lo, hi, rel) = (c("mean_diff"), c("ci_low"), c("ci_high"), c("relative_change"));
-            for row in &rows {
-                let point = r.point_index(&row[..nd]);
+        if let Some(bytes) = comparison {
+            let (_, rows) =
+                rows::read::<ComparisonKey, Comparison>(bytes).map_err(|e| format!("comparison.csv: {e}"))?;
+            for (values, key, c) in rows {
+                let point = r.point_index(&values);
                 let d = Diff {
-                    mean: num(&row[m]),
-                    lo: num(&row[lo]),
-                    hi: num(&row[hi]),
-                    rel: num(&row[rel]),
+                    mean: c.mean_diff,
+                    lo: c.ci_low,
+                    hi: c.ci_high,
+                    rel: c.relative_change,
                 };
-                r.comparison
-                    .insert((point, row[nd].clone(), row[nd + 2].clone()), d);
+                r.comparison.insert((point, key.policy, key.metric), d);
             }
         }
-        let ts = dir.join("timeseries.csv");
-        if ts.exists() {
-            let (h, rows) = read_csv(&ts)?;
+        if let Some(bytes) = timeseries {
+            let (_, rows) =
+                rows::read::<ReplicationKey, SeriesRow>(bytes).map_err(|e| format!("timeseries.csv: {e}"))?;
             let first_point = r.points.first().cloned().unwrap_or_default();
-            for row in rows.iter().filter(|row| row[..nd] == first_point[..]) {
-                let values: BTreeMap<String, f64> = h
-                    .iter()
-                    .zip(row)
-                    .skip(nd + 2)
-                    .map(|(k, v)| (k.clone(), num(v)))
-                    .collect();
-                let t = values.get("t_end_h").copied().unwrap_or(f64::NAN);
-                r.series.entry(row[nd].clone()).or_default().push((t, values));
+            for (values, key, row) in rows.into_iter().filter(|(v, _, _)| *v == first_point) {
+                let _ = values;
+                r.series.entry(key.policy).or_default().push(row);
             }
         }
         Ok(r)
@@ -201,7 +194,7 @@ impl Results {
 
 /// Formats a number to three significant digits.
 fn sig(x: f64) -> String {
-    crate::report::sig3(x)
+    crate::report::table::sig3(x)
 }
 
 fn esc(s: &str) -> String {
@@ -477,12 +470,12 @@ fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
 }
 
 /// A time-series column over time, one line per policy.
-fn series_chart(r: &Results, column: &str, title: &str, unit: &str) -> String {
+fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &str, unit: &str) -> String {
     let all: Vec<(f64, f64)> = r
         .series
         .values()
         .flatten()
-        .map(|(t, v)| (*t, v.get(column).copied().unwrap_or(f64::NAN)))
+        .map(|row| (row.t_end_h, column(row)))
         .filter(|(_, v)| v.is_finite())
         .collect();
     let (t0, t1) = all
@@ -516,7 +509,8 @@ fn series_chart(r: &Results, column: &str, title: &str, unit: &str) -> String {
             let col = colour(i);
             let pts = rows
                 .iter()
-                .filter_map(|(t, v)| v.get(column).filter(|x| x.is_finite()).map(|x| (t / 24.0, *x)));
+                .map(|row| (row.t_end_h / 24.0, column(row)))
+                .filter(|(_, x)| x.is_finite());
             c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
                 .label(policy.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
@@ -624,7 +618,7 @@ fn table(r: &Results, point: usize) -> String {
             let cell = if !st.defined() {
                 "–".to_string()
             } else if st.hi.is_finite() {
-                crate::report::mean_pm(st.mean, (st.hi - st.lo) / 2.0)
+                crate::report::table::mean_pm(st.mean, (st.hi - st.lo) / 2.0)
             } else {
                 sig(st.mean)
             };
@@ -638,26 +632,27 @@ fn table(r: &Results, point: usize) -> String {
 
 /// The whole report as one HTML document.
 pub fn render(r: &Results) -> String {
-    let m = &r.manifest;
-    let name = m["scenario"]["name"].as_str().unwrap_or("oversim results");
+    let m = r.manifest.as_ref();
+    let name = m.map_or("oversim results", |m| m.scenario.name.as_str());
     let mut h = String::new();
     write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim: {}</title><style>{STYLE}</style></head><body>", esc(name)).ok();
     write!(
         h,
         "<h1>oversim report: {}</h1><p>{}</p>",
         esc(name),
-        esc(m["scenario"]["description"].as_str().unwrap_or(""))
+        esc(m.map_or("", |m| m.scenario.description.as_str()))
     )
     .ok();
     write!(
         h,
         "<p class=\"note\">{} replications per policy{}, seed {}, {} h measured after {} h warm-up; intervals are 95% Student-t confidence intervals over replications; differences are paired (common random numbers). {}</p>",
-        m["replications_done"],
+        m.map_or(0, |m| m.replications_done),
         if r.dims.is_empty() { String::new() } else { format!(" at each of {} sweep points", r.points.len()) },
-        m["seed"],
-        m["horizon_hours"],
-        m["warmup_hours"],
-        if m["cut_short"] == true { "<b>This run was cut short (see the manifest).</b>" } else { "" }
+        m.map_or(0, |m| m.seed),
+        // As JSON writes a number (720.0), so the text reads as the manifest does.
+        serde_json::json!(m.map_or(0.0, |m| m.horizon_hours)),
+        serde_json::json!(m.map_or(0.0, |m| m.warmup_hours)),
+        if m.is_some_and(|m| m.cut_short) { "<b>This run was cut short (see the manifest).</b>" } else { "" }
     )
     .ok();
     // The first point gets the full treatment; a sweep adds its charts.
@@ -739,47 +734,53 @@ pub fn render(r: &Results) -> String {
         write!(h, "<h2>Over time: replication 0{at}</h2><div class=\"row\">").ok();
         h.push_str(&series_chart(
             r,
-            "mean_queue",
+            |row| row.mean_queue,
             "Review queue length",
             "attempts waiting",
         ));
         h.push_str(&series_chart(
             r,
-            "defect_prob",
+            |row| row.defect_prob,
             "Defect probability",
             "P(defective attempt)",
         ));
-        h.push_str(&series_chart(r, "busy_reviewers", "Busy reviewers", "reviewers"));
         h.push_str(&series_chart(
             r,
-            "escapes",
+            |row| row.busy_reviewers,
+            "Busy reviewers",
+            "reviewers",
+        ));
+        h.push_str(&series_chart(
+            r,
+            |row| row.escapes as f64,
             "Escapes per interval",
             "escaped defects",
         ));
         h.push_str("</div>");
     }
-    let scenario = m["scenario"]["resolved"].as_str().unwrap_or("");
+    let scenario = m.map_or("", |m| m.scenario.resolved.as_str());
     write!(h, "<h2>Scenario</h2><pre>{}</pre>", esc(scenario)).ok();
     write!(
         h,
         "<details><summary>Manifest</summary><pre>{}</pre></details>",
-        esc(&serde_json::to_string_pretty(m).unwrap_or_default())
+        esc(m.map(Manifest::to_json).unwrap_or_default().trim_end())
     )
     .ok();
     writeln!(
         h,
         "<p class=\"note\">Made by oversim {} from the CSV files beside this report.</p></body></html>",
-        esc(m["oversim_version"].as_str().unwrap_or(""))
+        esc(m.map_or("", |m| m.oversim_version.as_str()))
     )
     .ok();
     h
 }
 
 /// Writes `dir/report.html` from the files in `dir`.
+#[cfg(feature = "cli")]
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
     let r = Results::load(dir)?;
     let html = render(&r);
-    crate::report::write_atomic(dir, "report.html", html.as_bytes())
+    crate::report::files::write_atomic(dir, "report.html", html.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", dir.join("report.html").display()))?;
     Ok(dir.join("report.html"))
 }

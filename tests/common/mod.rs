@@ -27,6 +27,9 @@ pub fn run(text: &str) -> (Scenario, Results) {
 }
 
 pub fn check_invariants(r: &RepResult, what: &str) {
+    if let Err(e) = r.metrics.check() {
+        panic!("{what}: {e}");
+    }
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {

@@ -1,0 +1,319 @@
+//! The command line: `oversim run`, `oversim validate`, `oversim merge`, `oversim report`.
+//! Everything here is the CLI's: flags, files, threads, signals, the progress bar, the
+//! clock and exit codes; what it runs and writes comes from the library below it.
+//!
+//! Exit codes: 0 success, 1 the run failed (e.g. a file could not be written), 2 bad input
+//! (scenario errors, bad flags, results that would be overwritten), 130 interrupted.
+
+mod merge;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::experiment::{self, Plan, Target};
+use crate::input::unknown;
+use crate::scenario::{self, Override, Scenario, SweepDim};
+use crate::units::format_hours;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// A run stopped by SIGINT or SIGTERM (128 + SIGINT), after writing what it completed.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser, Debug)]
+#[command(name = "oversim", version, about = "Monte Carlo simulation of AI oversight policies", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run scenarios and write CSV results (no FILE: the embedded default scenario).
+    Run(RunArgs),
+    /// Check scenario files (and every sweep point) and print each human stage's offered load.
+    Validate(ValidateArgs),
+    /// Merge the shard folders of a sharded run (`run --shard`) into the one-machine result.
+    Merge(MergeArgs),
+    /// Write DIR/report.html: charts and a plain-language summary of a results folder.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results folder written by `oversim run` or `oversim merge`.
+    pub dir: PathBuf,
+}
+
+fn report_cmd(args: ReportArgs) -> i32 {
+    match crate::report::html::write(&args.dir) {
+        Ok(path) => {
+            println!("wrote {}", path.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioFlags {
+    /// Set any scenario key: PATH=VALUE, e.g. workload.rate=80/h or policy.tiered.review.reviewers=3
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+    /// Sweep a key over values: PATH=v1,v2,... (repeatable: the full factorial grid runs)
+    #[arg(long = "sweep", value_name = "PATH=V1,V2", value_parser = experiment::parse_sweep_arg)]
+    pub sweep: Vec<SweepDim>,
+    /// Number of replications (same as --set run.replications=N).
+    #[arg(short = 'r', long, value_name = "N")]
+    pub replications: Option<u64>,
+    /// Master seed (same as --set run.seed=S).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+}
+
+impl ScenarioFlags {
+    fn overrides(&self) -> Vec<Override> {
+        let mut v = self.set.clone();
+        if let Some(r) = self.replications {
+            v.push(Override::set("run.replications", &r.to_string()));
+        }
+        if let Some(s) = self.seed {
+            v.push(Override::set("run.seed", &s.to_string()));
+        }
+        v
+    }
+}
+
+// Doc comments here are the `--help` text, written for a terminal, not as Markdown.
+#[allow(rustdoc::invalid_html_tags)]
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files (TOML). Without one, the embedded default scenario runs.
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
+    /// Output folder (default results/<scenario name>; with several files, DIR/<name>).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results are identical for any value.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Policy that comparison.csv compares the others against (default: the first).
+    #[arg(long, value_name = "POLICY")]
+    pub baseline: Option<String>,
+    /// Run replications in batches until METRIC's 95% CI half-width is within REL of its
+    /// mean for every policy and point (repeatable), e.g. escape_rate=0.05.
+    #[arg(long, value_name = "METRIC=REL")]
+    pub precision: Vec<Target>,
+    /// Upper limit of replications per point with --precision.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_replications: u64,
+    /// Run only replications i with i % N == K and write shard files for `oversim merge`;
+    /// `auto` reads a Slurm array (SLURM_ARRAY_TASK_ID/COUNT) or Kubernetes indexed job.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// Record time series of replication 0 of every policy (and point) in intervals of
+    /// this duration, e.g. 6h, into timeseries.csv.
+    #[arg(long, value_name = "STEP", value_parser = parse_step)]
+    pub timeseries: Option<f64>,
+    /// Also write report.html (as `oversim report` does) at the end of the run.
+    #[arg(long)]
+    pub report: bool,
+    /// Overwrite existing results.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no table; errors and warnings only.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+fn parse_step(s: &str) -> Result<f64, String> {
+    match crate::units::parse_duration(s)? {
+        h if h > 0.0 => Ok(h),
+        _ => Err(format!("`{s}` must be longer than zero")),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
+}
+
+// Doc comments here are the `--help` text, written for a terminal, not as Markdown.
+#[allow(rustdoc::invalid_html_tags)]
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard folders written by `oversim run --shard K/N`, one per shard.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder (default results/<scenario name>).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite existing results.
+    #[arg(long)]
+    pub force: bool,
+    /// No table; errors only.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate(args),
+        Command::Merge(args) => merge::merge(args),
+        Command::Report(args) => report_cmd(args),
+    }
+}
+
+/// A scenario source: a file, or the embedded default.
+pub struct Source {
+    pub label: String,
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+pub(crate) fn read_sources(files: &[PathBuf]) -> Result<Vec<Source>, String> {
+    if files.is_empty() {
+        return Ok(vec![Source {
+            label: scenario::DEFAULT_LABEL.into(),
+            path: None,
+            text: scenario::DEFAULT_SCENARIO.into(),
+        }]);
+    }
+    files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("error: {}: cannot read: {e}", p.display()))?;
+            Ok(Source {
+                label: p.display().to_string(),
+                path: Some(p.clone()),
+                text,
+            })
+        })
+        .collect()
+}
+
+/// Plans every source; prints all errors and returns exit code 2 if any.
+pub(crate) fn plan_all(sources: &[Source], flags: &ScenarioFlags) -> Result<Vec<Plan>, i32> {
+    let overrides = flags.overrides();
+    let mut plans = Vec::new();
+    let mut failed = false;
+    for s in sources {
+        match experiment::plan(&s.label, &s.text, &overrides, &flags.sweep) {
+            Ok(p) => plans.push(p),
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Err(EXIT_BAD_INPUT)
+    } else {
+        Ok(plans)
+    }
+}
+
+fn point_label(plan: &Plan, k: usize) -> String {
+    plan.dims
+        .iter()
+        .zip(&plan.points[k].values)
+        .map(|(d, v)| format!(" at {d}={v}"))
+        .collect()
+}
+
+pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, pt) in plan.points.iter().enumerate() {
+        for (p, st, rho) in pt.loaded.scenario.offered_loads() {
+            if rho >= 1.0 {
+                out.push(format!(
+                    "warning: {label}: policy `{p}`, stage `{st}`{}: offered load {rho:.2} ≥ 1: reviewers cannot keep up, so the queue grows until pressure, timeouts or the end of the run stop it (the run goes on; see backlog_end, timeouts and max_queue)",
+                    point_label(plan, k)
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn validate(args: ValidateArgs) -> i32 {
+    let sources = match read_sources(&args.files) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut code = EXIT_OK;
+    for s in &sources {
+        match experiment::plan(
+            &s.label,
+            &s.text,
+            &args.scenario.overrides(),
+            &args.scenario.sweep,
+        ) {
+            Err(e) => {
+                eprintln!("{e}");
+                code = EXIT_BAD_INPUT;
+            }
+            Ok(plan) => {
+                let sc = plan.base();
+                let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
+                let points = if plan.dims.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} sweep points", plan.points.len())
+                };
+                println!(
+                    "ok: {} (scenario `{}`): {} policies, {} stages, {} replications of {}{points}",
+                    s.label,
+                    sc.name,
+                    sc.policies.len(),
+                    stages,
+                    sc.run.replications,
+                    format_hours(sc.run.horizon)
+                );
+                for (k, pt) in plan.points.iter().enumerate() {
+                    for (p, st, rho) in pt.loaded.scenario.offered_loads() {
+                        println!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
+                    }
+                }
+                for w in load_warnings(&s.label, &plan) {
+                    eprintln!("{w}");
+                }
+            }
+        }
+    }
+    code
+}
+
+/// Resolves `--baseline` to a policy index of `sc`.
+pub(crate) fn baseline_index(sc: &Scenario, name: Option<&str>) -> Result<usize, String> {
+    let Some(name) = name else { return Ok(0) };
+    sc.policies.iter().position(|p| p.name == name).ok_or_else(|| {
+        let names: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+        let head = format!("--baseline: scenario `{}` has no policy named `{name}`", sc.name);
+        unknown(head, name, &names, Some("policies are"))
+    })
+}

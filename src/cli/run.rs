@@ -1,0 +1,279 @@
+//! `oversim run`: plan every scenario, check the output folders, run with a progress bar on
+//! a thread pool, and write the files (or a shard's).
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{
+    baseline_index, load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE,
+    EXIT_INTERRUPTED, EXIT_OK,
+};
+use crate::experiment::{self, Execution, Shard, Stop};
+use crate::report::files::{prepare_output, write_atomic};
+use crate::report::manifest::{Manifest, RunContext};
+use crate::report::{self, ResultFiles};
+use crate::units::format_hours;
+
+/// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
+/// the files). Second: exit at once; files already renamed into place stay whole.
+fn install_signal_handler() {
+    use std::sync::atomic::Ordering;
+    let result = ctrlc::set_handler(|| {
+        if crate::montecarlo::CANCEL.swap(true, Ordering::SeqCst) {
+            eprintln!("\noversim: interrupted again, exiting now");
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+        eprintln!("\noversim: interrupted; keeping the completed replications and writing partial results (interrupt again to exit at once)");
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the interrupt handler ({e}); Ctrl-C will stop oversim without writing partial results");
+    }
+}
+
+pub(super) fn run(args: RunArgs) -> i32 {
+    let sources = match read_sources(&args.files) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plans = match plan_all(&sources, &args.scenario) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let shard = match args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --shard: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if shard.is_some() && !args.precision.is_empty() {
+        eprintln!("error: --precision cannot be combined with --shard: the stopping rule needs every replication in one place; run a fixed number of replications per shard instead");
+        return EXIT_BAD_INPUT;
+    }
+    let mut baselines = Vec::new();
+    for p in &plans {
+        match baseline_index(p.base(), args.baseline.as_deref()) {
+            Ok(b) => baselines.push(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let several = plans.len() > 1;
+    // Check every output folder before simulating anything.
+    let dirs: Vec<PathBuf> = plans
+        .iter()
+        .map(|p| {
+            let d = report::output_dir(args.out.as_deref(), p.base(), several);
+            match (shard, &args.out) {
+                (Some(s), None) => d.join(format!("shard-{}-of-{}", s.index, s.count)),
+                _ => d,
+            }
+        })
+        .collect();
+    for (i, d) in dirs.iter().enumerate() {
+        if dirs[..i].contains(d) {
+            eprintln!(
+                "error: two scenarios would write to {}; give them different names",
+                d.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+        let files: &[&str] = if shard.is_some() {
+            crate::merge::SHARD_FILES
+        } else {
+            report::FILES
+        };
+        if let Err(e) = prepare_output(d, files, args.force) {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    install_signal_handler();
+    let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    for (((src, plan), dir), &baseline) in sources.iter().zip(&plans).zip(&dirs).zip(&baselines) {
+        for w in load_warnings(&src.label, plan) {
+            eprintln!("{w}");
+        }
+        let ex = Execution {
+            plan,
+            baseline,
+            targets: &args.precision,
+            max_replications: args.max_replications,
+            shard,
+            series: args.timeseries,
+        };
+        match run_one(&args, src, &ex, &pool, dir) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILURE;
+            }
+            Ok(Stop::Interrupted) => {
+                eprintln!(
+                    "oversim: partial results written to {} (manifest.json: interrupted)",
+                    dir.display()
+                );
+                return EXIT_INTERRUPTED;
+            }
+            Ok(_) => {}
+        }
+    }
+    EXIT_OK
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    // indicatif draws nothing when stderr is not a terminal.
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications (ETA {eta})",
+        )
+        .expect("valid template"),
+    );
+    pb
+}
+
+fn run_one(
+    args: &RunArgs,
+    src: &Source,
+    ex: &Execution,
+    pool: &rayon::ThreadPool,
+    dir: &Path,
+) -> Result<Stop, String> {
+    let plan = ex.plan;
+    let sc = plan.base();
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let per_rep: u64 = plan
+        .points
+        .iter()
+        .map(|p| p.loaded.scenario.policies.len() as u64)
+        .sum();
+    let first_batch: u64 = plan
+        .points
+        .iter()
+        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
+        .sum();
+    let pb = progress_bar(
+        ex.shard.map_or(first_batch, |s| first_batch.div_ceil(s.count)),
+        args.quiet,
+    );
+    // Precision runs do not know their length in advance: the bar grows with the batches.
+    let open_ended = !ex.targets.is_empty();
+    let executed = experiment::execute(ex, pool, &|n| {
+        if open_ended && pb.position() + n > pb.length().unwrap_or(0) {
+            pb.inc_length(per_rep.max(n));
+        }
+        pb.inc(n)
+    });
+    let executed = match executed {
+        Ok(x) => x,
+        Err(e) => {
+            pb.finish_and_clear();
+            return Err(e);
+        }
+    };
+    pb.finish_and_clear();
+    let elapsed = clock.elapsed().as_secs_f64();
+    let run = &executed.run;
+    let write = |name: &str, bytes: &[u8]| {
+        write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+    };
+    let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
+    let mut cut = 0u64;
+    for pt in &run.points {
+        for (pol, reps) in pt.scenario.policies.iter().zip(&pt.results.per_policy) {
+            let n = reps.iter().filter(|r| r.cut_short).count();
+            if n > 0 {
+                cut += n as u64;
+                eprintln!(
+                    "warning: {}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
+                    src.label, pol.name, pt.scenario.run.max_backlog
+                );
+            }
+        }
+    }
+    let ctx = RunContext {
+        path: src.path.as_ref().map(|p| p.display().to_string()),
+        text: src.text.clone(),
+        command_line: std::env::args().collect(),
+        threads: args.threads.map_or(pool.current_num_threads(), |t| t as usize),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        wall_seconds: elapsed,
+    };
+    let done = reps_done.iter().copied().min().unwrap_or(0);
+    let manifest = Manifest::of_run(ex, &ctx, &executed.stop, done, cut, &executed.achieved);
+    if let Some(s) = ex.shard {
+        crate::merge::write_shard(dir, plan, run, s, manifest)?;
+        return Ok(executed.stop);
+    }
+    let sums = run.summaries();
+    let comps = report::comparisons(run);
+    let files = ResultFiles::of(run, &sums, &comps);
+    for (name, bytes) in files.named() {
+        write(name, bytes)?;
+    }
+    if files.timeseries.is_none() {
+        // Never leave another run's series beside these results (possible with --force).
+        let _ = std::fs::remove_file(dir.join("timeseries.csv"));
+    }
+    write("manifest.json", manifest.to_json().as_bytes())?;
+    if args.report {
+        crate::report::html::write(dir)?;
+    } else {
+        let _ = std::fs::remove_file(dir.join("report.html"));
+    }
+
+    if !args.quiet {
+        let reps = match (&executed.stop, reps_done.iter().min(), reps_done.iter().max()) {
+            (Stop::Complete, _, _) => format!("{} replications", sc.run.replications),
+            (stop, Some(lo), Some(hi)) if lo == hi => format!("{lo} replications ({})", stop.label()),
+            (stop, lo, hi) => format!(
+                "{}-{} replications ({})",
+                lo.unwrap_or(&0),
+                hi.unwrap_or(&0),
+                stop.label()
+            ),
+        };
+        let points = if plan.dims.is_empty() {
+            String::new()
+        } else {
+            format!(" at {} sweep points", plan.points.len())
+        };
+        println!(
+            "{}: {reps} × {} measured{} per policy{points}, {:.1} s → {}",
+            sc.name,
+            format_hours(sc.run.horizon),
+            if sc.run.warmup > 0.0 {
+                format!(" (after {} warm-up)", format_hours(sc.run.warmup))
+            } else {
+                String::new()
+            },
+            elapsed,
+            dir.display()
+        );
+        print!("{}", report::table::tables(run, &sums, &comps));
+    }
+    Ok(executed.stop)
+}

@@ -1,0 +1,199 @@
+//! manifest.json: what a results folder holds and how it was made. One type is written by
+//! `run`, by a shard and by `merge`, and read back by `merge` and the HTML report. Fields
+//! are in alphabetical order, as JSON readers of earlier versions saw them.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::experiment::{Execution, Plan, Stop};
+
+/// The manifest of a results folder or shard folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub baseline: String,
+    pub command_line: Vec<String>,
+    /// Fewer replications than asked for (cut short, interrupted, or a precision cap).
+    pub cut_short: bool,
+    pub finished_at: String,
+    /// A shard's format tag ([`SHARD_FORMAT`]); absent in a results folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    pub horizon_hours: f64,
+    pub interrupted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replications: Option<u64>,
+    /// The shard folders a merged result came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<String>>,
+    pub oversim_version: String,
+    /// Hash of everything that determines the results (see [`plan_hash`]).
+    pub plan_sha256: String,
+    /// A shard's sweep points with their resolved scenarios, for `merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<PointInfo>>,
+    pub policies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Vec<PrecisionInfo>>,
+    pub replications: u64,
+    pub replications_cut_short: u64,
+    pub replications_done: u64,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// How many shards a merged result came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u64>,
+    pub started_at: String,
+    pub stopped: String,
+    pub sweep: SweepInfo,
+    pub threads: usize,
+    pub wall_seconds: f64,
+    pub warmup_hours: f64,
+}
+
+/// The format tag of a shard's manifest (shard.json).
+pub const SHARD_FORMAT: &str = "oversim-shard-1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub description: String,
+    pub name: String,
+    /// The scenario file as given on the command line; none for the embedded default.
+    pub path: Option<String>,
+    /// The scenario text with every override applied.
+    pub resolved: String,
+    /// SHA-256 of the scenario file as read.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepInfo {
+    pub dims: Vec<String>,
+    pub points: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionInfo {
+    /// `None` while not yet defined (fewer than two replications).
+    pub achieved_relative_half_width: Option<f64>,
+    pub metric: String,
+    pub target_relative_half_width: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub count: u64,
+    pub index: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointInfo {
+    pub resolved: String,
+    pub values: Vec<String>,
+}
+
+/// What the caller knows that the simulation does not: where the scenario came from, the
+/// command line, the threads, and the clock (passed in, so the core never reads it).
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    /// The scenario file's path; `None` for the embedded default or a text given directly.
+    pub path: Option<String>,
+    /// The scenario file's text as read (hashed into the manifest).
+    pub text: String,
+    pub command_line: Vec<String>,
+    pub threads: usize,
+    pub started_at: String,
+    pub finished_at: String,
+    pub wall_seconds: f64,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hash of everything that determines a run's results: dimensions and every point's
+/// resolved scenario (which includes the seed and replications).
+pub fn plan_hash(plan: &Plan) -> String {
+    let mut text = plan.dims.join("\u{1f}");
+    for p in &plan.points {
+        text.push('\u{1e}');
+        text.push_str(&p.values.join("\u{1f}"));
+        text.push('\u{1d}');
+        text.push_str(&p.loaded.resolved_text);
+    }
+    sha256_hex(text.as_bytes())
+}
+
+impl Manifest {
+    /// The manifest of a run of `ex` that ended with `stop`, having completed
+    /// `replications_done` replications (the fewest of any point), `cut` of them cut short,
+    /// with the relative half-widths `achieved` of the precision targets.
+    pub fn of_run(
+        ex: &Execution,
+        ctx: &RunContext,
+        stop: &Stop,
+        replications_done: u64,
+        cut: u64,
+        achieved: &[f64],
+    ) -> Manifest {
+        let plan = ex.plan;
+        let sc = plan.base();
+        let precision = (!ex.targets.is_empty()).then(|| {
+            (ex.targets.iter().zip(achieved))
+                .map(|(t, a)| PrecisionInfo {
+                    achieved_relative_half_width: a.is_finite().then_some(*a),
+                    metric: t.name().to_string(),
+                    target_relative_half_width: t.rel,
+                })
+                .collect()
+        });
+        Manifest {
+            baseline: sc.policies[ex.baseline].name.clone(),
+            command_line: ctx.command_line.clone(),
+            cut_short: cut > 0 || matches!(stop, Stop::MaxReplications | Stop::Interrupted),
+            finished_at: ctx.finished_at.clone(),
+            format: None,
+            horizon_hours: sc.run.horizon,
+            interrupted: *stop == Stop::Interrupted,
+            max_replications: precision.as_ref().map(|_| ex.max_replications),
+            merged_from: None,
+            oversim_version: env!("CARGO_PKG_VERSION").to_string(),
+            plan_sha256: plan_hash(plan),
+            points: None,
+            policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
+            precision,
+            replications: sc.run.replications,
+            replications_cut_short: cut,
+            replications_done,
+            scenario: ScenarioInfo {
+                description: sc.description.clone(),
+                name: sc.name.clone(),
+                path: ctx.path.clone(),
+                resolved: plan.points[0].loaded.resolved_text.clone(),
+                sha256: sha256_hex(ctx.text.as_bytes()),
+            },
+            seed: sc.run.seed,
+            shard: None,
+            shards: None,
+            started_at: ctx.started_at.clone(),
+            stopped: stop.label().to_string(),
+            sweep: SweepInfo {
+                dims: plan.dims.clone(),
+                points: plan.points.len(),
+            },
+            threads: ctx.threads,
+            wall_seconds: ctx.wall_seconds,
+            warmup_hours: sc.run.warmup,
+        }
+    }
+
+    /// The JSON text, as written to manifest.json and shard.json.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the manifest serialises") + "\n"
+    }
+
+    pub fn from_json(text: &str) -> Result<Manifest, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,233 @@
+//! The rows of the result files, written and read through serde. Every file is the sweep's
+//! dimensions (one column per swept path), then a key (which policy, replication, stage or
+//! metric) and a value struct; both are serde structs, so a column is always found by its
+//! name, and the header comes from the same declarations.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{PointRun, RunData, Summaries};
+use crate::input::keys_of;
+use crate::metrics::{MetricRow, SeriesRow, StageResult, M};
+
+use super::{Comparison, Comparisons};
+
+/// Key of replications.csv and timeseries.csv.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplicationKey {
+    pub policy: String,
+    pub replication: u64,
+}
+
+/// Key of summary.csv.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SummaryKey {
+    pub policy: String,
+    pub metric: String,
+}
+
+/// Key of comparison.csv.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ComparisonKey {
+    pub policy: String,
+    pub baseline: String,
+    pub metric: String,
+}
+
+/// Key of stages.csv.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageKey {
+    pub policy: String,
+    pub stage: String,
+    pub kind: String,
+}
+
+/// Key of stage-replications.csv (a shard's per-replication stage values).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StageReplicationKey {
+    pub policy: String,
+    pub replication: u64,
+    pub stage: String,
+}
+
+/// A file's rows: (values of the swept paths, key, value).
+pub type Rows<K, V> = Vec<(Vec<String>, K, V)>;
+
+/// Writes rows under the header `dims`, the key's fields, the value's fields.
+fn write<'a, K, V>(dims: &[String], rows: impl Iterator<Item = (&'a [String], K, &'a V)>) -> Vec<u8>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned + 'a,
+{
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let header = dims
+        .iter()
+        .map(String::as_str)
+        .chain(keys_of::<K>().iter().copied())
+        .chain(keys_of::<V>().iter().copied());
+    w.write_record(header).expect("writing to memory");
+    for (values, key, value) in rows {
+        w.serialize((values, key, value)).expect("rows serialise");
+    }
+    w.into_inner().expect("flushing to memory")
+}
+
+/// Reads rows written by [`write`]: the sweep's columns are those before the key's first.
+pub fn read<K: DeserializeOwned, V: DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(Vec<String>, Rows<K, V>), String> {
+    let mut rd = csv::Reader::from_reader(bytes);
+    let headers = rd.headers().map_err(|e| e.to_string())?.clone();
+    let first = keys_of::<K>()[0];
+    let nd = headers
+        .iter()
+        .position(|h| h == first)
+        .ok_or_else(|| format!("no `{first}` column"))?;
+    let dims = headers.iter().take(nd).map(str::to_string).collect();
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let at = |e: csv::Error| format!("line {line}: {e}");
+        let key: K = rec.deserialize(Some(&headers)).map_err(at)?;
+        let value: V = rec.deserialize(Some(&headers)).map_err(at)?;
+        rows.push((rec.iter().take(nd).map(str::to_string).collect(), key, value));
+    }
+    Ok((dims, rows))
+}
+
+/// Rows of (point, policy index, policy name) in output order.
+fn policies(run: &RunData) -> impl Iterator<Item = (&PointRun, usize, &str)> {
+    run.points.iter().flat_map(|pt| {
+        (pt.scenario.policies.iter().enumerate()).map(move |(p, pol)| (pt, p, pol.name.as_str()))
+    })
+}
+
+/// replications.csv: one row per (point, policy, replication).
+pub fn replications_csv(run: &RunData) -> Vec<u8> {
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        pt.reps.iter().zip(&pt.results.per_policy[p]).map(move |(&i, r)| {
+            let key = ReplicationKey {
+                policy: name.to_string(),
+                replication: i,
+            };
+            (&pt.values[..], key, &r.metrics)
+        })
+    });
+    write::<ReplicationKey, MetricRow>(&run.dims, rows)
+}
+
+/// The per-replication stage values a shard hands to `oversim merge`.
+pub fn stage_replications_csv(run: &RunData) -> Vec<u8> {
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        pt.reps
+            .iter()
+            .zip(&pt.results.per_policy[p])
+            .flat_map(move |(&i, r)| {
+                pt.scenario.policies[p]
+                    .stages
+                    .iter()
+                    .zip(&r.stages)
+                    .map(move |(st, v)| {
+                        let key = StageReplicationKey {
+                            policy: name.to_string(),
+                            replication: i,
+                            stage: st.name.clone(),
+                        };
+                        (&pt.values[..], key, v)
+                    })
+            })
+    });
+    write::<StageReplicationKey, StageResult>(&run.dims, rows)
+}
+
+/// summary.csv: long format, one row per (point, policy, metric).
+pub fn summary_csv(run: &RunData, sums: &Summaries) -> Vec<u8> {
+    let rows = run.points.iter().zip(sums).flat_map(|(pt, ps)| {
+        pt.scenario.policies.iter().zip(ps).flat_map(move |(pol, ms)| {
+            M::ALL.iter().zip(ms).map(move |(m, s)| {
+                let key = SummaryKey {
+                    policy: pol.name.clone(),
+                    metric: m.name().to_string(),
+                };
+                (&pt.values[..], key, s)
+            })
+        })
+    });
+    write(&run.dims, rows)
+}
+
+/// comparison.csv: per (point, policy other than the baseline, metric).
+pub fn comparison_csv(run: &RunData, comps: &Comparisons) -> Vec<u8> {
+    let rows = run.points.iter().zip(comps).flat_map(|(pt, ps)| {
+        let base = &pt.scenario.policies[run.baseline].name;
+        (pt.scenario.policies.iter().zip(ps).enumerate())
+            .filter(|(p, _)| *p != run.baseline)
+            .flat_map(move |(_, (pol, ms))| {
+                M::ALL.iter().zip(ms).map(move |(m, c)| {
+                    let key = ComparisonKey {
+                        policy: pol.name.clone(),
+                        baseline: base.clone(),
+                        metric: m.name().to_string(),
+                    };
+                    (&pt.values[..], key, c)
+                })
+            })
+    });
+    write::<ComparisonKey, Comparison>(&run.dims, rows)
+}
+
+/// timeseries.csv: the time series of replication 0 of every (point, policy), if recorded.
+pub fn timeseries_csv(run: &RunData) -> Option<Vec<u8>> {
+    let any = run
+        .points
+        .iter()
+        .any(|pt| (pt.results.per_policy.iter()).any(|r| r.first().is_some_and(|x| x.series.is_some())));
+    if !any {
+        return None;
+    }
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        let first = pt.reps.first().copied().zip(pt.results.per_policy[p].first());
+        first
+            .and_then(|(i, r)| r.series.as_ref().map(|s| (i, s)))
+            .into_iter()
+            .flat_map(move |(i, series)| {
+                series.iter().map(move |row| {
+                    let key = ReplicationKey {
+                        policy: name.to_string(),
+                        replication: i,
+                    };
+                    (&pt.values[..], key, row)
+                })
+            })
+    });
+    Some(write::<ReplicationKey, SeriesRow>(&run.dims, rows))
+}
+
+/// stages.csv: per (point, policy, stage), the mean over replications of each stage value.
+pub fn stages_csv(run: &RunData) -> Vec<u8> {
+    let means: Vec<(&[String], StageKey, StageResult)> = policies(run)
+        .flat_map(|(pt, p, name)| {
+            let reps = &pt.results.per_policy[p];
+            pt.scenario.policies[p]
+                .stages
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| {
+                    let key = StageKey {
+                        policy: name.to_string(),
+                        stage: s.name.clone(),
+                        kind: s.kind.label().to_string(),
+                    };
+                    (
+                        &pt.values[..],
+                        key,
+                        StageResult::mean_of(reps.iter().map(|r| &r.stages[i])),
+                    )
+                })
+        })
+        .collect();
+    write(&run.dims, means.iter().map(|(v, k, r)| (*v, k.clone(), r)))
+}

@@ -1,0 +1,187 @@
+//! The tables printed after a run: each policy's key metrics with their 95% intervals, and
+//! the paired differences against the baseline.
+
+use super::Comparisons;
+use crate::experiment::{RunData, Summaries};
+use crate::metrics::M;
+
+fn header(dims: &[String], rest: &[&str]) -> Vec<String> {
+    dims.iter()
+        .cloned()
+        .chain(rest.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// The results table and, with two or more policies, the paired comparison table, as
+/// printed after a run or a merge.
+pub fn tables(run: &RunData, sums: &Summaries, comps: &Comparisons) -> String {
+    let mut out = String::from("mean ± 95% CI half-width over replications\n\n");
+    out.push_str(&table(run, sums));
+    if run.points.first().is_some_and(|p| p.scenario.policies.len() > 1) {
+        let base = &run.points[0].scenario.policies[run.baseline].name;
+        out.push_str(&format!(
+            "\npaired differences against `{base}` (same replications: common random numbers), 95% CI\n\n"
+        ));
+        out.push_str(&comparison_table(run, comps));
+    }
+    out
+}
+
+/// Decimals that show `x` to three significant digits (at most 6).
+fn decimals(x: f64) -> usize {
+    if !x.is_finite() || x == 0.0 {
+        return 0;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    (2 - mag).clamp(0, 6) as usize
+}
+
+/// Three significant digits, as in the terminal table.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let d = decimals(x);
+    format!("{x:.d$}")
+}
+
+/// `mean ± half-width`, both to the precision of the mean.
+pub fn mean_pm(mean: f64, half: f64) -> String {
+    if !mean.is_finite() {
+        return "–".into();
+    }
+    let d = decimals(mean);
+    if half.is_finite() {
+        format!("{mean:.d$} ± {half:.d$}")
+    } else {
+        format!("{mean:.d$}")
+    }
+}
+
+/// The columns of the terminal table: metric, heading, and whether the column is shown
+/// even when it is zero (or undefined) for every policy.
+const TABLE: &[(M, &str, bool)] = &[
+    (M::throughput_per_hour, "released/h", true),
+    (M::escape_rate, "escape rate", true),
+    (M::escapes_per_1k, "escapes/1k", true),
+    (M::caught_late, "caught late", false),
+    (M::harm, "harm", true),
+    (M::reviewer_hours, "reviewer h", true),
+    (M::reviewer_utilization, "utilization", false),
+    (M::p95_wait_min, "p95 wait min", false),
+    (M::timeouts, "timeouts", false),
+    (M::halts, "halts", false),
+    (M::drift_hours, "drift h", false),
+    (M::cost_per_release, "cost/release", true),
+];
+
+/// Lays out rows as aligned columns: the first `left` columns left-aligned, the rest
+/// right-aligned.
+fn align(rows: &[Vec<String>], left: usize) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                let pad = " ".repeat(widths[c] - v.chars().count());
+                if c < left {
+                    format!("{v}{pad}")
+                } else {
+                    format!("{pad}{v}")
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The (point ×) policy × key-metric table with 95% confidence half-widths.
+pub fn table(run: &RunData, sums: &Summaries) -> String {
+    let shown: Vec<(M, &str)> = TABLE
+        .iter()
+        .filter(|(m, _, always)| *always || sums.iter().flatten().any(|ms| ms[*m as usize].mean > 0.0))
+        .map(|(m, h, _)| (*m, *h))
+        .collect();
+    let mut head = header(&run.dims, &["policy"]);
+    head.extend(shown.iter().map(|(_, h)| h.to_string()));
+    let mut rows = vec![head];
+    for (pt, ps) in run.points.iter().zip(sums) {
+        for (pol, ms) in pt.scenario.policies.iter().zip(ps) {
+            let mut row = pt.values.clone();
+            row.push(pol.name.clone());
+            row.extend(shown.iter().map(|(m, _)| {
+                let s = &ms[*m as usize];
+                mean_pm(s.mean, s.half_width())
+            }));
+            rows.push(row);
+        }
+    }
+    align(&rows, run.dims.len() + 1)
+}
+
+/// Metrics of the comparison table.
+const COMPARE: &[(M, &str)] = &[
+    (M::escapes_per_1k, "Δ escapes/1k"),
+    (M::harm, "Δ harm"),
+    (M::reviewer_hours, "Δ reviewer h"),
+    (M::cost_per_release, "Δ cost/release"),
+];
+
+/// Paired differences against the baseline for the key metrics: `Δ (95% CI) relative`.
+pub fn comparison_table(run: &RunData, comps: &Comparisons) -> String {
+    let mut head = header(&run.dims, &["policy"]);
+    head.extend(COMPARE.iter().map(|(_, h)| h.to_string()));
+    let mut rows = vec![head];
+    for (pt, ps) in run.points.iter().zip(comps) {
+        for (p, (pol, ms)) in pt.scenario.policies.iter().zip(ps).enumerate() {
+            if p == run.baseline {
+                continue;
+            }
+            let mut row = pt.values.clone();
+            row.push(pol.name.clone());
+            row.extend(COMPARE.iter().map(|(m, _)| {
+                let c = &ms[*m as usize];
+                if !c.mean_diff.is_finite() {
+                    return "–".to_string();
+                }
+                let d = decimals(c.mean_diff.abs().max(c.ci_high - c.ci_low));
+                let rel = if c.relative_change.is_finite() {
+                    format!(" {:+.0}%", 100.0 * c.relative_change)
+                } else {
+                    String::new()
+                };
+                if c.ci_low.is_finite() {
+                    format!(
+                        "{:+.d$} ({:+.d$} .. {:+.d$}){rel}",
+                        c.mean_diff, c.ci_low, c.ci_high
+                    )
+                } else {
+                    format!("{:+.d$}{rel}", c.mean_diff)
+                }
+            }));
+            rows.push(row);
+        }
+    }
+    align(&rows, run.dims.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_digits() {
+        assert_eq!(sig3(38.2149), "38.2");
+        assert_eq!(sig3(0.0123456), "0.0123");
+        assert_eq!(sig3(12345.6), "12346");
+        assert_eq!(mean_pm(240.0, 1e-7), "240 ± 0");
+        assert_eq!(mean_pm(0.4612, 0.00429), "0.461 ± 0.004");
+        assert_eq!(mean_pm(f64::NAN, 1.0), "–");
+    }
+}
