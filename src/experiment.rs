@@ -249,6 +249,16 @@ impl FromStr for Target {
     }
 }
 
+/// Resolves `--baseline` to a policy index of `sc`.
+pub fn baseline_index(sc: &Scenario, name: Option<&str>) -> Result<usize, String> {
+    let Some(name) = name else { return Ok(0) };
+    sc.policies.iter().position(|p| p.name == name).ok_or_else(|| {
+        let names: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
+        let head = format!("--baseline: scenario `{}` has no policy named `{name}`", sc.name);
+        unknown(head, name, &names, Some("policies are"))
+    })
+}
+
 /// One sweep point's scenario and results.
 #[derive(Debug, Clone)]
 pub struct PointRun {

@@ -1,12 +1,16 @@
 //! oversim: a discrete-event, parallel Monte Carlo simulator of AI oversight policies.
 //!
 //! A scenario ([`scenario`]) describes an AI workload ([`workload`]) and oversight policies
-//! made of stages ([`stages`]); the [`engine`] runs one replication of one policy; the
-//! [`montecarlo`] module runs many in parallel with common random numbers; [`stats`]
-//! summarises them and [`report`] writes the result files. [`cli`] is the command line.
+//! made of stages ([`stages`], one module per kind), checked with the tools of [`input`];
+//! the [`engine`] runs one replication of one policy; [`montecarlo`] runs many with common
+//! random numbers on an executor; [`experiment`] plans sweeps and precision targets;
+//! [`stats`] summarises and [`report`] makes the result files' text. [`api`] is the core
+//! as one call; [`cli`] (feature `cli`, on by default) is the command line, and [`merge`]
+//! joins the shards of a sharded run.
 //!
 //! The model, file formats and metrics are described in `docs/`.
 
+pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod dist;

@@ -13,8 +13,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, Plan, Target};
-use crate::input::unknown;
-use crate::scenario::{self, Override, Scenario, SweepDim};
+use crate::scenario::{self, Override, SweepDim};
 use crate::units::format_hours;
 
 pub const EXIT_OK: i32 = 0;
@@ -308,12 +307,3 @@ fn validate(args: ValidateArgs) -> i32 {
     code
 }
 
-/// Resolves `--baseline` to a policy index of `sc`.
-pub(crate) fn baseline_index(sc: &Scenario, name: Option<&str>) -> Result<usize, String> {
-    let Some(name) = name else { return Ok(0) };
-    sc.policies.iter().position(|p| p.name == name).ok_or_else(|| {
-        let names: Vec<&str> = sc.policies.iter().map(|p| p.name.as_str()).collect();
-        let head = format!("--baseline: scenario `{}` has no policy named `{name}`", sc.name);
-        unknown(head, name, &names, Some("policies are"))
-    })
-}

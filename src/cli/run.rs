@@ -7,10 +7,10 @@ use std::time::{Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{
-    baseline_index, load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE,
+    load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE,
     EXIT_INTERRUPTED, EXIT_OK,
 };
-use crate::experiment::{self, Execution, Shard, Stop};
+use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::report::files::{prepare_output, write_atomic};
 use crate::report::manifest::{Manifest, RunContext};
 use crate::report::{self, ResultFiles};

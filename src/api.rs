@@ -1,0 +1,100 @@
+//! The simulation core as one call, for programs that embed oversim (the browser page, a
+//! notebook, another tool): scenario text in, the result files' text out. Nothing here
+//! reads files, starts threads or reads the clock, so it builds for
+//! `wasm32-unknown-unknown`; the caller passes the executor and the manifest's context.
+//!
+//! The files are byte for byte those `oversim run` writes for the same scenario text,
+//! overrides, seed and replications.
+
+use crate::experiment::{self, baseline_index, Execution, RunData, Shard, Stop};
+use crate::montecarlo::Executor;
+use crate::report::manifest::{Manifest, RunContext};
+use crate::report::{self, ResultFiles};
+use crate::scenario::{Override, SweepDim};
+
+/// What to run: the scenario and what the command line would add to it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// How the scenario is named in messages (a file name, or `<default scenario>`).
+    pub label: String,
+    pub text: String,
+    /// `--set` overrides, in order; `-r N` and `--seed S` are `run.replications` and
+    /// `run.seed` overrides (see [`Request::replications`] and [`Request::seed`]).
+    pub overrides: Vec<Override>,
+    /// `--sweep` dimensions.
+    pub sweep: Vec<SweepDim>,
+    /// `--baseline`: the policy comparisons are made against (default: the first).
+    pub baseline: Option<String>,
+    /// `--timeseries`: the interval, hours, of replication 0's time series.
+    pub series: Option<f64>,
+    /// `--shard K/N`: only replications i with i % N == K.
+    pub shard: Option<Shard>,
+}
+
+impl Request {
+    /// The scenario `text`, named `label` in messages.
+    pub fn new(label: &str, text: &str) -> Request {
+        Request {
+            label: label.to_string(),
+            text: text.to_string(),
+            ..Request::default()
+        }
+    }
+
+    /// As `-r N`.
+    pub fn replications(mut self, n: u64) -> Request {
+        self.overrides.push(Override::set("run.replications", &n.to_string()));
+        self
+    }
+
+    /// As `--seed S`.
+    pub fn seed(mut self, seed: u64) -> Request {
+        self.overrides.push(Override::set("run.seed", &seed.to_string()));
+        self
+    }
+}
+
+/// What a run produced.
+pub struct Output {
+    pub run: RunData,
+    pub files: ResultFiles,
+    pub manifest: Manifest,
+    pub stop: Stop,
+}
+
+/// Runs `req` on `executor`; `progress` is told of each replication of a policy as it
+/// completes. Errors are the command line's messages (a scenario's, one per line).
+pub fn run(
+    req: &Request,
+    executor: &dyn Executor,
+    ctx: &RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Output, String> {
+    let plan = experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
+    let baseline = baseline_index(plan.base(), req.baseline.as_deref())?;
+    let ex = Execution {
+        plan: &plan,
+        baseline,
+        targets: &[],
+        max_replications: plan.base().run.replications,
+        shard: req.shard,
+        series: req.series,
+    };
+    let executed = experiment::execute(&ex, executor, progress)?;
+    let run = executed.run;
+    let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
+    let cut = (run.points.iter())
+        .flat_map(|p| p.results.per_policy.iter().flatten())
+        .filter(|r| r.cut_short)
+        .count() as u64;
+    let manifest = Manifest::of_run(&ex, ctx, &executed.stop, done, cut, &executed.achieved);
+    let sums = run.summaries();
+    let comps = report::comparisons(&run);
+    let files = ResultFiles::of(&run, &sums, &comps);
+    Ok(Output {
+        run,
+        files,
+        manifest,
+        stop: executed.stop,
+    })
+}

@@ -1,0 +1,90 @@
+//! The core's API (no threads, files or clock: what the browser build runs) returns the
+//! CSV text `oversim run` writes, byte for byte, for the same scenario text, seed and
+//! replications, with and without a sweep and a time series.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use oversim::api::{self, Request};
+use oversim::experiment::parse_sweep_arg;
+use oversim::montecarlo::Sequential;
+use oversim::report::manifest::RunContext;
+use oversim::scenario;
+use tempfile::TempDir;
+
+/// Runs `oversim run` with `args` into a fresh folder and returns it.
+fn cli_run(tmp: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let out = tmp.join(name);
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .arg("run")
+        .args(args)
+        .args(["--quiet", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+fn assert_same(dir: &Path, out: &api::Output) {
+    let files = out.files.named();
+    assert!(files.len() >= 4, "the four CSV files at least");
+    for (name, bytes) in files {
+        let cli = fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(cli == bytes, "{name} differs between the API and `oversim run`");
+    }
+    if out.files.timeseries.is_none() {
+        assert!(!dir.join("timeseries.csv").exists());
+    }
+}
+
+#[test]
+fn api_files_are_the_cli_files() {
+    let tmp = TempDir::new().unwrap();
+    let ctx = RunContext::default();
+    // The embedded default scenario, as `oversim run` with no file runs it.
+    let dir = cli_run(tmp.path(), "default", &["--seed", "7", "-r", "6"]);
+    let req = Request::new(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO)
+        .seed(7)
+        .replications(6);
+    let out = api::run(&req, &Sequential, &ctx, &|_| {}).unwrap();
+    assert_eq!(out.run.points[0].reps.len(), 6);
+    assert_same(&dir, &out);
+
+    // A shipped scenario with a sweep, a baseline and a time series.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("scenarios/drifting-agent.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    let args = [
+        file.to_str().unwrap(),
+        "--seed",
+        "3",
+        "-r",
+        "4",
+        "--sweep",
+        "workload.rate=30/h,50/h",
+        "--timeseries",
+        "12h",
+        "--set",
+        "run.horizon=10d",
+    ];
+    let dir = cli_run(tmp.path(), "drift", &args);
+    let mut req = Request::new(&file.display().to_string(), &text).seed(3).replications(4);
+    req.overrides.insert(0, "run.horizon=10d".parse().unwrap());
+    req.sweep.push(parse_sweep_arg("workload.rate=30/h,50/h").unwrap());
+    req.series = Some(12.0);
+    let out = api::run(&req, &Sequential, &ctx, &|_| {}).unwrap();
+    assert_eq!(out.run.points.len(), 2);
+    assert!(out.files.timeseries.is_some());
+    assert_same(&dir, &out);
+}
+
+#[test]
+fn api_errors_are_the_cli_messages() {
+    let mut req = Request::new("bad.toml", scenario::DEFAULT_SCENARIO);
+    req.overrides.push("bogus=1".parse().unwrap());
+    let e = api::run(&req, &Sequential, &RunContext::default(), &|_| {}).err().unwrap();
+    assert!(e.starts_with("error: bad.toml"), "{e}");
+    assert!(e.contains("unknown key `bogus`"), "{e}");
+}
