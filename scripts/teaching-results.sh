@@ -8,7 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"   # relative paths, so the committed manifests name no machine's folders
 out=${OUT:-results/examples}
 bin=${OVERSIM_BIN:-target/release/oversim}
-[ -x "$bin" ] || (cd "$root" && cargo build --release --locked --quiet)
+# Always rebuild (cargo does nothing when the binary is current), so results come from
+# the code as it is, never from a stale binary.
+[ -n "${OVERSIM_BIN:-}" ] || cargo build --release --locked --quiet
 scenarios=(default drifting-agent rubber-stamping fatigue-and-breaks automation-bias
            layered-defence layered-defence-correlated governance-b12)
 for s in "${scenarios[@]}"; do

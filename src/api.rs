@@ -43,7 +43,8 @@ impl Request {
 
     /// As `-r N`.
     pub fn replications(mut self, n: u64) -> Request {
-        self.overrides.push(Override::set("run.replications", &n.to_string()));
+        self.overrides
+            .push(Override::set("run.replications", &n.to_string()));
         self
     }
 
@@ -70,7 +71,8 @@ pub fn run(
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
-    let plan = experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
+    let plan =
+        experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
     let baseline = baseline_index(plan.base(), req.baseline.as_deref())?;
     let ex = Execution {
         plan: &plan,

@@ -70,9 +70,12 @@ fn api_files_are_the_cli_files() {
         "run.horizon=10d",
     ];
     let dir = cli_run(tmp.path(), "drift", &args);
-    let mut req = Request::new(&file.display().to_string(), &text).seed(3).replications(4);
+    let mut req = Request::new(&file.display().to_string(), &text)
+        .seed(3)
+        .replications(4);
     req.overrides.insert(0, "run.horizon=10d".parse().unwrap());
-    req.sweep.push(parse_sweep_arg("workload.rate=30/h,50/h").unwrap());
+    req.sweep
+        .push(parse_sweep_arg("workload.rate=30/h,50/h").unwrap());
     req.series = Some(12.0);
     let out = api::run(&req, &Sequential, &ctx, &|_| {}).unwrap();
     assert_eq!(out.run.points.len(), 2);
@@ -84,7 +87,9 @@ fn api_files_are_the_cli_files() {
 fn api_errors_are_the_cli_messages() {
     let mut req = Request::new("bad.toml", scenario::DEFAULT_SCENARIO);
     req.overrides.push("bogus=1".parse().unwrap());
-    let e = api::run(&req, &Sequential, &RunContext::default(), &|_| {}).err().unwrap();
+    let e = api::run(&req, &Sequential, &RunContext::default(), &|_| {})
+        .err()
+        .unwrap();
     assert!(e.starts_with("error: bad.toml"), "{e}");
     assert!(e.contains("unknown key `bogus`"), "{e}");
 }

@@ -153,14 +153,13 @@ fn missing_file_and_bad_flags_are_exit_2() {
 #[test]
 fn several_errors_are_all_reported() {
     let tmp = TempDir::new().unwrap();
-    let text = BASE
-        .replace("detect = 0.55", "detect = 2")
-        .replace("reviewers = 2", "reviewers = 0");
-    std::fs::write(tmp.path().join("two.toml"), &text).unwrap();
+    std::fs::write(tmp.path().join("two.toml"), BASE).unwrap();
     let out = Command::cargo_bin("oversim")
         .unwrap()
         .current_dir(tmp.path())
         .args(["validate", "two.toml"])
+        .args(["--set", "policy.tiered.tests.detect=2"])
+        .args(["--set", "policy.tiered.review.reviewers=0"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -159,6 +159,7 @@ fn identical_policies_give_identical_rows() {
     // Common random numbers: the same policy twice under two names sees the same world.
     let tmp = TempDir::new().unwrap();
     let twin = SMALL.replace("name = \"tiered\"", "name = \"tiered-twin\"");
+    assert_ne!(twin, SMALL, "the policy to copy is named `tiered`");
     let start = SMALL.find("[[policy]]\nname = \"tiered\"").unwrap();
     let text = format!("{SMALL}{}", &twin[start..]);
     let file = write(tmp.path(), "twin.toml", &text);

@@ -108,6 +108,8 @@ proptest! {
 /// the rate (a 64 GB allocation). It must simply run (briefly).
 #[test]
 fn an_absurd_rate_does_not_allocate_up_front() {
-    let text = scenario::DEFAULT_SCENARIO.replace("rate = \"40/h\"", "rate = \"1e9/h\"");
-    exercise(&text);
+    let set = [scenario::Override::set("workload.rate", "\"1e9/h\"")];
+    let loaded = scenario::load("fuzz.toml", scenario::DEFAULT_SCENARIO, &set).unwrap();
+    assert_eq!(loaded.scenario.workload.rate, 1e9);
+    exercise(&loaded.resolved_text);
 }

@@ -44,6 +44,19 @@ fn wait(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
     }
 }
 
+/// What the stopped process wrote to standard error.
+fn stderr(child: &mut Child) -> String {
+    use std::io::Read;
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
+
 /// Every file in `dir` is a complete CSV or JSON file, and no temporary file is left.
 fn check_files(dir: &Path) -> serde_json::Value {
     for e in fs::read_dir(dir).unwrap() {
@@ -80,9 +93,12 @@ fn interrupted_run_keeps_completed_replications(sig: &str) {
         1 + 2 * done,
         "both policies of every kept replication"
     );
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let err = stderr(&mut child);
     assert!(err.contains("partial results"), "{err}");
+    assert!(
+        !err.contains("interrupted again"),
+        "one signal is a graceful stop: {err}"
+    );
 }
 
 #[test]
@@ -137,6 +153,9 @@ fn a_second_interrupt_exits_at_once_without_half_written_files() {
     let (code, took) = wait(&mut child, Duration::from_secs(20));
     assert_eq!(code, Some(130));
     assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+    // Both ways out exit 130: the message tells this one from the graceful stop.
+    let err = stderr(&mut child);
+    assert!(err.contains("interrupted again, exiting now"), "{err}");
     // Whatever was written is whole: files are renamed into place complete, or not at all.
     let out = t.path().join("out");
     for e in fs::read_dir(&out).unwrap() {

@@ -279,7 +279,7 @@ fn shewhart_arl_is_n_over_alarm_probability() {
             })
             .sum()
     };
-    for (p, seed, horizon) in [(0.05, 40, "200h"), (0.15, 41, "20h")] {
+    for (p, seed, horizon) in [(0.05, 40, "400h"), (0.15, 41, "20h")] {
         let sim = monitor_arl(
             p,
             &format!("method = \"shewhart\"\nn = {n}\np0 = {p0}"),

@@ -78,7 +78,9 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
         .unwrap()
         .to_string();
     let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
-    f[7] = "-0.4321".into();
+    let header: Vec<&str> = ctext.lines().next().unwrap().split(',').collect();
+    let rel = header.iter().position(|h| *h == "relative_change").unwrap();
+    f[rel] = "-0.4321".into();
     fs::write(&cmp, ctext.replace(&line, &f.join(","))).unwrap();
     oversim(d).args(["report", "out"]).assert().success();
     let html = fs::read_to_string(d.join("out/report.html")).unwrap();

@@ -306,4 +306,3 @@ fn validate(args: ValidateArgs) -> i32 {
     }
     code
 }
-

@@ -7,8 +7,8 @@ use std::time::{Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{
-    load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE,
-    EXIT_INTERRUPTED, EXIT_OK,
+    load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED,
+    EXIT_OK,
 };
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::report::files::{prepare_output, write_atomic};

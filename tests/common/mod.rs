@@ -19,6 +19,11 @@ pub fn run(text: &str) -> (Scenario, Results) {
         .scenario;
     let results = montecarlo::run(&sc, None, &|| {}).expect("thread pool");
     for (p, reps) in results.per_policy.iter().enumerate() {
+        assert_eq!(
+            reps.len() as u64,
+            sc.run.replications,
+            "policy {p}: replications run"
+        );
         for (i, r) in reps.iter().enumerate() {
             check_invariants(r, &format!("policy {p} replication {i}"));
         }
@@ -50,12 +55,46 @@ pub fn metric(results: &Results, p: usize, m: M) -> Vec<f64> {
     results.per_policy[p].iter().map(|r| r.metrics.get(m)).collect()
 }
 
-/// Asserts that `theory` lies in the `LEVEL` confidence interval of the mean of `values`.
+/// Asserts that `theory` lies in the `LEVEL` confidence interval of the mean of `values`,
+/// and that the check could have failed: every replication gave a value (none undefined
+/// and skipped), and the interval is narrow enough to tell `theory` from a model that is
+/// 10% off (half-width at most 5% of `theory`). A value of 0 needs [`assert_ci_within`].
 pub fn assert_ci(what: &str, values: &[f64], theory: f64) -> Summary {
+    assert!(
+        theory != 0.0,
+        "{what}: a theory of 0 needs an absolute resolution (assert_ci_within)"
+    );
+    assert_ci_within(what, values, theory, 0.1 * theory.abs())
+}
+
+/// [`assert_ci`] with the resolution stated: the half-width must be at most
+/// `resolution / 2`, so a model wrong by `resolution` would fail.
+pub fn assert_ci_within(what: &str, values: &[f64], theory: f64, resolution: f64) -> Summary {
     let s = summarize_at(values.iter().copied(), LEVEL);
     eprintln!(
-        "{what}: simulated {:.5} (99.9% CI {:.5} .. {:.5}, n = {}), theory {theory:.5}",
-        s.mean, s.ci_low, s.ci_high, s.n
+        "{what}: simulated {:.5} (99.9% CI {:.5} .. {:.5}, n = {}), theory {theory:.5}, half-width {:.2}% of the resolution",
+        s.mean,
+        s.ci_low,
+        s.ci_high,
+        s.n,
+        100.0 * s.half_width() / resolution
+    );
+    assert_eq!(
+        s.n,
+        values.len(),
+        "{what}: {} of {} replications gave no value",
+        values.len() - s.n,
+        values.len()
+    );
+    assert!(
+        s.n >= 10,
+        "{what}: {} replications are too few for a t-interval",
+        s.n
+    );
+    assert!(
+        s.half_width() <= resolution / 2.0,
+        "{what}: the 99.9% CI half-width {} is more than half the resolution {resolution}: the check could not tell the theory from a model that far off; run more or longer replications",
+        s.half_width()
     );
     assert!(
         s.ci_low <= theory && theory <= s.ci_high,
