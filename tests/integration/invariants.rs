@@ -3,7 +3,7 @@
 //! review queues exactly (area under the queue-length curve = total time queued, both
 //! clipped to the measured window). Metrics stay finite or empty, never NaN-as-number.
 
-mod common;
+use crate::common;
 
 use common::check_invariants;
 use oversim::engine::simulate;

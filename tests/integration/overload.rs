@@ -2,7 +2,7 @@
 //! bounded memory, and reports the growing backlog honestly; no NaN or infinity ever
 //! reaches a CSV.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

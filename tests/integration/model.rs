@@ -1,6 +1,6 @@
 //! Behaviours of the model that have exact bounds rather than a distribution.
 
-mod common;
+use crate::common;
 
 use common::{metric, run};
 use oversim::metrics::M;

@@ -10,9 +10,9 @@ use proptest::prelude::*;
 
 const SEEDS: &[&str] = &[
     scenario::DEFAULT_SCENARIO,
-    include_str!("../scenarios/drifting-agent.toml"),
-    include_str!("../scenarios/rubber-stamping.toml"),
-    include_str!("../scenarios/layered-defence-correlated.toml"),
+    include_str!("../../scenarios/drifting-agent.toml"),
+    include_str!("../../scenarios/rubber-stamping.toml"),
+    include_str!("../../scenarios/layered-defence-correlated.toml"),
 ];
 
 /// Parses and validates `text`; if valid, simulates one short replication of each policy.

@@ -5,7 +5,7 @@
 //! tolerance is therefore derived from the replications themselves, never tuned by hand.
 //! Every run also checks conservation and Little's law on every replication.
 
-mod common;
+use crate::common;
 
 use common::{assert_ci, assert_ci_within, erlang_c, metric, run, scenario};
 use oversim::metrics::M;

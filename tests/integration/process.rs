@@ -2,7 +2,7 @@
 //! Markov-chain and binomial run lengths), drift, learning and halts. Tolerances are 99.9%
 //! confidence intervals over replications (see `common::LEVEL`).
 
-mod common;
+use crate::common;
 
 use common::{assert_ci, metric, run, LEVEL};
 use oversim::metrics::M;

@@ -3,7 +3,7 @@
 //! replication they follow the same sample path and differ only at the end of the window
 //! (the engine measures waits of service starts inside it, the recursion of arrivals).
 
-mod common;
+use crate::common;
 
 use common::{assert_ci, erlang_c};
 use oversim::engine::simulate;

@@ -1,0 +1,21 @@
+//! The integration tests, in one binary (as ripgrep does): one link instead of one per
+//! file, which cuts the test build (see docs/performance.md). `interrupt` and `memory` stay
+//! binaries of their own: they time a process and measure peak memory, and must not share
+//! the machine with the other tests of their binary.
+
+mod common;
+
+mod api;
+mod bad_input;
+mod cli;
+mod committed_results;
+mod experiments;
+mod floor;
+mod fuzz;
+mod invariants;
+mod model;
+mod overload;
+mod process;
+mod report;
+mod timeseries;
+mod validation;
