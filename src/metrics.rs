@@ -232,8 +232,8 @@ impl TimeAvg {
 /// of the exact sample quantile (the bucket's midpoint). Zeros are counted exactly; values
 /// outside [2⁻²⁴ h, 2²⁴ h) ≈ [0.2 ms, 1900 years) fall in the end buckets.
 ///
-/// Replaces the `hdrhistogram` crate: recording was 16% of the reference benchmark's time,
-/// this is a few bit operations (see the performance notes in the README).
+/// Recording is a few bit operations (why not the `hdrhistogram` crate:
+/// docs/performance.md).
 #[derive(Debug, Clone, Default)]
 pub struct DurationHistogram {
     /// Allocated on the first positive value.

@@ -1,8 +1,9 @@
 //! Post-release audits: released attempts sampled into an audit queue, and late catches.
 
-use super::{Action, Ev, Sim, StageRt};
+use super::{Action, Effort, Ev, Sim, StageRt};
+use crate::metrics::{ratio, StageResult};
 use crate::rng::uniform;
-use crate::stages::{AuditItem, AuditPool, StageKind};
+use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
 
 impl<'a> Sim<'a> {
     /// Attempt `a`, just released, is sampled into each audit that takes its class.
@@ -108,4 +109,24 @@ impl<'a> Sim<'a> {
             }
         }
     }
+}
+
+/// Closes audit stage `p` at `end`: its row, and its auditors' hours (always on duty for
+/// the `horizon`) added to `effort`.
+pub(super) fn close(
+    p: &mut AuditPool,
+    counts: &StageCounts,
+    end: f64,
+    horizon: f64,
+    effort: &mut Effort,
+) -> StageResult {
+    p.queue_len.finish_at(end);
+    p.busy.finish_at(end);
+    let on_duty = p.auditors.len() as f64 * horizon;
+    effort.audit_duty += on_duty;
+    let mut r = counts.result(None);
+    r.utilization = ratio(p.busy.area(), on_duty);
+    r.mean_queue = p.queue_len.mean();
+    r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
+    r
 }

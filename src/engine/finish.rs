@@ -1,8 +1,8 @@
 //! The end of a replication: the window's time averages closed, the ledger completed, and
 //! the metric row computed.
 
-use super::{Series, Sim, StageRt};
-use crate::metrics::{ratio, DurationHistogram, MetricRow, RepResult, M};
+use super::{Effort, Series, Sim, StageRt};
+use crate::metrics::{ratio, MetricRow, RepResult, M};
 
 impl<'a> Sim<'a> {
     /// Opens every time average's window (at the end of the warm-up).
@@ -11,18 +11,7 @@ impl<'a> Sim<'a> {
         self.drift.hours.open();
         self.halted.open();
         for s in &mut self.stages {
-            match s {
-                StageRt::Review(p) => {
-                    p.queue.open();
-                    p.busy.open();
-                    p.on_duty.open();
-                }
-                StageRt::Audit(p) => {
-                    p.queue_len.open();
-                    p.busy.open();
-                }
-                StageRt::Check | StageRt::Monitor(_) => {}
-            }
+            s.open();
         }
     }
 
@@ -35,8 +24,8 @@ impl<'a> Sim<'a> {
         }
         let mut ledger = std::mem::take(&mut self.ledger);
         // Attempts still queued at the end count their time up to the end.
-        for s in &self.stages {
-            if let StageRt::Review(p) = s {
+        for p in self.stages.iter().filter_map(StageRt::queue) {
+            {
                 for (a, tok) in p.live_entries() {
                     let x = &self.actions[a as usize];
                     if x.waiting && x.token == tok {
@@ -53,47 +42,17 @@ impl<'a> Sim<'a> {
         self.ledger = ledger;
 
         let horizon = end - self.warmup;
-        // On-duty hours of human review stages, and of audits (which count in reviewer
-        // hours and cost, but not in review utilization or throughput).
-        let (mut duty, mut audit_duty, mut busy) = (0.0, 0.0, 0.0);
-        let mut completed = 0u64;
-        let mut merged: Option<DurationHistogram> = None;
-        let mut stage_results = Vec::with_capacity(self.stages.len());
-        for (i, s) in self.stages.iter_mut().enumerate() {
-            match s {
-                StageRt::Review(p) => {
-                    p.queue.finish_at(end);
-                    p.busy.finish_at(end);
-                    p.on_duty.finish_at(end);
-                    duty += p.on_duty.area();
-                    busy += p.busy.area();
-                    completed += self.counts[i].completed;
-                    stage_results.push(self.counts[i].result(Some(p.figures())));
-                    match &mut merged {
-                        None => merged = Some(std::mem::take(&mut p.waits)),
-                        Some(m) => m.merge(&p.waits),
-                    }
-                }
-                StageRt::Audit(p) => {
-                    p.queue_len.finish_at(end);
-                    p.busy.finish_at(end);
-                    // Auditors are always on duty.
-                    let on_duty = p.auditors.len() as f64 * horizon;
-                    audit_duty += on_duty;
-                    let mut r = self.counts[i].result(None);
-                    r.utilization = ratio(p.busy.area(), on_duty);
-                    r.mean_queue = p.queue_len.mean();
-                    r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
-                    stage_results.push(r);
-                }
-                StageRt::Monitor(_) => {
-                    let mut r = self.counts[i].result(None);
-                    r.passed = r.entered - r.flagged;
-                    stage_results.push(r);
-                }
-                StageRt::Check => stage_results.push(self.counts[i].result(None)),
-            }
-        }
+        let mut effort = Effort::default();
+        let stage_results = (self.stages.iter_mut().zip(&self.counts))
+            .map(|(s, counts)| s.close(counts, end, horizon, &mut effort))
+            .collect();
+        let Effort {
+            duty,
+            audit_duty,
+            busy,
+            completed,
+            waits: merged,
+        } = effort;
         self.drift.hours.finish_at(end);
         self.halted.finish_at(end);
         let halt_hours = self.halted.area();

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::metrics::{DurationHistogram, Ledger, RepResult, TimeAvg};
+use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, HumanReview, ReviewPool, StageCounts, StageKind};
@@ -74,8 +74,7 @@ enum Ev {
 #[derive(Debug, Clone, Copy, Default)]
 struct Action {
     created: f64,
-    /// A full word, so that it is stored and loaded whole (a narrower field was read back
-    /// together with its neighbour, which the CPU cannot forward from two stores).
+    /// A full word, so that it is stored and loaded whole (docs/performance.md).
     class: u32,
     attempt: u16,
     /// Stage the attempt is at.
@@ -100,11 +99,58 @@ struct Action {
     z: f64,
 }
 
+/// A stage's run-time state.
 enum StageRt {
     Check,
     Review(Box<ReviewPool>),
     Audit(Box<AuditPool>),
     Monitor(ChartState),
+}
+
+/// What the stages' people did over the window, summed over stages in order.
+#[derive(Default)]
+struct Effort {
+    /// On-duty hours of review stages.
+    duty: f64,
+    /// Auditors' hours: they count in reviewer hours and cost, not in review utilization
+    /// or throughput.
+    audit_duty: f64,
+    /// Busy reviewer hours of review stages.
+    busy: f64,
+    /// Reviews completed.
+    completed: u64,
+    /// Every review stage's waits, merged (exact sum and count, histogram quantiles).
+    waits: Option<DurationHistogram>,
+}
+
+impl StageRt {
+    /// Opens the stage's time averages (at the end of the warm-up).
+    fn open(&mut self) {
+        match self {
+            StageRt::Review(p) => p.open(),
+            StageRt::Audit(p) => p.open(),
+            StageRt::Check | StageRt::Monitor(_) => {}
+        }
+    }
+
+    /// The stage's review queue, if it has one (its waiting attempts count in the ledger).
+    fn queue(&self) -> Option<&ReviewPool> {
+        match self {
+            StageRt::Review(p) => Some(p),
+            StageRt::Check | StageRt::Audit(_) | StageRt::Monitor(_) => None,
+        }
+    }
+
+    /// Closes the stage at `end` (`horizon` hours after the window opened): its row of
+    /// stages.csv; its people's hours go to `effort`.
+    fn close(&mut self, counts: &StageCounts, end: f64, horizon: f64, effort: &mut Effort) -> StageResult {
+        match self {
+            StageRt::Check => counts.result(None),
+            StageRt::Review(p) => review::close(p, counts, end, effort),
+            StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
+            StageRt::Monitor(_) => monitor::close(counts),
+        }
+    }
 }
 
 /// Window counters that become the metric row.

@@ -4,7 +4,8 @@
 use rand_distr::{Distribution, Exp1};
 
 use super::{Ev, Sim, StageRt};
-use crate::stages::StageKind;
+use crate::metrics::StageResult;
+use crate::stages::{StageCounts, StageKind};
 
 impl<'a> Sim<'a> {
     /// Stage `i` inspected an attempt (`finding` = flagged, rejected or found): every
@@ -112,4 +113,11 @@ impl<'a> Sim<'a> {
         };
         (w.classes[class].defect_prob * drift * self.learning).min(1.0)
     }
+}
+
+/// A monitor's row: each observation of a watched stage entered; alarms are flagged.
+pub(super) fn close(counts: &StageCounts) -> StageResult {
+    let mut r = counts.result(None);
+    r.passed = r.entered - r.flagged;
+    r
 }

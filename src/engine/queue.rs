@@ -50,11 +50,8 @@ pub enum Next<E> {
 }
 
 /// The event list: a binary min-heap on `key`, the side slot and the lanes. The heap is
-/// hand-written rather than `std::collections::BinaryHeap`
-/// because that one writes a new element into the array and reads it straight back to
-/// sift it up: the read spans the element's several smaller stores, which the CPU cannot
-/// forward, and that stall was the largest single cost in the engine's profile. Here the new
-/// element stays in registers until its final slot is known, and is stored once.
+/// hand-written so that a new event is stored once, in its final slot, never written and
+/// read back while it sifts up (why that matters: docs/performance.md).
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
     seq: u64,
@@ -135,16 +132,16 @@ impl<E: Copy> EventQueue<E> {
         e
     }
 
-    /// Schedules `event` at `time`. Inlined, so that the event is built in registers (an
-    /// event stored in parts and read back whole would stall the same way).
+    /// Schedules `event` at `time`. Inlined, so that the event is built in registers and
+    /// stored once.
     #[inline(always)]
     pub fn schedule(&mut self, time: f64, event: E) {
         debug_assert!(!time.is_nan(), "event scheduled at NaN");
         let key = key(time, self.seq);
         self.seq += 1;
         let n = self.heap.len();
-        // The entry is built in place in each branch, not once before them (which made the
-        // compiler assemble it on the stack and copy it).
+        // The entry is built in place in each branch, so it is not assembled on the stack
+        // and copied.
         if n == 0 || self.heap[(n - 1) / 2].key < key {
             self.heap.push(Entry { key, event });
         } else {

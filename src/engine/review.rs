@@ -1,10 +1,12 @@
 //! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
 //! breaks and shifts.
 
-use super::{detects, Action, Ev, Sim, StageRt};
-use crate::metrics::{Ledger, TimeAvg};
+use super::{detects, Action, Effort, Ev, Sim, StageRt};
+use crate::metrics::{Ledger, StageResult, TimeAvg};
 use crate::rng::uniform;
-use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, StageKind};
+use crate::stages::{
+    review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, StageCounts, StageKind,
+};
 
 /// The review pool of stage `i` (a function of the stages alone, so that callers can hold it
 /// together with other fields of the simulation).
@@ -323,4 +325,21 @@ impl<'a> Sim<'a> {
         self.events
             .schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
     }
+}
+
+/// Closes review stage `p` at `end`: its row, and its reviewers' hours, reviews and waits
+/// added to `effort`.
+pub(super) fn close(p: &mut ReviewPool, counts: &StageCounts, end: f64, effort: &mut Effort) -> StageResult {
+    p.queue.finish_at(end);
+    p.busy.finish_at(end);
+    p.on_duty.finish_at(end);
+    effort.duty += p.on_duty.area();
+    effort.busy += p.busy.area();
+    effort.completed += counts.completed;
+    let row = counts.result(Some(p.figures()));
+    match &mut effort.waits {
+        None => effort.waits = Some(std::mem::take(&mut p.waits)),
+        Some(m) => m.merge(&p.waits),
+    }
+    row
 }

@@ -110,6 +110,12 @@ impl AuditPool {
         }
     }
 
+    /// Opens the time averages' window (at the end of the warm-up).
+    pub fn open(&mut self) {
+        self.queue_len.open();
+        self.busy.open();
+    }
+
     pub fn idle_auditor(&self) -> Option<usize> {
         self.auditors.iter().position(Option::is_none)
     }

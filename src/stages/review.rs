@@ -462,6 +462,13 @@ impl ReviewPool {
         (std::iter::once(&self.first).chain(&self.lanes)).flat_map(|l| l.iter().copied())
     }
 
+    /// Opens the time averages' window (at the end of the warm-up).
+    pub fn open(&mut self) {
+        self.queue.open();
+        self.busy.open();
+        self.on_duty.open();
+    }
+
     /// Utilization, time-average queue and mean wait (minutes) over the window.
     pub fn figures(&self) -> (f64, f64, f64) {
         (
