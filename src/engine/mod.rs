@@ -7,6 +7,7 @@
 //! stages and halt the agent on an alarm; drift and learning move the defect rate. Time is
 //! in hours; events at equal times run in the order they were scheduled.
 
+mod attempt;
 mod audit;
 mod check;
 mod finish;
@@ -463,62 +464,6 @@ impl<'a> Sim<'a> {
         true
     }
 
-    fn on_arrival(&mut self) {
-        let next = self.arrivals.next_time();
-        self.events.schedule_side(next);
-        // Draw even while halted, so the workload's streams stay aligned across policies.
-        let (class, u) = self.draws.draw();
-        let z = latent(self.correlation.is_some(), self.draws.rng());
-        if self.now < self.halted_until {
-            return; // the agent is halted: this action is never produced
-        }
-        if self.measuring() {
-            self.c.arrivals += 1;
-        }
-        let defective = u < self.defect_prob(class);
-        let mut a = Action {
-            created: self.now,
-            class: class as u32,
-            attempt: 1,
-            defective,
-            live: true,
-            z,
-            ..Action::default()
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                // Keep the token moving, so stale timeouts and queue entries of the slot's
-                // previous action never match the new one.
-                a.token = self.actions[id as usize].token.wrapping_add(1);
-                self.actions[id as usize] = a;
-                id
-            }
-            None => {
-                self.actions.push(a);
-                (self.actions.len() - 1) as u32
-            }
-        };
-        self.ledger.created += 1;
-        self.route(id, 0);
-    }
-
-    fn on_rework(&mut self, id: u32) {
-        let class = self.actions[id as usize].class as usize;
-        let defective = uniform(&mut self.rework_rng) < self.defect_prob(class);
-        let z = latent(self.correlation.is_some(), &mut self.rework_rng);
-        let a = &mut self.actions[id as usize];
-        a.z = z;
-        a.attempt += 1;
-        a.defective = defective;
-        a.auto_passed = false;
-        a.flagged = false;
-        a.false_counted = false;
-        a.escalated = 0;
-        a.live = true;
-        self.ledger.created += 1;
-        self.route(id, 0);
-    }
-
     /// Moves attempt `id` through stages `from..` until it waits somewhere or leaves.
     #[inline(always)]
     fn route(&mut self, id: u32, from: usize) {
@@ -574,56 +519,11 @@ impl<'a> Sim<'a> {
         self.release(id);
     }
 
-    #[inline]
-    fn dispose(&mut self, id: u32) {
-        self.actions[id as usize].live = false;
-        self.free.push(id);
-    }
-
-    #[inline]
-    fn release(&mut self, id: u32) {
-        let a = self.actions[id as usize];
-        self.dispose(id);
-        self.ledger.released += 1;
-        if self.measuring() {
-            self.c.released += 1;
-            if a.defective {
-                self.c.defects += 1;
-                self.c.escaped += 1;
-                self.c.harm += self.scenario.workload.classes[a.class as usize].harm;
-            }
-            self.latency.record(self.now - a.created);
-        }
-        self.sample_for_audits(&a);
-    }
-
     /// Whether layer `i` with detection probability `d` catches a defect of latent
     /// difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
         detects(&mut self.stage_rngs[i], self.correlation, d, z)
-    }
-
-    fn reject(&mut self, id: u32) {
-        let a = self.actions[id as usize];
-        self.ledger.rejected += 1;
-        if self.measuring() {
-            self.c.rejected += 1;
-            self.c.defects += a.defective as u64;
-        }
-        match &self.scenario.workload.rework {
-            Some(rw) if (a.attempt as u32) < rw.max_attempts => {
-                self.actions[id as usize].live = false;
-                let delay = rw.delay.sample(&mut self.rework_rng);
-                self.events.schedule(self.now + delay, Ev::Rework { action: id });
-            }
-            _ => {
-                self.dispose(id);
-                if self.measuring() {
-                    self.c.abandoned += 1;
-                }
-            }
-        }
     }
 }
 

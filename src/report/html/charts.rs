@@ -1,0 +1,345 @@
+//! The report's charts: inline SVG drawn with plotters, in the Okabe–Ito palette.
+
+use plotters::prelude::*;
+
+use super::{esc, Results, Stat};
+use crate::metrics::SeriesRow;
+
+/// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),
+];
+
+fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A line of a sweep chart: label, colour index, (x, stat) points.
+type SweepLine = (String, usize, Vec<(f64, Stat)>);
+
+/// A padded axis range around `lo..hi` (never empty), from zero when `from_zero`.
+fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
+    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    if from_zero && lo > 0.0 {
+        lo = 0.0;
+    }
+    if hi - lo < 1e-12 {
+        if from_zero && hi == 0.0 {
+            return 0.0..1.0;
+        }
+        let pad = if hi.abs() > 0.0 { hi.abs() * 0.1 } else { 1.0 };
+        lo -= pad;
+        hi += pad;
+    }
+    let pad = (hi - lo) * 0.08;
+    (if from_zero && lo >= 0.0 { lo } else { lo - pad })..hi + pad
+}
+
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// Axis labels: short and without trailing zeros (12k, 1.5M, 0.25).
+fn tick(x: &f64) -> String {
+    let a = x.abs();
+    let (v, suffix) = if a >= 1e6 {
+        (x / 1e6, "M")
+    } else if a >= 1e4 {
+        (x / 1e3, "k")
+    } else {
+        (*x, "")
+    };
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{}{suffix}", if s == "-0" { "0" } else { s })
+}
+
+fn svg(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let result = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string().into())
+            .and_then(|_| draw(&root));
+        if let Err(e) = result {
+            return format!("<p class=\"err\">chart not drawn: {}</p>", esc(&e.to_string()));
+        }
+        let _ = root.present();
+    }
+    out
+}
+
+/// A scatter of policies with 95% intervals on both axes.
+pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str), title: &str) -> String {
+    let pts: Vec<(usize, &String, Stat, Stat)> = r
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p, r.stat(point, p, x.0), r.stat(point, p, y.0)))
+        .filter(|(_, _, a, b)| a.defined() && b.defined())
+        .collect();
+    let (xl, xh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, a, _)| {
+            (l.min(a.bounds().0), h.max(a.bounds().1))
+        });
+    let (yl, yh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
+            (l.min(b.bounds().0), h.max(b.bounds().1))
+        });
+    svg(560, 380, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(range(xl, xh, true), range(yl, yh, true))?;
+        c.configure_mesh()
+            .x_desc(x.1)
+            .y_desc(y.1)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()?;
+        for (i, name, a, b) in &pts {
+            let col = colour(*i);
+            let (x0, x1) = a.bounds();
+            let (y0, y1) = b.bounds();
+            c.draw_series([PathElement::new(
+                vec![(x0, b.mean), (x1, b.mean)],
+                col.stroke_width(2),
+            )])?;
+            c.draw_series([PathElement::new(
+                vec![(a.mean, y0), (a.mean, y1)],
+                col.stroke_width(2),
+            )])?;
+            c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?
+                .label(name.as_str())
+                .legend(move |(x, y)| Circle::new((x, y), 5, col.filled()));
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// One bar per policy with its 95% interval.
+pub(super) fn bars(r: &Results, point: usize, metric: &str, title: &str, unit: &str) -> String {
+    let vals: Vec<Stat> = r.policies.iter().map(|p| r.stat(point, p, metric)).collect();
+    let hi = vals
+        .iter()
+        .filter(|s| s.defined())
+        .map(|s| s.bounds().1)
+        .fold(0.0f64, f64::max);
+    let n = r.policies.len();
+    let width = (96 * n as u32 + 90).max(280);
+    svg(width, 240, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(54)
+            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, range(0.0, hi, true))?;
+        let names = r.policies.clone();
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| names.get(x.round() as usize).cloned().unwrap_or_default())
+            .y_desc(unit)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 11))
+            .draw()?;
+        for (i, s) in vals.iter().enumerate() {
+            if !s.defined() {
+                continue;
+            }
+            let x = i as f64;
+            c.draw_series([Rectangle::new(
+                [(x - 0.32, 0.0), (x + 0.32, s.mean)],
+                colour(i).filled(),
+            )])?;
+            let (lo, hi) = s.bounds();
+            c.draw_series([PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(2))])?;
+        }
+        Ok(())
+    })
+}
+
+/// A metric against the first swept path, one line per policy (and other swept values),
+/// with its 95% interval as a band.
+pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
+    let first: Vec<String> = r
+        .points
+        .iter()
+        .map(|p| p[0].clone())
+        .fold(Vec::new(), |mut v, x| {
+            if !v.contains(&x) {
+                v.push(x);
+            }
+            v
+        });
+    // Lines: (policy, values of the other dims) → points in order of the first dim.
+    let mut lines: Vec<SweepLine> = Vec::new();
+    for (pi, policy) in r.policies.iter().enumerate() {
+        let mut others: Vec<Vec<String>> = Vec::new();
+        for p in &r.points {
+            if !others.contains(&p[1..].to_vec()) {
+                others.push(p[1..].to_vec());
+            }
+        }
+        for (oi, other) in others.iter().enumerate() {
+            let mut pts = Vec::new();
+            for (k, p) in r.points.iter().enumerate() {
+                if p[1..] == other[..] {
+                    let x = first.iter().position(|v| *v == p[0]).unwrap_or(0) as f64;
+                    let s = r.stat(k, policy, metric);
+                    if s.defined() {
+                        pts.push((x, s));
+                    }
+                }
+            }
+            let label = if other.is_empty() {
+                policy.clone()
+            } else {
+                format!(
+                    "{policy} ({})",
+                    r.dims[1..]
+                        .iter()
+                        .zip(other)
+                        .map(|(d, v)| format!("{d}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            lines.push((label, pi * others.len() + oi, pts));
+        }
+    }
+    let (lo, hi) = lines
+        .iter()
+        .flat_map(|l| l.2.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, s)| {
+            (l.min(s.bounds().0), h.max(s.bounds().1))
+        });
+    let n = first.len();
+    svg(560, 360, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.2f64..(n as f64 - 0.8).max(0.2), range(lo, hi, true))?;
+        let labels = first.clone();
+        c.configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-6 {
+                    labels.get(x.round() as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(r.dims[0].as_str())
+            .y_desc(metric)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (label, ci, pts) in &lines {
+            let col = colour(*ci);
+            if pts.len() > 1 {
+                let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.bounds().1)).collect();
+                band.extend(pts.iter().rev().map(|(x, s)| (*x, s.bounds().0)));
+                c.draw_series([Polygon::new(band, col.mix(0.18).filled())])?;
+            }
+            c.draw_series(LineSeries::new(
+                pts.iter().map(|(x, s)| (*x, s.mean)),
+                col.stroke_width(2),
+            ))?
+            .label(label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+            c.draw_series(
+                pts.iter()
+                    .map(|(x, s)| Circle::new((*x, s.mean), 4, col.filled())),
+            )?;
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// A time-series column over time, one line per policy.
+pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &str, unit: &str) -> String {
+    let all: Vec<(f64, f64)> = r
+        .series
+        .values()
+        .flatten()
+        .map(|row| (row.t_end_h, column(row)))
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let (t0, t1) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (t, _)| {
+            (l.min(*t), h.max(*t))
+        });
+    let (v0, v1) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, v)| {
+            (l.min(*v), h.max(*v))
+        });
+    svg(560, 300, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(range(t0 / 24.0, t1 / 24.0, false), range(v0, v1, true))?;
+        c.configure_mesh()
+            .x_desc("simulated time (days)")
+            .y_desc(unit)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (i, policy) in r.policies.iter().enumerate() {
+            let Some(rows) = r.series.get(policy) else {
+                continue;
+            };
+            let col = colour(i);
+            let pts = rows
+                .iter()
+                .map(|row| (row.t_end_h / 24.0, column(row)))
+                .filter(|(_, x)| x.is_finite());
+            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
+                .label(policy.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        Ok(())
+    })
+}
