@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The performance suite: oversim against the floor (Kiefer–Wolfowitz recursion) and SimPy 4
-# on the reference model, parallel efficiency, and peak memory; prints one table.
+# The performance suite: oversim against the floor (Kiefer–Wolfowitz recursion), SimPy 4 and
+# nexosim 1.0 on the reference model, parallel efficiency, and peak memory; prints one table.
 # Ratios are measured in one run, on the same machine, one after the other.
 #   scripts/perf.sh            # quick (a few seconds of each)
 #   scripts/perf.sh --full     # also the Criterion benchmarks (several minutes)
@@ -23,6 +23,15 @@ if python3 -c "import simpy" 2>/dev/null; then
     done
 else
     echo "== SimPy: not installed (pip install simpy), skipped"
+fi
+
+echo "== nexosim 1.0 on the same model, one thread (ns per action, best of 3, 500 simulated hours)"
+if (cd benches/peers/nexosim && cargo build --release --quiet); then
+    for c in 1 4; do
+        echo "c = $c: nexosim $(benches/peers/nexosim/target/release/oversim-peer-nexosim "$c" 500 3 2>/dev/null) ns/action"
+    done
+else
+    echo "nexosim: the peer did not build (it needs crates.io), skipped"
 fi
 
 echo "== parallel efficiency: default scenario, 200 replications"

@@ -60,7 +60,7 @@ fn mm1_waiting_time_queue_and_utilization() {
 #[test]
 fn mmc_erlang_c() {
     let text = scenario(
-        "replications = 40\nhorizon = \"600h\"\nwarmup = \"10h\"\nseed = 12",
+        "replications = 40\nhorizon = \"1200h\"\nwarmup = \"10h\"\nseed = 12",
         "100/h",
         0.0,
         &review(5, r#"{ dist = "exponential", mean = "2.5m" }"#, ""),
