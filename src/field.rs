@@ -15,7 +15,7 @@ pub fn format(x: f64) -> String {
     }
 }
 
-/// Reads a field written by [`format`]: empty is `NaN`.
+/// Reads a field written by [`format()`]: empty is `NaN`.
 pub fn parse(s: &str) -> Result<f64, String> {
     if s.is_empty() {
         Ok(f64::NAN)

@@ -5,7 +5,7 @@
 //! the [`engine`] runs one replication of one policy; [`montecarlo`] runs many with common
 //! random numbers on an executor; [`experiment`] plans sweeps and precision targets;
 //! [`stats`] summarises and [`report`] makes the result files' text. [`api`] is the core
-//! as one call; [`cli`] (feature `cli`, on by default) is the command line, and [`merge`]
+//! as one call; `cli` (feature `cli`, on by default) is the command line, and `merge`
 //! joins the shards of a sharded run.
 //!
 //! The model, file formats and metrics are described in `docs/`.

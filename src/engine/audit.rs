@@ -32,7 +32,9 @@ impl<'a> Sim<'a> {
     pub(super) fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
         match &mut self.stages[i] {
             StageRt::Audit(p) => p,
-            _ => unreachable!("stage {i} is not an audit"),
+            StageRt::Check | StageRt::Review(_) | StageRt::Monitor(_) => {
+                unreachable!("stage {i} is not an audit")
+            }
         }
     }
 

@@ -329,7 +329,7 @@ impl<'a> Sim<'a> {
                     }
                 }
                 StageKind::Audit(_) => audits |= 1 << m,
-                _ => {}
+                StageKind::AutomatedCheck(_) | StageKind::HumanReview(_) => {}
             }
         }
         let r = w.detection_correlation;
@@ -343,7 +343,10 @@ impl<'a> Sim<'a> {
                 StageKind::HumanReview(HumanReview {
                     max_wait: Some(_), ..
                 }) => Some(events.add_lane()),
-                _ => None,
+                StageKind::HumanReview(HumanReview { max_wait: None, .. })
+                | StageKind::AutomatedCheck(_)
+                | StageKind::Audit(_)
+                | StageKind::Monitor(_) => None,
             })
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd

@@ -14,7 +14,7 @@ use crate::stages::{
 fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
     match &mut stages[i] {
         StageRt::Review(p) => p,
-        _ => unreachable!("stage {i} is not a review"),
+        StageRt::Check | StageRt::Audit(_) | StageRt::Monitor(_) => unreachable!("stage {i} is not a review"),
     }
 }
 
@@ -79,7 +79,9 @@ impl<'a> Sim<'a> {
     pub(super) fn review_cfg(&self, i: usize) -> &'a HumanReview {
         match &self.policy.stages[i].kind {
             StageKind::HumanReview(h) => h,
-            _ => unreachable!("stage {i} is not a review"),
+            StageKind::AutomatedCheck(_) | StageKind::Audit(_) | StageKind::Monitor(_) => {
+                unreachable!("stage {i} is not a review")
+            }
         }
     }
 

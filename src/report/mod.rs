@@ -1,6 +1,6 @@
 //! The results of a run as files: the CSV files (replications, summary, paired comparison,
 //! stages, time series), the manifest, the terminal tables and the HTML report. Everything
-//! here makes text from a [`RunData`]; [`files`] is what touches the filesystem.
+//! here makes text from a [`RunData`]; `files` (feature `cli`) is what touches the filesystem.
 //!
 //! Every file is written to a temporary name in the output folder and renamed into place,
 //! so a reader never sees a half-written file; the manifest is written last.

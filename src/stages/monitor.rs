@@ -319,7 +319,7 @@ impl ChartState {
     pub fn reset(&mut self) {
         self.stat = match self.chart {
             Chart::Ewma { p0, .. } => p0,
-            _ => 0.0,
+            Chart::Cusum { .. } | Chart::Shewhart { .. } => 0.0,
         };
         self.count = 0;
         self.seen = 0;

@@ -1,5 +1,6 @@
 //! The AI agent's workload: what `[workload]` says (rate, daily profile, classes, rework,
-//! drift, learning), checked; [`draws`] turns it into arrivals and per-action draws.
+//! drift, learning), checked; `draws` turns it into arrivals and per-action draws
+//! ([`Arrivals`], [`Actions`]).
 
 mod draws;
 
