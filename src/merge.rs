@@ -12,15 +12,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::experiment::{Plan, PointRun, RunData, Shard};
-use crate::metrics::{Ledger, MetricRow, RepResult, StageResult};
+use crate::metrics::{ClassResult, Ledger, MetricRow, RepResult, StageResult};
 use crate::montecarlo::Results;
 use crate::report::files::write_atomic;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
-use crate::report::rows::{self, ReplicationKey, StageReplicationKey};
+use crate::report::rows::{self, ClassKey, ReplicationKey, StageReplicationKey};
 use crate::scenario;
 
 /// The files a shard writes.
-pub const SHARD_FILES: &[&str] = &["replications.csv", "stage-replications.csv", "shard.json"];
+pub const SHARD_FILES: &[&str] = &[
+    "replications.csv",
+    "classes.csv",
+    "stage-replications.csv",
+    "shard.json",
+];
 
 /// Writes a shard's files into `dir`; `manifest` is the run's, made a shard's here.
 pub fn write_shard(
@@ -47,6 +52,7 @@ pub fn write_shard(
         write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
     };
     write("replications.csv", &rows::replications_csv(run))?;
+    write("classes.csv", &rows::classes_csv(run))?;
     write("stage-replications.csv", &rows::stage_replications_csv(run))?;
     if let Some(bytes) = rows::timeseries_csv(run) {
         write("timeseries.csv", &bytes)?;
@@ -186,11 +192,13 @@ pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
         let (_, rows) = rows::read::<ReplicationKey, MetricRow>(&bytes).map_err(at)?;
         for (values, key, metrics) in rows {
             let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-            let n_stages = plan.points[pt].loaded.scenario.policies[pol].stages.len();
+            let sc = &plan.points[pt].loaded.scenario;
+            let n_stages = sc.policies[pol].stages.len();
             // Whether a shard's replication was cut short is in its manifest, not here.
             let r = RepResult {
                 metrics,
                 stages: vec![StageResult::default(); n_stages],
+                classes: vec![ClassResult::default(); sc.workload.classes.len()],
                 ledger: Ledger::default(),
                 cut_short: false,
                 series: None,
@@ -201,6 +209,20 @@ pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
                     key.replication, key.policy
                 )));
             }
+        }
+        let path = s.dir.join("classes.csv");
+        let at = |e: String| format!("{}: {e}", path.display());
+        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
+        let (_, rows) = rows::read::<ClassKey, ClassResult>(&bytes).map_err(at)?;
+        for (values, key, class) in rows {
+            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+            let k = (plan.points[pt].loaded.scenario.workload.classes.iter())
+                .position(|c| c.name == key.class)
+                .ok_or_else(|| at(format!("unknown class `{}`", key.class)))?;
+            let r = found
+                .get_mut(&(pt, pol, key.replication))
+                .ok_or_else(|| at("class row without a replication row".into()))?;
+            r.classes[k] = class;
         }
         let path = s.dir.join("stage-replications.csv");
         let at = |e: String| format!("{}: {e}", path.display());

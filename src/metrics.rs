@@ -96,6 +96,17 @@ metrics!(
     learning_factor: always,
     cost_total: always,
     cost_per_release: ratio,
+    value_released: always,
+    net_value: always,
+    cost_review: always,
+    cost_halt: always,
+    cost_harm: always,
+    cost_delay: always,
+    cost_stages: always,
+    cost_fixed: always,
+    investigation_hours: always,
+    severe_escapes: always,
+    any_severe: always,
 );
 
 pub const N_METRICS: usize = NAMES.len();
@@ -293,6 +304,11 @@ impl DurationHistogram {
         self.n
     }
 
+    /// The exact sum of the recorded durations, hours.
+    pub fn sum_hours(&self) -> f64 {
+        self.sum_hours
+    }
+
     /// Adds another histogram's samples to this one.
     pub fn merge(&mut self, other: &DurationHistogram) {
         if let Some(theirs) = &other.counts {
@@ -374,6 +390,25 @@ impl StageResult {
     }
 }
 
+/// One class's counts in one replication, over the measured window: a row of classes.csv.
+/// Over the classes they add up to the replication's totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassResult {
+    /// Actions of the class that arrived (and were produced: none while the agent is halted).
+    pub actions: u64,
+    /// Defective attempts that ended (rejected or released).
+    pub defects: u64,
+    pub released: u64,
+    pub rejected: u64,
+    pub dropped: u64,
+    /// Defective attempts released.
+    pub escaped: u64,
+    /// Escapes an audit found after release.
+    pub caught_late: u64,
+    #[serde(with = "crate::field")]
+    pub harm: f64,
+}
+
 /// One interval of a replication's time series (a row of timeseries.csv): counts in the
 /// interval, time averages over it (queue, reviewers, drift and halt fractions), and the
 /// share-weighted defect probability at its end.
@@ -435,6 +470,8 @@ impl Ledger {
 pub struct RepResult {
     pub metrics: MetricRow,
     pub stages: Vec<StageResult>,
+    /// Per workload class, in the scenario's order.
+    pub classes: Vec<ClassResult>,
     pub ledger: Ledger,
     /// The replication stopped early: its backlog passed `run.max_backlog`.
     pub cut_short: bool,

@@ -16,6 +16,7 @@ impl<'a> Sim<'a> {
         }
         if self.measuring() {
             self.c.arrivals += 1;
+            self.classes[class].actions += 1;
         }
         let defective = u < self.defect_prob(class);
         let mut a = Action {
@@ -73,11 +74,19 @@ impl<'a> Sim<'a> {
         self.dispose(id);
         self.ledger.released += 1;
         if self.measuring() {
+            let class = &self.scenario.workload.classes[a.class as usize];
+            let counts = &mut self.classes[a.class as usize];
             self.c.released += 1;
+            counts.released += 1;
+            self.c.value += class.value;
             if a.defective {
                 self.c.defects += 1;
                 self.c.escaped += 1;
-                self.c.harm += self.scenario.workload.classes[a.class as usize].harm;
+                self.c.harm += class.harm;
+                counts.defects += 1;
+                counts.escaped += 1;
+                counts.harm += class.harm;
+                self.c.severe_escapes += class.severe as u64;
             }
             self.latency.record(self.now - a.created);
         }
@@ -90,6 +99,9 @@ impl<'a> Sim<'a> {
         if self.measuring() {
             self.c.rejected += 1;
             self.c.defects += a.defective as u64;
+            let counts = &mut self.classes[a.class as usize];
+            counts.rejected += 1;
+            counts.defects += a.defective as u64;
         }
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {

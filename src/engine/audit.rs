@@ -108,6 +108,9 @@ impl<'a> Sim<'a> {
                 let harm = self.scenario.workload.classes[item.class as usize].harm;
                 self.c.caught_late += 1;
                 self.c.harm -= harm * (1.0 - late);
+                let counts = &mut self.classes[item.class as usize];
+                counts.caught_late += 1;
+                counts.harm -= harm * (1.0 - late);
             }
         }
     }

@@ -72,7 +72,9 @@ impl<'a> Sim<'a> {
         m[M::harm] = c.harm;
         m[M::false_rejects] = c.false_rejects as f64;
         m[M::timeouts] = c.timeouts as f64;
-        m[M::reviewer_hours] = duty + audit_duty;
+        // People's hours: review stages on duty, auditors, and investigations of alarms.
+        let people_hours = duty + audit_duty + c.investigation;
+        m[M::reviewer_hours] = people_hours;
         m[M::reviewer_utilization] = ratio(busy, duty);
         m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
         m[M::mean_queue] = self.total_queue.mean();
@@ -89,13 +91,32 @@ impl<'a> Sim<'a> {
         m[M::drift_hours] = self.drift.hours.area();
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         m[M::learning_factor] = self.learning;
-        m[M::cost_total] = (duty + audit_duty) * costs.reviewer_hour
-            + halt_hours * costs.halt_hour
-            + c.harm * costs.harm_unit;
+        // Money: every part, each in its own column; the total is their sum.
+        let stage_entries =
+            (self.policy.stages.iter().zip(&self.counts)).map(|(s, n)| s.cost * n.entered as f64);
+        // A fold from +0, not `sum` (which starts from −0, written "-0" for no stages).
+        m[M::cost_review] = people_hours * costs.reviewer_hour;
+        m[M::cost_halt] = halt_hours * costs.halt_hour;
+        m[M::cost_harm] = c.harm * costs.harm_unit;
+        m[M::cost_delay] = self.latency.sum_hours() * costs.delay_hour;
+        m[M::cost_stages] = stage_entries.fold(0.0, |a, x| a + x);
+        m[M::cost_fixed] = self.policy.cost_per_day * horizon / 24.0;
+        m[M::cost_total] = m[M::cost_review]
+            + m[M::cost_halt]
+            + m[M::cost_harm]
+            + m[M::cost_delay]
+            + m[M::cost_stages]
+            + m[M::cost_fixed];
         m[M::cost_per_release] = ratio(m[M::cost_total], c.released as f64);
+        m[M::value_released] = c.value;
+        m[M::net_value] = c.value - m[M::cost_total];
+        m[M::investigation_hours] = c.investigation;
+        m[M::severe_escapes] = c.severe_escapes as f64;
+        m[M::any_severe] = (c.severe_escapes > 0) as u8 as f64;
         RepResult {
             metrics: m,
             stages: stage_results,
+            classes: self.classes,
             ledger: self.ledger,
             cut_short: self.cut_at.is_some(),
             series: self.series.map(Series::into_rows),

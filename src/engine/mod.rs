@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
+use crate::metrics::{ClassResult, DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, HumanReview, ReviewPool, StageCounts, StageKind};
@@ -173,6 +173,11 @@ struct Counters {
     false_alarms: u64,
     delay_sum: f64,
     delay_n: u64,
+    /// Value of the actions released.
+    value: f64,
+    severe_escapes: u64,
+    /// People's hours investigating alarms.
+    investigation: f64,
 }
 
 /// Regime shifts of the agent (one per replication and policy).
@@ -201,6 +206,8 @@ pub struct Sim<'a> {
     stages: Vec<StageRt>,
     counts: Vec<StageCounts>,
     c: Counters,
+    /// The window's counts per workload class (classes.csv).
+    classes: Vec<ClassResult>,
     ledger: Ledger,
     /// Total waiting over all review stages.
     total_queue: TimeAvg,
@@ -369,6 +376,7 @@ impl<'a> Sim<'a> {
             stages,
             counts: vec![StageCounts::default(); policy.stages.len()],
             c: Counters::default(),
+            classes: vec![ClassResult::default(); w.classes.len()],
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
             latency: DurationHistogram::new(),

@@ -3,6 +3,8 @@
 
 use rand_distr::{Distribution, Exp1};
 
+use crate::rng::uniform;
+
 use super::{Ev, Sim, StageRt};
 use crate::metrics::StageResult;
 use crate::stages::{StageCounts, StageKind};
@@ -41,22 +43,28 @@ impl<'a> Sim<'a> {
     pub(super) fn alarm(&mut self, m: usize) {
         let now = self.now;
         let measuring = self.measuring();
-        if measuring {
-            self.c.halts += 1;
-        }
-        if self.drift.active {
-            if measuring {
-                self.c.delay_sum += now - self.drift.onset;
-                self.c.delay_n += 1;
-                self.counts[m].caught += 1;
-            }
-            self.end_drift();
-        } else if measuring {
-            self.c.false_alarms += 1;
-        }
         let StageKind::Monitor(mon) = &self.policy.stages[m].kind else {
             unreachable!()
         };
+        if measuring {
+            self.c.halts += 1;
+            self.c.investigation += mon.investigate;
+        }
+        if self.drift.active {
+            // The investigation finds the drift with probability `find` (drawn only when
+            // it may fail, so a sure find draws nothing).
+            let found = mon.find >= 1.0 || uniform(&mut self.stage_rngs[m]) < mon.find;
+            if found {
+                if measuring {
+                    self.c.delay_sum += now - self.drift.onset;
+                    self.c.delay_n += 1;
+                    self.counts[m].caught += 1;
+                }
+                self.end_drift();
+            }
+        } else if measuring {
+            self.c.false_alarms += 1;
+        }
         if mon.halt > 0.0 {
             self.halted_until = self.halted_until.max(now + mon.halt);
             self.halted.set(now, 1.0);

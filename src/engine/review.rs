@@ -262,6 +262,7 @@ impl<'a> Sim<'a> {
                 self.ledger.dropped += 1;
                 if self.measuring() {
                     self.c.dropped += 1;
+                    self.classes[a.class as usize].dropped += 1;
                 }
             }
         }

@@ -24,6 +24,7 @@ use crate::stats::summarize;
 /// The files a run writes, in the order they are written.
 pub const FILES: &[&str] = &[
     "replications.csv",
+    "classes.csv",
     "summary.csv",
     "comparison.csv",
     "stages.csv",
@@ -36,6 +37,7 @@ pub const FILES: &[&str] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultFiles {
     pub replications: Vec<u8>,
+    pub classes: Vec<u8>,
     pub summary: Vec<u8>,
     pub comparison: Vec<u8>,
     pub stages: Vec<u8>,
@@ -48,6 +50,7 @@ impl ResultFiles {
     pub fn of(run: &RunData, sums: &Summaries, comps: &Comparisons) -> ResultFiles {
         ResultFiles {
             replications: rows::replications_csv(run),
+            classes: rows::classes_csv(run),
             summary: rows::summary_csv(run, sums),
             comparison: rows::comparison_csv(run, comps),
             stages: rows::stages_csv(run),
@@ -59,6 +62,7 @@ impl ResultFiles {
     pub fn named(&self) -> Vec<(&'static str, &[u8])> {
         let mut v: Vec<(&'static str, &[u8])> = vec![
             ("replications.csv", &self.replications),
+            ("classes.csv", &self.classes),
             ("summary.csv", &self.summary),
             ("comparison.csv", &self.comparison),
             ("stages.csv", &self.stages),

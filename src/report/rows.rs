@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::{PointRun, RunData, Summaries};
 use crate::input::keys_of;
-use crate::metrics::{MetricRow, SeriesRow, StageResult, M};
+use crate::metrics::{ClassResult, MetricRow, SeriesRow, StageResult, M};
 
 use super::{Comparison, Comparisons};
 
@@ -48,6 +48,14 @@ pub struct StageReplicationKey {
     pub policy: String,
     pub replication: u64,
     pub stage: String,
+}
+
+/// Key of classes.csv.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClassKey {
+    pub policy: String,
+    pub replication: u64,
+    pub class: String,
 }
 
 /// A file's rows: (values of the swept paths, key, value).
@@ -117,6 +125,32 @@ pub fn replications_csv(run: &RunData) -> Vec<u8> {
         })
     });
     write::<ReplicationKey, MetricRow>(&run.dims, rows)
+}
+
+/// classes.csv: one row per (point, policy, replication, workload class); over the classes
+/// the rows add up to the replication's totals.
+pub fn classes_csv(run: &RunData) -> Vec<u8> {
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        pt.reps
+            .iter()
+            .zip(&pt.results.per_policy[p])
+            .flat_map(move |(&i, r)| {
+                pt.scenario
+                    .workload
+                    .classes
+                    .iter()
+                    .zip(&r.classes)
+                    .map(move |(c, v)| {
+                        let key = ClassKey {
+                            policy: name.to_string(),
+                            replication: i,
+                            class: c.name.clone(),
+                        };
+                        (&pt.values[..], key, v)
+                    })
+            })
+    });
+    write::<ClassKey, ClassResult>(&run.dims, rows)
 }
 
 /// The per-replication stage values a shard hands to `oversim merge`.

@@ -60,20 +60,48 @@ pub fn mean_pm(mean: f64, half: f64) -> String {
 
 /// The columns of the terminal table: metric, heading, and whether the column is shown
 /// even when it is zero (or undefined) for every policy.
-const TABLE: &[(M, &str, bool)] = &[
-    (M::throughput_per_hour, "released/h", true),
-    (M::escape_rate, "escape rate", true),
-    (M::escapes_per_1k, "escapes/1k", true),
-    (M::caught_late, "caught late", false),
-    (M::harm, "harm", true),
-    (M::reviewer_hours, "reviewer h", true),
-    (M::reviewer_utilization, "utilization", false),
-    (M::p95_wait_min, "p95 wait min", false),
-    (M::timeouts, "timeouts", false),
-    (M::halts, "halts", false),
-    (M::drift_hours, "drift h", false),
-    (M::cost_per_release, "cost/release", true),
+const TABLE: &[(M, Show, &str, When)] = &[
+    (M::throughput_per_hour, Show::Mean, "released/h", When::Always),
+    (M::escape_rate, Show::Mean, "escape rate", When::Always),
+    (M::escapes_per_1k, Show::Mean, "escapes/1k", When::Always),
+    (M::caught_late, Show::Mean, "caught late", When::Used),
+    (M::harm, Show::Mean, "harm", When::Always),
+    (M::harm, Show::P95, "harm p95", When::Always),
+    (M::any_severe, Show::Mean, "P(severe)", When::Used),
+    (M::reviewer_hours, Show::Mean, "reviewer h", When::Always),
+    (M::reviewer_utilization, Show::Mean, "utilization", When::Used),
+    (M::p95_wait_min, Show::Mean, "p95 wait min", When::Used),
+    (M::timeouts, Show::Mean, "timeouts", When::Used),
+    (M::halts, Show::Mean, "halts", When::Used),
+    (M::drift_hours, Show::Mean, "drift h", When::Used),
+    (M::cost_per_release, Show::Mean, "cost/release", When::Always),
+    (M::value_released, Show::Mean, "value", When::Used),
+    (
+        M::net_value,
+        Show::Mean,
+        "net value",
+        When::UsedBy(M::value_released),
+    ),
 ];
+
+/// When a column of the terminal table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    Always,
+    /// When some policy's mean of the metric is a number other than zero.
+    Used,
+    /// When another metric is used (net value means something once actions have value).
+    UsedBy(M),
+}
+
+/// What a column of the terminal table shows of a metric's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Show {
+    /// The mean ± its 95% CI half-width.
+    Mean,
+    /// The 95th percentile over replications: the tail, not the mean.
+    P95,
+}
 
 /// Lays out rows as aligned columns: the first `left` columns left-aligned, the rest
 /// right-aligned.
@@ -103,21 +131,33 @@ fn align(rows: &[Vec<String>], left: usize) -> String {
 
 /// The (point ×) policy × key-metric table with 95% confidence half-widths.
 pub fn table(run: &RunData, sums: &Summaries) -> String {
-    let shown: Vec<(M, &str)> = TABLE
+    let used = |m: M| {
+        sums.iter()
+            .flatten()
+            .any(|ms| ms[m as usize].mean.is_finite() && ms[m as usize].mean != 0.0)
+    };
+    let shown: Vec<(M, Show, &str)> = TABLE
         .iter()
-        .filter(|(m, _, always)| *always || sums.iter().flatten().any(|ms| ms[*m as usize].mean > 0.0))
-        .map(|(m, h, _)| (*m, *h))
+        .filter(|(m, _, _, when)| match when {
+            When::Always => true,
+            When::Used => used(*m),
+            When::UsedBy(other) => used(*other),
+        })
+        .map(|(m, show, h, _)| (*m, *show, *h))
         .collect();
     let mut head = header(&run.dims, &["policy"]);
-    head.extend(shown.iter().map(|(_, h)| h.to_string()));
+    head.extend(shown.iter().map(|(_, _, h)| h.to_string()));
     let mut rows = vec![head];
     for (pt, ps) in run.points.iter().zip(sums) {
         for (pol, ms) in pt.scenario.policies.iter().zip(ps) {
             let mut row = pt.values.clone();
             row.push(pol.name.clone());
-            row.extend(shown.iter().map(|(m, _)| {
+            row.extend(shown.iter().map(|(m, show, _)| {
                 let s = &ms[*m as usize];
-                mean_pm(s.mean, s.half_width())
+                match show {
+                    Show::Mean => mean_pm(s.mean, s.half_width()),
+                    Show::P95 => sig3(s.p95),
+                }
             }));
             rows.push(row);
         }

@@ -83,12 +83,16 @@ pub struct Costs {
     pub reviewer_hour: f64,
     pub halt_hour: f64,
     pub harm_unit: f64,
+    /// Money per action-hour from arrival to release.
+    pub delay_hour: f64,
 }
 
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
     pub description: String,
+    /// Fixed cost of the policy's tooling and monitoring, money per day.
+    pub cost_per_day: f64,
     pub stages: Vec<Stage>,
 }
 

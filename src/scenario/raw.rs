@@ -37,6 +37,7 @@ pub struct RawCosts {
     pub reviewer_hour: Option<S<Num>>,
     pub halt_hour: Option<S<Num>>,
     pub harm_unit: Option<S<Num>>,
+    pub delay_hour: Option<S<Num>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +45,7 @@ pub struct RawCosts {
 pub struct RawPolicy {
     pub name: S<String>,
     pub description: Option<S<String>>,
+    pub cost_per_day: Option<S<Num>>,
     #[serde(default)]
     pub stage: Vec<S<RawStageHead>>,
 }

@@ -98,6 +98,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
             reviewer_hour: money(&c.reviewer_hour, "costs.reviewer_hour"),
             halt_hour: money(&c.halt_hour, "costs.halt_hour"),
             harm_unit: money(&c.harm_unit, "costs.harm_unit"),
+            delay_hour: money(&c.delay_hour, "costs.delay_hour"),
         }
     });
     if raw.policy.is_empty() {
@@ -263,9 +264,19 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], classes: &[C
         let table = tables.get(i).expect("a table for every stage read");
         stages.extend(stages::build(ctx, tag, table, &at));
     }
+    let cost_per_day = p.cost_per_day.as_ref().map_or(0.0, |v| {
+        ctx.range(
+            v,
+            &format!("policy[{pname}].cost_per_day"),
+            0.0,
+            1e12,
+            "a non-negative amount of money per day",
+        )
+    });
     Policy {
         name,
         description: p.description.map(|d| d.into_inner()).unwrap_or_default(),
+        cost_per_day,
         stages,
     }
 }

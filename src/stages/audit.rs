@@ -29,6 +29,7 @@ raw_stage! {
         detect: Option<S<Num>>,
         late_harm_factor: Option<S<Num>>,
         learn: Option<S<Num>>,
+        cost: Option<S<Num>>,
     }
 }
 
@@ -42,6 +43,7 @@ impl Kind for Audit {
             classes: r.classes.as_ref(),
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
+            cost: r.cost.as_ref(),
         }
     }
 

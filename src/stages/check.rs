@@ -32,6 +32,7 @@ raw_stage! {
         on_flag: Option<S<String>>,
         escalate_to: Option<S<String>>,
         learn: Option<S<Num>>,
+        cost: Option<S<Num>>,
     }
 }
 
@@ -51,6 +52,7 @@ impl Kind for AutomatedCheck {
             classes: r.classes.as_ref(),
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
+            cost: r.cost.as_ref(),
         }
     }
 

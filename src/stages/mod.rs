@@ -158,6 +158,8 @@ pub struct Stage {
     pub sample: f64,
     /// Each defect this stage finds multiplies the agent's learning factor by `1 − learn`.
     pub learn: f64,
+    /// Money per attempt that enters the stage (e.g. an LLM-judge call).
+    pub cost: f64,
     pub kind: StageKind,
 }
 
@@ -227,13 +229,16 @@ pub struct EntryKeys<'a> {
     pub classes: Option<&'a S<Vec<S<String>>>>,
     pub sample: Option<&'a S<Num>>,
     pub learn: Option<&'a S<Num>>,
+    pub cost: Option<&'a S<Num>>,
 }
 
-/// Which attempts enter a stage, and what each of its findings teaches the agent.
+/// Which attempts enter a stage, what each of its findings teaches the agent, and what
+/// each entry costs.
 struct Entry {
     classes: ClassSet,
     sample: f64,
     learn: f64,
+    cost: f64,
 }
 
 impl Entry {
@@ -266,10 +271,20 @@ impl Entry {
                 "a fraction in [0, 1): each defect found multiplies the defect rate by 1 − learn",
             )
         });
+        let cost = keys.cost.map_or(0.0, |v| {
+            ctx.range(
+                v,
+                &at.key("cost"),
+                0.0,
+                1e12,
+                "a non-negative amount of money per attempt",
+            )
+        });
         Entry {
             classes,
             sample,
             learn,
+            cost,
         }
     }
 }
@@ -284,6 +299,7 @@ pub fn build(ctx: &mut Ctx, tag: KindTag, table: &S<DeValue>, at: &At) -> Option
         classes: entry.classes,
         sample: entry.sample,
         learn: entry.learn,
+        cost: entry.cost,
         kind,
     })
 }

@@ -13,6 +13,10 @@ pub struct Monitor {
     pub chart: Chart,
     /// Hours the agent halts on an alarm.
     pub halt: f64,
+    /// People's hours spent investigating each alarm (reviewer hours and cost).
+    pub investigate: f64,
+    /// Probability that an alarm during an active drift finds and fixes it.
+    pub find: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,6 +62,8 @@ raw_stage! {
         big_l: Option<S<Num>>,
         n: Option<S<i64>>,
         halt: Option<S<String>>,
+        investigate: Option<S<String>>,
+        find: Option<S<Num>>,
     }
 }
 
@@ -113,6 +119,9 @@ impl Kind for Monitor {
             .halt
             .as_ref()
             .map_or(0.0, |v| ctx.duration(v, &at.key("halt"), true));
+        let investigate =
+            (r.investigate.as_ref()).map_or(0.0, |v| ctx.duration(v, &at.key("investigate"), true));
+        let find = ctx.opt_prob(&r.find, &at.key("find"), 1.0);
         let methods = [
             ("cusum", Method::Cusum),
             ("ewma", Method::Ewma),
@@ -135,6 +144,8 @@ impl Kind for Monitor {
                 watch,
                 chart: Chart::Cusum { k: 0.5, h: 1.0 },
                 halt,
+                investigate,
+                find,
             };
         };
         // The chart keys as written; each method takes some of them.
@@ -282,7 +293,13 @@ impl Kind for Monitor {
                 chart
             }
         };
-        Monitor { watch, chart, halt }
+        Monitor {
+            watch,
+            chart,
+            halt,
+            investigate,
+            find,
+        }
     }
 
     fn offered_load(&self, _: &Stage, _: &LoadAt) -> Option<f64> {

@@ -92,6 +92,7 @@ raw_stage! {
         on_timeout: Option<S<String>>,
         shifts: Option<S<RawShifts>>,
         learn: Option<S<Num>>,
+        cost: Option<S<Num>>,
     }
 }
 
@@ -130,6 +131,7 @@ impl Kind for HumanReview {
             classes: r.classes.as_ref(),
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
+            cost: r.cost.as_ref(),
         }
     }
 

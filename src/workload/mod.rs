@@ -55,7 +55,12 @@ pub struct Class {
     pub name: String,
     pub share: f64,
     pub defect_prob: f64,
+    /// Harm of a released defect (a weight, or money with `costs.harm_unit`).
     pub harm: f64,
+    /// Money each released action of the class is worth.
+    pub value: f64,
+    /// A defect of this class is severe: its escapes are counted apart (the tail).
+    pub severe: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +99,8 @@ pub struct RawClass {
     pub share: S<Num>,
     pub defect_prob: S<Num>,
     pub harm: Option<S<Num>>,
+    pub value: Option<S<Num>>,
+    pub severe: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +194,16 @@ impl Workload {
                 harm: c.harm.as_ref().map_or(1.0, |h| {
                     ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")
                 }),
+                value: c.value.as_ref().map_or(0.0, |v| {
+                    ctx.range(
+                        v,
+                        &format!("{path}.value"),
+                        0.0,
+                        1e12,
+                        "a non-negative amount of money",
+                    )
+                }),
+                severe: c.severe.as_ref().is_some_and(|v| *v.get_ref()),
             });
         }
         let total: f64 = classes.iter().map(|c| c.share).sum();

@@ -44,6 +44,7 @@ fn committed_results_match_the_code() {
             .success();
         for f in [
             "replications.csv",
+            "classes.csv",
             "summary.csv",
             "comparison.csv",
             "stages.csv",

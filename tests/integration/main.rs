@@ -9,6 +9,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod committed_results;
+mod costs;
 mod experiments;
 mod floor;
 mod fuzz;

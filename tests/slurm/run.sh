@@ -111,7 +111,7 @@ done
 
 "$bin" merge "$work"/out/shard-* -o "$work/merged" --quiet
 "$bin" run "$work/scenario.toml" "${flags[@]}" -o "$work/local" --quiet
-for f in replications.csv summary.csv comparison.csv stages.csv; do
+for f in replications.csv classes.csv summary.csv comparison.csv stages.csv; do
     if ! cmp -s "$work/merged/$f" "$work/local/$f"; then
         echo "FAILED: merged $f differs from the one-machine run"
         diff "$work/merged/$f" "$work/local/$f" | head
