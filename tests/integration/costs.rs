@@ -364,3 +364,62 @@ find = 0.0
         .iter()
         .all(|x| x.metrics.get(M::halts) > 0.0 && x.stages[1].caught == 0.0));
 }
+
+/// The report leads with net value once actions have value, then the tail: harm's 95th
+/// percentile and the chance of a severe escape.
+#[test]
+fn the_report_leads_with_net_value_and_the_tail() {
+    let text = r#"name = "worth"
+[run]
+replications = 8
+horizon = "2d"
+[workload]
+rate = "20/h"
+[[workload.class]]
+name = "routine"
+share = 0.9
+defect_prob = 0.05
+value = 4.0
+[[workload.class]]
+name = "grave"
+share = 0.1
+defect_prob = 0.05
+harm = 100.0
+value = 4.0
+severe = true
+[costs]
+reviewer_hour = 40.0
+harm_unit = 1.0
+[[policy]]
+name = "none"
+[[policy]]
+name = "review"
+[[policy.stage]]
+kind = "human_review"
+reviewers = 1
+service = { dist = "exponential", mean = "2m" }
+detect = 0.8
+"#;
+    let tmp = TempDir::new().unwrap();
+    std::fs::write(tmp.path().join("worth.toml"), text).unwrap();
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["run", "worth.toml", "-q", "--report", "-o", "out"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    let first = html.find("<li>").unwrap();
+    assert!(
+        html[first..].starts_with("<li><b>review</b> is worth"),
+        "net value first"
+    );
+    for text in [
+        "net (value released less every cost)",
+        "In its worst 5% of replications",
+        "a severe defect escapes in",
+        "harm p95",
+    ] {
+        assert!(html.contains(text), "report: `{text}`");
+    }
+}

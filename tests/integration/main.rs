@@ -10,6 +10,7 @@ mod bad_input;
 mod cli;
 mod committed_results;
 mod costs;
+mod docs;
 mod experiments;
 mod floor;
 mod fuzz;

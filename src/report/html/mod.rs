@@ -23,6 +23,8 @@ pub struct Stat {
     pub mean: f64,
     pub lo: f64,
     pub hi: f64,
+    /// The 95th percentile over replications (the tail).
+    pub p95: f64,
 }
 
 impl Stat {
@@ -115,6 +117,7 @@ impl Results {
                 mean: s.mean,
                 lo: s.ci_low,
                 hi: s.ci_high,
+                p95: s.p95,
             };
             r.summary.insert((point, key.policy, key.metric), stat);
         }
@@ -162,6 +165,7 @@ impl Results {
                 mean: f64::NAN,
                 lo: f64::NAN,
                 hi: f64::NAN,
+                p95: f64::NAN,
             })
     }
 
@@ -196,6 +200,34 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
     let base = &r.baseline;
     let mut out = Vec::new();
     let bt = r.stat(point, base, "throughput_per_hour");
+    let used = |metric: &str| (r.policies.iter()).any(|p| meaningful(r.stat(point, p, metric).mean));
+    // What the policies are worth comes first, once actions have a value.
+    if used("value_released") {
+        for p in r.policies.iter().filter(|p| *p != base) {
+            let (nv, bnv) = (r.stat(point, p, "net_value"), r.stat(point, base, "net_value"));
+            let mut s = format!(
+                "<b>{}</b> is worth {} net (value released less every cost) against <b>{}</b>'s {}",
+                esc(p),
+                sig(nv.mean),
+                esc(base),
+                sig(bnv.mean)
+            );
+            if let Some(d) = r.comparison.get(&(point, p.clone(), "net_value".to_string())) {
+                if d.lo.is_finite() {
+                    write!(
+                        s,
+                        ": a difference of {} (95% CI {} to {})",
+                        sig(d.mean),
+                        sig(d.lo),
+                        sig(d.hi)
+                    )
+                    .ok();
+                }
+            }
+            s.push('.');
+            out.push(s);
+        }
+    }
     for p in r.policies.iter().filter(|p| *p != base) {
         let t = r.stat(point, p, "throughput_per_hour");
         let e = r
@@ -247,7 +279,47 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
         s.push('.');
         out.push(s);
     }
+    // The tail: the bad replications, not the average one.
+    for p in r.policies.iter().filter(|p| *p != base) {
+        let (h, bh) = (r.stat(point, p, "harm"), r.stat(point, base, "harm"));
+        if !(h.p95.is_finite() && bh.p95.is_finite()) {
+            continue;
+        }
+        let mut s = format!(
+            "In its worst 5% of replications <b>{}</b> does more than {} harm (<b>{}</b>: {})",
+            esc(p),
+            sig(h.p95),
+            esc(base),
+            sig(bh.p95)
+        );
+        if used("any_severe") {
+            let (a, ba) = (r.stat(point, p, "any_severe"), r.stat(point, base, "any_severe"));
+            write!(
+                s,
+                "; a severe defect escapes in {} of replications (<b>{}</b>: {})",
+                pct(a.mean),
+                esc(base),
+                pct(ba.mean)
+            )
+            .ok();
+        }
+        s.push('.');
+        out.push(s);
+    }
+    if !out.is_empty() {
+        out.push(
+            "Escape rate is the share of defects that got through; escapes per 1000 releases is \
+             how often released work is defective; harm weighs each escape by its class. A \
+             policy can lower one without the others."
+                .to_string(),
+        );
+    }
     out
+}
+
+/// A number that means something: finite and not zero.
+fn meaningful(x: f64) -> bool {
+    x.is_finite() && x != 0.0
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -256,28 +328,35 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #d
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}.err{color:#b00}.note{color:#555;font-size:.9em}";
 
-const TABLE_METRICS: &[(&str, &str)] = &[
-    ("throughput_per_hour", "released / h"),
-    ("escape_rate", "escape rate"),
-    ("escapes_per_1k", "escapes / 1k"),
-    ("harm", "harm"),
-    ("reviewer_hours", "reviewer h"),
-    ("reviewer_utilization", "utilization"),
-    ("p95_wait_min", "p95 wait (min)"),
-    ("halts", "halts"),
-    ("cost_per_release", "cost / release"),
+/// The table's columns: metric, heading, and whether the column is its 95th percentile over
+/// replications (the tail) rather than its mean.
+const TABLE_METRICS: &[(&str, &str, bool)] = &[
+    ("throughput_per_hour", "released / h", false),
+    ("escape_rate", "escape rate", false),
+    ("escapes_per_1k", "escapes / 1k", false),
+    ("harm", "harm", false),
+    ("harm", "harm p95", true),
+    ("reviewer_hours", "reviewer h", false),
+    ("reviewer_utilization", "utilization", false),
+    ("p95_wait_min", "p95 wait (min)", false),
+    ("halts", "halts", false),
+    ("cost_per_release", "cost / release", false),
 ];
 
 fn table(r: &Results, point: usize) -> String {
     let mut s = String::from("<table><tr><th>policy</th>");
-    for (_, h) in TABLE_METRICS {
+    for (_, h, _) in TABLE_METRICS {
         write!(s, "<th>{}</th>", esc(h)).ok();
     }
     s.push_str("</tr>");
     for p in &r.policies {
         write!(s, "<tr><td>{}</td>", esc(p)).ok();
-        for (m, _) in TABLE_METRICS {
+        for (m, _, p95) in TABLE_METRICS {
             let st = r.stat(point, p, m);
+            if *p95 {
+                write!(s, "<td>{}</td>", esc(&sig(st.p95))).ok();
+                continue;
+            }
             let cell = if !st.defined() {
                 "–".to_string()
             } else if st.hi.is_finite() {
