@@ -173,3 +173,368 @@ fn the_automation_bias_lesson_quotes_its_results() {
         assert!(lesson.contains(&stated), "teaching.md should say {stated}");
     }
 }
+
+/// How a number is written in the docs.
+#[derive(Clone, Copy)]
+enum Fmt {
+    /// A percentage with this many decimals: 0.4611 → "46%".
+    Pct(usize),
+    /// A plain number with this many decimals.
+    Dec(usize),
+    /// Three significant digits with thousands separators: 93308 → "93,300".
+    Sig3,
+}
+
+impl Fmt {
+    fn show(self, x: f64) -> String {
+        match self {
+            Fmt::Pct(d) => format!("{:.d$}%", 100.0 * x),
+            Fmt::Dec(d) => format!("{x:.d$}"),
+            Fmt::Sig3 => {
+                let mag = 10f64.powi(x.abs().log10().floor() as i32 - 2);
+                let r = ((x / mag).round() * mag).round() as i64;
+                let digits = r.to_string();
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        out.push(',');
+                    }
+                    out.push(c);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Where a number comes from: a policy's mean of a metric, or the ratio of two policies'
+/// means (`Ratio(a, b)` is a / b; `Less(a, b)` is 1 − a / b).
+enum From {
+    Mean(&'static str),
+    Ratio(&'static str, &'static str),
+    Less(&'static str, &'static str),
+}
+
+/// (doc, the sentence with `{}` for the number, example, source, metric, format).
+const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
+    (
+        "README.md",
+        "(\"per-action\"), {} of defects get through",
+        "default",
+        From::Mean("per-action"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "README.md",
+        "actions wait up to {} minutes",
+        "default",
+        From::Mean("per-action"),
+        "p95_wait_min",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "full week ({} drift hours a month)",
+        "default",
+        From::Mean("per-action"),
+        "drift_hours",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "(about {} alarms a month,",
+        "default",
+        From::Mean("tiered"),
+        "halts",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "alarms a month, {} of them false)",
+        "default",
+        From::Mean("tiered"),
+        "false_alarms",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "with {} fewer reviewer hours",
+        "default",
+        From::Less("tiered", "per-action"),
+        "reviewer_hours",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "the queue is short and {} of defects escape",
+        "rubber-stamping",
+        From::Mean("eight-reviewers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "escapes rise to {};",
+        "rubber-stamping",
+        From::Mean("six-reviewers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "careful) and {} of defects escape",
+        "rubber-stamping",
+        From::Mean("four-reviewers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "in the morning: {} actions a week wait",
+        "rubber-stamping",
+        From::Mean("eight-day-shift"),
+        "timeouts",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "and {} of defects escape.",
+        "rubber-stamping",
+        From::Mean("eight-day-shift"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "never tires lets {} of defects escape",
+        "fatigue-and-breaks",
+        From::Mean("no-fatigue"),
+        "escape_rate",
+        Fmt::Pct(1),
+    ),
+    (
+        "docs/teaching.md",
+        "lets {} escape. Planned breaks",
+        "fatigue-and-breaks",
+        From::Mean("no-breaks"),
+        "escape_rate",
+        Fmt::Pct(1),
+    ),
+    (
+        "docs/teaching.md",
+        "— {} with a 15-minute break",
+        "fatigue-and-breaks",
+        From::Mean("breaks-90m"),
+        "escape_rate",
+        Fmt::Pct(1),
+    ),
+    (
+        "docs/teaching.md",
+        "{} with 10 minutes every 45",
+        "fatigue-and-breaks",
+        From::Mean("breaks-45m"),
+        "escape_rate",
+        Fmt::Pct(1),
+    ),
+    (
+        "docs/teaching.md",
+        "wait grows from {} to",
+        "fatigue-and-breaks",
+        From::Mean("no-breaks"),
+        "p95_wait_min",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "grows from 14 to {} and",
+        "fatigue-and-breaks",
+        From::Mean("breaks-90m"),
+        "p95_wait_min",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "and {} minutes. The closed form",
+        "fatigue-and-breaks",
+        From::Mean("breaks-45m"),
+        "p95_wait_min",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "holds: {} of defects escape one layer",
+        "layered-defence",
+        From::Mean("one-layer"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "escape one layer, {} two",
+        "layered-defence",
+        From::Mean("two-layers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "two, {} three",
+        "layered-defence",
+        From::Mean("three-layers"),
+        "escape_rate",
+        Fmt::Pct(1),
+    ),
+    (
+        "docs/teaching.md",
+        "two layers let {} through",
+        "layered-defence-correlated",
+        From::Mean("two-layers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "and three {} —",
+        "layered-defence-correlated",
+        From::Mean("three-layers"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "runs its course, {} hours of drift",
+        "drifting-agent",
+        From::Mean("per-action"),
+        "drift_hours",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "and {} defects escape per 1000",
+        "drifting-agent",
+        From::Mean("per-action"),
+        "escapes_per_1k",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "slips end after about {} hours",
+        "drifting-agent",
+        From::Mean("per-action-spc"),
+        "detection_delay_h",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "escapes halve to {} per 1000",
+        "drifting-agent",
+        From::Mean("per-action-spc"),
+        "escapes_per_1k",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "learning factor falls to about {} in",
+        "drifting-agent",
+        From::Mean("process"),
+        "learning_factor",
+        Fmt::Dec(2),
+    ),
+    (
+        "docs/teaching.md",
+        "about {} alarms in two months",
+        "drifting-agent",
+        From::Mean("process"),
+        "halts",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "in two months, {} of them false",
+        "drifting-agent",
+        From::Mean("process"),
+        "false_alarms",
+        Fmt::Dec(0),
+    ),
+    (
+        "docs/teaching.md",
+        "to {} escapes per 1000",
+        "drifting-agent",
+        From::Mean("process"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "({} units against",
+        "drifting-agent",
+        From::Mean("hybrid"),
+        "harm",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "units against {} for per-action review",
+        "drifting-agent",
+        From::Mean("per-action"),
+        "harm",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "with {} of per-action review's reviewer hours",
+        "drifting-agent",
+        From::Ratio("hybrid", "per-action"),
+        "reviewer_hours",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "lets through {} defects per 1000",
+        "governance-b12",
+        From::Mean("c-tiered"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "against {} for per-action review with 49",
+        "governance-b12",
+        From::Mean("a-human-all"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+];
+
+/// Every number of [`CHECKED`] is what the committed results say.
+#[test]
+fn numbers_in_the_docs_are_the_committed_results() {
+    let mut wrong = Vec::new();
+    for (doc, sentence, example_name, from, metric, fmt) in CHECKED {
+        let text = read(doc).split_whitespace().collect::<Vec<_>>().join(" ");
+        let (sums, _) = example(example_name);
+        let mean = |p: &str| {
+            (sums.iter().find(|(k, _)| k.policy == p && k.metric == *metric))
+                .unwrap_or_else(|| panic!("{example_name}: no {p} {metric}"))
+                .1
+                .mean
+        };
+        let x = match from {
+            From::Mean(p) => mean(p),
+            From::Ratio(a, b) => mean(a) / mean(b),
+            From::Less(a, b) => 1.0 - mean(a) / mean(b),
+        };
+        let expected = sentence.replace("{}", &fmt.show(x));
+        if !text.contains(&expected) {
+            wrong.push(format!(
+                "{doc}: should say `{expected}` ({example_name}, {metric} = {x})"
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "numbers in the docs differ from results/examples:\n{}",
+        wrong.join("\n")
+    );
+}
