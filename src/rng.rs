@@ -22,6 +22,8 @@ pub mod stream {
     pub const REWORK: u64 = 3;
     /// Drift onset times.
     pub const DRIFT: u64 = 4;
+    /// Whether a finding's root cause is fixed (learning).
+    pub const LEARNING: u64 = 5;
     /// Stage `i` of a policy uses `STAGE_BASE + i`.
     pub const STAGE_BASE: u64 = 1000;
 }

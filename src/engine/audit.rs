@@ -101,7 +101,7 @@ impl<'a> Sim<'a> {
             self.counts[i].completed += 1;
         }
         if found {
-            self.learn(i);
+            self.learn(i, item.class as usize);
             // A late catch of a defect released in the window: still an escape, with its
             // harm weighted by late_harm_factor.
             if item.released >= self.warmup {

@@ -26,7 +26,7 @@ impl<'a> Sim<'a> {
         };
         self.observe(i, flagged);
         if flagged && a.defective {
-            self.learn(i);
+            self.learn(i, a.class as usize);
         }
         let measuring = self.measuring();
         if !flagged {

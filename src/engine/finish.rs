@@ -90,7 +90,7 @@ impl<'a> Sim<'a> {
         m[M::false_alarms] = c.false_alarms as f64;
         m[M::drift_hours] = self.drift.hours.area();
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
-        m[M::learning_factor] = self.learning;
+        m[M::learning_factor] = self.learning.mean_factor(&self.scenario.workload);
         // Money: every part, each in its own column; the total is their sum.
         let stage_entries =
             (self.policy.stages.iter().zip(&self.counts)).map(|(s, n)| s.cost * n.entered as f64);

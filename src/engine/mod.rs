@@ -213,8 +213,8 @@ pub struct Sim<'a> {
     total_queue: TimeAvg,
     latency: DurationHistogram,
     drift: DriftState,
-    /// The agent's learning factor on defect probabilities, in [learning_floor, 1].
-    learning: f64,
+    /// Root causes fixed so far, per class, and the learning factors they give.
+    learning: monitor::Learning,
     halted_until: f64,
     halted: TimeAvg,
     /// For each stage, the monitors watching it (bit per stage index).
@@ -387,7 +387,7 @@ impl<'a> Sim<'a> {
                 generation: 0,
                 hours: TimeAvg::new(warmup, end),
             },
-            learning: 1.0,
+            learning: monitor::Learning::new(w, stream_rng(seed, replication, stream::LEARNING)),
             halted_until: 0.0,
             halted: TimeAvg::new(warmup, end),
             watchers,

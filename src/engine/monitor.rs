@@ -3,7 +3,8 @@
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::rng::uniform;
+use crate::rng::{uniform, StreamRng};
+use crate::workload::Workload;
 
 use super::{Ev, Sim, StageRt};
 use crate::metrics::StageResult;
@@ -101,17 +102,18 @@ impl<'a> Sim<'a> {
         self.drift.hours.set(self.now, 0.0);
     }
 
-    /// Stage `i` found a defect: the agent learns from it.
+    /// Stage `i` found a defect of class `class`: with probability `learn` its root cause
+    /// is found and fixed, if it has one left to fix (a defect from the residual share has
+    /// none).
     #[inline(always)]
-    pub(super) fn learn(&mut self, i: usize) {
+    pub(super) fn learn(&mut self, i: usize, class: usize) {
         let f = self.policy.stages[i].learn;
         if f > 0.0 {
-            let floor = self.scenario.workload.learning_floor;
-            self.learning = (self.learning * (1.0 - f)).max(floor);
+            self.learning.learn(&self.scenario.workload, class, f);
         }
     }
 
-    /// `min(1, defect_prob × drift multiplier × learning factor)`.
+    /// `min(1, defect_prob × drift multiplier × the class's learning factor)`.
     #[inline]
     pub(super) fn defect_prob(&self, class: usize) -> f64 {
         let w = &self.scenario.workload;
@@ -119,7 +121,52 @@ impl<'a> Sim<'a> {
             (Some(d), true) => d.multiplier,
             _ => 1.0,
         };
-        (w.classes[class].defect_prob * drift * self.learning).min(1.0)
+        (w.classes[class].defect_prob * drift * self.learning.factor[class]).min(1.0)
+    }
+}
+
+/// Learning from root causes. A class's defects come from `root_causes` causes of equal
+/// share and a residual share `learning_floor` that no fix removes; its learning factor is
+/// `floor + (1 − floor) × unfixed / root_causes`. A finding fixes its cause with
+/// probability `learn` (drawn from the learning stream, only by stages that learn).
+pub(super) struct Learning {
+    rng: StreamRng,
+    unfixed: Vec<u32>,
+    /// Per class, the learning factor on its defect probability.
+    pub(super) factor: Vec<f64>,
+}
+
+impl Learning {
+    pub(super) fn new(w: &Workload, rng: StreamRng) -> Learning {
+        Learning {
+            rng,
+            unfixed: w.classes.iter().map(|c| c.root_causes).collect(),
+            factor: vec![1.0; w.classes.len()],
+        }
+    }
+
+    fn learn(&mut self, w: &Workload, class: usize, f: f64) {
+        let u = self.unfixed[class];
+        if u == 0 {
+            return;
+        }
+        let (floor, n) = (w.learning_floor, w.classes[class].root_causes as f64);
+        // The chance that this defect came from an unfixed cause, times the chance its cause
+        // is found and fixed.
+        let fixable = (1.0 - floor) * u as f64 / n / self.factor[class];
+        if uniform(&mut self.rng) < f * fixable {
+            self.unfixed[class] = u - 1;
+            self.factor[class] = floor + (1.0 - floor) * (u - 1) as f64 / n;
+        }
+    }
+
+    /// The share-weighted learning factor over the classes (normalised by the sum of the
+    /// shares, so that no learning is exactly 1 whatever the shares' rounding).
+    pub(super) fn mean_factor(&self, w: &Workload) -> f64 {
+        let weighted: f64 = (w.classes.iter().zip(&self.factor))
+            .map(|(c, f)| c.share * f)
+            .sum();
+        weighted / w.classes.iter().map(|c| c.share).sum::<f64>()
     }
 }
 

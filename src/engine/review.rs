@@ -196,10 +196,13 @@ impl<'a> Sim<'a> {
             self.next_for(i, r);
         }
         // Then the attempt it finished.
-        let defective = self.actions[id as usize].defective;
+        let (defective, class) = {
+            let a = &self.actions[id as usize];
+            (a.defective, a.class as usize)
+        };
         self.observe(i, reject);
         if reject && defective {
-            self.learn(i);
+            self.learn(i, class);
         }
         if measuring {
             let c = &mut self.counts[i];

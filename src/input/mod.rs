@@ -31,6 +31,7 @@ pub mod limits {
     pub const MAX_CLASSES: usize = 64;
     pub const MAX_STAGES: usize = 64;
     pub const MAX_ATTEMPTS: i64 = 1000;
+    pub const MAX_ROOT_CAUSES: i64 = 1_000_000;
     /// 1000 years of simulated time, in hours.
     pub const MAX_HOURS: f64 = 1000.0 * 8766.0;
     /// Actions in the system at which a replication stops: about 100 MB of state.

@@ -267,8 +267,8 @@ impl Entry {
                 v,
                 &at.key("learn"),
                 0.0,
-                0.999_999,
-                "a fraction in [0, 1): each defect found multiplies the defect rate by 1 − learn",
+                1.0,
+                "a probability in [0, 1] that a defect the stage finds has its root cause fixed",
             )
         });
         let cost = keys.cost.map_or(0.0, |v| {

@@ -125,6 +125,7 @@ mod tests {
                     harm: 1.0,
                     value: 0.0,
                     severe: false,
+                    root_causes: 10,
                 },
                 Class {
                     name: "b".into(),
@@ -133,6 +134,7 @@ mod tests {
                     harm: 1.0,
                     value: 0.0,
                     severe: false,
+                    root_causes: 10,
                 },
             ],
             rework: None,

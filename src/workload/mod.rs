@@ -25,7 +25,7 @@ pub struct Workload {
     pub drift: Option<Drift>,
     /// Correlation r of detection across layers (latent difficulty), in [0, 1).
     pub detection_correlation: f64,
-    /// Lowest value of the learning factor.
+    /// The share of each class's defect rate that no root-cause fix removes.
     pub learning_floor: f64,
 }
 
@@ -61,6 +61,8 @@ pub struct Class {
     pub value: f64,
     /// A defect of this class is severe: its escapes are counted apart (the tail).
     pub severe: bool,
+    /// Root causes of the class's fixable defects, each with an equal share (learning).
+    pub root_causes: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,9 @@ pub struct Rework {
     /// Attempts in all, including the first.
     pub max_attempts: u32,
 }
+
+/// Root causes per class when a class does not say (an assumption: see docs/model.md).
+pub const DEFAULT_ROOT_CAUSES: u32 = 10;
 
 /// `[workload]` as written.
 #[derive(Debug, Deserialize)]
@@ -101,6 +106,7 @@ pub struct RawClass {
     pub harm: Option<S<Num>>,
     pub value: Option<S<Num>>,
     pub severe: Option<S<bool>>,
+    pub root_causes: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +210,9 @@ impl Workload {
                     )
                 }),
                 severe: c.severe.as_ref().is_some_and(|v| *v.get_ref()),
+                root_causes: c.root_causes.as_ref().map_or(DEFAULT_ROOT_CAUSES, |v| {
+                    ctx.int(v, &format!("{path}.root_causes"), 1, limits::MAX_ROOT_CAUSES) as u32
+                }),
             });
         }
         let total: f64 = classes.iter().map(|c| c.share).sum();

@@ -491,6 +491,14 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
     ),
     (
         "docs/teaching.md",
+        "reviewer hours, at {} of its cost per release",
+        "drifting-agent",
+        From::Ratio("hybrid", "per-action"),
+        "cost_per_release",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
         "lets through {} defects per 1000",
         "governance-b12",
         From::Mean("c-tiered"),

@@ -376,44 +376,89 @@ h = {h}
     assert!(lo > 0.0, "h = 3 should have more false alarms than h = 8");
 }
 
-/// Learning: each defect found multiplies the learning factor by (1 − learn), never below
-/// the floor; the factor at the end is exactly max(floor, (1 − learn)^found).
+/// Learning from root causes. A class's defects come from N causes of equal share and a
+/// residual share φ (`learning_floor`) no fix removes. A check of detection d finds a
+/// defect and, with probability f (`learn`), fixes its cause. Each unfixed cause makes
+/// defects at rate λp(1 − φ)/N and is fixed at rate a = λp(1 − φ)·d·f/N, independently of
+/// the others (Poisson thinning), so it survives to t with probability e^(−at). Hence the
+/// learning factor at T is φ + (1 − φ)e^(−aT), and the expected number of defective
+/// attempts in [0, T] is λp[φT + (1 − φ)(1 − e^(−aT))/a].
 #[test]
-fn learning_is_geometric_and_floored() {
-    for (horizon, floor) in [("10h", 0.2), ("200h", 0.2), ("200h", 0.5)] {
-        let text = workload(
-            &format!("replications = 5\nhorizon = \"{horizon}\"\nseed = 44"),
-            "60/h",
-            0.5,
-            &format!("learning_floor = {floor}"),
-        ) + r#"[[policy]]
+fn learning_fixes_root_causes_at_the_closed_form_rate() {
+    // a·T = 1.125: about a third of the causes are left at the end.
+    let (lambda, p, floor, n, d, f, t) = (60.0f64, 0.2f64, 0.25f64, 16.0f64, 0.8f64, 0.05f64, 50.0f64);
+    let text = workload(
+        "replications = 400\nhorizon = \"50h\"\nseed = 44",
+        "60/h",
+        p,
+        &format!("learning_floor = {floor}"),
+    ) + &format!(
+        r#"root_causes = {n}
+[[policy]]
 name = "p"
 [[policy.stage]]
 kind = "automated_check"
-detect = 1.0
-learn = 0.01
-"#;
-        let (_, r) = run(&text);
-        for x in &r.per_policy[0] {
-            let found = x.stages[0].caught;
-            let expected = 0.99f64.powf(found).max(floor);
-            let got = x.metrics.get(M::learning_factor);
-            assert!(
-                (got - expected).abs() < 1e-9 * expected,
-                "{horizon}: factor {got} vs {expected} after {found}"
-            );
-            assert!(got >= floor);
-        }
-    }
-    // The defect rate falls with findings: late defects are rarer than early ones.
-    let text = workload("replications = 10\nhorizon = \"100h\"\nseed = 45", "60/h", 0.5, "learning_floor = 0.0")
-        + "[[policy]]\nname = \"p\"\n[[policy.stage]]\nkind = \"automated_check\"\ndetect = 1.0\nlearn = 0.001\n";
+detect = {d}
+learn = {f}
+"#
+    );
     let (_, r) = run(&text);
+    let a = lambda * p * (1.0 - floor) * d * f / n;
+    let factor: Vec<f64> = metric(&r, 0, M::learning_factor);
+    assert_ci(
+        "learning factor at T",
+        &factor,
+        floor + (1.0 - floor) * (-a * t).exp(),
+    );
+    let defects = metric(&r, 0, M::defects);
+    let expected = lambda * p * (floor * t + (1.0 - floor) * (1.0 - (-a * t).exp()) / a);
+    assert_ci("defective attempts in [0, T]", &defects, expected);
+    // The factor only takes the values φ + (1 − φ)k/N, and never goes below φ.
+    for x in &factor {
+        let k = (x - floor) / (1.0 - floor) * n;
+        assert!((k - k.round()).abs() < 1e-9 && *x >= floor, "factor {x}");
+    }
+}
+
+/// Learning acts on the class whose defect was found: a class nobody inspects keeps its
+/// defect rate.
+#[test]
+fn learning_acts_on_the_class_found() {
+    let text = r#"name = "t"
+[run]
+replications = 20
+horizon = "200h"
+seed = 46
+[workload]
+rate = "60/h"
+learning_floor = 0.0
+[[workload.class]]
+name = "checked"
+share = 0.5
+defect_prob = 0.3
+root_causes = 4
+[[workload.class]]
+name = "unchecked"
+share = 0.5
+defect_prob = 0.3
+root_causes = 4
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+classes = ["checked"]
+detect = 1.0
+learn = 1.0
+"#;
+    let (_, r) = run(text);
     for x in &r.per_policy[0] {
-        // Mean field: p(t) = 0.5 / (1 + 0.03 t), averaging 0.5·ln 4 / 3 = 0.23 over 100 h.
+        // All four causes of the checked class are fixed within the first few defects; the
+        // unchecked class keeps all of its: the share-weighted factor is 0.5.
+        assert_eq!(x.metrics.get(M::learning_factor), 0.5);
         assert!(
-            x.metrics.get(M::defects) / x.stages[0].entered < 0.3,
-            "learning should cut the defect rate well below 0.5"
+            x.classes[0].defects < 20 && x.classes[1].defects > 1000,
+            "{:?}",
+            x.classes
         );
     }
 }
