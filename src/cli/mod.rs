@@ -166,8 +166,20 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
+/// Writing to a closed pipe (`oversim validate ... | head`) ends the process quietly, as
+/// it does for any Unix tool, instead of panicking in `println!`.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default is async-signal-safe and runs
+    // before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -348,3 +348,35 @@ fn overloaded_scenario_runs_with_a_warning_and_reports_backlog() {
     let mean: f64 = backlog.split(',').nth(3).unwrap().parse().unwrap();
     assert!(mean > 20.0, "backlog {backlog}");
 }
+
+/// `oversim validate ... | head` ends quietly when the reader goes away: no panic (Rust
+/// ignores SIGPIPE, so a write to a closed pipe would otherwise panic in `println!`).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Process, Stdio};
+    // Enough offered-load lines (a 3000-point sweep) to fill any pipe buffer.
+    let rates: Vec<String> = (1..=3000).map(|r| format!("{r}/h")).collect();
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("oversim"))
+        .args([
+            "validate",
+            "--sweep",
+            &format!("workload.rate={}", rates.join(",")),
+        ])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("ok:"), "{first}");
+    // The reader is dropped here: the pipe is closed.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "a panic's exit code");
+}
