@@ -127,7 +127,7 @@ name = "p"
 }
 
 /// Erlang C: probability of waiting in M/M/c with offered load `a` (stable form via
-/// Erlang B, PARAMETERS.md B.2).
+/// Erlang B, docs/parameters.md B.2).
 pub fn erlang_c(c: u32, a: f64) -> f64 {
     let mut b = 1.0;
     for k in 1..=c {

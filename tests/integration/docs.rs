@@ -546,3 +546,73 @@ fn numbers_in_the_docs_are_the_committed_results() {
         wrong.join("\n")
     );
 }
+
+/// Every parameter citation in the scenarios and docs (`A.0 #11`, `A.4`, `B.12`) points to
+/// a row or section of docs/parameters.md, which is in the repository.
+#[test]
+fn every_parameter_citation_points_into_the_repository() {
+    let notes = read("docs/parameters.md");
+    let rows: Vec<String> = (notes.lines())
+        .filter_map(|l| l.strip_prefix("| ")?.split(" |").next().map(str::to_string))
+        .collect();
+    let mut files = vec!["README.md".to_string()];
+    for dir in ["scenarios", "docs"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            if name.ends_with(".toml") || name.ends_with(".md") {
+                files.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    let mut cited = 0;
+    for f in &files {
+        let text = read(f);
+        assert!(
+            !text.contains("PARAMETERS.md"),
+            "{f} cites a file that is not in the repository"
+        );
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || "(),;:[]".contains(c))
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            let w = w.trim_end_matches(['.', '\'', 's']);
+            let is_section = |p: char| {
+                w.len() >= 3
+                    && w.starts_with(p)
+                    && w.as_bytes()[1] == b'.'
+                    && w[2..].starts_with(|c: char| c.is_ascii_digit())
+            };
+            if w == "A.0" && words.get(i + 1).is_some_and(|n| n.starts_with('#')) {
+                // `#23`, or a range `#2-#4`.
+                for part in words[i + 1].split('-') {
+                    let n: String = part
+                        .trim_start_matches('#')
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    assert!(
+                        rows.contains(&n),
+                        "{f}: A.0 #{n} is not a row of docs/parameters.md"
+                    );
+                    cited += 1;
+                }
+            } else if is_section('A') && w != "A.0" {
+                assert!(
+                    notes.contains(&format!("### {w} ")),
+                    "{f}: {w} is not a section of docs/parameters.md"
+                );
+                cited += 1;
+            } else if is_section('B') {
+                let listed = notes.contains(&format!("| {w} |"))
+                    || notes.contains(&format!("| {w},"))
+                    || notes.contains(&format!(", {w} |"));
+                assert!(listed, "{f}: {w} is not a closed form of docs/parameters.md");
+                cited += 1;
+            }
+        }
+    }
+    assert!(
+        cited > 50,
+        "the scenarios cite their sources ({cited} citations found)"
+    );
+}

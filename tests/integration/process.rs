@@ -203,13 +203,13 @@ fn cusum_arl(p: f64, m: usize, big_h: usize) -> f64 {
 /// CUSUM run lengths match the Markov-chain ARL, in and out of control.
 #[test]
 fn cusum_arl_matches_markov_chain() {
-    // k = 1/32 and h = 3 (H = 96), exact in binary; near PARAMETERS B.9b's design.
+    // k = 1/32 and h = 3 (H = 96), exact in binary; near docs/parameters.md B.9b's design.
     for (p, seed, horizon) in [(0.02, 35, "400h"), (0.04, 36, "100h"), (0.06, 37, "50h")] {
         let theory = cusum_arl(p, 32, 96);
         let sim = monitor_arl(p, "method = \"cusum\"\nk = 0.03125\nh = 3.0", seed, horizon);
         assert_ci(&format!("CUSUM ARL at p = {p}"), &sim, theory);
     }
-    // The helper agrees with PARAMETERS B.9b (k = 1/35, h = 3): ARL0 ≈ 1141, ARL1 ≈ 185.
+    // The helper agrees with docs/parameters.md B.9b (k = 1/35, h = 3): ARL0 ≈ 1141, ARL1 ≈ 185.
     assert!((cusum_arl(0.02, 35, 105) - 1141.0).abs() < 1.0);
     assert!((cusum_arl(0.04, 35, 105) - 185.0).abs() < 1.0);
 }

@@ -1,4 +1,4 @@
-//! Statistical validation against closed-form results (PARAMETERS.md, Part B).
+//! Statistical validation against closed-form results (docs/parameters.md, Part B).
 //!
 //! Each test runs independent replications and checks that the theoretical value lies in
 //! the 99.9% Student-t confidence interval of the simulated mean (see `common::LEVEL`). The
