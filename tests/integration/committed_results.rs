@@ -19,6 +19,8 @@ const SCENARIOS: &[&str] = &[
     "layered-defence",
     "layered-defence-correlated",
     "governance-b12",
+    "expert-review-wins",
+    "catastrophic-tail",
 ];
 
 #[test]

@@ -183,6 +183,8 @@ enum Fmt {
     Dec(usize),
     /// Three significant digits with thousands separators: 93308 → "93,300".
     Sig3,
+    /// Millions with this many decimals: 74139963 → "74.1".
+    Millions(usize),
 }
 
 impl Fmt {
@@ -190,6 +192,7 @@ impl Fmt {
         match self {
             Fmt::Pct(d) => format!("{:.d$}%", 100.0 * x),
             Fmt::Dec(d) => format!("{x:.d$}"),
+            Fmt::Millions(d) => format!("{:.d$}", x / 1e6),
             Fmt::Sig3 => {
                 let mag = 10f64.powi(x.abs().log10().floor() as i32 - 2);
                 let r = ((x / mag).round() * mag).round() as i64;
@@ -208,11 +211,14 @@ impl Fmt {
 }
 
 /// Where a number comes from: a policy's mean of a metric, or the ratio of two policies'
-/// means (`Ratio(a, b)` is a / b; `Less(a, b)` is 1 − a / b).
+/// means (`Ratio(a, b)` is a / b; `Less(a, b)` is 1 − a / b; `More(a, b)` is a / b − 1).
 enum From {
     Mean(&'static str),
+    /// Minus the policy's mean (a loss, for a negative net value).
+    Negated(&'static str),
     Ratio(&'static str, &'static str),
     Less(&'static str, &'static str),
+    More(&'static str, &'static str),
 }
 
 /// (doc, the sentence with `{}` for the number, example, source, metric, format).
@@ -513,6 +519,110 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         "escapes_per_1k",
         Fmt::Dec(1),
     ),
+    (
+        "docs/teaching.md",
+        "read everything and let {} defects per 1000",
+        "expert-review-wins",
+        From::Mean("per-action"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "through, against {} for the tiered policy with the same two",
+        "expert-review-wins",
+        From::Mean("tiered"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "per-action review is worth {} USD net a month",
+        "expert-review-wins",
+        From::Mean("per-action"),
+        "net_value",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "the tiered policy {}. What the process",
+        "expert-review-wins",
+        From::Mean("tiered"),
+        "net_value",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "still looks better: {} escaped defects per 1000",
+        "catastrophic-tail",
+        From::Mean("tiered"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "releases against {}. But its",
+        "catastrophic-tail",
+        From::Mean("per-action"),
+        "escapes_per_1k",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "actions: {} of them escape a month",
+        "catastrophic-tail",
+        From::Mean("tiered"),
+        "severe_escapes",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "escape a month, against {} under per-action review",
+        "catastrophic-tail",
+        From::Mean("per-action"),
+        "severe_escapes",
+        Fmt::Dec(1),
+    ),
+    (
+        "docs/teaching.md",
+        "the month's harm is {} higher",
+        "catastrophic-tail",
+        From::More("tiered", "per-action"),
+        "harm",
+        Fmt::Pct(0),
+    ),
+    (
+        "docs/teaching.md",
+        "higher ({} units against",
+        "catastrophic-tail",
+        From::Mean("tiered"),
+        "harm",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "units against {}). The tiered",
+        "catastrophic-tail",
+        From::Mean("per-action"),
+        "harm",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "The tiered policy loses {} million USD net a month",
+        "catastrophic-tail",
+        From::Negated("tiered"),
+        "net_value",
+        Fmt::Millions(0),
+    ),
+    (
+        "docs/teaching.md",
+        "per-action review {} million.",
+        "catastrophic-tail",
+        From::Negated("per-action"),
+        "net_value",
+        Fmt::Millions(1),
+    ),
 ];
 
 /// Every number of [`CHECKED`] is what the committed results say.
@@ -530,8 +640,10 @@ fn numbers_in_the_docs_are_the_committed_results() {
         };
         let x = match from {
             From::Mean(p) => mean(p),
+            From::Negated(p) => -mean(p),
             From::Ratio(a, b) => mean(a) / mean(b),
             From::Less(a, b) => 1.0 - mean(a) / mean(b),
+            From::More(a, b) => mean(a) / mean(b) - 1.0,
         };
         let expected = sentence.replace("{}", &fmt.show(x));
         if !text.contains(&expected) {
@@ -615,4 +727,26 @@ fn every_parameter_citation_points_into_the_repository() {
         cited > 50,
         "the scenarios cite their sources ({cited} citations found)"
     );
+}
+
+/// oversim says so when the world favours per-action review: in the two shipped scenarios
+/// built for it, per-action review wins on net value (the paired 95% CI of the tiered
+/// policy's difference lies below zero), and on harm.
+#[test]
+fn the_review_wins_scenarios_show_per_action_review_winning() {
+    for name in ["expert-review-wins", "catastrophic-tail"] {
+        let (_, comps) = example(name);
+        for metric in ["net_value", "harm"] {
+            let (_, c) = comps
+                .iter()
+                .find(|(k, _)| k.policy == "tiered" && k.baseline == "per-action" && k.metric == metric)
+                .unwrap_or_else(|| panic!("{name}: no tiered {metric}"));
+            let worse = if metric == "net_value" {
+                c.ci_high < 0.0
+            } else {
+                c.ci_low > 0.0
+            };
+            assert!(worse, "{name}: tiered against per-action on {metric}: {c:?}");
+        }
+    }
 }
