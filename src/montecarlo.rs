@@ -18,8 +18,6 @@ use crate::scenario::Scenario;
 /// results in task order.
 pub trait Executor {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>>;
-    /// How many threads run tasks.
-    fn threads(&self) -> usize;
 }
 
 /// Every task on the calling thread, in order.
@@ -29,9 +27,6 @@ impl Executor for Sequential {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
         (0..n).map(task).collect()
     }
-    fn threads(&self) -> usize {
-        1
-    }
 }
 
 #[cfg(feature = "cli")]
@@ -39,9 +34,6 @@ impl Executor for rayon::ThreadPool {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
         use rayon::prelude::*;
         self.install(|| (0..n).into_par_iter().map(task).collect())
-    }
-    fn threads(&self) -> usize {
-        self.current_num_threads()
     }
 }
 
