@@ -321,7 +321,7 @@ impl<'a> Sim<'a> {
                     StageRt::Review(Box::new(ReviewPool::new(h, &class_harm, warmup, end)))
                 }
                 StageKind::Audit(a) => StageRt::Audit(Box::new(AuditPool::new(a.reviewers, warmup, end))),
-                StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart)),
+                StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
             })
             .collect();
         let mut watchers = vec![0u64; policy.stages.len()];

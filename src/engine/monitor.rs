@@ -56,6 +56,10 @@ impl<'a> Sim<'a> {
             // it may fail, so a sure find draws nothing).
             let found = mon.find >= 1.0 || uniform(&mut self.stage_rngs[m]) < mon.find;
             if found {
+                let StageRt::Monitor(chart) = &mut self.stages[m] else {
+                    unreachable!()
+                };
+                chart.found_drift();
                 if measuring {
                     self.c.delay_sum += now - self.drift.onset;
                     self.c.delay_n += 1;

@@ -71,6 +71,38 @@ impl Num {
     }
 }
 
+/// A number, or a word in its place (such as `p0 = "auto"`).
+#[derive(Debug, Clone)]
+pub enum NumOrWord {
+    Num(f64),
+    Word(String),
+}
+
+impl<'de> Deserialize<'de> for NumOrWord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = NumOrWord;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<NumOrWord, E> {
+                Ok(NumOrWord::Num(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<NumOrWord, E> {
+                Ok(NumOrWord::Num(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<NumOrWord, E> {
+                Ok(NumOrWord::Num(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<NumOrWord, E> {
+                Ok(NumOrWord::Word(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The keys of a struct that serde reads (`T`'s fields, renames applied), so that a list
 /// of allowed keys is derived from the one struct that declares them.
 pub fn keys_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {

@@ -3,7 +3,7 @@
 //! active drift.
 
 use super::{raw_stage, At, EntryKeys, Kind, KindTag, LoadAt, Stage};
-use crate::input::{Ctx, Num, S};
+use crate::input::{Ctx, Num, NumOrWord, S};
 
 /// Statistical process control over the findings of the watched stages.
 #[derive(Debug, Clone)]
@@ -17,6 +17,31 @@ pub struct Monitor {
     pub investigate: f64,
     /// Probability that an alarm during an active drift finds and fixes it.
     pub find: f64,
+    /// `p0 = "auto"`: the in-control rate is estimated from the watched findings.
+    pub auto: Option<AutoP0>,
+}
+
+/// `p0 = "auto"`: the chart's in-control rate is re-estimated at the end of every block of
+/// `window` observations, from that block's findings, unless an alarm in the block found
+/// a drift (the organisation knows those data were out of control). The chart does not
+/// alarm during its first block (Phase I), and a drift that lasts a whole block without an
+/// alarm that finds it is taken into the estimate (the price of following the process).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AutoP0 {
+    /// Observations per estimation block.
+    pub window: u32,
+    /// CUSUM only: the rate to detect is `p1 = min(shift × p0, (1 + p0)/2)`.
+    pub shift: f64,
+}
+
+impl AutoP0 {
+    /// The estimate from `count` findings in a block: `count / window`, kept inside
+    /// `[0.5/window, 1 − 0.5/window]` so that a block without findings (or with nothing
+    /// else) still gives a chart that can run.
+    pub fn estimate(&self, count: u32) -> f64 {
+        let w = self.window as f64;
+        (count as f64 / w).clamp(0.5 / w, 1.0 - 0.5 / w)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +63,19 @@ impl Chart {
         ((1.0 - p0) / (1.0 - p1)).ln() / (p1 * (1.0 - p0) / (p0 * (1.0 - p1))).ln()
     }
 
+    /// The chart for in-control rate `p0` (`shift` sets a CUSUM's p1; the other charts
+    /// take p0 directly).
+    pub fn with_p0(self, p0: f64, shift: f64) -> Chart {
+        match self {
+            Chart::Cusum { h, .. } => Chart::Cusum {
+                k: Chart::cusum_k(p0, (shift * p0).min((1.0 + p0) / 2.0)),
+                h,
+            },
+            Chart::Ewma { lambda, l, .. } => Chart::Ewma { lambda, l, p0 },
+            Chart::Shewhart { n, .. } => Chart::Shewhart { n, p0 },
+        }
+    }
+
     /// Upper control limit: `h` for a CUSUM, the limit on `z` or on the window fraction.
     pub fn limit(&self) -> f64 {
         match *self {
@@ -54,18 +92,30 @@ raw_stage! {
         watch: Option<S<Vec<S<String>>>>,
         method: Option<S<String>>,
         k: Option<S<Num>>,
-        p0: Option<S<Num>>,
+        p0: Option<S<NumOrWord>>,
         p1: Option<S<Num>>,
         h: Option<S<Num>>,
         lambda: Option<S<Num>>,
         #[serde(rename = "L")]
         big_l: Option<S<Num>>,
         n: Option<S<i64>>,
+        window: Option<S<i64>>,
+        shift: Option<S<Num>>,
         halt: Option<S<String>>,
         investigate: Option<S<String>>,
         find: Option<S<Num>>,
     }
 }
+
+/// `p0` as written: a rate, or `"auto"`.
+#[derive(Debug, Clone, Copy)]
+enum P0 {
+    Given(f64),
+    Auto,
+}
+
+/// The smallest estimation window: fewer observations estimate a rate too poorly to chart.
+const MIN_WINDOW: i64 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -146,6 +196,7 @@ impl Kind for Monitor {
                 halt,
                 investigate,
                 find,
+                auto: None,
             };
         };
         // The chart keys as written; each method takes some of them.
@@ -176,6 +227,7 @@ impl Kind for Monitor {
                 );
             }
         }
+        let need = |ctx: &mut Ctx, key: &str, what: &str| ctx.missing(span.clone(), path, key, what);
         let rate = |ctx: &mut Ctx, v: &Option<S<Num>>, key: &str| -> Option<f64> {
             v.as_ref().map(|v| {
                 ctx.range(
@@ -187,7 +239,83 @@ impl Kind for Monitor {
                 )
             })
         };
-        let need = |ctx: &mut Ctx, key: &str, what: &str| ctx.missing(span.clone(), path, key, what);
+        const P0_ALLOWED: &str = "a rate strictly between 0 and 1, or \"auto\"";
+        let p0 = r.p0.as_ref().map(|v| match v.get_ref() {
+            NumOrWord::Num(x) if *x > 0.0 && *x < 1.0 => P0::Given(*x),
+            NumOrWord::Num(x) => {
+                ctx.err(
+                    v.span(),
+                    &at.key("p0"),
+                    format!("{x} is out of range; allowed: {P0_ALLOWED}"),
+                );
+                P0::Given(0.5)
+            }
+            NumOrWord::Word(w) => {
+                let word = S::new(v.span(), w.clone());
+                match ctx.choice(&word, &at.key("p0"), &[("auto", P0::Auto)]) {
+                    Some(p) => p,
+                    None => P0::Given(0.5),
+                }
+            }
+        });
+        let auto = matches!(p0, Some(P0::Auto));
+        // `window` and `shift` belong to p0 = "auto"; `shift` to a CUSUM only.
+        let window = match (&r.window, auto) {
+            (Some(v), true) => ctx.int(v, &at.key("window"), MIN_WINDOW, 1_000_000_000) as u32,
+            (Some(v), false) => {
+                ctx.err(
+                    v.span(),
+                    &at.key("window"),
+                    "`window` applies only with p0 = \"auto\" (the observations over which p0 is estimated)",
+                );
+                0
+            }
+            (None, true) => {
+                need(
+                    ctx,
+                    "window",
+                    "the number of observations each estimate of p0 = \"auto\" uses, e.g. 2000",
+                );
+                MIN_WINDOW as u32
+            }
+            (None, false) => 0,
+        };
+        let shift = match (&r.shift, auto && method == Method::Cusum) {
+            (Some(v), true) => ctx.range(
+                v,
+                &at.key("shift"),
+                1.0 + 1e-9,
+                1e6,
+                "a factor above 1 (the chart looks for p1 = shift × p0)",
+            ),
+            (Some(v), false) => {
+                ctx.err(
+                    v.span(),
+                    &at.key("shift"),
+                    "`shift` applies only to method = \"cusum\" with p0 = \"auto\"; give p1 otherwise",
+                );
+                2.0
+            }
+            (None, true) => {
+                need(
+                    ctx,
+                    "shift",
+                    "the factor on p0 = \"auto\" that the CUSUM should detect (p1 = shift × p0), e.g. 2",
+                );
+                2.0
+            }
+            (None, false) => 2.0,
+        };
+        let given_p0 = |ctx: &mut Ctx, what: &str| -> f64 {
+            match p0 {
+                Some(P0::Given(x)) => x,
+                Some(P0::Auto) => 0.5, // replaced by the first estimate
+                None => {
+                    ctx.missing(span.clone(), path, "p0", what);
+                    0.5
+                }
+            }
+        };
         let chart = match method {
             Method::Cusum => {
                 let h = match &r.h {
@@ -197,7 +325,7 @@ impl Kind for Monitor {
                         1.0
                     }
                 };
-                let (p0, p1) = (rate(ctx, &r.p0, "p0"), rate(ctx, &r.p1, "p1"));
+                let p1 = rate(ctx, &r.p1, "p1");
                 let k = match (&r.k, p0, p1) {
                     (Some(k), None, None) => ctx.range(
                         k,
@@ -210,12 +338,26 @@ impl Kind for Monitor {
                         ctx.err(
                             k.span(),
                             &format!("{path}.k"),
-                            "give either k or p0 and p1, not both",
+                            if auto {
+                                "with p0 = \"auto\", k follows p0 and shift; remove k"
+                            } else {
+                                "give either k or p0 and p1, not both"
+                            },
                         );
                         0.5
                     }
-                    (None, Some(a), Some(b)) if a < b => Chart::cusum_k(a, b),
-                    (None, Some(_), Some(_)) => {
+                    (None, Some(P0::Auto), None) => 0.5, // set by the first estimate
+                    (None, Some(P0::Auto), Some(_)) => {
+                        let v = r.p1.as_ref().expect("p1 given");
+                        ctx.err(
+                            v.span(),
+                            &format!("{path}.p1"),
+                            "with p0 = \"auto\", p1 follows p0: give shift (p1 = shift × p0) instead",
+                        );
+                        0.5
+                    }
+                    (None, Some(P0::Given(a)), Some(b)) if a < b => Chart::cusum_k(a, b),
+                    (None, Some(P0::Given(_)), Some(_)) => {
                         let v = r.p1.as_ref().expect("p1 given");
                         ctx.err(
                             v.span(),
@@ -233,7 +375,7 @@ impl Kind for Monitor {
                             } else {
                                 "k"
                             },
-                            "k in (0, 1), or p0 and p1 with 0 < p0 < p1 < 1",
+                            "k in (0, 1), or p0 and p1 with 0 < p0 < p1 < 1, or p0 = \"auto\" with window and shift",
                         );
                         0.5
                     }
@@ -267,10 +409,7 @@ impl Kind for Monitor {
                         3.0
                     }
                 };
-                let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
-                    need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
-                    0.5
-                });
+                let p0 = given_p0(ctx, "the in-control rate of findings, in (0, 1), or \"auto\"");
                 Chart::Ewma { lambda, l, p0 }
             }
             Method::Shewhart => {
@@ -281,12 +420,9 @@ impl Kind for Monitor {
                         1
                     }
                 };
-                let p0 = rate(ctx, &r.p0, "p0").unwrap_or_else(|| {
-                    need(ctx, "p0", "the in-control rate of findings, in (0, 1)");
-                    0.5
-                });
+                let p0 = given_p0(ctx, "the in-control rate of findings, in (0, 1), or \"auto\"");
                 let chart = Chart::Shewhart { n, p0 };
-                if chart.limit() >= 1.0 {
+                if !auto && chart.limit() >= 1.0 {
                     let sp = r.n.as_ref().map_or(span.clone(), |v| v.span());
                     ctx.err(sp, &format!("{path}.n"), format!("with n = {n} and p0 = {p0} the control limit {:.3} is not below 1, so the chart could never alarm; use a larger n", chart.limit()));
                 }
@@ -299,6 +435,7 @@ impl Kind for Monitor {
             halt,
             investigate,
             find,
+            auto: auto.then_some(AutoP0 { window, shift }),
         }
     }
 
@@ -317,16 +454,40 @@ pub struct ChartState {
     count: u32,
     seen: u32,
     limit: f64,
+    /// `p0 = "auto"`: the block being counted toward the next estimate.
+    estimate: Option<Estimate>,
+}
+
+/// The block of observations behind the next estimate of p0.
+#[derive(Debug, Clone)]
+struct Estimate {
+    auto: AutoP0,
+    seen: u32,
+    count: u32,
+    /// An alarm in this block found a drift: its data are not in control.
+    tainted: bool,
+    /// The first block is done, so the chart runs (Phase II).
+    ready: bool,
+    /// The estimate in use.
+    p0: f64,
 }
 
 impl ChartState {
-    pub fn new(chart: Chart) -> ChartState {
+    pub fn new(chart: Chart, auto: Option<AutoP0>) -> ChartState {
         let mut s = ChartState {
             chart,
             stat: 0.0,
             count: 0,
             seen: 0,
             limit: chart.limit(),
+            estimate: auto.map(|auto| Estimate {
+                auto,
+                seen: 0,
+                count: 0,
+                tainted: false,
+                ready: false,
+                p0: f64::NAN,
+            }),
         };
         s.reset();
         s
@@ -342,10 +503,40 @@ impl ChartState {
         self.seen = 0;
     }
 
+    /// An alarm found a drift: the current estimation block is not used.
+    pub fn found_drift(&mut self) {
+        if let Some(e) = &mut self.estimate {
+            e.tainted = true;
+        }
+    }
+
+    /// The in-control rate the chart uses now (NaN before a `p0 = "auto"` chart's first
+    /// estimate; a CUSUM given only `k` has none).
+    pub fn p0(&self) -> f64 {
+        match (&self.estimate, self.chart) {
+            (Some(e), _) if !e.ready => f64::NAN,
+            (_, Chart::Ewma { p0, .. } | Chart::Shewhart { p0, .. }) => p0,
+            (Some(e), Chart::Cusum { .. }) => e.p0,
+            (None, Chart::Cusum { .. }) => f64::NAN,
+        }
+    }
+
     /// Adds one observation (`x` = a finding); returns true on an alarm, after which the
-    /// statistic is reset.
+    /// statistic is reset. With `p0 = "auto"` the observation is charted first (with the
+    /// current estimate), then counted toward the next one.
     #[inline]
     pub fn observe(&mut self, x: bool) -> bool {
+        match &mut self.estimate {
+            None => self.chart_observation(x),
+            Some(e) => {
+                let alarm = e.ready && self.chart_observation(x);
+                self.count_toward_estimate(x);
+                alarm
+            }
+        }
+    }
+
+    fn chart_observation(&mut self, x: bool) -> bool {
         let xf = x as u8 as f64;
         let alarm = match self.chart {
             Chart::Cusum { k, h } => {
@@ -374,6 +565,29 @@ impl ChartState {
         }
         alarm
     }
+
+    #[inline(never)]
+    fn count_toward_estimate(&mut self, x: bool) {
+        let Some(e) = &mut self.estimate else { return };
+        e.seen += 1;
+        e.count += x as u32;
+        if e.seen < e.auto.window {
+            return;
+        }
+        let (p0, use_block, first) = (e.auto.estimate(e.count), !e.tainted, !e.ready);
+        e.seen = 0;
+        e.count = 0;
+        e.tainted = false;
+        if use_block {
+            e.ready = true;
+            e.p0 = p0;
+            self.chart = self.chart.with_p0(p0, e.auto.shift);
+            self.limit = self.chart.limit();
+            if first {
+                self.reset();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -382,7 +596,7 @@ mod chart_tests {
 
     #[test]
     fn cusum_counts_up_and_resets() {
-        let mut c = ChartState::new(Chart::Cusum { k: 0.25, h: 1.5 });
+        let mut c = ChartState::new(Chart::Cusum { k: 0.25, h: 1.5 }, None);
         // 1 − 0.25 = 0.75, then 1.5: alarm on the second finding.
         assert!(!c.observe(true));
         assert!(c.observe(true));
@@ -397,7 +611,7 @@ mod chart_tests {
     #[test]
     fn shewhart_judges_whole_windows() {
         // n = 10, p0 = 0.1: limit 0.1 + 3·0.0949 = 0.385, so 4 findings of 10 alarm.
-        let mut c = ChartState::new(Chart::Shewhart { n: 10, p0: 0.1 });
+        let mut c = ChartState::new(Chart::Shewhart { n: 10, p0: 0.1 }, None);
         let window = |c: &mut ChartState, k: usize| (0..10).map(|i| c.observe(i < k)).collect::<Vec<_>>();
         assert!(window(&mut c, 3).iter().all(|a| !a));
         let w = window(&mut c, 4);
@@ -406,13 +620,60 @@ mod chart_tests {
 
     #[test]
     fn ewma_starts_at_p0() {
-        let mut c = ChartState::new(Chart::Ewma {
-            lambda: 0.5,
-            l: 1.0,
-            p0: 0.1,
-        });
+        let mut c = ChartState::new(
+            Chart::Ewma {
+                lambda: 0.5,
+                l: 1.0,
+                p0: 0.1,
+            },
+            None,
+        );
         // limit = 0.1 + sqrt(0.09 · 0.5/1.5) = 0.2732; z: 0.1 → 0.55 alarm.
         assert!(c.observe(true));
         assert!(!c.observe(false));
+    }
+
+    #[test]
+    fn auto_p0_waits_for_its_first_block_then_follows_each_block() {
+        let auto = AutoP0 {
+            window: 20,
+            shift: 2.0,
+        };
+        let mut c = ChartState::new(Chart::Shewhart { n: 10, p0: 0.5 }, Some(auto));
+        // Phase I: 20 observations, 2 findings, no alarm even with every one a finding.
+        assert!((0..20).all(|i| !c.observe(i < 2)));
+        assert_eq!(c.p0(), 0.1);
+        // Phase II with p0 = 0.1: 4 of 10 alarm (limit 0.385).
+        let w: Vec<bool> = (0..10).map(|i| c.observe(i < 4)).collect();
+        assert!(w[9]);
+        // This block (4 findings so far) ends after 10 more with none: p0 = 4/20.
+        assert!((0..10).all(|_| !c.observe(false)));
+        assert_eq!(c.p0(), 0.2);
+        // A block in which an alarm found a drift is not used.
+        c.found_drift();
+        assert!((0..20).all(|_| !c.observe(false)));
+        assert_eq!(c.p0(), 0.2);
+        // A block without findings gives 0.5/window, not zero.
+        assert!((0..20).all(|_| !c.observe(false)));
+        assert_eq!(c.p0(), 0.025);
+    }
+
+    #[test]
+    fn auto_cusum_takes_p1_from_shift() {
+        let auto = AutoP0 {
+            window: 100,
+            shift: 2.0,
+        };
+        let mut c = ChartState::new(Chart::Cusum { k: 0.5, h: 3.0 }, Some(auto));
+        (0..100).for_each(|i| {
+            c.observe(i % 10 == 0);
+        });
+        assert_eq!(
+            c.chart,
+            Chart::Cusum {
+                k: Chart::cusum_k(0.1, 0.2),
+                h: 3.0
+            }
+        );
     }
 }

@@ -530,3 +530,121 @@ detect = 0.9
         assert!((x.metrics.get(M::cost_total) - 10.0 * 1000.0).abs() < 1e-6);
     }
 }
+
+/// P(Bin(n, p) = x), by the product form (exact enough for n ≤ a few thousand).
+fn binomial_pmf(n: u32, p: f64, x: u32) -> f64 {
+    let ln_c: f64 = (0..x).map(|i| ((n - i) as f64 / (i + 1) as f64).ln()).sum();
+    (ln_c + x as f64 * p.ln() + (n - x) as f64 * (1.0 - p).ln()).exp()
+}
+
+/// `p0 = "auto"` after learning. The agent's one root cause is fixed by its first few
+/// findings (learn = 1), so well before the warm-up ends findings are i.i.d. Bernoulli(q)
+/// with q = floor × p. The chart is a p-chart of n observations and p0 is re-estimated
+/// from every block of W observations (W a multiple of n, so each window is judged with
+/// the estimate of an earlier, independent block). With p̂ = clamp(j/W, 0.5/W, 1 − 0.5/W)
+/// for j findings in a block, a window alarms with probability
+///   Σ_j P(Bin(W, q) = j) · P(Bin(n, q) > n·(p̂ + 3·sqrt(p̂(1 − p̂)/n))),
+/// the false-alarm rate after learning; its value per observation is that over n. A chart
+/// with p0 fixed at the rate before learning never alarms: it is blind.
+#[test]
+fn auto_p0_false_alarm_rate_after_learning_matches_the_binomial_mixture() {
+    let (p, floor, n, w) = (0.25f64, 0.2f64, 20u32, 200u32);
+    let q = p * floor;
+    let window_alarm = |p0: f64| -> f64 {
+        let limit = p0 + 3.0 * (p0 * (1.0 - p0) / n as f64).sqrt();
+        (0..=n)
+            .filter(|&x| x as f64 / n as f64 > limit)
+            .map(|x| binomial_pmf(n, q, x))
+            .sum()
+    };
+    let per_window: f64 = (0..=w)
+        .map(|j| {
+            let p_hat = (j as f64 / w as f64).clamp(0.5 / w as f64, 1.0 - 0.5 / w as f64);
+            binomial_pmf(w, q, j) * window_alarm(p_hat)
+        })
+        .sum();
+    let theory = per_window / n as f64;
+    let mut text = workload(
+        "replications = 40\nhorizon = \"250h\"\nwarmup = \"10h\"\nseed = 47",
+        "1000/h",
+        p,
+        &format!("learning_floor = {floor}"),
+    ) + "root_causes = 1\n";
+    for (name, p0) in [
+        ("auto", format!("\"auto\"\nwindow = {w}")),
+        ("fixed", format!("{p}")),
+    ] {
+        text += &format!(
+            r#"[[policy]]
+name = "{name}"
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 1.0
+learn = 1.0
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "shewhart"
+n = {n}
+p0 = {p0}
+"#
+        );
+    }
+    let (_, r) = run(&text);
+    let rate: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.metrics.get(M::false_alarms) / x.stages[1].entered)
+        .collect();
+    assert_ci(
+        "auto p0 after learning: false alarms per observation",
+        &rate,
+        theory,
+    );
+    for x in &r.per_policy[0] {
+        assert_eq!(x.metrics.get(M::learning_factor), floor, "learning is done");
+    }
+    assert!(
+        metric(&r, 1, M::false_alarms).iter().all(|&a| a == 0.0),
+        "a chart fixed at the rate before learning is blind"
+    );
+}
+
+/// Learning blinds a chart whose p0 is the rate before learning: after the fixes, even a
+/// drift's rate is below it. With p0 = "auto" the chart follows the learned rate and
+/// still ends drifts: fewer drift hours, paired over the same drifts.
+#[test]
+fn auto_p0_keeps_a_monitor_seeing_drift_after_learning() {
+    let mut text = workload(
+        "replications = 40\nhorizon = \"3000h\"\nwarmup = \"200h\"\nseed = 48",
+        "50/h",
+        0.05,
+        &format!("learning_floor = 0.2\n{DRIFTING}"),
+    );
+    for (name, p0) in [
+        ("fixed", "p0 = 0.04\np1 = 0.12"),
+        ("auto", "p0 = \"auto\"\nwindow = 2000\nshift = 3.0"),
+    ] {
+        text += &format!(
+            r#"[[policy]]
+name = "{name}"
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 0.8
+learn = 0.5
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "cusum"
+{p0}
+h = 5.0
+"#
+        );
+    }
+    let (_, r) = run(&text);
+    let (lo, hi) = paired_diff_ci_excludes_zero(&r, 1, 0, M::drift_hours);
+    assert!(hi < 0.0, "auto p0 should cut drift hours: diff CI [{lo}, {hi}]");
+    let (lo, _) = paired_diff_ci_excludes_zero(&r, 1, 0, M::halts);
+    assert!(lo > 0.0, "the blinded chart alarms less");
+}
