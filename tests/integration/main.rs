@@ -19,5 +19,6 @@ mod model;
 mod overload;
 mod process;
 mod report;
+mod staffing;
 mod timeseries;
 mod validation;

@@ -1,0 +1,321 @@
+//! Staffing and monitor design by a stated rule, not by hand (docs/staffing.md). For every
+//! shipped comparison, each human review stage has the fewest reviewers whose p95 wait
+//! (mean over replications) is at most 15 minutes, and each monitor the smallest `h` with
+//! at most 2 false alarms per 30 days. This test runs each sweep as `oversim run --sweep`
+//! does and checks that
+//! - the committed sweep (`results/staffing/.../summary.csv`) is what the code produces;
+//! - the table in docs/staffing.md is that summary;
+//! - the scenario file holds the value the rule picks.
+//!
+//! After an intended change, `OVERSIM_BLESS=1 cargo test --release staffing` rewrites the
+//! committed summaries and the tables; check the diff, then fix any scenario the rule now
+//! disagrees with.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use oversim::units::parse_duration;
+use tempfile::TempDir;
+
+/// The rule a sweep applies.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// The fewest reviewers whose mean p95 wait is at most `WAIT_MIN` minutes.
+    Wait,
+    /// The smallest `h` with at most `ALARMS_PER_30D` false alarms per 30 days.
+    FalseAlarms,
+}
+
+const WAIT_MIN: f64 = 15.0;
+const ALARMS_PER_30D: f64 = 2.0;
+
+struct Sweep {
+    scenario: &'static str,
+    policy: &'static str,
+    stage: &'static str,
+    key: &'static str,
+    values: &'static [&'static str],
+    rule: Rule,
+}
+
+const SWEEPS: &[Sweep] = &[
+    Sweep {
+        scenario: "default",
+        policy: "per-action",
+        stage: "review",
+        key: "reviewers",
+        values: &["4", "5", "6", "7", "8"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "default",
+        policy: "tiered",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "default",
+        policy: "per-action",
+        stage: "spc",
+        key: "h",
+        values: &["6", "7", "8", "9"],
+        rule: Rule::FalseAlarms,
+    },
+    Sweep {
+        scenario: "default",
+        policy: "tiered",
+        stage: "spc",
+        key: "h",
+        values: &["6", "7", "8", "9"],
+        rule: Rule::FalseAlarms,
+    },
+];
+
+/// The columns of a sweep's table: (header, metric, statistic).
+const COLUMNS: &[(&str, &str, &str)] = &[
+    ("p95 wait (min)", "p95_wait_min", "mean"),
+    ("utilization", "reviewer_utilization", "mean"),
+    ("false alarms", "false_alarms", "mean"),
+    ("drift h", "drift_hours", "mean"),
+    ("harm", "harm", "mean"),
+    ("harm p95", "harm", "p95"),
+    ("net value", "net_value", "mean"),
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Sweep {
+    fn path(&self) -> String {
+        format!("policy.{}.{}.{}", self.policy, self.stage, self.key)
+    }
+
+    fn id(&self) -> String {
+        format!("{} {}.{}.{}", self.scenario, self.policy, self.stage, self.key)
+    }
+
+    fn committed(&self) -> PathBuf {
+        root().join("results/staffing").join(format!(
+            "{}--{}.{}.{}.csv",
+            self.scenario, self.policy, self.stage, self.key
+        ))
+    }
+
+    /// The sweep's summary.csv, as `oversim run --sweep` writes it.
+    fn run(&self, tmp: &Path) -> String {
+        let out = tmp.join(self.id().replace(' ', "_"));
+        Command::cargo_bin("oversim")
+            .unwrap()
+            .arg("run")
+            .arg(root().join("scenarios").join(format!("{}.toml", self.scenario)))
+            .arg("--sweep")
+            .arg(format!("{}={}", self.path(), self.values.join(",")))
+            .args(["--quiet", "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        fs::read_to_string(out.join("summary.csv")).unwrap()
+    }
+
+    /// The value the scenario file gives the key.
+    fn in_scenario(&self) -> f64 {
+        let file = root().join("scenarios").join(format!("{}.toml", self.scenario));
+        let doc: toml::Table = fs::read_to_string(file).unwrap().parse().unwrap();
+        let policy = doc["policy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str() == Some(self.policy))
+            .unwrap_or_else(|| panic!("{}: no policy", self.id()));
+        let stage = policy["stage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(self.stage))
+            .unwrap_or_else(|| panic!("{}: no stage", self.id()));
+        let v = &stage[self.key];
+        v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap()
+    }
+
+    fn horizon_days(&self) -> f64 {
+        let file = root().join("scenarios").join(format!("{}.toml", self.scenario));
+        let doc: toml::Table = fs::read_to_string(file).unwrap().parse().unwrap();
+        parse_duration(doc["run"]["horizon"].as_str().unwrap()).unwrap() / 24.0
+    }
+}
+
+/// One row of summary.csv, by column name.
+struct Row {
+    point: String,
+    policy: String,
+    metric: String,
+    mean: f64,
+    p95: f64,
+}
+
+fn rows(summary: &str) -> Vec<Row> {
+    let mut r = csv::Reader::from_reader(summary.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (policy, metric, mean, p95) = (col("policy"), col("metric"), col("mean"), col("p95"));
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let num = |i: usize| rec[i].parse::<f64>().unwrap_or(f64::NAN);
+            Row {
+                point: rec[0].to_string(),
+                policy: rec[policy].to_string(),
+                metric: rec[metric].to_string(),
+                mean: num(mean),
+                p95: num(p95),
+            }
+        })
+        .collect()
+}
+
+/// Three significant digits, or whole units for numbers of 1000 and more (thousands grouped
+/// above 9999).
+fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        return "–".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    let rounded = format!("{x:.digits$}");
+    let (int, frac) = rounded
+        .split_once('.')
+        .map_or((rounded.as_str(), None), |(a, b)| (a, Some(b)));
+    let (sign, int) = int.strip_prefix('-').map_or(("", int), |i| ("−", i));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let int = if int.len() > 4 { grouped } else { int.to_string() };
+    match frac {
+        Some(f) => format!("{sign}{int}.{f}"),
+        None => format!("{sign}{int}"),
+    }
+}
+
+/// The table for docs/staffing.md and the value the rule picks.
+fn table(s: &Sweep, summary: &str) -> (String, f64) {
+    let rows = rows(summary);
+    let get = |point: &str, metric: &str, stat: &str| -> f64 {
+        let r = rows
+            .iter()
+            .find(|r| r.point == point && r.policy == s.policy && r.metric == metric)
+            .unwrap_or_else(|| panic!("{}: no {metric} at {point}", s.id()));
+        if stat == "p95" {
+            r.p95
+        } else {
+            r.mean
+        }
+    };
+    let months = s.horizon_days() / 30.0;
+    let meets = |point: &str| match s.rule {
+        Rule::Wait => get(point, "p95_wait_min", "mean") <= WAIT_MIN,
+        Rule::FalseAlarms => get(point, "false_alarms", "mean") / months <= ALARMS_PER_30D,
+    };
+    let pick = s
+        .values
+        .iter()
+        .find(|v| meets(v))
+        .unwrap_or_else(|| panic!("{}: no value in the sweep meets the rule", s.id()));
+    let mut t = format!("| `{}` |", s.key);
+    for (h, _, _) in COLUMNS {
+        t += &format!(" {h} |");
+    }
+    t += "\n|---|";
+    t += &"---:|".repeat(COLUMNS.len());
+    t += "\n";
+    for v in s.values {
+        let mark = if v == pick { " ← rule" } else { "" };
+        t += &format!("| {v}{mark} |");
+        for (_, m, stat) in COLUMNS {
+            t += &format!(" {} |", fmt(get(v, m, stat)));
+        }
+        t += "\n";
+    }
+    (t, pick.parse().unwrap())
+}
+
+const DOC: &str = "docs/staffing.md";
+
+fn block_marks(s: &Sweep) -> (String, String) {
+    (
+        format!("<!-- sweep: {} -->\n", s.id()),
+        "<!-- end sweep -->".to_string(),
+    )
+}
+
+#[test]
+fn staffing_follows_the_stated_rule() {
+    let bless = std::env::var_os("OVERSIM_BLESS").is_some();
+    let tmp = TempDir::new().unwrap();
+    let mut doc = fs::read_to_string(root().join(DOC)).unwrap();
+    let mut problems = Vec::new();
+    for s in SWEEPS {
+        let summary = s.run(tmp.path());
+        let (t, pick) = table(s, &summary);
+        let (start, end) = block_marks(s);
+        let Some(at) = doc.find(&start) else {
+            panic!("{DOC} has no block {start}");
+        };
+        let body = at + start.len();
+        let stop = body + doc[body..].find(&end).expect("end of sweep block");
+        if bless {
+            fs::create_dir_all(s.committed().parent().unwrap()).unwrap();
+            fs::write(s.committed(), &summary).unwrap();
+            doc.replace_range(body..stop, &t);
+        } else {
+            let committed = fs::read_to_string(s.committed()).unwrap_or_default();
+            if committed != summary {
+                problems.push(format!(
+                    "{}: {} differs from what the code produces",
+                    s.id(),
+                    s.committed().display()
+                ));
+            }
+            if doc[body..stop] != t {
+                problems.push(format!("{}: the table in {DOC} is not the sweep's:\n{t}", s.id()));
+            }
+        }
+        if s.in_scenario() != pick {
+            problems.push(format!(
+                "{}: scenarios/{}.toml has {} but the rule ({:?}) picks {pick}",
+                s.id(),
+                s.scenario,
+                s.in_scenario(),
+                s.rule
+            ));
+        }
+    }
+    if bless {
+        fs::write(root().join(DOC), doc).unwrap();
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(after an intended change: OVERSIM_BLESS=1 cargo test --release staffing)",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn numbers_keep_three_significant_digits_or_whole_units() {
+    assert_eq!(fmt(13.78114), "13.8");
+    assert_eq!(fmt(0.69575), "0.696");
+    assert_eq!(fmt(16597.75), "16,598");
+    assert_eq!(fmt(-8577103.0), "−8,577,103");
+    assert_eq!(fmt(1234.0), "1234");
+    assert_eq!(fmt(0.0), "0");
+    assert_eq!(fmt(f64::NAN), "–");
+}
