@@ -72,6 +72,86 @@ const SWEEPS: &[Sweep] = &[
         values: &["6", "7", "8", "9"],
         rule: Rule::FalseAlarms,
     },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "per-action",
+        stage: "review",
+        key: "reviewers",
+        values: &["5", "6", "7"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "per-action-spc",
+        stage: "review",
+        key: "reviewers",
+        values: &["5", "6", "7"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "hybrid",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "process",
+        stage: "spc",
+        key: "h",
+        values: &["6", "7", "8", "9"],
+        rule: Rule::FalseAlarms,
+    },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "hybrid",
+        stage: "spc",
+        key: "h",
+        values: &["6", "7", "8", "9"],
+        rule: Rule::FalseAlarms,
+    },
+    Sweep {
+        scenario: "drifting-agent",
+        policy: "per-action-spc",
+        stage: "spc",
+        key: "h",
+        values: &["6", "7", "8", "9"],
+        rule: Rule::FalseAlarms,
+    },
+    Sweep {
+        scenario: "expert-review-wins",
+        policy: "per-action",
+        stage: "review",
+        key: "reviewers",
+        values: &["2", "3", "4", "5"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "expert-review-wins",
+        policy: "tiered",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "expert-review-wins",
+        policy: "per-action",
+        stage: "spc",
+        key: "h",
+        values: &["4", "5", "6", "7"],
+        rule: Rule::FalseAlarms,
+    },
+    Sweep {
+        scenario: "expert-review-wins",
+        policy: "tiered",
+        stage: "spc",
+        key: "h",
+        values: &["4", "5", "6", "7"],
+        rule: Rule::FalseAlarms,
+    },
 ];
 
 /// The columns of a sweep's table: (header, metric, statistic).
@@ -318,4 +398,26 @@ fn numbers_keep_three_significant_digits_or_whole_units() {
     assert_eq!(fmt(1234.0), "1234");
     assert_eq!(fmt(0.0), "0");
     assert_eq!(fmt(f64::NAN), "–");
+}
+
+/// catastrophic-tail is the default scenario plus a hidden class: its policies and costs are
+/// the default's (so staffing follows the same sweeps), except that its checks skip the
+/// hidden class.
+#[test]
+fn catastrophic_tail_keeps_the_default_policies() {
+    let load = |s: &str| -> toml::Table {
+        fs::read_to_string(root().join("scenarios").join(format!("{s}.toml")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (default, mut tail) = (load("default"), load("catastrophic-tail"));
+    let checks = tail["policy"].as_array_mut().unwrap()[1]["stage"].as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap();
+    assert_eq!(checks["name"].as_str(), Some("checks"));
+    let classes = checks.remove("classes").expect("the checks skip the hidden class");
+    assert!(!classes.as_array().unwrap().iter().any(|c| c.as_str() == Some("hidden-catastrophe")));
+    assert_eq!(default["policy"], tail["policy"]);
+    assert_eq!(default["costs"], tail["costs"]);
 }
