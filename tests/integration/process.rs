@@ -564,6 +564,15 @@ fn auto_p0_false_alarm_rate_after_learning_matches_the_binomial_mixture() {
         })
         .sum();
     let theory = per_window / n as f64;
+    // docs/model.md quotes this rate and the one a chart with the true p0 would have.
+    let known = window_alarm(q) / n as f64;
+    let model = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/model.md"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let quoted = format!("{theory:.5} per observation against {known:.5} with the true p0");
+    assert!(model.contains(&quoted), "docs/model.md should say `{quoted}`");
     let mut text = workload(
         "replications = 40\nhorizon = \"250h\"\nwarmup = \"10h\"\nseed = 47",
         "1000/h",

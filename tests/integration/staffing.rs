@@ -412,12 +412,20 @@ fn catastrophic_tail_keeps_the_default_policies() {
             .unwrap()
     };
     let (default, mut tail) = (load("default"), load("catastrophic-tail"));
-    let checks = tail["policy"].as_array_mut().unwrap()[1]["stage"].as_array_mut().unwrap()[0]
+    let checks = tail["policy"].as_array_mut().unwrap()[1]["stage"]
+        .as_array_mut()
+        .unwrap()[0]
         .as_table_mut()
         .unwrap();
     assert_eq!(checks["name"].as_str(), Some("checks"));
-    let classes = checks.remove("classes").expect("the checks skip the hidden class");
-    assert!(!classes.as_array().unwrap().iter().any(|c| c.as_str() == Some("hidden-catastrophe")));
+    let classes = checks
+        .remove("classes")
+        .expect("the checks skip the hidden class");
+    assert!(!classes
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c.as_str() == Some("hidden-catastrophe")));
     assert_eq!(default["policy"], tail["policy"]);
     assert_eq!(default["costs"], tail["costs"]);
 }
