@@ -846,3 +846,54 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
         }
     }
 }
+
+/// The README's sweep example is the real output of the command it shows, and the
+/// percentages its prose quotes are the harm column of that output.
+#[test]
+fn the_readme_sweep_example_is_real_output() {
+    let readme = read("README.md");
+    let cmd = "$ oversim run scenarios/drifting-agent.toml --sweep workload.rate=20/h,40/h,80/h -r 50\n...\n";
+    let start = readme.find(cmd).expect("the README shows the sweep command") + cmd.len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = assert_cmd::Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "scenarios/drifting-agent.toml",
+            "--sweep",
+            "workload.rate=20/h,40/h,80/h",
+            "-r",
+            "50",
+            "-o",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let real = &stdout[stdout.find("paired differences").expect("a comparison table")..];
+    assert_eq!(
+        block, real,
+        "README's sweep example is not what the command prints"
+    );
+    // The prose: harm differences (the second percentage of a row) at 20/h and 80/h.
+    let harm = |rate: &str, policy: &str| -> String {
+        let row = block
+            .lines()
+            .find(|l| l.starts_with(rate) && l.split_whitespace().nth(1) == Some(policy))
+            .unwrap_or_else(|| panic!("no row {rate} {policy}"));
+        let pct: Vec<&str> = row.split_whitespace().filter(|t| t.ends_with('%')).collect();
+        pct[1].trim_start_matches('-').to_string()
+    };
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let stated = format!(
+        "the hybrid does {} less harm than per-action review at 20 actions/h and {} less at 80/h, the process policy without personal review {} and {} less.",
+        harm("20/h", "hybrid"),
+        harm("80/h", "hybrid"),
+        harm("20/h", "process"),
+        harm("80/h", "process")
+    );
+    assert!(text.contains(&stated), "README should say `{stated}`");
+}
