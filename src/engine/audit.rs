@@ -15,6 +15,7 @@ impl<'a> Sim<'a> {
             audits &= audits - 1;
             let stage = &self.policy.stages[i];
             if stage.classes.contains(a.class as usize)
+                && stage.tier.admits(a.triaged)
                 && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
             {
                 let item = AuditItem {
@@ -32,7 +33,7 @@ impl<'a> Sim<'a> {
     pub(super) fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
         match &mut self.stages[i] {
             StageRt::Audit(p) => p,
-            StageRt::Check | StageRt::Review(_) | StageRt::Monitor(_) => {
+            StageRt::Automated | StageRt::Review(_) | StageRt::Monitor(_) => {
                 unreachable!("stage {i} is not an audit")
             }
         }

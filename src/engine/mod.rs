@@ -15,6 +15,7 @@ mod monitor;
 mod queue;
 mod review;
 mod series;
+mod triage;
 
 pub use queue::{EventQueue, Next};
 
@@ -32,7 +33,8 @@ use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    CheckDone {
+    /// The delay of an automated stage (a check or triage with a `service` time) ends.
+    AutomatedDone {
         action: u32,
     },
     ReviewDone {
@@ -89,6 +91,10 @@ struct Action {
     waiting: bool,
     /// Holds a live attempt (false while free or waiting for rework).
     live: bool,
+    /// Triage flagged the action (decided on its first attempt, kept on rework).
+    triaged: bool,
+    /// Triage has decided for this action.
+    triage_done: bool,
     /// Human stages this attempt was escalated to (bit per stage index).
     escalated: u64,
     /// When the attempt joined its current queue.
@@ -102,7 +108,8 @@ struct Action {
 
 /// A stage's run-time state.
 enum StageRt {
-    Check,
+    /// Checks and triage: infinite servers, nothing to keep.
+    Automated,
     Review(Box<ReviewPool>),
     Audit(Box<AuditPool>),
     Monitor(ChartState),
@@ -130,7 +137,7 @@ impl StageRt {
         match self {
             StageRt::Review(p) => p.open(),
             StageRt::Audit(p) => p.open(),
-            StageRt::Check | StageRt::Monitor(_) => {}
+            StageRt::Automated | StageRt::Monitor(_) => {}
         }
     }
 
@@ -138,7 +145,7 @@ impl StageRt {
     fn queue(&self) -> Option<&ReviewPool> {
         match self {
             StageRt::Review(p) => Some(p),
-            StageRt::Check | StageRt::Audit(_) | StageRt::Monitor(_) => None,
+            StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) => None,
         }
     }
 
@@ -146,7 +153,7 @@ impl StageRt {
     /// stages.csv; its people's hours go to `effort`.
     fn close(&mut self, counts: &StageCounts, end: f64, horizon: f64, effort: &mut Effort) -> StageResult {
         match self {
-            StageRt::Check => counts.result(None),
+            StageRt::Automated => counts.result(None),
             StageRt::Review(p) => review::close(p, counts, end, effort),
             StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
             StageRt::Monitor(_) => monitor::close(counts),
@@ -316,7 +323,7 @@ impl<'a> Sim<'a> {
             .stages
             .iter()
             .map(|s| match &s.kind {
-                StageKind::AutomatedCheck(_) => StageRt::Check,
+                StageKind::AutomatedCheck(_) | StageKind::Triage(_) => StageRt::Automated,
                 StageKind::HumanReview(h) => {
                     StageRt::Review(Box::new(ReviewPool::new(h, &class_harm, warmup, end)))
                 }
@@ -336,7 +343,7 @@ impl<'a> Sim<'a> {
                     }
                 }
                 StageKind::Audit(_) => audits |= 1 << m,
-                StageKind::AutomatedCheck(_) | StageKind::HumanReview(_) => {}
+                StageKind::AutomatedCheck(_) | StageKind::HumanReview(_) | StageKind::Triage(_) => {}
             }
         }
         let r = w.detection_correlation;
@@ -353,7 +360,8 @@ impl<'a> Sim<'a> {
                 StageKind::HumanReview(HumanReview { max_wait: None, .. })
                 | StageKind::AutomatedCheck(_)
                 | StageKind::Audit(_)
-                | StageKind::Monitor(_) => None,
+                | StageKind::Monitor(_)
+                | StageKind::Triage(_) => None,
             })
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
@@ -445,9 +453,9 @@ impl<'a> Sim<'a> {
             };
             self.now = t;
             match ev {
-                Ev::CheckDone { action } => {
+                Ev::AutomatedDone { action } => {
                     let i = self.actions[action as usize].stage as usize;
-                    self.decide_check(action, i);
+                    self.on_automated_done(action, i);
                 }
                 Ev::ReviewDone { stage, reviewer } => self.on_review_done(stage as usize, reviewer as usize),
                 Ev::Timeout { action, token } => self.on_timeout(action, token),
@@ -492,12 +500,13 @@ impl<'a> Sim<'a> {
             if !stage.kind.is_pre_release() {
                 continue; // audits and monitors act after release
             }
-            let (escalated, class) = {
+            let (escalated, class, triaged) = {
                 let a = &self.actions[id as usize];
-                (a.escalated, a.class)
+                (a.escalated, a.class, a.triaged)
             };
             let enters = escalated >> i & 1 == 1
                 || (stage.classes.contains(class as usize)
+                    && stage.tier.admits(triaged)
                     && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample));
             if !enters {
                 continue;
@@ -511,7 +520,7 @@ impl<'a> Sim<'a> {
                     Some(d) => {
                         let delay = d.sample(&mut self.stage_rngs[i]);
                         self.events
-                            .schedule(self.now + delay, Ev::CheckDone { action: id });
+                            .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
                     }
                     None => {
@@ -523,6 +532,15 @@ impl<'a> Sim<'a> {
                 StageKind::HumanReview(_) => {
                     self.join_review(id, i);
                     return;
+                }
+                StageKind::Triage(t) => {
+                    self.triage(id, i, t);
+                    if let Some(d) = &t.service {
+                        let delay = d.sample(&mut self.stage_rngs[i]);
+                        self.events
+                            .schedule(self.now + delay, Ev::AutomatedDone { action: id });
+                        return;
+                    }
                 }
                 StageKind::Audit(_) | StageKind::Monitor(_) => unreachable!("skipped above"),
             }

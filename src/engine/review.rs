@@ -14,7 +14,9 @@ use crate::stages::{
 fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
     match &mut stages[i] {
         StageRt::Review(p) => p,
-        StageRt::Check | StageRt::Audit(_) | StageRt::Monitor(_) => unreachable!("stage {i} is not a review"),
+        StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) => {
+            unreachable!("stage {i} is not a review")
+        }
     }
 }
 
@@ -79,7 +81,10 @@ impl<'a> Sim<'a> {
     pub(super) fn review_cfg(&self, i: usize) -> &'a HumanReview {
         match &self.policy.stages[i].kind {
             StageKind::HumanReview(h) => h,
-            StageKind::AutomatedCheck(_) | StageKind::Audit(_) | StageKind::Monitor(_) => {
+            StageKind::AutomatedCheck(_)
+            | StageKind::Audit(_)
+            | StageKind::Monitor(_)
+            | StageKind::Triage(_) => {
                 unreachable!("stage {i} is not a review")
             }
         }

@@ -30,6 +30,7 @@ raw_stage! {
         late_harm_factor: Option<S<Num>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
+        tier: Option<S<String>>,
     }
 }
 
@@ -44,6 +45,7 @@ impl Kind for Audit {
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
             cost: r.cost.as_ref(),
+            tier: r.tier.as_ref(),
         }
     }
 

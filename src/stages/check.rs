@@ -33,6 +33,7 @@ raw_stage! {
         escalate_to: Option<S<String>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
+        tier: Option<S<String>>,
     }
 }
 
@@ -53,6 +54,7 @@ impl Kind for AutomatedCheck {
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
             cost: r.cost.as_ref(),
+            tier: r.tier.as_ref(),
         }
     }
 

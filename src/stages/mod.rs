@@ -10,6 +10,7 @@ pub mod audit;
 pub mod check;
 pub mod monitor;
 pub mod review;
+pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
 pub use check::{AutomatedCheck, OnFlag};
@@ -18,6 +19,7 @@ pub use review::{
     review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
     ReviewerState, Shifts,
 };
+pub use triage::Triage;
 
 use std::ops::Range;
 
@@ -123,6 +125,7 @@ kinds! {
     HumanReview(HumanReview),
     Audit(Audit),
     Monitor(Monitor),
+    Triage(Triage),
 }
 
 /// Declares a kind's `Raw` struct: the keys `kind` and `name` every stage has, then the
@@ -160,7 +163,30 @@ pub struct Stage {
     pub learn: f64,
     /// Money per attempt that enters the stage (e.g. an LLM-judge call).
     pub cost: f64,
+    /// Which side of an earlier triage the stage takes.
+    pub tier: Tier,
     pub kind: StageKind,
+}
+
+/// `tier`: which actions a stage takes by an earlier triage's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Every action, flagged or not (the default).
+    Any,
+    Flagged,
+    Unflagged,
+}
+
+impl Tier {
+    /// Whether an action that triage flagged (`flagged`) enters.
+    #[inline]
+    pub fn admits(self, flagged: bool) -> bool {
+        match self {
+            Tier::Any => true,
+            Tier::Flagged => flagged,
+            Tier::Unflagged => !flagged,
+        }
+    }
 }
 
 /// A set of workload classes, by index (at most [`limits::MAX_CLASSES`]).
@@ -230,6 +256,7 @@ pub struct EntryKeys<'a> {
     pub sample: Option<&'a S<Num>>,
     pub learn: Option<&'a S<Num>>,
     pub cost: Option<&'a S<Num>>,
+    pub tier: Option<&'a S<String>>,
 }
 
 /// Which attempts enter a stage, what each of its findings teaches the agent, and what
@@ -239,6 +266,7 @@ struct Entry {
     sample: f64,
     learn: f64,
     cost: f64,
+    tier: Tier,
 }
 
 impl Entry {
@@ -280,11 +308,28 @@ impl Entry {
                 "a non-negative amount of money per attempt",
             )
         });
+        let tier = match keys.tier {
+            None => Tier::Any,
+            Some(v) => {
+                let tiers = [("flagged", Tier::Flagged), ("unflagged", Tier::Unflagged)];
+                let tier = ctx.choice(v, &at.key("tier"), &tiers).unwrap_or(Tier::Any);
+                let triaged = at.kinds[..at.index].contains(&Some(KindTag::Triage));
+                if tier != Tier::Any && !triaged {
+                    ctx.err(
+                        v.span(),
+                        &at.key("tier"),
+                        "`tier` needs a triage stage (kind = \"triage\") earlier in this policy",
+                    );
+                }
+                tier
+            }
+        };
         Entry {
             classes,
             sample,
             learn,
             cost,
+            tier,
         }
     }
 }
@@ -300,6 +345,7 @@ pub fn build(ctx: &mut Ctx, tag: KindTag, table: &S<DeValue>, at: &At) -> Option
         sample: entry.sample,
         learn: entry.learn,
         cost: entry.cost,
+        tier: entry.tier,
         kind,
     })
 }

@@ -159,6 +159,14 @@ impl Kind for Monitor {
                                 w.get_ref()
                             ),
                         ),
+                        Some(j) if at.kinds[j] == Some(KindTag::Triage) => ctx.err(
+                            w.span(),
+                            &at.key("watch"),
+                            format!(
+                                "`{}` is a triage stage, which finds no defects; a monitor watches checks, reviews and audits",
+                                w.get_ref()
+                            ),
+                        ),
                         Some(j) => watch |= 1 << j,
                         None => {}
                     }

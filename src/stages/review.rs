@@ -93,6 +93,7 @@ raw_stage! {
         shifts: Option<S<RawShifts>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
+        tier: Option<S<String>>,
     }
 }
 
@@ -132,6 +133,7 @@ impl Kind for HumanReview {
             sample: r.sample.as_ref(),
             learn: r.learn.as_ref(),
             cost: r.cost.as_ref(),
+            tier: r.tier.as_ref(),
         }
     }
 

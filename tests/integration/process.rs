@@ -657,3 +657,65 @@ h = 5.0
     let (lo, _) = paired_diff_ci_excludes_zero(&r, 1, 0, M::halts);
     assert!(lo > 0.0, "the blinded chart alarms less");
 }
+
+/// Triage with errors: the routing tree. Each action is flagged with its class's
+/// probability f; a check (detection d_c) sees every action, a review (d_r) only flagged
+/// ones and a second check (d_u) only unflagged ones. Without rework every action makes
+/// one attempt, so a class's escape rate is (1 − d_c)·[f·(1 − d_r) + (1 − f)·(1 − d_u)],
+/// and the triage stage flags a fraction Σ share·f of actions.
+#[test]
+fn triage_escapes_follow_the_routing_tree() {
+    let (dc, dr, du) = (0.5, 0.7, 0.4);
+    let classes = [("risky", 0.3, 0.3, 0.8), ("plain", 0.7, 0.1, 0.1)];
+    let mut text = workload(
+        "replications = 40\nhorizon = \"400h\"\nseed = 49",
+        "200/h",
+        0.0,
+        "",
+    );
+    text.truncate(text.find("[[workload.class]]").unwrap());
+    for (name, share, p, _) in classes {
+        text += &format!("[[workload.class]]\nname = \"{name}\"\nshare = {share}\ndefect_prob = {p}\n");
+    }
+    text += &format!(
+        r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "triage"
+name = "triage"
+flag = {{ risky = {}, plain = {} }}
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = {dc}
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+tier = "flagged"
+reviewers = 40
+service = {{ dist = "exponential", mean = "1m" }}
+detect = {dr}
+[[policy.stage]]
+kind = "automated_check"
+name = "second"
+tier = "unflagged"
+detect = {du}
+"#,
+        classes[0].3, classes[1].3
+    );
+    let (_, r) = run(&text);
+    for (ci, (name, _, _, f)) in classes.iter().enumerate() {
+        let rate: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| x.classes[ci].escaped as f64 / x.classes[ci].defects as f64)
+            .collect();
+        let theory = (1.0 - dc) * (f * (1.0 - dr) + (1.0 - f) * (1.0 - du));
+        assert_ci(&format!("triage: escape rate of class {name}"), &rate, theory);
+    }
+    let flagged: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].flagged / x.stages[0].entered)
+        .collect();
+    let share_flagged: f64 = classes.iter().map(|(_, s, _, f)| s * f).sum();
+    assert_ci("triage: fraction flagged", &flagged, share_flagged);
+}

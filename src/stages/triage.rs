@@ -1,0 +1,76 @@
+//! `kind = "triage"`: decides which actions count as high-risk. Each action is flagged once,
+//! on its first attempt, with its class's probability `flag`; later stages with
+//! `tier = "flagged"` or `tier = "unflagged"` take only those actions. Real triage errs: a
+//! high-impact action it misses goes down the unflagged path.
+
+use std::collections::BTreeMap;
+
+use super::{raw_stage, At, EntryKeys, Kind, LoadAt, Stage};
+use crate::dist::{Dist, RawDist};
+use crate::input::{unknown, Ctx, Num, S};
+
+/// Triage: per class, the probability that an action is flagged.
+#[derive(Debug, Clone)]
+pub struct Triage {
+    /// By class index; a class not named in `flag` is never flagged.
+    pub flag: Vec<f64>,
+    /// Delay of an infinite-server triage (a classifier call, ample staff); `None` is
+    /// instantaneous.
+    pub service: Option<Dist>,
+}
+
+raw_stage! {
+    /// A triage stage as written.
+    RawTriage {
+        flag: Option<S<BTreeMap<String, S<Num>>>>,
+        service: Option<S<RawDist>>,
+        cost: Option<S<Num>>,
+    }
+}
+
+impl Kind for Triage {
+    const NAME: &'static str = "triage";
+    const PRE_RELEASE: bool = true;
+    type Raw = RawTriage;
+
+    fn entry(r: &RawTriage) -> EntryKeys<'_> {
+        EntryKeys {
+            cost: r.cost.as_ref(),
+            ..EntryKeys::default()
+        }
+    }
+
+    fn build(ctx: &mut Ctx, r: &RawTriage, at: &At) -> Triage {
+        let names: Vec<&str> = at.classes.iter().map(|c| c.name.as_str()).collect();
+        let mut flag = vec![0.0; at.classes.len()];
+        match &r.flag {
+            None => ctx.missing(
+                at.span.clone(),
+                at.path,
+                "flag",
+                "a table of class name to the probability that an action of the class is flagged, e.g. { high-impact = 0.95, routine = 0.02 }",
+            ),
+            Some(table) => {
+                for (class, p) in table.get_ref() {
+                    let path = format!("{}.flag.{class}", at.path);
+                    match names.iter().position(|n| n == class) {
+                        Some(ci) => flag[ci] = ctx.prob(p, &path),
+                        None => {
+                            let head = format!("no class named `{class}`");
+                            ctx.err(p.span(), &path, unknown(head, class, &names, Some("classes are")));
+                        }
+                    }
+                }
+            }
+        }
+        let service = r
+            .service
+            .as_ref()
+            .map(|d| Dist::parse(ctx, d, &at.key("service"), true));
+        Triage { flag, service }
+    }
+
+    fn offered_load(&self, _: &Stage, _: &LoadAt) -> Option<f64> {
+        None // infinite servers: no one to load
+    }
+}
