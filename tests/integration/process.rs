@@ -667,13 +667,7 @@ h = 5.0
 fn triage_escapes_follow_the_routing_tree() {
     let (dc, dr, du) = (0.5, 0.7, 0.4);
     let classes = [("risky", 0.3, 0.3, 0.8), ("plain", 0.7, 0.1, 0.1)];
-    let mut text = workload(
-        "replications = 40\nhorizon = \"400h\"\nseed = 49",
-        "200/h",
-        0.0,
-        "",
-    );
-    text.truncate(text.find("[[workload.class]]").unwrap());
+    let mut text = "name = \"t\"\n[run]\nreplications = 40\nhorizon = \"400h\"\nseed = 49\n[workload]\nrate = \"200/h\"\n".to_string();
     for (name, share, p, _) in classes {
         text += &format!("[[workload.class]]\nname = \"{name}\"\nshare = {share}\ndefect_prob = {p}\n");
     }
