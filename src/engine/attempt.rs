@@ -1,7 +1,7 @@
 //! An attempt's life outside the stages: an action arrives (or comes back for rework), and
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
-use super::{latent, Action, Ev, Sim};
+use super::{defective, latent, Action, Ev, Sim};
 use crate::rng::uniform;
 
 impl<'a> Sim<'a> {
@@ -10,7 +10,7 @@ impl<'a> Sim<'a> {
         self.events.schedule_side(next);
         // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.draws.draw();
-        let z = latent(self.correlation.is_some(), self.draws.rng());
+        let z = latent(self.latent, self.draws.rng());
         if self.now < self.halted_until {
             return; // the agent is halted: this action is never produced
         }
@@ -18,7 +18,7 @@ impl<'a> Sim<'a> {
             self.c.arrivals += 1;
             self.classes[class].actions += 1;
         }
-        let defective = u < self.defect_prob(class);
+        let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
         let mut a = Action {
             created: self.now,
             class: class as u32,
@@ -47,8 +47,9 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_rework(&mut self, id: u32) {
         let class = self.actions[id as usize].class as usize;
-        let defective = uniform(&mut self.rework_rng) < self.defect_prob(class);
-        let z = latent(self.correlation.is_some(), &mut self.rework_rng);
+        let u = uniform(&mut self.rework_rng);
+        let z = latent(self.latent, &mut self.rework_rng);
+        let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
         let a = &mut self.actions[id as usize];
         a.z = z;
         a.attempt += 1;

@@ -228,8 +228,12 @@ pub struct Sim<'a> {
     watchers: Vec<u64>,
     /// Audit stages (bit per stage index).
     audits: u64,
-    /// `(sqrt(r), sqrt(1 − r))` of the detection correlation, when r > 0.
-    correlation: Option<(f64, f64)>,
+    /// Per stage, its loading on the latent difficulty (`None`: independent misses).
+    loadings: Vec<Option<Loading>>,
+    /// The agent's errors' loading on the latent difficulty, when not 0.
+    defect_loading: Option<Loading>,
+    /// Whether attempts draw a latent difficulty at all.
+    latent: bool,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
     /// For each stage, the event-queue lane of its timeouts (review stages with `max_wait`).
@@ -240,34 +244,73 @@ pub struct Sim<'a> {
     series: Option<Series>,
 }
 
-/// A latent difficulty `z ~ N(0, 1)`, drawn only when detection is correlated (so
-/// uncorrelated scenarios draw exactly the random numbers they would without the feature).
+/// A latent difficulty `z ~ N(0, 1)`, drawn only when some loading uses it (so scenarios
+/// without one draw exactly the random numbers they would without the feature).
 #[inline(always)]
-fn latent(correlated: bool, rng: &mut StreamRng) -> f64 {
-    if correlated {
+fn latent(used: bool, rng: &mut StreamRng) -> f64 {
+    if used {
         StandardNormal.sample(rng)
     } else {
         0.0
     }
 }
 
+/// A loading `l` on the latent difficulty: a quantity `l·z + s·e` with `s = sqrt(1 − l²)`
+/// and its own `e ~ N(0, 1)`, so that two quantities with loadings `l₁`, `l₂` have
+/// correlation `l₁·l₂` (negative when the signs differ).
+#[derive(Debug, Clone, Copy)]
+struct Loading {
+    l: f64,
+    s: f64,
+}
+
+impl Loading {
+    fn new(l: f64) -> Loading {
+        Loading {
+            l,
+            s: (1.0 - l * l).max(0.0).sqrt(),
+        }
+    }
+
+    /// The loading `sqrt(r)` that `workload.detection_correlation = r` gives every layer.
+    fn of_correlation(r: f64) -> Loading {
+        Loading {
+            l: r.sqrt(),
+            s: (1.0 - r).sqrt(),
+        }
+    }
+}
+
 /// Whether a layer with detection probability `d` catches a defect of latent difficulty
-/// `z`: a uniform draw below `d`, or with correlation r (`correlation` = `(sqrt(r),
-/// sqrt(1 − r))`), `sqrt(r)·z + sqrt(1 − r)·e < Φ⁻¹(d)` with fresh `e ~ N(0, 1)`.
+/// `z`: a uniform draw below `d`, or with a loading, `l·z + s·e < Φ⁻¹(d)` with fresh
+/// `e ~ N(0, 1)` (a hard defect, z high, is missed by layers that load positively).
 #[inline]
-fn detects(rng: &mut StreamRng, correlation: Option<(f64, f64)>, d: f64, z: f64) -> bool {
-    match correlation {
+fn detects(rng: &mut StreamRng, loading: Option<Loading>, d: f64, z: f64) -> bool {
+    match loading {
         None => uniform(rng) < d,
-        Some((sr, s1r)) => {
+        Some(Loading { l, s }) => {
             let e: f64 = StandardNormal.sample(rng);
             if d <= 0.0 {
                 false
             } else if d >= 1.0 {
                 true
             } else {
-                sr * z + s1r * e < normal_quantile(d)
+                l * z + s * e < normal_quantile(d)
             }
         }
+    }
+}
+
+/// Whether an attempt with defect probability `p`, uniform draw `u` and latent difficulty
+/// `z` is defective: `u < p`, or with the agent's loading `l`, `s·Φ⁻¹(u) − l·z < Φ⁻¹(p)`
+/// (the same rule at l = 0; with l > 0 the agent errs more on hard actions).
+#[inline]
+fn defective(loading: Option<Loading>, u: f64, p: f64, z: f64) -> bool {
+    match loading {
+        None => u < p,
+        Some(_) if p <= 0.0 => false,
+        Some(_) if p >= 1.0 => true,
+        Some(Loading { l, s }) => s * normal_quantile(u) - l * z < normal_quantile(p),
     }
 }
 
@@ -347,6 +390,20 @@ impl<'a> Sim<'a> {
             }
         }
         let r = w.detection_correlation;
+        let loadings: Vec<Option<Loading>> = (policy.stages.iter())
+            .map(|s| match s.difficulty_loading {
+                Some(l) => Some(Loading::new(l)),
+                None => (r > 0.0).then(|| Loading::of_correlation(r)),
+            })
+            .collect();
+        let defect_loading = (w.defect_loading != 0.0).then(|| Loading::new(w.defect_loading));
+        // Decided for the whole scenario, so that every policy draws the same workload
+        // numbers (common random numbers) whichever loadings its own stages have.
+        let latent = r > 0.0
+            || defect_loading.is_some()
+            || (scenario.policies.iter())
+                .flat_map(|p| &p.stages)
+                .any(|s| s.difficulty_loading.is_some());
         let stage_rngs = (0..policy.stages.len())
             .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
             .collect();
@@ -400,7 +457,9 @@ impl<'a> Sim<'a> {
             halted: TimeAvg::new(warmup, end),
             watchers,
             audits,
-            correlation: (r > 0.0).then(|| (r.sqrt(), (1.0 - r).sqrt())),
+            loadings,
+            defect_loading,
+            latent,
             cut_at: None,
             pre_release_end: policy
                 .stages
@@ -552,7 +611,7 @@ impl<'a> Sim<'a> {
     /// difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
-        detects(&mut self.stage_rngs[i], self.correlation, d, z)
+        detects(&mut self.stage_rngs[i], self.loadings[i], d, z)
     }
 }
 

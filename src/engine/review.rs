@@ -152,7 +152,7 @@ impl<'a> Sim<'a> {
         }
         let reject = if a.defective {
             let d = review_detect(h, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(rng, self.correlation, d, a.z)
+            detects(rng, self.loadings[i], d, a.z)
         } else {
             uniform(rng) < h.false_reject
         };

@@ -31,6 +31,7 @@ raw_stage! {
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
         tier: Option<S<String>>,
+        difficulty_loading: Option<S<Num>>,
     }
 }
 
@@ -46,6 +47,7 @@ impl Kind for Audit {
             learn: r.learn.as_ref(),
             cost: r.cost.as_ref(),
             tier: r.tier.as_ref(),
+            difficulty_loading: r.difficulty_loading.as_ref(),
         }
     }
 

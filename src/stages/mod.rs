@@ -165,6 +165,9 @@ pub struct Stage {
     pub cost: f64,
     /// Which side of an earlier triage the stage takes.
     pub tier: Tier,
+    /// How the stage's misses follow the attempt's latent difficulty, in [-1, 1]; `None`
+    /// takes √r from `workload.detection_correlation`.
+    pub difficulty_loading: Option<f64>,
     pub kind: StageKind,
 }
 
@@ -257,6 +260,7 @@ pub struct EntryKeys<'a> {
     pub learn: Option<&'a S<Num>>,
     pub cost: Option<&'a S<Num>>,
     pub tier: Option<&'a S<String>>,
+    pub difficulty_loading: Option<&'a S<Num>>,
 }
 
 /// Which attempts enter a stage, what each of its findings teaches the agent, and what
@@ -267,6 +271,7 @@ struct Entry {
     learn: f64,
     cost: f64,
     tier: Tier,
+    difficulty_loading: Option<f64>,
 }
 
 impl Entry {
@@ -324,12 +329,22 @@ impl Entry {
                 tier
             }
         };
+        let difficulty_loading = keys.difficulty_loading.map(|v| {
+            ctx.range(
+                v,
+                &at.key("difficulty_loading"),
+                -1.0,
+                1.0,
+                "a loading in [-1, 1] of the stage's misses on the latent difficulty",
+            )
+        });
         Entry {
             classes,
             sample,
             learn,
             cost,
             tier,
+            difficulty_loading,
         }
     }
 }
@@ -346,6 +361,7 @@ pub fn build(ctx: &mut Ctx, tag: KindTag, table: &S<DeValue>, at: &At) -> Option
         learn: entry.learn,
         cost: entry.cost,
         tier: entry.tier,
+        difficulty_loading: entry.difficulty_loading,
         kind,
     })
 }

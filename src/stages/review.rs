@@ -94,6 +94,7 @@ raw_stage! {
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
         tier: Option<S<String>>,
+        difficulty_loading: Option<S<Num>>,
     }
 }
 
@@ -134,6 +135,7 @@ impl Kind for HumanReview {
             learn: r.learn.as_ref(),
             cost: r.cost.as_ref(),
             tier: r.tier.as_ref(),
+            difficulty_loading: r.difficulty_loading.as_ref(),
         }
     }
 

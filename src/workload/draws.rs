@@ -140,6 +140,7 @@ mod tests {
             rework: None,
             drift: None,
             detection_correlation: 0.0,
+            defect_loading: 0.0,
             learning_floor: 0.2,
         }
     }

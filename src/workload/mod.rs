@@ -23,8 +23,12 @@ pub struct Workload {
     pub classes: Vec<Class>,
     pub rework: Option<Rework>,
     pub drift: Option<Drift>,
-    /// Correlation r of detection across layers (latent difficulty), in [0, 1).
+    /// Correlation r of detection across layers (latent difficulty), in [0, 1): each
+    /// detecting stage loads √r on the difficulty unless it sets its own `difficulty_loading`.
     pub detection_correlation: f64,
+    /// How the agent's own errors follow the latent difficulty, in [-1, 1]: with λ > 0 the
+    /// agent errs more on hard actions, the ones layers with a positive loading miss.
+    pub defect_loading: f64,
     /// The share of each class's defect rate that no root-cause fix removes.
     pub learning_floor: f64,
 }
@@ -82,6 +86,7 @@ pub struct RawWorkload {
     pub rate: S<String>,
     pub profile: Option<S<Vec<S<Num>>>>,
     pub detection_correlation: Option<S<Num>>,
+    pub defect_loading: Option<S<Num>>,
     pub learning_floor: Option<S<Num>>,
     #[serde(default)]
     pub class: Vec<S<RawClass>>,
@@ -233,6 +238,15 @@ impl Workload {
                 "a correlation in [0, 1)",
             )
         });
+        let defect_loading = w.defect_loading.as_ref().map_or(0.0, |v| {
+            ctx.range(
+                v,
+                "workload.defect_loading",
+                -1.0,
+                1.0,
+                "a loading in [-1, 1] of the agent's errors on the latent difficulty",
+            )
+        });
         let learning_floor = w
             .learning_floor
             .as_ref()
@@ -273,6 +287,7 @@ impl Workload {
             rework,
             drift,
             detection_correlation,
+            defect_loading,
             learning_floor,
         }
     }

@@ -713,3 +713,146 @@ detect = {du}
     let share_flagged: f64 = classes.iter().map(|(_, s, _, f)| s * f).sum();
     assert_ci("triage: fraction flagged", &flagged, share_flagged);
 }
+
+/// ∫ φ(z)·f(z) dz over the latent difficulty (Simpson's rule on [−9, 9]).
+fn over_latent(f: impl Fn(f64) -> f64) -> f64 {
+    let (lo, hi, n) = (-9.0, 9.0, 20_000);
+    let h = (hi - lo) / n as f64;
+    let g = |z: f64| phi(z) * f(z);
+    let mut s = g(lo) + g(hi);
+    for i in 1..n {
+        s += g(lo + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    s * h / 3.0
+}
+
+/// P(a quantity with loading `l` on z is at least `a`, given z).
+fn above(a: f64, l: f64, z: f64) -> f64 {
+    upper_tail((a - l * z) / (1.0 - l * l).sqrt())
+}
+
+/// Signed loadings: two checks with loadings l₁ and l₂ on the latent difficulty have
+/// misses with correlation l₁·l₂, so they miss together with the bivariate-normal
+/// probability at ρ = +0.5 (aligned holes) and ρ = −0.5 (complementary layers: one misses
+/// what the other catches).
+#[test]
+fn signed_loadings_follow_the_bivariate_normal_at_both_signs() {
+    let l = 0.5f64.sqrt();
+    let (d1, d2) = (0.6, 0.7);
+    for (sign, seed) in [(1.0, 50), (-1.0, 51)] {
+        let text = workload(
+            &format!("replications = 40\nhorizon = \"1000h\"\nseed = {seed}"),
+            "100/h",
+            0.2,
+            "",
+        ) + &format!(
+            r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "first"
+detect = {d1}
+difficulty_loading = {l}
+[[policy.stage]]
+kind = "automated_check"
+name = "second"
+detect = {d2}
+difficulty_loading = {}
+"#,
+            sign * l
+        );
+        let (_, res) = run(&text);
+        let (a1, a2) = (quantile(d1), quantile(d2));
+        let theory = over_latent(|z| above(a1, l, z) * above(a2, sign * l, z));
+        let rho = sign * 0.5;
+        assert_ci(
+            &format!("loadings with correlation {rho}: both layers miss"),
+            &metric(&res, 0, M::escape_rate),
+            theory,
+        );
+        // ρ = 0.5 agrees with the symmetric model of detection_correlation = 0.5.
+        if sign > 0.0 {
+            assert!((theory - bivariate_miss(d1, d2, 0.5)).abs() < 1e-9);
+        }
+    }
+    // Complementary layers beat independence, aligned ones fall short of it.
+    let (a1, a2) = (quantile(d1), quantile(d2));
+    let neg = over_latent(|z| above(a1, l, z) * above(a2, -l, z));
+    assert!(neg < (1.0 - d1) * (1.0 - d2) && bivariate_miss(d1, d2, 0.5) > (1.0 - d1) * (1.0 - d2));
+}
+
+/// Checks that share the agent's blind spots: with the agent's errors loading λ_A on the
+/// latent difficulty (it errs more on hard actions) and a check loading λ_c, a defect is
+/// caught with probability P(X < Φ⁻¹(d), Y < Φ⁻¹(p)) / p, where X and Y are standard
+/// normals with correlation −λ_A·λ_c; below d when both load positively. A policy without
+/// loadings in the same scenario sees the same actions (common random numbers).
+#[test]
+fn a_check_that_shares_the_agents_blind_spots_catches_less() {
+    let (p, d, la, lc) = (0.1f64, 0.7f64, 0.6f64, 0.7f64);
+    let text = workload(
+        "replications = 40\nhorizon = \"1000h\"\nseed = 52",
+        "100/h",
+        p,
+        &format!("defect_loading = {la}"),
+    ) + &format!(
+        r#"[[policy]]
+name = "shared"
+[[policy.stage]]
+kind = "automated_check"
+detect = {d}
+difficulty_loading = {lc}
+[[policy.stage]]
+kind = "automated_check"
+name = "independent-of-it"
+detect = {d}
+difficulty_loading = 0
+[[policy]]
+name = "plain"
+[[policy.stage]]
+kind = "automated_check"
+detect = 0.5
+"#
+    );
+    let (_, res) = run(&text);
+    // X = lc·z + …, defect when Y = −la·z + … < Φ⁻¹(p).
+    let (qd, qp) = (quantile(d), quantile(p));
+    let caught = over_latent(|z| (1.0 - above(qd, lc, z)) * (1.0 - above(qp, -la, z))) / p;
+    assert!(caught < d, "shared blind spots lower detection: {caught}");
+    let model = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/model.md"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let quoted = format!(
+        "a check with detect {d} catches {:.0}% of the agent's defects",
+        100.0 * caught
+    );
+    assert!(model.contains(&quoted), "docs/model.md should say `{quoted}`");
+    let first: Vec<f64> = res.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].caught / x.metrics.get(M::defects))
+        .collect();
+    assert_ci(
+        "a check sharing the agent's blind spots: detection",
+        &first,
+        caught,
+    );
+    // A layer with loading 0 keeps its detection on what the first one let through.
+    let second: Vec<f64> = res.per_policy[0]
+        .iter()
+        .map(|x| x.stages[1].caught / (x.metrics.get(M::defects) - x.stages[0].caught))
+        .collect();
+    assert_ci("a layer independent of the difficulty", &second, d);
+    // The defect rate itself is still p.
+    let rate: Vec<f64> = res.per_policy[0]
+        .iter()
+        .map(|x| x.metrics.get(M::defects) / x.classes[0].actions as f64)
+        .collect();
+    assert_ci("the agent's defect rate with a loading", &rate, p);
+    for (x, y) in res.per_policy[0].iter().zip(&res.per_policy[1]) {
+        assert_eq!(
+            x.classes[0].actions, y.classes[0].actions,
+            "same actions in every policy"
+        );
+    }
+}
