@@ -26,6 +26,9 @@ pub mod stream {
     pub const LEARNING: u64 = 5;
     /// Stage `i` of a policy uses `STAGE_BASE + i`.
     pub const STAGE_BASE: u64 = 1000;
+    /// The people of stage `i` draw their own detection (a beta `detect`) from
+    /// `SKILL_BASE + i`.
+    pub const SKILL_BASE: u64 = 2000;
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective 64-bit mixer.

@@ -91,7 +91,7 @@ impl<'a> Sim<'a> {
         let StageKind::Audit(a) = &self.policy.stages[i].kind else {
             unreachable!()
         };
-        let (detect, late) = (a.detect, a.late_harm_factor);
+        let (detect, late) = (self.audit_pool(i).skill[k], a.late_harm_factor);
         let found = item.defective && self.detects(i, detect, item.z);
         self.observe(i, found);
         let measuring = self.measuring();

@@ -362,15 +362,18 @@ impl<'a> Sim<'a> {
         let end = warmup + scenario.run.horizon;
         let w = &scenario.workload;
         let class_harm: Vec<f64> = w.classes.iter().map(|c| c.harm).collect();
-        let stages = policy
-            .stages
-            .iter()
-            .map(|s| match &s.kind {
+        let skill_rng = |i: usize| stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
+        let stages = (policy.stages.iter().enumerate())
+            .map(|(i, s)| match &s.kind {
                 StageKind::AutomatedCheck(_) | StageKind::Triage(_) => StageRt::Automated,
                 StageKind::HumanReview(h) => {
-                    StageRt::Review(Box::new(ReviewPool::new(h, &class_harm, warmup, end)))
+                    let skills = h.detect.draw(h.reviewers as usize, &mut skill_rng(i));
+                    StageRt::Review(Box::new(ReviewPool::new(h, &skills, &class_harm, warmup, end)))
                 }
-                StageKind::Audit(a) => StageRt::Audit(Box::new(AuditPool::new(a.reviewers, warmup, end))),
+                StageKind::Audit(a) => {
+                    let skills = a.detect.draw(a.reviewers as usize, &mut skill_rng(i));
+                    StageRt::Audit(Box::new(AuditPool::new(skills, warmup, end)))
+                }
                 StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
             })
             .collect();

@@ -151,7 +151,7 @@ impl<'a> Sim<'a> {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
         let reject = if a.defective {
-            let d = review_detect(h, rv.on_task, a.auto_passed && !a.flagged, pressured);
+            let d = review_detect(h, rv.skill, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(rng, self.loadings[i], d, a.z)
         } else {
             uniform(rng) < h.false_reject

@@ -4,7 +4,8 @@
 
 use std::collections::VecDeque;
 
-use super::{detect, raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Stage};
+use super::skill::{skill, RawSkill};
+use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 use crate::metrics::TimeAvg;
@@ -14,7 +15,8 @@ use crate::metrics::TimeAvg;
 pub struct Audit {
     pub reviewers: u32,
     pub service: Dist,
-    pub detect: f64,
+    /// Each person's detection when fresh (a beta draws one per person).
+    pub detect: Skill,
     /// Harm of a defect the audit finds is multiplied by this.
     pub late_harm_factor: f64,
 }
@@ -26,7 +28,7 @@ raw_stage! {
         sample: Option<S<Num>>,
         reviewers: Option<S<i64>>,
         service: Option<S<RawDist>>,
-        detect: Option<S<Num>>,
+        detect: Option<S<RawSkill>>,
         late_harm_factor: Option<S<Num>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
@@ -52,7 +54,7 @@ impl Kind for Audit {
     }
 
     fn build(ctx: &mut Ctx, r: &RawAudit, at: &At) -> Audit {
-        let detect = detect(ctx, at, &r.detect);
+        let detect = skill(ctx, at, &r.detect);
         let (reviewers, service) = staffing(ctx, at, &r.reviewers, &r.service, "auditors", "15m");
         Audit {
             reviewers,
@@ -102,13 +104,17 @@ pub struct AuditPool {
     pub busy: TimeAvg,
     pub wait_sum: f64,
     pub wait_n: u64,
+    /// Each auditor's detection (drawn once per replication for a beta `detect`).
+    pub skill: Vec<f64>,
 }
 
 impl AuditPool {
-    pub fn new(auditors: u32, w0: f64, w1: f64) -> AuditPool {
+    /// `skill`: each auditor's detection (see [`Skill::draw`]).
+    pub fn new(skill: Vec<f64>, w0: f64, w1: f64) -> AuditPool {
         AuditPool {
             queue: VecDeque::new(),
-            auditors: vec![None; auditors as usize],
+            auditors: vec![None; skill.len()],
+            skill,
             queue_len: TimeAvg::new(w0, w1),
             busy: TimeAvg::new(w0, w1),
             wait_sum: 0.0,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod check;
 pub mod monitor;
 pub mod review;
+pub mod skill;
 pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
@@ -19,6 +20,7 @@ pub use review::{
     review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
     ReviewerState, Shifts,
 };
+pub use skill::Skill;
 pub use triage::Triage;
 
 use std::ops::Range;

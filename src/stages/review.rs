@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
-use super::{detect, raw_stage, staffing, At, EntryKeys, Kind, LoadAt, OnFlag, Stage, StageKind};
+use super::skill::{skill, RawSkill};
+use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, OnFlag, Skill, Stage, StageKind};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 use crate::metrics::{DurationHistogram, TimeAvg};
@@ -15,7 +16,8 @@ use crate::metrics::{DurationHistogram, TimeAvg};
 pub struct HumanReview {
     pub reviewers: u32,
     pub service: Dist,
-    pub detect: f64,
+    /// Each person's detection when fresh (a beta draws one per person).
+    pub detect: Skill,
     pub false_reject: f64,
     pub discipline: Discipline,
     pub fatigue: Option<Fatigue>,
@@ -81,7 +83,7 @@ raw_stage! {
         classes: Option<S<Vec<S<String>>>>,
         sample: Option<S<Num>>,
         service: Option<S<RawDist>>,
-        detect: Option<S<Num>>,
+        detect: Option<S<RawSkill>>,
         false_reject: Option<S<Num>>,
         reviewers: Option<S<i64>>,
         discipline: Option<S<String>>,
@@ -141,7 +143,7 @@ impl Kind for HumanReview {
 
     fn build(ctx: &mut Ctx, r: &RawReview, at: &At) -> HumanReview {
         let path = at.path;
-        let detect = detect(ctx, at, &r.detect);
+        let detect = skill(ctx, at, &r.detect);
         let (reviewers, service) = staffing(ctx, at, &r.reviewers, &r.service, "reviewers", "6m");
         let disciplines = [("fifo", Discipline::Fifo), ("priority", Discipline::Priority)];
         let discipline = r
@@ -314,6 +316,9 @@ pub struct Reviewer {
     pub action: u32,
     pub reject: bool,
     pub service: f64,
+    /// This reviewer's detection when fresh (drawn once per replication for a beta
+    /// `detect`).
+    pub skill: f64,
 }
 
 /// A human review stage: one queue (or one lane per harm rank), `c` reviewers.
@@ -346,7 +351,8 @@ pub struct ReviewPool {
 impl ReviewPool {
     /// The pool of `h`'s reviewers, all idle, for classes of harm `class_harm`, measured
     /// over the window `[w0, w1)`.
-    pub fn new(h: &HumanReview, class_harm: &[f64], w0: f64, w1: f64) -> ReviewPool {
+    /// `skills`: each reviewer's detection when fresh (see [`Skill::draw`]).
+    pub fn new(h: &HumanReview, skills: &[f64], class_harm: &[f64], w0: f64, w1: f64) -> ReviewPool {
         let (lanes, lane_of) = match h.discipline {
             Discipline::Fifo => (1, vec![0; class_harm.len()]),
             Discipline::Priority => {
@@ -370,17 +376,17 @@ impl ReviewPool {
         let mut on_duty = TimeAvg::new(w0, w1);
         on_duty.set(0.0, c as f64);
         ReviewPool {
-            reviewers: vec![
-                Reviewer {
+            reviewers: (skills.iter())
+                .map(|&skill| Reviewer {
                     state: ReviewerState::Idle,
                     on_task: 0.0,
                     idle_since: 0.0,
                     action: u32::MAX,
                     reject: false,
                     service: 0.0,
-                };
-                c
-            ],
+                    skill,
+                })
+                .collect(),
             idle,
             idle_count: c as u32,
             first: VecDeque::new(),
@@ -487,8 +493,8 @@ impl ReviewPool {
 
 /// Probability that a reviewer catches a defect, given the human factors in force.
 #[inline]
-pub fn review_detect(h: &HumanReview, on_task: f64, auto_passed: bool, pressured: bool) -> f64 {
-    let mut d = h.detect;
+pub fn review_detect(h: &HumanReview, fresh: f64, on_task: f64, auto_passed: bool, pressured: bool) -> f64 {
+    let mut d = fresh;
     if let Some(f) = &h.fatigue {
         d = f.detect(d, on_task);
     }
@@ -512,7 +518,7 @@ mod tests {
         HumanReview {
             reviewers: 1,
             service: Dist::constant(0.1),
-            detect: 0.6,
+            detect: Skill::Same(0.6),
             false_reject: 0.0,
             discipline: Discipline::Fifo,
             fatigue: None,
@@ -528,7 +534,7 @@ mod tests {
     fn idle_set_finds_the_lowest_idle_reviewer() {
         let mut h = review();
         h.reviewers = 130; // three words, the last one partial
-        let mut pool = ReviewPool::new(&h, &[1.0], 0.0, 1.0);
+        let mut pool = ReviewPool::new(&h, &[0.6], &[1.0], 0.0, 1.0);
         assert_eq!(pool.idle_reviewer(), Some(0));
         for r in 0..130 {
             assert_eq!(pool.idle_reviewer(), Some(r));
@@ -550,12 +556,12 @@ mod tests {
     #[test]
     fn human_factors() {
         let mut h = review();
-        assert_eq!(review_detect(&h, 5.0, true, true), 0.6);
+        assert_eq!(review_detect(&h, 0.6, 5.0, true, true), 0.6);
         h.complacency = 1.3;
-        assert!((review_detect(&h, 0.0, true, false) - (1.0 - 0.4 * 1.3)).abs() < 1e-12);
-        assert_eq!(review_detect(&h, 0.0, false, false), 0.6);
+        assert!((review_detect(&h, 0.6, 0.0, true, false) - (1.0 - 0.4 * 1.3)).abs() < 1e-12);
+        assert_eq!(review_detect(&h, 0.6, 0.0, false, false), 0.6);
         h.complacency = 5.0;
-        assert_eq!(review_detect(&h, 0.0, true, false), 0.0);
+        assert_eq!(review_detect(&h, 0.6, 0.0, true, false), 0.0);
         h.complacency = 1.0;
         h.fatigue = Some(Fatigue {
             tau: 0.5,
@@ -565,12 +571,12 @@ mod tests {
         });
         // d(30 min) = 0.85·0.6 + 0.15·0.6·e^{-1}
         let d30 = 0.51 + 0.09 * (-1.0f64).exp();
-        assert!((review_detect(&h, 0.5, false, false) - d30).abs() < 1e-12);
+        assert!((review_detect(&h, 0.6, 0.5, false, false) - d30).abs() < 1e-12);
         h.pressure = Some(Pressure {
             queue: 5,
             speedup: 2.0,
             detect_factor: 0.5,
         });
-        assert!((review_detect(&h, 0.5, false, true) - d30 * 0.5).abs() < 1e-12);
+        assert!((review_detect(&h, 0.6, 0.5, false, true) - d30 * 0.5).abs() < 1e-12);
     }
 }

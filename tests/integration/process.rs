@@ -856,3 +856,85 @@ detect = 0.5
         );
     }
 }
+
+/// Reviewers who differ: each reviewer's detection is drawn once per replication from
+/// Beta(mean, sd). Work goes to the idle reviewer with the lowest index, which does not look
+/// at skill, so the expected detection is the mean skill. With one reviewer a
+/// replication's detection is that reviewer's skill plus binomial noise, so its variance
+/// over replications is sd² + (mean(1 − mean) − sd²)/D for D defects reviewed; the sample
+/// variance must lie in the chi-square interval around it. An audit's auditors draw theirs
+/// the same way.
+#[test]
+fn reviewer_skill_spread_keeps_the_mean_and_adds_the_variance() {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let (mean, sd) = (0.7f64, 0.1f64);
+    let stage = |reviewers: u32| {
+        format!(
+            r#"[[policy]]
+name = "r{reviewers}"
+[[policy.stage]]
+kind = "human_review"
+reviewers = {reviewers}
+service = {{ dist = "exponential", mean = "1m" }}
+detect = {{ dist = "beta", mean = {mean}, sd = {sd} }}
+[[policy.stage]]
+kind = "audit"
+sample = 1.0
+reviewers = 4
+service = {{ dist = "exponential", mean = "1m" }}
+detect = {{ dist = "beta", mean = {mean}, sd = {sd} }}
+"#
+        )
+    };
+    let text = workload(
+        "replications = 300\nhorizon = \"100h\"\nseed = 53",
+        "30/h",
+        0.1,
+        "",
+    ) + &stage(1)
+        + &stage(3);
+    let (_, r) = run(&text);
+    let detection = |p: usize| -> Vec<f64> {
+        r.per_policy[p]
+            .iter()
+            .map(|x| x.stages[0].caught / x.metrics.get(M::defects))
+            .collect()
+    };
+    for p in [0, 1] {
+        assert_ci(
+            &format!("skill spread, policy {p}: mean detection"),
+            &detection(p),
+            mean,
+        );
+        let audit: Vec<f64> = r.per_policy[p]
+            .iter()
+            .map(|x| x.metrics.get(M::caught_late) / x.metrics.get(M::escaped))
+            .collect();
+        assert_ci(
+            &format!("skill spread, policy {p}: audit detection"),
+            &audit,
+            mean,
+        );
+    }
+    // One reviewer: the variance over replications.
+    let d = detection(0);
+    let n = d.len() as f64;
+    let defects = metric(&r, 0, M::defects).iter().sum::<f64>() / n;
+    let theory = sd * sd + (mean * (1.0 - mean) - sd * sd) / defects;
+    let m = d.iter().sum::<f64>() / n;
+    let s2 = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    let chi = ChiSquared::new(n - 1.0).unwrap();
+    let (lo, hi) = (
+        (n - 1.0) * s2 / chi.inverse_cdf(1.0 - (1.0 - LEVEL) / 2.0),
+        (n - 1.0) * s2 / chi.inverse_cdf((1.0 - LEVEL) / 2.0),
+    );
+    eprintln!(
+        "skill spread, one reviewer: variance {s2:.5} (99.9% CI {lo:.5} .. {hi:.5}), theory {theory:.5}"
+    );
+    assert!(
+        lo <= theory && theory <= hi,
+        "variance of detection over replications"
+    );
+    // Without the spread it would be the binomial part alone, well outside the interval.
+    assert!((mean * (1.0 - mean)) / defects < lo);
+}
