@@ -12,17 +12,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::experiment::{Plan, PointRun, RunData, Shard};
-use crate::metrics::{ClassResult, Ledger, MetricRow, RepResult, StageResult};
+use crate::metrics::{ClassResult, KindResult, Ledger, MetricRow, RepResult, StageResult};
 use crate::montecarlo::Results;
 use crate::report::files::write_atomic;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
-use crate::report::rows::{self, ClassKey, ReplicationKey, StageReplicationKey};
+use crate::report::rows::{self, ClassKey, KindKey, ReplicationKey, StageReplicationKey};
 use crate::scenario;
 
 /// The files a shard writes.
 pub const SHARD_FILES: &[&str] = &[
     "replications.csv",
     "classes.csv",
+    "kinds.csv",
     "stage-replications.csv",
     "shard.json",
 ];
@@ -53,6 +54,7 @@ pub fn write_shard(
     };
     write("replications.csv", &rows::replications_csv(run))?;
     write("classes.csv", &rows::classes_csv(run))?;
+    write("kinds.csv", &rows::kinds_csv(run))?;
     write("stage-replications.csv", &rows::stage_replications_csv(run))?;
     if let Some(bytes) = rows::timeseries_csv(run) {
         write("timeseries.csv", &bytes)?;
@@ -199,6 +201,7 @@ pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
                 metrics,
                 stages: vec![StageResult::default(); n_stages],
                 classes: vec![ClassResult::default(); sc.workload.classes.len()],
+                kinds: vec![KindResult::default(); sc.workload.kinds.len()],
                 ledger: Ledger::default(),
                 cut_short: false,
                 series: None,
@@ -223,6 +226,20 @@ pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
                 .get_mut(&(pt, pol, key.replication))
                 .ok_or_else(|| at("class row without a replication row".into()))?;
             r.classes[k] = class;
+        }
+        let path = s.dir.join("kinds.csv");
+        let at = |e: String| format!("{}: {e}", path.display());
+        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
+        let (_, rows) = rows::read::<KindKey, KindResult>(&bytes).map_err(at)?;
+        for (values, key, kind) in rows {
+            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+            let k = (plan.points[pt].loaded.scenario.workload.kinds.iter())
+                .position(|c| *c == key.kind)
+                .ok_or_else(|| at(format!("unknown defect kind `{}`", key.kind)))?;
+            let r = found
+                .get_mut(&(pt, pol, key.replication))
+                .ok_or_else(|| at("kind row without a replication row".into()))?;
+            r.kinds[k] = kind;
         }
         let path = s.dir.join("stage-replications.csv");
         let at = |e: String| format!("{}: {e}", path.display());

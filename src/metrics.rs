@@ -409,6 +409,21 @@ pub struct ClassResult {
     pub harm: f64,
 }
 
+/// One defect kind's counts in one replication, over the measured window: a row of
+/// kinds.csv. Over the kinds they add up to the replication's defects, escapes, late
+/// catches and harm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KindResult {
+    /// Defective attempts of the kind that ended (rejected or released).
+    pub defects: u64,
+    /// Defective attempts of the kind released.
+    pub escaped: u64,
+    /// Escapes of the kind an audit found after release.
+    pub caught_late: u64,
+    #[serde(with = "crate::field")]
+    pub harm: f64,
+}
+
 /// One interval of a replication's time series (a row of timeseries.csv): counts in the
 /// interval, time averages over it (queue, reviewers, drift and halt fractions), and the
 /// share-weighted defect probability at its end.
@@ -472,6 +487,8 @@ pub struct RepResult {
     pub stages: Vec<StageResult>,
     /// Per workload class, in the scenario's order.
     pub classes: Vec<ClassResult>,
+    /// Per defect kind, in the scenario's order (one when none are declared).
+    pub kinds: Vec<KindResult>,
     pub ledger: Ledger,
     /// The replication stopped early: its backlog passed `run.max_backlog`.
     pub cut_short: bool,

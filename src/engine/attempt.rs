@@ -11,6 +11,7 @@ impl<'a> Sim<'a> {
         // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.draws.draw();
         let z = latent(self.latent, self.draws.rng());
+        let kind = self.draw_kind(class, true);
         if self.now < self.halted_until {
             return; // the agent is halted: this action is never produced
         }
@@ -26,6 +27,7 @@ impl<'a> Sim<'a> {
             defective,
             live: true,
             z,
+            kind,
             ..Action::default()
         };
         let id = match self.free.pop() {
@@ -49,9 +51,11 @@ impl<'a> Sim<'a> {
         let class = self.actions[id as usize].class as usize;
         let u = uniform(&mut self.rework_rng);
         let z = latent(self.latent, &mut self.rework_rng);
+        let kind = self.draw_kind(class, false);
         let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
         let a = &mut self.actions[id as usize];
         a.z = z;
+        a.kind = kind;
         a.attempt += 1;
         a.defective = defective;
         a.auto_passed = false;
@@ -87,6 +91,10 @@ impl<'a> Sim<'a> {
                 counts.defects += 1;
                 counts.escaped += 1;
                 counts.harm += class.harm;
+                let kind = &mut self.kinds[a.kind as usize];
+                kind.defects += 1;
+                kind.escaped += 1;
+                kind.harm += class.harm;
                 self.c.severe_escapes += class.severe as u64;
             }
             self.latency.record(self.now - a.created);
@@ -103,6 +111,7 @@ impl<'a> Sim<'a> {
             let counts = &mut self.classes[a.class as usize];
             counts.rejected += 1;
             counts.defects += a.defective as u64;
+            self.kinds[a.kind as usize].defects += a.defective as u64;
         }
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
@@ -117,5 +126,31 @@ impl<'a> Sim<'a> {
                 }
             }
         }
+    }
+
+    /// The kind an attempt's defect would be, by its class's shares, from the actions
+    /// stream (`first` attempt) or the rework stream; drawn for every attempt, defective or
+    /// not, so that the streams stay aligned across policies. One kind draws nothing.
+    #[inline]
+    fn draw_kind(&mut self, class: usize, first: bool) -> u8 {
+        if !self.kinded {
+            return 0;
+        }
+        let rng = if first {
+            self.draws.rng()
+        } else {
+            &mut self.rework_rng
+        };
+        let u = uniform(rng);
+        let shares = &self.scenario.workload.classes[class].kind_shares;
+        let mut acc = 0.0;
+        for (k, s) in shares.iter().enumerate() {
+            acc += s;
+            if u < acc {
+                return k as u8;
+            }
+        }
+        // Rounding left u above the last sum: the last kind the class has.
+        shares.iter().rposition(|&s| s > 0.0).unwrap_or(0) as u8
     }
 }

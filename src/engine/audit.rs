@@ -24,6 +24,7 @@ impl<'a> Sim<'a> {
                     released: self.now,
                     enqueued: self.now,
                     z: a.z,
+                    kind: a.kind,
                 };
                 self.join_audit(i, item);
             }
@@ -91,7 +92,8 @@ impl<'a> Sim<'a> {
         let StageKind::Audit(a) = &self.policy.stages[i].kind else {
             unreachable!()
         };
-        let (detect, late) = (self.audit_pool(i).skill[k], a.late_harm_factor);
+        let own = self.audit_pool(i).skill[k];
+        let (detect, late) = (a.detect.fresh(own, item.kind as usize), a.late_harm_factor);
         let found = item.defective && self.detects(i, detect, item.z);
         self.observe(i, found);
         let measuring = self.measuring();
@@ -112,6 +114,9 @@ impl<'a> Sim<'a> {
                 let counts = &mut self.classes[item.class as usize];
                 counts.caught_late += 1;
                 counts.harm -= harm * (1.0 - late);
+                let kind = &mut self.kinds[item.kind as usize];
+                kind.caught_late += 1;
+                kind.harm -= harm * (1.0 - late);
             }
         }
     }

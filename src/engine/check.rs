@@ -20,7 +20,7 @@ impl<'a> Sim<'a> {
         };
         let a = self.actions[id as usize];
         let flagged = if a.defective {
-            self.detects(i, chk.detect, a.z)
+            self.detects(i, chk.detect.of(a.kind as usize), a.z)
         } else {
             uniform(&mut self.stage_rngs[i]) < chk.false_positive
         };

@@ -117,6 +117,7 @@ impl<'a> Sim<'a> {
             metrics: m,
             stages: stage_results,
             classes: self.classes,
+            kinds: self.kinds,
             ledger: self.ledger,
             cut_short: self.cut_at.is_some(),
             series: self.series.map(Series::into_rows),

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::metrics::{ClassResult, DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
+use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, HumanReview, ReviewPool, StageCounts, StageKind};
@@ -91,6 +91,8 @@ struct Action {
     waiting: bool,
     /// Holds a live attempt (false while free or waiting for rework).
     live: bool,
+    /// Kind of the attempt's defect (drawn for every attempt when there are several kinds).
+    kind: u8,
     /// Triage flagged the action (decided on its first attempt, kept on rework).
     triaged: bool,
     /// Triage has decided for this action.
@@ -215,6 +217,7 @@ pub struct Sim<'a> {
     c: Counters,
     /// The window's counts per workload class (classes.csv).
     classes: Vec<ClassResult>,
+    kinds: Vec<KindResult>,
     ledger: Ledger,
     /// Total waiting over all review stages.
     total_queue: TimeAvg,
@@ -234,6 +237,8 @@ pub struct Sim<'a> {
     defect_loading: Option<Loading>,
     /// Whether attempts draw a latent difficulty at all.
     latent: bool,
+    /// Whether attempts draw a defect kind (the workload has more than one).
+    kinded: bool,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
     /// For each stage, the event-queue lane of its timeouts (review stages with `max_wait`).
@@ -367,12 +372,21 @@ impl<'a> Sim<'a> {
             .map(|(i, s)| match &s.kind {
                 StageKind::AutomatedCheck(_) | StageKind::Triage(_) => StageRt::Automated,
                 StageKind::HumanReview(h) => {
-                    let skills = h.detect.draw(h.reviewers as usize, &mut skill_rng(i));
-                    StageRt::Review(Box::new(ReviewPool::new(h, &skills, &class_harm, warmup, end)))
+                    let n = h.reviewers as usize;
+                    // A person's own detection is used only with a beta `detect`.
+                    let own = h
+                        .detect
+                        .draw(n, &mut skill_rng(i))
+                        .unwrap_or_else(|| vec![f64::NAN; n]);
+                    StageRt::Review(Box::new(ReviewPool::new(h, &own, &class_harm, warmup, end)))
                 }
                 StageKind::Audit(a) => {
-                    let skills = a.detect.draw(a.reviewers as usize, &mut skill_rng(i));
-                    StageRt::Audit(Box::new(AuditPool::new(skills, warmup, end)))
+                    let n = a.reviewers as usize;
+                    let own = a
+                        .detect
+                        .draw(n, &mut skill_rng(i))
+                        .unwrap_or_else(|| vec![f64::NAN; n]);
+                    StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
                 }
                 StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
             })
@@ -445,6 +459,7 @@ impl<'a> Sim<'a> {
             counts: vec![StageCounts::default(); policy.stages.len()],
             c: Counters::default(),
             classes: vec![ClassResult::default(); w.classes.len()],
+            kinds: vec![KindResult::default(); w.kinds.len()],
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
             latency: DurationHistogram::new(),
@@ -463,6 +478,7 @@ impl<'a> Sim<'a> {
             loadings,
             defect_loading,
             latent,
+            kinded: w.kinds.len() > 1,
             cut_at: None,
             pre_release_end: policy
                 .stages

@@ -151,7 +151,8 @@ impl<'a> Sim<'a> {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
         let reject = if a.defective {
-            let d = review_detect(h, rv.skill, rv.on_task, a.auto_passed && !a.flagged, pressured);
+            let fresh = h.detect.fresh(rv.skill, a.kind as usize);
+            let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(rng, self.loadings[i], d, a.z)
         } else {
             uniform(rng) < h.false_reject

@@ -29,6 +29,8 @@ pub mod limits {
     pub const MAX_REPLICATIONS: i64 = 1_000_000;
     pub const MAX_REVIEWERS: i64 = 100_000;
     pub const MAX_CLASSES: usize = 64;
+    /// Defect kinds: an attempt's kind is kept in a byte.
+    pub const MAX_KINDS: usize = 16;
     pub const MAX_STAGES: usize = 64;
     pub const MAX_ATTEMPTS: i64 = 1000;
     pub const MAX_ROOT_CAUSES: i64 = 1_000_000;

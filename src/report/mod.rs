@@ -25,6 +25,7 @@ use crate::stats::summarize;
 pub const FILES: &[&str] = &[
     "replications.csv",
     "classes.csv",
+    "kinds.csv",
     "summary.csv",
     "comparison.csv",
     "stages.csv",
@@ -38,6 +39,7 @@ pub const FILES: &[&str] = &[
 pub struct ResultFiles {
     pub replications: Vec<u8>,
     pub classes: Vec<u8>,
+    pub kinds: Vec<u8>,
     pub summary: Vec<u8>,
     pub comparison: Vec<u8>,
     pub stages: Vec<u8>,
@@ -51,6 +53,7 @@ impl ResultFiles {
         ResultFiles {
             replications: rows::replications_csv(run),
             classes: rows::classes_csv(run),
+            kinds: rows::kinds_csv(run),
             summary: rows::summary_csv(run, sums),
             comparison: rows::comparison_csv(run, comps),
             stages: rows::stages_csv(run),
@@ -63,6 +66,7 @@ impl ResultFiles {
         let mut v: Vec<(&'static str, &[u8])> = vec![
             ("replications.csv", &self.replications),
             ("classes.csv", &self.classes),
+            ("kinds.csv", &self.kinds),
             ("summary.csv", &self.summary),
             ("comparison.csv", &self.comparison),
             ("stages.csv", &self.stages),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::{PointRun, RunData, Summaries};
 use crate::input::keys_of;
-use crate::metrics::{ClassResult, MetricRow, SeriesRow, StageResult, M};
+use crate::metrics::{ClassResult, KindResult, MetricRow, SeriesRow, StageResult, M};
 
 use super::{Comparison, Comparisons};
 
@@ -56,6 +56,14 @@ pub struct ClassKey {
     pub policy: String,
     pub replication: u64,
     pub class: String,
+}
+
+/// The key of a kinds.csv row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KindKey {
+    pub policy: String,
+    pub replication: u64,
+    pub kind: String,
 }
 
 /// A file's rows: (values of the swept paths, key, value).
@@ -151,6 +159,32 @@ pub fn classes_csv(run: &RunData) -> Vec<u8> {
             })
     });
     write::<ClassKey, ClassResult>(&run.dims, rows)
+}
+
+/// kinds.csv: one row per (point, policy, replication, defect kind); over the kinds the
+/// rows add up to the replication's defects, escapes, late catches and harm.
+pub fn kinds_csv(run: &RunData) -> Vec<u8> {
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        pt.reps
+            .iter()
+            .zip(&pt.results.per_policy[p])
+            .flat_map(move |(&i, r)| {
+                pt.scenario
+                    .workload
+                    .kinds
+                    .iter()
+                    .zip(&r.kinds)
+                    .map(move |(k, v)| {
+                        let key = KindKey {
+                            policy: name.to_string(),
+                            replication: i,
+                            kind: k.clone(),
+                        };
+                        (&pt.values[..], key, v)
+                    })
+            })
+    });
+    write::<KindKey, KindResult>(&run.dims, rows)
 }
 
 /// The per-replication stage values a shard hands to `oversim merge`.

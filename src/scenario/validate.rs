@@ -10,7 +10,7 @@ use super::raw::*;
 use super::*;
 use crate::input::{explain_serde_message, limits, Ctx, FromCli, LineIndex, Num, S};
 use crate::stages::{self, At, KindTag};
-use crate::workload::Class;
+use crate::workload::Workload;
 
 /// Parses the whole text; returns every problem found.
 pub fn parse(text: &str, from_cli: &FromCli) -> Result<Scenario, Vec<Diagnostic>> {
@@ -115,7 +115,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .enumerate()
         .map(|(k, p)| {
             let span = p.span();
-            let pol = build_policy(ctx, p.into_inner(), stage_tables(doc, k), &workload.classes);
+            let pol = build_policy(ctx, p.into_inner(), stage_tables(doc, k), &workload);
             if !seen.insert(pol.name.clone()) {
                 ctx.err(
                     span,
@@ -194,7 +194,7 @@ fn stage_tables<'d, 'i>(doc: &'d DeTable<'i>, k: usize) -> &'d [S<DeValue<'i>>] 
     }
 }
 
-fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], classes: &[Class]) -> Policy {
+fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], workload: &Workload) -> Policy {
     let pname = p.name.get_ref().clone();
     let name = ctx.name(&p.name, &format!("policy[{pname}].name"));
     if p.stage.len() > limits::MAX_STAGES {
@@ -259,7 +259,8 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], classes: &[C
             index: i,
             names: &names,
             kinds: &kinds,
-            classes,
+            classes: &workload.classes,
+            defect_kinds: &workload.kinds,
         };
         let table = tables.get(i).expect("a table for every stage read");
         stages.extend(stages::build(ctx, tag, table, &at));

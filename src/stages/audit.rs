@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::skill::{skill, RawSkill};
+use super::skill::{skill, RawDetect};
 use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
@@ -28,7 +28,7 @@ raw_stage! {
         sample: Option<S<Num>>,
         reviewers: Option<S<i64>>,
         service: Option<S<RawDist>>,
-        detect: Option<S<RawSkill>>,
+        detect: Option<S<RawDetect>>,
         late_harm_factor: Option<S<Num>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
@@ -93,6 +93,8 @@ pub struct AuditItem {
     pub enqueued: f64,
     /// Latent difficulty (correlated detection).
     pub z: f64,
+    /// Kind of its defect.
+    pub kind: u8,
 }
 
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
@@ -104,7 +106,8 @@ pub struct AuditPool {
     pub busy: TimeAvg,
     pub wait_sum: f64,
     pub wait_n: u64,
-    /// Each auditor's detection (drawn once per replication for a beta `detect`).
+    /// Each auditor's own detection, drawn once per replication for a beta `detect` (NaN,
+    /// and unused, otherwise).
     pub skill: Vec<f64>,
 }
 

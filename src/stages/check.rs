@@ -1,7 +1,8 @@
 //! `kind = "automated_check"`: an automated check (tests, a classifier, a policy engine)
 //! that flags attempts, at once or after a delay, with no queue (infinite servers).
 
-use super::{detect, raw_stage, At, EntryKeys, Kind, KindTag, LoadAt, Stage};
+use super::skill::{detection, RawDetect};
+use super::{raw_stage, At, Detection, EntryKeys, Kind, KindTag, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -9,7 +10,7 @@ use crate::input::{Ctx, Num, S};
 pub struct AutomatedCheck {
     /// Delay of an infinite-server check; `None` is instantaneous.
     pub service: Option<Dist>,
-    pub detect: f64,
+    pub detect: Detection,
     pub false_positive: f64,
     pub on_flag: OnFlag,
 }
@@ -27,7 +28,7 @@ raw_stage! {
         classes: Option<S<Vec<S<String>>>>,
         sample: Option<S<Num>>,
         service: Option<S<RawDist>>,
-        detect: Option<S<Num>>,
+        detect: Option<S<RawDetect>>,
         false_positive: Option<S<Num>>,
         on_flag: Option<S<String>>,
         escalate_to: Option<S<String>>,
@@ -61,7 +62,7 @@ impl Kind for AutomatedCheck {
     }
 
     fn build(ctx: &mut Ctx, r: &RawCheck, at: &At) -> AutomatedCheck {
-        let detect = detect(ctx, at, &r.detect);
+        let detect = detection(ctx, at, &r.detect);
         let service = r
             .service
             .as_ref()
@@ -124,8 +125,12 @@ fn escalation(ctx: &mut Ctx, at: &At, t: &S<String>) -> usize {
 }
 
 impl AutomatedCheck {
-    /// The probability that an attempt of a class with defect probability `p` is flagged.
-    pub fn flag_prob(&self, p: f64) -> f64 {
-        p * self.detect + (1.0 - p) * self.false_positive
+    /// The probability that an attempt of a class with defect probability `p`, whose
+    /// defects are of kind `k` with probability `kind_shares[k]`, is flagged.
+    pub fn flag_prob(&self, p: f64, kind_shares: &[f64]) -> f64 {
+        let d: f64 = (kind_shares.iter().enumerate())
+            .map(|(k, s)| s * self.detect.of(k))
+            .sum();
+        p * d + (1.0 - p) * self.false_positive
     }
 }

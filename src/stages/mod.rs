@@ -20,7 +20,7 @@ pub use review::{
     review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
     ReviewerState, Shifts,
 };
-pub use skill::Skill;
+pub use skill::{Detection, Skill};
 pub use triage::Triage;
 
 use std::ops::Range;
@@ -220,6 +220,8 @@ pub struct At<'a> {
     /// Kinds of the policy's stages (`None` where `kind` was not valid).
     pub kinds: &'a [Option<KindTag>],
     pub classes: &'a [Class],
+    /// Names of the workload's defect kinds.
+    pub defect_kinds: &'a [String],
 }
 
 impl At<'_> {

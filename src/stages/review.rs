@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
-use super::skill::{skill, RawSkill};
+use super::skill::{skill, RawDetect};
 use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, OnFlag, Skill, Stage, StageKind};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
@@ -83,7 +83,7 @@ raw_stage! {
         classes: Option<S<Vec<S<String>>>>,
         sample: Option<S<Num>>,
         service: Option<S<RawDist>>,
-        detect: Option<S<RawSkill>>,
+        detect: Option<S<RawDetect>>,
         false_reject: Option<S<Num>>,
         reviewers: Option<S<i64>>,
         discipline: Option<S<String>>,
@@ -279,7 +279,7 @@ impl Kind for HumanReview {
             for e in &load.stages[..i] {
                 if let StageKind::AutomatedCheck(a) = &e.kind {
                     if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
-                        escalated += e.sample * a.flag_prob(c.defect_prob);
+                        escalated += e.sample * a.flag_prob(c.defect_prob, &c.kind_shares);
                     }
                 }
             }
@@ -316,8 +316,8 @@ pub struct Reviewer {
     pub action: u32,
     pub reject: bool,
     pub service: f64,
-    /// This reviewer's detection when fresh (drawn once per replication for a beta
-    /// `detect`).
+    /// This reviewer's own detection when fresh, drawn once per replication for a beta
+    /// `detect` (NaN, and unused, otherwise).
     pub skill: f64,
 }
 
@@ -368,6 +368,7 @@ impl ReviewPool {
             }
         };
         let c = h.reviewers as usize;
+        assert_eq!(skills.len(), c, "one skill per reviewer");
         // Everyone starts idle.
         let mut idle = vec![0u64; c.div_ceil(64)];
         for r in 0..c {
@@ -513,12 +514,13 @@ pub fn review_detect(h: &HumanReview, fresh: f64, on_task: f64, auto_passed: boo
 mod tests {
     use super::*;
     use crate::dist::Dist;
+    use crate::stages::Detection;
 
     fn review() -> HumanReview {
         HumanReview {
             reviewers: 1,
             service: Dist::constant(0.1),
-            detect: Skill::Same(0.6),
+            detect: Skill::Fixed(Detection::Same(0.6)),
             false_reject: 0.0,
             discipline: Discipline::Fifo,
             fatigue: None,
@@ -534,7 +536,7 @@ mod tests {
     fn idle_set_finds_the_lowest_idle_reviewer() {
         let mut h = review();
         h.reviewers = 130; // three words, the last one partial
-        let mut pool = ReviewPool::new(&h, &[0.6], &[1.0], 0.0, 1.0);
+        let mut pool = ReviewPool::new(&h, &[f64::NAN; 130], &[1.0], 0.0, 1.0);
         assert_eq!(pool.idle_reviewer(), Some(0));
         for r in 0..130 {
             assert_eq!(pool.idle_reviewer(), Some(r));

@@ -126,6 +126,7 @@ mod tests {
                     value: 0.0,
                     severe: false,
                     root_causes: 10,
+                    kind_shares: vec![1.0],
                 },
                 Class {
                     name: "b".into(),
@@ -135,12 +136,14 @@ mod tests {
                     value: 0.0,
                     severe: false,
                     root_causes: 10,
+                    kind_shares: vec![1.0],
                 },
             ],
             rework: None,
             drift: None,
             detection_correlation: 0.0,
             defect_loading: 0.0,
+            kinds: vec!["all".into()],
             learning_floor: 0.2,
         }
     }

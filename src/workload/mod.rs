@@ -6,12 +6,12 @@ mod draws;
 
 pub use draws::{Actions, Arrivals};
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
 use crate::dist::{Dist, RawDist};
-use crate::input::{limits, Ctx, Num, S};
+use crate::input::{limits, unknown, Ctx, Num, S};
 use crate::units::parse_rate;
 
 #[derive(Debug, Clone)]
@@ -31,7 +31,13 @@ pub struct Workload {
     pub defect_loading: f64,
     /// The share of each class's defect rate that no root-cause fix removes.
     pub learning_floor: f64,
+    /// Names of the defect kinds (`[[workload.defect_kind]]`); one kind, [`ONE_KIND`],
+    /// when none are declared.
+    pub kinds: Vec<String>,
 }
+
+/// The name of the one defect kind of a workload that declares none.
+pub const ONE_KIND: &str = "all";
 
 /// Regime shifts of the agent's defect rate.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +73,8 @@ pub struct Class {
     pub severe: bool,
     /// Root causes of the class's fixable defects, each with an equal share (learning).
     pub root_causes: u32,
+    /// Share of each defect kind among the class's defects (by kind index; sums to 1).
+    pub kind_shares: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +98,8 @@ pub struct RawWorkload {
     pub learning_floor: Option<S<Num>>,
     #[serde(default)]
     pub class: Vec<S<RawClass>>,
+    #[serde(default)]
+    pub defect_kind: Vec<S<RawDefectKind>>,
     pub rework: Option<S<RawRework>>,
     pub drift: Option<S<RawDrift>>,
 }
@@ -112,6 +122,14 @@ pub struct RawClass {
     pub value: Option<S<Num>>,
     pub severe: Option<S<bool>>,
     pub root_causes: Option<S<i64>>,
+    pub kinds: Option<S<BTreeMap<String, S<Num>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefectKind {
+    pub name: S<String>,
+    pub share: S<Num>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +202,7 @@ impl Workload {
                 ),
             );
         }
+        let (kinds, default_shares) = defect_kinds(ctx, &w.defect_kind);
         let mut names = HashSet::new();
         let mut classes = Vec::new();
         for c in &w.class {
@@ -218,6 +237,10 @@ impl Workload {
                 root_causes: c.root_causes.as_ref().map_or(DEFAULT_ROOT_CAUSES, |v| {
                     ctx.int(v, &format!("{path}.root_causes"), 1, limits::MAX_ROOT_CAUSES) as u32
                 }),
+                kind_shares: match &c.kinds {
+                    None => default_shares.clone(),
+                    Some(t) => class_kinds(ctx, t, &path, &kinds, !w.defect_kind.is_empty()),
+                },
             });
         }
         let total: f64 = classes.iter().map(|c| c.share).sum();
@@ -226,7 +249,7 @@ impl Workload {
             ctx.err(
                 first,
                 "workload.class",
-                format!("shares sum to {total}; they must sum to 1"),
+                format!("shares sum to {}; they must sum to 1", round9(total)),
             );
         }
         let detection_correlation = w.detection_correlation.as_ref().map_or(0.0, |v| {
@@ -289,6 +312,98 @@ impl Workload {
             detection_correlation,
             defect_loading,
             learning_floor,
+            kinds,
         }
     }
+}
+
+/// `[[workload.defect_kind]]`: the kinds' names and default shares (one kind, [`ONE_KIND`],
+/// when none are declared).
+fn defect_kinds(ctx: &mut Ctx, raw: &[S<RawDefectKind>]) -> (Vec<String>, Vec<f64>) {
+    if raw.is_empty() {
+        return (vec![ONE_KIND.to_string()], vec![1.0]);
+    }
+    if raw.len() > limits::MAX_KINDS {
+        ctx.err(
+            raw[0].span(),
+            "workload.defect_kind",
+            format!(
+                "has {} kinds; at most {} are allowed",
+                raw.len(),
+                limits::MAX_KINDS
+            ),
+        );
+    }
+    let mut names = Vec::new();
+    let mut shares = Vec::new();
+    for k in raw.iter().take(limits::MAX_KINDS) {
+        let k = k.get_ref();
+        let path = format!("workload.defect_kind[{}]", k.name.get_ref());
+        let name = ctx.name(&k.name, &format!("{path}.name"));
+        if names.contains(&name) {
+            ctx.err(
+                k.name.span(),
+                &format!("{path}.name"),
+                format!("defect kind `{name}` is declared twice; names must be unique"),
+            );
+        }
+        names.push(name);
+        shares.push(ctx.prob(&k.share, &format!("{path}.share")));
+    }
+    let total: f64 = shares.iter().sum();
+    if (total - 1.0).abs() > 1e-6 {
+        ctx.err(
+            raw[0].get_ref().share.span(),
+            "workload.defect_kind",
+            format!("shares sum to {}; they must sum to 1", round9(total)),
+        );
+    }
+    (names, shares)
+}
+
+/// A class's own `kinds = { name = share }`: every kind named must be declared; kinds
+/// not named get 0; the shares sum to 1.
+fn class_kinds(
+    ctx: &mut Ctx,
+    t: &S<BTreeMap<String, S<Num>>>,
+    path: &str,
+    kinds: &[String],
+    declared: bool,
+) -> Vec<f64> {
+    let mut shares = vec![0.0; kinds.len()];
+    if !declared {
+        ctx.err(
+            t.span(),
+            &format!("{path}.kinds"),
+            "declares shares of defect kinds, but the workload has no [[workload.defect_kind]]; declare the kinds first",
+        );
+        return vec![1.0];
+    }
+    let names: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    let mut unknown_kind = false;
+    for (name, v) in t.get_ref() {
+        let kpath = format!("{path}.kinds.{name}");
+        match names.iter().position(|n| n == name) {
+            Some(k) => shares[k] = ctx.prob(v, &kpath),
+            None => {
+                unknown_kind = true;
+                let head = format!("no defect kind named `{name}`");
+                ctx.err(v.span(), &kpath, unknown(head, name, &names, Some("kinds are")));
+            }
+        }
+    }
+    let total: f64 = shares.iter().sum();
+    if !unknown_kind && (total - 1.0).abs() > 1e-6 {
+        ctx.err(
+            t.span(),
+            &format!("{path}.kinds"),
+            format!("shares sum to {}; they must sum to 1", round9(total)),
+        );
+    }
+    shares
+}
+
+/// A sum as a reader wrote it: 0.9, not 0.8999999999999999.
+fn round9(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
 }

@@ -47,6 +47,7 @@ fn committed_results_match_the_code() {
         for f in [
             "replications.csv",
             "classes.csv",
+            "kinds.csv",
             "summary.csv",
             "comparison.csv",
             "stages.csv",

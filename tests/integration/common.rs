@@ -35,6 +35,20 @@ pub fn check_invariants(r: &RepResult, what: &str) {
     if let Err(e) = r.metrics.check() {
         panic!("{what}: {e}");
     }
+    // The defect kinds' rows add up to the replication's defects, escapes and harm.
+    let kinds = |f: fn(&oversim::metrics::KindResult) -> f64| r.kinds.iter().map(f).sum::<f64>();
+    for (m, total) in [
+        (M::defects, kinds(|k| k.defects as f64)),
+        (M::escaped, kinds(|k| k.escaped as f64)),
+        (M::caught_late, kinds(|k| k.caught_late as f64)),
+    ] {
+        assert_eq!(r.metrics.get(m), total, "{what}: kinds' {m:?} do not add up");
+    }
+    let harm = r.metrics.get(M::harm);
+    assert!(
+        (harm - kinds(|k| k.harm)).abs() <= 1e-9 * harm.abs().max(1.0),
+        "{what}: kinds' harm does not add up"
+    );
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {

@@ -938,3 +938,66 @@ detect = {{ dist = "beta", mean = {mean}, sd = {sd} }}
     // Without the spread it would be the binomial part alone, well outside the interval.
     assert!((mean * (1.0 - mean)) / defects < lo);
 }
+
+/// Defect kinds: each defective attempt is of one kind (by its class's shares), and each
+/// layer detects each kind with its own probability, so per kind the product rule holds:
+/// a defect of kind k escapes two independent checks with probability (1 − d₁ₖ)(1 − d₂ₖ).
+/// A class's own shares override the workload's: here every defect of "novel" work is
+/// semantic, so its escape rate is the semantic one.
+#[test]
+fn defect_kinds_follow_the_product_rule_per_kind() {
+    let text = r#"name = "t"
+[run]
+replications = 40
+horizon = "500h"
+seed = 54
+[workload]
+rate = "100/h"
+[[workload.defect_kind]]
+name = "syntax"
+share = 0.6
+[[workload.defect_kind]]
+name = "semantic"
+share = 0.4
+[[workload.class]]
+name = "routine"
+share = 0.8
+defect_prob = 0.2
+[[workload.class]]
+name = "novel"
+share = 0.2
+defect_prob = 0.2
+kinds = { semantic = 1.0 }
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "tests"
+detect = { syntax = 0.9, semantic = 0.1 }
+[[policy.stage]]
+kind = "human_review"
+reviewers = 20
+service = { dist = "exponential", mean = "1m" }
+detect = { syntax = 0.3, semantic = 0.7 }
+"#;
+    let (sc, r) = run(text);
+    assert_eq!(sc.workload.kinds, ["syntax", "semantic"]);
+    for (k, name, theory) in [(0, "syntax", 0.1 * 0.7), (1, "semantic", 0.9 * 0.3)] {
+        let rate: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| x.kinds[k].escaped as f64 / x.kinds[k].defects as f64)
+            .collect();
+        assert_ci(&format!("kind {name}: escape rate"), &rate, theory);
+    }
+    // The kinds' mix: routine defects are 60% syntax, novel ones all semantic.
+    let syntax: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.kinds[0].defects as f64 / x.metrics.get(M::defects))
+        .collect();
+    assert_ci("share of syntax defects", &syntax, 0.8 * 0.6);
+    let novel: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.classes[1].escaped as f64 / x.classes[1].defects as f64)
+        .collect();
+    assert_ci("novel work: the semantic escape rate", &novel, 0.9 * 0.3);
+}
