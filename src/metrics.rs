@@ -107,6 +107,8 @@ metrics!(
     investigation_hours: always,
     severe_escapes: always,
     any_severe: always,
+    lots: always,
+    lots_rejected: always,
 );
 
 pub const N_METRICS: usize = NAMES.len();

@@ -85,6 +85,8 @@ impl<'a> Sim<'a> {
         m[M::latency_mean_min] = self.latency.mean_min();
         m[M::latency_p95_min] = self.latency.quantile_min(0.95);
         m[M::backlog_end] = self.ledger.in_system as f64;
+        m[M::lots] = c.lots as f64;
+        m[M::lots_rejected] = c.lots_rejected as f64;
         m[M::halts] = c.halts as f64;
         m[M::halt_hours] = halt_hours;
         m[M::false_alarms] = c.false_alarms as f64;

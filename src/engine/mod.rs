@@ -11,6 +11,7 @@ mod attempt;
 mod audit;
 mod check;
 mod finish;
+mod lots;
 mod monitor;
 mod queue;
 mod review;
@@ -28,7 +29,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{AuditPool, ChartState, HumanReview, ReviewPool, StageCounts, StageKind};
+use crate::stages::{AuditPool, ChartState, HumanReview, LotPool, ReviewPool, StageCounts, StageKind};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +58,10 @@ enum Ev {
     },
     ShiftEnd {
         stage: u16,
+    },
+    InspectionDone {
+        stage: u16,
+        inspector: u32,
     },
     AuditDone {
         stage: u16,
@@ -115,6 +120,7 @@ enum StageRt {
     Review(Box<ReviewPool>),
     Audit(Box<AuditPool>),
     Monitor(ChartState),
+    Lots(Box<LotPool>),
 }
 
 /// What the stages' people did over the window, summed over stages in order.
@@ -122,8 +128,8 @@ enum StageRt {
 struct Effort {
     /// On-duty hours of review stages.
     duty: f64,
-    /// Auditors' hours: they count in reviewer hours and cost, not in review utilization
-    /// or throughput.
+    /// Auditors' and inspectors' hours: they count in reviewer hours and cost, not in
+    /// review utilization or throughput.
     audit_duty: f64,
     /// Busy reviewer hours of review stages.
     busy: f64,
@@ -139,6 +145,7 @@ impl StageRt {
         match self {
             StageRt::Review(p) => p.open(),
             StageRt::Audit(p) => p.open(),
+            StageRt::Lots(p) => p.open(),
             StageRt::Automated | StageRt::Monitor(_) => {}
         }
     }
@@ -147,7 +154,7 @@ impl StageRt {
     fn queue(&self) -> Option<&ReviewPool> {
         match self {
             StageRt::Review(p) => Some(p),
-            StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) => None,
+            StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) | StageRt::Lots(_) => None,
         }
     }
 
@@ -158,6 +165,7 @@ impl StageRt {
             StageRt::Automated => counts.result(None),
             StageRt::Review(p) => review::close(p, counts, end, effort),
             StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
+            StageRt::Lots(p) => lots::close(p, counts, end, horizon, effort),
             StageRt::Monitor(_) => monitor::close(counts),
         }
     }
@@ -187,6 +195,9 @@ struct Counters {
     severe_escapes: u64,
     /// People's hours investigating alarms.
     investigation: f64,
+    /// Lots sampled by acceptance sampling stages, and those whose sample failed.
+    lots: u64,
+    lots_rejected: u64,
 }
 
 /// Regime shifts of the agent (one per replication and policy).
@@ -380,6 +391,9 @@ impl<'a> Sim<'a> {
                         .unwrap_or_else(|| vec![f64::NAN; n]);
                     StageRt::Review(Box::new(ReviewPool::new(h, &own, &class_harm, warmup, end)))
                 }
+                StageKind::AcceptanceSampling(a) => {
+                    StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end)))
+                }
                 StageKind::Audit(a) => {
                     let n = a.reviewers as usize;
                     let own = a
@@ -403,7 +417,10 @@ impl<'a> Sim<'a> {
                     }
                 }
                 StageKind::Audit(_) => audits |= 1 << m,
-                StageKind::AutomatedCheck(_) | StageKind::HumanReview(_) | StageKind::Triage(_) => {}
+                StageKind::AutomatedCheck(_)
+                | StageKind::HumanReview(_)
+                | StageKind::Triage(_)
+                | StageKind::AcceptanceSampling(_) => {}
             }
         }
         let r = w.detection_correlation;
@@ -435,7 +452,8 @@ impl<'a> Sim<'a> {
                 | StageKind::AutomatedCheck(_)
                 | StageKind::Audit(_)
                 | StageKind::Monitor(_)
-                | StageKind::Triage(_) => None,
+                | StageKind::Triage(_)
+                | StageKind::AcceptanceSampling(_) => None,
             })
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
@@ -542,6 +560,9 @@ impl<'a> Sim<'a> {
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
                 Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
                 Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),
+                Ev::InspectionDone { stage, inspector } => {
+                    self.on_inspection_done(stage as usize, inspector as usize)
+                }
                 Ev::DriftOnset => self.on_drift_onset(),
                 Ev::DriftEnd { generation } => {
                     if self.drift.active && self.drift.generation == generation {
@@ -609,6 +630,10 @@ impl<'a> Sim<'a> {
                 },
                 StageKind::HumanReview(_) => {
                     self.join_review(id, i);
+                    return;
+                }
+                StageKind::AcceptanceSampling(_) => {
+                    self.join_lot(id, i);
                     return;
                 }
                 StageKind::Triage(t) => {

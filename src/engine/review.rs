@@ -14,7 +14,7 @@ use crate::stages::{
 fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
     match &mut stages[i] {
         StageRt::Review(p) => p,
-        StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) => {
+        StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) | StageRt::Lots(_) => {
             unreachable!("stage {i} is not a review")
         }
     }
@@ -84,6 +84,7 @@ impl<'a> Sim<'a> {
             StageKind::AutomatedCheck(_)
             | StageKind::Audit(_)
             | StageKind::Monitor(_)
+            | StageKind::AcceptanceSampling(_)
             | StageKind::Triage(_) => {
                 unreachable!("stage {i} is not a review")
             }

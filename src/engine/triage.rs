@@ -32,9 +32,10 @@ impl<'a> Sim<'a> {
         match &self.policy.stages[i].kind {
             StageKind::AutomatedCheck(_) => self.decide_check(id, i),
             StageKind::Triage(_) => self.route(id, i + 1),
-            StageKind::HumanReview(_) | StageKind::Audit(_) | StageKind::Monitor(_) => {
-                unreachable!("stage {i} has no automated delay")
-            }
+            StageKind::HumanReview(_)
+            | StageKind::Audit(_)
+            | StageKind::Monitor(_)
+            | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} has no automated delay"),
         }
     }
 }

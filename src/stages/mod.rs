@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod lots;
 pub mod monitor;
 pub mod review;
 pub mod skill;
@@ -15,6 +16,7 @@ pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
 pub use check::{AutomatedCheck, OnFlag};
+pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::{Chart, ChartState, Monitor};
 pub use review::{
     review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
@@ -128,6 +130,7 @@ kinds! {
     Audit(Audit),
     Monitor(Monitor),
     Triage(Triage),
+    AcceptanceSampling(AcceptanceSampling),
 }
 
 /// Declares a kind's `Raw` struct: the keys `kind` and `name` every stage has, then the

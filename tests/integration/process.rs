@@ -1001,3 +1001,60 @@ detect = { syntax = 0.3, semantic = 0.7 }
         .collect();
     assert_ci("novel work: the semantic escape rate", &novel, 0.9 * 0.3);
 }
+
+/// Lot acceptance sampling (n = 80, c = 2, the ISO 2859-1 plan for a lot of 501–1,200 at
+/// AQL 1.0). With perfect inspection and defects independent with probability p, the
+/// sample's defect count is Binomial(n, p) whatever the lot size, so a lot is accepted with
+/// probability Pa = P(Bin(n, p) ≤ c): 0.953, 0.784, 0.375 and 0.134 at p = 1, 2, 4, 6%
+/// (the OC curve). A rejected lot is inspected in full and loses every defect, an accepted
+/// one lets through the defects of its N − n uninspected attempts, so the average outgoing
+/// quality (escapes per attempt) is AOQ = p·Pa·(N − n)/N.
+#[test]
+fn acceptance_sampling_follows_the_oc_curve_and_aoq() {
+    let (lot, n, c) = (200u32, 80u32, 2u32);
+    let pa = |p: f64| -> f64 { (0..=c).map(|k| binomial_pmf(n, p, k)).sum() };
+    for (p, stated) in [(0.01, 0.953), (0.02, 0.784), (0.04, 0.375), (0.06, 0.134)] {
+        assert!(
+            (pa(p) - stated).abs() < 5e-4,
+            "the OC curve at p = {p}: {}",
+            pa(p)
+        );
+    }
+    for (p, seed) in [(0.01, 55), (0.02, 56), (0.04, 57), (0.06, 58)] {
+        let text = workload(
+            &format!("replications = 40\nhorizon = \"200h\"\nwarmup = \"2h\"\nseed = {seed}"),
+            "1000/h",
+            p,
+            "",
+        ) + &format!(
+            r#"[[policy]]
+name = "lots"
+[[policy.stage]]
+kind = "acceptance_sampling"
+name = "lots"
+lot = {lot}
+n = {n}
+c = {c}
+reviewers = 40
+service = {{ dist = "exponential", mean = "1m" }}
+detect = 1.0
+"#
+        );
+        let (_, r) = run(&text);
+        let accepted: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| 1.0 - x.metrics.get(M::lots_rejected) / x.metrics.get(M::lots))
+            .collect();
+        assert_ci(
+            &format!("acceptance sampling: P(accept) at p = {p}"),
+            &accepted,
+            pa(p),
+        );
+        let aoq: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| x.metrics.get(M::escaped) / x.stages[0].entered)
+            .collect();
+        let theory = p * pa(p) * (lot - n) as f64 / lot as f64;
+        assert_ci(&format!("acceptance sampling: AOQ at p = {p}"), &aoq, theory);
+    }
+}

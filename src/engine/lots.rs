@@ -1,0 +1,185 @@
+//! Lot acceptance sampling: attempts held in lots, a random sample inspected, the lot
+//! accepted or inspected in full (rectifying inspection), then released onward.
+
+use super::{Effort, Ev, Sim, StageRt};
+use crate::metrics::{ratio, StageResult};
+use crate::rng::uniform;
+use crate::stages::{AcceptanceSampling, Lot, LotPool, StageCounts, StageKind};
+
+impl<'a> Sim<'a> {
+    fn lot_cfg(&self, i: usize) -> &'a AcceptanceSampling {
+        match &self.policy.stages[i].kind {
+            StageKind::AcceptanceSampling(a) => a,
+            StageKind::AutomatedCheck(_)
+            | StageKind::HumanReview(_)
+            | StageKind::Audit(_)
+            | StageKind::Monitor(_)
+            | StageKind::Triage(_) => unreachable!("stage {i} is not acceptance sampling"),
+        }
+    }
+
+    fn lot_pool(&mut self, i: usize) -> &mut LotPool {
+        match &mut self.stages[i] {
+            StageRt::Lots(p) => p,
+            StageRt::Automated | StageRt::Review(_) | StageRt::Audit(_) | StageRt::Monitor(_) => {
+                unreachable!("stage {i} is not acceptance sampling")
+            }
+        }
+    }
+
+    /// Attempt `id` joins the lot being filled at stage `i`; a full lot is sampled.
+    pub(super) fn join_lot(&mut self, id: u32, i: usize) {
+        let cfg = self.lot_cfg(i);
+        let pool = self.lot_pool(i);
+        pool.filling.push(id);
+        if pool.filling.len() == cfg.lot as usize {
+            self.close_lot(i);
+        }
+    }
+
+    /// The lot is full: draw its sample (the first `n` after a partial Fisher–Yates
+    /// shuffle) and queue the sample's inspections.
+    fn close_lot(&mut self, i: usize) {
+        let cfg = self.lot_cfg(i);
+        let mut items = std::mem::take(&mut self.lot_pool(i).filling);
+        let (size, n) = (items.len(), cfg.n as usize);
+        for k in 0..n {
+            let j = k + ((uniform(&mut self.stage_rngs[i]) * (size - k) as f64) as usize).min(size - k - 1);
+            items.swap(k, j);
+        }
+        if self.measuring() {
+            self.c.lots += 1;
+        }
+        let pool = self.lot_pool(i);
+        pool.filling = Vec::with_capacity(size);
+        let l = pool.add_lot(Lot {
+            items,
+            found: vec![false; size],
+            found_in_sample: 0,
+            pending: n as u32,
+            rejected: false,
+        });
+        for k in 0..n {
+            self.queue_inspection(i, l, k as u32);
+        }
+    }
+
+    fn queue_inspection(&mut self, i: usize, l: u32, k: u32) {
+        let now = self.now;
+        let pool = self.lot_pool(i);
+        match pool.idle_inspector() {
+            Some(r) => self.start_inspection(i, r, l, k),
+            None => {
+                pool.queue.push_back((l, k));
+                let n = pool.queue.len() as f64;
+                pool.queue_len.set(now, n);
+            }
+        }
+    }
+
+    fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32) {
+        let now = self.now;
+        let service = self.lot_cfg(i).service.sample(&mut self.stage_rngs[i]);
+        let pool = self.lot_pool(i);
+        pool.inspectors[r] = Some((l, k));
+        pool.busy.add(now, 1.0);
+        self.events.schedule(
+            now + service,
+            Ev::InspectionDone {
+                stage: i as u16,
+                inspector: r as u32,
+            },
+        );
+    }
+
+    /// Inspector `r` of stage `i` finishes an item: it is found defective or not; when the
+    /// sample is done the lot is accepted or fully inspected, and when that is done too it
+    /// is released.
+    pub(super) fn on_inspection_done(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let cfg = self.lot_cfg(i);
+        let pool = self.lot_pool(i);
+        let (l, k) = pool.inspectors[r].take().expect("inspector was busy");
+        pool.busy.add(now, -1.0);
+        if let Some((nl, nk)) = pool.queue.pop_front() {
+            let n = pool.queue.len() as f64;
+            pool.queue_len.set(now, n);
+            self.start_inspection(i, r, nl, nk);
+        }
+        let id = self.lot_pool(i).lots[l as usize]
+            .as_ref()
+            .expect("a live lot")
+            .items[k as usize];
+        let a = self.actions[id as usize];
+        let found = a.defective && self.detects(i, cfg.detect.of(a.kind as usize), a.z);
+        self.observe(i, found);
+        if self.measuring() {
+            self.counts[i].completed += 1;
+            self.counts[i].flagged += found as u64;
+            self.counts[i].caught += found as u64;
+        }
+        if found {
+            self.learn(i, a.class as usize);
+        }
+        let measuring = self.measuring();
+        let lot = self.lot_pool(i).lots[l as usize].as_mut().expect("a live lot");
+        lot.found[k as usize] = found;
+        lot.found_in_sample += (found && k < cfg.n) as u32;
+        lot.pending -= 1;
+        if lot.pending > 0 {
+            return;
+        }
+        let size = lot.items.len() as u32;
+        if !lot.rejected && lot.found_in_sample > cfg.c && size > cfg.n {
+            // Rejected: inspect the rest of the lot.
+            lot.rejected = true;
+            lot.pending = size - cfg.n;
+            if measuring {
+                self.c.lots_rejected += 1;
+            }
+            for k in cfg.n..size {
+                self.queue_inspection(i, l, k);
+            }
+            return;
+        }
+        if !lot.rejected && lot.found_in_sample > cfg.c && measuring {
+            self.c.lots_rejected += 1; // the sample was the whole lot
+        }
+        self.release_lot(i, l);
+    }
+
+    /// The lot's inspection is done: defects found go back to the agent, the rest on.
+    fn release_lot(&mut self, i: usize, l: u32) {
+        let lot = self.lot_pool(i).lots[l as usize].take().expect("a live lot");
+        let measuring = self.measuring();
+        for (&id, &found) in lot.items.iter().zip(&lot.found) {
+            if found {
+                self.reject(id);
+            } else {
+                if measuring {
+                    self.counts[i].passed += 1;
+                }
+                self.route(id, i + 1);
+            }
+        }
+    }
+}
+
+/// Closes acceptance sampling stage `p` at `end`: its row, and its inspectors' hours (on
+/// duty for the `horizon`) added to `effort`.
+pub(super) fn close(
+    p: &mut LotPool,
+    counts: &StageCounts,
+    end: f64,
+    horizon: f64,
+    effort: &mut Effort,
+) -> StageResult {
+    p.queue_len.finish_at(end);
+    p.busy.finish_at(end);
+    let on_duty = p.inspectors.len() as f64 * horizon;
+    effort.audit_duty += on_duty;
+    let mut r = counts.result(None);
+    r.utilization = ratio(p.busy.area(), on_duty);
+    r.mean_queue = p.queue_len.mean();
+    r
+}
