@@ -76,7 +76,7 @@ impl Kind for Audit {
     fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64> {
         let frac: f64 = (load.classes.iter().enumerate())
             .filter(|(ci, _)| stage.classes.contains(*ci))
-            .map(|(_, c)| c.share * stage.sample)
+            .map(|(ci, c)| c.share * stage.sample * load.tier_share(stage, ci))
             .sum();
         Some(load.lambda * frac * self.service.mean() / self.reviewers as f64)
     }

@@ -158,7 +158,7 @@ impl Kind for AcceptanceSampling {
     fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64> {
         let frac: f64 = (load.classes.iter().enumerate())
             .filter(|(ci, _)| stage.classes.contains(*ci))
-            .map(|(_, c)| c.share)
+            .map(|(ci, c)| c.share * load.tier_share(stage, ci))
             .sum();
         let sampled = self.n as f64 / self.lot as f64;
         Some(load.lambda * frac * sampled * self.service.mean() / self.reviewers as f64)

@@ -259,6 +259,29 @@ pub struct LoadAt<'a> {
     pub index: usize,
 }
 
+impl LoadAt<'_> {
+    /// The share of class `class`'s actions that `stage`'s `tier` lets in: all, or those an
+    /// earlier triage stage flags (or does not flag) with its probability for the class.
+    pub fn tier_share(&self, stage: &Stage, class: usize) -> f64 {
+        let flag = || {
+            (self.stages[..self.index].iter().rev())
+                .find_map(|s| {
+                    if let StageKind::Triage(t) = &s.kind {
+                        Some(t.flag[class])
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(0.0)
+        };
+        match stage.tier {
+            Tier::Any => 1.0,
+            Tier::Flagged => flag(),
+            Tier::Unflagged => 1.0 - flag(),
+        }
+    }
+}
+
 /// The entry keys of a stage as written; a kind without them (monitors) has none.
 #[derive(Default)]
 pub struct EntryKeys<'a> {

@@ -271,7 +271,7 @@ impl Kind for HumanReview {
         let mut frac = 0.0;
         for (ci, c) in load.classes.iter().enumerate() {
             let direct = if stage.classes.contains(ci) {
-                stage.sample
+                stage.sample * load.tier_share(stage, ci)
             } else {
                 0.0
             };

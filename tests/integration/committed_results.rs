@@ -21,6 +21,7 @@ const SCENARIOS: &[&str] = &[
     "governance-b12",
     "expert-review-wins",
     "catastrophic-tail",
+    "realistic-layers",
 ];
 
 #[test]

@@ -25,10 +25,13 @@ enum Rule {
     Wait,
     /// The smallest `h` with at most `ALARMS_PER_30D` false alarms per 30 days.
     FalseAlarms,
+    /// The fewest lot inspectors whose mean p95 latency is at most `LATENCY_MIN` minutes.
+    Latency,
 }
 
 const WAIT_MIN: f64 = 15.0;
 const ALARMS_PER_30D: f64 = 2.0;
+const LATENCY_MIN: f64 = 24.0 * 60.0;
 
 struct Sweep {
     scenario: &'static str,
@@ -152,11 +155,60 @@ const SWEEPS: &[Sweep] = &[
         values: &["4", "5", "6", "7"],
         rule: Rule::FalseAlarms,
     },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "per-action",
+        stage: "review",
+        key: "reviewers",
+        values: &["5", "6", "7"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "tiered-ideal",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "tiered-realistic",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "production-line",
+        stage: "review",
+        key: "reviewers",
+        values: &["1", "2", "3"],
+        rule: Rule::Wait,
+    },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "production-line",
+        stage: "lots",
+        key: "reviewers",
+        values: &["1", "2", "3", "4"],
+        rule: Rule::Latency,
+    },
+    Sweep {
+        scenario: "realistic-layers",
+        policy: "per-action-checks",
+        stage: "review",
+        key: "reviewers",
+        values: &["5", "6", "7"],
+        rule: Rule::Wait,
+    },
 ];
 
 /// The columns of a sweep's table: (header, metric, statistic).
 const COLUMNS: &[(&str, &str, &str)] = &[
     ("p95 wait (min)", "p95_wait_min", "mean"),
+    ("p95 latency (min)", "latency_p95_min", "mean"),
     ("utilization", "reviewer_utilization", "mean"),
     ("false alarms", "false_alarms", "mean"),
     ("drift h", "drift_hours", "mean"),
@@ -304,6 +356,7 @@ fn table(s: &Sweep, summary: &str) -> (String, f64) {
     let meets = |point: &str| match s.rule {
         Rule::Wait => get(point, "p95_wait_min", "mean") <= WAIT_MIN,
         Rule::FalseAlarms => get(point, "false_alarms", "mean") / months <= ALARMS_PER_30D,
+        Rule::Latency => get(point, "latency_p95_min", "mean") <= LATENCY_MIN,
     };
     let pick = s
         .values
