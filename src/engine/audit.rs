@@ -6,7 +6,8 @@ use crate::rng::uniform;
 use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
 
 impl<'a> Sim<'a> {
-    /// Attempt `a`, just released, is sampled into each audit that takes its class.
+    /// Attempt `a`, just released, is sampled into each audit that takes its class, and
+    /// joins the lot of each acceptance sampling stage of released work that takes it.
     #[inline]
     pub(super) fn sample_for_audits(&mut self, a: &Action) {
         let mut audits = self.audits;
@@ -18,16 +19,29 @@ impl<'a> Sim<'a> {
                 && stage.tier.admits(a.triaged)
                 && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
             {
-                let item = AuditItem {
-                    class: a.class as u16,
-                    defective: a.defective,
-                    released: self.now,
-                    enqueued: self.now,
-                    z: a.z,
-                    kind: a.kind,
-                };
-                self.join_audit(i, item);
+                let item = self.released_item(a);
+                match &stage.kind {
+                    StageKind::Audit(_) => self.join_audit(i, item),
+                    StageKind::AcceptanceSampling(_) => self.join_released_lot(i, item),
+                    StageKind::AutomatedCheck(_)
+                    | StageKind::HumanReview(_)
+                    | StageKind::Monitor(_)
+                    | StageKind::Triage(_) => unreachable!("stage {i} takes no released work"),
+                }
             }
+        }
+    }
+
+    /// What a post-release stage keeps of an attempt released now.
+    #[inline]
+    fn released_item(&self, a: &Action) -> AuditItem {
+        AuditItem {
+            class: a.class as u16,
+            defective: a.defective,
+            released: self.now,
+            enqueued: self.now,
+            z: a.z,
+            kind: a.kind,
         }
     }
 
@@ -105,19 +119,24 @@ impl<'a> Sim<'a> {
         }
         if found {
             self.learn(i, item.class as usize);
-            // A late catch of a defect released in the window: still an escape, with its
-            // harm weighted by late_harm_factor.
-            if item.released >= self.warmup {
-                let harm = self.scenario.workload.classes[item.class as usize].harm;
-                self.c.caught_late += 1;
-                self.c.harm -= harm * (1.0 - late);
-                let counts = &mut self.classes[item.class as usize];
-                counts.caught_late += 1;
-                counts.harm -= harm * (1.0 - late);
-                let kind = &mut self.kinds[item.kind as usize];
-                kind.caught_late += 1;
-                kind.harm -= harm * (1.0 - late);
-            }
+            self.late_catch(&item, late);
+        }
+    }
+
+    /// A released defect found after release (by an audit or a lot of released work): if
+    /// it was released in the window it is still an escape, with its harm weighted by
+    /// `late` (the late harm factor).
+    pub(super) fn late_catch(&mut self, item: &AuditItem, late: f64) {
+        if item.released >= self.warmup {
+            let harm = self.scenario.workload.classes[item.class as usize].harm;
+            self.c.caught_late += 1;
+            self.c.harm -= harm * (1.0 - late);
+            let counts = &mut self.classes[item.class as usize];
+            counts.caught_late += 1;
+            counts.harm -= harm * (1.0 - late);
+            let kind = &mut self.kinds[item.kind as usize];
+            kind.caught_late += 1;
+            kind.harm -= harm * (1.0 - late);
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::{Effort, Ev, Sim, StageRt};
 use crate::metrics::{ratio, StageResult};
 use crate::rng::uniform;
-use crate::stages::{AcceptanceSampling, Lot, LotPool, StageCounts, StageKind};
+use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, StageCounts, StageKind};
 
 impl<'a> Sim<'a> {
     fn lot_cfg(&self, i: usize) -> &'a AcceptanceSampling {
@@ -27,11 +27,33 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Attempt `id` joins the lot being filled at stage `i`; a full lot is sampled.
+    /// Attempt `id` joins the lot being filled at stage `i` (held until the lot is
+    /// released); a full lot is sampled.
     pub(super) fn join_lot(&mut self, id: u32, i: usize) {
+        let a = self.actions[id as usize];
+        let item = AuditItem {
+            class: a.class as u16,
+            defective: a.defective,
+            released: f64::NAN, // not released yet
+            enqueued: self.now,
+            z: a.z,
+            kind: a.kind,
+        };
+        self.fill_lot(i, Some(id), item);
+    }
+
+    /// A released attempt joins the lot being filled at stage `i` (sampling released work).
+    pub(super) fn join_released_lot(&mut self, i: usize, item: AuditItem) {
+        if self.now >= self.warmup {
+            self.counts[i].entered += 1;
+        }
+        self.fill_lot(i, None, item);
+    }
+
+    fn fill_lot(&mut self, i: usize, id: Option<u32>, item: AuditItem) {
         let cfg = self.lot_cfg(i);
         let pool = self.lot_pool(i);
-        pool.filling.push(id);
+        pool.filling.push((id, item));
         if pool.filling.len() == cfg.lot as usize {
             self.close_lot(i);
         }
@@ -106,12 +128,11 @@ impl<'a> Sim<'a> {
             pool.queue_len.set(now, n);
             self.start_inspection(i, r, nl, nk);
         }
-        let id = self.lot_pool(i).lots[l as usize]
+        let (held, item) = self.lot_pool(i).lots[l as usize]
             .as_ref()
             .expect("a live lot")
             .items[k as usize];
-        let a = self.actions[id as usize];
-        let found = a.defective && self.detects(i, cfg.detect.of(a.kind as usize), a.z);
+        let found = item.defective && self.detects(i, cfg.detect.of(item.kind as usize), item.z);
         self.observe(i, found);
         if self.measuring() {
             self.counts[i].completed += 1;
@@ -119,7 +140,10 @@ impl<'a> Sim<'a> {
             self.counts[i].caught += found as u64;
         }
         if found {
-            self.learn(i, a.class as usize);
+            self.learn(i, item.class as usize);
+            if held.is_none() {
+                self.late_catch(&item, cfg.late_harm_factor);
+            }
         }
         let measuring = self.measuring();
         let lot = self.lot_pool(i).lots[l as usize].as_mut().expect("a live lot");
@@ -148,18 +172,25 @@ impl<'a> Sim<'a> {
         self.release_lot(i, l);
     }
 
-    /// The lot's inspection is done: defects found go back to the agent, the rest on.
+    /// The lot's inspection is done: held defects found go back to the agent, the rest
+    /// of a held lot on; a lot of released work is done with.
     fn release_lot(&mut self, i: usize, l: u32) {
         let lot = self.lot_pool(i).lots[l as usize].take().expect("a live lot");
         let measuring = self.measuring();
-        for (&id, &found) in lot.items.iter().zip(&lot.found) {
-            if found {
-                self.reject(id);
-            } else {
-                if measuring {
-                    self.counts[i].passed += 1;
+        for (&(held, _), &found) in lot.items.iter().zip(&lot.found) {
+            match held {
+                Some(id) if found => self.reject(id),
+                Some(id) => {
+                    if measuring {
+                        self.counts[i].passed += 1;
+                    }
+                    self.route(id, i + 1);
                 }
-                self.route(id, i + 1);
+                None => {
+                    if measuring {
+                        self.counts[i].passed += !found as u64;
+                    }
+                }
             }
         }
     }

@@ -240,7 +240,8 @@ pub struct Sim<'a> {
     halted: TimeAvg,
     /// For each stage, the monitors watching it (bit per stage index).
     watchers: Vec<u64>,
-    /// Audit stages (bit per stage index).
+    /// Stages that take released attempts: audits and lots of released work (bit per
+    /// stage index).
     audits: u64,
     /// Per stage, its loading on the latent difficulty (`None`: independent misses).
     loadings: Vec<Option<Loading>>,
@@ -417,6 +418,8 @@ impl<'a> Sim<'a> {
                     }
                 }
                 StageKind::Audit(_) => audits |= 1 << m,
+                // Lots of released work take released attempts, as audits do.
+                StageKind::AcceptanceSampling(a) if !a.hold => audits |= 1 << m,
                 StageKind::AutomatedCheck(_)
                 | StageKind::HumanReview(_)
                 | StageKind::Triage(_)

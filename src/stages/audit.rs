@@ -39,8 +39,11 @@ raw_stage! {
 
 impl Kind for Audit {
     const NAME: &'static str = "audit";
-    const PRE_RELEASE: bool = false;
     type Raw = RawAudit;
+
+    fn pre_release(&self) -> bool {
+        false
+    }
 
     fn entry(r: &RawAudit) -> EntryKeys<'_> {
         EntryKeys {

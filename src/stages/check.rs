@@ -47,8 +47,11 @@ enum FlagAction {
 
 impl Kind for AutomatedCheck {
     const NAME: &'static str = "automated_check";
-    const PRE_RELEASE: bool = true;
     type Raw = RawCheck;
+
+    fn pre_release(&self) -> bool {
+        true
+    }
 
     fn entry(r: &RawCheck) -> EntryKeys<'_> {
         EntryKeys {

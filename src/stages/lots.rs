@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use super::skill::{detection, RawDetect};
-use super::{raw_stage, staffing, At, Detection, EntryKeys, Kind, LoadAt, Stage};
+use super::{raw_stage, staffing, At, AuditItem, Detection, EntryKeys, Kind, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 use crate::metrics::TimeAvg;
@@ -26,6 +26,10 @@ pub struct AcceptanceSampling {
     pub reviewers: u32,
     pub service: Dist,
     pub detect: Detection,
+    /// Lots are held before release (true), or made of released work (false).
+    pub hold: bool,
+    /// Released work only: the harm of a defect found after release is multiplied by this.
+    pub late_harm_factor: f64,
 }
 
 raw_stage! {
@@ -44,6 +48,8 @@ raw_stage! {
         cost: Option<S<Num>>,
         tier: Option<S<String>>,
         difficulty_loading: Option<S<Num>>,
+        hold: Option<S<bool>>,
+        late_harm_factor: Option<S<Num>>,
     }
 }
 
@@ -52,8 +58,12 @@ const MAX_LOT: i64 = 1_000_000;
 
 impl Kind for AcceptanceSampling {
     const NAME: &'static str = "acceptance_sampling";
-    const PRE_RELEASE: bool = true;
     type Raw = RawLots;
+
+    /// Held lots stand in the way of release; sampling released work comes after it.
+    fn pre_release(&self) -> bool {
+        self.hold
+    }
 
     fn entry(r: &RawLots) -> EntryKeys<'_> {
         EntryKeys {
@@ -144,6 +154,25 @@ impl Kind for AcceptanceSampling {
                 (1, 0)
             }
         };
+        let hold = r.hold.as_ref().is_none_or(|v| *v.get_ref());
+        let late_harm_factor = match (&r.late_harm_factor, hold) {
+            (None, _) => 0.5,
+            (Some(v), false) => ctx.range(
+                v,
+                &at.key("late_harm_factor"),
+                0.0,
+                1e6,
+                "a non-negative factor on the harm of a defect found late",
+            ),
+            (Some(v), true) => {
+                ctx.err(
+                    v.span(),
+                    &at.key("late_harm_factor"),
+                    "`late_harm_factor` applies to sampling released work (hold = false); held lots release no defect they find",
+                );
+                0.5
+            }
+        };
         AcceptanceSampling {
             lot,
             n: plan.0,
@@ -151,6 +180,8 @@ impl Kind for AcceptanceSampling {
             reviewers,
             service,
             detect,
+            hold,
+            late_harm_factor,
         }
     }
 
@@ -173,6 +204,8 @@ fn placeholder(lot: u32, reviewers: u32, service: Dist, detect: Detection) -> Ac
         reviewers,
         service,
         detect,
+        hold: true,
+        late_harm_factor: 0.5,
     }
 }
 
@@ -298,8 +331,9 @@ pub mod iso {
 /// A lot's attempts and its inspection.
 #[derive(Debug, Clone, Default)]
 pub struct Lot {
-    /// Attempts of the lot (held until it is released); the first `n` are the sample.
-    pub items: Vec<u32>,
+    /// Attempts of the lot, the first `n` being the sample: each as it was when it joined,
+    /// with its action when the lot holds it (released work has none).
+    pub items: Vec<(Option<u32>, AuditItem)>,
     /// Attempts found defective (rejected when the lot is released).
     pub found: Vec<bool>,
     /// Defects found in the sample.
@@ -313,7 +347,7 @@ pub struct Lot {
 /// An acceptance sampling stage's run-time state: the lot being filled, lots under
 /// inspection, and the inspectors' queue of (lot, position in the lot).
 pub struct LotPool {
-    pub filling: Vec<u32>,
+    pub filling: Vec<(Option<u32>, AuditItem)>,
     pub lots: Vec<Option<Lot>>,
     pub queue: VecDeque<(u32, u32)>,
     /// What each inspector holds, if busy: (lot, position).

@@ -41,7 +41,7 @@ pub trait Kind: Sized {
     const NAME: &'static str;
     /// Whether attempts pass through it before release (checks, reviews), or it acts on
     /// what was released (audits, monitors).
-    const PRE_RELEASE: bool;
+    fn pre_release(&self) -> bool;
     /// The stage's table as written (serde, `deny_unknown_fields`, with `kind` and `name`):
     /// the one list of the kind's keys.
     type Raw: DeserializeOwned;
@@ -110,7 +110,7 @@ macro_rules! kinds {
             /// Stages that attempts pass through before release.
             pub fn is_pre_release(&self) -> bool {
                 match self {
-                    $(StageKind::$variant(_) => <$ty as Kind>::PRE_RELEASE),*
+                    $(StageKind::$variant(k) => k.pre_release()),*
                 }
             }
 

@@ -126,8 +126,11 @@ enum Method {
 
 impl Kind for Monitor {
     const NAME: &'static str = "monitor";
-    const PRE_RELEASE: bool = false;
     type Raw = RawMonitor;
+
+    fn pre_release(&self) -> bool {
+        false
+    }
 
     fn entry(_: &RawMonitor) -> EntryKeys<'_> {
         EntryKeys::default() // every finding of the watched stages enters

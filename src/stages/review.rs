@@ -127,8 +127,11 @@ pub struct RawShifts {
 
 impl Kind for HumanReview {
     const NAME: &'static str = "human_review";
-    const PRE_RELEASE: bool = true;
     type Raw = RawReview;
+
+    fn pre_release(&self) -> bool {
+        true
+    }
 
     fn entry(r: &RawReview) -> EntryKeys<'_> {
         EntryKeys {

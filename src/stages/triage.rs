@@ -30,8 +30,11 @@ raw_stage! {
 
 impl Kind for Triage {
     const NAME: &'static str = "triage";
-    const PRE_RELEASE: bool = true;
     type Raw = RawTriage;
+
+    fn pre_release(&self) -> bool {
+        true
+    }
 
     fn entry(r: &RawTriage) -> EntryKeys<'_> {
         EntryKeys {

@@ -1038,6 +1038,19 @@ c = {c}
 reviewers = 40
 service = {{ dist = "exponential", mean = "1m" }}
 detect = 1.0
+[[policy]]
+name = "released"
+[[policy.stage]]
+kind = "acceptance_sampling"
+name = "lots"
+hold = false
+lot = {lot}
+n = {n}
+c = {c}
+reviewers = 40
+service = {{ dist = "exponential", mean = "1m" }}
+detect = 1.0
+late_harm_factor = 0.0
 "#
         );
         let (_, r) = run(&text);
@@ -1056,5 +1069,25 @@ detect = 1.0
             .collect();
         let theory = p * pa(p) * (lot - n) as f64 / lot as f64;
         assert_ci(&format!("acceptance sampling: AOQ at p = {p}"), &aoq, theory);
+        // Sampling released work: the same plan finds the same defects after release, so
+        // the defects it does not find, per attempt, are again the AOQ; with
+        // late_harm_factor 0 they are the only harm.
+        let accepted: Vec<f64> = r.per_policy[1]
+            .iter()
+            .map(|x| 1.0 - x.metrics.get(M::lots_rejected) / x.metrics.get(M::lots))
+            .collect();
+        assert_ci(&format!("released lots: P(accept) at p = {p}"), &accepted, pa(p));
+        let uncaught: Vec<f64> = r.per_policy[1]
+            .iter()
+            .map(|x| (x.metrics.get(M::escaped) - x.metrics.get(M::caught_late)) / x.stages[0].entered)
+            .collect();
+        assert_ci(&format!("released lots: AOQ at p = {p}"), &uncaught, theory);
+        for x in &r.per_policy[1] {
+            let missed = x.metrics.get(M::escaped) - x.metrics.get(M::caught_late);
+            assert!(
+                (x.metrics.get(M::harm) - missed).abs() < 1e-6,
+                "harm is the defects missed"
+            );
+        }
     }
 }
