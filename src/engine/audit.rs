@@ -1,6 +1,6 @@
 //! Post-release audits: released attempts sampled into an audit queue, and late catches.
 
-use super::{Action, Effort, Ev, Sim, StageRt};
+use super::{Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
 use crate::metrics::{ratio, StageResult};
 use crate::rng::uniform;
 use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
@@ -60,7 +60,7 @@ impl<'a> Sim<'a> {
             self.counts[i].entered += 1;
         }
         match self.audit_pool(i).idle_auditor() {
-            Some(k) => self.start_audit(i, k, item),
+            Some(k) => self.start_audit(i, k, item, true),
             None => {
                 let pool = self.audit_pool(i);
                 pool.queue.push_back(item);
@@ -70,7 +70,9 @@ impl<'a> Sim<'a> {
         }
     }
 
-    pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem) {
+    /// Auditor `k` starts on `item`; `was_idle`: it was waiting for work (not finishing
+    /// one, or back from a break).
+    pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem, was_idle: bool) {
         let now = self.now;
         let StageKind::Audit(a) = &self.policy.stages[i].kind else {
             unreachable!()
@@ -82,6 +84,14 @@ impl<'a> Sim<'a> {
             pool.wait_sum += now - item.enqueued;
             pool.wait_n += 1;
         }
+        // An idle spell as long as a break rests a tired auditor, as it does a reviewer.
+        let st = &mut pool.state[k];
+        if let (Some(bl), true) = (a.fatigue.and_then(|f| f.break_length), was_idle) {
+            if now - st.idle_since >= bl {
+                st.on_task = 0.0;
+            }
+        }
+        st.service = service;
         pool.auditors[k] = Some(item);
         pool.busy.add(now, 1.0);
         self.events.schedule(
@@ -95,19 +105,36 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_audit_done(&mut self, i: usize, k: usize) {
         let now = self.now;
-        let pool = self.audit_pool(i);
-        let item = pool.auditors[k].take().expect("auditor was busy");
-        pool.busy.add(now, -1.0);
-        if let Some(next) = pool.queue.pop_front() {
-            let n = pool.queue.len() as f64;
-            pool.queue_len.set(now, n);
-            self.start_audit(i, k, next);
-        }
         let StageKind::Audit(a) = &self.policy.stages[i].kind else {
             unreachable!()
         };
-        let own = self.audit_pool(i).skill[k];
-        let (detect, late) = (a.detect.fresh(own, item.kind as usize), a.late_harm_factor);
+        let pool = self.audit_pool(i);
+        let item = pool.auditors[k].take().expect("auditor was busy");
+        pool.busy.add(now, -1.0);
+        // The detection of the item just audited, with the fatigue the auditor had when
+        // starting it.
+        let st = &mut pool.state[k];
+        let fresh = a.detect.fresh(pool.skill[k], item.kind as usize);
+        let detect = a.fatigue.map_or(fresh, |f| f.detect(fresh, st.on_task));
+        st.on_task += st.service;
+        // The auditor's next move: a break, the next item, or idle.
+        let on_break = (a.fatigue)
+            .and_then(|f| f.break_after.zip(f.break_length))
+            .filter(|(after, _)| st.on_task >= *after - ON_TASK_EPS);
+        if let Some((_, length)) = on_break {
+            st.on_task = 0.0;
+            st.on_break = true;
+            self.events.schedule(
+                now + length,
+                Ev::BreakEnd {
+                    stage: i as u16,
+                    reviewer: k as u32,
+                },
+            );
+        } else {
+            self.next_audit(i, k);
+        }
+        let late = a.late_harm_factor;
         let found = item.defective && self.detects(i, detect, item.z);
         self.observe(i, found);
         let measuring = self.measuring();
@@ -121,6 +148,26 @@ impl<'a> Sim<'a> {
             self.learn(i, item.class as usize);
             self.late_catch(&item, late);
         }
+    }
+
+    /// Auditor `k` of stage `i` takes the next item, or becomes idle.
+    fn next_audit(&mut self, i: usize, k: usize) {
+        let now = self.now;
+        let pool = self.audit_pool(i);
+        match pool.queue.pop_front() {
+            Some(next) => {
+                let n = pool.queue.len() as f64;
+                pool.queue_len.set(now, n);
+                self.start_audit(i, k, next, false);
+            }
+            None => pool.state[k].idle_since = now,
+        }
+    }
+
+    /// Auditor `k` of stage `i` is back from a break.
+    pub(super) fn on_audit_break_end(&mut self, i: usize, k: usize) {
+        self.audit_pool(i).state[k].on_break = false;
+        self.next_audit(i, k);
     }
 
     /// A released defect found after release (by an audit or a lot of released work): if

@@ -261,6 +261,11 @@ pub struct Sim<'a> {
     series: Option<Series>,
 }
 
+/// Time on task is a sum of service times, so ten 6-minute items may add up to a hair under
+/// an hour; a break is due when time on task is within this much (hours, 3.6 µs) of
+/// `break_after`.
+pub(super) const ON_TASK_EPS: f64 = 1e-9;
+
 /// A latent difficulty `z ~ N(0, 1)`, drawn only when some loading uses it (so scenarios
 /// without one draw exactly the random numbers they would without the feature).
 #[inline(always)]
@@ -559,7 +564,17 @@ impl<'a> Sim<'a> {
                 Ev::ReviewDone { stage, reviewer } => self.on_review_done(stage as usize, reviewer as usize),
                 Ev::Timeout { action, token } => self.on_timeout(action, token),
                 Ev::Rework { action } => self.on_rework(action),
-                Ev::BreakEnd { stage, reviewer } => self.on_break_end(stage as usize, reviewer as usize),
+                Ev::BreakEnd { stage, reviewer } => {
+                    let i = stage as usize;
+                    match &self.policy.stages[i].kind {
+                        StageKind::HumanReview(_) => self.on_break_end(i, reviewer as usize),
+                        StageKind::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
+                        StageKind::AutomatedCheck(_)
+                        | StageKind::Monitor(_)
+                        | StageKind::Triage(_)
+                        | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} takes no breaks"),
+                    }
+                }
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
                 Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
                 Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),

@@ -1,7 +1,7 @@
 //! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
 //! breaks and shifts.
 
-use super::{detects, Action, Effort, Ev, Sim, StageRt};
+use super::{detects, Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
 use crate::metrics::{Ledger, StageResult, TimeAvg};
 use crate::rng::uniform;
 use crate::stages::{
@@ -186,7 +186,7 @@ impl<'a> Sim<'a> {
         let on_break = h
             .fatigue
             .and_then(|f| f.break_after.zip(f.break_length))
-            .filter(|(after, _)| rv.on_task >= *after);
+            .filter(|(after, _)| rv.on_task >= *after - ON_TASK_EPS);
         if let Some((_, length)) = on_break {
             rv.on_task = 0.0;
             pool.set_state(r, ReviewerState::Break);

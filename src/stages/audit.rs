@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
 use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Skill, Stage};
 use crate::dist::{Dist, RawDist};
@@ -19,6 +20,8 @@ pub struct Audit {
     pub detect: Skill,
     /// Harm of a defect the audit finds is multiplied by this.
     pub late_harm_factor: f64,
+    /// Auditors tire and take breaks as reviewers do.
+    pub fatigue: Option<Fatigue>,
 }
 
 raw_stage! {
@@ -30,6 +33,7 @@ raw_stage! {
         service: Option<S<RawDist>>,
         detect: Option<S<RawDetect>>,
         late_harm_factor: Option<S<Num>>,
+        fatigue: Option<S<RawFatigue>>,
         learn: Option<S<Num>>,
         cost: Option<S<Num>>,
         tier: Option<S<String>>,
@@ -72,6 +76,7 @@ impl Kind for Audit {
                     "a non-negative factor on the harm of a defect found late",
                 )
             }),
+            fatigue: r.fatigue.as_ref().map(|f| fatigue(ctx, f, &at.key("fatigue"))),
         }
     }
 
@@ -100,11 +105,23 @@ pub struct AuditItem {
     pub kind: u8,
 }
 
+/// An auditor's time on task (fatigue) and breaks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Auditor {
+    /// Hours of auditing since the last break or long enough idle spell.
+    pub on_task: f64,
+    pub idle_since: f64,
+    /// The service time of the item in hand.
+    pub service: f64,
+    pub on_break: bool,
+}
+
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
 pub struct AuditPool {
     pub queue: VecDeque<AuditItem>,
     /// The item each auditor holds, if busy.
     pub auditors: Vec<Option<AuditItem>>,
+    pub state: Vec<Auditor>,
     pub queue_len: TimeAvg,
     pub busy: TimeAvg,
     pub wait_sum: f64,
@@ -120,6 +137,7 @@ impl AuditPool {
         AuditPool {
             queue: VecDeque::new(),
             auditors: vec![None; skill.len()],
+            state: vec![Auditor::default(); skill.len()],
             skill,
             queue_len: TimeAvg::new(w0, w1),
             busy: TimeAvg::new(w0, w1),
@@ -134,7 +152,8 @@ impl AuditPool {
         self.busy.open();
     }
 
+    /// An auditor neither busy nor on a break, lowest index first.
     pub fn idle_auditor(&self) -> Option<usize> {
-        self.auditors.iter().position(Option::is_none)
+        (self.auditors.iter().zip(&self.state)).position(|(a, s)| a.is_none() && !s.on_break)
     }
 }

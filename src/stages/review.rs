@@ -45,6 +45,33 @@ pub struct Fatigue {
     pub break_length: Option<f64>,
 }
 
+/// Reads a `fatigue` table (of a review's reviewers or an audit's auditors) at `fp`.
+pub fn fatigue(ctx: &mut Ctx, f: &S<RawFatigue>, fp: &str) -> Fatigue {
+    let f = f.get_ref();
+    let break_after = f
+        .break_after
+        .as_ref()
+        .map(|v| ctx.duration(v, &format!("{fp}.break_after"), false));
+    let break_length = f
+        .break_length
+        .as_ref()
+        .map(|v| ctx.duration(v, &format!("{fp}.break_length"), false));
+    if let (Some(a), None) = (&f.break_after, &break_length) {
+        ctx.missing(
+            a.span(),
+            fp,
+            "break_length",
+            "how long a break lasts, e.g. \"15m\"",
+        );
+    }
+    Fatigue {
+        tau: ctx.duration(&f.tau, &format!("{fp}.tau"), false),
+        floor: ctx.prob(&f.floor, &format!("{fp}.floor")),
+        break_after,
+        break_length,
+    }
+}
+
 impl Fatigue {
     /// Detection after `t` hours on task, for a fresh detection `d`.
     #[inline]
@@ -154,32 +181,10 @@ impl Kind for HumanReview {
             .as_ref()
             .and_then(|v| ctx.choice(v, &at.key("discipline"), &disciplines))
             .unwrap_or(Discipline::Fifo);
-        let fatigue = r.fatigue.as_ref().map(|f| {
-            let f = f.get_ref();
-            let fp = format!("{path}.fatigue");
-            let break_after = f
-                .break_after
-                .as_ref()
-                .map(|v| ctx.duration(v, &format!("{fp}.break_after"), false));
-            let break_length = f
-                .break_length
-                .as_ref()
-                .map(|v| ctx.duration(v, &format!("{fp}.break_length"), false));
-            if let (Some(a), None) = (&f.break_after, &break_length) {
-                ctx.missing(
-                    a.span(),
-                    &fp,
-                    "break_length",
-                    "how long a break lasts, e.g. \"15m\"",
-                );
-            }
-            Fatigue {
-                tau: ctx.duration(&f.tau, &format!("{fp}.tau"), false),
-                floor: ctx.prob(&f.floor, &format!("{fp}.floor")),
-                break_after,
-                break_length,
-            }
-        });
+        let fatigue = r
+            .fatigue
+            .as_ref()
+            .map(|f| fatigue(ctx, f, &format!("{path}.fatigue")));
         let pressure = r.pressure.as_ref().map(|p| {
             let p = p.get_ref();
             let pp = format!("{path}.pressure");

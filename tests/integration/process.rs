@@ -1091,3 +1091,45 @@ late_harm_factor = 0.0
         }
     }
 }
+
+/// Auditors tire as reviewers do. A saturated auditor with constant service s, fatigue
+/// (tau, floor) and a break after `after` hours of work audits m = ceil(after/s) items per
+/// stretch, at time on task 0, s, …, (m − 1)s, so its mean detection is
+/// d·[floor + (1 − floor)·(1/m)·Σⱼ e^(−j·s/tau)]. Every action is defective, so detection
+/// is caught over audits done (passed + flagged).
+#[test]
+fn tired_auditors_follow_the_fatigue_curve_between_breaks() {
+    let (d, floor, tau, s, after) = (0.8f64, 0.5f64, 0.5f64, 0.1f64, 1.0f64);
+    let m = (after / s).ceil() as i32;
+    let mean_decay: f64 = (0..m).map(|j| (-(j as f64) * s / tau).exp()).sum::<f64>() / m as f64;
+    let theory = d * (floor + (1.0 - floor) * mean_decay);
+    let text = workload(
+        "replications = 40\nhorizon = \"300h\"\nwarmup = \"1h\"\nseed = 59",
+        "100/h",
+        1.0,
+        "",
+    ) + &format!(
+        r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "audit"
+sample = 1.0
+reviewers = 1
+service = {{ dist = "constant", value = "6m" }}
+detect = {d}
+fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "10m" }}
+"#
+    );
+    let (_, r) = run(&text);
+    let detection: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged))
+        .collect();
+    assert_ci("tired auditors: mean detection", &detection, theory);
+    // The schedule is deterministic: 10 items and a 10-minute break every 70 minutes, so
+    // 300 hours hold 2571 or 2572 audits (where the window cuts a stretch).
+    for x in &r.per_policy[0] {
+        let done = x.stages[0].passed + x.stages[0].flagged;
+        assert!((done - 300.0 * 60.0 / 70.0 * 10.0).abs() <= 10.0, "{done} audits");
+    }
+}
