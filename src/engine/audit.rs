@@ -48,7 +48,11 @@ impl<'a> Sim<'a> {
     pub(super) fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
         match &mut self.stages[i] {
             StageRt::Audit(p) => p,
-            StageRt::Automated | StageRt::Review(_) | StageRt::Monitor(_) | StageRt::Lots(_) => {
+            StageRt::Automated
+            | StageRt::Review(_)
+            | StageRt::Monitor(_)
+            | StageRt::Lots(_)
+            | StageRt::Desk(_) => {
                 unreachable!("stage {i} is not an audit")
             }
         }

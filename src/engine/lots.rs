@@ -21,7 +21,11 @@ impl<'a> Sim<'a> {
     fn lot_pool(&mut self, i: usize) -> &mut LotPool {
         match &mut self.stages[i] {
             StageRt::Lots(p) => p,
-            StageRt::Automated | StageRt::Review(_) | StageRt::Audit(_) | StageRt::Monitor(_) => {
+            StageRt::Automated
+            | StageRt::Review(_)
+            | StageRt::Audit(_)
+            | StageRt::Monitor(_)
+            | StageRt::Desk(_) => {
                 unreachable!("stage {i} is not acceptance sampling")
             }
         }

@@ -29,7 +29,9 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{AuditPool, ChartState, HumanReview, LotPool, ReviewPool, StageCounts, StageKind};
+use crate::stages::{
+    AuditPool, ChartState, HumanReview, LotPool, ReviewPool, StageCounts, StageKind, TriagePool,
+};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +64,10 @@ enum Ev {
     InspectionDone {
         stage: u16,
         inspector: u32,
+    },
+    TriageDone {
+        stage: u16,
+        person: u32,
     },
     AuditDone {
         stage: u16,
@@ -121,6 +127,8 @@ enum StageRt {
     Audit(Box<AuditPool>),
     Monitor(ChartState),
     Lots(Box<LotPool>),
+    /// People who triage.
+    Desk(Box<TriagePool>),
 }
 
 /// What the stages' people did over the window, summed over stages in order.
@@ -146,6 +154,7 @@ impl StageRt {
             StageRt::Review(p) => p.open(),
             StageRt::Audit(p) => p.open(),
             StageRt::Lots(p) => p.open(),
+            StageRt::Desk(p) => p.open(),
             StageRt::Automated | StageRt::Monitor(_) => {}
         }
     }
@@ -154,7 +163,11 @@ impl StageRt {
     fn queue(&self) -> Option<&ReviewPool> {
         match self {
             StageRt::Review(p) => Some(p),
-            StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) | StageRt::Lots(_) => None,
+            StageRt::Automated
+            | StageRt::Audit(_)
+            | StageRt::Monitor(_)
+            | StageRt::Lots(_)
+            | StageRt::Desk(_) => None,
         }
     }
 
@@ -166,6 +179,7 @@ impl StageRt {
             StageRt::Review(p) => review::close(p, counts, end, effort),
             StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
             StageRt::Lots(p) => lots::close(p, counts, end, horizon, effort),
+            StageRt::Desk(p) => triage::close(p, counts, end, horizon, effort),
             StageRt::Monitor(_) => monitor::close(counts),
         }
     }
@@ -387,7 +401,11 @@ impl<'a> Sim<'a> {
         let skill_rng = |i: usize| stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
         let stages = (policy.stages.iter().enumerate())
             .map(|(i, s)| match &s.kind {
-                StageKind::AutomatedCheck(_) | StageKind::Triage(_) => StageRt::Automated,
+                StageKind::AutomatedCheck(_) => StageRt::Automated,
+                StageKind::Triage(t) => match t.people {
+                    Some(people) => StageRt::Desk(Box::new(TriagePool::new(people, warmup, end))),
+                    None => StageRt::Automated,
+                },
                 StageKind::HumanReview(h) => {
                     let n = h.reviewers as usize;
                     // A person's own detection is used only with a beta `detect`.
@@ -578,6 +596,7 @@ impl<'a> Sim<'a> {
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
                 Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
                 Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),
+                Ev::TriageDone { stage, person } => self.on_triage_done(stage as usize, person as usize),
                 Ev::InspectionDone { stage, inspector } => {
                     self.on_inspection_done(stage as usize, inspector as usize)
                 }
@@ -656,11 +675,18 @@ impl<'a> Sim<'a> {
                 }
                 StageKind::Triage(t) => {
                     self.triage(id, i, t);
-                    if let Some(d) = &t.service {
-                        let delay = d.sample(&mut self.stage_rngs[i]);
-                        self.events
-                            .schedule(self.now + delay, Ev::AutomatedDone { action: id });
-                        return;
+                    match (t.people, &t.service) {
+                        (Some(_), _) => {
+                            self.join_desk(id, i);
+                            return;
+                        }
+                        (None, Some(d)) => {
+                            let delay = d.sample(&mut self.stage_rngs[i]);
+                            self.events
+                                .schedule(self.now + delay, Ev::AutomatedDone { action: id });
+                            return;
+                        }
+                        (None, None) => {}
                     }
                 }
                 StageKind::Audit(_) | StageKind::Monitor(_) => unreachable!("skipped above"),

@@ -14,7 +14,11 @@ use crate::stages::{
 fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
     match &mut stages[i] {
         StageRt::Review(p) => p,
-        StageRt::Automated | StageRt::Audit(_) | StageRt::Monitor(_) | StageRt::Lots(_) => {
+        StageRt::Automated
+        | StageRt::Audit(_)
+        | StageRt::Monitor(_)
+        | StageRt::Lots(_)
+        | StageRt::Desk(_) => {
             unreachable!("stage {i} is not a review")
         }
     }

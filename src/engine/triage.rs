@@ -1,9 +1,10 @@
 //! Triage: each action is flagged or not once, on its first attempt, and later stages with
 //! a `tier` take one side.
 
-use super::Sim;
+use super::{Effort, Ev, Sim, StageRt};
+use crate::metrics::{ratio, StageResult};
 use crate::rng::uniform;
-use crate::stages::{StageKind, Triage};
+use crate::stages::{StageCounts, StageKind, Triage, TriagePool};
 
 impl<'a> Sim<'a> {
     /// Triage stage `i` decides for attempt `id` (on the action's first pass only) and
@@ -38,4 +39,83 @@ impl<'a> Sim<'a> {
             | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} has no automated delay"),
         }
     }
+
+    fn desk(&mut self, i: usize) -> &mut TriagePool {
+        match &mut self.stages[i] {
+            StageRt::Desk(p) => p,
+            StageRt::Automated
+            | StageRt::Review(_)
+            | StageRt::Audit(_)
+            | StageRt::Monitor(_)
+            | StageRt::Lots(_) => unreachable!("stage {i} has no people triaging"),
+        }
+    }
+
+    /// Attempt `id` (already triaged) waits for a person at triage desk `i`.
+    pub(super) fn join_desk(&mut self, id: u32, i: usize) {
+        let now = self.now;
+        let desk = self.desk(i);
+        match desk.idle() {
+            Some(r) => self.start_desk(i, r, id),
+            None => {
+                desk.queue.push_back(id);
+                let n = desk.queue.len() as f64;
+                desk.queue_len.set(now, n);
+            }
+        }
+    }
+
+    fn start_desk(&mut self, i: usize, r: usize, id: u32) {
+        let now = self.now;
+        let StageKind::Triage(t) = &self.policy.stages[i].kind else {
+            unreachable!()
+        };
+        let service = t
+            .service
+            .as_ref()
+            .map_or(0.0, |d| d.sample(&mut self.stage_rngs[i]));
+        let desk = self.desk(i);
+        desk.people[r] = Some(id);
+        desk.busy.add(now, 1.0);
+        self.events.schedule(
+            now + service,
+            Ev::TriageDone {
+                stage: i as u16,
+                person: r as u32,
+            },
+        );
+    }
+
+    /// Person `r` of triage desk `i` is done with an attempt: it goes on.
+    pub(super) fn on_triage_done(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let desk = self.desk(i);
+        let id = desk.people[r].take().expect("the person was busy");
+        desk.busy.add(now, -1.0);
+        if let Some(next) = desk.queue.pop_front() {
+            let n = desk.queue.len() as f64;
+            desk.queue_len.set(now, n);
+            self.start_desk(i, r, next);
+        }
+        self.route(id, i + 1);
+    }
+}
+
+/// Closes triage desk `p` at `end`: its row, and its people's hours (on duty for the
+/// `horizon`) added to `effort`.
+pub(super) fn close(
+    p: &mut TriagePool,
+    counts: &StageCounts,
+    end: f64,
+    horizon: f64,
+    effort: &mut Effort,
+) -> StageResult {
+    p.queue_len.finish_at(end);
+    p.busy.finish_at(end);
+    let on_duty = p.people.len() as f64 * horizon;
+    effort.audit_duty += on_duty;
+    let mut r = counts.result(None);
+    r.utilization = ratio(p.busy.area(), on_duty);
+    r.mean_queue = p.queue_len.mean();
+    r
 }

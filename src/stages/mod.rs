@@ -23,7 +23,7 @@ pub use review::{
     ReviewerState, Shifts,
 };
 pub use skill::{Detection, Skill};
-pub use triage::Triage;
+pub use triage::{Triage, TriagePool};
 
 use std::ops::Range;
 

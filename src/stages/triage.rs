@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{raw_stage, At, EntryKeys, Kind, LoadAt, Stage};
+use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{unknown, Ctx, Num, S};
 
@@ -15,8 +15,11 @@ pub struct Triage {
     /// By class index; a class not named in `flag` is never flagged.
     pub flag: Vec<f64>,
     /// Delay of an infinite-server triage (a classifier call, ample staff); `None` is
-    /// instantaneous.
+    /// instantaneous. With `people` it is each person's time per action.
     pub service: Option<Dist>,
+    /// People who triage, one FIFO queue, always on duty (their hours count in
+    /// `reviewer_hours` and cost); `None` for automated triage.
+    pub people: Option<u32>,
 }
 
 raw_stage! {
@@ -24,6 +27,7 @@ raw_stage! {
     RawTriage {
         flag: Option<S<BTreeMap<String, S<Num>>>>,
         service: Option<S<RawDist>>,
+        reviewers: Option<S<i64>>,
         cost: Option<S<Num>>,
     }
 }
@@ -66,14 +70,58 @@ impl Kind for Triage {
                 }
             }
         }
-        let service = r
-            .service
-            .as_ref()
-            .map(|d| Dist::parse(ctx, d, &at.key("service"), true));
-        Triage { flag, service }
+        let (service, people) = match &r.reviewers {
+            // People: a queue with a service time, as an audit's.
+            Some(_) => {
+                let (people, service) =
+                    staffing(ctx, at, &r.reviewers, &r.service, "people who triage", "2m");
+                (Some(service), Some(people))
+            }
+            None => (
+                (r.service.as_ref()).map(|d| Dist::parse(ctx, d, &at.key("service"), true)),
+                None,
+            ),
+        };
+        Triage {
+            flag,
+            service,
+            people,
+        }
     }
 
-    fn offered_load(&self, _: &Stage, _: &LoadAt) -> Option<f64> {
-        None // infinite servers: no one to load
+    /// People who triage see every action (a lower bound: rework attempts come back).
+    fn offered_load(&self, _: &Stage, load: &LoadAt) -> Option<f64> {
+        let people = self.people?;
+        let mean = self.service.as_ref().map_or(0.0, Dist::mean);
+        Some(load.lambda * mean / people as f64)
+    }
+}
+
+/// People who triage: a FIFO queue of held attempts and the people serving it.
+pub struct TriagePool {
+    pub queue: std::collections::VecDeque<u32>,
+    /// The attempt each person holds, if busy.
+    pub people: Vec<Option<u32>>,
+    pub busy: crate::metrics::TimeAvg,
+    pub queue_len: crate::metrics::TimeAvg,
+}
+
+impl TriagePool {
+    pub fn new(people: u32, w0: f64, w1: f64) -> TriagePool {
+        TriagePool {
+            queue: std::collections::VecDeque::new(),
+            people: vec![None; people as usize],
+            busy: crate::metrics::TimeAvg::new(w0, w1),
+            queue_len: crate::metrics::TimeAvg::new(w0, w1),
+        }
+    }
+
+    pub fn open(&mut self) {
+        self.busy.open();
+        self.queue_len.open();
+    }
+
+    pub fn idle(&self) -> Option<usize> {
+        self.people.iter().position(Option::is_none)
     }
 }

@@ -1133,3 +1133,37 @@ fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "1
         assert!((done - 300.0 * 60.0 / 70.0 * 10.0).abs() <= 10.0, "{done} audits");
     }
 }
+
+/// People who triage: one FIFO queue with `reviewers` people, always on duty. With Poisson
+/// arrivals at 30/h and one person taking Exp(1 minute) per action, the desk is an M/M/1
+/// queue: each action spends 1/(μ − λ) = 2 minutes there on average, its only delay here,
+/// and the person's 200 hours count as reviewer hours. The flags are as automated
+/// triage's.
+#[test]
+fn a_triage_desk_is_an_mm1_queue() {
+    let text = workload(
+        "replications = 40\nhorizon = \"200h\"\nwarmup = \"10h\"\nseed = 60",
+        "30/h",
+        0.1,
+        "",
+    ) + r#"[[policy]]
+name = "desk"
+[[policy.stage]]
+kind = "triage"
+flag = { only = 0.3 }
+reviewers = 1
+service = { dist = "exponential", mean = "1m" }
+"#;
+    let (_, r) = run(&text);
+    assert_ci(
+        "triage desk: mean time in the system (min)",
+        &metric(&r, 0, M::latency_mean_min),
+        2.0,
+    );
+    assert!(metric(&r, 0, M::reviewer_hours).iter().all(|&h| h == 200.0));
+    let flagged: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].flagged / x.stages[0].entered)
+        .collect();
+    assert_ci("triage desk: fraction flagged", &flagged, 0.3);
+}
