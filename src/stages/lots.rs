@@ -211,9 +211,10 @@ fn placeholder(lot: u32, reviewers: u32, service: Dist, detect: Detection) -> Ac
 
 /// ISO 2859-1 (MIL-STD-105E) single sampling plans for normal inspection.
 pub mod iso {
-    /// The AQLs (percent nonconforming) of Table 2-A that this lookup covers.
-    pub const AQLS: [f64; 16] = [
-        0.010, 0.015, 0.025, 0.040, 0.065, 0.10, 0.15, 0.25, 0.40, 0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0,
+    /// The AQLs of Table 2-A that this lookup covers (up to 15; the larger ones, in
+    /// nonconformities per hundred units, reach acceptance numbers above 21).
+    pub const AQLS: [f64; 17] = [
+        0.010, 0.015, 0.025, 0.040, 0.065, 0.10, 0.15, 0.25, 0.40, 0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0, 15.0,
     ];
     /// Sample size of each code letter A … R (I and O are not used).
     pub const SAMPLE: [u32; 16] = [
@@ -280,8 +281,9 @@ pub mod iso {
             if let Some(ac) = acceptance(d) {
                 return (SAMPLE[l as usize], ac);
             }
-            // Row A has nothing above it, so its arrow after 0/1 points down; row R
-            // has nothing below it.
+            // Row A has nothing above it: where the published table's arrow after its 0/1
+            // points up (AQL 10), there is no plan above, and the first plan below is
+            // used. Row R has nothing below it.
             let up = (d == 1 && l > 0) || d > 10 || (d == 2 && l == 15);
             l = if up { l - 1 } else { l + 1 };
             l = l.clamp(0, 15);
@@ -321,6 +323,33 @@ pub mod iso {
             assert_eq!(plan(30, 1, q(10.0)), (8, 2));
             assert_eq!(plan(2000, 1, q(10.0)), (125, 21));
             assert_eq!(plan(5000, 1, q(10.0)), (125, 21));
+            // A lot of 200 (151-280) is G; at AQL 1.0 G's arrow points down to H's 1/2.
+            assert_eq!(plan(200, 1, q(1.0)), (50, 1));
+            // Level II rows of a published table derived from MIL-STD-105E Tables I and
+            // II-A (NIBS, "Table 1-A", AQL 0.65-15), arrows included: B at 4.0 is 0/1, at
+            // 6.5 up to A's 0/1, at 10 down to C's 1/2, at 15 1/2; C at 2.5 0/1, at 15
+            // 2/3; G at 0.65 up to F's 0/1, at 1.5 1/2, at 15 10/11; K at 0.65 2/3, at 15
+            // up to J's 21/22; L at 6.5 21/22, at 10 up to K's 21/22; Q at 0.65 14/15, at
+            // 1.5 up to P's 21/22.
+            for (lot, aql, expected) in [
+                (10, 4.0, (3, 0)),
+                (10, 6.5, (2, 0)),
+                (10, 10.0, (5, 1)),
+                (10, 15.0, (3, 1)),
+                (20, 2.5, (5, 0)),
+                (20, 15.0, (5, 2)),
+                (200, 0.65, (20, 0)),
+                (200, 1.5, (32, 1)),
+                (200, 15.0, (32, 10)),
+                (2000, 0.65, (125, 2)),
+                (2000, 15.0, (80, 21)),
+                (5000, 6.5, (200, 21)),
+                (5000, 10.0, (125, 21)),
+                (600_000, 0.65, (1250, 14)),
+                (600_000, 1.5, (800, 21)),
+            ] {
+                assert_eq!(plan(lot, 1, q(aql)), expected, "lot {lot}, AQL {aql}");
+            }
             // Levels: a lot of 1,000 is G at level I and K at level III.
             assert_eq!(LETTERS[letter(1000, 0)], 'G');
             assert_eq!(LETTERS[letter(1000, 2)], 'K');
