@@ -1,7 +1,8 @@
 //! An attempt's life outside the stages: an action arrives (or comes back for rework), and
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
-use super::{defective, latent, Action, Ev, Sim};
+use super::detection::{defective, latent};
+use super::{Action, Ev, Sim};
 use crate::rng::uniform;
 
 impl<'a> Sim<'a> {

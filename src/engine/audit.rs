@@ -52,7 +52,7 @@ impl<'a> Sim<'a> {
             | StageRt::Review(_)
             | StageRt::Monitor(_)
             | StageRt::Lots(_)
-            | StageRt::Desk(_) => {
+            | StageRt::TriageDesk(_) => {
                 unreachable!("stage {i} is not an audit")
             }
         }
@@ -65,12 +65,7 @@ impl<'a> Sim<'a> {
         }
         match self.audit_pool(i).idle_auditor() {
             Some(k) => self.start_audit(i, k, item, true),
-            None => {
-                let pool = self.audit_pool(i);
-                pool.queue.push_back(item);
-                let n = pool.queue.len() as f64;
-                pool.queue_len.set(now, n);
-            }
+            None => self.audit_pool(i).desk.enqueue(now, item),
         }
     }
 
@@ -96,8 +91,7 @@ impl<'a> Sim<'a> {
             }
         }
         st.service = service;
-        pool.auditors[k] = Some(item);
-        pool.busy.add(now, 1.0);
+        pool.desk.start(now, k, item);
         self.events.schedule(
             now + service,
             Ev::AuditDone {
@@ -113,8 +107,7 @@ impl<'a> Sim<'a> {
             unreachable!()
         };
         let pool = self.audit_pool(i);
-        let item = pool.auditors[k].take().expect("auditor was busy");
-        pool.busy.add(now, -1.0);
+        let item = pool.desk.finish(now, k);
         // The detection of the item just audited, with the fatigue the auditor had when
         // starting it.
         let st = &mut pool.state[k];
@@ -158,12 +151,8 @@ impl<'a> Sim<'a> {
     fn next_audit(&mut self, i: usize, k: usize) {
         let now = self.now;
         let pool = self.audit_pool(i);
-        match pool.queue.pop_front() {
-            Some(next) => {
-                let n = pool.queue.len() as f64;
-                pool.queue_len.set(now, n);
-                self.start_audit(i, k, next, false);
-            }
+        match pool.desk.next(now) {
+            Some(next) => self.start_audit(i, k, next, false),
             None => pool.state[k].idle_since = now,
         }
     }
@@ -192,8 +181,8 @@ impl<'a> Sim<'a> {
     }
 }
 
-/// Closes audit stage `p` at `end`: its row, and its auditors' hours (always on duty for
-/// the `horizon`) added to `effort`.
+/// Closes audit stage `p` at `end`: its row, with its auditors' hours (always on duty
+/// for the `horizon`) added to `effort`.
 pub(super) fn close(
     p: &mut AuditPool,
     counts: &StageCounts,
@@ -201,13 +190,7 @@ pub(super) fn close(
     horizon: f64,
     effort: &mut Effort,
 ) -> StageResult {
-    p.queue_len.finish_at(end);
-    p.busy.finish_at(end);
-    let on_duty = p.auditors.len() as f64 * horizon;
-    effort.audit_duty += on_duty;
-    let mut r = counts.result(None);
-    r.utilization = ratio(p.busy.area(), on_duty);
-    r.mean_queue = p.queue_len.mean();
+    let mut r = super::finish::desk_row(&mut p.desk, counts, end, horizon, effort);
     r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
     r
 }

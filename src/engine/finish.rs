@@ -2,7 +2,8 @@
 //! the metric row computed.
 
 use super::{Effort, Series, Sim, StageRt};
-use crate::metrics::{ratio, MetricRow, RepResult, M};
+use crate::metrics::{ratio, MetricRow, RepResult, StageResult, M};
+use crate::stages::StageCounts;
 
 impl<'a> Sim<'a> {
     /// Opens every time average's window (at the end of the warm-up).
@@ -125,4 +126,22 @@ impl<'a> Sim<'a> {
             series: self.series.map(Series::into_rows),
         }
     }
+}
+
+/// The row of a stage whose people serve a desk (audit, lot inspection, triage) and are on
+/// duty for the whole `horizon`; their hours go to `effort` (reviewer hours and cost, not
+/// review utilization).
+pub(super) fn desk_row<T>(
+    desk: &mut crate::stages::Desk<T>,
+    counts: &StageCounts,
+    end: f64,
+    horizon: f64,
+    effort: &mut Effort,
+) -> StageResult {
+    let (on_duty, utilization, mean_queue) = desk.close(end, horizon);
+    effort.audit_duty += on_duty;
+    let mut r = counts.result(None);
+    r.utilization = utilization;
+    r.mean_queue = mean_queue;
+    r
 }

@@ -1,10 +1,9 @@
 //! Lot acceptance sampling: attempts held in lots, a random sample inspected, the lot
 //! accepted or inspected in full (rectifying inspection), then released onward.
 
-use super::{Effort, Ev, Sim, StageRt};
-use crate::metrics::{ratio, StageResult};
+use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
-use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, StageCounts, StageKind};
+use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, StageKind};
 
 impl<'a> Sim<'a> {
     fn lot_cfg(&self, i: usize) -> &'a AcceptanceSampling {
@@ -25,7 +24,7 @@ impl<'a> Sim<'a> {
             | StageRt::Review(_)
             | StageRt::Audit(_)
             | StageRt::Monitor(_)
-            | StageRt::Desk(_) => {
+            | StageRt::TriageDesk(_) => {
                 unreachable!("stage {i} is not acceptance sampling")
             }
         }
@@ -92,23 +91,17 @@ impl<'a> Sim<'a> {
 
     fn queue_inspection(&mut self, i: usize, l: u32, k: u32) {
         let now = self.now;
-        let pool = self.lot_pool(i);
-        match pool.idle_inspector() {
+        let desk = &mut self.lot_pool(i).desk;
+        match desk.idle() {
             Some(r) => self.start_inspection(i, r, l, k),
-            None => {
-                pool.queue.push_back((l, k));
-                let n = pool.queue.len() as f64;
-                pool.queue_len.set(now, n);
-            }
+            None => desk.enqueue(now, (l, k)),
         }
     }
 
     fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32) {
         let now = self.now;
         let service = self.lot_cfg(i).service.sample(&mut self.stage_rngs[i]);
-        let pool = self.lot_pool(i);
-        pool.inspectors[r] = Some((l, k));
-        pool.busy.add(now, 1.0);
+        self.lot_pool(i).desk.start(now, r, (l, k));
         self.events.schedule(
             now + service,
             Ev::InspectionDone {
@@ -124,12 +117,9 @@ impl<'a> Sim<'a> {
     pub(super) fn on_inspection_done(&mut self, i: usize, r: usize) {
         let now = self.now;
         let cfg = self.lot_cfg(i);
-        let pool = self.lot_pool(i);
-        let (l, k) = pool.inspectors[r].take().expect("inspector was busy");
-        pool.busy.add(now, -1.0);
-        if let Some((nl, nk)) = pool.queue.pop_front() {
-            let n = pool.queue.len() as f64;
-            pool.queue_len.set(now, n);
+        let desk = &mut self.lot_pool(i).desk;
+        let (l, k) = desk.finish(now, r);
+        if let Some((nl, nk)) = desk.next(now) {
             self.start_inspection(i, r, nl, nk);
         }
         let (held, item) = self.lot_pool(i).lots[l as usize]
@@ -198,23 +188,4 @@ impl<'a> Sim<'a> {
             }
         }
     }
-}
-
-/// Closes acceptance sampling stage `p` at `end`: its row, and its inspectors' hours (on
-/// duty for the `horizon`) added to `effort`.
-pub(super) fn close(
-    p: &mut LotPool,
-    counts: &StageCounts,
-    end: f64,
-    horizon: f64,
-    effort: &mut Effort,
-) -> StageResult {
-    p.queue_len.finish_at(end);
-    p.busy.finish_at(end);
-    let on_duty = p.inspectors.len() as f64 * horizon;
-    effort.audit_duty += on_duty;
-    let mut r = counts.result(None);
-    r.utilization = ratio(p.busy.area(), on_duty);
-    r.mean_queue = p.queue_len.mean();
-    r
 }

@@ -10,6 +10,7 @@
 mod attempt;
 mod audit;
 mod check;
+mod detection;
 mod finish;
 mod lots;
 mod monitor;
@@ -18,20 +19,18 @@ mod review;
 mod series;
 mod triage;
 
+use detection::{detects, Loading};
+
 pub use queue::{EventQueue, Next};
 
 use series::Series;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rand_distr::{Distribution, StandardNormal};
-
 use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{
-    AuditPool, ChartState, HumanReview, LotPool, ReviewPool, StageCounts, StageKind, TriagePool,
-};
+use crate::stages::{AuditPool, ChartState, Desk, HumanReview, LotPool, ReviewPool, StageCounts, StageKind};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -127,8 +126,8 @@ enum StageRt {
     Audit(Box<AuditPool>),
     Monitor(ChartState),
     Lots(Box<LotPool>),
-    /// People who triage.
-    Desk(Box<TriagePool>),
+    /// People who triage; each holds an attempt.
+    TriageDesk(Box<Desk<u32>>),
 }
 
 /// What the stages' people did over the window, summed over stages in order.
@@ -152,9 +151,9 @@ impl StageRt {
     fn open(&mut self) {
         match self {
             StageRt::Review(p) => p.open(),
-            StageRt::Audit(p) => p.open(),
-            StageRt::Lots(p) => p.open(),
-            StageRt::Desk(p) => p.open(),
+            StageRt::Audit(p) => p.desk.open(),
+            StageRt::Lots(p) => p.desk.open(),
+            StageRt::TriageDesk(p) => p.open(),
             StageRt::Automated | StageRt::Monitor(_) => {}
         }
     }
@@ -167,7 +166,7 @@ impl StageRt {
             | StageRt::Audit(_)
             | StageRt::Monitor(_)
             | StageRt::Lots(_)
-            | StageRt::Desk(_) => None,
+            | StageRt::TriageDesk(_) => None,
         }
     }
 
@@ -178,8 +177,8 @@ impl StageRt {
             StageRt::Automated => counts.result(None),
             StageRt::Review(p) => review::close(p, counts, end, effort),
             StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
-            StageRt::Lots(p) => lots::close(p, counts, end, horizon, effort),
-            StageRt::Desk(p) => triage::close(p, counts, end, horizon, effort),
+            StageRt::Lots(p) => finish::desk_row(&mut p.desk, counts, end, horizon, effort),
+            StageRt::TriageDesk(p) => finish::desk_row(p, counts, end, horizon, effort),
             StageRt::Monitor(_) => monitor::close(counts),
         }
     }
@@ -280,81 +279,6 @@ pub struct Sim<'a> {
 /// `break_after`.
 pub(super) const ON_TASK_EPS: f64 = 1e-9;
 
-/// A latent difficulty `z ~ N(0, 1)`, drawn only when some loading uses it (so scenarios
-/// without one draw exactly the random numbers they would without the feature).
-#[inline(always)]
-fn latent(used: bool, rng: &mut StreamRng) -> f64 {
-    if used {
-        StandardNormal.sample(rng)
-    } else {
-        0.0
-    }
-}
-
-/// A loading `l` on the latent difficulty: a quantity `l·z + s·e` with `s = sqrt(1 − l²)`
-/// and its own `e ~ N(0, 1)`, so that two quantities with loadings `l₁`, `l₂` have
-/// correlation `l₁·l₂` (negative when the signs differ).
-#[derive(Debug, Clone, Copy)]
-struct Loading {
-    l: f64,
-    s: f64,
-}
-
-impl Loading {
-    fn new(l: f64) -> Loading {
-        Loading {
-            l,
-            s: (1.0 - l * l).max(0.0).sqrt(),
-        }
-    }
-
-    /// The loading `sqrt(r)` that `workload.detection_correlation = r` gives every layer.
-    fn of_correlation(r: f64) -> Loading {
-        Loading {
-            l: r.sqrt(),
-            s: (1.0 - r).sqrt(),
-        }
-    }
-}
-
-/// Whether a layer with detection probability `d` catches a defect of latent difficulty
-/// `z`: a uniform draw below `d`, or with a loading, `l·z + s·e < Φ⁻¹(d)` with fresh
-/// `e ~ N(0, 1)` (a hard defect, z high, is missed by layers that load positively).
-#[inline]
-fn detects(rng: &mut StreamRng, loading: Option<Loading>, d: f64, z: f64) -> bool {
-    match loading {
-        None => uniform(rng) < d,
-        Some(Loading { l, s }) => {
-            let e: f64 = StandardNormal.sample(rng);
-            if d <= 0.0 {
-                false
-            } else if d >= 1.0 {
-                true
-            } else {
-                l * z + s * e < normal_quantile(d)
-            }
-        }
-    }
-}
-
-/// Whether an attempt with defect probability `p`, uniform draw `u` and latent difficulty
-/// `z` is defective: `u < p`, or with the agent's loading `l`, `s·Φ⁻¹(u) − l·z < Φ⁻¹(p)`
-/// (the same rule at l = 0; with l > 0 the agent errs more on hard actions).
-#[inline]
-fn defective(loading: Option<Loading>, u: f64, p: f64, z: f64) -> bool {
-    match loading {
-        None => u < p,
-        Some(_) if p <= 0.0 => false,
-        Some(_) if p >= 1.0 => true,
-        Some(Loading { l, s }) => s * normal_quantile(u) - l * z < normal_quantile(p),
-    }
-}
-
-/// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).
-fn normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
-}
-
 /// Runs replication `replication` of policy `policy` and returns what it measured.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u64) -> RepResult {
     let never = AtomicBool::new(false);
@@ -403,7 +327,7 @@ impl<'a> Sim<'a> {
             .map(|(i, s)| match &s.kind {
                 StageKind::AutomatedCheck(_) => StageRt::Automated,
                 StageKind::Triage(t) => match t.people {
-                    Some(people) => StageRt::Desk(Box::new(TriagePool::new(people, warmup, end))),
+                    Some(people) => StageRt::TriageDesk(Box::new(Desk::new(people as usize, warmup, end))),
                     None => StageRt::Automated,
                 },
                 StageKind::HumanReview(h) => {

@@ -1,7 +1,8 @@
 //! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
 //! breaks and shifts.
 
-use super::{detects, Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
+use super::detection::detects;
+use super::{Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
 use crate::metrics::{Ledger, StageResult, TimeAvg};
 use crate::rng::uniform;
 use crate::stages::{
@@ -18,7 +19,7 @@ fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
         | StageRt::Audit(_)
         | StageRt::Monitor(_)
         | StageRt::Lots(_)
-        | StageRt::Desk(_) => {
+        | StageRt::TriageDesk(_) => {
             unreachable!("stage {i} is not a review")
         }
     }

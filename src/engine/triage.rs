@@ -1,10 +1,9 @@
 //! Triage: each action is flagged or not once, on its first attempt, and later stages with
 //! a `tier` take one side.
 
-use super::{Effort, Ev, Sim, StageRt};
-use crate::metrics::{ratio, StageResult};
+use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
-use crate::stages::{StageCounts, StageKind, Triage, TriagePool};
+use crate::stages::{Desk, StageKind, Triage};
 
 impl<'a> Sim<'a> {
     /// Triage stage `i` decides for attempt `id` (on the action's first pass only) and
@@ -40,9 +39,9 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn desk(&mut self, i: usize) -> &mut TriagePool {
+    fn desk(&mut self, i: usize) -> &mut Desk<u32> {
         match &mut self.stages[i] {
-            StageRt::Desk(p) => p,
+            StageRt::TriageDesk(p) => p,
             StageRt::Automated
             | StageRt::Review(_)
             | StageRt::Audit(_)
@@ -57,11 +56,7 @@ impl<'a> Sim<'a> {
         let desk = self.desk(i);
         match desk.idle() {
             Some(r) => self.start_desk(i, r, id),
-            None => {
-                desk.queue.push_back(id);
-                let n = desk.queue.len() as f64;
-                desk.queue_len.set(now, n);
-            }
+            None => desk.enqueue(now, id),
         }
     }
 
@@ -74,9 +69,7 @@ impl<'a> Sim<'a> {
             .service
             .as_ref()
             .map_or(0.0, |d| d.sample(&mut self.stage_rngs[i]));
-        let desk = self.desk(i);
-        desk.people[r] = Some(id);
-        desk.busy.add(now, 1.0);
+        self.desk(i).start(now, r, id);
         self.events.schedule(
             now + service,
             Ev::TriageDone {
@@ -90,32 +83,10 @@ impl<'a> Sim<'a> {
     pub(super) fn on_triage_done(&mut self, i: usize, r: usize) {
         let now = self.now;
         let desk = self.desk(i);
-        let id = desk.people[r].take().expect("the person was busy");
-        desk.busy.add(now, -1.0);
-        if let Some(next) = desk.queue.pop_front() {
-            let n = desk.queue.len() as f64;
-            desk.queue_len.set(now, n);
+        let id = desk.finish(now, r);
+        if let Some(next) = desk.next(now) {
             self.start_desk(i, r, next);
         }
         self.route(id, i + 1);
     }
-}
-
-/// Closes triage desk `p` at `end`: its row, and its people's hours (on duty for the
-/// `horizon`) added to `effort`.
-pub(super) fn close(
-    p: &mut TriagePool,
-    counts: &StageCounts,
-    end: f64,
-    horizon: f64,
-    effort: &mut Effort,
-) -> StageResult {
-    p.queue_len.finish_at(end);
-    p.busy.finish_at(end);
-    let on_duty = p.people.len() as f64 * horizon;
-    effort.audit_duty += on_duty;
-    let mut r = counts.result(None);
-    r.utilization = ratio(p.busy.area(), on_duty);
-    r.mean_queue = p.queue_len.mean();
-    r
 }

@@ -2,14 +2,11 @@
 //! classes are sampled into a FIFO queue served by `reviewers` auditors, always on duty;
 //! a defect found is caught late (still an escape, with its harm scaled).
 
-use std::collections::VecDeque;
-
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
-use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Skill, Stage};
+use super::{raw_stage, staffing, At, Desk, EntryKeys, Kind, LoadAt, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
-use crate::metrics::TimeAvg;
 
 /// Post-release sampling audit: a queue of released attempts served by `reviewers`.
 #[derive(Debug, Clone)]
@@ -118,12 +115,8 @@ pub struct Auditor {
 
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
 pub struct AuditPool {
-    pub queue: VecDeque<AuditItem>,
-    /// The item each auditor holds, if busy.
-    pub auditors: Vec<Option<AuditItem>>,
+    pub desk: Desk<AuditItem>,
     pub state: Vec<Auditor>,
-    pub queue_len: TimeAvg,
-    pub busy: TimeAvg,
     pub wait_sum: f64,
     pub wait_n: u64,
     /// Each auditor's own detection, drawn once per replication for a beta `detect` (NaN,
@@ -135,25 +128,16 @@ impl AuditPool {
     /// `skill`: each auditor's detection (see [`Skill::draw`]).
     pub fn new(skill: Vec<f64>, w0: f64, w1: f64) -> AuditPool {
         AuditPool {
-            queue: VecDeque::new(),
-            auditors: vec![None; skill.len()],
+            desk: Desk::new(skill.len(), w0, w1),
             state: vec![Auditor::default(); skill.len()],
             skill,
-            queue_len: TimeAvg::new(w0, w1),
-            busy: TimeAvg::new(w0, w1),
             wait_sum: 0.0,
             wait_n: 0,
         }
     }
 
-    /// Opens the time averages' window (at the end of the warm-up).
-    pub fn open(&mut self) {
-        self.queue_len.open();
-        self.busy.open();
-    }
-
     /// An auditor neither busy nor on a break, lowest index first.
     pub fn idle_auditor(&self) -> Option<usize> {
-        (self.auditors.iter().zip(&self.state)).position(|(a, s)| a.is_none() && !s.on_break)
+        (self.desk.held.iter().zip(&self.state)).position(|(a, s)| a.is_none() && !s.on_break)
     }
 }

@@ -6,13 +6,10 @@
 //! is `n` and `c`, or the single-sampling normal-inspection plan of ISO 2859-1
 //! (MIL-STD-105E) for an `aql` and an inspection `level`.
 
-use std::collections::VecDeque;
-
 use super::skill::{detection, RawDetect};
-use super::{raw_stage, staffing, At, AuditItem, Detection, EntryKeys, Kind, LoadAt, Stage};
+use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, EntryKeys, Kind, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
-use crate::metrics::TimeAvg;
 
 /// A lot acceptance sampling stage.
 #[derive(Debug, Clone)]
@@ -374,15 +371,12 @@ pub struct Lot {
 }
 
 /// An acceptance sampling stage's run-time state: the lot being filled, lots under
-/// inspection, and the inspectors' queue of (lot, position in the lot).
+/// inspection, and the inspectors.
 pub struct LotPool {
     pub filling: Vec<(Option<u32>, AuditItem)>,
     pub lots: Vec<Option<Lot>>,
-    pub queue: VecDeque<(u32, u32)>,
-    /// What each inspector holds, if busy: (lot, position).
-    pub inspectors: Vec<Option<(u32, u32)>>,
-    pub busy: TimeAvg,
-    pub queue_len: TimeAvg,
+    /// The inspectors; each item is (lot, position in the lot).
+    pub desk: Desk<(u32, u32)>,
 }
 
 impl LotPool {
@@ -390,20 +384,8 @@ impl LotPool {
         LotPool {
             filling: Vec::with_capacity(lot as usize),
             lots: Vec::new(),
-            queue: VecDeque::new(),
-            inspectors: vec![None; inspectors as usize],
-            busy: TimeAvg::new(w0, w1),
-            queue_len: TimeAvg::new(w0, w1),
+            desk: Desk::new(inspectors as usize, w0, w1),
         }
-    }
-
-    pub fn open(&mut self) {
-        self.busy.open();
-        self.queue_len.open();
-    }
-
-    pub fn idle_inspector(&self) -> Option<usize> {
-        self.inspectors.iter().position(Option::is_none)
     }
 
     /// A free slot for a new lot.

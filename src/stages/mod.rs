@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod desk;
 pub mod lots;
 pub mod monitor;
 pub mod review;
@@ -16,6 +17,7 @@ pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
 pub use check::{AutomatedCheck, OnFlag};
+pub use desk::Desk;
 pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::{Chart, ChartState, Monitor};
 pub use review::{
@@ -23,7 +25,7 @@ pub use review::{
     ReviewerState, Shifts,
 };
 pub use skill::{Detection, Skill};
-pub use triage::{Triage, TriagePool};
+pub use triage::Triage;
 
 use std::ops::Range;
 

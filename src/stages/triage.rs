@@ -96,32 +96,3 @@ impl Kind for Triage {
         Some(load.lambda * mean / people as f64)
     }
 }
-
-/// People who triage: a FIFO queue of held attempts and the people serving it.
-pub struct TriagePool {
-    pub queue: std::collections::VecDeque<u32>,
-    /// The attempt each person holds, if busy.
-    pub people: Vec<Option<u32>>,
-    pub busy: crate::metrics::TimeAvg,
-    pub queue_len: crate::metrics::TimeAvg,
-}
-
-impl TriagePool {
-    pub fn new(people: u32, w0: f64, w1: f64) -> TriagePool {
-        TriagePool {
-            queue: std::collections::VecDeque::new(),
-            people: vec![None; people as usize],
-            busy: crate::metrics::TimeAvg::new(w0, w1),
-            queue_len: crate::metrics::TimeAvg::new(w0, w1),
-        }
-    }
-
-    pub fn open(&mut self) {
-        self.busy.open();
-        self.queue_len.open();
-    }
-
-    pub fn idle(&self) -> Option<usize> {
-        self.people.iter().position(Option::is_none)
-    }
-}

@@ -150,3 +150,15 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     let rho = a / c as f64;
     b / (1.0 - rho * (1.0 - b))
 }
+
+/// Digits with a comma between thousands: "8577103" → "8,577,103".
+pub fn thousands(digits: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -196,15 +196,7 @@ impl Fmt {
             Fmt::Sig3 => {
                 let mag = 10f64.powi(x.abs().log10().floor() as i32 - 2);
                 let r = ((x / mag).round() * mag).round() as i64;
-                let digits = r.to_string();
-                let mut out = String::new();
-                for (i, c) in digits.chars().enumerate() {
-                    if i > 0 && (digits.len() - i) % 3 == 0 {
-                        out.push(',');
-                    }
-                    out.push(c);
-                }
-                out
+                crate::common::thousands(&r.to_string())
             }
         }
     }

@@ -324,14 +324,11 @@ fn fmt(x: f64) -> String {
         .split_once('.')
         .map_or((rounded.as_str(), None), |(a, b)| (a, Some(b)));
     let (sign, int) = int.strip_prefix('-').map_or(("", int), |i| ("−", i));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let int = if int.len() > 4 { grouped } else { int.to_string() };
+    let int = if int.len() > 4 {
+        crate::common::thousands(int)
+    } else {
+        int.to_string()
+    };
     match frac {
         Some(f) => format!("{sign}{int}.{f}"),
         None => format!("{sign}{int}"),
