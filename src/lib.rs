@@ -16,6 +16,7 @@ pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod experiment;
+pub mod explore;
 pub mod field;
 pub mod floor;
 pub mod input;

@@ -24,6 +24,10 @@ pub mod stream {
     pub const DRIFT: u64 = 4;
     /// Whether a finding's root cause is fixed (learning).
     pub const LEARNING: u64 = 5;
+    /// An exploration's design: the Sobol scramble and the Latin hypercube (replication 0).
+    pub const DESIGN: u64 = 6;
+    /// An exploration's bootstrap resamples (replication 0).
+    pub const BOOTSTRAP: u64 = 7;
     /// Stage `i` of a policy uses `STAGE_BASE + i`.
     pub const STAGE_BASE: u64 = 1000;
     /// The people of stage `i` draw their own detection (a beta `detect`) from

@@ -79,6 +79,11 @@ pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summar
     }
 }
 
+/// Quantile `q` of `values` (statrs' estimator, as for the percentiles of a summary).
+pub fn quantile(values: Vec<f64>, q: f64) -> f64 {
+    Data::new(values).quantile(q)
+}
+
 /// Summary with a 95% interval, as written to summary.csv.
 pub fn summarize(values: impl IntoIterator<Item = f64>) -> Summary {
     summarize_at(values, 0.95)

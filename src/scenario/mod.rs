@@ -9,10 +9,12 @@
 
 pub mod overrides;
 mod raw;
+pub mod uncertain;
 mod validate;
 
 pub use crate::input::{did_you_mean, limits, Diagnostic, ScenarioError};
 pub use overrides::Override;
+pub use uncertain::Uncertain;
 
 use crate::stages::{LoadAt, Stage};
 use crate::workload::Workload;
@@ -32,6 +34,8 @@ pub struct Scenario {
     pub policies: Vec<Policy>,
     /// The file's `[sweep]` table, in file order.
     pub sweep: Vec<SweepDim>,
+    /// The file's `[uncertain]` inputs, in file order (what `oversim explore` varies).
+    pub uncertain: Vec<Uncertain>,
 }
 
 /// One swept key path and its values.

@@ -19,6 +19,9 @@ pub struct RawScenario {
     #[serde(default)]
     pub policy: Vec<S<RawPolicy>>,
     pub sweep: Option<S<toml::Table>>,
+    /// Read from the document with positions by [`super::uncertain`]; only admitted here.
+    #[serde(rename = "uncertain")]
+    pub _uncertain: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -127,6 +127,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         })
         .collect();
     let sweep = raw.sweep.map_or_else(Vec::new, |t| build_sweep(ctx, t));
+    let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
     Scenario {
         name,
         description,
@@ -135,6 +136,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         costs,
         policies,
         sweep,
+        uncertain,
     }
 }
 
