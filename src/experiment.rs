@@ -67,6 +67,39 @@ impl Plan {
     }
 }
 
+/// Loads every point: `text` with `overrides`, then the point's own. Every problem of every
+/// point is reported once, before anything runs.
+pub fn load_points(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    points: Vec<(Vec<String>, Vec<Override>)>,
+) -> Result<Vec<Point>, ScenarioError> {
+    let mut out = Vec::with_capacity(points.len());
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for (values, own) in points {
+        let ov: Vec<Override> = overrides.iter().cloned().chain(own).collect();
+        match scenario::load(label, text, &ov) {
+            Ok(loaded) => out.push(Point { values, loaded }),
+            Err(e) => {
+                for d in e.diagnostics {
+                    if !diagnostics.contains(&d) {
+                        diagnostics.push(d);
+                    }
+                }
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(out)
+    } else {
+        Err(ScenarioError {
+            file: label.to_string(),
+            diagnostics,
+        })
+    }
+}
+
 /// Loads `text`, applies `overrides`, and expands the sweep (file dimensions, then
 /// `cli_dims`) into validated points.
 pub fn plan(
@@ -106,8 +139,7 @@ pub fn plan(
         });
     }
     let size = size.unwrap_or(0);
-    let mut points = Vec::with_capacity(size);
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut grid = Vec::with_capacity(size);
     for k in 0..size {
         // Mixed-radix digits of k, last dimension fastest.
         let mut rest = k;
@@ -116,7 +148,7 @@ pub fn plan(
             chosen[j] = rest % d.values.len();
             rest /= d.values.len();
         }
-        let mut ov = overrides.to_vec();
+        let mut ov = Vec::with_capacity(dims.len());
         let mut values = Vec::with_capacity(dims.len());
         for (d, &c) in dims.iter().zip(&chosen) {
             let v = &d.values[c];
@@ -131,23 +163,9 @@ pub fn plan(
             });
             values.push(v.label.clone());
         }
-        match scenario::load(label, text, &ov) {
-            Ok(loaded) => points.push(Point { values, loaded }),
-            Err(e) => {
-                for d in e.diagnostics {
-                    if !diagnostics.contains(&d) {
-                        diagnostics.push(d);
-                    }
-                }
-            }
-        }
+        grid.push((values, ov));
     }
-    if !diagnostics.is_empty() {
-        return Err(ScenarioError {
-            file: label.to_string(),
-            diagnostics,
-        });
-    }
+    let points = load_points(label, text, overrides, grid)?;
     Ok(Plan {
         dims: dims.into_iter().map(|d| d.path).collect(),
         points,

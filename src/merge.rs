@@ -41,14 +41,17 @@ pub fn write_shard(
         count: shard.count,
         index: shard.index,
     });
-    manifest.points = Some(
-        (plan.points.iter())
-            .map(|p| PointInfo {
-                resolved: p.loaded.resolved_text.clone(),
-                values: p.values.clone(),
-            })
-            .collect(),
-    );
+    // An exploration's sets are rebuilt from its design by `merge`; a sweep's are listed.
+    if manifest.exploration.is_none() {
+        manifest.points = Some(
+            (plan.points.iter())
+                .map(|p| PointInfo {
+                    resolved: p.loaded.resolved_text.clone(),
+                    values: p.values.clone(),
+                })
+                .collect(),
+        );
+    }
     let write = |name: &str, bytes: &[u8]| {
         write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
     };
@@ -146,14 +149,9 @@ pub fn check_set(shards: &[ShardIn]) -> Result<u64, String> {
     Ok(count)
 }
 
-/// Rebuilds the run from shard folders.
-pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
-    let m = &shards[0].manifest;
-    let label = m
-        .scenario
-        .path
-        .clone()
-        .unwrap_or_else(|| scenario::DEFAULT_LABEL.to_string());
+/// The plan of a sweep's shards, from the points their manifest lists.
+pub fn sweep_plan(m: &Manifest) -> Result<Plan, String> {
+    let label = label_of(m);
     let mut points = Vec::new();
     for p in m.points.as_deref().unwrap_or_default() {
         let loaded = scenario::load(&label, &p.resolved, &[]).map_err(|e| e.to_string())?;
@@ -165,10 +163,23 @@ pub fn load_run(shards: &[ShardIn]) -> Result<(Plan, RunData), String> {
     if points.is_empty() {
         return Err("shard.json has no points".into());
     }
-    let plan = Plan {
+    Ok(Plan {
         dims: m.sweep.dims.clone(),
         points,
-    };
+    })
+}
+
+/// The scenario's label in messages: its path, or the embedded default's name.
+pub fn label_of(m: &Manifest) -> String {
+    m.scenario
+        .path
+        .clone()
+        .unwrap_or_else(|| scenario::DEFAULT_LABEL.to_string())
+}
+
+/// Rebuilds the run of `plan` from shard folders.
+pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), String> {
+    let m = &shards[0].manifest;
     let baseline = (plan.base().policies.iter())
         .position(|p| p.name == m.baseline)
         .unwrap_or(0);

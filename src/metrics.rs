@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// that is undefined (`NaN`, an empty field) when its denominator is zero; any other metric
 /// is always a finite number.
 macro_rules! metrics {
-    ($($name:ident: $kind:ident),* $(,)?) => {
+    ($($name:ident: $kind:ident $dir:ident),* $(,)?) => {
         /// Each metric column, in output order.
         #[allow(non_camel_case_types)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,15 @@ macro_rules! metrics {
 
             pub fn name(self) -> &'static str {
                 NAMES[self as usize]
+            }
+
+            /// Which way is better, for the metrics where one is: `None` for counts of work
+            /// and components whose best value depends on the rest (so that no metric
+            /// rewards doing less work).
+            pub fn direction(self) -> Option<Direction> {
+                match self {
+                    $(M::$name => metrics!(@dir $dir)),*
+                }
             }
         }
 
@@ -60,58 +69,85 @@ macro_rules! metrics {
             }
         }
     };
+    (@dir up) => { Some(Direction::Higher) };
+    (@dir down) => { Some(Direction::Lower) };
+    (@dir none) => { None };
     (@ratio ratio) => { true };
     (@ratio always) => { false };
 }
 
 metrics!(
-    released: always,
-    rejected: always,
-    dropped: always,
-    abandoned: always,
-    throughput_per_hour: ratio,
-    defects: always,
-    escaped: always,
-    escape_rate: ratio,
-    escapes_per_1k: ratio,
-    caught_late: always,
-    harm: always,
-    false_rejects: always,
-    timeouts: always,
-    reviewer_hours: always,
-    reviewer_utilization: ratio,
-    reviews_per_reviewer_hour: ratio,
-    mean_queue: ratio,
-    max_queue: always,
-    mean_wait_min: ratio,
-    p95_wait_min: ratio,
-    latency_mean_min: ratio,
-    latency_p95_min: ratio,
-    backlog_end: always,
-    halts: always,
-    halt_hours: always,
-    false_alarms: always,
-    drift_hours: always,
-    detection_delay_h: ratio,
-    learning_factor: always,
-    cost_total: always,
-    cost_per_release: ratio,
-    value_released: always,
-    net_value: always,
-    cost_review: always,
-    cost_halt: always,
-    cost_harm: always,
-    cost_delay: always,
-    cost_stages: always,
-    cost_fixed: always,
-    investigation_hours: always,
-    severe_escapes: always,
-    any_severe: always,
-    lots: always,
-    lots_rejected: always,
+    released: always up,
+    rejected: always none,
+    dropped: always down,
+    abandoned: always down,
+    throughput_per_hour: ratio up,
+    defects: always none,
+    escaped: always down,
+    escape_rate: ratio down,
+    escapes_per_1k: ratio down,
+    caught_late: always none,
+    harm: always down,
+    false_rejects: always down,
+    timeouts: always down,
+    reviewer_hours: always none,
+    reviewer_utilization: ratio none,
+    reviews_per_reviewer_hour: ratio none,
+    mean_queue: ratio down,
+    max_queue: always down,
+    mean_wait_min: ratio down,
+    p95_wait_min: ratio down,
+    latency_mean_min: ratio down,
+    latency_p95_min: ratio down,
+    backlog_end: always down,
+    halts: always none,
+    halt_hours: always none,
+    false_alarms: always down,
+    drift_hours: always down,
+    detection_delay_h: ratio down,
+    learning_factor: always down,
+    cost_total: always down,
+    cost_per_release: ratio down,
+    value_released: always up,
+    net_value: always up,
+    cost_review: always none,
+    cost_halt: always none,
+    cost_harm: always none,
+    cost_delay: always none,
+    cost_stages: always none,
+    cost_fixed: always none,
+    investigation_hours: always none,
+    severe_escapes: always down,
+    any_severe: always down,
+    lots: always none,
+    lots_rejected: always none,
 );
 
 pub const N_METRICS: usize = NAMES.len();
+
+/// Which value of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Higher,
+    Lower,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+        }
+    }
+
+    /// Whether `a` is better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Higher => a > b,
+            Direction::Lower => a < b,
+        }
+    }
+}
 
 impl MetricRow {
     pub fn get(&self, m: M) -> f64 {

@@ -1,7 +1,7 @@
 //! `oversim merge DIR...`: the shards of a sharded run into the one-machine result.
 
 use super::{MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::merge::{check_set, load_run, merged_manifest, read_shard, timeseries};
+use crate::merge::{check_set, load_run, merged_manifest, read_shard, sweep_plan, timeseries};
 use crate::report::files::{prepare_output, write_atomic};
 use crate::report::{self, ResultFiles};
 
@@ -23,7 +23,14 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return bad(e),
     };
-    let (plan, run) = match load_run(&shards) {
+    if let Some(info) = shards[0].manifest.exploration.clone() {
+        return super::explore::merge(&args, &shards, count, &info);
+    }
+    let plan = match sweep_plan(&shards[0].manifest) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let (plan, run) = match load_run(&shards, plan) {
         Ok(x) => x,
         Err(e) => return bad(e),
     };

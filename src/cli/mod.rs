@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 the run failed (e.g. a file could not be written), 2 bad input
 //! (scenario errors, bad flags, results that would be overwritten), 130 interrupted.
 
+mod explore;
 mod merge;
 mod run;
 
@@ -35,6 +36,9 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files (and every sweep point) and print each human stage's offered load.
     Validate(ValidateArgs),
+    /// Explore the scenario's [uncertain] inputs: probability that each policy is best,
+    /// sensitivity indices, decision maps.
+    Explore(explore::ExploreArgs),
     /// Merge the shard folders of a sharded run (`run --shard`) into the one-machine result.
     Merge(MergeArgs),
     /// Write DIR/report.html: charts and a plain-language summary of a results folder.
@@ -190,6 +194,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate(args),
+        Command::Explore(args) => explore::explore(args),
         Command::Merge(args) => merge::merge(args),
         Command::Report(args) => report_cmd(args),
     }

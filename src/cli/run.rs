@@ -18,7 +18,7 @@ use crate::units::format_hours;
 
 /// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
 /// the files). Second: exit at once; files already renamed into place stay whole.
-fn install_signal_handler() {
+pub(super) fn install_signal_handler() {
     use std::sync::atomic::Ordering;
     let result = ctrlc::set_handler(|| {
         if crate::montecarlo::CANCEL.swap(true, Ordering::SeqCst) {
@@ -138,7 +138,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
     EXIT_OK
 }
 
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+pub(super) fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }

@@ -1,6 +1,241 @@
 //! Explorations: many parameter sets drawn from the scenario's `[uncertain]` inputs, every
-//! policy run at each under common random numbers, and what the results say about the
-//! choice across the uncertainty.
+//! policy run at each under common random numbers (replication `r` draws from the same
+//! streams at every set and for every policy), and what the results say about the choice
+//! across the uncertainty: the probability that each policy is best, which inputs drive
+//! each outcome and each paired difference (with the replication noise separated), and,
+//! with a map, which policy is best over a grid of two inputs.
+//!
+//! An exploration is a sweep whose points are the design's sets, so it runs, shards and
+//! merges as a run does ([`crate::experiment`], [`crate::merge`]); its own files come from
+//! [`analysis`] and [`map`].
 
+pub mod analysis;
 pub mod design;
+pub mod map;
 pub mod sensitivity;
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{load_points, Plan};
+use crate::input::{unknown, Diagnostic, ScenarioError};
+use crate::metrics::{Direction, M, NAMES};
+use crate::scenario::{self, Override, SweepValue, Uncertain};
+
+use design::{Design, DesignKind, MAX_SOBOL_INPUTS, MAX_SOBOL_POINTS};
+
+/// Most sets an exploration may run (as for a sweep's points).
+pub const MAX_SETS: usize = crate::experiment::MAX_POINTS;
+
+/// What an exploration is, beyond the scenario: enough to rebuild its plan (the manifest
+/// records it, and `merge` rebuilds the plan from it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    pub design: DesignKind,
+    /// Base points of a Sobol design, sets of a Latin hypercube, or, for a map that
+    /// integrates over the other inputs, the draws of them in each cell.
+    pub points: usize,
+    /// The metric the map and the sentences decide on.
+    pub metric: String,
+    /// Bootstrap resamples for the sensitivity intervals.
+    pub bootstrap: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<MapSpec>,
+}
+
+/// `--map PATH1,PATH2`: a grid over two inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapSpec {
+    pub paths: Vec<String>,
+    /// Values per axis (a choice input has its listed values).
+    pub grid: usize,
+    pub others: Others,
+}
+
+/// What the inputs not on a map's axes do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Others {
+    /// Keep the values written in the scenario.
+    Base,
+    /// Vary over their uncertainty: the same Latin hypercube draws in every cell.
+    Integrate,
+}
+
+impl Others {
+    pub const ALL: &[(&str, Others)] = &[("base", Others::Base), ("integrate", Others::Integrate)];
+}
+
+/// A decision map's layout: the sets of cell `c` are `c·per_cell .. (c+1)·per_cell`.
+#[derive(Debug, Clone)]
+pub struct MapLayout {
+    pub axes: [Vec<SweepValue>; 2],
+    /// Per cell, its value index on each axis (first axis slowest).
+    pub cells: Vec<(usize, usize)>,
+    pub per_cell: usize,
+}
+
+/// An exploration ready to run: its inputs, design and plan.
+#[derive(Debug, Clone)]
+pub struct Exploration {
+    pub spec: Spec,
+    pub inputs: Vec<Uncertain>,
+    /// The design of the sets (without a map), or of the other inputs in each map cell.
+    pub design: Design,
+    pub map: Option<MapLayout>,
+    pub plan: Plan,
+    /// The decision metric.
+    pub metric: M,
+    /// The scenario text with the command line's overrides, before any draw.
+    pub base_text: String,
+}
+
+impl Exploration {
+    /// Policy names, in order.
+    pub fn policies(&self) -> Vec<String> {
+        (self.plan.base().policies.iter())
+            .map(|p| p.name.clone())
+            .collect()
+    }
+}
+
+/// The first output column of every exploration file: the set's index.
+pub const SET_COLUMN: &str = "set";
+
+fn problem(label: &str, path: &str, message: String) -> ScenarioError {
+    ScenarioError {
+        file: label.to_string(),
+        diagnostics: vec![Diagnostic {
+            line: None,
+            path: path.to_string(),
+            message,
+        }],
+    }
+}
+
+/// Parses a decision metric: one with a better direction.
+pub fn decision_metric(name: &str) -> Result<M, String> {
+    let directed: Vec<&str> = (M::ALL.iter())
+        .filter(|m| m.direction().is_some())
+        .map(|m| m.name())
+        .collect();
+    match M::ALL.iter().find(|m| m.name() == name) {
+        Some(m) if m.direction().is_some() => Ok(*m),
+        Some(_) => Err(format!(
+            "`{name}` has no better direction (it counts work or is a part of a total), so no policy is best on it; metrics with one: {}",
+            directed.join(", ")
+        )),
+        None => Err(unknown(format!("`{name}` is not a metric"), name, NAMES, None)
+            + "; see docs/metrics.md for the list"),
+    }
+}
+
+/// An override of `input` with `value`, named in messages by where it came from.
+fn draw(input: &Uncertain, value: &SweepValue, what: &str) -> Override {
+    Override {
+        path: input.path.clone(),
+        value: value.toml.clone(),
+        origin: format!("[uncertain] \"{}\" at {what} {}", input.path, value.label),
+    }
+}
+
+/// Loads the scenario, checks its `[uncertain]` inputs (each at the ends of its range,
+/// with the others at their written values), draws the design and loads every set.
+pub fn plan(label: &str, text: &str, overrides: &[Override], spec: &Spec) -> Result<Exploration, ScenarioError> {
+    let base = scenario::load(label, text, overrides)?;
+    let sc = &base.scenario;
+    let inputs = sc.uncertain.clone();
+    let metric = decision_metric(&spec.metric).map_err(|e| problem(label, "--metric", e))?;
+    if inputs.is_empty() {
+        return Err(problem(
+            label,
+            "uncertain",
+            "the scenario has no [uncertain] inputs to explore; add e.g. [uncertain] \"workload.rate\" = { dist = \"uniform\", low = \"20/h\", high = \"80/h\" }".into(),
+        ));
+    }
+    if !sc.sweep.is_empty() {
+        return Err(problem(
+            label,
+            "sweep",
+            "an exploration varies the [uncertain] inputs and takes no [sweep]; remove the [sweep] table, or make its keys uncertain inputs (a `choice` lists values)".into(),
+        ));
+    }
+    if sc.run.replications < 2 {
+        return Err(problem(
+            label,
+            "run.replications",
+            "an exploration needs at least 2 replications per set, to tell replication noise from the inputs' effects".into(),
+        ));
+    }
+    // Each input alone at the ends of its range: a message names the input and the value.
+    let mut ends = Vec::new();
+    for u in &inputs {
+        for (what, v) in u.extremes() {
+            ends.push((Vec::new(), vec![draw(u, &v, &what)]));
+        }
+    }
+    load_points(label, text, overrides, ends)?;
+
+    let k = inputs.len();
+    let (design, map, rows) = match &spec.map {
+        None => {
+            if spec.design == DesignKind::Sobol {
+                if k > MAX_SOBOL_INPUTS {
+                    return Err(problem(label, "uncertain", format!("a Sobol design varies at most {MAX_SOBOL_INPUTS} inputs; this scenario has {k}")));
+                }
+                if spec.points > MAX_SOBOL_POINTS {
+                    return Err(problem(label, "--points", format!("a Sobol design has at most {MAX_SOBOL_POINTS} base points")));
+                }
+            }
+            let d = Design::new(spec.design, spec.points, k, sc.run.seed);
+            if d.rows.len() > MAX_SETS {
+                return Err(problem(label, "--points", format!("the design has {} sets (N·(k+2) for Sobol); at most {MAX_SETS} are allowed", d.rows.len())));
+            }
+            let rows: Vec<Vec<(usize, SweepValue)>> = (d.rows.iter())
+                .map(|row| (0..k).map(|i| (i, inputs[i].value(row[i]))).collect())
+                .collect();
+            (d, None, rows)
+        }
+        Some(m) => map::layout(label, &inputs, m, spec, sc.run.seed)?,
+    };
+    let points: Vec<(Vec<String>, Vec<Override>)> = (rows.iter().enumerate())
+        .map(|(s, row)| {
+            let mut values = vec![s.to_string()];
+            let mut ov = Vec::with_capacity(row.len());
+            for (i, v) in row {
+                values.push(v.label.clone());
+                ov.push(draw(&inputs[*i], v, &format!("set {s}:")));
+            }
+            (values, ov)
+        })
+        .collect();
+    let dims: Vec<String> = std::iter::once(SET_COLUMN.to_string())
+        .chain(match &spec.map {
+            None => inputs.iter().map(|u| u.path.clone()).collect::<Vec<_>>(),
+            Some(_) => rows
+                .first()
+                .map(|r| r.iter().map(|(i, _)| inputs[*i].path.clone()).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let points = load_points(label, text, overrides, points)?;
+    Ok(Exploration {
+        spec: spec.clone(),
+        inputs,
+        design,
+        map,
+        plan: Plan { dims, points },
+        metric,
+        base_text: base.resolved_text,
+    })
+}
+
+/// The best of `values` in `dir`, ties to the first.
+pub fn best_index(values: &[f64], dir: Direction) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate().skip(1) {
+        if dir.better(v, values[best]) {
+            best = i;
+        }
+    }
+    best
+}

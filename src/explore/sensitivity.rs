@@ -136,8 +136,9 @@ fn estimate(t: &Terms, js: &[usize]) -> (Vec<f64>, Vec<f64>, f64, f64) {
         .sum();
     let v = ss / (2.0 * m - 1.0);
     let avg = |x: &[f64]| js.iter().map(|&j| x[j]).sum::<f64>() / m;
-    let first = t.s1.iter().map(|x| avg(x) / v).collect();
-    let total = t.st.iter().map(|x| avg(x) / (2.0 * v)).collect();
+    // `+ 0.0` writes an exact zero as 0, not -0.
+    let first = t.s1.iter().map(|x| avg(x) / v + 0.0).collect();
+    let total = t.st.iter().map(|x| avg(x) / (2.0 * v) + 0.0).collect();
     (first, total, avg(&t.noise) / v, v)
 }
 

@@ -14,6 +14,9 @@ pub struct Manifest {
     pub command_line: Vec<String>,
     /// Fewer replications than asked for (cut short, interrupted, or a precision cap).
     pub cut_short: bool,
+    /// An exploration's design and inputs (`oversim explore`); absent for a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploration: Option<ExplorationInfo>,
     pub finished_at: String,
     /// A shard's format tag ([`SHARD_FORMAT`]); absent in a results folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +53,46 @@ pub struct Manifest {
     pub threads: usize,
     pub wall_seconds: f64,
     pub warmup_hours: f64,
+}
+
+/// What an exploration was: its settings, inputs and the scenario before any draw, from
+/// which `merge` rebuilds its plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplorationInfo {
+    /// The scenario text with the command line's overrides, before any draw.
+    pub base_resolved: String,
+    pub inputs: Vec<InputInfo>,
+    /// Sentences on the decision metric (what the terminal and the report say).
+    #[serde(default)]
+    pub sentences: Vec<String>,
+    pub sets: usize,
+    /// Time spent parsing and checking every set before the runs.
+    pub setup_seconds: f64,
+    pub spec: crate::explore::Spec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub distribution: String,
+    pub path: String,
+}
+
+impl ExplorationInfo {
+    pub fn of(ex: &crate::explore::Exploration, setup_seconds: f64) -> ExplorationInfo {
+        ExplorationInfo {
+            base_resolved: ex.base_text.clone(),
+            inputs: (ex.inputs.iter())
+                .map(|u| InputInfo {
+                    distribution: u.describe(),
+                    path: u.path.clone(),
+                })
+                .collect(),
+            sentences: Vec::new(),
+            sets: ex.plan.points.len(),
+            setup_seconds,
+            spec: ex.spec.clone(),
+        }
+    }
 }
 
 /// The format tag of a shard's manifest (shard.json).
@@ -152,6 +195,7 @@ impl Manifest {
             baseline: sc.policies[ex.baseline].name.clone(),
             command_line: ctx.command_line.clone(),
             cut_short: cut > 0 || matches!(stop, Stop::MaxReplications | Stop::Interrupted),
+            exploration: None,
             finished_at: ctx.finished_at.clone(),
             format: None,
             horizon_hours: sc.run.horizon,

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "cli")]
 pub mod files;
+pub mod explore;
 pub mod html;
 pub mod manifest;
 pub mod rows;

@@ -369,7 +369,8 @@ fn value_of(x: f64, unit: &str, whole: bool) -> SweepValue {
     let num = if whole {
         format!("{}", x as i64)
     } else {
-        let s = format!("{x}");
+        // Six significant digits: a design's draws need no more, and labels stay readable.
+        let s = format!("{}", format!("{x:.5e}").parse::<f64>().unwrap_or(x) + 0.0);
         // TOML floats need a decimal point or exponent.
         if s.contains(['.', 'e', 'E']) {
             s
@@ -449,6 +450,30 @@ impl Uncertain {
                 ("the 99.9% quantile".to_string(), self.value(0.999)),
             ],
         }
+    }
+
+    /// `count` values evenly spaced over the input's range, for the axis of a decision map:
+    /// from low to high, between the 5% and 95% quantiles of an unbounded distribution, or
+    /// every listed choice. Whole numbers are not repeated.
+    pub fn grid(&self, count: usize) -> Vec<SweepValue> {
+        let (lo, hi) = match &self.dist {
+            InputDist::Choice { values } => return values.clone(),
+            InputDist::Uniform { low, high } | InputDist::Triangular { low, high, .. } => (*low, *high),
+            InputDist::Beta { .. } | InputDist::Lognormal { .. } => (
+                self.number(0.05).expect("a number"),
+                self.number(0.95).expect("a number"),
+            ),
+        };
+        let mut out: Vec<SweepValue> = Vec::with_capacity(count);
+        for g in 0..count {
+            let t = if count == 1 { 0.5 } else { g as f64 / (count - 1) as f64 };
+            let x = lo + t * (hi - lo);
+            let v = value_of(if self.whole { x.round() } else { x }, &self.unit, self.whole);
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
     }
 
     /// A short description: `uniform(0.4, 0.8)`, `choice(2, 3, 4)`.

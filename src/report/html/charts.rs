@@ -17,7 +17,7 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
-fn colour(i: usize) -> RGBColor {
+pub(super) fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -25,7 +25,7 @@ fn colour(i: usize) -> RGBColor {
 type SweepLine = (String, usize, Vec<(f64, Stat)>);
 
 /// A padded axis range around `lo..hi` (never empty), from zero when `from_zero`.
-fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
+pub(super) fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
     let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
         (lo, hi)
     } else {
@@ -49,7 +49,7 @@ fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 
 /// Axis labels: short and without trailing zeros (12k, 1.5M, 0.25).
-fn tick(x: &f64) -> String {
+pub(super) fn tick(x: &f64) -> String {
     let a = x.abs();
     let (v, suffix) = if a >= 1e6 {
         (x / 1e6, "M")
@@ -63,7 +63,7 @@ fn tick(x: &f64) -> String {
     format!("{}{suffix}", if s == "-0" { "0" } else { s })
 }
 
-fn svg(
+pub(super) fn svg(
     width: u32,
     height: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,

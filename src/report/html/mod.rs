@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 mod charts;
+pub mod explore;
 
 use charts::{bars, scatter, series_chart, sweep_chart};
 
@@ -184,7 +185,7 @@ fn sig(x: f64) -> String {
     crate::report::table::sig3(x)
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -322,7 +323,7 @@ fn meaningful(x: f64) -> bool {
     x.is_finite() && x != 0.0
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+pub(super) const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .row{display:flex;flex-wrap:wrap;gap:12px}.row svg{border:1px solid #eee}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -520,8 +521,13 @@ pub fn render(r: &Results) -> String {
 /// Writes `dir/report.html` from the files in `dir`.
 #[cfg(feature = "cli")]
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
-    let r = Results::load(dir)?;
-    let html = render(&r);
+    let manifest = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| Manifest::from_json(&t).ok());
+    let html = match manifest {
+        Some(m) if m.exploration.is_some() => explore::render(&explore::ExploreResults::load(dir, m)?),
+        _ => render(&Results::load(dir)?),
+    };
     crate::report::files::write_atomic(dir, "report.html", html.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", dir.join("report.html").display()))?;
     Ok(dir.join("report.html"))

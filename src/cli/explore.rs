@@ -1,0 +1,340 @@
+//! `oversim explore FILE`: draw parameter sets from the scenario's `[uncertain]` inputs, run
+//! every policy at each, and write what holds across the uncertainty (or, with `--map`, a
+//! decision map over two inputs). Shards and merges as `run` does.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use clap::Args;
+
+use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
+use crate::experiment::{self, baseline_index, Execution, RunData, Shard, Stop};
+use crate::explore::analysis::{analyse, sentences, Analysis};
+use crate::explore::design::DesignKind;
+use crate::explore::map::{cells, Cell};
+use crate::explore::{self, Exploration, MapSpec, Others, Spec};
+use crate::merge::{load_run, ShardIn};
+use crate::report::explore::{verdict, ExploreFiles, FILES};
+use crate::report::files::{prepare_output, write_atomic};
+use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
+use crate::scenario::Override;
+
+// Doc comments here are the `--help` text, written for a terminal, not as Markdown.
+#[allow(rustdoc::invalid_html_tags)]
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// Scenario file with an [uncertain] table (without one, the embedded default scenario).
+    pub file: Option<PathBuf>,
+    /// Set any scenario key: PATH=VALUE (applied before the draws).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<Override>,
+    /// Replications per set and policy (same as --set run.replications=N; at least 2).
+    #[arg(short = 'r', long, value_name = "N")]
+    pub replications: Option<u64>,
+    /// Master seed: the replication streams and the design (same as --set run.seed=S).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Base points of a Sobol design (N·(k+2) sets for k inputs), sets of a Latin
+    /// hypercube, or draws of the other inputs per map cell with --others integrate.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub points: u64,
+    /// sobol (Saltelli scheme: sensitivity indices) or lhs (Latin hypercube: no indices).
+    #[arg(long, value_name = "KIND", default_value = "sobol", value_parser = parse_design)]
+    pub design: DesignKind,
+    /// Metric the summary sentences and the map decide on (one with a better direction).
+    #[arg(long, value_name = "METRIC", default_value = "net_value")]
+    pub metric: String,
+    /// Policy the paired differences are taken against (default: the first).
+    #[arg(long, value_name = "POLICY")]
+    pub baseline: Option<String>,
+    /// A decision map over two [uncertain] inputs: PATH1,PATH2.
+    #[arg(long, value_name = "PATH1,PATH2")]
+    pub map: Option<String>,
+    /// Values per map axis.
+    #[arg(long, value_name = "G", default_value_t = 9)]
+    pub grid: usize,
+    /// The other inputs in a map: base (their written values) or integrate (vary over
+    /// --points Latin hypercube draws, the same in every cell).
+    #[arg(long, value_name = "HOW", default_value = "base", value_parser = parse_others)]
+    pub others: Others,
+    /// Bootstrap resamples for the sensitivity intervals.
+    #[arg(long, value_name = "B", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=100_000))]
+    pub bootstrap: u64,
+    /// Output folder (default results/<scenario name>-explore, or -map with --map).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results are identical for any value.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Run only replications i with i % N == K of every set, for `oversim merge`; `auto`
+    /// reads a Slurm array or Kubernetes indexed job.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// Also write report.html.
+    #[arg(long)]
+    pub report: bool,
+    /// Overwrite existing results.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no summary; errors and warnings only.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+fn parse_design(s: &str) -> Result<DesignKind, String> {
+    choose(s, DesignKind::ALL)
+}
+
+fn parse_others(s: &str) -> Result<Others, String> {
+    choose(s, Others::ALL)
+}
+
+fn choose<T: Copy>(s: &str, all: &[(&str, T)]) -> Result<T, String> {
+    let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+    (all.iter().find(|(n, _)| *n == s).map(|(_, t)| *t))
+        .ok_or_else(|| crate::input::unknown(format!("`{s}` is not allowed"), s, &names, Some("allowed")))
+}
+
+impl ExploreArgs {
+    fn spec(&self) -> Spec {
+        Spec {
+            design: self.design,
+            points: self.points as usize,
+            metric: self.metric.clone(),
+            bootstrap: self.bootstrap as usize,
+            map: self.map.as_ref().map(|m| MapSpec {
+                paths: m.split(',').map(|p| p.trim().to_string()).collect(),
+                grid: self.grid,
+                others: self.others,
+            }),
+        }
+    }
+
+    fn overrides(&self) -> Vec<Override> {
+        let mut v = self.set.clone();
+        if let Some(r) = self.replications {
+            v.push(Override::set("run.replications", &r.to_string()));
+        }
+        if let Some(s) = self.seed {
+            v.push(Override::set("run.seed", &s.to_string()));
+        }
+        v
+    }
+}
+
+pub(super) fn explore(args: ExploreArgs) -> i32 {
+    let bad = |e: String| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    };
+    let files: Vec<PathBuf> = args.file.iter().cloned().collect();
+    let src = match read_sources(&files) {
+        Ok(mut s) => s.remove(0),
+        Err(e) => return bad(e),
+    };
+    let clock = Instant::now();
+    let ex = match explore::plan(&src.label, &src.text, &args.overrides(), &args.spec()) {
+        Ok(x) => x,
+        Err(e) => return bad(e.to_string()),
+    };
+    let setup = clock.elapsed().as_secs_f64();
+    let baseline = match baseline_index(ex.plan.base(), args.baseline.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return bad(format!("error: {e}")),
+    };
+    let shard = match (args.shard.as_deref())
+        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => return bad(format!("error: --shard: {e}")),
+    };
+    let suffix = if ex.map.is_some() { "map" } else { "explore" };
+    let dir = match (&args.out, shard) {
+        (Some(o), _) => o.clone(),
+        (None, s) => {
+            let d = Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name));
+            match s {
+                Some(s) => d.join(format!("shard-{}-of-{}", s.index, s.count)),
+                None => d,
+            }
+        }
+    };
+    let files: &[&str] = if shard.is_some() { crate::merge::SHARD_FILES } else { FILES };
+    if let Err(e) = prepare_output(&dir, files, args.force) {
+        return bad(format!("error: {e}"));
+    }
+    overload_warning(&src.label, &ex);
+    super::run::install_signal_handler();
+    let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let exec = Execution {
+        plan: &ex.plan,
+        baseline,
+        targets: &[],
+        max_replications: ex.plan.base().run.replications,
+        shard,
+        series: None,
+    };
+    let total: u64 = (ex.plan.points.iter())
+        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
+        .sum();
+    let pb = super::run::progress_bar(shard.map_or(total, |s| total.div_ceil(s.count)), args.quiet);
+    let started = SystemTime::now();
+    let executed = experiment::execute(&exec, &pool, &|n| pb.inc(n));
+    pb.finish_and_clear();
+    let executed = match executed {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let ctx = RunContext {
+        path: src.path.as_ref().map(|p| p.display().to_string()),
+        text: src.text.clone(),
+        command_line: std::env::args().collect(),
+        threads: args.threads.map_or(pool.current_num_threads(), |t| t as usize),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        wall_seconds: clock.elapsed().as_secs_f64(),
+    };
+    let done = executed.run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
+    let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, 0, &[]);
+    manifest.exploration = Some(ExplorationInfo::of(&ex, setup));
+    if executed.stop == Stop::Interrupted {
+        eprintln!("oversim: interrupted; an exploration needs every set, so nothing is written");
+        return EXIT_INTERRUPTED;
+    }
+    if let Some(s) = shard {
+        if let Err(e) = crate::merge::write_shard(&dir, &ex.plan, &executed.run, s, manifest) {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+        return EXIT_OK;
+    }
+    finish(&ex, &executed.run, manifest, &dir, args.report, args.quiet)
+}
+
+/// One warning for every set with a stage at offered load ≥ 1 (a run warns per point).
+fn overload_warning(label: &str, ex: &Exploration) {
+    let over: Vec<(usize, (String, String, f64))> = (ex.plan.points.iter().enumerate())
+        .filter_map(|(s, p)| {
+            (p.loaded.scenario.offered_loads().into_iter())
+                .filter(|(_, _, rho)| *rho >= 1.0)
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .map(|x| (s, x))
+        })
+        .collect();
+    if let Some((s, (p, st, rho))) = over.iter().max_by(|a, b| a.1 .2.total_cmp(&b.1 .2)) {
+        eprintln!(
+            "warning: {label}: {} of {} sets have a stage at offered load ≥ 1 (the most: set {s}, policy `{p}`, stage `{st}`, {rho:.2}); its queue grows until pressure, timeouts or the end of the run stop it, as the uncertainty allows (see design.csv and explore.csv)",
+            over.len(),
+            ex.plan.points.len()
+        );
+    }
+}
+
+/// Analyses the runs, writes the files and prints the summary.
+fn finish(ex: &Exploration, run: &RunData, mut manifest: Manifest, dir: &Path, report: bool, quiet: bool) -> i32 {
+    let (analysis, map_cells): (Option<Analysis>, Option<Vec<Cell>>) = match &ex.map {
+        Some(layout) => (None, Some(cells(layout, run, ex.metric))),
+        None => (Some(analyse(ex, run)), None),
+    };
+    let said = match (&analysis, &map_cells) {
+        (Some(a), _) => sentences(ex, run, a),
+        (None, Some(c)) => map_sentences(ex, c),
+        (None, None) => Vec::new(),
+    };
+    if let Some(info) = manifest.exploration.as_mut() {
+        info.sentences = said.clone();
+    }
+    let files = ExploreFiles::of(ex, run, analysis.as_ref(), map_cells.as_deref());
+    let named = files.named();
+    let json = manifest.to_json();
+    for (name, bytes) in named.into_iter().chain([("manifest.json", json.as_bytes())]) {
+        if let Err(e) = write_atomic(dir, name, bytes) {
+            eprintln!("error: cannot write {}: {e}", dir.join(name).display());
+            return EXIT_FAILURE;
+        }
+    }
+    for stale in FILES {
+        let written = files.named().iter().any(|(n, _)| n == stale) || *stale == "manifest.json" || *stale == "report.html";
+        if !written {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+    }
+    if report {
+        if let Err(e) = crate::report::html::write(dir) {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    } else {
+        let _ = std::fs::remove_file(dir.join("report.html"));
+    }
+    if !quiet {
+        let sc = ex.plan.base();
+        println!(
+            "{}: {} sets × {} replications × {} policies → {}",
+            sc.name,
+            ex.plan.points.len(),
+            sc.run.replications,
+            sc.policies.len(),
+            dir.display()
+        );
+        for s in &said {
+            println!("  {s}");
+        }
+    }
+    EXIT_OK
+}
+
+/// What a map says: how many cells each policy wins, and how many are too close to call.
+fn map_sentences(ex: &Exploration, cells: &[Cell]) -> Vec<String> {
+    let names = ex.policies();
+    let mut out = Vec::new();
+    let close = cells.iter().filter(|c| c.close).count();
+    for (p, name) in names.iter().enumerate() {
+        let won = cells.iter().filter(|c| !c.close && c.best == p).count();
+        if won > 0 {
+            out.push(format!("`{name}` is best on {} in {won} of {} cells.", ex.metric.name(), cells.len()));
+        }
+    }
+    if close > 0 {
+        out.push(format!("{close} of {} cells are {} (the 95% interval of best − runner-up includes 0).", cells.len(), verdict(&cells[cells.iter().position(|c| c.close).unwrap_or(0)])));
+    }
+    out
+}
+
+/// `oversim merge` of an exploration's shards: rebuild the plan from the design, gather the
+/// replications, and write what the one-machine exploration writes.
+pub(super) fn merge(args: &MergeArgs, shards: &[ShardIn], count: u64, info: &ExplorationInfo) -> i32 {
+    let bad = |e: String| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    };
+    let m = &shards[0].manifest;
+    let label = crate::merge::label_of(m);
+    let ex = match explore::plan(&label, &info.base_resolved, &[], &info.spec) {
+        Ok(x) => x,
+        Err(e) => return bad(e.to_string()),
+    };
+    let (_, run) = match load_run(shards, ex.plan.clone()) {
+        Ok(x) => x,
+        Err(e) => return bad(e),
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let suffix = if ex.map.is_some() { "map" } else { "explore" };
+        Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name))
+    });
+    if let Err(e) = prepare_output(&dir, FILES, args.force) {
+        return bad(e);
+    }
+    let manifest = crate::merge::merged_manifest(shards, &ex.plan, count);
+    finish(&ex, &run, manifest, &dir, false, args.quiet)
+}

@@ -1,0 +1,327 @@
+//! What an exploration's runs say across the uncertainty: each policy's outcomes over the
+//! draws, the probability that each policy is best (and beats each other), the
+//! sensitivity indices of every outcome and paired difference, and sentences that say
+//! what would flip the choice.
+//!
+//! Probabilities are over the design's independent draws of the inputs (the A and B sets
+//! of a Sobol design, every set of a Latin hypercube). At each draw a policy's value is the
+//! mean of its replications, so a probability includes the replication noise left in those
+//! means; ties count as shared (half to each of two), so `p_best` sums to 1 over policies.
+//! Its standard error is the binomial √(p(1−p)/n) of n independent draws; Sobol draws are
+//! more even than independent ones, so it is conservative.
+
+use crate::experiment::RunData;
+use crate::metrics::M;
+use crate::stats::quantile;
+
+use super::design::DesignKind;
+use super::sensitivity::{indices, Bootstrap, Indices};
+use super::Exploration;
+
+/// Level of the sensitivity intervals.
+pub const LEVEL: f64 = 0.95;
+
+/// One policy's standing on one metric across the uncertainty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    pub metric: M,
+    pub policy: usize,
+    pub p_best: f64,
+    pub p_best_se: f64,
+    /// The policy's value over the draws: mean and 5/50/95% quantiles.
+    pub mean: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// How often `policy` beats `versus` on `metric`, and by how much.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub metric: M,
+    pub policy: usize,
+    pub versus: usize,
+    pub p_beats: f64,
+    pub p_beats_se: f64,
+    /// `policy − versus` over the draws: mean and 5/95% quantiles.
+    pub mean: f64,
+    pub p05: f64,
+    pub p95: f64,
+}
+
+/// What is analysed for sensitivity: a policy's metric, or its paired difference from the
+/// baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Policy(usize),
+    Difference(usize),
+}
+
+/// The indices of one output of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivity {
+    pub metric: M,
+    pub output: Output,
+    pub indices: Indices,
+}
+
+/// Everything the exploration's files and report are made from.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub standings: Vec<Standing>,
+    pub pairs: Vec<Pair>,
+    pub sensitivity: Vec<Sensitivity>,
+    pub baseline: usize,
+    /// Independent draws used for probabilities.
+    pub draws: usize,
+}
+
+/// A policy's replication values of `m` at set `s`.
+fn values(run: &RunData, s: usize, p: usize, m: M) -> Vec<f64> {
+    run.points[s].results.per_policy[p]
+        .iter()
+        .map(|r| r.metrics[m])
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn share(wins: f64, n: usize) -> (f64, f64) {
+    let p = wins / n as f64;
+    (p, (p * (1.0 - p) / n as f64).sqrt())
+}
+
+/// Analyses the runs of an exploration without a map.
+pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
+    let n_pol = run.points[0].results.per_policy.len();
+    let draws = ex.design.draws();
+    let baseline = run.baseline;
+    let mut standings = Vec::new();
+    let mut pairs = Vec::new();
+    for &m in M::ALL {
+        let Some(dir) = m.direction() else { continue };
+        // f[p][d]: policy p's mean at draw d; NaN where undefined in some replication.
+        let f: Vec<Vec<f64>> = (0..n_pol)
+            .map(|p| draws.iter().map(|&s| mean(&values(run, s, p, m))).collect())
+            .collect();
+        let defined = (0..draws.len()).filter(|&d| f.iter().all(|fp| !fp[d].is_nan()));
+        let defined: Vec<usize> = defined.collect();
+        if defined.is_empty() {
+            continue;
+        }
+        let mut wins = vec![0.0; n_pol];
+        for &d in &defined {
+            let col: Vec<f64> = f.iter().map(|fp| fp[d]).collect();
+            let best = col[super::best_index(&col, dir)];
+            let tied: Vec<usize> = (0..n_pol).filter(|&p| col[p] == best).collect();
+            for &p in &tied {
+                wins[p] += 1.0 / tied.len() as f64;
+            }
+        }
+        for p in 0..n_pol {
+            let v: Vec<f64> = defined.iter().map(|&d| f[p][d]).collect();
+            let (p_best, p_best_se) = share(wins[p], defined.len());
+            standings.push(Standing {
+                metric: m,
+                policy: p,
+                p_best,
+                p_best_se,
+                mean: mean(&v),
+                p05: quantile(v.clone(), 0.05),
+                p50: quantile(v.clone(), 0.5),
+                p95: quantile(v, 0.95),
+            });
+        }
+        for p in 0..n_pol {
+            for q in (0..n_pol).filter(|&q| q != p) {
+                let d: Vec<f64> = defined.iter().map(|&i| f[p][i] - f[q][i]).collect();
+                let beats: f64 = (defined.iter())
+                    .map(|&i| match (dir.better(f[p][i], f[q][i]), f[p][i] == f[q][i]) {
+                        (true, _) => 1.0,
+                        (false, true) => 0.5,
+                        (false, false) => 0.0,
+                    })
+                    .sum();
+                let (p_beats, p_beats_se) = share(beats, defined.len());
+                pairs.push(Pair {
+                    metric: m,
+                    policy: p,
+                    versus: q,
+                    p_beats,
+                    p_beats_se,
+                    mean: mean(&d),
+                    p05: quantile(d.clone(), 0.05),
+                    p95: quantile(d, 0.95),
+                });
+            }
+        }
+    }
+    let sensitivity = match ex.design.kind {
+        DesignKind::Lhs => Vec::new(),
+        DesignKind::Sobol => sensitivities(ex, run, n_pol, baseline),
+    };
+    Analysis {
+        standings,
+        pairs,
+        sensitivity,
+        baseline,
+        draws: draws.len(),
+    }
+}
+
+fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize) -> Vec<Sensitivity> {
+    let boot = Bootstrap::new(ex.design.n, ex.spec.bootstrap, ex.plan.base().run.seed);
+    let mut out = Vec::new();
+    let sets = run.points.len();
+    for &m in M::ALL {
+        let per_policy: Vec<Vec<Vec<f64>>> = (0..n_pol)
+            .map(|p| (0..sets).map(|s| values(run, s, p, m)).collect())
+            .collect();
+        let mut outputs: Vec<(Output, Vec<Vec<f64>>)> = Vec::new();
+        for (p, y) in per_policy.iter().enumerate() {
+            outputs.push((Output::Policy(p), y.clone()));
+        }
+        for p in (0..n_pol).filter(|&p| p != baseline) {
+            let d = (per_policy[p].iter().zip(&per_policy[baseline]))
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
+                .collect();
+            outputs.push((Output::Difference(p), d));
+        }
+        for (output, y) in outputs {
+            // An output undefined in some replication has no variance to share out.
+            if y.iter().flatten().any(|v| v.is_nan()) {
+                continue;
+            }
+            if let Some(indices) = indices(&ex.design, &y, &boot, LEVEL) {
+                out.push(Sensitivity { metric: m, output, indices });
+            }
+        }
+    }
+    out
+}
+
+/// Sentences on the decision metric: which policy is best how often, what moves each
+/// difference most, and where an input flips the sign of a difference.
+pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
+    let m = ex.metric;
+    let dir = m.direction().expect("a decision metric has a direction");
+    let names = ex.policies();
+    let mut out = Vec::new();
+    let mut st: Vec<&Standing> = a.standings.iter().filter(|s| s.metric == m).collect();
+    st.sort_by(|x, y| y.p_best.total_cmp(&x.p_best));
+    if let Some(top) = st.first() {
+        let rest: Vec<String> = (st.iter().skip(1))
+            .map(|s| format!("`{}` in {}", names[s.policy], pct(s.p_best)))
+            .collect();
+        out.push(format!(
+            "Across the uncertainty ({} draws), `{}` is best on {} ({} is better) in {} of draws (± {}){}.",
+            a.draws,
+            names[top.policy],
+            m.name(),
+            dir.label(),
+            pct(top.p_best),
+            pct(top.p_best_se),
+            if rest.is_empty() { String::new() } else { format!("; {}", rest.join(", ")) }
+        ));
+    }
+    for p in (0..names.len()).filter(|&p| p != a.baseline) {
+        let b = a.baseline;
+        if let Some(pair) = a.pairs.iter().find(|x| x.metric == m && x.policy == p && x.versus == b) {
+            out.push(format!(
+                "`{}` beats `{}` on {} in {} of draws; the difference ranges from {} to {} (5% to 95% of draws).",
+                names[p],
+                names[b],
+                m.name(),
+                pct(pair.p_beats),
+                num(pair.p05),
+                num(pair.p95)
+            ));
+        }
+        let Some(sens) = (a.sensitivity.iter()).find(|s| s.metric == m && s.output == Output::Difference(p)) else {
+            continue;
+        };
+        let mut order: Vec<usize> = (0..ex.inputs.len()).collect();
+        order.sort_by(|&i, &j| sens.indices.total[j].est.total_cmp(&sens.indices.total[i].est));
+        let top: Vec<String> = (order.iter().take(3))
+            .map(|&i| {
+                let t = sens.indices.total[i];
+                format!("{} (total index {:.2}, {:.2} to {:.2})", ex.inputs[i].path, t.est, t.low, t.high)
+            })
+            .collect();
+        out.push(format!(
+            "What moves `{}` − `{}` on {} most: {}. Replication noise is {} of its variance.",
+            names[p],
+            names[b],
+            m.name(),
+            top.join("; "),
+            pct(sens.indices.noise.est)
+        ));
+        if let Some(flip) = flip(ex, run, p, b, order[0]) {
+            out.push(flip);
+        }
+    }
+    out
+}
+
+/// Where input `i` flips the sign of `p − b` on the decision metric: the mean difference in
+/// five equal-probability bins of the input, over the draws (the other inputs averaged).
+fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option<String> {
+    const BINS: usize = 5;
+    let m = ex.metric;
+    let dir = m.direction()?;
+    let names = ex.policies();
+    let mut sum = [0.0; BINS];
+    let mut count = [0usize; BINS];
+    for s in ex.design.draws() {
+        let u = ex.design.rows[s][i];
+        let k = ((u * BINS as f64) as usize).min(BINS - 1);
+        let d = mean(&values(run, s, p, m)) - mean(&values(run, s, b, m));
+        if !d.is_nan() {
+            sum[k] += d;
+            count[k] += 1;
+        }
+    }
+    if count.contains(&0) {
+        return None;
+    }
+    let means: Vec<f64> = sum.iter().zip(&count).map(|(s, &c)| s / c as f64).collect();
+    let wins: Vec<bool> = means.iter().map(|&d| dir.better(d, 0.0)).collect();
+    if wins.iter().all(|&w| w) || wins.iter().all(|&w| !w) {
+        return None;
+    }
+    let input = &ex.inputs[i];
+    let edge = |k: usize| -> String {
+        match input.number(k as f64 / BINS as f64) {
+            Some(x) => num(x) + &input.unit,
+            None => format!("{} of its range", pct(k as f64 / BINS as f64)),
+        }
+    };
+    let ranges: Vec<String> = (0..BINS)
+        .filter(|&k| wins[k])
+        .map(|k| format!("{} to {}", edge(k), edge(k + 1)))
+        .collect();
+    Some(format!(
+        "The choice flips with {}: `{}` beats `{}` on {} on average where it is {} (fifths of its distribution, other inputs averaged), and loses elsewhere.",
+        input.path,
+        names[p],
+        names[b],
+        m.name(),
+        ranges.join(" or ")
+    ))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+fn num(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}

@@ -1,0 +1,381 @@
+//! The files of an exploration: design.csv, explore.csv, robustness.csv, pairwise.csv,
+//! sensitivity.csv (Sobol designs) and map.csv (decision maps). Rows are serde types; the
+//! inputs' columns are named by their paths.
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::RunData;
+use crate::explore::analysis::{Analysis, Output};
+use crate::explore::design::Block;
+use crate::explore::map::Cell;
+use crate::explore::Exploration;
+use crate::metrics::{MetricRow, M};
+
+use super::rows::write;
+
+/// The files an exploration may write, in the order they are written.
+pub const FILES: &[&str] = &[
+    "design.csv",
+    "explore.csv",
+    "robustness.csv",
+    "pairwise.csv",
+    "sensitivity.csv",
+    "map.csv",
+    "report.html",
+    "manifest.json",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DesignKey {
+    /// The base point (Sobol) or set (Latin hypercube, map) the set belongs to.
+    pub base: usize,
+    /// A, B or AB (Saltelli blocks), LHS, or MAP.
+    pub block: String,
+    /// For an AB set, the input taken from B.
+    pub swapped: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExploreKey {
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RobustnessKey {
+    pub metric: String,
+    /// Which value is better: higher or lower.
+    pub direction: String,
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RobustnessRow {
+    /// Probability over the uncertainty that the policy is best (ties shared).
+    #[serde(with = "crate::field")]
+    pub p_best: f64,
+    #[serde(with = "crate::field")]
+    pub p_best_se: f64,
+    /// The policy's value (mean of its replications) over the draws.
+    #[serde(with = "crate::field")]
+    pub mean: f64,
+    #[serde(with = "crate::field")]
+    pub p05: f64,
+    #[serde(with = "crate::field")]
+    pub p50: f64,
+    #[serde(with = "crate::field")]
+    pub p95: f64,
+    pub draws: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairKey {
+    pub metric: String,
+    pub direction: String,
+    pub policy: String,
+    pub versus: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairRow {
+    /// Probability over the uncertainty that `policy` is better than `versus` (ties half).
+    #[serde(with = "crate::field")]
+    pub p_beats: f64,
+    #[serde(with = "crate::field")]
+    pub p_beats_se: f64,
+    /// `policy − versus` over the draws.
+    #[serde(with = "crate::field")]
+    pub mean_difference: f64,
+    #[serde(with = "crate::field")]
+    pub difference_p05: f64,
+    #[serde(with = "crate::field")]
+    pub difference_p95: f64,
+    pub draws: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SensitivityKey {
+    pub metric: String,
+    /// `policy`: the policy's value; `difference`: policy − baseline, paired.
+    pub output: String,
+    pub policy: String,
+    /// The baseline of a difference; empty for a policy's own value.
+    pub baseline: String,
+    pub input: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SensitivityRow {
+    #[serde(with = "crate::field")]
+    pub first_order: f64,
+    #[serde(with = "crate::field")]
+    pub first_low: f64,
+    #[serde(with = "crate::field")]
+    pub first_high: f64,
+    #[serde(with = "crate::field")]
+    pub total_order: f64,
+    #[serde(with = "crate::field")]
+    pub total_low: f64,
+    #[serde(with = "crate::field")]
+    pub total_high: f64,
+    /// Share of the output's variance over the design that is replication noise.
+    #[serde(with = "crate::field")]
+    pub noise_share: f64,
+    #[serde(with = "crate::field")]
+    pub noise_low: f64,
+    #[serde(with = "crate::field")]
+    pub noise_high: f64,
+    #[serde(with = "crate::field")]
+    pub variance: f64,
+    pub base_points: usize,
+    pub replications: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MapKey {
+    pub metric: String,
+    pub direction: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MapRow {
+    pub best: String,
+    pub runner_up: String,
+    #[serde(with = "crate::field")]
+    pub best_mean: f64,
+    #[serde(with = "crate::field")]
+    pub runner_up_mean: f64,
+    /// best − runner-up, with its 95% interval.
+    #[serde(with = "crate::field")]
+    pub difference: f64,
+    #[serde(with = "crate::field")]
+    pub difference_low: f64,
+    #[serde(with = "crate::field")]
+    pub difference_high: f64,
+    /// `best`, or `too close to call` when the interval includes 0.
+    pub verdict: String,
+    pub sets: usize,
+    pub replications: u64,
+}
+
+/// The text of an exploration's CSV files; `None` for a file it does not write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExploreFiles {
+    pub design: Vec<u8>,
+    pub explore: Vec<u8>,
+    pub robustness: Option<Vec<u8>>,
+    pub pairwise: Option<Vec<u8>>,
+    pub sensitivity: Option<Vec<u8>>,
+    pub map: Option<Vec<u8>>,
+}
+
+/// Verdict text of a map cell.
+pub fn verdict(c: &Cell) -> &'static str {
+    if c.close {
+        "too close to call"
+    } else {
+        "best"
+    }
+}
+
+impl ExploreFiles {
+    pub fn of(ex: &Exploration, run: &RunData, analysis: Option<&Analysis>, cells: Option<&[Cell]>) -> ExploreFiles {
+        let names = ex.policies();
+        ExploreFiles {
+            design: design_csv(ex, run),
+            explore: explore_csv(run),
+            robustness: analysis.map(|a| robustness_csv(&names, a)),
+            pairwise: analysis.map(|a| pairwise_csv(&names, a)),
+            sensitivity: analysis
+                .filter(|_| ex.design.kind == crate::explore::design::DesignKind::Sobol)
+                .map(|a| sensitivity_csv(ex, run, &names, a)),
+            map: cells.map(|c| map_csv(ex, run, &names, c)),
+        }
+    }
+
+    /// (file name, bytes) in the order they are written.
+    pub fn named(&self) -> Vec<(&'static str, &[u8])> {
+        let mut v: Vec<(&'static str, &[u8])> = vec![("design.csv", &self.design), ("explore.csv", &self.explore)];
+        let more = [
+            ("robustness.csv", &self.robustness),
+            ("pairwise.csv", &self.pairwise),
+            ("sensitivity.csv", &self.sensitivity),
+            ("map.csv", &self.map),
+        ];
+        for (name, bytes) in more {
+            if let Some(b) = bytes {
+                v.push((name, b));
+            }
+        }
+        v
+    }
+}
+
+fn design_csv(ex: &Exploration, run: &RunData) -> Vec<u8> {
+    let keys: Vec<DesignKey> = (0..run.points.len())
+        .map(|s| match &ex.map {
+            Some(m) => DesignKey {
+                base: s / m.per_cell,
+                block: "MAP".into(),
+                swapped: String::new(),
+            },
+            None => {
+                let (j, b) = ex.design.roles[s];
+                DesignKey {
+                    base: j,
+                    block: b.label().into(),
+                    swapped: match b {
+                        Block::AB(i) => ex.inputs[i].path.clone(),
+                        Block::A | Block::B | Block::Lhs => String::new(),
+                    },
+                }
+            }
+        })
+        .collect();
+    #[derive(Serialize, Deserialize)]
+    struct Nothing {}
+    let rows = run.points.iter().zip(keys).map(|(pt, k)| (&pt.values[..], k, &Nothing {}));
+    write::<DesignKey, Nothing>(&run.dims, rows)
+}
+
+fn explore_csv(run: &RunData) -> Vec<u8> {
+    let sums = run.summaries();
+    let rows: Vec<(&[String], ExploreKey, MetricRow)> = (run.points.iter().zip(&sums))
+        .flat_map(|(pt, ps)| {
+            (pt.scenario.policies.iter().zip(ps)).map(move |(pol, ms)| {
+                let mut row = MetricRow::default();
+                for (&m, s) in M::ALL.iter().zip(ms) {
+                    row[m] = s.mean;
+                }
+                (&pt.values[..], ExploreKey { policy: pol.name.clone() }, row)
+            })
+        })
+        .collect();
+    write(&run.dims, rows.iter().map(|(v, k, r)| (*v, k.clone(), r)))
+}
+
+fn robustness_csv(names: &[String], a: &Analysis) -> Vec<u8> {
+    let rows: Vec<(RobustnessKey, RobustnessRow)> = (a.standings.iter())
+        .map(|s| {
+            (
+                RobustnessKey {
+                    metric: s.metric.name().into(),
+                    direction: dir(s.metric),
+                    policy: names[s.policy].clone(),
+                },
+                RobustnessRow {
+                    p_best: s.p_best,
+                    p_best_se: s.p_best_se,
+                    mean: s.mean,
+                    p05: s.p05,
+                    p50: s.p50,
+                    p95: s.p95,
+                    draws: a.draws,
+                },
+            )
+        })
+        .collect();
+    keyed(&rows)
+}
+
+/// Rows without input columns.
+fn keyed<K: Serialize + serde::de::DeserializeOwned + Clone, V: Serialize + serde::de::DeserializeOwned>(
+    rows: &[(K, V)],
+) -> Vec<u8> {
+    write(&[], rows.iter().map(|(k, v)| (&[][..], k.clone(), v)))
+}
+
+fn dir(m: M) -> String {
+    m.direction().map_or("", |d| d.label()).to_string()
+}
+
+fn pairwise_csv(names: &[String], a: &Analysis) -> Vec<u8> {
+    let rows: Vec<(PairKey, PairRow)> = (a.pairs.iter())
+        .map(|p| {
+            (
+                PairKey {
+                    metric: p.metric.name().into(),
+                    direction: dir(p.metric),
+                    policy: names[p.policy].clone(),
+                    versus: names[p.versus].clone(),
+                },
+                PairRow {
+                    p_beats: p.p_beats,
+                    p_beats_se: p.p_beats_se,
+                    mean_difference: p.mean,
+                    difference_p05: p.p05,
+                    difference_p95: p.p95,
+                    draws: a.draws,
+                },
+            )
+        })
+        .collect();
+    keyed(&rows)
+}
+
+fn sensitivity_csv(ex: &Exploration, run: &RunData, names: &[String], a: &Analysis) -> Vec<u8> {
+    let reps = run.points[0].reps.len() as u64;
+    let mut rows = Vec::new();
+    for s in &a.sensitivity {
+        let (output, policy, baseline) = match s.output {
+            Output::Policy(p) => ("policy", names[p].clone(), String::new()),
+            Output::Difference(p) => ("difference", names[p].clone(), names[a.baseline].clone()),
+        };
+        for (i, input) in ex.inputs.iter().enumerate() {
+            let (f, t, n) = (s.indices.first[i], s.indices.total[i], s.indices.noise);
+            rows.push((
+                SensitivityKey {
+                    metric: s.metric.name().into(),
+                    output: output.into(),
+                    policy: policy.clone(),
+                    baseline: baseline.clone(),
+                    input: input.path.clone(),
+                },
+                SensitivityRow {
+                    first_order: f.est,
+                    first_low: f.low,
+                    first_high: f.high,
+                    total_order: t.est,
+                    total_low: t.low,
+                    total_high: t.high,
+                    noise_share: n.est,
+                    noise_low: n.low,
+                    noise_high: n.high,
+                    variance: s.indices.variance,
+                    base_points: ex.design.n,
+                    replications: reps,
+                },
+            ));
+        }
+    }
+    keyed(&rows)
+}
+
+fn map_csv(ex: &Exploration, run: &RunData, names: &[String], cells: &[Cell]) -> Vec<u8> {
+    let m = ex.map.as_ref().expect("a map");
+    let reps = run.points[0].reps.len() as u64;
+    let dims: Vec<String> = ex.spec.map.as_ref().expect("a map").paths.clone();
+    let rows: Vec<(Vec<String>, MapKey, MapRow)> = (cells.iter())
+        .map(|c| {
+            (
+                c.values.to_vec(),
+                MapKey {
+                    metric: ex.metric.name().into(),
+                    direction: dir(ex.metric),
+                },
+                MapRow {
+                    best: names[c.best].clone(),
+                    runner_up: names[c.runner_up].clone(),
+                    best_mean: c.best_mean,
+                    runner_up_mean: c.runner_up_mean,
+                    difference: c.difference,
+                    difference_low: c.low,
+                    difference_high: c.high,
+                    verdict: verdict(c).into(),
+                    sets: m.per_cell,
+                    replications: reps,
+                },
+            )
+        })
+        .collect();
+    write(&dims, rows.iter().map(|(v, k, r)| (&v[..], k.clone(), r)))
+}

@@ -1,0 +1,224 @@
+//! The report of an exploration, made only from its folder: probability-of-best bars, a
+//! tornado of what moves the difference between policies, the decision map as a heat map,
+//! and the sentences `oversim explore` printed.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use super::charts::{colour, range, svg, tick};
+use super::{esc, STYLE};
+use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
+use crate::report::manifest::Manifest;
+use crate::report::rows;
+
+/// Everything the report is drawn from.
+pub struct ExploreResults {
+    pub manifest: Manifest,
+    pub robustness: Vec<(RobustnessKey, RobustnessRow)>,
+    pub sensitivity: Vec<(SensitivityKey, SensitivityRow)>,
+    /// (axis values, key, row) of map.csv, and the axes' paths.
+    pub map: Vec<(Vec<String>, MapKey, MapRow)>,
+    pub map_dims: Vec<String>,
+}
+
+impl ExploreResults {
+    #[cfg(feature = "cli")]
+    pub fn load(dir: &std::path::Path, manifest: Manifest) -> Result<ExploreResults, String> {
+        fn read<K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
+            dir: &std::path::Path,
+            name: &str,
+        ) -> Result<(Vec<String>, rows::Rows<K, V>), String> {
+            let path = dir.join(name);
+            match std::fs::read(&path) {
+                Ok(b) => rows::read::<K, V>(&b).map_err(|e| format!("{}: {e}", path.display())),
+                Err(_) => Ok((Vec::new(), Vec::new())),
+            }
+        }
+        let (_, robustness) = read::<RobustnessKey, RobustnessRow>(dir, "robustness.csv")?;
+        let (_, sensitivity) = read::<SensitivityKey, SensitivityRow>(dir, "sensitivity.csv")?;
+        let (map_dims, map) = read::<MapKey, MapRow>(dir, "map.csv")?;
+        Ok(ExploreResults {
+            manifest,
+            robustness: robustness.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            sensitivity: sensitivity.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            map,
+            map_dims,
+        })
+    }
+}
+
+/// The HTML page.
+pub fn render(r: &ExploreResults) -> String {
+    let m = &r.manifest;
+    let info = m.exploration.as_ref();
+    let metric = info.map_or("net_value", |i| i.spec.metric.as_str());
+    let mut h = String::new();
+    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim exploration: {0}</title><style>{STYLE}</style></head><body><h1>oversim exploration: {0}</h1><p>{1}</p>", esc(&m.scenario.name), esc(&m.scenario.description)).ok();
+    if let Some(i) = info {
+        write!(
+            h,
+            "<p class=\"note\">{} sets ({} design, {} points), {} replications per set and policy, seed {}; every set and policy uses the same replication streams (common random numbers).</p><h2>Uncertain inputs</h2><table><tr><th>input</th><th>distribution</th></tr>",
+            i.sets,
+            i.spec.design.name(),
+            i.spec.points,
+            m.replications_done,
+            m.seed
+        )
+        .ok();
+        for u in &i.inputs {
+            write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&u.path), esc(&u.distribution)).ok();
+        }
+        h.push_str("</table><h2>What the exploration says</h2><ul>");
+        for s in &i.sentences {
+            write!(h, "<li>{}</li>", esc(s)).ok();
+        }
+        h.push_str("</ul>");
+    }
+    let best: Vec<&(RobustnessKey, RobustnessRow)> = r.robustness.iter().filter(|(k, _)| k.metric == metric).collect();
+    if !best.is_empty() {
+        write!(h, "<h2>Probability of being best on {}</h2><div class=\"row\">{}</div>", esc(metric), p_best_chart(&best, metric)).ok();
+    }
+    let diffs: Vec<&(SensitivityKey, SensitivityRow)> = (r.sensitivity.iter())
+        .filter(|(k, _)| k.metric == metric && k.output == "difference")
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in &diffs {
+        if !seen.contains(&k.policy.as_str()) {
+            seen.push(&k.policy);
+        }
+    }
+    for p in seen {
+        let rows: Vec<&(SensitivityKey, SensitivityRow)> = diffs.iter().copied().filter(|(k, _)| k.policy == p).collect();
+        let title = format!("{p} − {}: total-order index on {metric}", rows[0].0.baseline);
+        write!(h, "<h2>What moves {} − {}</h2><div class=\"row\">{}</div><p class=\"note\">Bars: total-order index (share of the difference's variance over the design due to the input, interactions included), with its 95% bootstrap interval; dots: first-order index. Replication noise: {:.0}% of the variance.</p>", esc(p), esc(&rows[0].0.baseline), tornado(&rows, &title), 100.0 * rows[0].1.noise_share).ok();
+    }
+    if !r.map.is_empty() {
+        write!(h, "<h2>Decision map on {}</h2><div class=\"row\">{}</div>", esc(metric), heat_map(r)).ok();
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> String {
+    let n = rows.len();
+    svg(520, 60 + 34 * n as u32, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(format!("P(best on {metric}) across the uncertainty"), ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(120)
+            .build_cartesian_2d(0.0f64..1.0, -0.5f64..n as f64 - 0.5)?;
+        let names: Vec<String> = rows.iter().map(|(k, _)| k.policy.clone()).collect();
+        c.configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| names.get(y.round() as usize).cloned().unwrap_or_default())
+            .x_label_formatter(&tick)
+            .label_style(("sans-serif", 11))
+            .draw()?;
+        for (i, (_, v)) in rows.iter().enumerate() {
+            let y = i as f64;
+            c.draw_series([Rectangle::new([(0.0, y - 0.3), (v.p_best, y + 0.3)], colour(i).filled())])?;
+            let (lo, hi) = ((v.p_best - 1.96 * v.p_best_se).max(0.0), (v.p_best + 1.96 * v.p_best_se).min(1.0));
+            c.draw_series([PathElement::new(vec![(lo, y), (hi, y)], BLACK.stroke_width(2))])?;
+        }
+        Ok(())
+    })
+}
+
+fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
+    let mut rows = rows.to_vec();
+    rows.sort_by(|a, b| a.1.total_order.total_cmp(&b.1.total_order));
+    let n = rows.len();
+    let hi = rows.iter().map(|(_, v)| v.total_high.max(v.first_high)).fold(0.0f64, f64::max).max(0.05);
+    let lo = rows.iter().map(|(_, v)| v.first_low.min(v.total_low)).fold(0.0f64, f64::min);
+    svg(760, 60 + 30 * n as u32, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(300)
+            .build_cartesian_2d(range(lo, hi, true), -0.5f64..n as f64 - 0.5)?;
+        let names: Vec<String> = rows.iter().map(|(k, _)| k.input.clone()).collect();
+        c.configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| names.get(y.round() as usize).cloned().unwrap_or_default())
+            .x_label_formatter(&tick)
+            .label_style(("sans-serif", 11))
+            .draw()?;
+        for (i, (_, v)) in rows.iter().enumerate() {
+            let y = i as f64;
+            c.draw_series([Rectangle::new([(0.0, y - 0.3), (v.total_order.max(0.0), y + 0.3)], colour(0).filled())])?;
+            c.draw_series([PathElement::new(vec![(v.total_low, y), (v.total_high, y)], BLACK.stroke_width(2))])?;
+            c.draw_series([Circle::new((v.first_order, y), 4, colour(1).filled())])?;
+        }
+        Ok(())
+    })
+}
+
+fn heat_map(r: &ExploreResults) -> String {
+    let xs: Vec<String> = unique(r.map.iter().map(|(v, _, _)| v[0].clone()));
+    let ys: Vec<String> = unique(r.map.iter().map(|(v, _, _)| v[1].clone()));
+    let policies: Vec<String> = unique(r.map.iter().map(|(_, _, row)| row.best.clone()));
+    let (w, hgt) = (40 + 70 * xs.len() as u32 + 260, 90 + 34 * ys.len() as u32);
+    let dims = r.map_dims.clone();
+    svg(w.max(520), hgt, |root| {
+        let (chart_area, legend) = root.split_horizontally(w.max(520) - 240);
+        let mut c = ChartBuilder::on(&chart_area)
+            .caption("best policy per cell (grey: too close to call)", ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(90)
+            .build_cartesian_2d(-0.5f64..xs.len() as f64 - 0.5, -0.5f64..ys.len() as f64 - 0.5)?;
+        let (xl, yl) = (xs.clone(), ys.clone());
+        c.configure_mesh()
+            .disable_mesh()
+            .x_labels(xs.len())
+            .y_labels(ys.len())
+            .x_label_formatter(&|x| short(xl.get(x.round() as usize)))
+            .y_label_formatter(&|y| short(yl.get(y.round() as usize)))
+            .x_desc(dims.first().cloned().unwrap_or_default())
+            .y_desc(dims.get(1).cloned().unwrap_or_default())
+            .label_style(("sans-serif", 10))
+            .draw()?;
+        for (v, _, row) in &r.map {
+            let x = xs.iter().position(|a| *a == v[0]).unwrap_or(0) as f64;
+            let y = ys.iter().position(|a| *a == v[1]).unwrap_or(0) as f64;
+            let p = policies.iter().position(|p| *p == row.best).unwrap_or(0);
+            let fill = if row.verdict == "best" { colour(p).filled() } else { RGBColor(200, 200, 200).filled() };
+            c.draw_series([Rectangle::new([(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)], fill)])?;
+        }
+        for (i, p) in policies.iter().enumerate() {
+            let y = 40 + 22 * i as i32;
+            legend.draw(&Rectangle::new([(10, y), (26, y + 14)], colour(i).filled()))?;
+            legend.draw(&Text::new(p.clone(), (32, y + 1), ("sans-serif", 12)))?;
+        }
+        let y = 40 + 22 * policies.len() as i32;
+        legend.draw(&Rectangle::new([(10, y), (26, y + 14)], RGBColor(200, 200, 200).filled()))?;
+        legend.draw(&Text::new("too close to call", (32, y + 1), ("sans-serif", 12)))?;
+        Ok(())
+    })
+}
+
+fn unique(it: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for x in it {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
+}
+
+/// A short axis label: numbers to 3 significant digits, keeping the unit.
+fn short(s: Option<&String>) -> String {
+    let Some(s) = s else { return String::new() };
+    let split = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '/').len();
+    let (num, unit) = s.split_at(split);
+    match num.parse::<f64>() {
+        Ok(x) => format!("{}{unit}", tick(&x)),
+        Err(_) => s.clone(),
+    }
+}
