@@ -235,7 +235,11 @@ pub(crate) fn plan_all(sources: &[Source], flags: &ScenarioFlags) -> Result<Vec<
     let mut plans = Vec::new();
     let mut failed = false;
     for s in sources {
-        match experiment::plan(&s.label, &s.text, &overrides, &flags.sweep) {
+        let planned = experiment::plan(&s.label, &s.text, &overrides, &flags.sweep).and_then(|p| {
+            crate::explore::check_inputs(&s.label, &s.text, &overrides, &p.base().uncertain)?;
+            Ok(p)
+        });
+        match planned {
             Ok(p) => plans.push(p),
             Err(e) => {
                 eprintln!("{e}");
@@ -283,12 +287,12 @@ fn validate(args: ValidateArgs) -> i32 {
     };
     let mut code = EXIT_OK;
     for s in &sources {
-        match experiment::plan(
-            &s.label,
-            &s.text,
-            &args.scenario.overrides(),
-            &args.scenario.sweep,
-        ) {
+        let overrides = args.scenario.overrides();
+        let planned = experiment::plan(&s.label, &s.text, &overrides, &args.scenario.sweep).and_then(|p| {
+            crate::explore::check_inputs(&s.label, &s.text, &overrides, &p.base().uncertain)?;
+            Ok(p)
+        });
+        match planned {
             Err(e) => {
                 eprintln!("{e}");
                 code = EXIT_BAD_INPUT;

@@ -138,6 +138,40 @@ fn draw(input: &Uncertain, value: &SweepValue, what: &str) -> Override {
     }
 }
 
+/// Checks each `[uncertain]` input alone at the ends of its range (the others at their
+/// written values): a message names the input, the value and the entry's line.
+pub fn check_inputs(label: &str, text: &str, overrides: &[Override], inputs: &[Uncertain]) -> Result<(), ScenarioError> {
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for u in inputs {
+        let ends: Vec<(Vec<String>, Vec<Override>)> = (u.extremes().into_iter())
+            .map(|(what, v)| (Vec::new(), vec![draw(u, &v, &what)]))
+            .collect();
+        if let Err(e) = load_points(label, text, overrides, ends) {
+            for mut d in e.diagnostics {
+                // The base scenario is valid, so the input caused it: point at its entry.
+                d.line = u.line.or(d.line);
+                if d.path.starts_with("[uncertain]") {
+                    // The path could not be applied: the same for every value it draws.
+                    d.path = format!("uncertain.\"{}\"", u.path);
+                } else if !d.message.contains("(set by") {
+                    d.message.push_str(&format!(" (set by [uncertain] \"{}\")", u.path));
+                }
+                if !diagnostics.contains(&d) {
+                    diagnostics.push(d);
+                }
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError {
+            file: label.to_string(),
+            diagnostics,
+        })
+    }
+}
+
 /// Loads the scenario, checks its `[uncertain]` inputs (each at the ends of its range,
 /// with the others at their written values), draws the design and loads every set.
 pub fn plan(label: &str, text: &str, overrides: &[Override], spec: &Spec) -> Result<Exploration, ScenarioError> {
@@ -166,14 +200,7 @@ pub fn plan(label: &str, text: &str, overrides: &[Override], spec: &Spec) -> Res
             "an exploration needs at least 2 replications per set, to tell replication noise from the inputs' effects".into(),
         ));
     }
-    // Each input alone at the ends of its range: a message names the input and the value.
-    let mut ends = Vec::new();
-    for u in &inputs {
-        for (what, v) in u.extremes() {
-            ends.push((Vec::new(), vec![draw(u, &v, &what)]));
-        }
-    }
-    load_points(label, text, overrides, ends)?;
+    check_inputs(label, text, overrides, &inputs)?;
 
     let k = inputs.len();
     let (design, map, rows) = match &spec.map {

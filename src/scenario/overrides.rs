@@ -3,7 +3,8 @@
 //! Paths name tables by key and array entries by name: `run.replications`,
 //! `workload.rate`, `workload.class.routine.share`, `costs.harm_unit`,
 //! `policy.process.review.reviewers` (policy, then stage, then key; nested tables such as
-//! `policy.process.review.fatigue.tau` go deeper). The edit keeps the file's layout, so line
+//! `policy.process.review.fatigue.tau` go deeper). `policy.*.review.detect` sets the key in
+//! every policy that has a stage named `review`. The edit keeps the file's layout, so line
 //! numbers in later messages still point into the user's file.
 
 use std::str::FromStr;
@@ -131,6 +132,35 @@ fn find_named<'a>(
 
 fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     let parts: Vec<&str> = o.path.split('.').collect();
+    // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE.
+    if let ["policy", "*", stage, rest @ ..] = parts.as_slice() {
+        if rest.is_empty() {
+            return Err("`policy.*` paths name a stage and a key: policy.*.STAGE.KEY".into());
+        }
+        let names: Vec<String> = (doc.get("policy").and_then(Item::as_array_of_tables))
+            .map(|a| {
+                a.iter()
+                    .filter(|p| {
+                        (p.get("stage").and_then(Item::as_array_of_tables))
+                            .is_some_and(|st| st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage)))
+                    })
+                    .filter_map(|p| entry_name(p, false))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if names.is_empty() {
+            return Err(format!("no policy has a stage named `{stage}`"));
+        }
+        let mut diag = String::new();
+        for n in names {
+            let one = Override {
+                path: format!("policy.{n}.{stage}.{}", rest.join(".")),
+                ..o.clone()
+            };
+            diag = set(doc, &one)?;
+        }
+        return Ok(diag);
+    }
     let root: &mut dyn TableLike = doc.as_table_mut();
     let (table, rest, mut diag): (&mut dyn TableLike, &[&str], String) = match parts.as_slice() {
         ["policy", policy, stage, rest @ ..] if !rest.is_empty() => {
@@ -222,6 +252,15 @@ fatigue = { tau = "30m", floor = 0.8 }
         assert!(cli.contains_key("policy[p].stage[human-review].reviewers"));
         // Layout is kept: the stage's lines do not move.
         assert_eq!(text.lines().position(|l| l.contains("reviewers")), Some(12 + 1));
+    }
+
+    #[test]
+    fn a_star_sets_every_policy_with_the_stage() {
+        let two = format!("{DOC}[[policy]]\nname = \"q\"\n[[policy.stage]]\nkind = \"human_review\"\nreviewers = 1\n");
+        let (text, _) = apply(&two, &[ov("policy.*.human-review.reviewers=7")]).unwrap();
+        assert_eq!(text.matches("reviewers = 7").count(), 2, "{text}");
+        let err = apply(DOC, &[ov("policy.*.nothing.reviewers=4")]).unwrap_err();
+        assert!(err[0].message.contains("no policy has a stage named `nothing`"), "{err:?}");
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         Err(e) => {
             let inner = e.into_inner();
             let message = crate::input::explain_serde_message(inner.message());
-            let message = if message.contains("unknown field") || message.starts_with("unknown key") {
+            let message = if !message.contains("allowed keys") && message.contains("unknown") {
                 format!("{message}; an uncertain input takes: {ENTRY_KEYS}")
             } else {
                 message

@@ -81,11 +81,13 @@ fn every_bad_input_class_is_exit_2_with_line_and_key_path() {
         let text = std::fs::read_to_string(path).unwrap();
         let want = expectations(&text, &name);
         std::fs::write(tmp.path().join(&name), &text).unwrap();
-        for cmd in ["validate", "run"] {
-            let args: &[&str] = if cmd == "run" {
-                &["run", &name, "--quiet"]
-            } else {
-                &["validate", &name]
+        // A scenario with uncertain inputs is also refused by `explore`, with the same message.
+        let explore = text.contains("[uncertain]");
+        let cmds: &[&str] = if explore { &["validate", "run", "explore"] } else { &["validate", "run"] };
+        for &cmd in cmds {
+            let args: &[&str] = match cmd {
+                "run" | "explore" => &[cmd, &name, "--quiet"],
+                _ => &["validate", &name],
             };
             let out = Command::cargo_bin("oversim")
                 .unwrap()
