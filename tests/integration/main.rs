@@ -12,6 +12,7 @@ mod committed_results;
 mod costs;
 mod docs;
 mod experiments;
+mod explore;
 mod floor;
 mod fuzz;
 mod invariants;

@@ -1,0 +1,219 @@
+//! `oversim explore`: the sensitivity estimators on a real scenario (an input with no effect
+//! gets a total index whose interval includes 0; an input that alone decides a difference
+//! gets 1 − noise share), probabilities of being best that sum to 1, conservation and
+//! Little's law on every run, and byte-identical files for any thread count and sharding.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use oversim::experiment::{execute, Execution};
+use oversim::explore::analysis::{analyse, Analysis, Output};
+use oversim::explore::design::DesignKind;
+use oversim::explore::{self, Exploration, MapSpec, Others, Spec};
+use oversim::metrics::M;
+use tempfile::TempDir;
+
+use crate::common::check_invariants;
+
+/// Two policies that differ only in their reviewers' detection, which is uncertain for
+/// `b`; a class without defects has an uncertain harm that can matter to nothing.
+const TEXT: &str = r#"name = "explore-test"
+[run]
+replications = 8
+horizon = "2d"
+seed = 5
+[workload]
+rate = "30/h"
+[[workload.class]]
+name = "risky"
+share = 0.5
+defect_prob = 0.2
+harm = 2.0
+[[workload.class]]
+name = "clean"
+share = 0.5
+defect_prob = 0.0
+harm = 1.0
+[[policy]]
+name = "a"
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = 4
+service = { dist = "exponential", mean = "3m" }
+detect = 0.6
+[[policy]]
+name = "b"
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = 4
+service = { dist = "exponential", mean = "3m" }
+detect = 0.6
+[uncertain]
+"policy.b.review.detect" = { dist = "uniform", low = 0.2, high = 0.9 }
+"workload.class.clean.harm" = { dist = "lognormal", mean = 10.0, sd = 5.0 }
+"#;
+
+fn spec(points: usize) -> Spec {
+    Spec {
+        design: DesignKind::Sobol,
+        points,
+        metric: "escaped".into(),
+        bootstrap: 1000,
+        map: None,
+    }
+}
+
+fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
+    let pool = oversim::montecarlo::pool(None).unwrap();
+    let exec = Execution {
+        plan: &ex.plan,
+        baseline: 0,
+        targets: &[],
+        max_replications: ex.plan.base().run.replications,
+        shard: None,
+        series: None,
+    };
+    let out = execute(&exec, &pool, &|_| {}).unwrap();
+    for (s, pt) in out.run.points.iter().enumerate() {
+        for (p, reps) in pt.results.per_policy.iter().enumerate() {
+            for (i, r) in reps.iter().enumerate() {
+                check_invariants(r, &format!("set {s} policy {p} replication {i}"));
+            }
+        }
+    }
+    let a = analyse(ex, &out.run);
+    (out.run, a)
+}
+
+#[test]
+fn indices_on_a_real_scenario_no_effect_and_sole_cause() {
+    const N: usize = 512;
+    let ex = explore::plan("test.toml", TEXT, &[], &spec(N)).unwrap();
+    assert_eq!(ex.plan.points.len(), N * 4);
+    let (_, a) = run(&ex);
+    let s = (a.sensitivity.iter())
+        .find(|s| s.metric == M::escaped && s.output == Output::Difference(1))
+        .expect("indices of b − a on escaped");
+    let ix = &s.indices;
+    // The harm of a class without defects: every set pair that differs only in it gives
+    // identical runs (common random numbers), so its total index is 0 and its interval
+    // includes 0.
+    let (detect, harm) = (ix.total[0], ix.total[1]);
+    assert!(harm.low <= 0.0 && 0.0 <= harm.high, "{harm:?}");
+    assert!(ix.first[1].low <= 0.0 && 0.0 <= ix.first[1].high, "{:?}", ix.first[1]);
+    // b's detection alone decides b − a: its total index is everything but the noise.
+    let target = 1.0 - ix.noise.est;
+    assert!(detect.low <= target && target <= detect.high, "{detect:?} vs 1 − noise = {target}");
+    assert!(detect.high - detect.low < 0.25, "interval too wide to mean anything: {detect:?}");
+    // The noise is there, and small: the same streams make a's runs cancel b's.
+    assert!(ix.noise.est > 0.0 && ix.noise.est < 0.2, "{:?}", ix.noise);
+    // Alone and additive, its first-order index agrees with its total.
+    let f = ix.first[0];
+    assert!(f.low <= target && target <= f.high, "{f:?}");
+    // a's own escapes depend on no input: nothing to share out, so no indices.
+    assert!(!(a.sensitivity.iter()).any(|s| s.metric == M::escaped && s.output == Output::Policy(0)));
+}
+
+#[test]
+fn p_best_sums_to_one_and_pairs_are_complementary() {
+    let ex = explore::plan("test.toml", TEXT, &[], &spec(16)).unwrap();
+    let (_, a) = run(&ex);
+    for &m in M::ALL.iter().filter(|m| m.direction().is_some()) {
+        let st: Vec<_> = a.standings.iter().filter(|s| s.metric == m).collect();
+        if st.is_empty() {
+            continue;
+        }
+        let sum: f64 = st.iter().map(|s| s.p_best).sum();
+        assert!((sum - 1.0).abs() < 1e-12, "{m:?}: p_best sums to {sum}");
+        let ab = a.pairs.iter().find(|p| p.metric == m && p.policy == 0).unwrap();
+        let ba = a.pairs.iter().find(|p| p.metric == m && p.policy == 1).unwrap();
+        assert!((ab.p_beats + ba.p_beats - 1.0).abs() < 1e-12, "{m:?}");
+    }
+    // On escapes, b is best exactly where its reviewers detect more than a's 0.6, up to noise.
+    let b = (a.standings.iter()).find(|s| s.metric == M::escaped && s.policy == 1).unwrap();
+    assert!(b.p_best > 0.2 && b.p_best < 0.8, "{b:?}");
+}
+
+fn oversim(dir: &Path, args: &[&str]) {
+    let out = Command::cargo_bin("oversim").unwrap().current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn identical_for_any_thread_count_and_sharding() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.toml"), TEXT).unwrap();
+    for extra in [&[][..], &["--map", "policy.b.review.detect,workload.class.clean.harm", "--grid", "3", "--others", "integrate", "--points", "3"][..]] {
+        let common = |out: &str| -> Vec<String> {
+            let mut v: Vec<String> = ["explore", "s.toml", "-q", "-r", "4", "--metric", "escaped", "-o", out].iter().map(|s| s.to_string()).collect();
+            if extra.is_empty() {
+                v.extend(["--points", "8"].iter().map(|s| s.to_string()));
+            }
+            v.extend(extra.iter().map(|s| s.to_string()));
+            v
+        };
+        let args = |out: &str, more: &[&str]| -> Vec<String> {
+            let mut v = common(out);
+            v.extend(more.iter().map(|s| s.to_string()));
+            v
+        };
+        let run = |a: Vec<String>| oversim(d, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        run(args("one", &["-j", "1", "--force"]));
+        run(args("two", &["-j", "2", "--force"]));
+        run(args("s0", &["--shard", "0/2", "--force"]));
+        run(args("s1", &["--shard", "1/2", "--force"]));
+        oversim(d, &["merge", "s1", "s0", "-o", "merged", "-q", "--force"]);
+        let one = files(&d.join("one"));
+        let want = if extra.is_empty() { 5 } else { 3 };
+        assert_eq!(one.len(), want, "{:?}", one.iter().map(|f| &f.0).collect::<Vec<_>>());
+        assert_eq!(one, files(&d.join("two")), "threads change the files ({extra:?})");
+        assert_eq!(one, files(&d.join("merged")), "sharding changes the files ({extra:?})");
+        // The report draws from the folder alone.
+        oversim(d, &["report", "one"]);
+        let html = std::fs::read_to_string(d.join("one/report.html")).unwrap();
+        assert!(html.contains("<svg"), "no chart");
+        if extra.is_empty() {
+            assert!(html.contains("Probability of being best") && html.contains("What moves b − a"));
+        } else {
+            assert!(html.contains("Decision map"));
+        }
+    }
+}
+
+#[test]
+fn a_map_marks_close_cells_and_names_a_winner_elsewhere() {
+    let s = Spec {
+        map: Some(MapSpec {
+            paths: vec!["policy.b.review.detect".into(), "workload.class.clean.harm".into()],
+            grid: 8,
+            others: Others::Base,
+        }),
+        ..spec(1)
+    };
+    let ex = explore::plan("test.toml", TEXT, &[], &s).unwrap();
+    let (run, _) = run(&ex);
+    let layout = ex.map.as_ref().unwrap();
+    let cells = oversim::explore::map::cells(layout, &run, M::escaped);
+    assert_eq!(cells.len(), 64);
+    // detect 0.2 (first row of cells): a (0.6) catches more, so b lets more escape.
+    assert!(cells[..8].iter().all(|c| c.best == 0 && !c.close), "{:?}", &cells[..8]);
+    // detect 0.9 (last row): b is best.
+    assert!(cells[56..].iter().all(|c| c.best == 1 && !c.close), "{:?}", &cells[56..]);
+    // detect 0.6: b is a, run on the same streams; the difference is exactly 0.
+    assert_eq!(cells[32].values[0], "0.6");
+    assert!(cells[32..40].iter().all(|c| c.close && c.difference == 0.0), "{:?}", &cells[32..40]);
+}
