@@ -160,7 +160,11 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             }
         }
     };
-    let files: &[&str] = if shard.is_some() { crate::merge::SHARD_FILES } else { FILES };
+    let files: &[&str] = if shard.is_some() {
+        crate::merge::SHARD_FILES
+    } else {
+        FILES
+    };
     if let Err(e) = prepare_output(&dir, files, args.force) {
         return bad(format!("error: {e}"));
     }
@@ -204,7 +208,13 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         wall_seconds: clock.elapsed().as_secs_f64(),
     };
-    let done = executed.run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
+    let done = executed
+        .run
+        .points
+        .iter()
+        .map(|p| p.reps.len() as u64)
+        .min()
+        .unwrap_or(0);
     let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, 0, &[]);
     manifest.exploration = Some(ExplorationInfo::of(&ex, setup));
     if executed.stop == Stop::Interrupted {
@@ -241,7 +251,14 @@ fn overload_warning(label: &str, ex: &Exploration) {
 }
 
 /// Analyses the runs, writes the files and prints the summary.
-fn finish(ex: &Exploration, run: &RunData, mut manifest: Manifest, dir: &Path, report: bool, quiet: bool) -> i32 {
+fn finish(
+    ex: &Exploration,
+    run: &RunData,
+    mut manifest: Manifest,
+    dir: &Path,
+    report: bool,
+    quiet: bool,
+) -> i32 {
     let (analysis, map_cells): (Option<Analysis>, Option<Vec<Cell>>) = match &ex.map {
         Some(layout) => (None, Some(cells(layout, run, ex.metric))),
         None => (Some(analyse(ex, run)), None),
@@ -264,7 +281,9 @@ fn finish(ex: &Exploration, run: &RunData, mut manifest: Manifest, dir: &Path, r
         }
     }
     for stale in FILES {
-        let written = files.named().iter().any(|(n, _)| n == stale) || *stale == "manifest.json" || *stale == "report.html";
+        let written = files.named().iter().any(|(n, _)| n == stale)
+            || *stale == "manifest.json"
+            || *stale == "report.html";
         if !written {
             let _ = std::fs::remove_file(dir.join(stale));
         }
@@ -287,8 +306,14 @@ fn finish(ex: &Exploration, run: &RunData, mut manifest: Manifest, dir: &Path, r
             sc.policies.len(),
             dir.display()
         );
+        if let Some(a) = &analysis {
+            print!(
+                "\n{}\n",
+                crate::report::explore::table(&ex.policies(), a, ex.metric)
+            );
+        }
         for s in &said {
-            println!("  {s}");
+            println!("{s}");
         }
     }
     EXIT_OK
@@ -302,11 +327,19 @@ fn map_sentences(ex: &Exploration, cells: &[Cell]) -> Vec<String> {
     for (p, name) in names.iter().enumerate() {
         let won = cells.iter().filter(|c| !c.close && c.best == p).count();
         if won > 0 {
-            out.push(format!("`{name}` is best on {} in {won} of {} cells.", ex.metric.name(), cells.len()));
+            out.push(format!(
+                "`{name}` is best on {} in {won} of {} cells.",
+                ex.metric.name(),
+                cells.len()
+            ));
         }
     }
     if close > 0 {
-        out.push(format!("{close} of {} cells are {} (the 95% interval of best − runner-up includes 0).", cells.len(), verdict(&cells[cells.iter().position(|c| c.close).unwrap_or(0)])));
+        out.push(format!(
+            "{close} of {} cells are {} (the 95% interval of best − runner-up includes 0).",
+            cells.len(),
+            verdict(&cells[cells.iter().position(|c| c.close).unwrap_or(0)])
+        ));
     }
     out
 }

@@ -195,7 +195,11 @@ fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize)
                 continue;
             }
             if let Some(indices) = indices(&ex.design, &y, &boot, LEVEL) {
-                out.push(Sensitivity { metric: m, output, indices });
+                out.push(Sensitivity {
+                    metric: m,
+                    output,
+                    indices,
+                });
             }
         }
     }
@@ -223,12 +227,20 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
             dir.label(),
             pct(top.p_best),
             pct(top.p_best_se),
-            if rest.is_empty() { String::new() } else { format!("; {}", rest.join(", ")) }
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", rest.join(", "))
+            }
         ));
     }
     for p in (0..names.len()).filter(|&p| p != a.baseline) {
         let b = a.baseline;
-        if let Some(pair) = a.pairs.iter().find(|x| x.metric == m && x.policy == p && x.versus == b) {
+        if let Some(pair) = a
+            .pairs
+            .iter()
+            .find(|x| x.metric == m && x.policy == p && x.versus == b)
+        {
             out.push(format!(
                 "`{}` beats `{}` on {} in {} of draws; the difference ranges from {} to {} (5% to 95% of draws).",
                 names[p],
@@ -239,7 +251,8 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
                 num(pair.p95)
             ));
         }
-        let Some(sens) = (a.sensitivity.iter()).find(|s| s.metric == m && s.output == Output::Difference(p)) else {
+        let Some(sens) = (a.sensitivity.iter()).find(|s| s.metric == m && s.output == Output::Difference(p))
+        else {
             continue;
         };
         let mut order: Vec<usize> = (0..ex.inputs.len()).collect();
@@ -247,7 +260,10 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
         let top: Vec<String> = (order.iter().take(3))
             .map(|&i| {
                 let t = sens.indices.total[i];
-                format!("{} (total index {:.2}, {:.2} to {:.2})", ex.inputs[i].path, t.est, t.low, t.high)
+                format!(
+                    "{} (total index {:.2}, {:.2} to {:.2})",
+                    ex.inputs[i].path, t.est, t.low, t.high
+                )
             })
             .collect();
         out.push(format!(
@@ -293,15 +309,25 @@ fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option
     }
     let input = &ex.inputs[i];
     let edge = |k: usize| -> String {
-        match input.number(k as f64 / BINS as f64) {
+        match input.number((k as f64 / BINS as f64).min(1.0 - 1e-15)) {
             Some(x) => num(x) + &input.unit,
             None => format!("{} of its range", pct(k as f64 / BINS as f64)),
         }
     };
-    let ranges: Vec<String> = (0..BINS)
-        .filter(|&k| wins[k])
-        .map(|k| format!("{} to {}", edge(k), edge(k + 1)))
-        .collect();
+    // Runs of adjacent winning bins, as value ranges.
+    let mut ranges: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < BINS {
+        if !wins[k] {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < BINS && wins[k] {
+            k += 1;
+        }
+        ranges.push(format!("{} to {}", edge(start), edge(k)));
+    }
     Some(format!(
         "The choice flips with {}: `{}` beats `{}` on {} on average where it is {} (fifths of its distribution, other inputs averaged), and loses elsewhere.",
         input.path,

@@ -34,7 +34,11 @@ pub fn layout(
     let paths: Vec<&str> = inputs.iter().map(|u| u.path.as_str()).collect();
     let mut axis = [0usize; 2];
     if m.paths.len() != 2 || m.paths[0] == m.paths[1] {
-        return Err(problem(label, "--map", "--map takes two different [uncertain] paths: PATH1,PATH2".into()));
+        return Err(problem(
+            label,
+            "--map",
+            "--map takes two different [uncertain] paths: PATH1,PATH2".into(),
+        ));
     }
     for (a, p) in m.paths.iter().enumerate() {
         axis[a] = paths.iter().position(|x| x == p).ok_or_else(|| {
@@ -43,7 +47,11 @@ pub fn layout(
         })?;
     }
     if !(2..=MAX_GRID).contains(&m.grid) {
-        return Err(problem(label, "--grid", format!("a map has 2 to {MAX_GRID} values per axis, got {}", m.grid)));
+        return Err(problem(
+            label,
+            "--grid",
+            format!("a map has 2 to {MAX_GRID} values per axis, got {}", m.grid),
+        ));
     }
     let others: Vec<usize> = (0..inputs.len()).filter(|i| !axis.contains(i)).collect();
     let inner = match m.others {
@@ -57,7 +65,15 @@ pub fn layout(
         .collect();
     let per_cell = inner.rows.len();
     if cells.len() * per_cell > super::MAX_SETS {
-        return Err(problem(label, "--map", format!("the map has {} sets; at most {} are allowed", cells.len() * per_cell, super::MAX_SETS)));
+        return Err(problem(
+            label,
+            "--map",
+            format!(
+                "the map has {} sets; at most {} are allowed",
+                cells.len() * per_cell,
+                super::MAX_SETS
+            ),
+        ));
     }
     let mut rows = Vec::with_capacity(cells.len() * per_cell);
     for &(a, b) in &cells {
@@ -69,7 +85,15 @@ pub fn layout(
             rows.push(r);
         }
     }
-    Ok((inner, Some(MapLayout { axes, cells, per_cell }), rows))
+    Ok((
+        inner,
+        Some(MapLayout {
+            axes,
+            cells,
+            per_cell,
+        }),
+        rows,
+    ))
 }
 
 /// One cell's verdict.
@@ -123,7 +147,9 @@ pub fn cells(layout: &MapLayout, run: &RunData, metric: M) -> Vec<Cell> {
                     .map(|(x, y)| x.metrics[metric] - y.metrics[metric])
                     .collect()
             } else {
-                sets.iter().map(|s| set_mean(s, best) - set_mean(s, runner_up)).collect()
+                sets.iter()
+                    .map(|s| set_mean(s, best) - set_mean(s, runner_up))
+                    .collect()
             };
             let sum = summarize(diffs);
             let close = n_pol < 2 || !(sum.ci_low > 0.0 || sum.ci_high < 0.0);

@@ -140,7 +140,12 @@ fn draw(input: &Uncertain, value: &SweepValue, what: &str) -> Override {
 
 /// Checks each `[uncertain]` input alone at the ends of its range (the others at their
 /// written values): a message names the input, the value and the entry's line.
-pub fn check_inputs(label: &str, text: &str, overrides: &[Override], inputs: &[Uncertain]) -> Result<(), ScenarioError> {
+pub fn check_inputs(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    inputs: &[Uncertain],
+) -> Result<(), ScenarioError> {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for u in inputs {
         let ends: Vec<(Vec<String>, Vec<Override>)> = (u.extremes().into_iter())
@@ -154,7 +159,8 @@ pub fn check_inputs(label: &str, text: &str, overrides: &[Override], inputs: &[U
                     // The path could not be applied: the same for every value it draws.
                     d.path = format!("uncertain.\"{}\"", u.path);
                 } else if !d.message.contains("(set by") {
-                    d.message.push_str(&format!(" (set by [uncertain] \"{}\")", u.path));
+                    d.message
+                        .push_str(&format!(" (set by [uncertain] \"{}\")", u.path));
                 }
                 if !diagnostics.contains(&d) {
                     diagnostics.push(d);
@@ -174,7 +180,12 @@ pub fn check_inputs(label: &str, text: &str, overrides: &[Override], inputs: &[U
 
 /// Loads the scenario, checks its `[uncertain]` inputs (each at the ends of its range,
 /// with the others at their written values), draws the design and loads every set.
-pub fn plan(label: &str, text: &str, overrides: &[Override], spec: &Spec) -> Result<Exploration, ScenarioError> {
+pub fn plan(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    spec: &Spec,
+) -> Result<Exploration, ScenarioError> {
     let base = scenario::load(label, text, overrides)?;
     let sc = &base.scenario;
     let inputs = sc.uncertain.clone();
@@ -207,15 +218,32 @@ pub fn plan(label: &str, text: &str, overrides: &[Override], spec: &Spec) -> Res
         None => {
             if spec.design == DesignKind::Sobol {
                 if k > MAX_SOBOL_INPUTS {
-                    return Err(problem(label, "uncertain", format!("a Sobol design varies at most {MAX_SOBOL_INPUTS} inputs; this scenario has {k}")));
+                    return Err(problem(
+                        label,
+                        "uncertain",
+                        format!(
+                            "a Sobol design varies at most {MAX_SOBOL_INPUTS} inputs; this scenario has {k}"
+                        ),
+                    ));
                 }
                 if spec.points > MAX_SOBOL_POINTS {
-                    return Err(problem(label, "--points", format!("a Sobol design has at most {MAX_SOBOL_POINTS} base points")));
+                    return Err(problem(
+                        label,
+                        "--points",
+                        format!("a Sobol design has at most {MAX_SOBOL_POINTS} base points"),
+                    ));
                 }
             }
             let d = Design::new(spec.design, spec.points, k, sc.run.seed);
             if d.rows.len() > MAX_SETS {
-                return Err(problem(label, "--points", format!("the design has {} sets (N·(k+2) for Sobol); at most {MAX_SETS} are allowed", d.rows.len())));
+                return Err(problem(
+                    label,
+                    "--points",
+                    format!(
+                        "the design has {} sets (N·(k+2) for Sobol); at most {MAX_SETS} are allowed",
+                        d.rows.len()
+                    ),
+                ));
             }
             let rows: Vec<Vec<(usize, SweepValue)>> = (d.rows.iter())
                 .map(|row| (0..k).map(|i| (i, inputs[i].value(row[i]))).collect())

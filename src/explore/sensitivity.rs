@@ -54,7 +54,11 @@ impl Bootstrap {
     pub fn new(n: usize, count: usize, seed: u64) -> Bootstrap {
         let mut rng = stream_rng(seed, 0, stream::BOOTSTRAP);
         let resamples = (0..count)
-            .map(|_| (0..n).map(|_| rand::RngExt::random_range(&mut rng, 0..n)).collect())
+            .map(|_| {
+                (0..n)
+                    .map(|_| rand::RngExt::random_range(&mut rng, 0..n))
+                    .collect()
+            })
             .collect();
         Bootstrap { resamples }
     }
@@ -219,7 +223,11 @@ mod tests {
         let y: Vec<Vec<f64>> = d.rows.iter().map(|u| vec![ishigami_at(u)]).collect();
         let boot = Bootstrap::new(N, 500, 11);
         let ix = indices(&d, &y, &boot, LEVEL).unwrap();
-        assert!((ix.variance - variance()).abs() / variance() < 0.02, "{}", ix.variance);
+        assert!(
+            (ix.variance - variance()).abs() / variance() < 0.02,
+            "{}",
+            ix.variance
+        );
         assert_eq!(ix.noise.est, 0.0);
         for i in 0..3 {
             let (f, t) = (ix.first[i], ix.total[i]);
@@ -255,7 +263,11 @@ mod tests {
         let ix = indices(&d, &y, &boot, LEVEL).unwrap();
         let noise = sigma * sigma / r as f64;
         let share = noise / (variance() + noise);
-        assert!(ix.noise.low <= share && share <= ix.noise.high, "{share} {:?}", ix.noise);
+        assert!(
+            ix.noise.low <= share && share <= ix.noise.high,
+            "{share} {:?}",
+            ix.noise
+        );
         for i in 0..3 {
             let (s1, st) = (S1[i] * (1.0 - share), ST[i] * (1.0 - share));
             let (f, t) = (ix.first[i], ix.total[i]);

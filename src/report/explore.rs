@@ -178,7 +178,12 @@ pub fn verdict(c: &Cell) -> &'static str {
 }
 
 impl ExploreFiles {
-    pub fn of(ex: &Exploration, run: &RunData, analysis: Option<&Analysis>, cells: Option<&[Cell]>) -> ExploreFiles {
+    pub fn of(
+        ex: &Exploration,
+        run: &RunData,
+        analysis: Option<&Analysis>,
+        cells: Option<&[Cell]>,
+    ) -> ExploreFiles {
         let names = ex.policies();
         ExploreFiles {
             design: design_csv(ex, run),
@@ -194,7 +199,8 @@ impl ExploreFiles {
 
     /// (file name, bytes) in the order they are written.
     pub fn named(&self) -> Vec<(&'static str, &[u8])> {
-        let mut v: Vec<(&'static str, &[u8])> = vec![("design.csv", &self.design), ("explore.csv", &self.explore)];
+        let mut v: Vec<(&'static str, &[u8])> =
+            vec![("design.csv", &self.design), ("explore.csv", &self.explore)];
         let more = [
             ("robustness.csv", &self.robustness),
             ("pairwise.csv", &self.pairwise),
@@ -233,7 +239,11 @@ fn design_csv(ex: &Exploration, run: &RunData) -> Vec<u8> {
         .collect();
     #[derive(Serialize, Deserialize)]
     struct Nothing {}
-    let rows = run.points.iter().zip(keys).map(|(pt, k)| (&pt.values[..], k, &Nothing {}));
+    let rows = run
+        .points
+        .iter()
+        .zip(keys)
+        .map(|(pt, k)| (&pt.values[..], k, &Nothing {}));
     write::<DesignKey, Nothing>(&run.dims, rows)
 }
 
@@ -246,7 +256,13 @@ fn explore_csv(run: &RunData) -> Vec<u8> {
                 for (&m, s) in M::ALL.iter().zip(ms) {
                     row[m] = s.mean;
                 }
-                (&pt.values[..], ExploreKey { policy: pol.name.clone() }, row)
+                (
+                    &pt.values[..],
+                    ExploreKey {
+                        policy: pol.name.clone(),
+                    },
+                    row,
+                )
             })
         })
         .collect();
@@ -378,4 +394,64 @@ fn map_csv(ex: &Exploration, run: &RunData, names: &[String], cells: &[Cell]) ->
         })
         .collect();
     write(&dims, rows.iter().map(|(v, k, r)| (&v[..], k.clone(), r)))
+}
+
+/// The terminal's table on the decision metric: each policy's probability of being best
+/// and its value across the draws (mean, 5% and 95%: the tails, not only the mean).
+pub fn table(names: &[String], a: &Analysis, metric: M) -> String {
+    let rows: Vec<[String; 5]> = (a.standings.iter())
+        .filter(|s| s.metric == metric)
+        .map(|s| {
+            [
+                names[s.policy].clone(),
+                format!("{:.2} ± {:.2}", s.p_best, s.p_best_se),
+                short(s.mean),
+                short(s.p05),
+                short(s.p95),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let head = [
+        "policy".to_string(),
+        "P(best)".into(),
+        format!("mean {}", metric.name()),
+        "5% of draws".into(),
+        "95% of draws".into(),
+    ];
+    let mut width = [0usize; 5];
+    for r in std::iter::once(&head).chain(&rows) {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in std::iter::once(&head).chain(&rows) {
+        let cells: Vec<String> = (r.iter().zip(width).enumerate())
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn short(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x.abs() >= 1e6 {
+        format!("{:.2}M", x / 1e6)
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
 }

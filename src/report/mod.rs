@@ -5,9 +5,9 @@
 //! Every file is written to a temporary name in the output folder and renamed into place,
 //! so a reader never sees a half-written file; the manifest is written last.
 
+pub mod explore;
 #[cfg(feature = "cli")]
 pub mod files;
-pub mod explore;
 pub mod html;
 pub mod manifest;
 pub mod rows;

@@ -70,7 +70,10 @@ pub struct KindKey {
 pub type Rows<K, V> = Vec<(Vec<String>, K, V)>;
 
 /// Writes rows under the header `dims`, the key's fields, the value's fields.
-pub(crate) fn write<'a, K, V>(dims: &[String], rows: impl Iterator<Item = (&'a [String], K, &'a V)>) -> Vec<u8>
+pub(crate) fn write<'a, K, V>(
+    dims: &[String],
+    rows: impl Iterator<Item = (&'a [String], K, &'a V)>,
+) -> Vec<u8>
 where
     K: Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned + 'a,

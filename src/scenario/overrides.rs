@@ -141,8 +141,9 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
             .map(|a| {
                 a.iter()
                     .filter(|p| {
-                        (p.get("stage").and_then(Item::as_array_of_tables))
-                            .is_some_and(|st| st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage)))
+                        (p.get("stage").and_then(Item::as_array_of_tables)).is_some_and(|st| {
+                            st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage))
+                        })
                     })
                     .filter_map(|p| entry_name(p, false))
                     .collect()
@@ -256,11 +257,16 @@ fatigue = { tau = "30m", floor = 0.8 }
 
     #[test]
     fn a_star_sets_every_policy_with_the_stage() {
-        let two = format!("{DOC}[[policy]]\nname = \"q\"\n[[policy.stage]]\nkind = \"human_review\"\nreviewers = 1\n");
+        let two = format!(
+            "{DOC}[[policy]]\nname = \"q\"\n[[policy.stage]]\nkind = \"human_review\"\nreviewers = 1\n"
+        );
         let (text, _) = apply(&two, &[ov("policy.*.human-review.reviewers=7")]).unwrap();
         assert_eq!(text.matches("reviewers = 7").count(), 2, "{text}");
         let err = apply(DOC, &[ov("policy.*.nothing.reviewers=4")]).unwrap_err();
-        assert!(err[0].message.contains("no policy has a stage named `nothing`"), "{err:?}");
+        assert!(
+            err[0].message.contains("no policy has a stage named `nothing`"),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -37,14 +37,33 @@ pub struct Uncertain {
 /// A distribution of an input's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputDist {
-    Uniform { low: f64, high: f64 },
-    Triangular { low: f64, mode: f64, high: f64 },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Triangular {
+        low: f64,
+        mode: f64,
+        high: f64,
+    },
     /// Beta on (0, 1) with this mean and standard deviation.
-    Beta { mean: f64, sd: f64, a: f64, b: f64 },
+    Beta {
+        mean: f64,
+        sd: f64,
+        a: f64,
+        b: f64,
+    },
     /// Lognormal with this mean and standard deviation (of the value, not its log).
-    Lognormal { mean: f64, sd: f64, mu: f64, sigma: f64 },
+    Lognormal {
+        mean: f64,
+        sd: f64,
+        mu: f64,
+        sigma: f64,
+    },
     /// Each listed value equally likely.
-    Choice { values: Vec<SweepValue> },
+    Choice {
+        values: Vec<SweepValue>,
+    },
 }
 
 /// The distributions `dist` may name, with the keys each takes.
@@ -170,7 +189,11 @@ pub fn build(ctx: &mut Ctx, table: Option<&S<DeValue>>) -> Vec<Uncertain> {
         return Vec::new();
     };
     let DeValue::Table(entries) = table.get_ref() else {
-        ctx.err(table.span(), "uncertain", "`uncertain` must be a table of \"PATH\" = { dist = ... } entries");
+        ctx.err(
+            table.span(),
+            "uncertain",
+            "`uncertain` must be a table of \"PATH\" = { dist = ... } entries",
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -195,10 +218,17 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         return None;
     }
     if path.is_empty() || path.split('.').any(str::is_empty) {
-        ctx.err(value.span(), at, format!("`{path}` is not a key path (for example workload.rate)"));
+        ctx.err(
+            value.span(),
+            at,
+            format!("`{path}` is not a key path (for example workload.rate)"),
+        );
         return None;
     }
-    if let Some(first) = ["run.", "uncertain.", "sweep."].iter().find(|p| path.starts_with(*p)) {
+    if let Some(first) = ["run.", "uncertain.", "sweep."]
+        .iter()
+        .find(|p| path.starts_with(*p))
+    {
         let what = first.trim_end_matches('.');
         ctx.err(
             value.span(),
@@ -327,7 +357,10 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         DistTag::Lognormal => {
             let (mean, sd) = (v(&raw.mean), v(&raw.sd));
             if !(mean > 0.0 && sd > 0.0) {
-                return fail(ctx, format!("a lognormal input needs mean > 0 and sd > 0; got mean {mean}, sd {sd}"));
+                return fail(
+                    ctx,
+                    format!("a lognormal input needs mean > 0 and sd > 0; got mean {mean}, sd {sd}"),
+                );
             }
             let s2 = (1.0 + (sd / mean).powi(2)).ln();
             InputDist::Lognormal {
@@ -340,7 +373,10 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         DistTag::Choice => {
             let values = raw.values.as_ref().map(S::get_ref).cloned().unwrap_or_default();
             if values.len() < 2 {
-                return fail(ctx, "a choice input lists at least two values, e.g. values = [2, 3, 4]".into());
+                return fail(
+                    ctx,
+                    "a choice input lists at least two values, e.g. values = [2, 3, 4]".into(),
+                );
             }
             InputDist::Choice {
                 values: values.iter().map(SweepValue::from_toml).collect(),
@@ -466,7 +502,11 @@ impl Uncertain {
         };
         let mut out: Vec<SweepValue> = Vec::with_capacity(count);
         for g in 0..count {
-            let t = if count == 1 { 0.5 } else { g as f64 / (count - 1) as f64 };
+            let t = if count == 1 {
+                0.5
+            } else {
+                g as f64 / (count - 1) as f64
+            };
             let x = lo + t * (hi - lo);
             let v = value_of(if self.whole { x.round() } else { x }, &self.unit, self.whole);
             if !out.contains(&v) {
@@ -535,7 +575,10 @@ mod tests {
         );
         // The median of Beta(14, 6) is about 0.7068 (Kerman's approximation (a−1/3)/(a+b−2/3)).
         let med = b.number(0.5).unwrap();
-        assert!((med - (14.0 - 1.0 / 3.0) / (20.0 - 2.0 / 3.0)).abs() < 2e-3, "{med}");
+        assert!(
+            (med - (14.0 - 1.0 / 3.0) / (20.0 - 2.0 / 3.0)).abs() < 2e-3,
+            "{med}"
+        );
         let l = input(
             InputDist::Lognormal {
                 mean: 1.0,
@@ -576,7 +619,14 @@ mod tests {
         let b = split_unit("1.5h").unwrap();
         assert_eq!((b.value, b.unit.as_str()), (1.5, "h"));
         assert!(split_unit("fast").is_none());
-        let u = input(InputDist::Uniform { low: 20.0, high: 80.0 }, "/h", false);
+        let u = input(
+            InputDist::Uniform {
+                low: 20.0,
+                high: 80.0,
+            },
+            "/h",
+            false,
+        );
         assert_eq!(u.value(0.5).toml, "\"50.0/h\"");
         assert_eq!(u.value(0.5).label, "50.0/h");
     }

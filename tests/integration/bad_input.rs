@@ -83,7 +83,11 @@ fn every_bad_input_class_is_exit_2_with_line_and_key_path() {
         std::fs::write(tmp.path().join(&name), &text).unwrap();
         // A scenario with uncertain inputs is also refused by `explore`, with the same message.
         let explore = text.contains("[uncertain]");
-        let cmds: &[&str] = if explore { &["validate", "run", "explore"] } else { &["validate", "run"] };
+        let cmds: &[&str] = if explore {
+            &["validate", "run", "explore"]
+        } else {
+            &["validate", "run"]
+        };
         for &cmd in cmds {
             let args: &[&str] = match cmd {
                 "run" | "explore" => &[cmd, &name, "--quiet"],

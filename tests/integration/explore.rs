@@ -102,11 +102,21 @@ fn indices_on_a_real_scenario_no_effect_and_sole_cause() {
     // includes 0.
     let (detect, harm) = (ix.total[0], ix.total[1]);
     assert!(harm.low <= 0.0 && 0.0 <= harm.high, "{harm:?}");
-    assert!(ix.first[1].low <= 0.0 && 0.0 <= ix.first[1].high, "{:?}", ix.first[1]);
+    assert!(
+        ix.first[1].low <= 0.0 && 0.0 <= ix.first[1].high,
+        "{:?}",
+        ix.first[1]
+    );
     // b's detection alone decides b − a: its total index is everything but the noise.
     let target = 1.0 - ix.noise.est;
-    assert!(detect.low <= target && target <= detect.high, "{detect:?} vs 1 − noise = {target}");
-    assert!(detect.high - detect.low < 0.25, "interval too wide to mean anything: {detect:?}");
+    assert!(
+        detect.low <= target && target <= detect.high,
+        "{detect:?} vs 1 − noise = {target}"
+    );
+    assert!(
+        detect.high - detect.low < 0.25,
+        "interval too wide to mean anything: {detect:?}"
+    );
     // The noise is there, and small: the same streams make a's runs cancel b's.
     assert!(ix.noise.est > 0.0 && ix.noise.est < 0.2, "{:?}", ix.noise);
     // Alone and additive, its first-order index agrees with its total.
@@ -132,13 +142,24 @@ fn p_best_sums_to_one_and_pairs_are_complementary() {
         assert!((ab.p_beats + ba.p_beats - 1.0).abs() < 1e-12, "{m:?}");
     }
     // On escapes, b is best exactly where its reviewers detect more than a's 0.6, up to noise.
-    let b = (a.standings.iter()).find(|s| s.metric == M::escaped && s.policy == 1).unwrap();
+    let b = (a.standings.iter())
+        .find(|s| s.metric == M::escaped && s.policy == 1)
+        .unwrap();
     assert!(b.p_best > 0.2 && b.p_best < 0.8, "{b:?}");
 }
 
 fn oversim(dir: &Path, args: &[&str]) {
-    let out = Command::cargo_bin("oversim").unwrap().current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -146,7 +167,12 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -157,9 +183,26 @@ fn identical_for_any_thread_count_and_sharding() {
     let tmp = TempDir::new().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("s.toml"), TEXT).unwrap();
-    for extra in [&[][..], &["--map", "policy.b.review.detect,workload.class.clean.harm", "--grid", "3", "--others", "integrate", "--points", "3"][..]] {
+    for extra in [
+        &[][..],
+        &[
+            "--map",
+            "policy.b.review.detect,workload.class.clean.harm",
+            "--grid",
+            "3",
+            "--others",
+            "integrate",
+            "--points",
+            "3",
+        ][..],
+    ] {
         let common = |out: &str| -> Vec<String> {
-            let mut v: Vec<String> = ["explore", "s.toml", "-q", "-r", "4", "--metric", "escaped", "-o", out].iter().map(|s| s.to_string()).collect();
+            let mut v: Vec<String> = [
+                "explore", "s.toml", "-q", "-r", "4", "--metric", "escaped", "-o", out,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             if extra.is_empty() {
                 v.extend(["--points", "8"].iter().map(|s| s.to_string()));
             }
@@ -179,9 +222,18 @@ fn identical_for_any_thread_count_and_sharding() {
         oversim(d, &["merge", "s1", "s0", "-o", "merged", "-q", "--force"]);
         let one = files(&d.join("one"));
         let want = if extra.is_empty() { 5 } else { 3 };
-        assert_eq!(one.len(), want, "{:?}", one.iter().map(|f| &f.0).collect::<Vec<_>>());
+        assert_eq!(
+            one.len(),
+            want,
+            "{:?}",
+            one.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
         assert_eq!(one, files(&d.join("two")), "threads change the files ({extra:?})");
-        assert_eq!(one, files(&d.join("merged")), "sharding changes the files ({extra:?})");
+        assert_eq!(
+            one,
+            files(&d.join("merged")),
+            "sharding changes the files ({extra:?})"
+        );
         // The report draws from the folder alone.
         oversim(d, &["report", "one"]);
         let html = std::fs::read_to_string(d.join("one/report.html")).unwrap();
@@ -198,7 +250,10 @@ fn identical_for_any_thread_count_and_sharding() {
 fn a_map_marks_close_cells_and_names_a_winner_elsewhere() {
     let s = Spec {
         map: Some(MapSpec {
-            paths: vec!["policy.b.review.detect".into(), "workload.class.clean.harm".into()],
+            paths: vec![
+                "policy.b.review.detect".into(),
+                "workload.class.clean.harm".into(),
+            ],
             grid: 8,
             others: Others::Base,
         }),
@@ -210,10 +265,165 @@ fn a_map_marks_close_cells_and_names_a_winner_elsewhere() {
     let cells = oversim::explore::map::cells(layout, &run, M::escaped);
     assert_eq!(cells.len(), 64);
     // detect 0.2 (first row of cells): a (0.6) catches more, so b lets more escape.
-    assert!(cells[..8].iter().all(|c| c.best == 0 && !c.close), "{:?}", &cells[..8]);
+    assert!(
+        cells[..8].iter().all(|c| c.best == 0 && !c.close),
+        "{:?}",
+        &cells[..8]
+    );
     // detect 0.9 (last row): b is best.
-    assert!(cells[56..].iter().all(|c| c.best == 1 && !c.close), "{:?}", &cells[56..]);
+    assert!(
+        cells[56..].iter().all(|c| c.best == 1 && !c.close),
+        "{:?}",
+        &cells[56..]
+    );
     // detect 0.6: b is a, run on the same streams; the difference is exactly 0.
     assert_eq!(cells[32].values[0], "0.6");
-    assert!(cells[32..40].iter().all(|c| c.close && c.difference == 0.0), "{:?}", &cells[32..40]);
+    assert!(
+        cells[32..40].iter().all(|c| c.close && c.difference == 0.0),
+        "{:?}",
+        &cells[32..40]
+    );
+}
+
+/// The explorations docs/explore.md quotes: `scripts/explore-results.sh` runs these.
+const RUNS: &[(&str, &[&str])] = &[
+    (
+        "default",
+        &["explore", "scenarios/default.toml", "--points", "64", "-r", "10"],
+    ),
+    (
+        "default-map",
+        &[
+            "explore",
+            "scenarios/default.toml",
+            "--map",
+            "policy.*.review.detect,workload.class.high-impact.harm",
+            "--grid",
+            "7",
+            "-r",
+            "20",
+        ],
+    ),
+];
+
+/// The committed explorations are what the code produces, byte for byte, and the script
+/// that regenerates them runs the same command lines.
+#[test]
+fn committed_explorations_match_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = std::fs::read_to_string(root.join("scripts/explore-results.sh")).unwrap();
+    let tmp = TempDir::new().unwrap();
+    for (name, args) in RUNS {
+        let line = format!(
+            "\"$bin\" {} ",
+            args.iter()
+                .map(|a| if a.contains(',') {
+                    format!("\"{a}\"")
+                } else {
+                    a.to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert!(
+            script.contains(&line),
+            "scripts/explore-results.sh should run: {line}"
+        );
+        let out = tmp.path().join(name);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["-q", "-o", out.to_str().unwrap()]);
+        oversim(root, &all);
+        let fresh = files(&out);
+        let committed = files(&root.join("results/explore").join(name));
+        assert_eq!(
+            fresh.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            committed.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((f, new), (_, old)) in fresh.iter().zip(&committed) {
+            assert!(
+                new == old,
+                "results/explore/{name}/{f} differs from the code's; run scripts/explore-results.sh"
+            );
+        }
+    }
+}
+
+fn table_of_default(root: &Path) -> String {
+    let dir = root.join("results/explore/default");
+    let rows = |name: &str| -> Vec<std::collections::HashMap<String, String>> {
+        let mut rd = csv::Reader::from_path(dir.join(name)).unwrap();
+        let h = rd.headers().unwrap().clone();
+        rd.records()
+            .map(|r| {
+                h.iter()
+                    .zip(r.unwrap().iter())
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect()
+            })
+            .collect()
+    };
+    let f = |r: &std::collections::HashMap<String, String>, k: &str| -> f64 { r[k].parse().unwrap() };
+    // Two decimals, and no "-0.00" for an estimate a hair below zero.
+    let d2 = |x: f64| format!("{:.2}", if x.abs() < 0.005 { 0.0 } else { x });
+    let mut out = String::from("| policy | P(best) on net value | mean net value | 5% of draws | 95% of draws |\n|---|---|---|---|---|\n");
+    for r in rows("robustness.csv")
+        .iter()
+        .filter(|r| r["metric"] == "net_value")
+    {
+        out += &format!(
+            "| {} | {:.2} ± {:.2} | {:.2}M | {:.2}M | {:.2}M |\n",
+            r["policy"],
+            f(r, "p_best"),
+            f(r, "p_best_se"),
+            f(r, "mean") / 1e6,
+            f(r, "p05") / 1e6,
+            f(r, "p95") / 1e6
+        );
+    }
+    let mut sens: Vec<_> = rows("sensitivity.csv")
+        .into_iter()
+        .filter(|r| r["metric"] == "net_value" && r["output"] == "difference")
+        .collect();
+    sens.sort_by(|a, b| f(b, "total_order").total_cmp(&f(a, "total_order")));
+    out += &format!(
+        "\nWhat moves tiered − per-action on net value (noise share {:.3}):\n\n| input | first order (95% CI) | total order (95% CI) |\n|---|---|---|\n",
+        f(&sens[0], "noise_share")
+    );
+    for r in &sens {
+        out += &format!(
+            "| `{}` | {} ({} to {}) | {} ({} to {}) |\n",
+            r["input"],
+            d2(f(r, "first_order")),
+            d2(f(r, "first_low")),
+            d2(f(r, "first_high")),
+            d2(f(r, "total_order")),
+            d2(f(r, "total_low")),
+            d2(f(r, "total_high"))
+        );
+    }
+    out
+}
+
+/// docs/explore.md's table is the committed exploration's (`OVERSIM_BLESS=1` rewrites it).
+#[test]
+fn the_docs_quote_the_committed_exploration() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("docs/explore.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (open, close) = ("<!-- explore:default -->\n", "<!-- /explore:default -->");
+    let a = doc.find(open).expect("marker") + open.len();
+    let b = doc.find(close).expect("marker");
+    let want = table_of_default(root);
+    if std::env::var_os("OVERSIM_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+        return;
+    }
+    assert_eq!(&doc[a..b], want, "docs/explore.md: rerun with OVERSIM_BLESS=1");
+    // The prose's claims: tiered best at every draw, and in every map cell.
+    let map = std::fs::read_to_string(root.join("results/explore/default-map/map.csv")).unwrap();
+    assert!(map
+        .lines()
+        .skip(1)
+        .all(|l| l.contains(",tiered,per-action,") && l.contains(",best,")));
+    assert!(want.contains("| tiered | 1.00 ± 0.00 |"));
 }

@@ -10,7 +10,6 @@ use super::charts::{colour, range, svg, tick};
 use super::{esc, STYLE};
 use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
 use crate::report::manifest::Manifest;
-use crate::report::rows;
 
 /// Everything the report is drawn from.
 pub struct ExploreResults {
@@ -28,10 +27,12 @@ impl ExploreResults {
         fn read<K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
             dir: &std::path::Path,
             name: &str,
-        ) -> Result<(Vec<String>, rows::Rows<K, V>), String> {
+        ) -> Result<(Vec<String>, crate::report::rows::Rows<K, V>), String> {
             let path = dir.join(name);
             match std::fs::read(&path) {
-                Ok(b) => rows::read::<K, V>(&b).map_err(|e| format!("{}: {e}", path.display())),
+                Ok(b) => {
+                    crate::report::rows::read::<K, V>(&b).map_err(|e| format!("{}: {e}", path.display()))
+                }
                 Err(_) => Ok((Vec::new(), Vec::new())),
             }
         }
@@ -67,7 +68,13 @@ pub fn render(r: &ExploreResults) -> String {
         )
         .ok();
         for u in &i.inputs {
-            write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&u.path), esc(&u.distribution)).ok();
+            write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&u.path),
+                esc(&u.distribution)
+            )
+            .ok();
         }
         h.push_str("</table><h2>What the exploration says</h2><ul>");
         for s in &i.sentences {
@@ -75,9 +82,16 @@ pub fn render(r: &ExploreResults) -> String {
         }
         h.push_str("</ul>");
     }
-    let best: Vec<&(RobustnessKey, RobustnessRow)> = r.robustness.iter().filter(|(k, _)| k.metric == metric).collect();
+    let best: Vec<&(RobustnessKey, RobustnessRow)> =
+        r.robustness.iter().filter(|(k, _)| k.metric == metric).collect();
     if !best.is_empty() {
-        write!(h, "<h2>Probability of being best on {}</h2><div class=\"row\">{}</div>", esc(metric), p_best_chart(&best, metric)).ok();
+        write!(
+            h,
+            "<h2>Probability of being best on {}</h2><div class=\"row\">{}</div>",
+            esc(metric),
+            p_best_chart(&best, metric)
+        )
+        .ok();
     }
     let diffs: Vec<&(SensitivityKey, SensitivityRow)> = (r.sensitivity.iter())
         .filter(|(k, _)| k.metric == metric && k.output == "difference")
@@ -89,12 +103,19 @@ pub fn render(r: &ExploreResults) -> String {
         }
     }
     for p in seen {
-        let rows: Vec<&(SensitivityKey, SensitivityRow)> = diffs.iter().copied().filter(|(k, _)| k.policy == p).collect();
+        let rows: Vec<&(SensitivityKey, SensitivityRow)> =
+            diffs.iter().copied().filter(|(k, _)| k.policy == p).collect();
         let title = format!("{p} − {}: total-order index on {metric}", rows[0].0.baseline);
         write!(h, "<h2>What moves {} − {}</h2><div class=\"row\">{}</div><p class=\"note\">Bars: total-order index (share of the difference's variance over the design due to the input, interactions included), with its 95% bootstrap interval; dots: first-order index. Replication noise: {:.0}% of the variance.</p>", esc(p), esc(&rows[0].0.baseline), tornado(&rows, &title), 100.0 * rows[0].1.noise_share).ok();
     }
     if !r.map.is_empty() {
-        write!(h, "<h2>Decision map on {}</h2><div class=\"row\">{}</div>", esc(metric), heat_map(r)).ok();
+        write!(
+            h,
+            "<h2>Decision map on {}</h2><div class=\"row\">{}</div>",
+            esc(metric),
+            heat_map(r)
+        )
+        .ok();
     }
     h.push_str("</body></html>\n");
     h
@@ -104,7 +125,10 @@ fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> Strin
     let n = rows.len();
     svg(520, 60 + 34 * n as u32, |root| {
         let mut c = ChartBuilder::on(root)
-            .caption(format!("P(best on {metric}) across the uncertainty"), ("sans-serif", 15))
+            .caption(
+                format!("P(best on {metric}) across the uncertainty"),
+                ("sans-serif", 15),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(120)
@@ -119,8 +143,14 @@ fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> Strin
             .draw()?;
         for (i, (_, v)) in rows.iter().enumerate() {
             let y = i as f64;
-            c.draw_series([Rectangle::new([(0.0, y - 0.3), (v.p_best, y + 0.3)], colour(i).filled())])?;
-            let (lo, hi) = ((v.p_best - 1.96 * v.p_best_se).max(0.0), (v.p_best + 1.96 * v.p_best_se).min(1.0));
+            c.draw_series([Rectangle::new(
+                [(0.0, y - 0.3), (v.p_best, y + 0.3)],
+                colour(i).filled(),
+            )])?;
+            let (lo, hi) = (
+                (v.p_best - 1.96 * v.p_best_se).max(0.0),
+                (v.p_best + 1.96 * v.p_best_se).min(1.0),
+            );
             c.draw_series([PathElement::new(vec![(lo, y), (hi, y)], BLACK.stroke_width(2))])?;
         }
         Ok(())
@@ -131,8 +161,15 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
     let mut rows = rows.to_vec();
     rows.sort_by(|a, b| a.1.total_order.total_cmp(&b.1.total_order));
     let n = rows.len();
-    let hi = rows.iter().map(|(_, v)| v.total_high.max(v.first_high)).fold(0.0f64, f64::max).max(0.05);
-    let lo = rows.iter().map(|(_, v)| v.first_low.min(v.total_low)).fold(0.0f64, f64::min);
+    let hi = rows
+        .iter()
+        .map(|(_, v)| v.total_high.max(v.first_high))
+        .fold(0.0f64, f64::max)
+        .max(0.05);
+    let lo = rows
+        .iter()
+        .map(|(_, v)| v.first_low.min(v.total_low))
+        .fold(0.0f64, f64::min);
     svg(760, 60 + 30 * n as u32, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 15))
@@ -150,8 +187,14 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
             .draw()?;
         for (i, (_, v)) in rows.iter().enumerate() {
             let y = i as f64;
-            c.draw_series([Rectangle::new([(0.0, y - 0.3), (v.total_order.max(0.0), y + 0.3)], colour(0).filled())])?;
-            c.draw_series([PathElement::new(vec![(v.total_low, y), (v.total_high, y)], BLACK.stroke_width(2))])?;
+            c.draw_series([Rectangle::new(
+                [(0.0, y - 0.3), (v.total_order.max(0.0), y + 0.3)],
+                colour(0).filled(),
+            )])?;
+            c.draw_series([PathElement::new(
+                vec![(v.total_low, y), (v.total_high, y)],
+                BLACK.stroke_width(2),
+            )])?;
             c.draw_series([Circle::new((v.first_order, y), 4, colour(1).filled())])?;
         }
         Ok(())
@@ -167,7 +210,10 @@ fn heat_map(r: &ExploreResults) -> String {
     svg(w.max(520), hgt, |root| {
         let (chart_area, legend) = root.split_horizontally(w.max(520) - 240);
         let mut c = ChartBuilder::on(&chart_area)
-            .caption("best policy per cell (grey: too close to call)", ("sans-serif", 15))
+            .caption(
+                "best policy per cell (grey: too close to call)",
+                ("sans-serif", 15),
+            )
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(90)
@@ -187,7 +233,11 @@ fn heat_map(r: &ExploreResults) -> String {
             let x = xs.iter().position(|a| *a == v[0]).unwrap_or(0) as f64;
             let y = ys.iter().position(|a| *a == v[1]).unwrap_or(0) as f64;
             let p = policies.iter().position(|p| *p == row.best).unwrap_or(0);
-            let fill = if row.verdict == "best" { colour(p).filled() } else { RGBColor(200, 200, 200).filled() };
+            let fill = if row.verdict == "best" {
+                colour(p).filled()
+            } else {
+                RGBColor(200, 200, 200).filled()
+            };
             c.draw_series([Rectangle::new([(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)], fill)])?;
         }
         for (i, p) in policies.iter().enumerate() {
@@ -196,7 +246,10 @@ fn heat_map(r: &ExploreResults) -> String {
             legend.draw(&Text::new(p.clone(), (32, y + 1), ("sans-serif", 12)))?;
         }
         let y = 40 + 22 * policies.len() as i32;
-        legend.draw(&Rectangle::new([(10, y), (26, y + 14)], RGBColor(200, 200, 200).filled()))?;
+        legend.draw(&Rectangle::new(
+            [(10, y), (26, y + 14)],
+            RGBColor(200, 200, 200).filled(),
+        ))?;
         legend.draw(&Text::new("too close to call", (32, y + 1), ("sans-serif", 12)))?;
         Ok(())
     })
@@ -215,7 +268,9 @@ fn unique(it: impl Iterator<Item = String>) -> Vec<String> {
 /// A short axis label: numbers to 3 significant digits, keeping the unit.
 fn short(s: Option<&String>) -> String {
     let Some(s) = s else { return String::new() };
-    let split = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '/').len();
+    let split = s
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '/')
+        .len();
     let (num, unit) = s.split_at(split);
     match num.parse::<f64>() {
         Ok(x) => format!("{}{unit}", tick(&x)),
