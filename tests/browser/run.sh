@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Browser test of the HTML report: Debian's headless Chromium opens report.html from a file,
-# renders it without console errors, and its screenshot shows the charts (not a blank page).
+# Browser test of the HTML reports (a run's, an exploration's and a decision map's): Debian's
+# headless Chromium opens each report.html from a file, renders it without console errors, and its screenshot shows the charts (not a blank page).
 # Skips (exit 0, with a message) only when Chromium cannot be installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,26 +19,28 @@ fi
 
 work=$(mktemp -d /tmp/oversim-browser.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$bin" run -r 8 --timeseries 1d --report -q -o "$work/out"
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-       --disable-component-update --disable-sync --user-data-dir="$work/profile" --hide-scrollbars)
-url="file://$work/out/report.html"
-
-# Console messages go to the log with --enable-logging; any console error fails the test.
-"$browser" "${flags[@]}" --enable-logging=stderr --v=0 --window-size=1280,3000 \
-    --screenshot="$work/shot.png" "$url" 2>"$work/console.log" >/dev/null || true
-if grep -E "CONSOLE.*(error|Error)|Uncaught" "$work/console.log"; then
-    echo "FAILED: console errors while rendering the report"
-    exit 1
-fi
-"$browser" "${flags[@]}" --dump-dom "$url" 2>/dev/null >"$work/dom.html"
-svgs=$(grep -o "<svg" "$work/dom.html" | wc -l)
-if [ "$svgs" -lt 9 ]; then
-    echo "FAILED: the rendered page has $svgs charts, expected at least 9"
-    exit 1
-fi
-# The screenshot has the charts: decode the PNG and count distinct colours in it.
-python3 - "$work/shot.png" <<'PY'
+# Renders DIR/report.html: no console errors, at least MIN charts, a screenshot (HEIGHT
+# pixels tall, about the page's length) that is not blank and shows the palette's first colour.
+check() {
+    local dir=$1 min=$2 height=$3
+    local url="file://$dir/report.html"
+    flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+           --disable-component-update --disable-sync --user-data-dir="$work/profile" --hide-scrollbars)
+    # Console messages go to the log with --enable-logging; any console error fails the test.
+    "$browser" "${flags[@]}" --enable-logging=stderr --v=0 --window-size=1280,$height \
+        --screenshot="$dir/shot.png" "$url" 2>"$dir/console.log" >/dev/null || true
+    if grep -E "CONSOLE.*(error|Error)|Uncaught" "$dir/console.log"; then
+        echo "FAILED: console errors while rendering the report"
+        exit 1
+    fi
+    "$browser" "${flags[@]}" --dump-dom "$url" 2>/dev/null >"$dir/dom.html"
+    svgs=$(grep -o "<svg" "$dir/dom.html" | wc -l)
+    if [ "$svgs" -lt "$min" ]; then
+        echo "FAILED: the rendered page has $svgs charts, expected at least $min ($dir)"
+        exit 1
+    fi
+    # The screenshot has the charts: decode the PNG and count distinct colours in it.
+    python3 - "$dir/shot.png" <<'PY'
 import struct, sys, zlib
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -81,5 +83,15 @@ assert share > 0.05, "the screenshot is almost all white"
 # The palette's blue and orange (first two policies) appear: the charts were drawn.
 assert any(abs(p[0] - 0) < 40 and abs(p[1] - 114) < 40 and abs(p[2] - 178) < 40 for p in colours), "no policy colour"
 PY
-echo "browser test: report rendered by $("$browser" --version 2>/dev/null | head -1) with $svgs charts, no console errors"
+    echo "$dir: $svgs charts, no console errors"
+}
+
+"$bin" run -r 8 --timeseries 1d --report -q -o "$work/run"
+check "$work/run" 9 3000
+# An exploration's report: probability of best, tornado; and a decision map's heat map.
+"$bin" explore --points 4 -r 3 --set run.horizon=2d --report -q -o "$work/explore"
+check "$work/explore" 2 1800
+"$bin" explore --map "policy.*.review.detect,costs.harm_unit" --grid 3 -r 3 --set run.horizon=2d --report -q -o "$work/map"
+check "$work/map" 1 900
+echo "browser test: report rendered by $("$browser" --version 2>/dev/null | head -1) for a run, an exploration and a decision map"
 echo "1 passed, 0 failed"

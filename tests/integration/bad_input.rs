@@ -75,6 +75,10 @@ fn every_bad_input_class_is_exit_2_with_line_and_key_path() {
         files.len() >= 40,
         "the corpus should cover at least 40 failure classes"
     );
+    // The README says how large the corpus is.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let said = format!("a corpus of {} bad files", files.len());
+    assert!(readme.contains(&said), "README.md should say `{said}`");
     let tmp = TempDir::new().unwrap();
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();

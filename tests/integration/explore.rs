@@ -426,4 +426,7 @@ fn the_docs_quote_the_committed_exploration() {
         .skip(1)
         .all(|l| l.contains(",tiered,per-action,") && l.contains(",best,")));
     assert!(want.contains("| tiered | 1.00 ± 0.00 |"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("tiered is best on net value at every draw"));
+    assert!(doc.contains("tiered is best in every cell, and no cell is too close to call"));
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test on a real single-node Slurm cluster: start munge, slurmctld and slurmd,
-# submit scripts/slurm/oversim-array.sbatch as a 4-task array, wait, merge the shards, and
-# compare the result byte for byte with a local run. Cleans up its daemons on exit.
+# submit scripts/slurm/oversim-array.sbatch as 4-task arrays (a run, then an exploration),
+# wait, merge the shards, and compare the result byte for byte with a local run. Cleans up its daemons on exit.
 # Skips (exit 0, with a message) only when the Slurm packages cannot be installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,34 +89,58 @@ if [ "${state:-}" != idle ]; then
 fi
 
 cp "$root/scenarios/drifting-agent.toml" "$work/scenario.toml"
-flags=(-r 12 --set run.horizon=5d --sweep "policy.process.spc.h=6,9")
-job=$(sbatch --parsable --array=0-3 --chdir="$work" --export=ALL,OVERSIM="$bin" \
-    "$root/scripts/slurm/oversim-array.sbatch" "$work/scenario.toml" "$work/out" "${flags[@]}")
-echo "submitted array job $job"
-for _ in $(seq 600); do
-    [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
-    sleep 1
-done
-if [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; then
-    echo "FAILED: array job $job did not finish in 10 minutes"
-    exit 1
-fi
-for k in 0 1 2 3; do
-    if [ ! -f "$work/out/shard-$k/shard.json" ]; then
-        echo "FAILED: task $k wrote no shard"
-        cat "$work"/oversim-*_"$k".out 2>/dev/null
+
+# Submits a 4-task array of `oversim $1` with the flags after it, writing $work/$2/shard-K,
+# and waits for it.
+array() {
+    local command=$1 out=$2
+    shift 2
+    job=$(sbatch --parsable --array=0-3 --chdir="$work" --export=ALL,OVERSIM="$bin",OVERSIM_COMMAND="$command" \
+        "$root/scripts/slurm/oversim-array.sbatch" "$work/scenario.toml" "$work/$out" "$@")
+    echo "submitted $command array job $job"
+    for _ in $(seq 600); do
+        [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
+        sleep 1
+    done
+    if [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; then
+        echo "FAILED: array job $job did not finish in 10 minutes"
         exit 1
     fi
-done
+    for k in 0 1 2 3; do
+        if [ ! -f "$work/$out/shard-$k/shard.json" ]; then
+            echo "FAILED: $command task $k wrote no shard"
+            cat "$work"/oversim-*_"$k".out 2>/dev/null
+            exit 1
+        fi
+    done
+    job=
+}
 
+# Compares files of two folders byte for byte.
+same() {
+    local a=$1 b=$2
+    shift 2
+    for f in "$@"; do
+        if ! cmp -s "$a/$f" "$b/$f"; then
+            echo "FAILED: merged $f differs from the one-machine result"
+            diff "$a/$f" "$b/$f" | head
+            exit 1
+        fi
+    done
+}
+
+flags=(-r 12 --set run.horizon=5d --sweep "policy.process.spc.h=6,9")
+array run out "${flags[@]}"
 "$bin" merge "$work"/out/shard-* -o "$work/merged" --quiet
 "$bin" run "$work/scenario.toml" "${flags[@]}" -o "$work/local" --quiet
-for f in replications.csv classes.csv summary.csv comparison.csv stages.csv; do
-    if ! cmp -s "$work/merged/$f" "$work/local/$f"; then
-        echo "FAILED: merged $f differs from the one-machine run"
-        diff "$work/merged/$f" "$work/local/$f" | head
-        exit 1
-    fi
-done
-echo "Slurm test: 4-task array on a real Slurm, merged output identical to a local run ($(( $(date +%s) - started )) s)"
+same "$work/merged" "$work/local" replications.csv classes.csv summary.csv comparison.csv stages.csv
+
+# An exploration shards and merges the same way.
+eflags=(-r 8 --points 4 --set run.horizon=3d)
+array explore explore-out "${eflags[@]}"
+"$bin" merge "$work"/explore-out/shard-* -o "$work/explore-merged" --quiet
+"$bin" explore "$work/scenario.toml" "${eflags[@]}" -o "$work/explore-local" --quiet
+same "$work/explore-merged" "$work/explore-local" design.csv explore.csv robustness.csv pairwise.csv sensitivity.csv
+
+echo "Slurm test: 4-task arrays (a run and an exploration) on a real Slurm, merged output identical to a local run ($(( $(date +%s) - started )) s)"
 echo "1 passed, 0 failed"

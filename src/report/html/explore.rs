@@ -57,12 +57,23 @@ pub fn render(r: &ExploreResults) -> String {
     let mut h = String::new();
     write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim exploration: {0}</title><style>{STYLE}</style></head><body><h1>oversim exploration: {0}</h1><p>{1}</p>", esc(&m.scenario.name), esc(&m.scenario.description)).ok();
     if let Some(i) = info {
+        let design = match &i.spec.map {
+            None => format!("{} design, {} points", i.spec.design.name(), i.spec.points),
+            Some(map) => format!(
+                "a decision map over {}, the other inputs {}",
+                map.paths.join(" and "),
+                match map.others {
+                    crate::explore::Others::Base => "at their written values".to_string(),
+                    crate::explore::Others::Integrate =>
+                        format!("over {} Latin hypercube draws per cell", i.spec.points),
+                }
+            ),
+        };
         write!(
             h,
-            "<p class=\"note\">{} sets ({} design, {} points), {} replications per set and policy, seed {}; every set and policy uses the same replication streams (common random numbers).</p><h2>Uncertain inputs</h2><table><tr><th>input</th><th>distribution</th></tr>",
+            "<p class=\"note\">{} sets ({}), {} replications per set and policy, seed {}; every set and policy uses the same replication streams (common random numbers).</p><h2>Uncertain inputs</h2><table><tr><th>input</th><th>distribution</th></tr>",
             i.sets,
-            i.spec.design.name(),
-            i.spec.points,
+            esc(&design),
             m.replications_done,
             m.seed
         )
@@ -204,7 +215,8 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
 fn heat_map(r: &ExploreResults) -> String {
     let xs: Vec<String> = unique(r.map.iter().map(|(v, _, _)| v[0].clone()));
     let ys: Vec<String> = unique(r.map.iter().map(|(v, _, _)| v[1].clone()));
-    let policies: Vec<String> = unique(r.map.iter().map(|(_, _, row)| row.best.clone()));
+    // Colours by the policies' order in the scenario, as in every other chart.
+    let policies: Vec<String> = r.manifest.policies.clone();
     let (w, hgt) = (40 + 70 * xs.len() as u32 + 260, 90 + 34 * ys.len() as u32);
     let dims = r.map_dims.clone();
     svg(w.max(520), hgt, |root| {
