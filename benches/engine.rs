@@ -5,7 +5,10 @@
 //!   Poisson arrivals, exponential 1-minute reviews, p = 0.05, d = 0.8) at c = 1 and c = 4
 //!   reviewers, ρ = 0.9, next to the floor (the Kiefer–Wolfowitz recursion on the same
 //!   streams, `oversim::floor`), and on the default scenario;
-//! - `scaling`: replications per second on one thread and on all threads.
+//! - `scaling`: replications per second on one thread and on all threads;
+//! - `explore`: an exploration's per-set setup (the default scenario's ten uncertain inputs
+//!   applied and checked) against one set's runs (20 replications of both policies), and
+//!   the sensitivity estimator with its bootstrap (N = 256, ten inputs, 20 replications).
 //!
 //! Before Criterion's own output, a table prints each engine benchmark's nanoseconds per
 //! action and its ratio to the floor (best of several timed runs in one process), next to a
@@ -324,5 +327,46 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, micro, engine, scaling);
+fn explore(c: &mut Criterion) {
+    use oversim::explore::design::{Design, DesignKind};
+    use oversim::explore::sensitivity::{indices, Bootstrap};
+    use oversim::explore::{plan, Spec};
+    let mut g = c.benchmark_group("explore");
+    g.sample_size(10);
+    let spec = Spec {
+        design: DesignKind::Sobol,
+        points: 8,
+        metric: "net_value".into(),
+        bootstrap: 1000,
+        map: None,
+    };
+    let sets = 8 * 12;
+    g.throughput(Throughput::Elements(sets));
+    g.bench_function("setup_96_sets", |b| {
+        b.iter(|| black_box(plan("default", scenario::DEFAULT_SCENARIO, &[], &spec).unwrap()))
+    });
+    let sc = default_scenario();
+    g.throughput(Throughput::Elements(40));
+    g.bench_function("one_set_20_replications", |b| {
+        b.iter(|| {
+            for r in 0..20 {
+                for p in 0..sc.policies.len() {
+                    black_box(simulate(&sc, p, r));
+                }
+            }
+        })
+    });
+    let d = Design::new(DesignKind::Sobol, 256, 10, 1);
+    let y: Vec<Vec<f64>> = (d.rows.iter())
+        .map(|u| (0..20).map(|r| u.iter().sum::<f64>() + 0.01 * r as f64).collect())
+        .collect();
+    let boot = Bootstrap::new(256, 1000, 1);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("indices_n256_k10_r20_b1000", |b| {
+        b.iter(|| black_box(indices(&d, &y, &boot, 0.95)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, micro, engine, scaling, explore);
 criterion_main!(benches);

@@ -319,6 +319,15 @@ fn validate(args: ValidateArgs) -> i32 {
                         println!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
                     }
                 }
+                if !sc.uncertain.is_empty() {
+                    println!(
+                        "  uncertain inputs: {} (each valid at the ends of its range; `oversim explore` draws them)",
+                        sc.uncertain.len()
+                    );
+                    for u in &sc.uncertain {
+                        println!("    {}: {}", u.path, u.describe());
+                    }
+                }
                 for w in load_warnings(&s.label, &plan) {
                     eprintln!("{w}");
                 }

@@ -162,7 +162,7 @@ pub fn indices(design: &Design, y: &[Vec<f64>], boot: &Bootstrap, level: f64) ->
     for js in &boot.resamples {
         let (f, tt, nz, bv) = estimate(&t, js);
         // A resample in which the output does not vary says nothing about shares.
-        if !(bv > 0.0) {
+        if bv.is_nan() || bv <= 0.0 {
             continue;
         }
         for i in 0..k {

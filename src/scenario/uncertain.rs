@@ -311,6 +311,10 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         );
         return None;
     }
+    if let Some(b) = bounds.iter().find(|b| !b.get_ref().value.is_finite()) {
+        ctx.err(b.span(), at, "bounds must be finite numbers (not nan or inf)");
+        return None;
+    }
     let whole = !bounds.is_empty() && bounds.iter().all(|b| b.get_ref().integer);
     let v = |b: &Option<S<Bound>>| b.as_ref().map_or(f64::NAN, |b| b.get_ref().value);
     let fail = |ctx: &mut Ctx, msg: String| {
@@ -320,7 +324,7 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
     let dist = match tag {
         DistTag::Uniform => {
             let (low, high) = (v(&raw.low), v(&raw.high));
-            if !(low < high) {
+            if low >= high {
                 return fail(ctx, format!("low ({low}) must be below high ({high})"));
             }
             InputDist::Uniform { low, high }

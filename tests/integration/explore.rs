@@ -426,7 +426,44 @@ fn the_docs_quote_the_committed_exploration() {
         .skip(1)
         .all(|l| l.contains(",tiered,per-action,") && l.contains(",best,")));
     assert!(want.contains("| tiered | 1.00 ± 0.00 |"));
+    let rob = std::fs::read_to_string(root.join("results/explore/default/robustness.csv")).unwrap();
+    assert!(
+        rob.contains("\nnet_value,higher,tiered,1,0,") && rob.contains(",128\n"),
+        "tiered best at every one of 128 draws"
+    );
+    let teaching = std::fs::read_to_string(root.join("docs/teaching.md")).unwrap();
+    assert!(teaching.contains("In all 128 independent draws tiered has the higher net value"));
+    assert!(teaching.contains("768 parameter sets"));
+    // The two inputs that move the difference most, as the lesson names them.
+    let top: Vec<&str> = want.lines().filter(|l| l.starts_with("| `")).take(2).collect();
+    assert!(
+        top[0].contains("`costs.harm_unit`") && top[1].contains("`workload.class.high-impact.harm`"),
+        "{top:?}"
+    );
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(readme.contains("tiered is best on net value at every draw"));
     assert!(doc.contains("tiered is best in every cell, and no cell is too close to call"));
+}
+
+#[test]
+fn a_latin_hypercube_gives_probabilities_but_no_indices() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.toml"), TEXT).unwrap();
+    oversim(
+        d,
+        &[
+            "explore", "s.toml", "--design", "lhs", "--points", "10", "-r", "3", "--metric", "escaped", "-q",
+            "-o", "lhs",
+        ],
+    );
+    let names: Vec<String> = files(&d.join("lhs")).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        ["design.csv", "explore.csv", "pairwise.csv", "robustness.csv"]
+    );
+    let design = std::fs::read_to_string(d.join("lhs/design.csv")).unwrap();
+    assert_eq!(design.lines().filter(|l| l.contains(",LHS,")).count(), 10);
+    let rob = std::fs::read_to_string(d.join("lhs/robustness.csv")).unwrap();
+    assert!(rob.lines().skip(1).all(|l| l.ends_with(",10")), "{rob}");
 }
