@@ -20,6 +20,7 @@ pub mod explore;
 pub mod field;
 pub mod floor;
 pub mod input;
+pub mod math;
 #[cfg(feature = "cli")]
 pub mod merge;
 pub mod metrics;

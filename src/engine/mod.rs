@@ -304,6 +304,8 @@ pub fn try_simulate_series(
     cancel: &AtomicBool,
     series: Option<f64>,
 ) -> Option<RepResult> {
+    // The portable math library must be in the program (see `crate::math`).
+    std::hint::black_box(crate::math::linked as fn() -> f64);
     let mut sim = Sim::new(scenario, policy, replication);
     if let Some(step) = series {
         sim.record_series(step);
