@@ -31,4 +31,6 @@ pub mod scenario;
 pub mod stages;
 pub mod stats;
 pub mod units;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod workload;

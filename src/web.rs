@@ -1,0 +1,121 @@
+//! The core's entry points for a WebAssembly host, with no bindings generator: a C ABI of
+//! three functions over linear memory. The host copies a JSON request into memory it got
+//! from [`oversim_alloc`], calls [`oversim_run`], reads the JSON response from the returned
+//! pointer (a little-endian `u32` length, then the bytes) and frees both.
+//!
+//! Request: `{"label": "...", "text": "...", "overrides": [["path", "value"], ...],
+//! "replications": 20, "seed": 7, "shard": [k, n]}` (all but `text` optional).
+//! Response: `{"ok": true, "files": {"replications.csv": "...", ...}}` or
+//! `{"ok": false, "error": "..."}` with the command line's message.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{self, Request};
+use crate::experiment::Shard;
+use crate::montecarlo::Sequential;
+use crate::report::manifest::RunContext;
+use crate::scenario::Override;
+
+#[derive(Deserialize)]
+struct WebRequest {
+    #[serde(default)]
+    label: Option<String>,
+    text: String,
+    #[serde(default)]
+    overrides: Vec<(String, String)>,
+    #[serde(default)]
+    replications: Option<u64>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    shard: Option<(u64, u64)>,
+}
+
+#[derive(Serialize)]
+struct WebResponse {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    files: BTreeMap<String, String>,
+}
+
+fn respond(request: &[u8]) -> WebResponse {
+    let fail = |error: String| WebResponse {
+        ok: false,
+        error: Some(error),
+        files: BTreeMap::new(),
+    };
+    let r: WebRequest = match serde_json::from_slice(request) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("error: bad request: {e}")),
+    };
+    let label = r
+        .label
+        .unwrap_or_else(|| crate::scenario::DEFAULT_LABEL.to_string());
+    let mut req = Request::new(&label, &r.text);
+    req.overrides = r.overrides.iter().map(|(p, v)| Override::set(p, v)).collect();
+    if let Some(n) = r.replications {
+        req = req.replications(n);
+    }
+    if let Some(s) = r.seed {
+        req = req.seed(s);
+    }
+    if let Some((index, count)) = r.shard {
+        if count == 0 || index >= count {
+            return fail(format!(
+                "error: shard {index}/{count}: the index must be below the count"
+            ));
+        }
+        req.shard = Some(Shard { index, count });
+    }
+    match api::run(&req, &Sequential, &RunContext::default(), &|_| {}) {
+        Err(e) => fail(e),
+        Ok(out) => WebResponse {
+            ok: true,
+            error: None,
+            files: (out.files.named().into_iter())
+                .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
+                .collect(),
+        },
+    }
+}
+
+/// `len` bytes of memory for the host to write a request into.
+#[no_mangle]
+pub extern "C" fn oversim_alloc(len: usize) -> *mut u8 {
+    let mut v = Vec::<u8>::with_capacity(len);
+    let p = v.as_mut_ptr();
+    std::mem::forget(v);
+    p
+}
+
+/// Frees memory from [`oversim_alloc`] or [`oversim_run`].
+///
+/// # Safety
+/// `ptr` and `len` must be a block this module handed out, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn oversim_free(ptr: *mut u8, len: usize) {
+    // SAFETY: the caller passes back a block allocated here with this capacity.
+    drop(unsafe { Vec::from_raw_parts(ptr, 0, len) });
+}
+
+/// Runs the JSON request at `ptr..ptr+len`; returns a block of 4 + n bytes: n (u32, little
+/// endian), then the JSON response.
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory the host wrote the request into.
+#[no_mangle]
+pub unsafe extern "C" fn oversim_run(ptr: *const u8, len: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees the request's bytes are readable.
+    let request = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let body = serde_json::to_vec(&respond(request)).expect("a response serialises");
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    let p = out.as_mut_ptr();
+    std::mem::forget(out);
+    p
+}
