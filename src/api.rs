@@ -6,7 +6,8 @@
 //! The files are byte for byte those `oversim run` writes for the same scenario text,
 //! overrides, seed and replications.
 
-use crate::experiment::{self, baseline_index, Execution, RunData, Shard, Stop};
+use crate::experiment::{self, baseline_index, Execution, Plan, RunData, Shard, Stop};
+use crate::merge::{check_set, load_run, merged_manifest, sweep_plan, timeseries, ShardFiles};
 use crate::montecarlo::Executor;
 use crate::report::manifest::{Manifest, RunContext};
 use crate::report::{self, ResultFiles};
@@ -73,9 +74,54 @@ pub fn run(
 ) -> Result<Output, String> {
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
+    execute(&plan, req, executor, ctx, progress)
+}
+
+/// Runs shard `req.shard` of `req` and returns the files `oversim run --shard` writes.
+pub fn run_shard(
+    req: &Request,
+    executor: &dyn Executor,
+    ctx: &RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ShardFiles, String> {
+    let shard = req.shard.ok_or("a shard run needs a shard (K/N)")?;
+    let plan =
+        experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
+    let out = execute(&plan, req, executor, ctx, progress)?;
+    Ok(ShardFiles::of(&plan, &out.run, shard, out.manifest))
+}
+
+/// Merges the shards of one run (of a scenario, not an exploration) into the files the
+/// one-machine run writes, and its manifest; as `oversim merge` does.
+pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), String> {
+    let first = shards.first().ok_or("no shards to merge")?;
+    if first.manifest.exploration.is_some() {
+        return Err(format!(
+            "{}: the shards of an exploration merge with `oversim merge`",
+            first.origin
+        ));
+    }
+    let count = check_set(shards)?;
+    let plan = sweep_plan(&first.manifest)?;
+    let (plan, run) = load_run(shards, plan)?;
+    let sums = run.summaries();
+    let comps = report::comparisons(&run);
+    let mut files = ResultFiles::of(&run, &sums, &comps);
+    files.timeseries = timeseries(shards);
+    let manifest = merged_manifest(shards, &plan, count);
+    Ok((run, files, manifest))
+}
+
+fn execute(
+    plan: &Plan,
+    req: &Request,
+    executor: &dyn Executor,
+    ctx: &RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Output, String> {
     let baseline = baseline_index(plan.base(), req.baseline.as_deref())?;
     let ex = Execution {
-        plan: &plan,
+        plan,
         baseline,
         targets: &[],
         max_replications: plan.base().run.replications,

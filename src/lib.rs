@@ -21,7 +21,6 @@ pub mod field;
 pub mod floor;
 pub mod input;
 pub mod math;
-#[cfg(feature = "cli")]
 pub mod merge;
 pub mod metrics;
 pub mod montecarlo;

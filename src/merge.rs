@@ -1,6 +1,8 @@
 //! Sharded runs: `oversim run --shard K/N` writes the raw per-replication results of its
 //! replications (i ≡ K mod N); `oversim merge` checks that a set of shards is one complete
-//! run and writes the same files, byte for byte, as the one-machine run.
+//! run and writes the same files, byte for byte, as the one-machine run. The merge itself
+//! works on the shards' files in memory ([`ShardFiles`]), so the browser's workers merge
+//! exactly as the command line does; reading and writing folders is the CLI's.
 //!
 //! Shard files: `shard.json` (what the shard belongs to: a [`Manifest`] with its shard and
 //! points), `replications.csv` (its rows of the final file) and `stage-replications.csv`
@@ -9,11 +11,13 @@
 //! one-machine ones exactly.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "cli")]
+use std::path::Path;
 
 use crate::experiment::{Plan, PointRun, RunData, Shard};
 use crate::metrics::{ClassResult, KindResult, Ledger, MetricRow, RepResult, StageResult};
 use crate::montecarlo::Results;
+#[cfg(feature = "cli")]
 use crate::report::files::write_atomic;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
 use crate::report::rows::{self, ClassKey, KindKey, ReplicationKey, StageReplicationKey};
@@ -28,110 +32,156 @@ pub const SHARD_FILES: &[&str] = &[
     "shard.json",
 ];
 
-/// Writes a shard's files into `dir`; `manifest` is the run's, made a shard's here.
+/// A shard's files, as text, and where they came from (for messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardFiles {
+    /// The shard's folder, or another name for it in messages.
+    pub origin: String,
+    pub manifest: Manifest,
+    pub replications: Vec<u8>,
+    pub classes: Vec<u8>,
+    pub kinds: Vec<u8>,
+    pub stage_replications: Vec<u8>,
+    /// Replication 0's time series, from the shard that ran it.
+    pub timeseries: Option<Vec<u8>>,
+}
+
+impl ShardFiles {
+    /// The files of `shard` of `run`; `manifest` is the run's, made a shard's here.
+    pub fn of(plan: &Plan, run: &RunData, shard: Shard, mut manifest: Manifest) -> ShardFiles {
+        manifest.format = Some(SHARD_FORMAT.to_string());
+        manifest.shard = Some(ShardInfo {
+            count: shard.count,
+            index: shard.index,
+        });
+        // An exploration's sets are rebuilt from its design by the merge; a sweep's are listed.
+        if manifest.exploration.is_none() {
+            manifest.points = Some(
+                (plan.points.iter())
+                    .map(|p| PointInfo {
+                        resolved: p.loaded.resolved_text.clone(),
+                        values: p.values.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        ShardFiles {
+            origin: format!("shard {}/{}", shard.index, shard.count),
+            manifest,
+            replications: rows::replications_csv(run),
+            classes: rows::classes_csv(run),
+            kinds: rows::kinds_csv(run),
+            stage_replications: rows::stage_replications_csv(run),
+            timeseries: rows::timeseries_csv(run),
+        }
+    }
+
+    /// (file name, bytes), as written to a shard folder; shard.json last.
+    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let mut v = vec![
+            ("replications.csv", self.replications.clone()),
+            ("classes.csv", self.classes.clone()),
+            ("kinds.csv", self.kinds.clone()),
+            ("stage-replications.csv", self.stage_replications.clone()),
+        ];
+        if let Some(t) = &self.timeseries {
+            v.push(("timeseries.csv", t.clone()));
+        }
+        v.push(("shard.json", self.manifest.to_json().into_bytes()));
+        v
+    }
+
+    /// A shard from its files by name (as [`ShardFiles::named`] gives them).
+    pub fn from_named(
+        origin: &str,
+        get: impl Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<ShardFiles, String> {
+        let json = get("shard.json")
+            .map_err(|e| format!("{origin}: not a shard folder (cannot read shard.json: {e})"))?;
+        let text = String::from_utf8(json).map_err(|e| format!("{origin}/shard.json: {e}"))?;
+        let manifest = Manifest::from_json(&text).map_err(|e| format!("{origin}/shard.json: {e}"))?;
+        match (&manifest.format, manifest.shard) {
+            (Some(f), Some(_)) if f == SHARD_FORMAT => {}
+            (Some(f), Some(_)) => {
+                return Err(format!("{origin}/shard.json: not an oversim shard (format {f})"))
+            }
+            _ => {
+                return Err(format!(
+                    "{origin}/shard.json: not an oversim shard (no format or shard)"
+                ))
+            }
+        }
+        let file = |name: &str| get(name).map_err(|e| format!("{origin}/{name}: {e}"));
+        Ok(ShardFiles {
+            origin: origin.to_string(),
+            replications: file("replications.csv")?,
+            classes: file("classes.csv")?,
+            kinds: file("kinds.csv")?,
+            stage_replications: file("stage-replications.csv")?,
+            timeseries: get("timeseries.csv").ok(),
+            manifest,
+        })
+    }
+
+    fn shard(&self) -> ShardInfo {
+        self.manifest.shard.expect("checked when read")
+    }
+}
+
+/// Writes a shard's files into `dir`.
+#[cfg(feature = "cli")]
 pub fn write_shard(
     dir: &Path,
     plan: &Plan,
     run: &RunData,
     shard: Shard,
-    mut manifest: Manifest,
+    manifest: Manifest,
 ) -> Result<(), String> {
-    manifest.format = Some(SHARD_FORMAT.to_string());
-    manifest.shard = Some(ShardInfo {
-        count: shard.count,
-        index: shard.index,
-    });
-    // An exploration's sets are rebuilt from its design by `merge`; a sweep's are listed.
-    if manifest.exploration.is_none() {
-        manifest.points = Some(
-            (plan.points.iter())
-                .map(|p| PointInfo {
-                    resolved: p.loaded.resolved_text.clone(),
-                    values: p.values.clone(),
-                })
-                .collect(),
-        );
+    for (name, bytes) in ShardFiles::of(plan, run, shard, manifest).named() {
+        write_atomic(dir, name, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
     }
-    let write = |name: &str, bytes: &[u8]| {
-        write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
-    };
-    write("replications.csv", &rows::replications_csv(run))?;
-    write("classes.csv", &rows::classes_csv(run))?;
-    write("kinds.csv", &rows::kinds_csv(run))?;
-    write("stage-replications.csv", &rows::stage_replications_csv(run))?;
-    if let Some(bytes) = rows::timeseries_csv(run) {
-        write("timeseries.csv", &bytes)?;
-    }
-    write("shard.json", manifest.to_json().as_bytes())
+    Ok(())
 }
 
-/// A shard folder and its manifest.
-pub struct ShardIn {
-    pub dir: PathBuf,
-    pub manifest: Manifest,
-    /// Its index and the shard count.
-    pub shard: ShardInfo,
-}
-
-/// Reads the manifest of the shard folder `dir`.
-pub fn read_shard(dir: &Path) -> Result<ShardIn, String> {
-    let path = dir.join("shard.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "{}: not a shard folder (cannot read shard.json: {e})",
-            dir.display()
-        )
-    })?;
-    let manifest = Manifest::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (Some(format), Some(shard)) = (&manifest.format, manifest.shard) else {
-        return Err(format!(
-            "{}: not an oversim shard (no format or shard)",
-            path.display()
-        ));
-    };
-    if format != SHARD_FORMAT {
-        return Err(format!(
-            "{}: not an oversim shard (format {format})",
-            path.display()
-        ));
-    }
-    Ok(ShardIn {
-        dir: dir.to_path_buf(),
-        manifest,
-        shard,
+/// Reads the shard folder `dir`.
+#[cfg(feature = "cli")]
+pub fn read_shard(dir: &Path) -> Result<ShardFiles, String> {
+    let origin = dir.display().to_string();
+    ShardFiles::from_named(&origin, |name| {
+        std::fs::read(dir.join(name)).map_err(|e| e.to_string())
     })
 }
 
 /// Checks that `shards` are all the shards of one run; returns the shard count.
-pub fn check_set(shards: &[ShardIn]) -> Result<u64, String> {
+pub fn check_set(shards: &[ShardFiles]) -> Result<u64, String> {
     let first = &shards[0];
     let hash = &first.manifest.plan_sha256;
-    let count = first.shard.count;
-    let mut seen: BTreeMap<u64, &Path> = BTreeMap::new();
+    let count = first.shard().count;
+    let mut seen: BTreeMap<u64, &str> = BTreeMap::new();
     for s in shards {
         if &s.manifest.plan_sha256 != hash {
             return Err(format!(
                 "{} and {} are shards of different runs (scenario, overrides, seed or sweep differ: plan hashes {} and {})",
-                first.dir.display(),
-                s.dir.display(),
+                first.origin,
+                s.origin,
                 hash,
                 s.manifest.plan_sha256
             ));
         }
-        if s.shard.count != count {
+        if s.shard().count != count {
             return Err(format!(
                 "{} is shard of {} but {} is shard of {count}: all shards must come from one --shard K/N split",
-                s.dir.display(),
-                s.shard.count,
-                first.dir.display()
+                s.origin,
+                s.shard().count,
+                first.origin
             ));
         }
-        let k = s.shard.index;
-        if let Some(other) = seen.insert(k, &s.dir) {
+        let k = s.shard().index;
+        if let Some(other) = seen.insert(k, &s.origin) {
             return Err(format!(
-                "shard {k}/{count} appears twice: {} and {}",
-                other.display(),
-                s.dir.display()
+                "shard {k}/{count} appears twice: {other} and {}",
+                s.origin
             ));
         }
     }
@@ -178,7 +228,7 @@ pub fn label_of(m: &Manifest) -> String {
 }
 
 /// Rebuilds the run of `plan` from shard folders.
-pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), String> {
+pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), String> {
     let m = &shards[0].manifest;
     let baseline = (plan.base().policies.iter())
         .position(|p| p.name == m.baseline)
@@ -199,10 +249,9 @@ pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), Strin
     // (point, policy, replication) → result.
     let mut found: BTreeMap<(usize, usize, u64), RepResult> = BTreeMap::new();
     for s in shards {
-        let path = s.dir.join("replications.csv");
-        let at = |e: String| format!("{}: {e}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
-        let (_, rows) = rows::read::<ReplicationKey, MetricRow>(&bytes).map_err(at)?;
+        let at = |e: String| format!("{}/replications.csv: {e}", s.origin);
+        let bytes = &s.replications;
+        let (_, rows) = rows::read::<ReplicationKey, MetricRow>(bytes).map_err(at)?;
         for (values, key, metrics) in rows {
             let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
             let sc = &plan.points[pt].loaded.scenario;
@@ -224,10 +273,9 @@ pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), Strin
                 )));
             }
         }
-        let path = s.dir.join("classes.csv");
-        let at = |e: String| format!("{}: {e}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
-        let (_, rows) = rows::read::<ClassKey, ClassResult>(&bytes).map_err(at)?;
+        let at = |e: String| format!("{}/classes.csv: {e}", s.origin);
+        let bytes = &s.classes;
+        let (_, rows) = rows::read::<ClassKey, ClassResult>(bytes).map_err(at)?;
         for (values, key, class) in rows {
             let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
             let k = (plan.points[pt].loaded.scenario.workload.classes.iter())
@@ -238,10 +286,9 @@ pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), Strin
                 .ok_or_else(|| at("class row without a replication row".into()))?;
             r.classes[k] = class;
         }
-        let path = s.dir.join("kinds.csv");
-        let at = |e: String| format!("{}: {e}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
-        let (_, rows) = rows::read::<KindKey, KindResult>(&bytes).map_err(at)?;
+        let at = |e: String| format!("{}/kinds.csv: {e}", s.origin);
+        let bytes = &s.kinds;
+        let (_, rows) = rows::read::<KindKey, KindResult>(bytes).map_err(at)?;
         for (values, key, kind) in rows {
             let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
             let k = (plan.points[pt].loaded.scenario.workload.kinds.iter())
@@ -252,10 +299,9 @@ pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), Strin
                 .ok_or_else(|| at("kind row without a replication row".into()))?;
             r.kinds[k] = kind;
         }
-        let path = s.dir.join("stage-replications.csv");
-        let at = |e: String| format!("{}: {e}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
-        let (_, rows) = rows::read::<StageReplicationKey, StageResult>(&bytes).map_err(at)?;
+        let at = |e: String| format!("{}/stage-replications.csv: {e}", s.origin);
+        let bytes = &s.stage_replications;
+        let (_, rows) = rows::read::<StageReplicationKey, StageResult>(bytes).map_err(at)?;
         for (values, key, stage) in rows {
             let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
             let st = (plan.points[pt].loaded.scenario.policies[pol].stages.iter())
@@ -303,22 +349,20 @@ pub fn load_run(shards: &[ShardIn], plan: Plan) -> Result<(Plan, RunData), Strin
 }
 
 /// The manifest of the merged result: the first shard's, as a results folder's.
-pub fn merged_manifest(shards: &[ShardIn], plan: &Plan, count: u64) -> Manifest {
+pub fn merged_manifest(shards: &[ShardFiles], plan: &Plan, count: u64) -> Manifest {
     let mut m = shards[0].manifest.clone();
     m.format = None;
     m.shard = None;
     m.points = None;
     m.replications_done = plan.base().run.replications;
-    m.merged_from = Some(shards.iter().map(|s| s.dir.display().to_string()).collect());
+    m.merged_from = Some(shards.iter().map(|s| s.origin.clone()).collect());
     m.shards = Some(count);
     m
 }
 
 /// The time series (of replication 0) comes from the shard that ran it.
-pub fn timeseries(shards: &[ShardIn]) -> Option<Vec<u8>> {
-    shards
-        .iter()
-        .find_map(|s| std::fs::read(s.dir.join("timeseries.csv")).ok())
+pub fn timeseries(shards: &[ShardFiles]) -> Option<Vec<u8>> {
+    shards.iter().find_map(|s| s.timeseries.clone())
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! from [`oversim_alloc`], calls [`oversim_run`], reads the JSON response from the returned
 //! pointer (a little-endian `u32` length, then the bytes) and frees both.
 //!
-//! Request: `{"label": "...", "text": "...", "overrides": [["path", "value"], ...],
-//! "replications": 20, "seed": 7, "shard": [k, n]}` (all but `text` optional).
-//! Response: `{"ok": true, "files": {"replications.csv": "...", ...}}` or
-//! `{"ok": false, "error": "..."}` with the command line's message.
+//! `oversim_run` request: `{"label": "...", "text": "...", "overrides": [["path", "value"],
+//! ...], "replications": 20, "seed": 7, "shard": [k, n]}` (all but `text` optional).
+//! Response: `{"ok": true, "files": {"replications.csv": "...", ...}}` (with a shard, the
+//! files `oversim run --shard` writes) or `{"ok": false, "error": "..."}` with the command
+//! line's message. `oversim_merge` takes `{"shards": [{"origin": "worker 0", "files":
+//! {...}}, ...]}` and returns the one-machine run's files, as `oversim merge` writes them.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Request};
 use crate::experiment::Shard;
+use crate::merge::ShardFiles;
 use crate::montecarlo::Sequential;
 use crate::report::manifest::RunContext;
 use crate::scenario::Override;
@@ -42,12 +45,25 @@ struct WebResponse {
     files: BTreeMap<String, String>,
 }
 
-fn respond(request: &[u8]) -> WebResponse {
-    let fail = |error: String| WebResponse {
+fn fail(error: String) -> WebResponse {
+    WebResponse {
         ok: false,
         error: Some(error),
         files: BTreeMap::new(),
-    };
+    }
+}
+
+fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebResponse {
+    WebResponse {
+        ok: true,
+        error: None,
+        files: (files.into_iter())
+            .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
+            .collect(),
+    }
+}
+
+fn run(request: &[u8]) -> WebResponse {
     let r: WebRequest = match serde_json::from_slice(request) {
         Ok(r) => r,
         Err(e) => return fail(format!("error: bad request: {e}")),
@@ -71,16 +87,69 @@ fn respond(request: &[u8]) -> WebResponse {
         }
         req.shard = Some(Shard { index, count });
     }
-    match api::run(&req, &Sequential, &RunContext::default(), &|_| {}) {
-        Err(e) => fail(e),
-        Ok(out) => WebResponse {
-            ok: true,
-            error: None,
-            files: (out.files.named().into_iter())
-                .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
-                .collect(),
-        },
+    let ctx = RunContext::default();
+    if req.shard.is_some() {
+        return match api::run_shard(&req, &Sequential, &ctx, &|_| {}) {
+            Err(e) => fail(e),
+            Ok(shard) => {
+                let named = shard.named();
+                answer(named.iter().map(|(n, b)| (*n, &b[..])))
+            }
+        };
     }
+    match api::run(&req, &Sequential, &ctx, &|_| {}) {
+        Err(e) => fail(e),
+        Ok(out) => answer(out.files.named()),
+    }
+}
+
+#[derive(Deserialize)]
+struct WebShard {
+    origin: String,
+    files: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct MergeRequest {
+    shards: Vec<WebShard>,
+}
+
+fn merge(request: &[u8]) -> WebResponse {
+    let r: MergeRequest = match serde_json::from_slice(request) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("error: bad request: {e}")),
+    };
+    let shards: Result<Vec<ShardFiles>, String> = (r.shards.iter())
+        .map(|s| {
+            ShardFiles::from_named(&s.origin, |name| {
+                s.files
+                    .get(name)
+                    .map(|t| t.clone().into_bytes())
+                    .ok_or_else(|| "missing".to_string())
+            })
+        })
+        .collect();
+    match shards.and_then(|s| api::merge(&s)) {
+        Err(e) => fail(format!("error: {e}")),
+        Ok((_, files, _)) => answer(files.named()),
+    }
+}
+
+/// Answers the JSON request at `ptr..ptr+len` with `f`, as a block of 4 + n bytes: n
+/// (u32, little endian), then the JSON response.
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory the host wrote the request into.
+unsafe fn call(ptr: *const u8, len: usize, f: fn(&[u8]) -> WebResponse) -> *mut u8 {
+    // SAFETY: the caller guarantees the request's bytes are readable.
+    let request = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let body = serde_json::to_vec(&f(request)).expect("a response serialises");
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    let p = out.as_mut_ptr();
+    std::mem::forget(out);
+    p
 }
 
 /// `len` bytes of memory for the host to write a request into.
@@ -102,20 +171,22 @@ pub unsafe extern "C" fn oversim_free(ptr: *mut u8, len: usize) {
     drop(unsafe { Vec::from_raw_parts(ptr, 0, len) });
 }
 
-/// Runs the JSON request at `ptr..ptr+len`; returns a block of 4 + n bytes: n (u32, little
-/// endian), then the JSON response.
+/// Runs the request at `ptr..ptr+len` (see the module's documentation).
 ///
 /// # Safety
 /// `ptr..ptr+len` must be readable memory the host wrote the request into.
 #[no_mangle]
 pub unsafe extern "C" fn oversim_run(ptr: *const u8, len: usize) -> *mut u8 {
-    // SAFETY: the caller guarantees the request's bytes are readable.
-    let request = unsafe { std::slice::from_raw_parts(ptr, len) };
-    let body = serde_json::to_vec(&respond(request)).expect("a response serialises");
-    let mut out = Vec::with_capacity(4 + body.len());
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&body);
-    let p = out.as_mut_ptr();
-    std::mem::forget(out);
-    p
+    // SAFETY: as this function's.
+    unsafe { call(ptr, len, run) }
+}
+
+/// Merges the shards in the request at `ptr..ptr+len` (see the module's documentation).
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory the host wrote the request into.
+#[no_mangle]
+pub unsafe extern "C" fn oversim_merge(ptr: *const u8, len: usize) -> *mut u8 {
+    // SAFETY: as this function's.
+    unsafe { call(ptr, len, merge) }
 }

@@ -13,7 +13,7 @@ use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::design::DesignKind;
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
-use crate::merge::{load_run, ShardIn};
+use crate::merge::{load_run, ShardFiles};
 use crate::report::explore::{verdict, ExploreFiles, FILES};
 use crate::report::files::{prepare_output, write_atomic};
 use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
@@ -346,7 +346,7 @@ fn map_sentences(ex: &Exploration, cells: &[Cell]) -> Vec<String> {
 
 /// `oversim merge` of an exploration's shards: rebuild the plan from the design, gather the
 /// replications, and write what the one-machine exploration writes.
-pub(super) fn merge(args: &MergeArgs, shards: &[ShardIn], count: u64, info: &ExplorationInfo) -> i32 {
+pub(super) fn merge(args: &MergeArgs, shards: &[ShardFiles], count: u64, info: &ExplorationInfo) -> i32 {
     let bad = |e: String| {
         eprintln!("error: {e}");
         EXIT_BAD_INPUT

@@ -1,9 +1,9 @@
 //! `oversim merge DIR...`: the shards of a sharded run into the one-machine result.
 
 use super::{MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::merge::{check_set, load_run, merged_manifest, read_shard, sweep_plan, timeseries};
+use crate::merge::{check_set, read_shard};
+use crate::report;
 use crate::report::files::{prepare_output, write_atomic};
-use crate::report::{self, ResultFiles};
 
 pub(super) fn merge(args: MergeArgs) -> i32 {
     let bad = |e: String| {
@@ -26,23 +26,17 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
     if let Some(info) = shards[0].manifest.exploration.clone() {
         return super::explore::merge(&args, &shards, count, &info);
     }
-    let plan = match sweep_plan(&shards[0].manifest) {
-        Ok(p) => p,
-        Err(e) => return bad(e),
-    };
-    let (plan, run) = match load_run(&shards, plan) {
+    // The merge itself is the core's, as in the browser.
+    let (run, files, manifest) = match crate::api::merge(&shards) {
         Ok(x) => x,
         Err(e) => return bad(e),
     };
-    let dir = report::output_dir(args.out.as_deref(), plan.base(), false);
+    let base = &run.points[0].scenario;
+    let dir = report::output_dir(args.out.as_deref(), base, false);
     if let Err(e) = prepare_output(&dir, report::FILES, args.force) {
         return bad(e);
     }
-    let sums = run.summaries();
-    let comps = report::comparisons(&run);
-    let mut files = ResultFiles::of(&run, &sums, &comps);
-    files.timeseries = timeseries(&shards);
-    let manifest = merged_manifest(&shards, &plan, count).to_json();
+    let manifest = manifest.to_json();
     let named = files
         .named()
         .into_iter()
@@ -54,11 +48,8 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
         }
     }
     if !args.quiet {
-        println!(
-            "merged {count} shards of `{}` → {}",
-            plan.base().name,
-            dir.display()
-        );
+        println!("merged {count} shards of `{}` → {}", base.name, dir.display());
+        let (sums, comps) = (run.summaries(), report::comparisons(&run));
         print!("{}", report::table::tables(&run, &sums, &comps));
     }
     EXIT_OK

@@ -93,3 +93,28 @@ fn api_errors_are_the_cli_messages() {
     assert!(e.starts_with("error: bad.toml"), "{e}");
     assert!(e.contains("unknown key `bogus`"), "{e}");
 }
+
+/// Shards run and merged in memory (as the browser's workers do) give the one-machine
+/// files, and the merge refuses a set with a shard missing or twice.
+#[test]
+fn shards_merged_in_memory_are_the_whole_run() {
+    use oversim::experiment::Shard;
+    let ctx = RunContext::default();
+    let base = Request::new(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO)
+        .seed(3)
+        .replications(7);
+    let whole = api::run(&base, &Sequential, &ctx, &|_| {}).unwrap();
+    let shard = |index| {
+        let mut r = base.clone();
+        r.shard = Some(Shard { index, count: 3 });
+        api::run_shard(&r, &Sequential, &ctx, &|_| {}).unwrap()
+    };
+    let shards = vec![shard(2), shard(0), shard(1)];
+    let (_, files, manifest) = api::merge(&shards).unwrap();
+    assert_eq!(files, whole.files);
+    assert_eq!(manifest.replications_done, 7);
+    let err = api::merge(&shards[..2]).unwrap_err();
+    assert!(err.contains("missing shards: 1/3"), "{err}");
+    let err = api::merge(&[shards[0].clone(), shards[0].clone(), shards[1].clone()]).unwrap_err();
+    assert!(err.contains("appears twice"), "{err}");
+}
