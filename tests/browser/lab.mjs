@@ -1,0 +1,67 @@
+// Drives the oversim lab (scripts/build-web.sh) in Debian's headless Chromium with
+// playwright-core:
+//   node lab.mjs URL CHROMIUM CLI_DIR SCREENSHOT
+// CLI_DIR holds `oversim run -r 20 --seed 7` of the default scenario (the files the page
+// must equal), and CLI_DIR/bad.txt the command line's message for bad.toml.
+import fs from "node:fs";
+import { chromium } from "playwright-core";
+
+const [url, executablePath, cliDir, shot] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+const problems = [];
+page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+const fail = (what) => { console.error(`FAILED: ${what}`); process.exitCode = 1; };
+const settled = () => page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+const text = (id) => page.$eval(id, (e) => e.textContent);
+
+// 1. The test hook runs the default scenario; the files equal the command line's.
+await page.goto(`${url}#scenario=default&replications=20&seed=7&run`);
+await settled();
+if ((await page.evaluate(() => document.body.dataset.state)) !== "done") fail(`the run ended in ${await text("#errors")}`);
+for (const f of ["replications", "summary", "comparison"]) {
+    const cli = fs.readFileSync(`${cliDir}/${f}.csv`, "utf8");
+    if ((await text(`#csv-${f}`)) !== cli) fail(`${f}.csv differs from oversim run's`);
+}
+const ms = Number(await page.evaluate(() => document.body.dataset.ms));
+const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+const first = await text("#csv-summary");
+await page.screenshot({ path: shot, fullPage: true });
+
+// One worker against the command line on one thread (CLI_DIR/native-ms).
+await page.goto(`${url}#scenario=default&replications=20&seed=7&workers=1&run`);
+await page.reload();
+await settled();
+const one = Number(await page.evaluate(() => document.body.dataset.ms));
+const native = Number(fs.readFileSync(`${cliDir}/native-ms`, "utf8"));
+if ((await text("#csv-summary")) !== first) fail("one worker gives other numbers than two");
+
+// 2. A lever changes the result, and the permalink reproduces it.
+await page.fill("#replications", "6");
+await page.$eval("#rate", (e) => { e.value = "80"; e.dispatchEvent(new Event("input")); });
+await page.click("#run");
+await settled();
+const moved = await text("#csv-summary");
+if (moved === first || !moved) fail("moving the AI-actions lever did not change the result");
+const link = await page.$eval("#permalink", (a) => a.getAttribute("href"));
+if (!link.includes("set=workload.rate%3D80%2Fh")) fail(`the permalink does not carry the lever: ${link}`);
+const again = await browser.newPage();
+again.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+await again.goto(`${url}${link}&run`);
+await again.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: 180000 });
+if ((await again.$eval("#csv-summary", (e) => e.textContent)) !== moved) fail("the permalink did not reproduce the run");
+
+// 3. A bad scenario shows the command line's message.
+await page.fill("#toml", fs.readFileSync(`${cliDir}/bad.toml`, "utf8"));
+await page.click("#run");
+await settled();
+const want = fs.readFileSync(`${cliDir}/bad.txt`, "utf8").trim();
+if ((await page.evaluate(() => document.body.dataset.state)) !== "error") fail("a bad scenario did not end in data-state=error");
+if ((await text("#errors")).trim() !== want) fail(`the message differs:\n${await text("#errors")}\nwanted:\n${want}`);
+
+for (const p of problems) fail(p);
+await browser.close();
+if (!process.exitCode) {
+    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, ${one} ms on one worker; native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs identical to the CLI's; lever, permalink and bad-input checks passed`);
+}

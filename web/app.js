@@ -1,0 +1,168 @@
+// The oversim lab page: scenario, levers (as --set overrides), a run split over Web Workers
+// (one shard each) and merged by the core as `oversim merge` does, the results, downloads
+// and a permalink. Test hook: #scenario=default&replications=20&seed=7&run runs on load
+// (&workers=N caps the workers; the default is one per core);
+// body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const SCENARIOS = window.OVERSIM_SCENARIOS;
+const LEVERS = [$("rate"), $("detect")];
+const SHOWN = [
+    ["throughput_per_hour", "released/h"], ["escapes_per_1k", "escapes/1k"], ["harm", "harm"],
+    ["reviewer_hours", "reviewer h"], ["p95_wait_min", "p95 wait min"], ["cost_per_release", "cost/release"],
+    ["net_value", "net value"],
+];
+let module = null, merge = null, workers = [], touched = new Set(), extraSets = [];
+
+const state = (s) => { document.body.dataset.state = s; };
+const status = (s) => { $("status").textContent = s; };
+
+function leverFromText(lever, text) {
+    const key = lever.dataset.path.split(".").pop();
+    const m = text.match(new RegExp(`^\\s*${key}\\s*=\\s*"?([0-9.]+)`, "m"));
+    if (m) lever.value = m[1];
+    lever.disabled = lever.dataset.path.includes("review.detect") && !/name\s*=\s*"review"/.test(text);
+    showLever(lever);
+}
+function showLever(l) { $(`${l.id}-out`).textContent = l.value + (l.dataset.unit || ""); }
+function leverValue(l) { return l.value + (l.dataset.unit || ""); }
+
+async function deflate(text) {
+    const s = new Blob([text]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+    const bytes = new Uint8Array(await new Response(s).arrayBuffer());
+    let bin = ""; for (const b of bytes) bin += String.fromCharCode(b);
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+async function inflate(b64) {
+    const bin = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const s = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    return await new Response(s).text();
+}
+
+function overrides() {
+    return [
+        ...LEVERS.filter((l) => touched.has(l.id) && !l.disabled).map((l) => [l.dataset.path, leverValue(l)]),
+        ...extraSets,
+    ];
+}
+function edited() { return $("toml").value !== SCENARIOS[$("scenario").value]; }
+
+async function permalink() {
+    const p = new URLSearchParams();
+    if (edited()) p.set("toml", await deflate($("toml").value)); else p.set("scenario", $("scenario").value);
+    p.set("replications", $("replications").value);
+    p.set("seed", $("seed").value);
+    for (const [path, v] of overrides()) p.append("set", `${path}=${v}`);
+    return "#" + p.toString();
+}
+
+async function applyFragment() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    const name = p.get("scenario");
+    if (name && SCENARIOS[name] !== undefined) $("scenario").value = name;
+    $("toml").value = p.has("toml") ? await inflate(p.get("toml")) : SCENARIOS[$("scenario").value];
+    for (const l of LEVERS) leverFromText(l, $("toml").value);
+    if (p.has("replications")) $("replications").value = p.get("replications");
+    if (p.has("seed")) $("seed").value = p.get("seed");
+    touched = new Set(); extraSets = [];
+    for (const s of p.getAll("set")) {
+        const i = s.indexOf("=");
+        const [path, value] = [s.slice(0, i), s.slice(i + 1)];
+        const lever = LEVERS.find((l) => l.dataset.path === path);
+        if (lever) { lever.value = parseFloat(value); touched.add(lever.id); showLever(lever); }
+        else extraSets.push([path, value]);
+    }
+    return p.has("run");
+}
+
+function parseCsv(text) {
+    const [head, ...rows] = text.trim().split("\n").map((l) => l.split(","));
+    return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+}
+function fmt(x) {
+    const v = Number(x);
+    if (x === "" || !isFinite(v)) return "–";
+    const a = Math.abs(v);
+    return a >= 1e6 ? (v / 1e6).toFixed(2) + "M" : a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+function showSummary(csv) {
+    const rows = parseCsv(csv);
+    const policies = [...new Set(rows.map((r) => r.policy))];
+    let h = "<table><caption class=\"note\">mean (95% confidence interval) over replications</caption><tr><th>policy</th>";
+    for (const [, label] of SHOWN) h += `<th>${label}</th>`;
+    h += "</tr>";
+    for (const p of policies) {
+        h += `<tr><td>${p}</td>`;
+        for (const [m] of SHOWN) {
+            const r = rows.find((x) => x.policy === p && x.metric === m);
+            h += r ? `<td>${fmt(r.mean)} (${fmt(r.ci_low)}–${fmt(r.ci_high)})</td>` : "<td>–</td>";
+        }
+        h += "</tr>";
+    }
+    $("summary").innerHTML = h + "</table>";
+}
+
+function stopWorkers() { for (const w of workers) w.terminate(); workers = []; }
+
+async function run() {
+    stopWorkers();
+    $("errors").textContent = "";
+    state("running");
+    $("run").disabled = true; $("cancel").disabled = false;
+    const reps = Number($("replications").value), seed = Number($("seed").value);
+    const want = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
+    const n = Math.max(1, Math.min(want, reps));
+    const name = $("scenario").value;
+    const base = {
+        label: edited() ? "scenario.toml" : name === "default" ? "<default scenario>" : `scenarios/${name}.toml`,
+        text: $("toml").value, overrides: overrides(), replications: reps, seed,
+    };
+    $("progress").max = n; $("progress").value = 0;
+    status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
+    const t0 = performance.now();
+    const jobs = [...Array(n).keys()].map((k) => new Promise((resolve) => {
+        const w = new Worker("worker.js");
+        workers.push(w);
+        w.onmessage = (e) => { $("progress").value += 1; resolve(e.data); };
+        w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
+        w.postMessage({ module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
+    }));
+    const parts = await Promise.all(jobs);
+    if (document.body.dataset.state !== "running") return;
+    stopWorkers();
+    const failed = parts.find((r) => !r.ok);
+    const out = failed || (n > 1
+        ? merge("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
+        : parts[0]);
+    $("run").disabled = false; $("cancel").disabled = true;
+    if (!out.ok) { $("errors").textContent = out.error; status("the scenario has errors"); state("error"); return; }
+    const ms = performance.now() - t0;
+    for (const f of ["replications", "summary", "comparison"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`];
+    showSummary(out.files["summary.csv"]);
+    $("downloads").innerHTML = ["replications.csv", "summary.csv", "comparison.csv"]
+        .map((f) => `<a download="${f}" href="${URL.createObjectURL(new Blob([out.files[f]], { type: "text/csv" }))}">${f}</a>`)
+        .join(" · ");
+    $("permalink").href = await permalink();
+    status(`done: ${reps} replications on ${n} worker${n > 1 ? "s" : ""} in ${(ms / 1000).toFixed(2)} s`);
+    document.body.dataset.ms = ms.toFixed(0);
+    state("done");
+}
+
+async function init() {
+    for (const name of Object.keys(SCENARIOS)) $("scenario").add(new Option(name, name));
+    $("scenario").value = "default";
+    const bytes = await (await fetch("oversim.wasm")).arrayBuffer();
+    module = await WebAssembly.compile(bytes);
+    merge = await oversimCore(module);
+    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; for (const l of LEVERS) leverFromText(l, $("toml").value); };
+    for (const l of LEVERS) l.oninput = () => { touched.add(l.id); showLever(l); };
+    $("reset").onclick = () => { touched.clear(); for (const l of LEVERS) leverFromText(l, $("toml").value); };
+    $("run").onclick = run;
+    $("cancel").onclick = () => { stopWorkers(); $("run").disabled = false; $("cancel").disabled = true; status("cancelled"); state("cancelled"); };
+    const go = await applyFragment();
+    state("ready");
+    status("ready");
+    if (go) run();
+}
+init().catch((e) => { $("errors").textContent = `error: ${e}`; state("error"); });

@@ -1,0 +1,22 @@
+// Instantiates the oversim core (oversim.wasm: src/web.rs's C ABI) and returns
+// call(fn, request) -> response, the JSON in and out of oversim_run and oversim_merge.
+// Shared by the page (for the merge) and its workers (for the runs).
+"use strict";
+async function oversimCore(module) {
+    // plotters links wasm-bindgen's placeholders; nothing called here uses them.
+    const stub = new Proxy({}, { get: (_, name) => () => { throw new Error(`unexpected import ${String(name)}`); } });
+    const imports = {};
+    for (const imp of WebAssembly.Module.imports(module)) imports[imp.module] = stub;
+    const ex = (await WebAssembly.instantiate(module, imports)).exports;
+    return (fn, request) => {
+        const req = new TextEncoder().encode(JSON.stringify(request));
+        const p = ex.oversim_alloc(req.length);
+        new Uint8Array(ex.memory.buffer, p, req.length).set(req);
+        const out = ex[fn](p, req.length);
+        ex.oversim_free(p, req.length);
+        const len = new DataView(ex.memory.buffer).getUint32(out, true);
+        const body = JSON.parse(new TextDecoder().decode(new Uint8Array(ex.memory.buffer, out + 4, len).slice()));
+        ex.oversim_free(out, len + 4);
+        return body;
+    };
+}
