@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the oversim lab, a static site, into OUTDIR: index.html, app.js, core.js,
-# worker.js, scenarios.js (every shipped scenario) and oversim.wasm (the core for
-# wasm32-unknown-unknown, src/web.rs's C ABI). Any static file server can host it.
+# worker.js, scenarios.js (every shipped scenario and the lessons of docs/teaching.md) and
+# oversim.wasm (the core for wasm32-unknown-unknown, src/web.rs's C ABI). Any static file
+# server can host it. OUTDIR/oversim-lab.html is the same page as one self-contained file
+# (engine, scripts and scenarios inlined) that works from file://, for a classroom
+# without a network.
 #   scripts/build-web.sh OUTDIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,14 +17,42 @@ CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-
 mkdir -p "$out"
 cp web/index.html web/app.js web/core.js web/worker.js "$out/"
 cp target/wasm32-unknown-unknown/release/oversim.wasm "$out/"
-python3 - "$out/scenarios.js" scenarios/*.toml <<'PY'
-import json, os, sys
-out, files = sys.argv[1], sys.argv[2:]
+python3 - "$out" docs/teaching.md scenarios/*.toml <<'PY'
+import base64, json, os, re, sys
+out, teaching, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 names = {os.path.basename(f)[:-5]: open(f).read() for f in sorted(files)}
 # The default first, as the command line runs it without a file.
 ordered = {"default": names.pop("default"), **names}
-with open(out, "w") as f:
-    f.write("// The shipped scenarios (scenarios/*.toml), written by scripts/build-web.sh.\n")
-    f.write("window.OVERSIM_SCENARIOS = " + json.dumps(ordered, indent=1) + ";\n")
+# Lessons: each "## N. Title" section, its first scenario, and its prose paragraphs
+# (without images, code or link lines).
+lessons = []
+for block in re.split(r"^## ", open(teaching).read(), flags=re.M)[1:]:
+    title, _, body = block.partition("\n")
+    m = re.search(r"scenarios/([a-z0-9-]+)\.toml", body)
+    if not re.match(r"\d+\.", title) or not m or m.group(1) not in ordered:
+        continue
+    body = re.sub(r"```.*?```", "", body, flags=re.S)
+    paras = [" ".join(p.split()) for p in body.split("\n\n")]
+    paras = [re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", p).replace("`", "") for p in paras
+             if p and not p.startswith(("![", "[`", "<"))]
+    lessons.append({"title": title.strip(), "scenario": m.group(1), "text": paras})
+scen = ("// The shipped scenarios (scenarios/*.toml) and the lessons of docs/teaching.md,\n"
+        "// written by scripts/build-web.sh.\n"
+        "window.OVERSIM_SCENARIOS = " + json.dumps(ordered, indent=1) + ";\n"
+        "window.OVERSIM_LESSONS = " + json.dumps(lessons, indent=1) + ";\n")
+open(os.path.join(out, "scenarios.js"), "w").write(scen)
+# The single file: every script inline, the worker's source as a string, the engine base64.
+read = lambda name: open(os.path.join(out, name)).read()
+wasm = base64.b64encode(open(os.path.join(out, "oversim.wasm"), "rb").read()).decode()
+inline = lambda code: "<script>\n" + code.replace("</script", "<\\/script") + "\n</script>"
+head = ("window.OVERSIM_WASM = " + json.dumps(wasm) + ";\n"
+        "window.OVERSIM_WORKER = " + json.dumps(read("core.js") + "\n" + read("worker.js")) + ";\n")
+page = read("index.html")
+page = page.replace('<script src="scenarios.js"></script>', inline(head + scen))
+for name in ["core.js", "app.js"]:
+    page = page.replace('<script src="%s"></script>' % name, inline(read(name)))
+assert "src=" not in page.split("<body", 1)[1], "a script was not inlined"
+open(os.path.join(out, "oversim-lab.html"), "w").write(page)
 PY
-echo "built the oversim lab in $out ($(du -sh "$out" | cut -f1); oversim.wasm $(gzip -9c "$out/oversim.wasm" | wc -c) bytes gzipped)"
+site=$(cat "$out"/index.html "$out"/*.js "$out/oversim.wasm" | gzip -9c | wc -c)
+echo "built the oversim lab in $out: the page and engine are $site bytes gzipped; oversim-lab.html $(wc -c <"$out/oversim-lab.html") bytes (one file)"

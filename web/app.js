@@ -6,6 +6,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SCENARIOS = window.OVERSIM_SCENARIOS;
+const LESSONS = window.OVERSIM_LESSONS || [];
 const LEVERS = [$("rate"), $("detect")];
 const SHOWN = [
     ["throughput_per_hour", "released/h"], ["escapes_per_1k", "escapes/1k"], ["harm", "harm"],
@@ -122,7 +123,10 @@ async function run() {
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
     const t0 = performance.now();
     const jobs = [...Array(n).keys()].map((k) => new Promise((resolve) => {
-        const w = new Worker("worker.js");
+        // The single-file build carries the worker's source; the site serves worker.js.
+        const w = window.OVERSIM_WORKER
+            ? new Worker(URL.createObjectURL(new Blob([window.OVERSIM_WORKER], { type: "text/javascript" })))
+            : new Worker("worker.js");
         workers.push(w);
         w.onmessage = (e) => { $("progress").value += 1; resolve(e.data); };
         w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
@@ -152,8 +156,24 @@ async function run() {
 async function init() {
     for (const name of Object.keys(SCENARIOS)) $("scenario").add(new Option(name, name));
     $("scenario").value = "default";
-    const bytes = await (await fetch("oversim.wasm")).arrayBuffer();
+    // The single-file build inlines the engine (base64); the site serves oversim.wasm.
+    const bytes = window.OVERSIM_WASM
+        ? Uint8Array.from(atob(window.OVERSIM_WASM), (c) => c.charCodeAt(0))
+        : await (await fetch("oversim.wasm")).arrayBuffer();
     module = await WebAssembly.compile(bytes);
+    LESSONS.forEach((l, i) => $("lesson").add(new Option(l.title, String(i))));
+    $("lesson").onchange = () => {
+        const l = LESSONS[Number($("lesson").value)];
+        if (!$("lesson").value || !l) { $("lesson-text").textContent = ""; return; }
+        $("scenario").value = l.scenario;
+        $("scenario").onchange();
+        $("lesson-text").innerHTML = "";
+        for (const para of l.text) {
+            const p = document.createElement("p");
+            p.textContent = para;
+            $("lesson-text").append(p);
+        }
+    };
     merge = await oversimCore(module);
     $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; for (const l of LEVERS) leverFromText(l, $("toml").value); };
     for (const l of LEVERS) l.oninput = () => { touched.add(l.id); showLever(l); };

@@ -1,12 +1,12 @@
 // Drives the oversim lab (scripts/build-web.sh) in Debian's headless Chromium with
 // playwright-core:
-//   node lab.mjs URL CHROMIUM CLI_DIR SCREENSHOT
+//   node lab.mjs URL CHROMIUM CLI_DIR SCREENSHOT SINGLE_FILE
 // CLI_DIR holds `oversim run -r 20 --seed 7` of the default scenario (the files the page
 // must equal), and CLI_DIR/bad.txt the command line's message for bad.toml.
 import fs from "node:fs";
 import { chromium } from "playwright-core";
 
-const [url, executablePath, cliDir, shot] = process.argv.slice(2);
+const [url, executablePath, cliDir, shot, single] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
 const problems = [];
@@ -60,8 +60,24 @@ const want = fs.readFileSync(`${cliDir}/bad.txt`, "utf8").trim();
 if ((await page.evaluate(() => document.body.dataset.state)) !== "error") fail("a bad scenario did not end in data-state=error");
 if ((await text("#errors")).trim() !== want) fail(`the message differs:\n${await text("#errors")}\nwanted:\n${want}`);
 
+// 4. Lesson mode loads a lesson's scenario and text.
+await page.selectOption("#lesson", "0");
+if ((await page.$eval("#scenario", (e) => e.value)) !== "rubber-stamping") fail("lesson 1 did not load its scenario");
+if (!(await text("#lesson-text")).includes("An agent takes 60 actions an hour")) fail("lesson 1's text is not shown");
+
+// 5. The single file, opened from file://, gives the same files.
+const offline = await browser.newPage();
+offline.on("pageerror", (e) => problems.push(`single file: ${e.message}`));
+offline.on("console", (m) => { if (m.type() === "error") problems.push(`single file console: ${m.text()}`); });
+await offline.goto(`file://${single}#scenario=default&replications=20&seed=7&run`);
+await offline.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+for (const f of ["replications", "summary", "comparison"]) {
+    const cli = fs.readFileSync(`${cliDir}/${f}.csv`, "utf8");
+    if ((await offline.$eval(`#csv-${f}`, (e) => e.textContent)) !== cli) fail(`the single file's ${f}.csv differs from oversim run's`);
+}
+
 for (const p of problems) fail(p);
 await browser.close();
 if (!process.exitCode) {
-    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, ${one} ms on one worker; native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs identical to the CLI's; lever, permalink and bad-input checks passed`);
+    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, ${one} ms on one worker; native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs identical to the CLI's, also from the single file over file://; lever, permalink, lesson and bad-input checks passed`);
 }

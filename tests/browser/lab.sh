@@ -3,7 +3,8 @@
 # 127.0.0.1, and drives Debian's headless Chromium with playwright-core (npm) through
 # tests/browser/lab.mjs: the default scenario's CSVs equal `oversim run`'s byte for byte, a
 # lever changes the result and its permalink reproduces it, a bad scenario shows the
-# command line's message, no console errors, and the screenshot is not blank.
+# command line's message, lesson mode loads a lesson, the single-file build gives the same
+# files from file://, no console errors, and the screenshot is not blank.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${OVERSIM_BIN:-$root/target/release/oversim}
@@ -35,7 +36,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 50); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" 2>/dev/null && break; sleep 0.1; done
-node "$root/tests/browser/lab.mjs" "http://127.0.0.1:$port/" "$browser" "$work/cli" "$work/shot.png"
+node "$root/tests/browser/lab.mjs" "http://127.0.0.1:$port/" "$browser" "$work/cli" "$work/shot.png" "$work/site/oversim-lab.html"
 # A page of text, tables and controls: less ink than a page of charts.
 python3 "$root/tests/browser/not_blank.py" "$work/shot.png" 0.02
 cp "$work/shot.png" "${LAB_SCREENSHOT:-/dev/null}" 2>/dev/null || true
