@@ -146,3 +146,83 @@ fn execute(
         stop: executed.stop,
     })
 }
+
+/// A slider of the browser lab: a `--set` path, its label, range and current value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Slider {
+    pub path: String,
+    pub label: String,
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+    /// Written after the number (`/h`, `d`), or empty.
+    pub unit: String,
+    pub value: f64,
+}
+
+/// The sliders the lab offers for scenario `text`: AI actions per hour, how often the agent
+/// drifts, each class's harm and value, and each stage's own levers ([`crate::stages::Kind::LEVERS`]),
+/// where the scenario writes the key as a number.
+pub fn sliders(label: &str, text: &str) -> Result<Vec<Slider>, String> {
+    let sc = crate::scenario::load(label, text, &[])
+        .map_err(|e| e.to_string())?
+        .scenario;
+    let number = |path: &str| crate::scenario::overrides::get(text, path).and_then(|v| v.parse::<f64>().ok());
+    let mut out = vec![Slider {
+        path: "workload.rate".into(),
+        label: "AI actions per hour".into(),
+        min: 5.0,
+        max: 200.0,
+        step: 5.0,
+        unit: "/h".into(),
+        value: sc.workload.rate,
+    }];
+    if let Some(d) = &sc.workload.drift {
+        out.push(Slider {
+            path: "workload.drift.every".into(),
+            label: "days between drifts (mean)".into(),
+            min: 1.0,
+            max: 60.0,
+            step: 1.0,
+            unit: "d".into(),
+            value: d.every / 24.0,
+        });
+    }
+    for c in &sc.workload.classes {
+        for (key, what, v) in [
+            ("harm", "harm of a defect", c.harm),
+            ("value", "value of an action", c.value),
+        ] {
+            if v > 0.0 {
+                out.push(Slider {
+                    path: format!("workload.class.{}.{key}", c.name),
+                    label: format!("{}: {what}", c.name),
+                    min: 0.0,
+                    max: (4.0 * v).max(10.0),
+                    step: if v >= 10.0 { 1.0 } else { 0.1 },
+                    unit: String::new(),
+                    value: v,
+                });
+            }
+        }
+    }
+    for p in &sc.policies {
+        for s in &p.stages {
+            for l in s.kind.levers() {
+                let path = format!("policy.{}.{}.{}", p.name, s.name, l.key);
+                if let Some(value) = number(&path) {
+                    out.push(Slider {
+                        label: format!("{} {}: {}", p.name, s.name, l.label),
+                        path,
+                        min: l.min,
+                        max: l.max.max(value),
+                        step: l.step,
+                        unit: String::new(),
+                        value,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}

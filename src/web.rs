@@ -43,6 +43,8 @@ struct WebResponse {
     error: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     files: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sliders: Vec<api::Slider>,
 }
 
 fn fail(error: String) -> WebResponse {
@@ -50,6 +52,7 @@ fn fail(error: String) -> WebResponse {
         ok: false,
         error: Some(error),
         files: BTreeMap::new(),
+        sliders: Vec::new(),
     }
 }
 
@@ -60,6 +63,26 @@ fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebRespon
         files: (files.into_iter())
             .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
             .collect(),
+        sliders: Vec::new(),
+    }
+}
+
+fn sliders(request: &[u8]) -> WebResponse {
+    let r: WebRequest = match serde_json::from_slice(request) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("error: bad request: {e}")),
+    };
+    let label = r
+        .label
+        .unwrap_or_else(|| crate::scenario::DEFAULT_LABEL.to_string());
+    match api::sliders(&label, &r.text) {
+        Err(e) => fail(e),
+        Ok(sliders) => WebResponse {
+            ok: true,
+            error: None,
+            files: BTreeMap::new(),
+            sliders,
+        },
     }
 }
 
@@ -179,6 +202,17 @@ pub unsafe extern "C" fn oversim_free(ptr: *mut u8, len: usize) {
 pub unsafe extern "C" fn oversim_run(ptr: *const u8, len: usize) -> *mut u8 {
     // SAFETY: as this function's.
     unsafe { call(ptr, len, run) }
+}
+
+/// The lab's sliders for the scenario in the request at `ptr..ptr+len` (`{"text": ...}`):
+/// `{"ok": true, "sliders": [{"path", "label", "min", "max", "step", "unit", "value"}]}`.
+///
+/// # Safety
+/// `ptr..ptr+len` must be readable memory the host wrote the request into.
+#[no_mangle]
+pub unsafe extern "C" fn oversim_sliders(ptr: *const u8, len: usize) -> *mut u8 {
+    // SAFETY: as this function's.
+    unsafe { call(ptr, len, sliders) }
 }
 
 /// Merges the shards in the request at `ptr..ptr+len` (see the module's documentation).

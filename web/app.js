@@ -7,26 +7,43 @@
 const $ = (id) => document.getElementById(id);
 const SCENARIOS = window.OVERSIM_SCENARIOS;
 const LESSONS = window.OVERSIM_LESSONS || [];
-const LEVERS = [$("rate"), $("detect")];
 const SHOWN = [
     ["throughput_per_hour", "released/h"], ["escapes_per_1k", "escapes/1k"], ["harm", "harm"],
     ["reviewer_hours", "reviewer h"], ["p95_wait_min", "p95 wait min"], ["cost_per_release", "cost/release"],
     ["net_value", "net value"],
 ];
-let module = null, merge = null, workers = [], touched = new Set(), extraSets = [];
+// touched: path -> value (with its unit) of the levers the user moved.
+let module = null, merge = null, workers = [], touched = new Map(), extraSets = [];
 
 const state = (s) => { document.body.dataset.state = s; };
 const status = (s) => { $("status").textContent = s; };
 
-function leverFromText(lever, text) {
-    const key = lever.dataset.path.split(".").pop();
-    const m = text.match(new RegExp(`^\\s*${key}\\s*=\\s*"?([0-9.]+)`, "m"));
-    if (m) lever.value = m[1];
-    lever.disabled = lever.dataset.path.includes("review.detect") && !/name\s*=\s*"review"/.test(text);
-    showLever(lever);
+function labelOf() {
+    const name = $("scenario").value;
+    return edited() ? "scenario.toml" : name === "default" ? "<default scenario>" : `scenarios/${name}.toml`;
 }
-function showLever(l) { $(`${l.id}-out`).textContent = l.value + (l.dataset.unit || ""); }
-function leverValue(l) { return l.value + (l.dataset.unit || ""); }
+
+// The scenario's sliders, from the engine (api::sliders): moved ones keep their values.
+function renderLevers() {
+    const box = $("levers");
+    box.innerHTML = "";
+    const r = merge("oversim_sliders", { label: labelOf(), text: $("toml").value });
+    if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; return; }
+    for (const s of r.sliders) {
+        const id = "lever-" + s.path.replace(/[^a-zA-Z0-9]+/g, "-");
+        const label = document.createElement("label");
+        label.htmlFor = id;
+        const out = document.createElement("output");
+        label.append(`${s.label}: `, out);
+        const input = Object.assign(document.createElement("input"), { type: "range", id, min: s.min, max: s.max, step: s.step });
+        input.dataset.path = s.path;
+        input.value = touched.has(s.path) ? parseFloat(touched.get(s.path)) : s.value;
+        const show = () => { out.textContent = input.value + s.unit; };
+        input.oninput = () => { touched.set(s.path, input.value + s.unit); show(); };
+        show();
+        box.append(label, input);
+    }
+}
 
 async function deflate(text) {
     const s = new Blob([text]).stream().pipeThrough(new CompressionStream("deflate-raw"));
@@ -42,10 +59,7 @@ async function inflate(b64) {
 }
 
 function overrides() {
-    return [
-        ...LEVERS.filter((l) => touched.has(l.id) && !l.disabled).map((l) => [l.dataset.path, leverValue(l)]),
-        ...extraSets,
-    ];
+    return [...touched.entries(), ...extraSets];
 }
 function edited() { return $("toml").value !== SCENARIOS[$("scenario").value]; }
 
@@ -63,17 +77,17 @@ async function applyFragment() {
     const name = p.get("scenario");
     if (name && SCENARIOS[name] !== undefined) $("scenario").value = name;
     $("toml").value = p.has("toml") ? await inflate(p.get("toml")) : SCENARIOS[$("scenario").value];
-    for (const l of LEVERS) leverFromText(l, $("toml").value);
     if (p.has("replications")) $("replications").value = p.get("replications");
     if (p.has("seed")) $("seed").value = p.get("seed");
-    touched = new Set(); extraSets = [];
+    touched = new Map(); extraSets = [];
+    renderLevers();
+    const paths = new Set([...document.querySelectorAll("#levers input")].map((e) => e.dataset.path));
     for (const s of p.getAll("set")) {
         const i = s.indexOf("=");
         const [path, value] = [s.slice(0, i), s.slice(i + 1)];
-        const lever = LEVERS.find((l) => l.dataset.path === path);
-        if (lever) { lever.value = parseFloat(value); touched.add(lever.id); showLever(lever); }
-        else extraSets.push([path, value]);
+        if (paths.has(path)) touched.set(path, value); else extraSets.push([path, value]);
     }
+    renderLevers();
     return p.has("run");
 }
 
@@ -97,7 +111,7 @@ function showSummary(csv) {
         h += `<tr><td>${p}</td>`;
         for (const [m] of SHOWN) {
             const r = rows.find((x) => x.policy === p && x.metric === m);
-            h += r ? `<td>${fmt(r.mean)} (${fmt(r.ci_low)}–${fmt(r.ci_high)})</td>` : "<td>–</td>";
+            h += r ? `<td>${fmt(r.mean)} (${fmt(r.ci_low)} to ${fmt(r.ci_high)})</td>` : "<td>–</td>";
         }
         h += "</tr>";
     }
@@ -108,6 +122,8 @@ function stopWorkers() { for (const w of workers) w.terminate(); workers = []; }
 
 async function run() {
     stopWorkers();
+    // An edited file's levers are those of the text that runs.
+    renderLevers();
     $("errors").textContent = "";
     state("running");
     $("run").disabled = true; $("cancel").disabled = false;
@@ -115,10 +131,7 @@ async function run() {
     const want = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
     const n = Math.max(1, Math.min(want, reps));
     const name = $("scenario").value;
-    const base = {
-        label: edited() ? "scenario.toml" : name === "default" ? "<default scenario>" : `scenarios/${name}.toml`,
-        text: $("toml").value, overrides: overrides(), replications: reps, seed,
-    };
+    const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
     $("progress").max = n; $("progress").value = 0;
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
     const t0 = performance.now();
@@ -175,9 +188,8 @@ async function init() {
         }
     };
     merge = await oversimCore(module);
-    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; for (const l of LEVERS) leverFromText(l, $("toml").value); };
-    for (const l of LEVERS) l.oninput = () => { touched.add(l.id); showLever(l); };
-    $("reset").onclick = () => { touched.clear(); for (const l of LEVERS) leverFromText(l, $("toml").value); };
+    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); };
+    $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
     $("run").onclick = run;
     $("cancel").onclick = () => { stopWorkers(); $("run").disabled = false; $("cancel").disabled = true; status("cancelled"); state("cancelled"); };
     const go = await applyFragment();

@@ -130,6 +130,36 @@ fn find_named<'a>(
     }
 }
 
+/// The table a path's keys start in (a policy's, a stage's, a class's, or the document's),
+/// the keys left, and the path as validation names it so far.
+#[allow(clippy::type_complexity)]
+fn locate<'d, 'p>(
+    root: &'d mut dyn TableLike,
+    parts: &'p [&'p str],
+) -> Result<(&'d mut dyn TableLike, &'p [&'p str], String), String> {
+    Ok(match parts {
+        ["policy", policy, stage, rest @ ..] if !rest.is_empty() => {
+            let p = find_named(root, "policy", policy, "policy", false)?;
+            let s = find_named(p, "stage", stage, "stage", true)?;
+            (s, rest, format!("policy[{policy}].stage[{stage}]"))
+        }
+        ["policy", policy, key] => {
+            let p = find_named(root, "policy", policy, "policy", false)?;
+            (p, std::slice::from_ref(key), format!("policy[{policy}]"))
+        }
+        ["policy", ..] => return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into()),
+        ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
+            let w = root
+                .get_mut("workload")
+                .and_then(Item::as_table_like_mut)
+                .ok_or("the scenario has no [workload] table")?;
+            let c = find_named(w, "class", class, "class", false)?;
+            (c, rest, format!("workload.class[{class}]"))
+        }
+        _ => (root, parts, String::new()),
+    })
+}
+
 fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     let parts: Vec<&str> = o.path.split('.').collect();
     // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE.
@@ -162,28 +192,7 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
         }
         return Ok(diag);
     }
-    let root: &mut dyn TableLike = doc.as_table_mut();
-    let (table, rest, mut diag): (&mut dyn TableLike, &[&str], String) = match parts.as_slice() {
-        ["policy", policy, stage, rest @ ..] if !rest.is_empty() => {
-            let p = find_named(root, "policy", policy, "policy", false)?;
-            let s = find_named(p, "stage", stage, "stage", true)?;
-            (s, rest, format!("policy[{policy}].stage[{stage}]"))
-        }
-        ["policy", policy, key] => {
-            let p = find_named(root, "policy", policy, "policy", false)?;
-            (p, std::slice::from_ref(key), format!("policy[{policy}]"))
-        }
-        ["policy", ..] => return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into()),
-        ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
-            let w = root
-                .get_mut("workload")
-                .and_then(Item::as_table_like_mut)
-                .ok_or("the scenario has no [workload] table")?;
-            let c = find_named(w, "class", class, "class", false)?;
-            (c, rest, format!("workload.class[{class}]"))
-        }
-        _ => (root, parts.as_slice(), String::new()),
-    };
+    let (table, rest, mut diag) = locate(doc.as_table_mut(), &parts)?;
     let mut table = table;
     for (i, key) in rest.iter().enumerate() {
         if !diag.is_empty() {
@@ -206,6 +215,23 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
             .ok_or_else(|| format!("`{key}` is not a table, so it has no keys to set"))?;
     }
     Ok(diag)
+}
+
+/// The value at `path` as the scenario `text` writes it (a string without its quotes), if
+/// it sets that key: what the browser lab's sliders start from.
+pub fn get(text: &str, path: &str) -> Option<String> {
+    let mut doc = DocumentMut::from_str(text).ok()?;
+    let parts: Vec<&str> = path.split('.').collect();
+    let (mut table, rest, _) = locate(doc.as_table_mut(), &parts).ok()?;
+    let (last, keys) = rest.split_last()?;
+    for key in keys {
+        table = table.get_mut(key)?.as_table_like_mut()?;
+    }
+    let value = table.get(last)?.as_value()?;
+    Some(match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.clone().decorated("", "").to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -267,6 +293,19 @@ fatigue = { tau = "30m", floor = 0.8 }
             err[0].message.contains("no policy has a stage named `nothing`"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn values_are_read_by_the_same_paths() {
+        assert_eq!(get(DOC, "workload.rate").as_deref(), Some("40/h"));
+        assert_eq!(get(DOC, "policy.p.human-review.reviewers").as_deref(), Some("2"));
+        assert_eq!(
+            get(DOC, "policy.p.human-review.fatigue.tau").as_deref(),
+            Some("30m")
+        );
+        assert_eq!(get(DOC, "workload.class.routine.share").as_deref(), Some("1.0"));
+        assert_eq!(get(DOC, "policy.p.human-review.detect"), None);
+        assert_eq!(get(DOC, "policy.q.human-review.reviewers"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
-use super::{raw_stage, staffing, At, Desk, EntryKeys, Kind, LoadAt, Skill, Stage};
+use super::{raw_stage, staffing, At, Desk, EntryKeys, Kind, Lever, LoadAt, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -39,6 +39,13 @@ raw_stage! {
 }
 
 impl Kind for Audit {
+    const LEVERS: &'static [Lever] = &[Lever {
+        key: "sample",
+        label: "audit sample",
+        min: 0.005,
+        max: 0.3,
+        step: 0.005,
+    }];
     const NAME: &'static str = "audit";
     type Raw = RawAudit;
 

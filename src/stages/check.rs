@@ -2,7 +2,7 @@
 //! that flags attempts, at once or after a delay, with no queue (infinite servers).
 
 use super::skill::{detection, RawDetect};
-use super::{raw_stage, At, Detection, EntryKeys, Kind, KindTag, LoadAt, Stage};
+use super::{raw_stage, At, Detection, EntryKeys, Kind, KindTag, Lever, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -46,6 +46,13 @@ enum FlagAction {
 }
 
 impl Kind for AutomatedCheck {
+    const LEVERS: &'static [Lever] = &[Lever {
+        key: "detect",
+        label: "check detection",
+        min: 0.05,
+        max: 0.99,
+        step: 0.01,
+    }];
     const NAME: &'static str = "automated_check";
     type Raw = RawCheck;
 

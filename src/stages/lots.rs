@@ -7,7 +7,7 @@
 //! (MIL-STD-105E) for an `aql` and an inspection `level`.
 
 use super::skill::{detection, RawDetect};
-use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, EntryKeys, Kind, LoadAt, Stage};
+use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, EntryKeys, Kind, Lever, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -54,6 +54,7 @@ raw_stage! {
 const MAX_LOT: i64 = 1_000_000;
 
 impl Kind for AcceptanceSampling {
+    const LEVERS: &'static [Lever] = &[];
     const NAME: &'static str = "acceptance_sampling";
     type Raw = RawLots;
 

@@ -53,6 +53,19 @@ pub trait Kind: Sized {
     fn build(ctx: &mut Ctx, raw: &Self::Raw, at: &At) -> Self;
     /// Offered load λ·E\[S\]/c of the stage's people, if it has any.
     fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64>;
+    /// The kind's keys that the browser lab offers as sliders.
+    const LEVERS: &'static [Lever];
+}
+
+/// A key of a stage kind offered as a slider: `key` of the stage, with a label (the stage's
+/// name follows it) and the slider's range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lever {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
 }
 
 /// Declares the stage kinds: the [`StageKind`] enum of their settings, the [`KindTag`]
@@ -113,6 +126,13 @@ macro_rules! kinds {
             pub fn is_pre_release(&self) -> bool {
                 match self {
                     $(StageKind::$variant(k) => k.pre_release()),*
+                }
+            }
+
+            /// The kind's keys offered as sliders ([`Kind::LEVERS`]).
+            pub fn levers(&self) -> &'static [Lever] {
+                match self {
+                    $(StageKind::$variant(_) => <$ty as Kind>::LEVERS),*
                 }
             }
 

@@ -2,7 +2,7 @@
 //! watches (CUSUM, EWMA or a Shewhart p-chart); an alarm halts the agent and ends an
 //! active drift.
 
-use super::{raw_stage, At, EntryKeys, Kind, KindTag, LoadAt, Stage};
+use super::{raw_stage, At, EntryKeys, Kind, KindTag, Lever, LoadAt, Stage};
 use crate::input::{Ctx, Num, NumOrWord, S};
 
 /// Statistical process control over the findings of the watched stages.
@@ -125,6 +125,13 @@ enum Method {
 }
 
 impl Kind for Monitor {
+    const LEVERS: &'static [Lever] = &[Lever {
+        key: "h",
+        label: "monitor threshold h",
+        min: 1.0,
+        max: 20.0,
+        step: 0.5,
+    }];
     const NAME: &'static str = "monitor";
     type Raw = RawMonitor;
 

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use serde::Deserialize;
 
 use super::skill::{skill, RawDetect};
-use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, OnFlag, Skill, Stage, StageKind};
+use super::{raw_stage, staffing, At, EntryKeys, Kind, Lever, LoadAt, OnFlag, Skill, Stage, StageKind};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 use crate::metrics::{DurationHistogram, TimeAvg};
@@ -153,6 +153,22 @@ pub struct RawShifts {
 }
 
 impl Kind for HumanReview {
+    const LEVERS: &'static [Lever] = &[
+        Lever {
+            key: "reviewers",
+            label: "reviewers",
+            min: 1.0,
+            max: 30.0,
+            step: 1.0,
+        },
+        Lever {
+            key: "detect",
+            label: "reviewer detection",
+            min: 0.05,
+            max: 0.99,
+            step: 0.01,
+        },
+    ];
     const NAME: &'static str = "human_review";
     type Raw = RawReview;
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{raw_stage, staffing, At, EntryKeys, Kind, LoadAt, Stage};
+use super::{raw_stage, staffing, At, EntryKeys, Kind, Lever, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{unknown, Ctx, Num, S};
 
@@ -33,6 +33,7 @@ raw_stage! {
 }
 
 impl Kind for Triage {
+    const LEVERS: &'static [Lever] = &[];
     const NAME: &'static str = "triage";
     type Raw = RawTriage;
 

@@ -39,7 +39,11 @@ if ((await text("#csv-summary")) !== first) fail("one worker gives other numbers
 
 // 2. A lever changes the result, and the permalink reproduces it.
 await page.fill("#replications", "6");
-await page.$eval("#rate", (e) => { e.value = "80"; e.dispatchEvent(new Event("input")); });
+await page.$eval('[data-path="workload.rate"]', (e) => { e.value = "80"; e.dispatchEvent(new Event("input")); });
+const levers = await page.$$eval("#levers input", (es) => es.map((e) => e.dataset.path));
+for (const want of ["workload.rate", "workload.drift.every", "policy.per-action.review.reviewers", "policy.tiered.checks.detect", "policy.tiered.audit.sample", "policy.tiered.spc.h", "workload.class.high-impact.harm"]) {
+    if (!levers.includes(want)) fail(`no lever for ${want}: ${levers}`);
+}
 await page.click("#run");
 await settled();
 const moved = await text("#csv-summary");
