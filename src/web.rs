@@ -45,6 +45,9 @@ struct WebResponse {
     files: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sliders: Vec<api::Slider>,
+    /// The report's summary sentences of a whole run (not of a shard).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sentences: Vec<String>,
 }
 
 fn fail(error: String) -> WebResponse {
@@ -53,7 +56,23 @@ fn fail(error: String) -> WebResponse {
         error: Some(error),
         files: BTreeMap::new(),
         sliders: Vec::new(),
+        sentences: Vec::new(),
     }
+}
+
+/// A whole run's files, with the report's summary sentences (the first sweep point's).
+fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest::Manifest) -> WebResponse {
+    let mut r = answer(files.named());
+    let read = crate::report::html::Results::from_files(
+        &manifest.to_json(),
+        &files.summary,
+        Some(&files.comparison),
+        None,
+    );
+    if let Ok(results) = read {
+        r.sentences = crate::report::html::summary_sentences(&results, 0);
+    }
+    r
 }
 
 fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebResponse {
@@ -64,6 +83,7 @@ fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebRespon
             .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
             .collect(),
         sliders: Vec::new(),
+        sentences: Vec::new(),
     }
 }
 
@@ -82,6 +102,7 @@ fn sliders(request: &[u8]) -> WebResponse {
             error: None,
             files: BTreeMap::new(),
             sliders,
+            sentences: Vec::new(),
         },
     }
 }
@@ -122,7 +143,7 @@ fn run(request: &[u8]) -> WebResponse {
     }
     match api::run(&req, &Sequential, &ctx, &|_| {}) {
         Err(e) => fail(e),
-        Ok(out) => answer(out.files.named()),
+        Ok(out) => whole(&out.files, &out.manifest),
     }
 }
 
@@ -154,7 +175,7 @@ fn merge(request: &[u8]) -> WebResponse {
         .collect();
     match shards.and_then(|s| api::merge(&s)) {
         Err(e) => fail(format!("error: {e}")),
-        Ok((_, files, _)) => answer(files.named()),
+        Ok((_, files, manifest)) => whole(&files, &manifest),
     }
 }
 

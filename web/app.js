@@ -157,6 +157,9 @@ async function run() {
     const ms = performance.now() - t0;
     for (const f of ["replications", "summary", "comparison"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`];
     showSummary(out.files["summary.csv"]);
+    $("sentences").innerHTML = "";
+    // The report's sentences: HTML the engine escaped (policy names in <b>).
+    for (const line of out.sentences || []) $("sentences").append(Object.assign(document.createElement("li"), { innerHTML: line }));
     $("downloads").innerHTML = ["replications.csv", "summary.csv", "comparison.csv"]
         .map((f) => `<a download="${f}" href="${URL.createObjectURL(new Blob([out.files[f]], { type: "text/csv" }))}">${f}</a>`)
         .join(" · ");

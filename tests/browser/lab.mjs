@@ -24,6 +24,7 @@ for (const f of ["replications", "summary", "comparison"]) {
     const cli = fs.readFileSync(`${cliDir}/${f}.csv`, "utf8");
     if ((await text(`#csv-${f}`)) !== cli) fail(`${f}.csv differs from oversim run's`);
 }
+if ((await page.$$("#sentences li")).length < 2) fail("no summary sentences");
 const ms = Number(await page.evaluate(() => document.body.dataset.ms));
 const cores = await page.evaluate(() => navigator.hardwareConcurrency);
 const first = await text("#csv-summary");
