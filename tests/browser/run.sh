@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser test of the HTML reports (a run's, an exploration's and a decision map's): Debian's
 # headless Chromium opens each report.html from a file, renders it without console errors, and its screenshot shows the charts (not a blank page).
-# Skips (exit 0, with a message) only when Chromium cannot be installed.
+# A test that cannot run fails: if Chromium cannot be installed, it says so and exits 1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${OVERSIM_BIN:-$root/target/release/oversim}
@@ -12,8 +12,8 @@ if [ -z "$browser" ]; then
     if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/tmp/oversim-chromium-apt.log 2>&1; then
         browser=$(command -v chromium)
     else
-        echo "SKIPPED: browser test: cannot install Debian's chromium (see /tmp/oversim-chromium-apt.log)"
-        exit 0
+        echo "FAILED: browser test: cannot install Debian's chromium (see /tmp/oversim-chromium-apt.log)"
+        exit 1
     fi
 fi
 
