@@ -87,14 +87,19 @@ fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebRespon
     }
 }
 
+/// The request and the scenario's label (the embedded default's if none is given).
+fn parse(request: &[u8]) -> Result<(WebRequest, String), WebResponse> {
+    let mut r: WebRequest =
+        serde_json::from_slice(request).map_err(|e| fail(format!("error: bad request: {e}")))?;
+    let label = (r.label.take()).unwrap_or_else(|| crate::scenario::DEFAULT_LABEL.to_string());
+    Ok((r, label))
+}
+
 fn sliders(request: &[u8]) -> WebResponse {
-    let r: WebRequest = match serde_json::from_slice(request) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("error: bad request: {e}")),
+    let (r, label) = match parse(request) {
+        Ok(x) => x,
+        Err(e) => return e,
     };
-    let label = r
-        .label
-        .unwrap_or_else(|| crate::scenario::DEFAULT_LABEL.to_string());
     match api::sliders(&label, &r.text) {
         Err(e) => fail(e),
         Ok(sliders) => WebResponse {
@@ -108,13 +113,10 @@ fn sliders(request: &[u8]) -> WebResponse {
 }
 
 fn run(request: &[u8]) -> WebResponse {
-    let r: WebRequest = match serde_json::from_slice(request) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("error: bad request: {e}")),
+    let (r, label) = match parse(request) {
+        Ok(x) => x,
+        Err(e) => return e,
     };
-    let label = r
-        .label
-        .unwrap_or_else(|| crate::scenario::DEFAULT_LABEL.to_string());
     let mut req = Request::new(&label, &r.text);
     req.overrides = r.overrides.iter().map(|(p, v)| Override::set(p, v)).collect();
     if let Some(n) = r.replications {

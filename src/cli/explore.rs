@@ -16,7 +16,7 @@ use crate::explore::{self, Exploration, MapSpec, Others, Spec};
 use crate::merge::{load_run, ShardFiles};
 use crate::report::explore::{verdict, ExploreFiles, FILES};
 use crate::report::files::{prepare_output, write_atomic};
-use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
+use crate::report::manifest::{ExplorationInfo, Manifest};
 use crate::scenario::Override;
 
 // Doc comments here are the `--help` text, written for a terminal, not as Markdown.
@@ -199,15 +199,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let ctx = RunContext {
-        path: src.path.as_ref().map(|p| p.display().to_string()),
-        text: src.text.clone(),
-        command_line: std::env::args().collect(),
-        threads: args.threads.map_or(pool.current_num_threads(), |t| t as usize),
-        started_at: humantime::format_rfc3339_seconds(started).to_string(),
-        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        wall_seconds: clock.elapsed().as_secs_f64(),
-    };
+    let ctx = super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
     let done = executed
         .run
         .points

@@ -200,6 +200,26 @@ pub fn main() -> i32 {
     }
 }
 
+/// The manifest's context of a run of `src` on `pool` that started at `started` and took
+/// `wall_seconds`: what the CLI knows and the core does not.
+pub(crate) fn run_context(
+    src: &Source,
+    threads: Option<u32>,
+    pool: &rayon::ThreadPool,
+    started: std::time::SystemTime,
+    wall_seconds: f64,
+) -> crate::report::manifest::RunContext {
+    crate::report::manifest::RunContext {
+        path: src.path.as_ref().map(|p| p.display().to_string()),
+        text: src.text.clone(),
+        command_line: std::env::args().collect(),
+        threads: threads.map_or(pool.current_num_threads(), |t| t as usize),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        finished_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        wall_seconds,
+    }
+}
+
 /// A scenario source: a file, or the embedded default.
 pub struct Source {
     pub label: String,

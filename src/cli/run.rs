@@ -12,7 +12,7 @@ use super::{
 };
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::report::files::{prepare_output, write_atomic};
-use crate::report::manifest::{Manifest, RunContext};
+use crate::report::manifest::Manifest;
 use crate::report::{self, ResultFiles};
 use crate::units::format_hours;
 
@@ -213,15 +213,7 @@ fn run_one(
             }
         }
     }
-    let ctx = RunContext {
-        path: src.path.as_ref().map(|p| p.display().to_string()),
-        text: src.text.clone(),
-        command_line: std::env::args().collect(),
-        threads: args.threads.map_or(pool.current_num_threads(), |t| t as usize),
-        started_at: humantime::format_rfc3339_seconds(started).to_string(),
-        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        wall_seconds: elapsed,
-    };
+    let ctx = super::run_context(src, args.threads, pool, started, elapsed);
     let done = reps_done.iter().copied().min().unwrap_or(0);
     let manifest = Manifest::of_run(ex, &ctx, &executed.stop, done, cut, &executed.achieved);
     if let Some(s) = ex.shard {

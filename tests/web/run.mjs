@@ -2,29 +2,20 @@
 // and writes the result files:
 //   node run.mjs CORE.wasm SCENARIO OUTDIR REPLICATIONS SEED [SHARDS]
 // With SHARDS > 1 it runs each shard on its own instance, as the browser's workers do, and
-// merges them with oversim_merge. The core imports nothing it calls: plotters links
-// wasm-bindgen's placeholders, which only the browser's font code would call, so they are
-// stubs that throw if ever called.
+// merges them with oversim_merge, through the page's glue (web/core.js).
 import fs from "node:fs";
 
 const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1"] = process.argv.slice(2);
 const bytes = fs.readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
-const stub = new Proxy({}, { get: (_, name) => () => { throw new Error(`unexpected import ${String(name)}`); } });
-const imports = {};
-for (const imp of WebAssembly.Module.imports(module)) imports[imp.module] = stub;
+// The page's own glue (web/core.js), so this test exercises what the browser runs.
+const glue = fs.readFileSync(new URL("../../web/core.js", import.meta.url), "utf8");
+const oversimCore = new Function(`${glue}; return oversimCore;`)();
 
 async function core() {
-    const ex = (await WebAssembly.instantiate(module, imports)).exports;
+    const call = await oversimCore(module);
     return (fn, request) => {
-        const req = new TextEncoder().encode(JSON.stringify(request));
-        const p = ex.oversim_alloc(req.length);
-        new Uint8Array(ex.memory.buffer, p, req.length).set(req);
-        const out = ex[fn](p, req.length);
-        ex.oversim_free(p, req.length);
-        const len = new DataView(ex.memory.buffer).getUint32(out, true);
-        const body = JSON.parse(new TextDecoder().decode(new Uint8Array(ex.memory.buffer, out + 4, len)));
-        ex.oversim_free(out, len + 4);
+        const body = call(fn, request);
         if (!body.ok) { console.error(body.error); process.exit(2); }
         return body.files;
     };
