@@ -160,10 +160,17 @@ pub struct Slider {
     pub value: f64,
 }
 
-/// The sliders the lab offers for scenario `text`: AI actions per hour, how often the agent
+/// What the lab can move in a scenario, and the policies a run of it compares.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Levers {
+    pub policies: Vec<String>,
+    pub sliders: Vec<Slider>,
+}
+
+/// The levers the lab offers for scenario `text`: AI actions per hour, how often the agent
 /// drifts, each class's harm and value, and each stage's own levers ([`crate::stages::Kind::LEVERS`]),
 /// where the scenario writes the key as a number.
-pub fn sliders(label: &str, text: &str) -> Result<Vec<Slider>, String> {
+pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
     let sc = crate::scenario::load(label, text, &[])
         .map_err(|e| e.to_string())?
         .scenario;
@@ -224,5 +231,8 @@ pub fn sliders(label: &str, text: &str) -> Result<Vec<Slider>, String> {
             }
         }
     }
-    Ok(out)
+    Ok(Levers {
+        policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
+        sliders: out,
+    })
 }

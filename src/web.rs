@@ -1,14 +1,19 @@
-//! The core's entry points for a WebAssembly host, with no bindings generator: a C ABI of
-//! three functions over linear memory. The host copies a JSON request into memory it got
-//! from [`oversim_alloc`], calls [`oversim_run`], reads the JSON response from the returned
-//! pointer (a little-endian `u32` length, then the bytes) and frees both.
+//! The core's entry points for a WebAssembly host, with no bindings generator: a C ABI
+//! over linear memory. The host copies a JSON request into memory it got from
+//! [`oversim_alloc`], calls [`oversim_run`], [`oversim_merge`] or [`oversim_levers`],
+//! reads the JSON response from the returned pointer (a little-endian `u32` length, then
+//! the bytes) and frees both with [`oversim_free`]. The module imports one function,
+//! `oversim.progress(n)`, called as replications complete.
 //!
 //! `oversim_run` request: `{"label": "...", "text": "...", "overrides": [["path", "value"],
-//! ...], "replications": 20, "seed": 7, "shard": [k, n]}` (all but `text` optional).
-//! Response: `{"ok": true, "files": {"replications.csv": "...", ...}}` (with a shard, the
-//! files `oversim run --shard` writes) or `{"ok": false, "error": "..."}` with the command
-//! line's message. `oversim_merge` takes `{"shards": [{"origin": "worker 0", "files":
-//! {...}}, ...]}` and returns the one-machine run's files, as `oversim merge` writes them.
+//! ...], "replications": 20, "seed": 7, "shard": [k, n], "timeseries": 24}` (all but
+//! `text` optional; `timeseries` is `--timeseries` in hours). Response: `{"ok": true,
+//! "files": {"replications.csv": "...", ...}, "sentences": [...], "report": "<h2>..."}`
+//! (with a shard, only the files `oversim run --shard` writes) or `{"ok": false, "error":
+//! "..."}` with the command line's message. `oversim_merge` takes `{"shards": [{"origin":
+//! "worker 0", "files": {...}}, ...]}` and answers as a whole run does, with the files
+//! `oversim merge` writes. `oversim_levers` takes `{"label", "text"}` and returns
+//! `{"ok": true, "policies": [...], "sliders": [...]}`.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +25,18 @@ use crate::merge::ShardFiles;
 use crate::montecarlo::Sequential;
 use crate::report::manifest::RunContext;
 use crate::scenario::Override;
+
+#[link(wasm_import_module = "oversim")]
+extern "C" {
+    /// The host's progress bar: `done` more replications of a policy have completed.
+    fn progress(done: u32);
+}
+
+/// Tells the host of completed replications.
+fn tell(done: u64) {
+    // SAFETY: an imported host function taking a number; it touches no memory of ours.
+    unsafe { progress(done as u32) }
+}
 
 #[derive(Deserialize)]
 struct WebRequest {
@@ -34,6 +51,9 @@ struct WebRequest {
     seed: Option<u64>,
     #[serde(default)]
     shard: Option<(u64, u64)>,
+    /// As `--timeseries`: the interval, hours, of replication 0's time series.
+    #[serde(default)]
+    timeseries: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -43,11 +63,16 @@ struct WebResponse {
     error: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     files: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sliders: Vec<api::Slider>,
+    /// The scenario's policies and sliders (`oversim_levers`).
+    #[serde(flatten)]
+    levers: Option<api::Levers>,
     /// The report's summary sentences of a whole run (not of a shard).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sentences: Vec<String>,
+    /// The report's findings of a whole run as HTML: sentences, table and charts
+    /// ([`crate::report::html::sections`]), as `oversim report` draws them.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    report: String,
 }
 
 fn fail(error: String) -> WebResponse {
@@ -55,22 +80,29 @@ fn fail(error: String) -> WebResponse {
         ok: false,
         error: Some(error),
         files: BTreeMap::new(),
-        sliders: Vec::new(),
+        levers: None,
         sentences: Vec::new(),
+        report: String::new(),
     }
 }
 
-/// A whole run's files, with the report's summary sentences (the first sweep point's).
+/// A whole run's files, with the report's summary sentences (the first sweep point's) and
+/// its findings as HTML.
 fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest::Manifest) -> WebResponse {
+    use crate::report::html;
     let mut r = answer(files.named());
-    let read = crate::report::html::Results::from_files(
+    let read = html::Results::from_files(
         &manifest.to_json(),
         &files.summary,
         Some(&files.comparison),
-        None,
+        files.timeseries.as_deref(),
     );
-    if let Ok(results) = read {
-        r.sentences = crate::report::html::summary_sentences(&results, 0);
+    match read {
+        Ok(results) => {
+            r.sentences = html::summary_sentences(&results, 0);
+            r.report = html::sections(&results);
+        }
+        Err(e) => return fail(format!("internal error: the run's files do not read back: {e}")),
     }
     r
 }
@@ -82,8 +114,9 @@ fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebRespon
         files: (files.into_iter())
             .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
             .collect(),
-        sliders: Vec::new(),
+        levers: None,
         sentences: Vec::new(),
+        report: String::new(),
     }
 }
 
@@ -95,19 +128,20 @@ fn parse(request: &[u8]) -> Result<(WebRequest, String), WebResponse> {
     Ok((r, label))
 }
 
-fn sliders(request: &[u8]) -> WebResponse {
+fn levers(request: &[u8]) -> WebResponse {
     let (r, label) = match parse(request) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    match api::sliders(&label, &r.text) {
+    match api::levers(&label, &r.text) {
         Err(e) => fail(e),
-        Ok(sliders) => WebResponse {
+        Ok(levers) => WebResponse {
             ok: true,
             error: None,
             files: BTreeMap::new(),
-            sliders,
+            levers: Some(levers),
             sentences: Vec::new(),
+            report: String::new(),
         },
     }
 }
@@ -133,9 +167,17 @@ fn run(request: &[u8]) -> WebResponse {
         }
         req.shard = Some(Shard { index, count });
     }
+    if let Some(hours) = r.timeseries {
+        if !(hours.is_finite() && hours > 0.0) {
+            return fail(format!(
+                "error: timeseries: the interval must be a positive number of hours, not {hours}"
+            ));
+        }
+        req.series = Some(hours);
+    }
     let ctx = RunContext::default();
     if req.shard.is_some() {
-        return match api::run_shard(&req, &Sequential, &ctx, &|_| {}) {
+        return match api::run_shard(&req, &Sequential, &ctx, &tell) {
             Err(e) => fail(e),
             Ok(shard) => {
                 let named = shard.named();
@@ -143,7 +185,7 @@ fn run(request: &[u8]) -> WebResponse {
             }
         };
     }
-    match api::run(&req, &Sequential, &ctx, &|_| {}) {
+    match api::run(&req, &Sequential, &ctx, &tell) {
         Err(e) => fail(e),
         Ok(out) => whole(&out.files, &out.manifest),
     }
@@ -227,15 +269,16 @@ pub unsafe extern "C" fn oversim_run(ptr: *const u8, len: usize) -> *mut u8 {
     unsafe { call(ptr, len, run) }
 }
 
-/// The lab's sliders for the scenario in the request at `ptr..ptr+len` (`{"text": ...}`):
-/// `{"ok": true, "sliders": [{"path", "label", "min", "max", "step", "unit", "value"}]}`.
+/// The lab's levers for the scenario in the request at `ptr..ptr+len` (`{"text": ...}`):
+/// `{"ok": true, "policies": [...], "sliders": [{"path", "label", "min", "max", "step",
+/// "unit", "value"}]}`.
 ///
 /// # Safety
 /// `ptr..ptr+len` must be readable memory the host wrote the request into.
 #[no_mangle]
-pub unsafe extern "C" fn oversim_sliders(ptr: *const u8, len: usize) -> *mut u8 {
+pub unsafe extern "C" fn oversim_levers(ptr: *const u8, len: usize) -> *mut u8 {
     // SAFETY: as this function's.
-    unsafe { call(ptr, len, sliders) }
+    unsafe { call(ptr, len, levers) }
 }
 
 /// Merges the shards in the request at `ptr..ptr+len` (see the module's documentation).

@@ -2,18 +2,15 @@
 // (one shard each) and merged by the core as `oversim merge` does, the results, downloads
 // and a permalink. Test hook: #scenario=default&replications=20&seed=7&run runs on load
 // (&workers=N caps the workers; the default is one per core);
-// body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message.
+// body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message;
+// window.oversimLast is the engine's last answer (files, sentences, report HTML).
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SCENARIOS = window.OVERSIM_SCENARIOS;
 const LESSONS = window.OVERSIM_LESSONS || [];
-const SHOWN = [
-    ["throughput_per_hour", "released/h"], ["escapes_per_1k", "escapes/1k"], ["harm", "harm"],
-    ["reviewer_hours", "reviewer h"], ["p95_wait_min", "p95 wait min"], ["cost_per_release", "cost/release"],
-    ["net_value", "net value"],
-];
 // touched: path -> value (with its unit) of the levers the user moved.
-let module = null, merge = null, workers = [], touched = new Map(), extraSets = [];
+// policies: how many the scenario compares (the progress bar counts replications of each).
+let module = null, core = null, workers = [], touched = new Map(), extraSets = [], policies = 1;
 
 const state = (s) => { document.body.dataset.state = s; };
 const status = (s) => { $("status").textContent = s; };
@@ -23,12 +20,13 @@ function labelOf() {
     return edited() ? "scenario.toml" : name === "default" ? "<default scenario>" : `scenarios/${name}.toml`;
 }
 
-// The scenario's sliders, from the engine (api::sliders): moved ones keep their values.
+// The scenario's sliders, from the engine (api::levers): moved ones keep their values.
 function renderLevers() {
     const box = $("levers");
     box.innerHTML = "";
-    const r = merge("oversim_sliders", { label: labelOf(), text: $("toml").value });
+    const r = core("oversim_levers", { label: labelOf(), text: $("toml").value });
     if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; return; }
+    policies = r.policies.length;
     for (const s of r.sliders) {
         const id = "lever-" + s.path.replace(/[^a-zA-Z0-9]+/g, "-");
         const label = document.createElement("label");
@@ -68,6 +66,7 @@ async function permalink() {
     if (edited()) p.set("toml", await deflate($("toml").value)); else p.set("scenario", $("scenario").value);
     p.set("replications", $("replications").value);
     p.set("seed", $("seed").value);
+    p.set("timeseries", $("timeseries").value);
     for (const [path, v] of overrides()) p.append("set", `${path}=${v}`);
     return "#" + p.toString();
 }
@@ -79,6 +78,7 @@ async function applyFragment() {
     $("toml").value = p.has("toml") ? await inflate(p.get("toml")) : SCENARIOS[$("scenario").value];
     if (p.has("replications")) $("replications").value = p.get("replications");
     if (p.has("seed")) $("seed").value = p.get("seed");
+    if (p.has("timeseries")) $("timeseries").value = p.get("timeseries");
     touched = new Map(); extraSets = [];
     renderLevers();
     const paths = new Set([...document.querySelectorAll("#levers input")].map((e) => e.dataset.path));
@@ -89,33 +89,6 @@ async function applyFragment() {
     }
     renderLevers();
     return p.has("run");
-}
-
-function parseCsv(text) {
-    const [head, ...rows] = text.trim().split("\n").map((l) => l.split(","));
-    return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
-}
-function fmt(x) {
-    const v = Number(x);
-    if (x === "" || !isFinite(v)) return "–";
-    const a = Math.abs(v);
-    return a >= 1e6 ? (v / 1e6).toFixed(2) + "M" : a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
-}
-function showSummary(csv) {
-    const rows = parseCsv(csv);
-    const policies = [...new Set(rows.map((r) => r.policy))];
-    let h = "<table><caption class=\"note\">mean (95% confidence interval) over replications</caption><tr><th>policy</th>";
-    for (const [, label] of SHOWN) h += `<th>${label}</th>`;
-    h += "</tr>";
-    for (const p of policies) {
-        h += `<tr><td>${p}</td>`;
-        for (const [m] of SHOWN) {
-            const r = rows.find((x) => x.policy === p && x.metric === m);
-            h += r ? `<td>${fmt(r.mean)} (${fmt(r.ci_low)} to ${fmt(r.ci_high)})</td>` : "<td>–</td>";
-        }
-        h += "</tr>";
-    }
-    $("summary").innerHTML = h + "</table>";
 }
 
 function stopWorkers() { for (const w of workers) w.terminate(); workers = []; }
@@ -131,8 +104,13 @@ async function run() {
     const want = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
     const n = Math.max(1, Math.min(want, reps));
     const name = $("scenario").value;
+    const series = Number($("timeseries").value);
     const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
-    $("progress").max = n; $("progress").value = 0;
+    if (series > 0) base.timeseries = series;
+    // One tick per replication of each policy, from every worker.
+    const total = reps * policies;
+    let done = 0;
+    $("progress").max = total; $("progress").value = 0;
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
     const t0 = performance.now();
     const jobs = [...Array(n).keys()].map((k) => new Promise((resolve) => {
@@ -141,7 +119,13 @@ async function run() {
             ? new Worker(URL.createObjectURL(new Blob([window.OVERSIM_WORKER], { type: "text/javascript" })))
             : new Worker("worker.js");
         workers.push(w);
-        w.onmessage = (e) => { $("progress").value += 1; resolve(e.data); };
+        w.onmessage = (e) => {
+            if (e.data.progress === undefined) { resolve(e.data); return; }
+            done += e.data.progress;
+            if (done > $("progress").max) $("progress").max = done;
+            $("progress").value = done;
+            status(`running: ${done} of ${total} replications (${reps} of each of ${policies} policies) on ${n} worker${n > 1 ? "s" : ""}…`);
+        };
         w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
         w.postMessage({ module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
     }));
@@ -150,17 +134,17 @@ async function run() {
     stopWorkers();
     const failed = parts.find((r) => !r.ok);
     const out = failed || (n > 1
-        ? merge("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
+        ? core("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
         : parts[0]);
     $("run").disabled = false; $("cancel").disabled = true;
     if (!out.ok) { $("errors").textContent = out.error; status("the scenario has errors"); state("error"); return; }
     const ms = performance.now() - t0;
-    for (const f of ["replications", "summary", "comparison"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`];
-    showSummary(out.files["summary.csv"]);
-    $("sentences").innerHTML = "";
-    // The report's sentences: HTML the engine escaped (policy names in <b>).
-    for (const line of out.sentences || []) $("sentences").append(Object.assign(document.createElement("li"), { innerHTML: line }));
-    $("downloads").innerHTML = ["replications.csv", "summary.csv", "comparison.csv"]
+    for (const f of ["replications", "summary", "comparison", "timeseries"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`] || "";
+    // The report's findings (sentences, table, charts): HTML the engine wrote and escaped,
+    // the same as `oversim report` draws.
+    $("report").innerHTML = out.report;
+    window.oversimLast = out;
+    $("downloads").innerHTML = Object.keys(out.files).sort()
         .map((f) => `<a download="${f}" href="${URL.createObjectURL(new Blob([out.files[f]], { type: "text/csv" }))}">${f}</a>`)
         .join(" · ");
     $("permalink").href = await permalink();
@@ -190,7 +174,7 @@ async function init() {
             $("lesson-text").append(p);
         }
     };
-    merge = await oversimCore(module);
+    core = await oversimCore(module);
     $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); };
     $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
     $("run").onclick = run;

@@ -1,8 +1,9 @@
 // Drives the oversim lab (scripts/build-web.sh) in Debian's headless Chromium with
 // playwright-core:
 //   node lab.mjs URL CHROMIUM CLI_DIR SCREENSHOT SINGLE_FILE
-// CLI_DIR holds `oversim run -r 20 --seed 7` of the default scenario (the files the page
-// must equal), and CLI_DIR/bad.txt the command line's message for bad.toml.
+// CLI_DIR holds `oversim run -r 20 --seed 7 --timeseries 24h --report` of the default
+// scenario (the files and report the page must equal), and CLI_DIR/bad.txt the command
+// line's message for bad.toml.
 import fs from "node:fs";
 import { chromium } from "playwright-core";
 
@@ -15,16 +16,34 @@ page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 const fail = (what) => { console.error(`FAILED: ${what}`); process.exitCode = 1; };
 const settled = () => page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
 const text = (id) => page.$eval(id, (e) => e.textContent);
+const FILES = ["replications", "summary", "comparison", "timeseries"];
+// The page's report as the browser parsed it, and the command line's report.html's
+// matching part parsed the same way (so both are compared after the same HTML parsing).
+const shown = (p) => p.$eval("#report", (e) => e.innerHTML);
+const cliReport = fs.readFileSync(`${cliDir}/report.html`, "utf8");
 
 // 1. The test hook runs the default scenario; the files equal the command line's.
 await page.goto(`${url}#scenario=default&replications=20&seed=7&run`);
 await settled();
 if ((await page.evaluate(() => document.body.dataset.state)) !== "done") fail(`the run ended in ${await text("#errors")}`);
-for (const f of ["replications", "summary", "comparison"]) {
+for (const f of FILES) {
     const cli = fs.readFileSync(`${cliDir}/${f}.csv`, "utf8");
     if ((await text(`#csv-${f}`)) !== cli) fail(`${f}.csv differs from oversim run's`);
 }
-if ((await page.$$("#sentences li")).length < 2) fail("no summary sentences");
+// The report: the engine's sections, byte for byte inside the command line's report.html.
+const sections = await page.evaluate(() => window.oversimLast.report);
+if (!cliReport.includes(sections)) fail("the page's report is not the command line's report.html");
+const want = await page.evaluate((html) => {
+    const d = document.createElement("div");
+    d.innerHTML = html.slice(html.indexOf("<h2>Summary"), html.indexOf("<h2>Scenario"));
+    return d.innerHTML;
+}, cliReport);
+if ((await shown(page)) !== want) fail("the page does not show the report's sections as they are");
+const charts = await page.$$eval("#report svg", (es) => es.map((e) => e.getBoundingClientRect().width));
+if (charts.length < 11 || charts.some((w) => !(w > 100))) fail(`the report's charts are missing or not drawn: ${charts}`);
+if ((await page.$$("#report li")).length < 2) fail("no summary sentences");
+const bar = await page.$eval("#progress", (e) => [e.value, e.max]);
+if (bar[0] !== 40 || bar[1] !== 40) fail(`the progress bar ends at ${bar[0]} of ${bar[1]}, not 40 of 40 (20 replications × 2 policies)`);
 const ms = Number(await page.evaluate(() => document.body.dataset.ms));
 const cores = await page.evaluate(() => navigator.hardwareConcurrency);
 const first = await text("#csv-summary");
@@ -49,6 +68,7 @@ await page.click("#run");
 await settled();
 const moved = await text("#csv-summary");
 if (moved === first || !moved) fail("moving the AI-actions lever did not change the result");
+if ((await shown(page)) === want) fail("moving the AI-actions lever did not change the report");
 const link = await page.$eval("#permalink", (a) => a.getAttribute("href"));
 if (!link.includes("set=workload.rate%3D80%2Fh")) fail(`the permalink does not carry the lever: ${link}`);
 const again = await browser.newPage();
@@ -61,9 +81,9 @@ if ((await again.$eval("#csv-summary", (e) => e.textContent)) !== moved) fail("t
 await page.fill("#toml", fs.readFileSync(`${cliDir}/bad.toml`, "utf8"));
 await page.click("#run");
 await settled();
-const want = fs.readFileSync(`${cliDir}/bad.txt`, "utf8").trim();
+const message = fs.readFileSync(`${cliDir}/bad.txt`, "utf8").trim();
 if ((await page.evaluate(() => document.body.dataset.state)) !== "error") fail("a bad scenario did not end in data-state=error");
-if ((await text("#errors")).trim() !== want) fail(`the message differs:\n${await text("#errors")}\nwanted:\n${want}`);
+if ((await text("#errors")).trim() !== message) fail(`the message differs:\n${await text("#errors")}\nwanted:\n${message}`);
 
 // 4. Lesson mode loads a lesson's scenario and text.
 await page.selectOption("#lesson", "0");
@@ -76,13 +96,14 @@ offline.on("pageerror", (e) => problems.push(`single file: ${e.message}`));
 offline.on("console", (m) => { if (m.type() === "error") problems.push(`single file console: ${m.text()}`); });
 await offline.goto(`file://${single}#scenario=default&replications=20&seed=7&run`);
 await offline.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
-for (const f of ["replications", "summary", "comparison"]) {
+for (const f of FILES) {
     const cli = fs.readFileSync(`${cliDir}/${f}.csv`, "utf8");
     if ((await offline.$eval(`#csv-${f}`, (e) => e.textContent)) !== cli) fail(`the single file's ${f}.csv differs from oversim run's`);
 }
+if ((await shown(offline)) !== want) fail("the single file's report differs");
 
 for (const p of problems) fail(p);
 await browser.close();
 if (!process.exitCode) {
-    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, ${one} ms on one worker; native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs identical to the CLI's, also from the single file over file://; lever, permalink, lesson and bad-input checks passed`);
+    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, ${one} ms on one worker; native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs and report identical to the CLI's, also from the single file over file://; lever, permalink, lesson and bad-input checks passed`);
 }

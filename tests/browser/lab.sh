@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The oversim lab in a real browser: builds the site (scripts/build-web.sh), serves it on
 # 127.0.0.1, and drives Debian's headless Chromium with playwright-core (npm) through
-# tests/browser/lab.mjs: the default scenario's CSVs equal `oversim run`'s byte for byte, a
-# lever changes the result and its permalink reproduces it, a bad scenario shows the
+# tests/browser/lab.mjs: the default scenario's CSVs equal `oversim run`'s byte for byte, its
+# report (sentences, table, charts) is `oversim report`'s, progress counts replications, a
+# lever changes the result and its charts and its permalink reproduces it, a bad scenario shows the
 # command line's message, lesson mode loads a lesson, the single-file build gives the same
 # files from file://, no console errors, and the screenshot is not blank.
 set -euo pipefail
@@ -22,7 +23,8 @@ server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 bash "$root/scripts/build-web.sh" "$work/site" >/dev/null
-"$bin" run -r 20 --seed 7 -q -o "$work/cli"
+# As the page runs it: a time series of replication 0 every 24 h, and the report.
+"$bin" run -r 20 --seed 7 --timeseries 24h --report -q -o "$work/cli"
 # The native time of the same run on one thread, in-process (the manifest's wall time).
 "$bin" run -r 20 --seed 7 -j 1 -q -o "$work/one" --force
 python3 -c "import json,sys; print(round(1000*json.load(open(sys.argv[1]))['wall_seconds']))" "$work/one/manifest.json" >"$work/cli/native-ms"

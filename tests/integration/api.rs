@@ -118,3 +118,32 @@ fn shards_merged_in_memory_are_the_whole_run() {
     let err = api::merge(&[shards[0].clone(), shards[0].clone(), shards[1].clone()]).unwrap_err();
     assert!(err.contains("appears twice"), "{err}");
 }
+
+/// The lab's levers: the policies a run compares, and a slider for each lever the file
+/// writes as a number, with its current value read by `--set` path; moving a slider is a
+/// `--set` override the scenario accepts.
+#[test]
+fn levers_are_set_paths_with_the_files_values() {
+    let levers = api::levers(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO).unwrap();
+    assert_eq!(levers.policies, ["per-action", "tiered"]);
+    let value = |path: &str| {
+        let s = levers.sliders.iter().find(|s| s.path == path);
+        s.unwrap_or_else(|| panic!("no slider {path}")).value
+    };
+    assert_eq!(value("workload.rate"), 40.0);
+    assert_eq!(value("policy.per-action.review.reviewers"), 6.0);
+    assert_eq!(value("policy.tiered.audit.sample"), 0.03);
+    assert_eq!(value("workload.class.high-impact.harm"), 50.0);
+    for s in &levers.sliders {
+        assert!(s.min <= s.value && s.value <= s.max, "{s:?}");
+        let moved = format!("{}{}", s.max, s.unit);
+        scenario::load(
+            scenario::DEFAULT_LABEL,
+            scenario::DEFAULT_SCENARIO,
+            &[scenario::Override::set(&s.path, &moved)],
+        )
+        .unwrap_or_else(|e| panic!("{} = {moved}: {e}", s.path));
+    }
+    let err = api::levers("scenario.toml", "[run\n").unwrap_err();
+    assert!(err.contains("scenario.toml:1"), "{err}");
+}

@@ -51,6 +51,14 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
         assert!(!html.contains(bad), "report contains {bad}");
     }
     assert!(html.contains("Over time"), "time series section");
+    // Every chart of several policies has a legend naming each (drawn by oversim, not
+    // plotters: report/html/svg.rs), and the findings are the report's middle.
+    let legends = |name: &str| html.matches(&format!(">\n{name}\n</text>")).count();
+    // Three scatters' and four time series' legends, and four bar charts' axis labels.
+    assert_eq!(legends("per-action"), 3 + 4 + 4);
+    assert_eq!(legends("tiered"), 3 + 4 + 4);
+    let results = oversim::report::html::Results::load(&d.join("out")).unwrap();
+    assert!(html.contains(&oversim::report::html::sections(&results)));
     // The table shows the summary's numbers.
     let mean: f64 = summary_mean(&d.join("out"), "tiered", "escapes_per_1k")
         .parse()

@@ -1,40 +1,46 @@
 // Runs a scenario with the core built for WebAssembly (src/web.rs's C ABI), on one thread,
 // and writes the result files:
-//   node run.mjs CORE.wasm SCENARIO OUTDIR REPLICATIONS SEED [SHARDS]
+//   node run.mjs CORE.wasm SCENARIO OUTDIR REPLICATIONS SEED [SHARDS [TIMESERIES_HOURS]]
 // With SHARDS > 1 it runs each shard on its own instance, as the browser's workers do, and
-// merges them with oversim_merge, through the page's glue (web/core.js).
+// merges them with oversim_merge, through the page's glue (web/core.js). OUTDIR also gets
+// sections.html, the report's findings the engine drew, and progress, the replications the
+// engine reported done.
 import fs from "node:fs";
 
-const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1"] = process.argv.slice(2);
+const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1", series = "0"] = process.argv.slice(2);
 const bytes = fs.readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
 // The page's own glue (web/core.js), so this test exercises what the browser runs.
 const glue = fs.readFileSync(new URL("../../web/core.js", import.meta.url), "utf8");
 const oversimCore = new Function(`${glue}; return oversimCore;`)();
 
+let progress = 0;
 async function core() {
-    const call = await oversimCore(module);
+    const call = await oversimCore(module, (n) => { progress += n; });
     return (fn, request) => {
         const body = call(fn, request);
         if (!body.ok) { console.error(body.error); process.exit(2); }
-        return body.files;
+        return body;
     };
 }
 
 const base = { text: fs.readFileSync(scenarioPath, "utf8"), replications: Number(reps), seed: Number(seed) };
+if (Number(series) > 0) base.timeseries = Number(series);
 const n = Number(shards);
 const t0 = performance.now();
-let files;
+let whole;
 if (n <= 1) {
-    files = (await core())("oversim_run", base);
+    whole = (await core())("oversim_run", base);
 } else {
     const parts = [];
     for (let k = 0; k < n; k++) {
-        parts.push({ origin: `worker ${k}`, files: (await core())("oversim_run", { ...base, shard: [k, n] }) });
+        parts.push({ origin: `worker ${k}`, files: (await core())("oversim_run", { ...base, shard: [k, n] }).files });
     }
-    files = (await core())("oversim_merge", { shards: parts });
+    whole = (await core())("oversim_merge", { shards: parts });
 }
 const t1 = performance.now();
 fs.mkdirSync(outDir, { recursive: true });
-for (const [name, text] of Object.entries(files)) fs.writeFileSync(`${outDir}/${name}`, text);
+for (const [name, text] of Object.entries(whole.files)) fs.writeFileSync(`${outDir}/${name}`, text);
+fs.writeFileSync(`${outDir}/sections.html`, whole.report);
+fs.writeFileSync(`${outDir}/progress`, String(progress));
 console.log(`ran in ${(t1 - t0).toFixed(0)} ms`);

@@ -2,7 +2,9 @@
 # The core in WebAssembly gives the command line's results bit for bit. Builds the core for
 # wasm32-unknown-unknown as a cdylib exporting src/web.rs's C ABI, runs shipped scenarios
 # in Node.js (one thread; and the default in three shards merged by the core, as the
-# browser's workers would), and compares every CSV file with `oversim run -j 1`. Prints the
+# browser's workers would, with a time series), and compares every CSV file with `oversim
+# run -j 1`, the report's findings the engine drew with `oversim run --report`'s
+# report.html, and the progress the engine reported with the replications run. Prints the
 # times and the module's size. Node.js is installed from Debian's packages if missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,22 +20,36 @@ CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-
 wasm=target/wasm32-unknown-unknown/release/oversim.wasm
 work=$(mktemp -d /tmp/oversim-web.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for spec in "default 20 1" "default 20 3" "drifting-agent 10 1" "realistic-layers 5 1" "governance-b12 5 1"; do
+for spec in "default 20 1 0" "default 20 3 24" "drifting-agent 10 1 12" "realistic-layers 5 1 0" "governance-b12 5 1 0"; do
     set -- $spec
-    name=$1 reps=$2 shards=$3
+    name=$1 reps=$2 shards=$3 series=$4
     rm -rf "$work/$name-web" "$work/$name-cli"
-    web_ms=$(node tests/web/run.mjs "$wasm" "scenarios/$name.toml" "$work/$name-web" "$reps" 7 "$shards" | sed -n 's/^ran in \([0-9]*\) ms$/\1/p')
+    web_ms=$(node tests/web/run.mjs "$wasm" "scenarios/$name.toml" "$work/$name-web" "$reps" 7 "$shards" "$series" | sed -n 's/^ran in \([0-9]*\) ms$/\1/p')
+    files="replications.csv classes.csv kinds.csv summary.csv comparison.csv stages.csv"
+    flags=()
+    if [ "$series" != 0 ]; then flags=(--timeseries "${series}h"); files="$files timeseries.csv"; fi
     start=$(date +%s%N)
-    "$bin" run "scenarios/$name.toml" -r "$reps" --seed 7 -j 1 -q -o "$work/$name-cli"
+    "$bin" run "scenarios/$name.toml" -r "$reps" --seed 7 -j 1 -q -o "$work/$name-cli" "${flags[@]}"
     cli_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    for f in replications.csv classes.csv kinds.csv summary.csv comparison.csv stages.csv; do
+    "$bin" report "$work/$name-cli" >/dev/null
+    for f in $files; do
         if ! cmp -s "$work/$name-web/$f" "$work/$name-cli/$f"; then
             echo "FAILED: $name: $f from WebAssembly differs from the command line's"
             diff "$work/$name-web/$f" "$work/$name-cli/$f" | head -6
             exit 1
         fi
     done
-    echo "$name: $reps replications in $shards shard(s), identical CSVs; WebAssembly ${web_ms} ms, native ${cli_ms} ms (one thread)"
+    if ! python3 -c 'import sys; p = open(sys.argv[1]).read(); sys.exit(not (len(p) > 1000 and p in open(sys.argv[2]).read()))' \
+        "$work/$name-web/sections.html" "$work/$name-cli/report.html"; then
+        echo "FAILED: $name: the report the engine drew in WebAssembly is not oversim report's"
+        exit 1
+    fi
+    policies=$(python3 -c 'import csv,sys; print(len({r["policy"] for r in csv.DictReader(open(sys.argv[1]))}))' "$work/$name-cli/summary.csv")
+    if [ "$(cat "$work/$name-web/progress")" != $((reps * policies)) ]; then
+        echo "FAILED: $name: the engine reported $(cat "$work/$name-web/progress") replications done, not $((reps * policies))"
+        exit 1
+    fi
+    echo "$name: $reps replications in $shards shard(s), identical CSVs and report; WebAssembly ${web_ms} ms, native ${cli_ms} ms (one thread)"
 done
 echo "core module: $(wc -c <"$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
 echo "1 passed, 0 failed"

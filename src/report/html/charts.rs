@@ -2,7 +2,8 @@
 
 use plotters::prelude::*;
 
-use super::{esc, Results, Stat};
+use super::svg::{legend, svg, Mark};
+use super::{Results, Stat};
 use crate::metrics::SeriesRow;
 
 /// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
@@ -46,8 +47,6 @@ pub(super) fn range(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
     (if from_zero && lo >= 0.0 { lo } else { lo - pad })..hi + pad
 }
 
-type Drawn = Result<(), Box<dyn std::error::Error>>;
-
 /// Axis labels: short and without trailing zeros (12k, 1.5M, 0.25).
 pub(super) fn tick(x: &f64) -> String {
     let a = x.abs();
@@ -61,26 +60,6 @@ pub(super) fn tick(x: &f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{}{suffix}", if s == "-0" { "0" } else { s })
-}
-
-pub(super) fn svg(
-    width: u32,
-    height: u32,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,
-) -> String {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        let result = root
-            .fill(&WHITE)
-            .map_err(|e| e.to_string().into())
-            .and_then(|_| draw(&root));
-        if let Err(e) = result {
-            return format!("<p class=\"err\">chart not drawn: {}</p>", esc(&e.to_string()));
-        }
-        let _ = root.present();
-    }
-    out
 }
 
 /// A scatter of policies with 95% intervals on both axes.
@@ -117,7 +96,7 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .draw()?;
-        for (i, name, a, b) in &pts {
+        for (i, _, a, b) in &pts {
             let col = colour(*i);
             let (x0, x1) = a.bounds();
             let (y0, y1) = b.bounds();
@@ -129,16 +108,12 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
                 vec![(a.mean, y0), (a.mean, y1)],
                 col.stroke_width(2),
             )])?;
-            c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?
-                .label(name.as_str())
-                .legend(move |(x, y)| Circle::new((x, y), 5, col.filled()));
+            c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?;
         }
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 13))
-            .draw()?;
-        Ok(())
+        let entries: Vec<_> = (pts.iter())
+            .map(|(i, name, _, _)| (name.to_string(), Mark::Dot, colour(*i)))
+            .collect();
+        legend(&c.plotting_area().strip_coord_spec(), &entries, 13)
     })
 }
 
@@ -262,7 +237,7 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             .y_label_formatter(&tick)
             .label_style(("sans-serif", 12))
             .draw()?;
-        for (label, ci, pts) in &lines {
+        for (_, ci, pts) in &lines {
             let col = colour(*ci);
             if pts.len() > 1 {
                 let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.bounds().1)).collect();
@@ -272,20 +247,16 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             c.draw_series(LineSeries::new(
                 pts.iter().map(|(x, s)| (*x, s.mean)),
                 col.stroke_width(2),
-            ))?
-            .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+            ))?;
             c.draw_series(
                 pts.iter()
                     .map(|(x, s)| Circle::new((*x, s.mean), 4, col.filled())),
             )?;
         }
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 12))
-            .draw()?;
-        Ok(())
+        let entries: Vec<_> = (lines.iter())
+            .map(|(label, ci, _)| (label.clone(), Mark::Line, colour(*ci)))
+            .collect();
+        legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
     })
 }
 
@@ -322,6 +293,7 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
             .y_label_formatter(&tick)
             .label_style(("sans-serif", 12))
             .draw()?;
+        let mut entries = Vec::new();
         for (i, policy) in r.policies.iter().enumerate() {
             let Some(rows) = r.series.get(policy) else {
                 continue;
@@ -331,15 +303,9 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
                 .iter()
                 .map(|row| (row.t_end_h / 24.0, column(row)))
                 .filter(|(_, x)| x.is_finite());
-            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?
-                .label(policy.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?;
+            entries.push((policy.clone(), Mark::Line, col));
         }
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 12))
-            .draw()?;
-        Ok(())
+        legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
     })
 }

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use super::charts::{colour, range, svg, tick};
+use super::charts::{colour, range, tick};
+use super::svg::svg;
 use super::{esc, STYLE};
 use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
 use crate::report::manifest::Manifest;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 mod charts;
 pub mod explore;
+mod svg;
 
 use charts::{bars, scatter, series_chart, sweep_chart};
 
@@ -373,31 +374,11 @@ fn table(r: &Results, point: usize) -> String {
     s
 }
 
-/// The whole report as one HTML document.
-pub fn render(r: &Results) -> String {
-    let m = r.manifest.as_ref();
-    let name = m.map_or("oversim results", |m| m.scenario.name.as_str());
+/// The report's findings: for the first (and a sweep's last) point the summary sentences,
+/// the table and the trade-off and reviewer-load charts; a sweep's charts; the time series.
+/// The browser lab shows this same HTML.
+pub fn sections(r: &Results) -> String {
     let mut h = String::new();
-    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim: {}</title><style>{STYLE}</style></head><body>", esc(name)).ok();
-    write!(
-        h,
-        "<h1>oversim report: {}</h1><p>{}</p>",
-        esc(name),
-        esc(m.map_or("", |m| m.scenario.description.as_str()))
-    )
-    .ok();
-    write!(
-        h,
-        "<p class=\"note\">{} replications per policy{}, seed {}, {} h measured after {} h warm-up; intervals are 95% Student-t confidence intervals over replications; differences are paired (common random numbers). {}</p>",
-        m.map_or(0, |m| m.replications_done),
-        if r.dims.is_empty() { String::new() } else { format!(" at each of {} sweep points", r.points.len()) },
-        m.map_or(0, |m| m.seed),
-        // As JSON writes a number (720.0), so the text reads as the manifest does.
-        serde_json::json!(m.map_or(0.0, |m| m.horizon_hours)),
-        serde_json::json!(m.map_or(0.0, |m| m.warmup_hours)),
-        if m.is_some_and(|m| m.cut_short) { "<b>This run was cut short (see the manifest).</b>" } else { "" }
-    )
-    .ok();
     // The first point gets the full treatment; a sweep adds its charts.
     let shown: Vec<usize> = if r.points.len() <= 1 {
         vec![0]
@@ -501,6 +482,35 @@ pub fn render(r: &Results) -> String {
         ));
         h.push_str("</div>");
     }
+    h
+}
+
+/// The whole report as one HTML document.
+pub fn render(r: &Results) -> String {
+    let m = r.manifest.as_ref();
+    let name = m.map_or("oversim results", |m| m.scenario.name.as_str());
+    let mut h = String::new();
+    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim: {}</title><style>{STYLE}</style></head><body>", esc(name)).ok();
+    write!(
+        h,
+        "<h1>oversim report: {}</h1><p>{}</p>",
+        esc(name),
+        esc(m.map_or("", |m| m.scenario.description.as_str()))
+    )
+    .ok();
+    write!(
+        h,
+        "<p class=\"note\">{} replications per policy{}, seed {}, {} h measured after {} h warm-up; intervals are 95% Student-t confidence intervals over replications; differences are paired (common random numbers). {}</p>",
+        m.map_or(0, |m| m.replications_done),
+        if r.dims.is_empty() { String::new() } else { format!(" at each of {} sweep points", r.points.len()) },
+        m.map_or(0, |m| m.seed),
+        // As JSON writes a number (720.0), so the text reads as the manifest does.
+        serde_json::json!(m.map_or(0.0, |m| m.horizon_hours)),
+        serde_json::json!(m.map_or(0.0, |m| m.warmup_hours)),
+        if m.is_some_and(|m| m.cut_short) { "<b>This run was cut short (see the manifest).</b>" } else { "" }
+    )
+    .ok();
+    h.push_str(&sections(r));
     let scenario = m.map_or("", |m| m.scenario.resolved.as_str());
     write!(h, "<h2>Scenario</h2><pre>{}</pre>", esc(scenario)).ok();
     write!(

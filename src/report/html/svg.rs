@@ -1,0 +1,196 @@
+//! The surface the report's charts are drawn on: plotters' SVG backend with text measured by
+//! a fixed rule, so a chart is a pure function of its numbers on every target.
+//!
+//! plotters measures text with the font of the machine it runs on; in a WebAssembly build it
+//! asks the browser's DOM, which a Web Worker does not have and a test cannot reproduce. An
+//! SVG leaves the glyphs to the viewer anyway, so oversim estimates a label's box from its
+//! length (the rule plotters uses without a font library) and draws legends itself. The
+//! browser lab's charts are then byte for byte the command line's report. `clippy.toml`
+//! forbids the plotters calls that would measure text behind this module's back.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+
+use super::esc;
+
+/// plotters' SVG backend, with [`text_size`] for measuring text.
+pub(super) struct Svg<'a>(SVGBackend<'a>);
+
+/// The area charts draw on.
+pub(super) type Area<'a> = DrawingArea<Svg<'a>, Shift>;
+
+pub(super) type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// The box of `text` at font `size` (pixels): 0.7 em per character, where an em is the
+/// size over 1.24², and a line 1.24 em high.
+pub(super) fn text_size(size: f64, text: &str) -> (u32, u32) {
+    let em = size / 1.24 / 1.24;
+    let width = (em * 0.7 * text.chars().count() as f64).round();
+    let height = em.round() + (em * 0.24).round();
+    (width as u32, height as u32)
+}
+
+type Failure = DrawingErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>;
+
+impl DrawingBackend for Svg<'_> {
+    type ErrorType = <SVGBackend<'static> as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+    fn ensure_prepared(&mut self) -> Result<(), Failure> {
+        self.0.ensure_prepared()
+    }
+    fn present(&mut self) -> Result<(), Failure> {
+        self.0.present()
+    }
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), Failure> {
+        self.0.draw_pixel(point, color)
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.0.draw_line(from, to, style)
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), Failure> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.0.draw_path(path, style)
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), Failure> {
+        self.0.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.0.fill_polygon(vert, style)
+    }
+    fn draw_text<T: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &T,
+        pos: BackendCoord,
+    ) -> Result<(), Failure> {
+        self.0.draw_text(text, style, pos)
+    }
+    fn estimate_text_size<T: BackendTextStyle>(&self, text: &str, style: &T) -> Result<(u32, u32), Failure> {
+        Ok(text_size(style.size(), text))
+    }
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), Failure> {
+        self.0.blit_bitmap(pos, size, src)
+    }
+}
+
+/// One SVG chart of `width` × `height` pixels drawn by `draw` on a white ground; a chart
+/// that cannot be drawn becomes a one-line message.
+pub(super) fn svg(width: u32, height: u32, draw: impl FnOnce(&Area) -> Drawn) -> String {
+    let mut out = String::new();
+    {
+        let root = Svg(SVGBackend::with_string(&mut out, (width, height))).into_drawing_area();
+        let result = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string().into())
+            .and_then(|_| draw(&root));
+        if let Err(e) = result {
+            return format!("<p class=\"err\">chart not drawn: {}</p>", esc(&e.to_string()));
+        }
+        let _ = root.present();
+    }
+    out
+}
+
+/// How a legend entry is marked: a dot (scatter) or a short line (line charts).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mark {
+    Dot,
+    Line,
+}
+
+/// A legend at the middle right of `area` (a chart's plotting area, in pixels): one line
+/// per entry, its mark, colour and label, on a translucent white box.
+pub(super) fn legend(area: &Area, entries: &[(String, Mark, RGBColor)], font: u32) -> Drawn {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    const MARGIN: i32 = 10;
+    const MARK_AREA: i32 = 30;
+    let size = font as f64;
+    let line = size * 1.25;
+    let text_w = (entries.iter())
+        .map(|(label, _, _)| text_size(size, label).0 as i32)
+        .max()
+        .unwrap_or(0);
+    let text_h = text_size(size, "").1 as i32;
+    let last = ((entries.len() - 1) as f64 * line).round() as i32;
+    let (w, h) = (text_w + MARK_AREA + 2 * MARGIN, last + text_h + 2 * MARGIN);
+    let (aw, ah) = area.dim_in_pixel();
+    let (x0, y0) = (aw as i32 - w - 5, (ah as i32 - h) / 2);
+    let corners = [(x0, y0), (x0 + w, y0 + h)];
+    area.draw(&Rectangle::new(corners, WHITE.mix(0.85).filled()))?;
+    area.draw(&Rectangle::new(corners, BLACK.mix(0.3)))?;
+    for (i, (label, mark, colour)) in entries.iter().enumerate() {
+        let y = y0 + MARGIN + (i as f64 * line).round() as i32;
+        area.draw(&Text::new(
+            label.as_str(),
+            (x0 + MARGIN + MARK_AREA, y),
+            ("sans-serif", font),
+        ))?;
+        let (x, y) = (x0 + MARGIN, y + text_h / 2);
+        match mark {
+            Mark::Dot => area.draw(&Circle::new((x, y), 5, colour.filled()))?,
+            Mark::Line => area.draw(&PathElement::new(
+                vec![(x, y), (x + 18, y)],
+                Color::stroke_width(colour, 2),
+            ))?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use plotters::style::IntoFont;
+
+    /// On the command line the rule is plotters' own estimate (its font-less measure), so
+    /// the fixed rule moved no label of the command line's charts.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn the_rule_is_plotters_estimate_without_a_font() {
+        for (size, text) in [
+            (12.0, "per-action"),
+            (17.0, "Throughput and escapes"),
+            (13.0, "0.45"),
+            (11.0, ""),
+        ] {
+            let font = ("sans-serif", size).into_font();
+            assert_eq!(
+                super::text_size(size, text),
+                font.box_size(text).unwrap(),
+                "{text} at {size}"
+            );
+        }
+    }
+}
