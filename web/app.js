@@ -1,7 +1,7 @@
 // The oversim lab page: scenario, levers (as --set overrides), a run split over Web Workers
 // (one shard each) and merged by the core as `oversim merge` does, the results, downloads
 // and a permalink. Test hook: #scenario=default&replications=20&seed=7&run runs on load
-// (&workers=N caps the workers; the default is one per core);
+// (&workers=N sets the workers; the default is one per core);
 // body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message;
 // window.oversimLast is the engine's last answer (files, sentences, report HTML).
 "use strict";
@@ -10,7 +10,7 @@ const SCENARIOS = window.OVERSIM_SCENARIOS;
 const LESSONS = window.OVERSIM_LESSONS || [];
 // touched: path -> value (with its unit) of the levers the user moved.
 // policies: how many the scenario compares (the progress bar counts replications of each).
-let module = null, core = null, workers = [], touched = new Map(), extraSets = [], policies = 1;
+let module = null, core = null, touched = new Map(), extraSets = [], policies = 1;
 
 const state = (s) => { document.body.dataset.state = s; };
 const status = (s) => { $("status").textContent = s; };
@@ -91,19 +91,31 @@ async function applyFragment() {
     return p.has("run");
 }
 
-function stopWorkers() { for (const w of workers) w.terminate(); workers = []; }
+// The workers, kept from run to run so that the engine's code stays compiled: a new
+// worker runs its first few tenths of a second in the browser's baseline compiler. Each
+// message carries its job's id; a worker's answers to an earlier job are dropped.
+let pool = [], job = 0, workerUrl = null;
+const WARM_UP = { replications: 4, seed: 1 };
+function startPool(warm) {
+    for (const w of pool) w.terminate();
+    // The single-file build carries the worker's source; the site serves worker.js.
+    workerUrl ||= window.OVERSIM_WORKER
+        ? URL.createObjectURL(new Blob([window.OVERSIM_WORKER], { type: "text/javascript" }))
+        : "worker.js";
+    const n = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
+    pool = [...Array(n)].map(() => new Worker(workerUrl));
+    // A short run of the default scenario while the user reads, to compile the hot code.
+    if (warm) for (const w of pool) w.postMessage({ id: 0, module, fn: "oversim_run", request: { ...WARM_UP, text: SCENARIOS.default } });
+}
 
 async function run() {
-    stopWorkers();
     // An edited file's levers are those of the text that runs.
     renderLevers();
     $("errors").textContent = "";
     state("running");
     $("run").disabled = true; $("cancel").disabled = false;
     const reps = Number($("replications").value), seed = Number($("seed").value);
-    const want = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
-    const n = Math.max(1, Math.min(want, reps));
-    const name = $("scenario").value;
+    const n = Math.max(1, Math.min(pool.length, reps));
     const series = Number($("timeseries").value);
     const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
     if (series > 0) base.timeseries = series;
@@ -113,13 +125,10 @@ async function run() {
     $("progress").max = total; $("progress").value = 0;
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
     const t0 = performance.now();
-    const jobs = [...Array(n).keys()].map((k) => new Promise((resolve) => {
-        // The single-file build carries the worker's source; the site serves worker.js.
-        const w = window.OVERSIM_WORKER
-            ? new Worker(URL.createObjectURL(new Blob([window.OVERSIM_WORKER], { type: "text/javascript" })))
-            : new Worker("worker.js");
-        workers.push(w);
+    const id = ++job;
+    const jobs = pool.slice(0, n).map((w, k) => new Promise((resolve) => {
         w.onmessage = (e) => {
+            if (e.data.id !== id) return;
             if (e.data.progress === undefined) { resolve(e.data); return; }
             done += e.data.progress;
             if (done > $("progress").max) $("progress").max = done;
@@ -127,11 +136,12 @@ async function run() {
             status(`running: ${done} of ${total} replications (${reps} of each of ${policies} policies) on ${n} worker${n > 1 ? "s" : ""}…`);
         };
         w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
-        w.postMessage({ module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
+        w.postMessage({ id, module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
     }));
     const parts = await Promise.all(jobs);
-    if (document.body.dataset.state !== "running") return;
-    stopWorkers();
+    if (id !== job || document.body.dataset.state !== "running") return;
+    // An engine that stopped on a fault is not reused.
+    if (parts.some((r) => r.fault)) startPool(true);
     const failed = parts.find((r) => !r.ok);
     const out = failed || (n > 1
         ? core("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
@@ -156,11 +166,17 @@ async function run() {
 async function init() {
     for (const name of Object.keys(SCENARIOS)) $("scenario").add(new Option(name, name));
     $("scenario").value = "default";
-    // The single-file build inlines the engine (base64); the site serves oversim.wasm.
-    const bytes = window.OVERSIM_WASM
-        ? Uint8Array.from(atob(window.OVERSIM_WASM), (c) => c.charCodeAt(0))
-        : await (await fetch("oversim.wasm")).arrayBuffer();
-    module = await WebAssembly.compile(bytes);
+    // The single-file build inlines the engine (base64); the site serves oversim.wasm,
+    // compiled as it streams in (and then cached compiled by browsers that do so), or from
+    // its bytes where the server does not send it as application/wasm.
+    if (window.OVERSIM_WASM) {
+        module = await WebAssembly.compile(Uint8Array.from(atob(window.OVERSIM_WASM), (c) => c.charCodeAt(0)));
+    } else {
+        const response = await fetch("oversim.wasm");
+        module = await WebAssembly.compileStreaming(response.clone())
+            .catch(async () => WebAssembly.compile(await response.arrayBuffer()));
+    }
+
     LESSONS.forEach((l, i) => $("lesson").add(new Option(l.title, String(i))));
     $("lesson").onchange = () => {
         const l = LESSONS[Number($("lesson").value)];
@@ -178,8 +194,14 @@ async function init() {
     $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); };
     $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
     $("run").onclick = run;
-    $("cancel").onclick = () => { stopWorkers(); $("run").disabled = false; $("cancel").disabled = true; status("cancelled"); state("cancelled"); };
+    $("cancel").onclick = () => {
+        job++;
+        startPool(true);
+        $("run").disabled = false; $("cancel").disabled = true; status("cancelled"); state("cancelled");
+    };
     const go = await applyFragment();
+    // A run asked for on load warms the workers itself.
+    startPool(!go);
     state("ready");
     status("ready");
     if (go) run();

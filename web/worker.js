@@ -1,15 +1,19 @@
-// A Web Worker running the oversim core: one request per message, { module, fn, request }
-// in; { progress: n } messages as replications complete, then { ok, files | error }.
+// A Web Worker running the oversim core: one request per message, { id, module, fn,
+// request } in; { id, progress: n } messages as replications complete, then { id, ok,
+// files | error } (with fault: true if the engine stopped on a fault and is not to be
+// reused).
 "use strict";
 // The single-file build prepends core.js to this source; the site loads it.
 if (typeof oversimCore === "undefined") importScripts("core.js");
-let call = null;
-self.onmessage = async (e) => {
-    const { module, fn, request } = e.data;
+// Requests are answered in order, one at a time, on one instance of the engine.
+let call = null, id = 0, queue = Promise.resolve();
+self.onmessage = (e) => { queue = queue.then(() => answer(e.data)); };
+async function answer({ id: job, module, fn, request }) {
+    id = job;
     try {
-        if (!call) call = await oversimCore(module, (n) => self.postMessage({ progress: n }));
-        self.postMessage(call(fn, request));
+        if (!call) call = await oversimCore(module, (n) => self.postMessage({ id, progress: n }));
+        self.postMessage({ id, ...call(fn, request) });
     } catch (err) {
-        self.postMessage({ ok: false, error: `error: ${err}` });
+        self.postMessage({ id, ok: false, fault: true, error: `error: ${err}` });
     }
-};
+}
