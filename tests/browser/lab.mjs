@@ -96,6 +96,19 @@ const message = fs.readFileSync(`${cliDir}/bad.txt`, "utf8").trim();
 if ((await page.evaluate(() => document.body.dataset.state)) !== "error") fail("a bad scenario did not end in data-state=error");
 if ((await text("#errors")).trim() !== message) fail(`the message differs:\n${await text("#errors")}\nwanted:\n${message}`);
 
+// Phone width: nothing wider than the screen (tables scroll in place, charts shrink);
+// print: the controls are hidden and the report is laid out as a PDF.
+await page.setViewportSize({ width: 390, height: 844 });
+const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+if (wide > 390) fail(`at phone width the page is ${wide} px wide`);
+await page.setViewportSize({ width: 1280, height: 1400 });
+await page.emulateMedia({ media: "print" });
+const hidden = await page.$$eval("textarea, button, #levers-box", (es) => es.every((e) => !e.checkVisibility()));
+if (!hidden) fail("printing shows the controls");
+const pdf = await page.pdf({ format: "A4" });
+if (pdf.length < 20000) fail(`the printed PDF is only ${pdf.length} bytes`);
+await page.emulateMedia({ media: "screen" });
+
 // 4. Lesson mode loads a lesson's scenario and text.
 await page.selectOption("#lesson", "0");
 if ((await page.$eval("#scenario", (e) => e.value)) !== "rubber-stamping") fail("lesson 1 did not load its scenario");
