@@ -59,12 +59,17 @@ if ((await text("#csv-summary")) !== fs.readFileSync(`${cliDir}/summary-100.csv`
 
 // 2. A lever changes the result, and the permalink reproduces it.
 await page.fill("#replications", "6");
-await page.$eval('[data-path="workload.rate"]', (e) => { e.value = "80"; e.dispatchEvent(new Event("input")); });
+// By keyboard, as the page must be operable: eight steps of 5/h from 40/h, then Enter on Run.
+await page.focus('[data-path="workload.rate"]');
+for (let i = 0; i < 8; i++) await page.keyboard.press("ArrowRight");
+const unlabelled = await page.$$eval("input, select, textarea", (es) => es.filter((e) => !e.labels.length && !e.getAttribute("aria-label")).map((e) => e.id));
+if (unlabelled.length) fail(`controls without a label: ${unlabelled}`);
 const levers = await page.$$eval("#levers input", (es) => es.map((e) => e.dataset.path));
 for (const want of ["workload.rate", "workload.drift.every", "policy.per-action.review.reviewers", "policy.tiered.checks.detect", "policy.tiered.audit.sample", "policy.tiered.spc.h", "workload.class.high-impact.harm"]) {
     if (!levers.includes(want)) fail(`no lever for ${want}: ${levers}`);
 }
-await page.click("#run");
+await page.focus("#run");
+await page.keyboard.press("Enter");
 await settled();
 const moved = await text("#csv-summary");
 if (moved === first || !moved) fail("moving the AI-actions lever did not change the result");

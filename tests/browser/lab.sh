@@ -4,7 +4,8 @@
 # tests/browser/lab.mjs: the default scenario's CSVs equal `oversim run`'s byte for byte, its
 # report (sentences, table, charts) is `oversim report`'s, progress counts replications, a
 # lever changes the result and its charts and its permalink reproduces it, Cancel stops a
-# run, nothing is wider than a phone's screen, printing hides the controls, a bad scenario shows the
+# run, the levers and Run work by keyboard and every control is labelled, nothing is wider
+# than a phone's screen, printing hides the controls, a bad scenario shows the
 # command line's message, lesson mode loads a lesson, the single-file build gives the same
 # files from file://, no console errors, and the screenshot is not blank.
 set -euo pipefail
