@@ -90,14 +90,8 @@ pub fn load_points(
             }
         }
     }
-    if diagnostics.is_empty() {
-        Ok(out)
-    } else {
-        Err(ScenarioError {
-            file: label.to_string(),
-            diagnostics,
-        })
-    }
+    ScenarioError::check(label, diagnostics)?;
+    Ok(out)
 }
 
 /// Loads `text`, applies `overrides`, and expands the sweep (file dimensions, then
@@ -129,14 +123,11 @@ pub fn plan(
         .iter()
         .try_fold(1usize, |acc, d| acc.checked_mul(d.values.len()));
     if size.is_none_or(|n| n > MAX_POINTS) {
-        return Err(ScenarioError {
-            file: label.to_string(),
-            diagnostics: vec![Diagnostic {
-                line: None,
-                path: "sweep".into(),
-                message: format!("the sweep grid has more than {MAX_POINTS} points; sweep fewer values"),
-            }],
-        });
+        return Err(ScenarioError::one(
+            label,
+            "sweep",
+            format!("the sweep grid has more than {MAX_POINTS} points; sweep fewer values"),
+        ));
     }
     let size = size.unwrap_or(0);
     let mut grid = Vec::with_capacity(size);

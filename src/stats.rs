@@ -66,22 +66,23 @@ pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summar
     } else {
         (f64::NAN, f64::NAN)
     };
-    let mut data = Data::new(v);
+    let [p05, p50, p95] = quantiles(v, [0.05, 0.5, 0.95]);
     Summary {
         n,
         mean,
         std,
         ci_low: mean - half,
         ci_high: mean + half,
-        p05: data.quantile(0.05),
-        p50: data.quantile(0.5),
-        p95: data.quantile(0.95),
+        p05,
+        p50,
+        p95,
     }
 }
 
-/// Quantile `q` of `values` (statrs' estimator, as for the percentiles of a summary).
-pub fn quantile(values: Vec<f64>, q: f64) -> f64 {
-    Data::new(values).quantile(q)
+/// Quantiles `qs` of `values` (statrs' estimator, the one a summary's percentiles use).
+pub fn quantiles<const N: usize>(values: Vec<f64>, qs: [f64; N]) -> [f64; N] {
+    let mut data = Data::new(values);
+    qs.map(|q| data.quantile(q))
 }
 
 /// Summary with a 95% interval, as written to summary.csv.

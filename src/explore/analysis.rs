@@ -12,7 +12,7 @@
 
 use crate::experiment::RunData;
 use crate::metrics::M;
-use crate::stats::quantile;
+use crate::stats::quantiles;
 
 use super::design::DesignKind;
 use super::sensitivity::{indices, Bootstrap, Indices};
@@ -123,15 +123,17 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
         for p in 0..n_pol {
             let v: Vec<f64> = defined.iter().map(|&d| f[p][d]).collect();
             let (p_best, p_best_se) = share(wins[p], defined.len());
+            let mean = mean(&v);
+            let [p05, p50, p95] = quantiles(v, [0.05, 0.5, 0.95]);
             standings.push(Standing {
                 metric: m,
                 policy: p,
                 p_best,
                 p_best_se,
-                mean: mean(&v),
-                p05: quantile(v.clone(), 0.05),
-                p50: quantile(v.clone(), 0.5),
-                p95: quantile(v, 0.95),
+                mean,
+                p05,
+                p50,
+                p95,
             });
         }
         for p in 0..n_pol {
@@ -145,15 +147,17 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
                     })
                     .sum();
                 let (p_beats, p_beats_se) = share(beats, defined.len());
+                let mean = mean(&d);
+                let [p05, p95] = quantiles(d, [0.05, 0.95]);
                 pairs.push(Pair {
                     metric: m,
                     policy: p,
                     versus: q,
                     p_beats,
                     p_beats_se,
-                    mean: mean(&d),
-                    p05: quantile(d.clone(), 0.05),
-                    p95: quantile(d, 0.95),
+                    mean,
+                    p05,
+                    p95,
                 });
             }
         }

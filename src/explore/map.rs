@@ -17,7 +17,7 @@ use crate::scenario::{SweepValue, Uncertain};
 use crate::stats::summarize;
 
 use super::design::{Design, DesignKind};
-use super::{best_index, problem, MapLayout, MapSpec, Others, Spec};
+use super::{best_index, MapLayout, MapSpec, Others, Spec};
 
 /// Most values on a map's axis.
 pub const MAX_GRID: usize = 101;
@@ -34,7 +34,7 @@ pub fn layout(
     let paths: Vec<&str> = inputs.iter().map(|u| u.path.as_str()).collect();
     let mut axis = [0usize; 2];
     if m.paths.len() != 2 || m.paths[0] == m.paths[1] {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "--map",
             "--map takes two different [uncertain] paths: PATH1,PATH2".into(),
@@ -43,11 +43,11 @@ pub fn layout(
     for (a, p) in m.paths.iter().enumerate() {
         axis[a] = paths.iter().position(|x| x == p).ok_or_else(|| {
             let head = format!("`{p}` is not an [uncertain] input of the scenario");
-            problem(label, "--map", unknown(head, p, &paths, Some("inputs are")))
+            ScenarioError::one(label, "--map", unknown(head, p, &paths, Some("inputs are")))
         })?;
     }
     if !(2..=MAX_GRID).contains(&m.grid) {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "--grid",
             format!("a map has 2 to {MAX_GRID} values per axis, got {}", m.grid),
@@ -65,7 +65,7 @@ pub fn layout(
         .collect();
     let per_cell = inner.rows.len();
     if cells.len() * per_cell > super::MAX_SETS {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "--map",
             format!(

@@ -101,17 +101,6 @@ impl Exploration {
 /// The first output column of every exploration file: the set's index.
 pub const SET_COLUMN: &str = "set";
 
-fn problem(label: &str, path: &str, message: String) -> ScenarioError {
-    ScenarioError {
-        file: label.to_string(),
-        diagnostics: vec![Diagnostic {
-            line: None,
-            path: path.to_string(),
-            message,
-        }],
-    }
-}
-
 /// Parses a decision metric: one with a better direction.
 pub fn decision_metric(name: &str) -> Result<M, String> {
     let directed: Vec<&str> = (M::ALL.iter())
@@ -168,14 +157,7 @@ pub fn check_inputs(
             }
         }
     }
-    if diagnostics.is_empty() {
-        Ok(())
-    } else {
-        Err(ScenarioError {
-            file: label.to_string(),
-            diagnostics,
-        })
-    }
+    ScenarioError::check(label, diagnostics)
 }
 
 /// Loads the scenario, checks its `[uncertain]` inputs (each at the ends of its range,
@@ -189,23 +171,23 @@ pub fn plan(
     let base = scenario::load(label, text, overrides)?;
     let sc = &base.scenario;
     let inputs = sc.uncertain.clone();
-    let metric = decision_metric(&spec.metric).map_err(|e| problem(label, "--metric", e))?;
+    let metric = decision_metric(&spec.metric).map_err(|e| ScenarioError::one(label, "--metric", e))?;
     if inputs.is_empty() {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "uncertain",
             "the scenario has no [uncertain] inputs to explore; add e.g. [uncertain] \"workload.rate\" = { dist = \"uniform\", low = \"20/h\", high = \"80/h\" }".into(),
         ));
     }
     if !sc.sweep.is_empty() {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "sweep",
             "an exploration varies the [uncertain] inputs and takes no [sweep]; remove the [sweep] table, or make its keys uncertain inputs (a `choice` lists values)".into(),
         ));
     }
     if sc.run.replications < 2 {
-        return Err(problem(
+        return Err(ScenarioError::one(
             label,
             "run.replications",
             "an exploration needs at least 2 replications per set, to tell replication noise from the inputs' effects".into(),
@@ -218,7 +200,7 @@ pub fn plan(
         None => {
             if spec.design == DesignKind::Sobol {
                 if k > MAX_SOBOL_INPUTS {
-                    return Err(problem(
+                    return Err(ScenarioError::one(
                         label,
                         "uncertain",
                         format!(
@@ -227,7 +209,7 @@ pub fn plan(
                     ));
                 }
                 if spec.points > MAX_SOBOL_POINTS {
-                    return Err(problem(
+                    return Err(ScenarioError::one(
                         label,
                         "--points",
                         format!("a Sobol design has at most {MAX_SOBOL_POINTS} base points"),
@@ -236,7 +218,7 @@ pub fn plan(
             }
             let d = Design::new(spec.design, spec.points, k, sc.run.seed);
             if d.rows.len() > MAX_SETS {
-                return Err(problem(
+                return Err(ScenarioError::one(
                     label,
                     "--points",
                     format!(

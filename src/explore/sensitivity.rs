@@ -21,7 +21,7 @@
 //! Tibshirani 1993; as in SALib), with the same resamples for every output.
 
 use crate::rng::{stream, stream_rng};
-use crate::stats::quantile;
+use crate::stats::quantiles;
 
 use super::design::{Block, Design};
 
@@ -173,11 +173,8 @@ pub fn indices(design: &Design, y: &[Vec<f64>], boot: &Bootstrap, level: f64) ->
     }
     let ci = |est: f64, xs: Vec<f64>| {
         let a = (1.0 - level) / 2.0;
-        Ci {
-            est,
-            low: quantile(xs.clone(), a),
-            high: quantile(xs, 1.0 - a),
-        }
+        let [low, high] = quantiles(xs, [a, 1.0 - a]);
+        Ci { est, low, high }
     };
     Some(Indices {
         first: first.iter().zip(bf).map(|(&e, xs)| ci(e, xs)).collect(),

@@ -21,6 +21,32 @@ pub struct ScenarioError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl ScenarioError {
+    /// One problem of the whole file (no line): `path` and `message`.
+    pub fn one(file: &str, path: &str, message: String) -> ScenarioError {
+        ScenarioError {
+            file: file.to_string(),
+            diagnostics: vec![Diagnostic {
+                line: None,
+                path: path.to_string(),
+                message,
+            }],
+        }
+    }
+
+    /// `Ok` if no problems were found, else all of them.
+    pub fn check(file: &str, diagnostics: Vec<Diagnostic>) -> Result<(), ScenarioError> {
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioError {
+                file: file.to_string(),
+                diagnostics,
+            })
+        }
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.diagnostics.iter().enumerate() {
