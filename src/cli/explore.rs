@@ -8,13 +8,12 @@ use std::time::{Instant, SystemTime};
 use clap::Args;
 
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
-use crate::experiment::{self, baseline_index, Execution, RunData, Shard, Stop};
-use crate::explore::analysis::{analyse, sentences, Analysis};
+use crate::api::explore::Explored;
+use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
-use crate::explore::map::{cells, Cell};
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
-use crate::merge::{load_run, ShardFiles};
-use crate::report::explore::{verdict, ExploreFiles, FILES};
+use crate::merge::ShardFiles;
+use crate::report::explore::FILES;
 use crate::report::files::{prepare_output, write_atomic};
 use crate::report::manifest::{ExplorationInfo, Manifest};
 use crate::scenario::Override;
@@ -220,7 +219,8 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    finish(&ex, &executed.run, manifest, &dir, args.report, args.quiet)
+    let out = crate::api::explore::conclude(ex, &executed.run, manifest);
+    finish(out, &dir, args.report, args.quiet)
 }
 
 /// One warning for every set with a stage at offered load ≥ 1 (a run warns per point).
@@ -242,40 +242,19 @@ fn overload_warning(label: &str, ex: &Exploration) {
     }
 }
 
-/// Analyses the runs, writes the files and prints the summary.
-fn finish(
-    ex: &Exploration,
-    run: &RunData,
-    mut manifest: Manifest,
-    dir: &Path,
-    report: bool,
-    quiet: bool,
-) -> i32 {
-    let (analysis, map_cells): (Option<Analysis>, Option<Vec<Cell>>) = match &ex.map {
-        Some(layout) => (None, Some(cells(layout, run, ex.metric))),
-        None => (Some(analyse(ex, run)), None),
-    };
-    let said = match (&analysis, &map_cells) {
-        (Some(a), _) => sentences(ex, run, a),
-        (None, Some(c)) => map_sentences(ex, c),
-        (None, None) => Vec::new(),
-    };
-    if let Some(info) = manifest.exploration.as_mut() {
-        info.sentences = said.clone();
-    }
-    let files = ExploreFiles::of(ex, run, analysis.as_ref(), map_cells.as_deref());
-    let named = files.named();
-    let json = manifest.to_json();
-    for (name, bytes) in named.into_iter().chain([("manifest.json", json.as_bytes())]) {
+/// Writes an exploration's files (and report) and prints its summary.
+fn finish(out: Explored, dir: &Path, report: bool, quiet: bool) -> i32 {
+    let named = out.files.named();
+    let json = out.manifest.to_json();
+    for (name, bytes) in named.iter().copied().chain([("manifest.json", json.as_bytes())]) {
         if let Err(e) = write_atomic(dir, name, bytes) {
             eprintln!("error: cannot write {}: {e}", dir.join(name).display());
             return EXIT_FAILURE;
         }
     }
     for stale in FILES {
-        let written = files.named().iter().any(|(n, _)| n == stale)
-            || *stale == "manifest.json"
-            || *stale == "report.html";
+        let written =
+            named.iter().any(|(n, _)| n == stale) || *stale == "manifest.json" || *stale == "report.html";
         if !written {
             let _ = std::fs::remove_file(dir.join(stale));
         }
@@ -289,6 +268,7 @@ fn finish(
         let _ = std::fs::remove_file(dir.join("report.html"));
     }
     if !quiet {
+        let ex = &out.exploration;
         let sc = ex.plan.base();
         println!(
             "{}: {} sets × {} replications × {} policies → {}",
@@ -298,68 +278,37 @@ fn finish(
             sc.policies.len(),
             dir.display()
         );
-        if let Some(a) = &analysis {
+        if let Some(a) = &out.analysis {
             print!(
                 "\n{}\n",
                 crate::report::explore::table(&ex.policies(), a, ex.metric)
             );
         }
-        for s in &said {
+        for s in &out.sentences {
             println!("{s}");
         }
     }
     EXIT_OK
 }
 
-/// What a map says: how many cells each policy wins, and how many are too close to call.
-fn map_sentences(ex: &Exploration, cells: &[Cell]) -> Vec<String> {
-    let names = ex.policies();
-    let mut out = Vec::new();
-    let close = cells.iter().filter(|c| c.close).count();
-    for (p, name) in names.iter().enumerate() {
-        let won = cells.iter().filter(|c| !c.close && c.best == p).count();
-        if won > 0 {
-            out.push(format!(
-                "`{name}` is best on {} in {won} of {} cells.",
-                ex.metric.name(),
-                cells.len()
-            ));
+/// `oversim merge` of an exploration's shards: the core rebuilds the plan from the design
+/// and concludes; this writes what the one-machine exploration writes.
+pub(super) fn merge(args: &MergeArgs, shards: &[ShardFiles]) -> i32 {
+    let out = match crate::api::explore::merge(shards) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
         }
-    }
-    if close > 0 {
-        out.push(format!(
-            "{close} of {} cells are {} (the 95% interval of best − runner-up includes 0).",
-            cells.len(),
-            verdict(&cells[cells.iter().position(|c| c.close).unwrap_or(0)])
-        ));
-    }
-    out
-}
-
-/// `oversim merge` of an exploration's shards: rebuild the plan from the design, gather the
-/// replications, and write what the one-machine exploration writes.
-pub(super) fn merge(args: &MergeArgs, shards: &[ShardFiles], count: u64, info: &ExplorationInfo) -> i32 {
-    let bad = |e: String| {
-        eprintln!("error: {e}");
-        EXIT_BAD_INPUT
-    };
-    let m = &shards[0].manifest;
-    let label = crate::merge::label_of(m);
-    let ex = match explore::plan(&label, &info.base_resolved, &[], &info.spec) {
-        Ok(x) => x,
-        Err(e) => return bad(e.to_string()),
-    };
-    let (_, run) = match load_run(shards, ex.plan.clone()) {
-        Ok(x) => x,
-        Err(e) => return bad(e),
     };
     let dir = args.out.clone().unwrap_or_else(|| {
+        let ex = &out.exploration;
         let suffix = if ex.map.is_some() { "map" } else { "explore" };
         Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name))
     });
     if let Err(e) = prepare_output(&dir, FILES, args.force) {
-        return bad(e);
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
     }
-    let manifest = crate::merge::merged_manifest(shards, &ex.plan, count);
-    finish(&ex, &run, manifest, &dir, false, args.quiet)
+    finish(out, &dir, false, args.quiet)
 }

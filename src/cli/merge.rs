@@ -23,8 +23,8 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return bad(e),
     };
-    if let Some(info) = shards[0].manifest.exploration.clone() {
-        return super::explore::merge(&args, &shards, count, &info);
+    if shards[0].manifest.exploration.is_some() {
+        return super::explore::merge(&args, &shards);
     }
     // The merge itself is the core's, as in the browser.
     let (run, files, manifest) = match crate::api::merge(&shards) {

@@ -6,6 +6,8 @@
 //! The files are byte for byte those `oversim run` writes for the same scenario text,
 //! overrides, seed and replications.
 
+pub mod explore;
+
 use crate::experiment::{self, baseline_index, Execution, Plan, RunData, Shard, Stop};
 use crate::merge::{check_set, load_run, merged_manifest, sweep_plan, timeseries, ShardFiles};
 use crate::montecarlo::Executor;

@@ -1,0 +1,134 @@
+//! Explorations as calls, for the command line and the browser lab alike: run one (or a
+//! shard of one), merge shards, and conclude — analyse the runs and make the files and
+//! sentences `oversim explore` writes and prints.
+
+use super::Request;
+use crate::experiment::{self, baseline_index, Execution, RunData};
+use crate::explore::analysis::{analyse, sentences, Analysis};
+use crate::explore::map::{cells, Cell};
+use crate::explore::{self, Exploration, Spec};
+use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
+use crate::montecarlo::Executor;
+use crate::report::explore::{verdict, ExploreFiles};
+use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
+
+/// What an exploration concluded: its files, its manifest (with the sentences) and, without
+/// a map, the analysis the terminal's table shows; with the exploration itself.
+pub struct Explored {
+    pub exploration: Exploration,
+    pub files: ExploreFiles,
+    pub manifest: Manifest,
+    pub sentences: Vec<String>,
+    pub analysis: Option<Analysis>,
+}
+
+/// What [`run`] produced: a whole exploration's conclusions, or a shard's files.
+pub enum Outcome {
+    Whole(Box<Explored>),
+    Shard(ShardFiles),
+}
+
+/// Plans `req` with the exploration `spec`, runs it (or shard `req.shard` of it) on
+/// `executor`, and concludes. `progress` hears of each replication of a policy as it ends.
+pub fn run(
+    req: &Request,
+    spec: &Spec,
+    executor: &dyn Executor,
+    ctx: &RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Outcome, String> {
+    let ex = explore::plan(&req.label, &req.text, &req.overrides, spec).map_err(|e| e.to_string())?;
+    let exec = Execution {
+        plan: &ex.plan,
+        baseline: baseline_index(ex.plan.base(), req.baseline.as_deref())?,
+        targets: &[],
+        max_replications: ex.plan.base().run.replications,
+        shard: req.shard,
+        series: None,
+    };
+    let executed = experiment::execute(&exec, executor, progress)?;
+    let done = (executed.run.points.iter())
+        .map(|p| p.reps.len() as u64)
+        .min()
+        .unwrap_or(0);
+    let mut manifest = Manifest::of_run(&exec, ctx, &executed.stop, done, 0, &[]);
+    manifest.exploration = Some(ExplorationInfo::of(&ex, 0.0));
+    Ok(match req.shard {
+        Some(s) => Outcome::Shard(ShardFiles::of(&ex.plan, &executed.run, s, manifest)),
+        None => Outcome::Whole(Box::new(conclude(ex, &executed.run, manifest))),
+    })
+}
+
+/// Merges an exploration's shards: rebuilds the plan from the design the manifest records,
+/// gathers the replications and concludes, as the one-machine exploration would.
+pub fn merge(shards: &[ShardFiles]) -> Result<Explored, String> {
+    let first = shards.first().ok_or("no shards to merge")?;
+    let info = (first.manifest.exploration.as_ref())
+        .ok_or_else(|| format!("{}: not the shard of an exploration", first.origin))?;
+    let count = check_set(shards)?;
+    let label = crate::merge::label_of(&first.manifest);
+    // The recorded scenario loaded when the shards ran; if it no longer does, the shard
+    // files were changed (a message without the scenario's own `error:` prefix).
+    let ex = explore::plan(&label, &info.base_resolved, &[], &info.spec).map_err(|e| {
+        let first = e
+            .diagnostics
+            .first()
+            .map(|d| format!("{}: {}", d.path, d.message));
+        format!(
+            "{label}: the exploration the manifest records does not load: {}",
+            first.unwrap_or_default()
+        )
+    })?;
+    let (_, run) = load_run(shards, ex.plan.clone())?;
+    let manifest = merged_manifest(shards, &ex.plan, count);
+    Ok(conclude(ex, &run, manifest))
+}
+
+/// Analyses an exploration's runs: the files, and the sentences on its decision metric
+/// (also recorded in the manifest).
+pub fn conclude(ex: Exploration, run: &RunData, mut manifest: Manifest) -> Explored {
+    let (analysis, map_cells): (Option<Analysis>, Option<Vec<Cell>>) = match &ex.map {
+        Some(layout) => (None, Some(cells(layout, run, ex.metric))),
+        None => (Some(analyse(&ex, run)), None),
+    };
+    let said = match (&analysis, &map_cells) {
+        (Some(a), _) => sentences(&ex, run, a),
+        (None, Some(c)) => map_sentences(&ex, c),
+        (None, None) => Vec::new(),
+    };
+    if let Some(info) = manifest.exploration.as_mut() {
+        info.sentences = said.clone();
+    }
+    Explored {
+        files: ExploreFiles::of(&ex, run, analysis.as_ref(), map_cells.as_deref()),
+        exploration: ex,
+        manifest,
+        sentences: said,
+        analysis,
+    }
+}
+
+/// What a map says: how many cells each policy wins, and how many are too close to call.
+fn map_sentences(ex: &Exploration, cells: &[Cell]) -> Vec<String> {
+    let names = ex.policies();
+    let mut out = Vec::new();
+    let close = cells.iter().filter(|c| c.close).count();
+    for (p, name) in names.iter().enumerate() {
+        let won = cells.iter().filter(|c| !c.close && c.best == p).count();
+        if won > 0 {
+            out.push(format!(
+                "`{name}` is best on {} in {won} of {} cells.",
+                ex.metric.name(),
+                cells.len()
+            ));
+        }
+    }
+    if close > 0 {
+        out.push(format!(
+            "{close} of {} cells are {} (the 95% interval of best − runner-up includes 0).",
+            cells.len(),
+            verdict(&cells[cells.iter().position(|c| c.close).unwrap_or(0)])
+        ));
+    }
+    out
+}
