@@ -25,7 +25,7 @@ pub struct Explored {
 /// What [`run`] produced: a whole exploration's conclusions, or a shard's files.
 pub enum Outcome {
     Whole(Box<Explored>),
-    Shard(ShardFiles),
+    Shard(Box<ShardFiles>),
 }
 
 /// Plans `req` with the exploration `spec`, runs it (or shard `req.shard` of it) on
@@ -54,7 +54,7 @@ pub fn run(
     let mut manifest = Manifest::of_run(&exec, ctx, &executed.stop, done, 0, &[]);
     manifest.exploration = Some(ExplorationInfo::of(&ex, 0.0));
     Ok(match req.shard {
-        Some(s) => Outcome::Shard(ShardFiles::of(&ex.plan, &executed.run, s, manifest)),
+        Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &executed.run, s, manifest))),
         None => Outcome::Whole(Box::new(conclude(ex, &executed.run, manifest))),
     })
 }
