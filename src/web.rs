@@ -7,7 +7,9 @@
 //!
 //! `oversim_run` request: `{"label": "...", "text": "...", "overrides": [["path", "value"],
 //! ...], "replications": 20, "seed": 7, "shard": [k, n], "timeseries": 24}` (all but
-//! `text` optional; `timeseries` is `--timeseries` in hours). Response: `{"ok": true,
+//! `text` optional; `timeseries` is `--timeseries` in hours; `"explore": {"design":
+//! "sobol", "points": 16, "metric": "net_value", "bootstrap": 1000}` makes it `oversim
+//! explore`, whose files and report come back instead). Response: `{"ok": true,
 //! "files": {"replications.csv": "...", ...}, "sentences": [...], "report": "<h2>..."}`
 //! (with a shard, only the files `oversim run --shard` writes) or `{"ok": false, "error":
 //! "..."}` with the command line's message. `oversim_merge` takes `{"shards": [{"origin":
@@ -54,6 +56,10 @@ struct WebRequest {
     /// As `--timeseries`: the interval, hours, of replication 0's time series.
     #[serde(default)]
     timeseries: Option<f64>,
+    /// An exploration instead of a run (`oversim explore`): its design, points, metric,
+    /// bootstrap and map.
+    #[serde(default)]
+    explore: Option<crate::explore::Spec>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +109,29 @@ fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest:
             r.report = html::sections(&results);
         }
         Err(e) => return fail(format!("internal error: the run's files do not read back: {e}")),
+    }
+    r
+}
+
+/// A whole exploration's files, sentences and report findings.
+fn explored(out: &api::explore::Explored) -> WebResponse {
+    use crate::report::html::explore::{sections, ExploreResults};
+    let f = &out.files;
+    let mut r = answer(f.named());
+    r.sentences = out.sentences.clone();
+    let read = ExploreResults::from_files(
+        out.manifest.clone(),
+        f.robustness.as_deref(),
+        f.sensitivity.as_deref(),
+        f.map.as_deref(),
+    );
+    match read {
+        Ok(results) => r.report = sections(&results),
+        Err(e) => {
+            return fail(format!(
+                "internal error: the exploration's files do not read back: {e}"
+            ))
+        }
     }
     r
 }
@@ -176,6 +205,22 @@ fn run(request: &[u8]) -> WebResponse {
         req.series = Some(hours);
     }
     let ctx = RunContext::default();
+    if let Some(spec) = &r.explore {
+        if !(1..=65536).contains(&spec.points) || !(100..=100_000).contains(&spec.bootstrap) {
+            return fail(format!(
+                "error: explore: points must be 1 to 65536 (not {}) and bootstrap 100 to 100000 (not {}), as for `oversim explore`",
+                spec.points, spec.bootstrap
+            ));
+        }
+        return match api::explore::run(&req, spec, &Sequential, &ctx, &tell) {
+            Err(e) => fail(e),
+            Ok(api::explore::Outcome::Shard(shard)) => {
+                let named = shard.named();
+                answer(named.iter().map(|(n, b)| (*n, &b[..])))
+            }
+            Ok(api::explore::Outcome::Whole(out)) => explored(&out),
+        };
+    }
     if req.shard.is_some() {
         return match api::run_shard(&req, &Sequential, &ctx, &tell) {
             Err(e) => fail(e),
@@ -217,7 +262,17 @@ fn merge(request: &[u8]) -> WebResponse {
             })
         })
         .collect();
-    match shards.and_then(|s| api::merge(&s)) {
+    let shards = match shards {
+        Ok(s) => s,
+        Err(e) => return fail(format!("error: {e}")),
+    };
+    if shards.first().is_some_and(|s| s.manifest.exploration.is_some()) {
+        return match api::explore::merge(&shards) {
+            Err(e) => fail(format!("error: {e}")),
+            Ok(out) => explored(&out),
+        };
+    }
+    match api::merge(&shards) {
         Err(e) => fail(format!("error: {e}")),
         Ok((_, files, manifest)) => whole(&files, &manifest),
     }

@@ -1,13 +1,14 @@
 // Runs a scenario with the core built for WebAssembly (src/web.rs's C ABI), on one thread,
 // and writes the result files:
-//   node run.mjs CORE.wasm SCENARIO OUTDIR REPLICATIONS SEED [SHARDS [TIMESERIES_HOURS]]
+//   node run.mjs CORE.wasm SCENARIO OUTDIR REPLICATIONS SEED [SHARDS [TIMESERIES_HOURS [EXPLORE_POINTS]]]
 // With SHARDS > 1 it runs each shard on its own instance, as the browser's workers do, and
 // merges them with oversim_merge, through the page's glue (web/core.js). OUTDIR also gets
 // sections.html, the report's findings the engine drew, and progress, the replications the
-// engine reported done.
+// engine reported done. With EXPLORE_POINTS > 0 it explores (a Sobol design of that many
+// base points, on net value) instead of running.
 import fs from "node:fs";
 
-const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1", series = "0"] = process.argv.slice(2);
+const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1", series = "0", points = "0"] = process.argv.slice(2);
 const bytes = fs.readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
 // The page's own glue (web/core.js), so this test exercises what the browser runs.
@@ -26,6 +27,7 @@ async function core() {
 
 const base = { text: fs.readFileSync(scenarioPath, "utf8"), replications: Number(reps), seed: Number(seed) };
 if (Number(series) > 0) base.timeseries = Number(series);
+if (Number(points) > 0) base.explore = { design: "sobol", points: Number(points), metric: "net_value", bootstrap: 1000 };
 const n = Number(shards);
 const t0 = performance.now();
 let whole;

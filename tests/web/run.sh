@@ -4,7 +4,8 @@
 # in Node.js (one thread; and the default in three shards merged by the core, as the
 # browser's workers would, with a time series), and compares every CSV file with `oversim
 # run -j 1`, the report's findings the engine drew with `oversim run --report`'s
-# report.html, and the progress the engine reported with the replications run. Prints the
+# report.html, and the progress the engine reported with the replications run; and an
+# exploration in two shards against `oversim explore`. Prints the
 # times and the module's size. Node.js is installed from Debian's packages if missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,5 +52,27 @@ for spec in "default 20 1 0" "default 20 3 24" "drifting-agent 10 1 12" "realist
     fi
     echo "$name: $reps replications in $shards shard(s), identical CSVs and report; WebAssembly ${web_ms} ms, native ${cli_ms} ms (one thread)"
 done
+# An exploration of the default scenario in two shards merged by the core, against
+# `oversim explore`: the same files and report.
+node tests/web/run.mjs "$wasm" scenarios/default.toml "$work/explore-web" 3 7 2 0 8 >/dev/null
+"$bin" explore scenarios/default.toml --points 8 -r 3 --seed 7 -j 1 -q --report -o "$work/explore-cli"
+for f in design.csv explore.csv robustness.csv pairwise.csv sensitivity.csv; do
+    if ! cmp -s "$work/explore-web/$f" "$work/explore-cli/$f"; then
+        echo "FAILED: exploration: $f from WebAssembly differs from the command line's"
+        diff "$work/explore-web/$f" "$work/explore-cli/$f" | head -6
+        exit 1
+    fi
+done
+if ! python3 -c 'import sys; p = open(sys.argv[1]).read(); sys.exit(not (len(p) > 1000 and p in open(sys.argv[2]).read()))' \
+    "$work/explore-web/sections.html" "$work/explore-cli/report.html"; then
+    echo "FAILED: exploration: the report the engine drew in WebAssembly is not oversim explore's"
+    exit 1
+fi
+sets=$(($(wc -l <"$work/explore-cli/design.csv") - 1))
+if [ "$(cat "$work/explore-web/progress")" != $((sets * 3 * 2)) ]; then
+    echo "FAILED: exploration: the engine reported $(cat "$work/explore-web/progress") replications, not $((sets * 3 * 2))"
+    exit 1
+fi
+echo "default exploration: $sets sets in 2 shards, identical files and report"
 echo "core module: $(wc -c <"$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
 echo "1 passed, 0 failed"

@@ -23,23 +23,39 @@ pub struct ExploreResults {
 }
 
 impl ExploreResults {
+    /// Reads an exploration's folder (its manifest already read).
     #[cfg(feature = "cli")]
     pub fn load(dir: &std::path::Path, manifest: Manifest) -> Result<ExploreResults, String> {
+        let read = |name: &str| std::fs::read(dir.join(name)).ok();
+        ExploreResults::from_files(
+            manifest,
+            read("robustness.csv").as_deref(),
+            read("sensitivity.csv").as_deref(),
+            read("map.csv").as_deref(),
+        )
+        .map_err(|e| format!("{}/{e}", dir.display()))
+    }
+
+    /// The report's data from the files' bytes (those an exploration wrote).
+    pub fn from_files(
+        manifest: Manifest,
+        robustness: Option<&[u8]>,
+        sensitivity: Option<&[u8]>,
+        map: Option<&[u8]>,
+    ) -> Result<ExploreResults, String> {
+        type Read<K, V> = (Vec<String>, crate::report::rows::Rows<K, V>);
         fn read<K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
-            dir: &std::path::Path,
+            bytes: Option<&[u8]>,
             name: &str,
-        ) -> Result<(Vec<String>, crate::report::rows::Rows<K, V>), String> {
-            let path = dir.join(name);
-            match std::fs::read(&path) {
-                Ok(b) => {
-                    crate::report::rows::read::<K, V>(&b).map_err(|e| format!("{}: {e}", path.display()))
-                }
-                Err(_) => Ok((Vec::new(), Vec::new())),
+        ) -> Result<Read<K, V>, String> {
+            match bytes {
+                Some(b) => crate::report::rows::read::<K, V>(b).map_err(|e| format!("{name}: {e}")),
+                None => Ok((Vec::new(), Vec::new())),
             }
         }
-        let (_, robustness) = read::<RobustnessKey, RobustnessRow>(dir, "robustness.csv")?;
-        let (_, sensitivity) = read::<SensitivityKey, SensitivityRow>(dir, "sensitivity.csv")?;
-        let (map_dims, map) = read::<MapKey, MapRow>(dir, "map.csv")?;
+        let (_, robustness) = read::<RobustnessKey, RobustnessRow>(robustness, "robustness.csv")?;
+        let (_, sensitivity) = read::<SensitivityKey, SensitivityRow>(sensitivity, "sensitivity.csv")?;
+        let (map_dims, map) = read::<MapKey, MapRow>(map, "map.csv")?;
         Ok(ExploreResults {
             manifest,
             robustness: robustness.into_iter().map(|(_, k, v)| (k, v)).collect(),
@@ -53,10 +69,20 @@ impl ExploreResults {
 /// The HTML page.
 pub fn render(r: &ExploreResults) -> String {
     let m = &r.manifest;
+    let mut h = String::new();
+    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim exploration: {0}</title><style>{STYLE}</style></head><body><h1>oversim exploration: {0}</h1><p>{1}</p>", esc(&m.scenario.name), esc(&m.scenario.description)).ok();
+    h.push_str(&sections(r));
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The report's findings: the design, the inputs, the sentences, P(best), the tornadoes and
+/// the map. The browser lab shows this same HTML.
+pub fn sections(r: &ExploreResults) -> String {
+    let m = &r.manifest;
     let info = m.exploration.as_ref();
     let metric = info.map_or("net_value", |i| i.spec.metric.as_str());
     let mut h = String::new();
-    write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>oversim exploration: {0}</title><style>{STYLE}</style></head><body><h1>oversim exploration: {0}</h1><p>{1}</p>", esc(&m.scenario.name), esc(&m.scenario.description)).ok();
     if let Some(i) = info {
         let design = match &i.spec.map {
             None => format!("{} design, {} points", i.spec.design.name(), i.spec.points),
@@ -129,7 +155,6 @@ pub fn render(r: &ExploreResults) -> String {
         )
         .ok();
     }
-    h.push_str("</body></html>\n");
     h
 }
 
