@@ -1,7 +1,8 @@
 // The oversim lab page: scenario, levers (as --set overrides), a run split over Web Workers
 // (one shard each) and merged by the core as `oversim merge` does, the results, downloads
 // and a permalink. Test hook: #scenario=default&replications=20&seed=7&run runs on load
-// (&workers=N sets the workers; the default is one per core);
+// (&workers=N sets the workers; the default is one per core; &explore instead of &run
+// explores, with &points=N&explore-replications=R);
 // body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message;
 // window.oversimLast is the engine's last answer (files, sentences, report HTML).
 "use strict";
@@ -10,9 +11,12 @@ const SCENARIOS = window.OVERSIM_SCENARIOS;
 const LESSONS = window.OVERSIM_LESSONS || [];
 // touched: path -> value (with its unit) of the levers the user moved.
 // policies: how many the scenario compares (the progress bar counts replications of each).
-let module = null, core = null, touched = new Map(), extraSets = [], policies = 1;
+// uncertain: the scenario's [uncertain] inputs (an exploration's k); explored: whether the
+// last result is an exploration (the permalink says so).
+let module = null, core = null, touched = new Map(), extraSets = [], policies = 1, uncertain = 0, explored = false;
 
 const state = (s) => { document.body.dataset.state = s; };
+const busy = (b) => { $("run").disabled = b; $("explore").disabled = b; $("cancel").disabled = !b; };
 const status = (s) => { $("status").textContent = s; };
 
 function labelOf() {
@@ -27,6 +31,9 @@ function renderLevers() {
     const r = core("oversim_levers", { label: labelOf(), text: $("toml").value });
     if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; return; }
     policies = r.policies.length;
+    uncertain = r.uncertain.length;
+    $("explore-box").hidden = uncertain === 0;
+    $("explore-what").textContent = `This scenario's [uncertain] table has ${uncertain} inputs: an exploration draws sets of them, runs every policy at each, and reports how often each policy is best and which inputs move the difference. Small designs are quick but their sensitivity intervals are wide; N = 64 or more gives firm ones (see docs/explore.md).`;
     for (const s of r.sliders) {
         const id = "lever-" + s.path.replace(/[^a-zA-Z0-9]+/g, "-");
         const label = document.createElement("label");
@@ -67,6 +74,7 @@ async function permalink() {
     p.set("replications", $("replications").value);
     p.set("seed", $("seed").value);
     p.set("timeseries", $("timeseries").value);
+    if (explored) { p.set("points", $("points").value); p.set("explore-replications", $("explore-replications").value); }
     for (const [path, v] of overrides()) p.append("set", `${path}=${v}`);
     return "#" + p.toString();
 }
@@ -79,6 +87,8 @@ async function applyFragment() {
     if (p.has("replications")) $("replications").value = p.get("replications");
     if (p.has("seed")) $("seed").value = p.get("seed");
     if (p.has("timeseries")) $("timeseries").value = p.get("timeseries");
+    if (p.has("points")) $("points").value = p.get("points");
+    if (p.has("explore-replications")) $("explore-replications").value = p.get("explore-replications");
     touched = new Map(); extraSets = [];
     renderLevers();
     const paths = new Set([...document.querySelectorAll("#levers input")].map((e) => e.dataset.path));
@@ -88,7 +98,7 @@ async function applyFragment() {
         if (paths.has(path)) touched.set(path, value); else extraSets.push([path, value]);
     }
     renderLevers();
-    return p.has("run");
+    return p.has("explore") ? "explore" : p.has("run") ? "run" : null;
 }
 
 // The workers, kept from run to run so that the engine's code stays compiled: a new
@@ -108,19 +118,22 @@ function startPool(warm) {
     if (warm) for (const w of pool) w.postMessage({ id: 0, module, fn: "oversim_run", request: { ...WARM_UP, text: SCENARIOS.default } });
 }
 
-async function run() {
+// A run, or with explore an exploration (a Sobol design over the [uncertain] inputs).
+async function run(explore = false) {
     // An edited file's levers are those of the text that runs.
     renderLevers();
     $("errors").textContent = "";
     state("running");
-    $("run").disabled = true; $("cancel").disabled = false;
-    const reps = Number($("replications").value), seed = Number($("seed").value);
+    busy(true);
+    const reps = Number($(explore ? "explore-replications" : "replications").value), seed = Number($("seed").value);
     const n = Math.max(1, Math.min(pool.length, reps));
     const series = Number($("timeseries").value);
     const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
-    if (series > 0) base.timeseries = series;
-    // One tick per replication of each policy, from every worker.
-    const total = reps * policies;
+    const sets = explore ? Number($("points").value) * (uncertain + 2) : 1;
+    if (explore) base.explore = { design: "sobol", points: Number($("points").value), metric: "net_value", bootstrap: 1000 };
+    else if (series > 0) base.timeseries = series;
+    // One tick per replication of each policy (at each set), from every worker.
+    const total = sets * reps * policies;
     let done = 0;
     $("progress").max = total; $("progress").value = 0;
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
@@ -133,7 +146,8 @@ async function run() {
             done += e.data.progress;
             if (done > $("progress").max) $("progress").max = done;
             $("progress").value = done;
-            status(`running: ${done} of ${total} replications (${reps} of each of ${policies} policies) on ${n} worker${n > 1 ? "s" : ""}…`);
+            const each = explore ? `${reps} of each of ${policies} policies at ${sets} sets` : `${reps} of each of ${policies} policies`;
+            status(`running: ${done} of ${total} replications (${each}) on ${n} worker${n > 1 ? "s" : ""}…`);
         };
         w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
         w.postMessage({ id, module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
@@ -146,9 +160,10 @@ async function run() {
     const out = failed || (n > 1
         ? core("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
         : parts[0]);
-    $("run").disabled = false; $("cancel").disabled = true;
+    busy(false);
     if (!out.ok) { $("errors").textContent = out.error; status("the scenario has errors"); state("error"); return; }
     const ms = performance.now() - t0;
+    explored = explore;
     for (const f of ["replications", "summary", "comparison", "timeseries"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`] || "";
     // The report's findings (sentences, table, charts): HTML the engine wrote and escaped,
     // the same as `oversim report` draws.
@@ -158,7 +173,8 @@ async function run() {
         .map((f) => `<a download="${f}" href="${URL.createObjectURL(new Blob([out.files[f]], { type: "text/csv" }))}">${f}</a>`)
         .join(" · ");
     $("permalink").href = await permalink();
-    status(`done: ${reps} replications on ${n} worker${n > 1 ? "s" : ""} in ${(ms / 1000).toFixed(2)} s`);
+    const what = explore ? `an exploration of ${sets} sets × ${reps} replications` : `${reps} replications`;
+    status(`done: ${what} on ${n} worker${n > 1 ? "s" : ""} in ${(ms / 1000).toFixed(2)} s`);
     document.body.dataset.ms = ms.toFixed(0);
     state("done");
 }
@@ -193,17 +209,18 @@ async function init() {
     core = await oversimCore(module);
     $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); };
     $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
-    $("run").onclick = run;
+    $("run").onclick = () => run(false);
+    $("explore").onclick = () => run(true);
     $("cancel").onclick = () => {
         job++;
         startPool(true);
-        $("run").disabled = false; $("cancel").disabled = true; status("cancelled"); state("cancelled");
+        busy(false); status("cancelled"); state("cancelled");
     };
     const go = await applyFragment();
     // A run asked for on load warms the workers itself.
     startPool(!go);
     state("ready");
     status("ready");
-    if (go) run();
+    if (go) run(go === "explore");
 }
 init().catch((e) => { $("errors").textContent = `error: ${e}`; state("error"); });

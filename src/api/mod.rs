@@ -162,11 +162,13 @@ pub struct Slider {
     pub value: f64,
 }
 
-/// What the lab can move in a scenario, and the policies a run of it compares.
+/// What the lab can move in a scenario, the policies a run of it compares, and the
+/// `[uncertain]` inputs an exploration of it varies (their paths).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Levers {
     pub policies: Vec<String>,
     pub sliders: Vec<Slider>,
+    pub uncertain: Vec<String>,
 }
 
 /// The levers the lab offers for scenario `text`: AI actions per hour, how often the agent
@@ -236,5 +238,6 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
     Ok(Levers {
         policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
         sliders: out,
+        uncertain: sc.uncertain.iter().map(|u| u.path.clone()).collect(),
     })
 }

@@ -93,6 +93,23 @@ await page.click("#run");
 await settled();
 if ((await text("#csv-summary")) !== moved) fail("the run after a cancelled one differs");
 
+// Explore: the exploration's files and report are `oversim explore`'s.
+const explorer = await browser.newPage();
+explorer.on("pageerror", (e) => problems.push(`explore: ${e.message}`));
+explorer.on("console", (m) => { if (m.type() === "error") problems.push(`explore console: ${m.text()}`); });
+await explorer.goto(`${url}#scenario=default&seed=7&points=8&explore-replications=3&explore`);
+await explorer.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+const explored = await explorer.evaluate(() => window.oversimLast);
+for (const f of ["design.csv", "robustness.csv", "pairwise.csv", "sensitivity.csv"]) {
+    if (explored.files[f] !== fs.readFileSync(`${cliDir}/explore/${f}`, "utf8")) fail(`the exploration's ${f} differs from oversim explore's`);
+}
+if (!fs.readFileSync(`${cliDir}/explore/report.html`, "utf8").includes(explored.report)) fail("the exploration's report is not oversim explore's");
+if ((await explorer.$$("#report svg")).length < 2) fail("the exploration's charts are not shown");
+const sets = 8 * (10 + 2);
+if ((await explorer.$eval("#progress", (e) => e.value)) !== sets * 3 * 2) fail("the exploration's progress does not count its replications");
+if (!(await explorer.$eval("#permalink", (a) => a.getAttribute("href"))).includes("points=8")) fail("the exploration's permalink lacks its points");
+await explorer.close();
+
 // 3. A bad scenario shows the command line's message.
 await page.fill("#toml", fs.readFileSync(`${cliDir}/bad.toml`, "utf8"));
 await page.click("#run");
@@ -134,5 +151,5 @@ if ((await shown(offline)) !== want) fail("the single file's report differs");
 for (const p of problems) fail(p);
 await browser.close();
 if (!process.exitCode) {
-    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, 100 replications: ${one} ms on one worker, native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs and report identical to the CLI's, also from the single file over file://; lever, permalink, lesson and bad-input checks passed`);
+    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, 100 replications: ${one} ms on one worker, native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs and report identical to the CLI's, also from the single file over file://; lever, permalink, Cancel, keyboard, phone, print, explore, lesson and bad-input checks passed`);
 }

@@ -126,6 +126,8 @@ fn shards_merged_in_memory_are_the_whole_run() {
 fn levers_are_set_paths_with_the_files_values() {
     let levers = api::levers(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO).unwrap();
     assert_eq!(levers.policies, ["per-action", "tiered"]);
+    assert_eq!(levers.uncertain.len(), 10, "{:?}", levers.uncertain);
+    assert!(levers.uncertain.contains(&"policy.*.review.detect".to_string()));
     let value = |path: &str| {
         let s = levers.sliders.iter().find(|s| s.path == path);
         s.unwrap_or_else(|| panic!("no slider {path}")).value
