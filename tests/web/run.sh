@@ -21,6 +21,31 @@ CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-
 wasm=target/wasm32-unknown-unknown/release/oversim.wasm
 work=$(mktemp -d /tmp/oversim-web.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# same WHAT WEB CLI FILE...: each file is the command line's byte for byte, and the report's
+# findings the engine drew (WEB/sections.html) lie byte for byte in CLI/report.html.
+same() {
+    local what=$1 web=$2 cli=$3 f
+    shift 3
+    for f in "$@"; do
+        if ! cmp -s "$web/$f" "$cli/$f"; then
+            echo "FAILED: $what: $f from WebAssembly differs from the command line's"
+            diff "$web/$f" "$cli/$f" | head -6
+            exit 1
+        fi
+    done
+    if ! python3 -c 'import sys; p = open(sys.argv[1]).read(); sys.exit(not (len(p) > 1000 and p in open(sys.argv[2]).read()))' \
+        "$web/sections.html" "$cli/report.html"; then
+        echo "FAILED: $what: the report the engine drew in WebAssembly is not the command line's"
+        exit 1
+    fi
+}
+# progress_is WHAT WEB N: the engine reported N replications done.
+progress_is() {
+    if [ "$(cat "$2/progress")" != "$3" ]; then
+        echo "FAILED: $1: the engine reported $(cat "$2/progress") replications done, not $3"
+        exit 1
+    fi
+}
 for spec in "default 20 1 0" "default 20 3 24" "drifting-agent 10 1 12" "realistic-layers 5 1 0" "governance-b12 5 1 0"; do
     set -- $spec
     name=$1 reps=$2 shards=$3 series=$4
@@ -33,46 +58,18 @@ for spec in "default 20 1 0" "default 20 3 24" "drifting-agent 10 1 12" "realist
     "$bin" run "scenarios/$name.toml" -r "$reps" --seed 7 -j 1 -q -o "$work/$name-cli" "${flags[@]}"
     cli_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     "$bin" report "$work/$name-cli" >/dev/null
-    for f in $files; do
-        if ! cmp -s "$work/$name-web/$f" "$work/$name-cli/$f"; then
-            echo "FAILED: $name: $f from WebAssembly differs from the command line's"
-            diff "$work/$name-web/$f" "$work/$name-cli/$f" | head -6
-            exit 1
-        fi
-    done
-    if ! python3 -c 'import sys; p = open(sys.argv[1]).read(); sys.exit(not (len(p) > 1000 and p in open(sys.argv[2]).read()))' \
-        "$work/$name-web/sections.html" "$work/$name-cli/report.html"; then
-        echo "FAILED: $name: the report the engine drew in WebAssembly is not oversim report's"
-        exit 1
-    fi
+    same "$name" "$work/$name-web" "$work/$name-cli" $files
     policies=$(python3 -c 'import csv,sys; print(len({r["policy"] for r in csv.DictReader(open(sys.argv[1]))}))' "$work/$name-cli/summary.csv")
-    if [ "$(cat "$work/$name-web/progress")" != $((reps * policies)) ]; then
-        echo "FAILED: $name: the engine reported $(cat "$work/$name-web/progress") replications done, not $((reps * policies))"
-        exit 1
-    fi
+    progress_is "$name" "$work/$name-web" $((reps * policies))
     echo "$name: $reps replications in $shards shard(s), identical CSVs and report; WebAssembly ${web_ms} ms, native ${cli_ms} ms (one thread)"
 done
 # An exploration of the default scenario in two shards merged by the core, against
 # `oversim explore`: the same files and report.
 node tests/web/run.mjs "$wasm" scenarios/default.toml "$work/explore-web" 3 7 2 0 8 >/dev/null
 "$bin" explore scenarios/default.toml --points 8 -r 3 --seed 7 -j 1 -q --report -o "$work/explore-cli"
-for f in design.csv explore.csv robustness.csv pairwise.csv sensitivity.csv; do
-    if ! cmp -s "$work/explore-web/$f" "$work/explore-cli/$f"; then
-        echo "FAILED: exploration: $f from WebAssembly differs from the command line's"
-        diff "$work/explore-web/$f" "$work/explore-cli/$f" | head -6
-        exit 1
-    fi
-done
-if ! python3 -c 'import sys; p = open(sys.argv[1]).read(); sys.exit(not (len(p) > 1000 and p in open(sys.argv[2]).read()))' \
-    "$work/explore-web/sections.html" "$work/explore-cli/report.html"; then
-    echo "FAILED: exploration: the report the engine drew in WebAssembly is not oversim explore's"
-    exit 1
-fi
+same exploration "$work/explore-web" "$work/explore-cli" design.csv explore.csv robustness.csv pairwise.csv sensitivity.csv
 sets=$(($(wc -l <"$work/explore-cli/design.csv") - 1))
-if [ "$(cat "$work/explore-web/progress")" != $((sets * 3 * 2)) ]; then
-    echo "FAILED: exploration: the engine reported $(cat "$work/explore-web/progress") replications, not $((sets * 3 * 2))"
-    exit 1
-fi
+progress_is exploration "$work/explore-web" $((sets * 3 * 2))
 echo "default exploration: $sets sets in 2 shards, identical files and report"
 echo "core module: $(wc -c <"$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
 echo "1 passed, 0 failed"
