@@ -33,6 +33,10 @@ pub struct ExploreArgs {
     /// Master seed: the replication streams and the design (same as --set run.seed=S).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Explore only these of the scenario's policies, in this order (same as --set
+    /// 'run.policies=["A","B"]'); a map then decides between them alone.
+    #[arg(long, value_name = "A,B")]
+    pub policies: Option<String>,
     /// Base points of a Sobol design (N·(k+2) sets for k inputs), sets of a Latin
     /// hypercube, or draws of the other inputs per map cell with --others integrate.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
@@ -111,6 +115,9 @@ impl ExploreArgs {
 
     fn overrides(&self) -> Vec<Override> {
         let mut v = self.set.clone();
+        if let Some(p) = &self.policies {
+            v.push(Override::policies(p));
+        }
         if let Some(r) = self.replications {
             v.push(Override::set("run.replications", &r.to_string()));
         }

@@ -78,11 +78,18 @@ pub struct ScenarioFlags {
     /// Master seed (same as --set run.seed=S).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Run only these of the scenario's policies, in this order; the first is the baseline
+    /// unless --baseline says otherwise (same as --set 'run.policies=["A","B"]').
+    #[arg(long, value_name = "A,B")]
+    pub policies: Option<String>,
 }
 
 impl ScenarioFlags {
     fn overrides(&self) -> Vec<Override> {
         let mut v = self.set.clone();
+        if let Some(p) = &self.policies {
+            v.push(Override::policies(p));
+        }
         if let Some(r) = self.replications {
             v.push(Override::set("run.replications", &r.to_string()));
         }

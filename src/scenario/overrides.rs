@@ -35,6 +35,20 @@ impl Override {
     }
 }
 
+impl Override {
+    /// `--policies A,B`: only those policies run, in that order (`run.policies`).
+    pub fn policies(list: &str) -> Override {
+        let names: Vec<String> = (list.split(','))
+            .map(|n| Value::from(n.trim()).to_string())
+            .collect();
+        Override {
+            path: "run.policies".into(),
+            value: format!("[{}]", names.join(", ")),
+            origin: format!("--policies {list}"),
+        }
+    }
+}
+
 impl FromStr for Override {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

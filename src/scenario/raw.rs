@@ -32,6 +32,8 @@ pub struct RawRun {
     pub warmup: Option<S<String>>,
     pub seed: Option<S<i64>>,
     pub max_backlog: Option<S<i64>>,
+    /// Only these of the file's policies run, in this order (the first is the baseline).
+    pub policies: Option<S<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use toml_edit::{DocumentMut, Item};
 
 use super::raw::*;
 use super::*;
-use crate::input::{explain_serde_message, limits, Ctx, FromCli, LineIndex, Num, S};
+use crate::input::{explain_serde_message, limits, unknown, Ctx, FromCli, LineIndex, Num, S};
 use crate::stages::{self, At, KindTag};
 use crate::workload::Workload;
 
@@ -86,6 +86,7 @@ fn readable_path(text: &str, path: &serde_path_to_error::Path) -> String {
 fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
     let name = ctx.name(&raw.name, "name");
     let description = raw.description.map(|d| d.into_inner()).unwrap_or_default();
+    let chosen = raw.run.as_ref().and_then(|r| r.get_ref().policies.clone());
     let run = build_run(ctx, raw.run);
     let workload = Workload::parse(ctx, raw.workload);
     let costs = raw.costs.map_or(Costs::default(), |c| {
@@ -126,6 +127,10 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
             pol
         })
         .collect();
+    let policies = match chosen {
+        Some(names) => choose_policies(ctx, policies, names),
+        None => policies,
+    };
     let sweep = raw.sweep.map_or_else(Vec::new, |t| build_sweep(ctx, t));
     let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
     Scenario {
@@ -155,6 +160,42 @@ fn build_sweep(ctx: &mut Ctx, t: S<toml::Table>) -> Vec<SweepDim> {
         }
     }
     dims
+}
+
+/// `run.policies`: only the named policies run, in the listed order. Each policy's results
+/// do not depend on which others run (its streams are keyed by replication and stage).
+fn choose_policies(ctx: &mut Ctx, all: Vec<Policy>, names: S<Vec<String>>) -> Vec<Policy> {
+    let span = names.span();
+    let names = names.into_inner();
+    let known: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        ctx.err(
+            span.clone(),
+            "run.policies",
+            format!("lists no policy; name one or more of: {}", known.join(", ")),
+        );
+    }
+    let mut chosen = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            ctx.err(
+                span.clone(),
+                "run.policies",
+                format!("names `{name}` twice; name each policy once"),
+            );
+        } else if let Some(p) = all.iter().find(|p| p.name == *name) {
+            chosen.push(p.clone());
+        } else {
+            let message = unknown(
+                format!("no policy named `{name}`"),
+                name,
+                &known,
+                Some("policy names are"),
+            );
+            ctx.err(span.clone(), "run.policies", message);
+        }
+    }
+    chosen
 }
 
 fn build_run(ctx: &mut Ctx, run: Option<S<RawRun>>) -> RunConfig {

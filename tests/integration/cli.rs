@@ -380,3 +380,42 @@ fn a_closed_pipe_ends_output_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "a panic's exit code");
 }
+
+/// `--policies` (`run.policies`) runs a subset in the listed order: each policy's numbers
+/// are the full run's (its streams do not depend on the others), and the first listed is
+/// the baseline.
+#[test]
+fn a_subset_of_policies_gives_the_full_runs_numbers() {
+    let t = TempDir::new().unwrap();
+    let d = t.path();
+    let run = |out: &str, extra: &[&str]| {
+        oversim()
+            .current_dir(d)
+            .args(["run", "-r", "4", "--seed", "3", "-q", "-o", out])
+            .args(extra)
+            .assert()
+            .success();
+        fs::read_to_string(d.join(out).join("summary.csv")).unwrap()
+    };
+    let full = run("full", &[]);
+    let sub = run("sub", &["--policies", "tiered,per-action"]);
+    let rows = |text: &str, policy: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{policy},")))
+            .map(str::to_string)
+            .collect()
+    };
+    for p in ["per-action", "tiered"] {
+        assert!(!rows(&full, p).is_empty());
+        assert_eq!(rows(&full, p), rows(&sub, p), "{p}");
+    }
+    assert!(sub.lines().nth(1).unwrap().starts_with("tiered,"), "listed order");
+    let cmp = fs::read_to_string(d.join("sub/comparison.csv")).unwrap();
+    assert!(
+        cmp.lines().skip(1).all(|l| l.starts_with("per-action,tiered,")),
+        "baseline first listed"
+    );
+    let only = run("only", &["--set", "run.policies=[\"per-action\"]"]);
+    assert_eq!(rows(&only, "per-action"), rows(&full, "per-action"));
+    assert!(rows(&only, "tiered").is_empty());
+}
