@@ -48,7 +48,29 @@ function renderLevers() {
         show();
         box.append(label, input);
     }
+    // Which policies run (run.policies): all by default; each runs as in the full run.
+    const chosen = touched.has("run.policies") ? JSON.parse(touched.get("run.policies")) : r.policies;
+    const group = document.createElement("fieldset");
+    group.append(Object.assign(document.createElement("legend"), { textContent: "Policies to run (the first is the baseline)" }));
+    for (const name of r.policies) {
+        const id = "policy-" + name.replace(/[^a-zA-Z0-9]+/g, "-");
+        const input = Object.assign(document.createElement("input"), { type: "checkbox", id, checked: chosen.includes(name) });
+        input.dataset.path = "run.policies";
+        input.dataset.policy = name;
+        input.onchange = () => {
+            const on = [...group.querySelectorAll("input:checked")].map((e) => e.dataset.policy);
+            if (on.length === r.policies.length) touched.delete("run.policies");
+            else touched.set("run.policies", JSON.stringify(on));
+        };
+        const label = Object.assign(document.createElement("label"), { htmlFor: id, className: "inline" });
+        label.append(input, ` ${name}`);
+        group.append(label);
+    }
+    box.append(group);
 }
+
+// How many policies a run compares: those chosen, or all.
+const running = () => (touched.has("run.policies") ? JSON.parse(touched.get("run.policies")).length : policies);
 
 async function deflate(text) {
     const s = new Blob([text]).stream().pipeThrough(new CompressionStream("deflate-raw"));
@@ -133,7 +155,7 @@ async function run(explore = false) {
     if (explore) base.explore = { design: "sobol", points: Number($("points").value), metric: "net_value", bootstrap: 1000 };
     else if (series > 0) base.timeseries = series;
     // One tick per replication of each policy (at each set), from every worker.
-    const total = sets * reps * policies;
+    const total = sets * reps * running();
     let done = 0;
     $("progress").max = total; $("progress").value = 0;
     status(`running ${reps} replications on ${n} worker${n > 1 ? "s" : ""}…`);
@@ -146,7 +168,7 @@ async function run(explore = false) {
             done += e.data.progress;
             if (done > $("progress").max) $("progress").max = done;
             $("progress").value = done;
-            const each = explore ? `${reps} of each of ${policies} policies at ${sets} sets` : `${reps} of each of ${policies} policies`;
+            const each = explore ? `${reps} of each of ${running()} policies at ${sets} sets` : `${reps} of each of ${running()} policies`;
             status(`running: ${done} of ${total} replications (${each}) on ${n} worker${n > 1 ? "s" : ""}…`);
         };
         w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });

@@ -93,6 +93,16 @@ await page.click("#run");
 await settled();
 if ((await text("#csv-summary")) !== moved) fail("the run after a cancelled one differs");
 
+// Unticking a policy runs the other alone, with the numbers it had beside it (run.policies).
+await page.uncheck("#policy-tiered");
+await page.click("#run");
+await settled();
+const alone = (await text("#csv-summary")).split("\n");
+const beside = moved.split("\n").filter((l) => !l.startsWith("tiered,"));
+if (alone.join("\n") !== beside.join("\n")) fail("per-action alone differs from per-action beside tiered");
+if (!(await page.$eval("#permalink", (a) => a.getAttribute("href"))).includes("run.policies")) fail("the permalink does not carry the policies");
+await page.check("#policy-tiered");
+
 // Explore: the exploration's files and report are `oversim explore`'s.
 const explorer = await browser.newPage();
 explorer.on("pageerror", (e) => problems.push(`explore: ${e.message}`));
@@ -151,5 +161,5 @@ if ((await shown(offline)) !== want) fail("the single file's report differs");
 for (const p of problems) fail(p);
 await browser.close();
 if (!process.exitCode) {
-    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, 100 replications: ${one} ms on one worker, native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs and report identical to the CLI's, also from the single file over file://; lever, permalink, Cancel, keyboard, phone, print, explore, lesson and bad-input checks passed`);
+    console.log(`lab: default scenario, 20 replications: ${ms} ms on ${cores} workers, 100 replications: ${one} ms on one worker, native one thread ${native} ms (${(one / native).toFixed(2)}×); CSVs and report identical to the CLI's, also from the single file over file://; lever, permalink, Cancel, policy choice, keyboard, phone, print, explore, lesson and bad-input checks passed`);
 }
