@@ -13,7 +13,8 @@ const LESSONS = window.OVERSIM_LESSONS || [];
 // policies: how many the scenario compares (the progress bar counts replications of each).
 // uncertain: the scenario's [uncertain] inputs (an exploration's k); explored: whether the
 // last result is an exploration (the permalink says so).
-let module = null, core = null, touched = new Map(), extraSets = [], policies = 1, uncertain = 0, explored = false;
+// horizon: the scenario's measured hours (the time series' default step is a thirtieth).
+let module = null, core = null, touched = new Map(), extraSets = [], policies = 1, uncertain = 0, explored = false, horizon = 720;
 
 const state = (s) => { document.body.dataset.state = s; };
 const busy = (b) => { $("run").disabled = b; $("explore").disabled = b; $("cancel").disabled = !b; };
@@ -31,6 +32,7 @@ function renderLevers() {
     const r = core("oversim_levers", { label: labelOf(), text: $("toml").value });
     if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; return; }
     policies = r.policies.length;
+    horizon = r.horizon_hours;
     uncertain = r.uncertain.length;
     $("explore-box").hidden = uncertain === 0;
     $("explore-what").textContent = `This scenario's [uncertain] table has ${uncertain} inputs: an exploration draws sets of them, runs every policy at each, and reports how often each policy is best and which inputs move the difference. Small designs are quick but their sensitivity intervals are wide; N = 64 or more gives firm ones (see docs/explore.md).`;
@@ -101,6 +103,13 @@ async function permalink() {
     return "#" + p.toString();
 }
 
+// About thirty points of time series over the scenario's horizon, at a round step.
+function seriesStep() {
+    const steps = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168];
+    const want = horizon / 30;
+    $("timeseries").value = steps.reduce((a, b) => (Math.abs(Math.log(b / want)) < Math.abs(Math.log(a / want)) ? b : a));
+}
+
 async function applyFragment() {
     const p = new URLSearchParams(location.hash.slice(1));
     const name = p.get("scenario");
@@ -108,7 +117,6 @@ async function applyFragment() {
     $("toml").value = p.has("toml") ? await inflate(p.get("toml")) : SCENARIOS[$("scenario").value];
     if (p.has("replications")) $("replications").value = p.get("replications");
     if (p.has("seed")) $("seed").value = p.get("seed");
-    if (p.has("timeseries")) $("timeseries").value = p.get("timeseries");
     if (p.has("points")) $("points").value = p.get("points");
     if (p.has("explore-replications")) $("explore-replications").value = p.get("explore-replications");
     touched = new Map(); extraSets = [];
@@ -120,6 +128,7 @@ async function applyFragment() {
         if (paths.has(path)) touched.set(path, value); else extraSets.push([path, value]);
     }
     renderLevers();
+    if (p.has("timeseries")) $("timeseries").value = p.get("timeseries"); else seriesStep();
     return p.has("explore") ? "explore" : p.has("run") ? "run" : null;
 }
 
@@ -229,7 +238,7 @@ async function init() {
         }
     };
     core = await oversimCore(module);
-    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); };
+    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); seriesStep(); };
     $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
     $("run").onclick = () => run(false);
     $("explore").onclick = () => run(true);

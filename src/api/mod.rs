@@ -169,6 +169,8 @@ pub struct Levers {
     pub policies: Vec<String>,
     pub sliders: Vec<Slider>,
     pub uncertain: Vec<String>,
+    /// The measured simulated time of a replication (`run.horizon`), hours.
+    pub horizon_hours: f64,
 }
 
 /// The levers the lab offers for scenario `text`: AI actions per hour, how often the agent
@@ -239,5 +241,6 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
         policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
         sliders: out,
         uncertain: sc.uncertain.iter().map(|u| u.path.clone()).collect(),
+        horizon_hours: sc.run.horizon,
     })
 }

@@ -128,6 +128,7 @@ fn levers_are_set_paths_with_the_files_values() {
     assert_eq!(levers.policies, ["per-action", "tiered"]);
     assert_eq!(levers.uncertain.len(), 10, "{:?}", levers.uncertain);
     assert!(levers.uncertain.contains(&"policy.*.review.detect".to_string()));
+    assert_eq!(levers.horizon_hours, 720.0);
     let value = |path: &str| {
         let s = levers.sliders.iter().find(|s| s.path == path);
         s.unwrap_or_else(|| panic!("no slider {path}")).value
