@@ -2,7 +2,7 @@
 // (one shard each) and merged by the core as `oversim merge` does, the results, downloads
 // and a permalink. Test hook: #scenario=default&replications=20&seed=7&run runs on load
 // (&workers=N sets the workers; the default is one per core; &explore instead of &run
-// explores, with &points=N&explore-replications=R);
+// explores, with &points=N&explore-replications=R, or a map with &map=PATH1,PATH2&grid=G);
 // body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message;
 // window.oversimLast is the engine's last answer (files, sentences, report HTML).
 "use strict";
@@ -34,6 +34,12 @@ function renderLevers() {
     policies = r.policies.length;
     horizon = r.horizon_hours;
     uncertain = r.uncertain.length;
+    for (const id of ["map-x", "map-y"]) {
+        const sel = $(id), keep = sel.value;
+        while (sel.options.length > 1) sel.remove(1);
+        for (const path of r.uncertain) sel.add(new Option(path, path));
+        sel.value = r.uncertain.includes(keep) ? keep : "";
+    }
     $("explore-box").hidden = uncertain === 0;
     $("explore-what").textContent = `This scenario's [uncertain] table has ${uncertain} inputs: an exploration draws sets of them, runs every policy at each, and reports how often each policy is best and which inputs move the difference. Small designs are quick but their sensitivity intervals are wide; N = 64 or more gives firm ones (see docs/explore.md).`;
     for (const s of r.sliders) {
@@ -98,9 +104,18 @@ async function permalink() {
     p.set("replications", $("replications").value);
     p.set("seed", $("seed").value);
     p.set("timeseries", $("timeseries").value);
-    if (explored) { p.set("points", $("points").value); p.set("explore-replications", $("explore-replications").value); }
+    if (explored) {
+        p.set("points", $("points").value); p.set("explore-replications", $("explore-replications").value);
+        if (mapAxes()) { p.set("map", mapAxes().join(",")); p.set("grid", $("grid").value); }
+    }
     for (const [path, v] of overrides()) p.append("set", `${path}=${v}`);
     return "#" + p.toString();
+}
+
+// The map's two inputs, if two different ones are chosen.
+function mapAxes() {
+    const [x, y] = [$("map-x").value, $("map-y").value];
+    return x && y && x !== y ? [x, y] : null;
 }
 
 // About thirty points of time series over the scenario's horizon, at a round step.
@@ -118,6 +133,7 @@ async function applyFragment() {
     if (p.has("replications")) $("replications").value = p.get("replications");
     if (p.has("seed")) $("seed").value = p.get("seed");
     if (p.has("points")) $("points").value = p.get("points");
+    if (p.has("grid")) $("grid").value = p.get("grid");
     if (p.has("explore-replications")) $("explore-replications").value = p.get("explore-replications");
     touched = new Map(); extraSets = [];
     renderLevers();
@@ -129,6 +145,8 @@ async function applyFragment() {
     }
     renderLevers();
     if (p.has("timeseries")) $("timeseries").value = p.get("timeseries"); else seriesStep();
+    const [x = "", y = ""] = (p.get("map") || "").split(",");
+    $("map-x").value = x; $("map-y").value = y;
     return p.has("explore") ? "explore" : p.has("run") ? "run" : null;
 }
 
@@ -160,8 +178,10 @@ async function run(explore = false) {
     const n = Math.max(1, Math.min(pool.length, reps));
     const series = Number($("timeseries").value);
     const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
-    const sets = explore ? Number($("points").value) * (uncertain + 2) : 1;
+    const map = explore && mapAxes(), grid = Number($("grid").value);
+    const sets = !explore ? 1 : map ? grid * grid : Number($("points").value) * (uncertain + 2);
     if (explore) base.explore = { design: "sobol", points: Number($("points").value), metric: "net_value", bootstrap: 1000 };
+    if (map) base.explore.map = { paths: map, grid, others: "base" };
     else if (series > 0) base.timeseries = series;
     // One tick per replication of each policy (at each set), from every worker.
     const total = sets * reps * running();

@@ -118,6 +118,14 @@ if ((await explorer.$$("#report svg")).length < 2) fail("the exploration's chart
 const sets = 8 * (10 + 2);
 if ((await explorer.$eval("#progress", (e) => e.value)) !== sets * 3 * 2) fail("the exploration's progress does not count its replications");
 if (!(await explorer.$eval("#permalink", (a) => a.getAttribute("href"))).includes("points=8")) fail("the exploration's permalink lacks its points");
+// A decision map, as `oversim explore --map` draws it.
+await explorer.goto(`${url}#scenario=default&seed=7&explore-replications=3&map=policy.*.review.detect,workload.class.high-impact.harm&grid=3&explore`);
+await explorer.reload();
+await explorer.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+const mapped = await explorer.evaluate(() => window.oversimLast);
+if (mapped.files["map.csv"] !== fs.readFileSync(`${cliDir}/map/map.csv`, "utf8")) fail("the page's map.csv differs from oversim explore --map's");
+if (!fs.readFileSync(`${cliDir}/map/report.html`, "utf8").includes(mapped.report)) fail("the page's map report is not oversim explore's");
+if (!(await explorer.$eval("#permalink", (a) => a.getAttribute("href"))).includes("grid=3")) fail("the map's permalink lacks its grid");
 await explorer.close();
 
 // 3. A bad scenario shows the command line's message.

@@ -6,7 +6,7 @@
 # lever changes the result and its charts and its permalink reproduces it, Cancel stops a
 # run, the levers and Run work by keyboard and every control is labelled, nothing is wider
 # than a phone's screen, printing hides the controls, Explore gives `oversim explore`'s
-# files and report, a bad scenario shows the
+# files and report (a design and a map), a bad scenario shows the
 # command line's message, lesson mode loads a lesson, the single-file build gives the same
 # files from file://, no console errors, and the screenshot is not blank.
 set -euo pipefail
@@ -35,6 +35,7 @@ cp "$work/one/summary.csv" "$work/cli/summary-100.csv"
 python3 -c "import json,sys; print(round(1000*json.load(open(sys.argv[1]))['wall_seconds']))" "$work/one/manifest.json" >"$work/cli/native-ms"
 # An exploration, as the page's Explore runs it.
 "$bin" explore --points 8 -r 3 --seed 7 -q --report -o "$work/cli/explore"
+"$bin" explore --map "policy.*.review.detect,workload.class.high-impact.harm" --grid 3 -r 3 --seed 7 -q --report -o "$work/cli/map"
 # A scenario with a typo, as the page names an edited scenario: scenario.toml.
 sed 's/^reviewers = 6 /reviewrs = 6 /' "$root/scenarios/default.toml" >"$work/cli/bad.toml"
 cp "$work/cli/bad.toml" "$work/scenario.toml"
