@@ -167,7 +167,8 @@ function startPool(warm) {
     if (warm) for (const w of pool) w.postMessage({ id: 0, module, fn: "oversim_run", request: { ...WARM_UP, text: SCENARIOS.default } });
 }
 
-// A run, or with explore an exploration (a Sobol design over the [uncertain] inputs).
+// A run, or with explore an exploration (a Sobol design over the [uncertain] inputs, or a
+// decision map over two of them).
 async function run(explore = false) {
     // An edited file's levers are those of the text that runs.
     renderLevers();
@@ -182,7 +183,7 @@ async function run(explore = false) {
     const sets = !explore ? 1 : map ? grid * grid : Number($("points").value) * (uncertain + 2);
     if (explore) base.explore = { design: "sobol", points: Number($("points").value), metric: "net_value", bootstrap: 1000 };
     if (map) base.explore.map = { paths: map, grid, others: "base" };
-    else if (series > 0) base.timeseries = series;
+    if (!explore && series > 0) base.timeseries = series;
     // One tick per replication of each policy (at each set), from every worker.
     const total = sets * reps * running();
     let done = 0;
@@ -200,7 +201,7 @@ async function run(explore = false) {
             const each = explore ? `${reps} of each of ${running()} policies at ${sets} sets` : `${reps} of each of ${running()} policies`;
             status(`running: ${done} of ${total} replications (${each}) on ${n} worker${n > 1 ? "s" : ""}…`);
         };
-        w.onerror = (e) => resolve({ ok: false, error: `error: ${e.message}` });
+        w.onerror = (e) => resolve({ ok: false, fault: true, error: `error: ${e.message}` });
         w.postMessage({ id, module, fn: "oversim_run", request: n > 1 ? { ...base, shard: [k, n] } : base });
     }));
     const parts = await Promise.all(jobs);
