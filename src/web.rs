@@ -62,7 +62,7 @@ struct WebRequest {
     explore: Option<crate::explore::Spec>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct WebResponse {
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,10 +85,7 @@ fn fail(error: String) -> WebResponse {
     WebResponse {
         ok: false,
         error: Some(error),
-        files: BTreeMap::new(),
-        levers: None,
-        sentences: Vec::new(),
-        report: String::new(),
+        ..WebResponse::default()
     }
 }
 
@@ -139,13 +136,10 @@ fn explored(out: &api::explore::Explored) -> WebResponse {
 fn answer<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> WebResponse {
     WebResponse {
         ok: true,
-        error: None,
         files: (files.into_iter())
             .map(|(n, b)| (n.to_string(), String::from_utf8_lossy(b).into_owned()))
             .collect(),
-        levers: None,
-        sentences: Vec::new(),
-        report: String::new(),
+        ..WebResponse::default()
     }
 }
 
@@ -166,11 +160,8 @@ fn levers(request: &[u8]) -> WebResponse {
         Err(e) => fail(e),
         Ok(levers) => WebResponse {
             ok: true,
-            error: None,
-            files: BTreeMap::new(),
             levers: Some(levers),
-            sentences: Vec::new(),
-            report: String::new(),
+            ..WebResponse::default()
         },
     }
 }
@@ -206,11 +197,8 @@ fn run(request: &[u8]) -> WebResponse {
     }
     let ctx = RunContext::default();
     if let Some(spec) = &r.explore {
-        if !(1..=65536).contains(&spec.points) || !(100..=100_000).contains(&spec.bootstrap) {
-            return fail(format!(
-                "error: explore: points must be 1 to 65536 (not {}) and bootstrap 100 to 100000 (not {}), as for `oversim explore`",
-                spec.points, spec.bootstrap
-            ));
+        if let Err(e) = spec.check_sizes() {
+            return fail(format!("error: explore: {e}"));
         }
         return match api::explore::run(&req, spec, &Sequential, &ctx, &tell) {
             Err(e) => fail(e),

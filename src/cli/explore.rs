@@ -39,7 +39,7 @@ pub struct ExploreArgs {
     pub policies: Option<String>,
     /// Base points of a Sobol design (N·(k+2) sets for k inputs), sets of a Latin
     /// hypercube, or draws of the other inputs per map cell with --others integrate.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(explore::POINTS))]
     pub points: u64,
     /// sobol (Saltelli scheme: sensitivity indices) or lhs (Latin hypercube: no indices).
     #[arg(long, value_name = "KIND", default_value = "sobol", value_parser = parse_design)]
@@ -61,7 +61,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "HOW", default_value = "base", value_parser = parse_others)]
     pub others: Others,
     /// Bootstrap resamples for the sensitivity intervals.
-    #[arg(long, value_name = "B", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=100_000))]
+    #[arg(long, value_name = "B", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(explore::BOOTSTRAP))]
     pub bootstrap: u64,
     /// Output folder (default results/<scenario name>-explore, or -map with --map).
     #[arg(short = 'o', long, value_name = "DIR")]

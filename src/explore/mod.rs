@@ -42,6 +42,31 @@ pub struct Spec {
     pub map: Option<MapSpec>,
 }
 
+/// Allowed `points` (base points, sets, or draws per map cell) and bootstrap resamples: the
+/// command line's flags and the browser's requests take the same.
+pub const POINTS: std::ops::RangeInclusive<u64> = 1..=65536;
+pub const BOOTSTRAP: std::ops::RangeInclusive<u64> = 100..=100_000;
+
+impl Spec {
+    /// Checks `points` and `bootstrap` against [`POINTS`] and [`BOOTSTRAP`] (the command
+    /// line's parser does this for its flags).
+    pub fn check_sizes(&self) -> Result<(), String> {
+        let within = |n: usize, r: &std::ops::RangeInclusive<u64>| r.contains(&(n as u64));
+        if within(self.points, &POINTS) && within(self.bootstrap, &BOOTSTRAP) {
+            return Ok(());
+        }
+        Err(format!(
+            "points must be {} to {} (not {}) and bootstrap {} to {} (not {}), as for `oversim explore`",
+            POINTS.start(),
+            POINTS.end(),
+            self.points,
+            BOOTSTRAP.start(),
+            BOOTSTRAP.end(),
+            self.bootstrap
+        ))
+    }
+}
+
 /// `--map PATH1,PATH2`: a grid over two inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapSpec {

@@ -33,9 +33,7 @@ impl Override {
             origin: format!("--set {path}={value}"),
         }
     }
-}
 
-impl Override {
     /// `--policies A,B`: only those policies run, in that order (`run.policies`).
     pub fn policies(list: &str) -> Override {
         let names: Vec<String> = (list.split(','))

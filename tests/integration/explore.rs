@@ -576,3 +576,19 @@ fn a_latin_hypercube_gives_probabilities_but_no_indices() {
     let rob = std::fs::read_to_string(d.join("lhs/robustness.csv")).unwrap();
     assert!(rob.lines().skip(1).all(|l| l.ends_with(",10")), "{rob}");
 }
+
+/// The sizes the browser's requests may ask for are the command line's flags' ranges.
+#[test]
+fn exploration_sizes_are_checked_as_the_flags_are() {
+    let mut s = spec(1);
+    assert!(s.check_sizes().is_ok());
+    s.points = 65_536;
+    s.bootstrap = 100_000;
+    assert!(s.check_sizes().is_ok());
+    s.points = 0;
+    let err = s.check_sizes().unwrap_err();
+    assert!(err.contains("points must be 1 to 65536 (not 0)"), "{err}");
+    s.points = 8;
+    s.bootstrap = 99;
+    assert!(s.check_sizes().is_err());
+}
