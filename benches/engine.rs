@@ -18,6 +18,9 @@
 //! time over that loop's.
 //! Run: `cargo bench --bench engine` (or `scripts/perf.sh` for the whole suite).
 
+// Tests and benchmarks print with the standard macros; the CLI prints through say!/tell!.
+#![allow(clippy::disallowed_macros)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -102,6 +102,10 @@ pub fn plan(
     overrides: &[Override],
     cli_dims: &[SweepDim],
 ) -> Result<Plan, ScenarioError> {
+    if let Some(d) = cli_dims.iter().find(|d| scenario::is_free_text(&d.path)) {
+        let message = format!("--sweep {}: {}", d.path, scenario::FREE_TEXT_SWEEP);
+        return Err(ScenarioError::one(label, &d.path, message));
+    }
     let base = scenario::load(label, text, overrides)?;
     let mut dims: Vec<SweepDim> = base.scenario.sweep.clone();
     for d in cli_dims {

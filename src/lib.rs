@@ -15,6 +15,7 @@ pub mod api;
 pub mod cli;
 pub mod dist;
 pub mod engine;
+pub mod estimate;
 pub mod experiment;
 pub mod explore;
 pub mod field;

@@ -18,7 +18,7 @@ use crate::experiment::{Plan, PointRun, RunData, Shard};
 use crate::metrics::{ClassResult, KindResult, Ledger, MetricRow, RepResult, StageResult};
 use crate::montecarlo::Results;
 #[cfg(feature = "cli")]
-use crate::report::files::write_atomic;
+use crate::report::files::Output;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
 use crate::report::rows::{self, ClassKey, KindKey, ReplicationKey, StageReplicationKey};
 use crate::scenario;
@@ -76,8 +76,8 @@ impl ShardFiles {
         }
     }
 
-    /// (file name, bytes), as written to a shard folder; shard.json last.
-    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
+    /// (file name, bytes) of the shard's data files, without shard.json.
+    pub fn data(&self) -> Vec<(&'static str, Vec<u8>)> {
         let mut v = vec![
             ("replications.csv", self.replications.clone()),
             ("classes.csv", self.classes.clone()),
@@ -87,6 +87,12 @@ impl ShardFiles {
         if let Some(t) = &self.timeseries {
             v.push(("timeseries.csv", t.clone()));
         }
+        v
+    }
+
+    /// (file name, bytes), as written to a shard folder; shard.json last.
+    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let mut v = self.data();
         v.push(("shard.json", self.manifest.to_json().into_bytes()));
         v
     }
@@ -128,26 +134,29 @@ impl ShardFiles {
     }
 }
 
-/// Writes a shard's files into `dir`.
+/// Writes a shard's files into the output folder being written, shard.json last.
 #[cfg(feature = "cli")]
 pub fn write_shard(
-    dir: &Path,
+    out: &mut Output,
     plan: &Plan,
     run: &RunData,
     shard: Shard,
     manifest: Manifest,
 ) -> Result<(), String> {
-    for (name, bytes) in ShardFiles::of(plan, run, shard, manifest).named() {
-        write_atomic(dir, name, &bytes)
-            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
+    let mut files = ShardFiles::of(plan, run, shard, manifest);
+    for (name, bytes) in files.data() {
+        out.write(name, &bytes)?;
     }
-    Ok(())
+    out.finish("shard.json", &mut files.manifest)
 }
 
-/// Reads the shard folder `dir`.
+/// Reads the shard folder `dir`, refusing one whose files are not those its shard.json lists.
 #[cfg(feature = "cli")]
 pub fn read_shard(dir: &Path) -> Result<ShardFiles, String> {
     let origin = dir.display().to_string();
+    if dir.join("shard.json").exists() {
+        crate::report::files::verify(dir, "shard.json")?;
+    }
     ShardFiles::from_named(&origin, |name| {
         std::fs::read(dir.join(name)).map_err(|e| e.to_string())
     })
@@ -356,6 +365,7 @@ pub fn merged_manifest(shards: &[ShardFiles], plan: &Plan, count: u64) -> Manife
     m.points = None;
     m.replications_done = plan.base().run.replications;
     m.merged_from = Some(shards.iter().map(|s| s.origin.clone()).collect());
+    m.files = None;
     m.shards = Some(count);
     m
 }

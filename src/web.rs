@@ -172,6 +172,7 @@ fn run(request: &[u8]) -> WebResponse {
         Err(e) => return e,
     };
     let mut req = Request::new(&label, &r.text);
+    req.memory = Some(crate::estimate::BROWSER_MEMORY);
     req.overrides = r.overrides.iter().map(|(p, v)| Override::set(p, v)).collect();
     if let Some(n) = r.replications {
         req = req.replications(n);

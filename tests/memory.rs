@@ -3,6 +3,9 @@
 //! replication, never per event). Linux only: it reads and resets VmHWM in /proc/self.
 //! One test in this binary, so nothing else runs alongside it.
 
+// Tests and benchmarks print with the standard macros; the CLI prints through say!/tell!.
+#![allow(clippy::disallowed_macros)]
+
 use oversim::engine::simulate;
 use oversim::montecarlo;
 use oversim::scenario;

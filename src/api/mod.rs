@@ -32,6 +32,8 @@ pub struct Request {
     pub series: Option<f64>,
     /// `--shard K/N`: only replications i with i % N == K.
     pub shard: Option<Shard>,
+    /// The memory, in bytes, a run's results must fit in (the browser's); `None`: no limit.
+    pub memory: Option<f64>,
 }
 
 impl Request {
@@ -42,6 +44,15 @@ impl Request {
             text: text.to_string(),
             ..Request::default()
         }
+    }
+
+    /// Refuses a run of `plan` that cannot fit: a time series over the cap, or results over
+    /// [`Request::memory`]; as the command line refuses it, with its numbers.
+    pub fn check_work(&self, plan: &Plan) -> Result<(), String> {
+        let work = crate::estimate::Work::of(plan, None, self.series);
+        let work = work.share(self.shard.map_or(1, |s| s.count));
+        (work.check(self.memory.unwrap_or(f64::INFINITY), self.series))
+            .map_err(|e| format!("error: {}: {e}", self.label))
     }
 
     /// As `-r N`.
@@ -121,6 +132,7 @@ fn execute(
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
+    req.check_work(plan)?;
     let baseline = baseline_index(plan.base(), req.baseline.as_deref())?;
     let ex = Execution {
         plan,
@@ -162,8 +174,33 @@ pub struct Slider {
     pub value: f64,
 }
 
-/// What the lab can move in a scenario, the policies a run of it compares, and the
-/// `[uncertain]` inputs an exploration of it varies (their paths).
+impl Slider {
+    /// A slider over `min..=max` in steps of `step` that can show `value`: the range grows
+    /// to hold it, and the steps shift so that it lies on one (a range input snaps to them).
+    fn showing(
+        path: String,
+        label: String,
+        (min, max, step): (f64, f64, f64),
+        unit: &str,
+        value: f64,
+    ) -> Slider {
+        let min = min.min(value);
+        let min = value - step * ((value - min) / step + 1e-9).floor();
+        Slider {
+            path,
+            label,
+            min,
+            max: max.max(value),
+            step,
+            unit: unit.to_string(),
+            value,
+        }
+    }
+}
+
+/// What the lab can move in a scenario, the policies a run of it compares, the
+/// `[uncertain]` inputs an exploration of it varies (their paths), and the file's own run
+/// settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Levers {
     pub policies: Vec<String>,
@@ -171,6 +208,10 @@ pub struct Levers {
     pub uncertain: Vec<String>,
     /// The measured simulated time of a replication (`run.horizon`), hours.
     pub horizon_hours: f64,
+    /// The file's `run.replications`.
+    pub replications: u64,
+    /// The file's `run.seed`, as text (a JavaScript number holds only 53 bits).
+    pub seed: String,
 }
 
 /// The levers the lab offers for scenario `text`: AI actions per hour, how often the agent
@@ -181,25 +222,21 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
         .map_err(|e| e.to_string())?
         .scenario;
     let number = |path: &str| crate::scenario::overrides::get(text, path).and_then(|v| v.parse::<f64>().ok());
-    let mut out = vec![Slider {
-        path: "workload.rate".into(),
-        label: "AI actions per hour".into(),
-        min: 5.0,
-        max: 200.0,
-        step: 5.0,
-        unit: "/h".into(),
-        value: sc.workload.rate,
-    }];
+    let mut out = vec![Slider::showing(
+        "workload.rate".into(),
+        "AI actions per hour".into(),
+        (5.0, 200.0, 5.0),
+        "/h",
+        sc.workload.rate,
+    )];
     if let Some(d) = &sc.workload.drift {
-        out.push(Slider {
-            path: "workload.drift.every".into(),
-            label: "days between drifts (mean)".into(),
-            min: 1.0,
-            max: 60.0,
-            step: 1.0,
-            unit: "d".into(),
-            value: d.every / 24.0,
-        });
+        out.push(Slider::showing(
+            "workload.drift.every".into(),
+            "days between drifts (mean)".into(),
+            (1.0, 60.0, 1.0),
+            "d",
+            d.every / 24.0,
+        ));
     }
     for c in &sc.workload.classes {
         for (key, what, v) in [
@@ -207,15 +244,13 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
             ("value", "value of an action", c.value),
         ] {
             if v > 0.0 {
-                out.push(Slider {
-                    path: format!("workload.class.{}.{key}", c.name),
-                    label: format!("{}: {what}", c.name),
-                    min: 0.0,
-                    max: (4.0 * v).max(10.0),
-                    step: if v >= 10.0 { 1.0 } else { 0.1 },
-                    unit: String::new(),
-                    value: v,
-                });
+                out.push(Slider::showing(
+                    format!("workload.class.{}.{key}", c.name),
+                    format!("{}: {what}", c.name),
+                    (0.0, (4.0 * v).max(10.0), if v >= 10.0 { 1.0 } else { 0.1 }),
+                    "",
+                    v,
+                ));
             }
         }
     }
@@ -224,15 +259,8 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
             for l in s.kind.levers() {
                 let path = format!("policy.{}.{}.{}", p.name, s.name, l.key);
                 if let Some(value) = number(&path) {
-                    out.push(Slider {
-                        label: format!("{} {}: {}", p.name, s.name, l.label),
-                        path,
-                        min: l.min,
-                        max: l.max.max(value),
-                        step: l.step,
-                        unit: String::new(),
-                        value,
-                    });
+                    let label = format!("{} {}: {}", p.name, s.name, l.label);
+                    out.push(Slider::showing(path, label, (l.min, l.max, l.step), "", value));
                 }
             }
         }
@@ -242,5 +270,7 @@ pub fn levers(label: &str, text: &str) -> Result<Levers, String> {
         sliders: out,
         uncertain: sc.uncertain.iter().map(|u| u.path.clone()).collect(),
         horizon_hours: sc.run.horizon,
+        replications: sc.run.replications,
+        seed: sc.run.seed.to_string(),
     })
 }

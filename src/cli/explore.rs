@@ -13,8 +13,7 @@ use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
 use crate::merge::ShardFiles;
-use crate::report::explore::FILES;
-use crate::report::files::{prepare_output, write_atomic};
+use crate::report::files::Output;
 use crate::report::manifest::{ExplorationInfo, Manifest};
 use crate::scenario::Override;
 
@@ -130,7 +129,7 @@ impl ExploreArgs {
 
 pub(super) fn explore(args: ExploreArgs) -> i32 {
     let bad = |e: String| {
-        eprintln!("{e}");
+        tell!("{e}");
         EXIT_BAD_INPUT
     };
     let files: Vec<PathBuf> = args.file.iter().cloned().collect();
@@ -166,20 +165,20 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             }
         }
     };
-    let files: &[&str] = if shard.is_some() {
-        crate::merge::SHARD_FILES
-    } else {
-        FILES
-    };
-    if let Err(e) = prepare_output(&dir, files, args.force) {
-        return bad(format!("error: {e}"));
+    let work = crate::estimate::Work::of(&ex.plan, None, None).share(shard.map_or(1, |s| s.count));
+    if let Err(code) = super::check_work(&src.label, work, None, args.threads) {
+        return code;
     }
+    let mut output = match Output::begin(&dir, args.force) {
+        Ok(o) => o,
+        Err(e) => return bad(format!("error: {e}")),
+    };
     overload_warning(&src.label, &ex);
     super::run::install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
+            tell!("error: cannot start worker threads: {e}");
             return EXIT_FAILURE;
         }
     };
@@ -201,7 +200,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let executed = match executed {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return EXIT_FAILURE;
         }
     };
@@ -216,18 +215,20 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, 0, &[]);
     manifest.exploration = Some(ExplorationInfo::of(&ex, setup));
     if executed.stop == Stop::Interrupted {
-        eprintln!("oversim: interrupted; an exploration needs every set, so nothing is written");
+        tell!("oversim: interrupted; an exploration needs every set, so nothing is written");
         return EXIT_INTERRUPTED;
     }
     if let Some(s) = shard {
-        if let Err(e) = crate::merge::write_shard(&dir, &ex.plan, &executed.run, s, manifest) {
-            eprintln!("error: {e}");
+        let written = crate::merge::write_shard(&mut output, &ex.plan, &executed.run, s, manifest)
+            .and_then(|()| output.commit());
+        if let Err(e) = written {
+            tell!("error: {e}");
             return EXIT_FAILURE;
         }
         return EXIT_OK;
     }
     let out = crate::api::explore::conclude(ex, &executed.run, manifest);
-    finish(out, &dir, args.report, args.quiet)
+    finish(out, output, args.report, args.quiet)
 }
 
 /// One warning for every set with a stage at offered load ≥ 1 (a run warns per point).
@@ -241,7 +242,7 @@ fn overload_warning(label: &str, ex: &Exploration) {
         })
         .collect();
     if let Some((s, (p, st, rho))) = over.iter().max_by(|a, b| a.1 .2.total_cmp(&b.1 .2)) {
-        eprintln!(
+        tell!(
             "warning: {label}: {} of {} sets have a stage at offered load ≥ 1 (the most: set {s}, policy `{p}`, stage `{st}`, {rho:.2}); its queue grows until pressure, timeouts or the end of the run stop it, as the uncertainty allows (see design.csv and explore.csv)",
             over.len(),
             ex.plan.points.len()
@@ -250,34 +251,26 @@ fn overload_warning(label: &str, ex: &Exploration) {
 }
 
 /// Writes an exploration's files (and report) and prints its summary.
-fn finish(out: Explored, dir: &Path, report: bool, quiet: bool) -> i32 {
-    let named = out.files.named();
-    let json = out.manifest.to_json();
-    for (name, bytes) in named.iter().copied().chain([("manifest.json", json.as_bytes())]) {
-        if let Err(e) = write_atomic(dir, name, bytes) {
-            eprintln!("error: cannot write {}: {e}", dir.join(name).display());
-            return EXIT_FAILURE;
-        }
-    }
-    for stale in FILES {
-        let written =
-            named.iter().any(|(n, _)| n == stale) || *stale == "manifest.json" || *stale == "report.html";
-        if !written {
-            let _ = std::fs::remove_file(dir.join(stale));
-        }
-    }
-    if report {
-        if let Err(e) = crate::report::html::write(dir) {
-            eprintln!("error: {e}");
-            return EXIT_FAILURE;
-        }
-    } else {
-        let _ = std::fs::remove_file(dir.join("report.html"));
+fn finish(mut out: Explored, mut output: Output, report: bool, quiet: bool) -> i32 {
+    let dir = output.dir().to_path_buf();
+    let written = (out.files.named().into_iter())
+        .try_for_each(|(name, bytes)| output.write(name, bytes))
+        .and_then(|()| output.finish("manifest.json", &mut out.manifest))
+        .and_then(|()| {
+            if report {
+                let html = crate::report::html::render_folder(output.staging())?;
+                output.write("report.html", html.as_bytes())?;
+            }
+            output.commit()
+        });
+    if let Err(e) = written {
+        tell!("error: {e}");
+        return EXIT_FAILURE;
     }
     if !quiet {
         let ex = &out.exploration;
         let sc = ex.plan.base();
-        println!(
+        sayln!(
             "{}: {} sets × {} replications × {} policies → {}",
             sc.name,
             ex.plan.points.len(),
@@ -286,13 +279,13 @@ fn finish(out: Explored, dir: &Path, report: bool, quiet: bool) -> i32 {
             dir.display()
         );
         if let Some(a) = &out.analysis {
-            print!(
+            say!(
                 "\n{}\n",
                 crate::report::explore::table(&ex.policies(), a, ex.metric)
             );
         }
         for s in &out.sentences {
-            println!("{s}");
+            sayln!("{s}");
         }
     }
     EXIT_OK
@@ -304,7 +297,7 @@ pub(super) fn merge(args: &MergeArgs, shards: &[ShardFiles]) -> i32 {
     let out = match crate::api::explore::merge(shards) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -313,9 +306,12 @@ pub(super) fn merge(args: &MergeArgs, shards: &[ShardFiles]) -> i32 {
         let suffix = if ex.map.is_some() { "map" } else { "explore" };
         Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name))
     });
-    if let Err(e) = prepare_output(&dir, FILES, args.force) {
-        eprintln!("error: {e}");
-        return EXIT_BAD_INPUT;
-    }
-    finish(out, &dir, false, args.quiet)
+    let output = match Output::begin(&dir, args.force) {
+        Ok(o) => o,
+        Err(e) => {
+            tell!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    finish(out, output, false, args.quiet)
 }

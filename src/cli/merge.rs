@@ -3,11 +3,11 @@
 use super::{MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::merge::{check_set, read_shard};
 use crate::report;
-use crate::report::files::{prepare_output, write_atomic};
+use crate::report::files::Output;
 
 pub(super) fn merge(args: MergeArgs) -> i32 {
     let bad = |e: String| {
-        eprintln!("error: {e}");
+        tell!("error: {e}");
         EXIT_BAD_INPUT
     };
     let shards = match args
@@ -33,24 +33,23 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
     };
     let base = &run.points[0].scenario;
     let dir = report::output_dir(args.out.as_deref(), base, false);
-    if let Err(e) = prepare_output(&dir, report::FILES, args.force) {
-        return bad(e);
-    }
-    let manifest = manifest.to_json();
-    let named = files
-        .named()
-        .into_iter()
-        .chain([("manifest.json", manifest.as_bytes())]);
-    for (name, bytes) in named {
-        if let Err(e) = write_atomic(&dir, name, bytes) {
-            eprintln!("error: cannot write {}: {e}", dir.join(name).display());
-            return EXIT_FAILURE;
-        }
+    let mut out = match Output::begin(&dir, args.force) {
+        Ok(o) => o,
+        Err(e) => return bad(e),
+    };
+    let mut manifest = manifest;
+    let written = (files.named().into_iter())
+        .try_for_each(|(name, bytes)| out.write(name, bytes))
+        .and_then(|()| out.finish("manifest.json", &mut manifest))
+        .and_then(|()| out.commit());
+    if let Err(e) = written {
+        tell!("error: {e}");
+        return EXIT_FAILURE;
     }
     if !args.quiet {
-        println!("merged {count} shards of `{}` → {}", base.name, dir.display());
+        sayln!("merged {count} shards of `{}` → {}", base.name, dir.display());
         let (sums, comps) = (run.summaries(), report::comparisons(&run));
-        print!("{}", report::table::tables(&run, &sums, &comps));
+        say!("{}", report::table::tables(&run, &sums, &comps));
     }
     EXIT_OK
 }

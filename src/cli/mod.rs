@@ -5,6 +5,29 @@
 //! Exit codes: 0 success, 1 the run failed (e.g. a file could not be written), 2 bad input
 //! (scenario errors, bad flags, results that would be overwritten), 130 interrupted.
 
+/// What the CLI prints, to stdout (`say!`, `sayln!`) and stderr (`tell!`): every message
+/// goes through [`crate::input::printable`], so the text a shared file puts in a key, a name
+/// or a path is shown, not obeyed by the terminal. `println!` and its kin are forbidden in
+/// the crate (clippy.toml) so that no print bypasses it.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), "{}", $crate::input::printable(&format!($($t)*)));
+    }};
+}
+macro_rules! sayln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), "{}", $crate::input::printable(&format!($($t)*)));
+    }};
+}
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::input::printable(&format!($($t)*)));
+    }};
+}
+
 mod explore;
 mod merge;
 mod run;
@@ -54,11 +77,11 @@ pub struct ReportArgs {
 fn report_cmd(args: ReportArgs) -> i32 {
     match crate::report::html::write(&args.dir) {
         Ok(path) => {
-            println!("wrote {}", path.display());
+            sayln!("wrote {}", path.display());
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             EXIT_BAD_INPUT
         }
     }
@@ -191,10 +214,25 @@ fn quiet_on_closed_pipe() {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     quiet_on_closed_pipe();
+    // clap's messages drop escape sequences as styling, so an argument carrying them would
+    // be quoted wrongly: refuse it here, shown escaped.
+    for (i, arg) in std::env::args_os().enumerate().skip(1) {
+        let arg = arg.to_string_lossy();
+        if let std::borrow::Cow::Owned(shown) = crate::input::printable(&arg) {
+            tell!("error: argument {i} ({shown}) holds control characters; oversim takes plain text");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            // clap's message quotes the user's arguments: printed as every message is.
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                tell!("{}", text.trim_end());
+            } else {
+                sayln!("{}", text.trim_end());
+            }
             return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
@@ -225,6 +263,41 @@ pub(crate) fn run_context(
         finished_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         wall_seconds,
     }
+}
+
+/// The machine's memory in bytes (Linux: MemTotal), which a run's results must fit in;
+/// unbounded where it cannot be read.
+pub(crate) fn machine_memory() -> f64 {
+    let kb = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok()
+    });
+    kb.map_or(f64::INFINITY, |kb| kb * 1024.0)
+}
+
+/// Worker threads a run uses: `--threads`, or every core.
+pub(crate) fn threads_used(threads: Option<u32>) -> usize {
+    threads.map_or_else(rayon::current_num_threads, |t| t as usize)
+}
+
+/// Checks that the run of `plan` fits in this machine, and says how large it is when it is
+/// long (even with --quiet: a long run is worth a line in a batch job's log); `Err` is the
+/// exit code.
+pub(crate) fn check_work(
+    label: &str,
+    work: crate::estimate::Work,
+    series: Option<f64>,
+    threads: Option<u32>,
+) -> Result<(), i32> {
+    if let Err(e) = work.check(machine_memory(), series) {
+        tell!("error: {label}: {e}");
+        return Err(EXIT_BAD_INPUT);
+    }
+    let threads = threads_used(threads);
+    if work.seconds(threads) > crate::estimate::LONG_SECONDS {
+        tell!("note: {label}: {}", work.describe(threads));
+    }
+    Ok(())
 }
 
 /// A scenario source: a file, or the embedded default.
@@ -269,7 +342,7 @@ pub(crate) fn plan_all(sources: &[Source], flags: &ScenarioFlags) -> Result<Vec<
         match planned {
             Ok(p) => plans.push(p),
             Err(e) => {
-                eprintln!("{e}");
+                tell!("{e}");
                 failed = true;
             }
         }
@@ -308,7 +381,7 @@ fn validate(args: ValidateArgs) -> i32 {
     let sources = match read_sources(&args.files) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            tell!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -321,7 +394,7 @@ fn validate(args: ValidateArgs) -> i32 {
         });
         match planned {
             Err(e) => {
-                eprintln!("{e}");
+                tell!("{e}");
                 code = EXIT_BAD_INPUT;
             }
             Ok(plan) => {
@@ -332,7 +405,7 @@ fn validate(args: ValidateArgs) -> i32 {
                 } else {
                     format!(", {} sweep points", plan.points.len())
                 };
-                println!(
+                sayln!(
                     "ok: {} (scenario `{}`): {} policies, {} stages, {} replications of {}{points}",
                     s.label,
                     sc.name,
@@ -341,22 +414,28 @@ fn validate(args: ValidateArgs) -> i32 {
                     sc.run.replications,
                     format_hours(sc.run.horizon)
                 );
+                let work = crate::estimate::Work::of(&plan, None, None);
+                sayln!("  work: {}", work.describe(threads_used(None)));
+                if let Err(e) = work.check(machine_memory(), None) {
+                    tell!("error: {}: {e}", s.label);
+                    code = EXIT_BAD_INPUT;
+                }
                 for (k, pt) in plan.points.iter().enumerate() {
                     for (p, st, rho) in pt.loaded.scenario.offered_loads() {
-                        println!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
+                        sayln!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
                     }
                 }
                 if !sc.uncertain.is_empty() {
-                    println!(
+                    sayln!(
                         "  uncertain inputs: {} (each valid at the ends of its range; `oversim explore` draws them)",
                         sc.uncertain.len()
                     );
                     for u in &sc.uncertain {
-                        println!("    {}: {}", u.path, u.describe());
+                        sayln!("    {}: {}", u.path, u.describe());
                     }
                 }
                 for w in load_warnings(&s.label, &plan) {
-                    eprintln!("{w}");
+                    tell!("{w}");
                 }
             }
         }

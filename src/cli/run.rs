@@ -1,7 +1,7 @@
 //! `oversim run`: plan every scenario, check the output folders, run with a progress bar on
 //! a thread pool, and write the files (or a shard's).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -11,24 +11,24 @@ use super::{
     EXIT_OK,
 };
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
-use crate::report::files::{prepare_output, write_atomic};
+use crate::report::files::Output;
 use crate::report::manifest::Manifest;
 use crate::report::{self, ResultFiles};
 use crate::units::format_hours;
 
 /// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
-/// the files). Second: exit at once; files already renamed into place stay whole.
+/// the files). Second: exit at once; the output folder keeps the run it held.
 pub(super) fn install_signal_handler() {
     use std::sync::atomic::Ordering;
     let result = ctrlc::set_handler(|| {
         if crate::montecarlo::CANCEL.swap(true, Ordering::SeqCst) {
-            eprintln!("\noversim: interrupted again, exiting now");
+            tell!("\noversim: interrupted again, exiting now");
             std::process::exit(EXIT_INTERRUPTED);
         }
-        eprintln!("\noversim: interrupted; keeping the completed replications and writing partial results (interrupt again to exit at once)");
+        tell!("\noversim: interrupted; keeping the completed replications and writing partial results (interrupt again to exit at once)");
     });
     if let Err(e) = result {
-        eprintln!("warning: cannot install the interrupt handler ({e}); Ctrl-C will stop oversim without writing partial results");
+        tell!("warning: cannot install the interrupt handler ({e}); Ctrl-C will stop oversim without writing partial results");
     }
 }
 
@@ -36,7 +36,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
     let sources = match read_sources(&args.files) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            tell!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -52,12 +52,12 @@ pub(super) fn run(args: RunArgs) -> i32 {
     {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: --shard: {e}");
+            tell!("error: --shard: {e}");
             return EXIT_BAD_INPUT;
         }
     };
     if shard.is_some() && !args.precision.is_empty() {
-        eprintln!("error: --precision cannot be combined with --shard: the stopping rule needs every replication in one place; run a fixed number of replications per shard instead");
+        tell!("error: --precision cannot be combined with --shard: the stopping rule needs every replication in one place; run a fixed number of replications per shard instead");
         return EXIT_BAD_INPUT;
     }
     let mut baselines = Vec::new();
@@ -65,9 +65,17 @@ pub(super) fn run(args: RunArgs) -> i32 {
         match baseline_index(p.base(), args.baseline.as_deref()) {
             Ok(b) => baselines.push(b),
             Err(e) => {
-                eprintln!("error: {e}");
+                tell!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
+        }
+    }
+    for (src, plan) in sources.iter().zip(&plans) {
+        let cap = (!args.precision.is_empty()).then_some(args.max_replications);
+        let work = crate::estimate::Work::of(plan, cap, args.timeseries);
+        let work = work.share(shard.map_or(1, |s| s.count));
+        if let Err(code) = super::check_work(&src.label, work, args.timeseries, args.threads) {
+            return code;
         }
     }
     let several = plans.len() > 1;
@@ -82,35 +90,34 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
         })
         .collect();
+    let mut outs = Vec::with_capacity(dirs.len());
     for (i, d) in dirs.iter().enumerate() {
         if dirs[..i].contains(d) {
-            eprintln!(
+            tell!(
                 "error: two scenarios would write to {}; give them different names",
                 d.display()
             );
             return EXIT_BAD_INPUT;
         }
-        let files: &[&str] = if shard.is_some() {
-            crate::merge::SHARD_FILES
-        } else {
-            report::FILES
-        };
-        if let Err(e) = prepare_output(d, files, args.force) {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+        match Output::begin(d, args.force) {
+            Ok(o) => outs.push(o),
+            Err(e) => {
+                tell!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
         }
     }
     install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
+            tell!("error: cannot start worker threads: {e}");
             return EXIT_FAILURE;
         }
     };
-    for (((src, plan), dir), &baseline) in sources.iter().zip(&plans).zip(&dirs).zip(&baselines) {
+    for (((src, plan), out), &baseline) in sources.iter().zip(&plans).zip(outs).zip(&baselines) {
         for w in load_warnings(&src.label, plan) {
-            eprintln!("{w}");
+            tell!("{w}");
         }
         let ex = Execution {
             plan,
@@ -120,13 +127,14 @@ pub(super) fn run(args: RunArgs) -> i32 {
             shard,
             series: args.timeseries,
         };
-        match run_one(&args, src, &ex, &pool, dir) {
+        let dir = out.dir().to_path_buf();
+        match run_one(&args, src, &ex, &pool, out) {
             Err(e) => {
-                eprintln!("error: {e}");
+                tell!("error: {e}");
                 return EXIT_FAILURE;
             }
             Ok(Stop::Interrupted) => {
-                eprintln!(
+                tell!(
                     "oversim: partial results written to {} (manifest.json: interrupted)",
                     dir.display()
                 );
@@ -158,7 +166,7 @@ fn run_one(
     src: &Source,
     ex: &Execution,
     pool: &rayon::ThreadPool,
-    dir: &Path,
+    mut out: Output,
 ) -> Result<Stop, String> {
     let plan = ex.plan;
     let sc = plan.base();
@@ -196,9 +204,6 @@ fn run_one(
     pb.finish_and_clear();
     let elapsed = clock.elapsed().as_secs_f64();
     let run = &executed.run;
-    let write = |name: &str, bytes: &[u8]| {
-        write_atomic(dir, name, bytes).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
-    };
     let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
     let mut cut = 0u64;
     for pt in &run.points {
@@ -206,7 +211,7 @@ fn run_one(
             let n = reps.iter().filter(|r| r.cut_short).count();
             if n > 0 {
                 cut += n as u64;
-                eprintln!(
+                tell!(
                     "warning: {}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
                     src.label, pol.name, pt.scenario.run.max_backlog
                 );
@@ -216,26 +221,25 @@ fn run_one(
     let ctx = super::run_context(src, args.threads, pool, started, elapsed);
     let done = reps_done.iter().copied().min().unwrap_or(0);
     let manifest = Manifest::of_run(ex, &ctx, &executed.stop, done, cut, &executed.achieved);
+    let mut manifest = manifest;
     if let Some(s) = ex.shard {
-        crate::merge::write_shard(dir, plan, run, s, manifest)?;
+        crate::merge::write_shard(&mut out, plan, run, s, manifest)?;
+        out.commit()?;
         return Ok(executed.stop);
     }
     let sums = run.summaries();
     let comps = report::comparisons(run);
     let files = ResultFiles::of(run, &sums, &comps);
     for (name, bytes) in files.named() {
-        write(name, bytes)?;
+        out.write(name, bytes)?;
     }
-    if files.timeseries.is_none() {
-        // Never leave another run's series beside these results (possible with --force).
-        let _ = std::fs::remove_file(dir.join("timeseries.csv"));
-    }
-    write("manifest.json", manifest.to_json().as_bytes())?;
+    out.finish("manifest.json", &mut manifest)?;
     if args.report {
-        crate::report::html::write(dir)?;
-    } else {
-        let _ = std::fs::remove_file(dir.join("report.html"));
+        let html = crate::report::html::render_folder(out.staging())?;
+        out.write("report.html", html.as_bytes())?;
     }
+    let dir = out.dir().to_path_buf();
+    out.commit()?;
 
     if !args.quiet {
         let reps = match (&executed.stop, reps_done.iter().min(), reps_done.iter().max()) {
@@ -253,7 +257,7 @@ fn run_one(
         } else {
             format!(" at {} sweep points", plan.points.len())
         };
-        println!(
+        sayln!(
             "{}: {reps} × {} measured{} per policy{points}, {:.1} s → {}",
             sc.name,
             format_hours(sc.run.horizon),
@@ -265,7 +269,7 @@ fn run_one(
             elapsed,
             dir.display()
         );
-        print!("{}", report::table::tables(run, &sums, &comps));
+        say!("{}", report::table::tables(run, &sums, &comps));
     }
     Ok(executed.stop)
 }

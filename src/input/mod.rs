@@ -7,7 +7,9 @@
 
 mod error;
 
-pub use error::{did_you_mean, explain_serde_message, unknown, Diagnostic, LineIndex, ScenarioError};
+pub use error::{
+    did_you_mean, explain_serde_message, printable, unknown, Diagnostic, LineIndex, ScenarioError,
+};
 
 use std::collections::HashMap;
 use std::ops::Range;

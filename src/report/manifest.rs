@@ -2,6 +2,8 @@
 //! `run`, by a shard and by `merge`, and read back by `merge` and the HTML report. Fields
 //! are in alphabetical order, as JSON readers of earlier versions saw them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +19,10 @@ pub struct Manifest {
     /// An exploration's design and inputs (`oversim explore`); absent for a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exploration: Option<ExplorationInfo>,
+    /// The SHA-256 of every file written with this manifest (the report is not listed: it
+    /// is made from the others); absent in a merge done in memory and in older folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, String>>,
     pub finished_at: String,
     /// A shard's format tag ([`SHARD_FORMAT`]); absent in a results folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +202,7 @@ impl Manifest {
             command_line: ctx.command_line.clone(),
             cut_short: cut > 0 || matches!(stop, Stop::MaxReplications | Stop::Interrupted),
             exploration: None,
+            files: None,
             finished_at: ctx.finished_at.clone(),
             format: None,
             horizon_hours: sc.run.horizon,

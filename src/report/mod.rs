@@ -2,8 +2,8 @@
 //! stages, time series), the manifest, the terminal tables and the HTML report. Everything
 //! here makes text from a [`RunData`]; `files` (feature `cli`) is what touches the filesystem.
 //!
-//! Every file is written to a temporary name in the output folder and renamed into place,
-//! so a reader never sees a half-written file; the manifest is written last.
+//! A run's files are written into a new folder beside the output folder and swapped in
+//! whole ([`files::Output`]); the manifest is written last and lists the others' SHA-256.
 
 pub mod explore;
 #[cfg(feature = "cli")]

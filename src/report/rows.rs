@@ -66,6 +66,28 @@ pub struct KindKey {
     pub kind: String,
 }
 
+/// A text cell as written to a CSV file. A cell that a spreadsheet would run as a formula
+/// (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a number)
+/// is written with a leading `'`, as OWASP advises for CSV exports; so is one that begins
+/// with `'`, so that [`from_cell`] gives back exactly the text.
+pub fn to_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match text.chars().next() {
+        Some('=' | '@' | '\t' | '\r' | '\'') => true,
+        Some('+' | '-') => text.parse::<f64>().is_err(),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The text of a cell written by [`to_cell`].
+pub fn from_cell(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
 /// A file's rows: (values of the swept paths, key, value).
 pub type Rows<K, V> = Vec<(Vec<String>, K, V)>;
 
@@ -81,13 +103,15 @@ where
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    let header = dims
-        .iter()
-        .map(String::as_str)
-        .chain(keys_of::<K>().iter().copied())
-        .chain(keys_of::<V>().iter().copied());
-    w.write_record(header).expect("writing to memory");
+    // The sweep's paths and values are the user's text; keys and values are names the
+    // scenario validated (letters, digits, `-`) and numbers.
+    let header = (dims.iter().map(|d| to_cell(d)))
+        .chain(keys_of::<K>().iter().map(|k| (*k).into()))
+        .chain(keys_of::<V>().iter().map(|k| (*k).into()));
+    w.write_record(header.map(|c| c.into_owned()))
+        .expect("writing to memory");
     for (values, key, value) in rows {
+        let values: Vec<_> = values.iter().map(|v| to_cell(v)).collect();
         w.serialize((values, key, value)).expect("rows serialise");
     }
     w.into_inner().expect("flushing to memory")
@@ -104,7 +128,11 @@ pub fn read<K: DeserializeOwned, V: DeserializeOwned>(
         .iter()
         .position(|h| h == first)
         .ok_or_else(|| format!("no `{first}` column"))?;
-    let dims = headers.iter().take(nd).map(str::to_string).collect();
+    let dims = headers
+        .iter()
+        .take(nd)
+        .map(|h| from_cell(h).to_string())
+        .collect();
     let mut rows = Vec::new();
     for rec in rd.records() {
         let rec = rec.map_err(|e| e.to_string())?;
@@ -112,7 +140,11 @@ pub fn read<K: DeserializeOwned, V: DeserializeOwned>(
         let at = |e: csv::Error| format!("line {line}: {e}");
         let key: K = rec.deserialize(Some(&headers)).map_err(at)?;
         let value: V = rec.deserialize(Some(&headers)).map_err(at)?;
-        rows.push((rec.iter().take(nd).map(str::to_string).collect(), key, value));
+        rows.push((
+            rec.iter().take(nd).map(|c| from_cell(c).to_string()).collect(),
+            key,
+            value,
+        ));
     }
     Ok((dims, rows))
 }

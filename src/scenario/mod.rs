@@ -47,6 +47,15 @@ pub struct SweepDim {
     pub origin: &'static str,
 }
 
+/// Whether `path` names free text (a `name` or `description`): it changes no number, so
+/// it cannot be swept, and a sweep's values are never text a user typed freely.
+pub fn is_free_text(path: &str) -> bool {
+    matches!(path.rsplit('.').next(), Some("name" | "description"))
+}
+
+/// What a sweep of free text is told.
+pub const FREE_TEXT_SWEEP: &str = "is free text (a name or description) and changes no number, so it cannot be swept; sweep a key the simulation uses, e.g. \"workload.rate\" = [\"20/h\", \"40/h\"]";
+
 /// One value of a sweep: `label` as shown in output columns (`20/h`), `toml` as applied
 /// to the scenario (`"20/h"`).
 #[derive(Debug, Clone, PartialEq)]

@@ -131,7 +131,9 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         Some(names) => choose_policies(ctx, policies, names),
         None => policies,
     };
-    let sweep = raw.sweep.map_or_else(Vec::new, |t| build_sweep(ctx, t));
+    let sweep = raw
+        .sweep
+        .map_or_else(Vec::new, |t| build_sweep(ctx, t, doc.get("sweep")));
     let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
     Scenario {
         name,
@@ -145,18 +147,26 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
     }
 }
 
-fn build_sweep(ctx: &mut Ctx, t: S<toml::Table>) -> Vec<SweepDim> {
-    let span = t.span();
+fn build_sweep(ctx: &mut Ctx, t: S<toml::Table>, doc: Option<&S<DeValue>>) -> Vec<SweepDim> {
+    let table = t.span();
+    // Each entry's own line, from the spanned document.
+    let line_of = |key: &str| match doc.map(S::get_ref) {
+        Some(DeValue::Table(entries)) => (entries.iter())
+            .find(|(k, _)| k.get_ref() == key)
+            .map_or(table.clone(), |(_, v)| v.span()),
+        _ => table.clone(),
+    };
     let mut dims = Vec::new();
     for (path, values) in t.into_inner() {
         let p = format!("sweep.\"{path}\"");
         match values {
+            _ if super::is_free_text(&path) => ctx.err(line_of(&path), &p, super::FREE_TEXT_SWEEP),
             toml::Value::Array(a) if !a.is_empty() => dims.push(SweepDim {
                 values: a.iter().map(SweepValue::from_toml).collect(),
                 path,
                 origin: "[sweep]",
             }),
-            _ => ctx.err(span.clone(), &p, "a sweep key takes a non-empty array of values, e.g. \"workload.rate\" = [\"20/h\", \"40/h\"]"),
+            _ => ctx.err(line_of(&path), &p, "a sweep key takes a non-empty array of values, e.g. \"workload.rate\" = [\"20/h\", \"40/h\"]"),
         }
     }
     dims

@@ -150,3 +150,35 @@ fn levers_are_set_paths_with_the_files_values() {
     let err = api::levers("scenario.toml", "[run\n").unwrap_err();
     assert!(err.contains("scenario.toml:1"), "{err}");
 }
+
+/// Every shipped scenario's levers show the file's own values (500/h is not shown as 200/h,
+/// nor 4/h as 5/h): each lies in its slider's range and on one of its steps; and the file's
+/// replications and seed come with them.
+#[test]
+fn levers_show_every_scenarios_own_values() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let levers = api::levers("s.toml", &text).unwrap();
+        let sc = scenario::load("s.toml", &text, &[]).unwrap().scenario;
+        assert_eq!(levers.replications, sc.run.replications);
+        assert_eq!(levers.seed, sc.run.seed.to_string());
+        for s in &levers.sliders {
+            let steps = (s.value - s.min) / s.step;
+            assert!(
+                s.min <= s.value && s.value <= s.max && (steps - steps.round()).abs() < 1e-6,
+                "{}: {s:?}",
+                path.display()
+            );
+        }
+        let rate = levers.sliders.iter().find(|s| s.path == "workload.rate").unwrap();
+        assert_eq!(rate.value, sc.workload.rate, "{}", path.display());
+    }
+    let b12 = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/governance-b12.toml"),
+    )
+    .unwrap();
+    let rate = api::levers("b12.toml", &b12).unwrap().sliders[0].clone();
+    assert_eq!((rate.value, rate.max >= 500.0), (500.0, true));
+}

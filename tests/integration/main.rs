@@ -3,6 +3,9 @@
 //! binaries of their own: they time a process and measure peak memory, and must not share
 //! the machine with the other tests of their binary.
 
+// Tests and benchmarks print with the standard macros; the CLI prints through say!/tell!.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 mod api;
@@ -20,6 +23,7 @@ mod model;
 mod overload;
 mod process;
 mod report;
+mod sharing;
 mod staffing;
 mod timeseries;
 mod validation;

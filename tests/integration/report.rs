@@ -90,6 +90,23 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
     let rel = header.iter().position(|h| *h == "relative_change").unwrap();
     f[rel] = "-0.4321".into();
     fs::write(&cmp, ctext.replace(&line, &f.join(","))).unwrap();
+    // Edited files no longer match the manifest: `report` refuses the folder as not one
+    // run's, and draws it once the manifest lists the edited files.
+    oversim(d)
+        .args(["report", "out"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "comparison.csv is not the file its manifest.json lists",
+        ));
+    let mpath = d.join("out/manifest.json");
+    let mut manifest =
+        oversim::report::manifest::Manifest::from_json(&fs::read_to_string(&mpath).unwrap()).unwrap();
+    for name in ["summary.csv", "comparison.csv"] {
+        let hash = oversim::report::manifest::sha256_hex(&fs::read(d.join("out").join(name)).unwrap());
+        manifest.files.as_mut().unwrap().insert(name.to_string(), hash);
+    }
+    fs::write(&mpath, manifest.to_json()).unwrap();
     oversim(d).args(["report", "out"]).assert().success();
     let html = fs::read_to_string(d.join("out/report.html")).unwrap();
     assert!(

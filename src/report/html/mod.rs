@@ -528,17 +528,23 @@ pub fn render(r: &Results) -> String {
     h
 }
 
-/// Writes `dir/report.html` from the files in `dir`.
+/// The report of the results folder `dir`, from its files.
 #[cfg(feature = "cli")]
-pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
+pub fn render_folder(dir: &Path) -> Result<String, String> {
     let manifest = std::fs::read_to_string(dir.join("manifest.json"))
         .ok()
         .and_then(|t| Manifest::from_json(&t).ok());
-    let html = match manifest {
+    Ok(match manifest {
         Some(m) if m.exploration.is_some() => explore::render(&explore::ExploreResults::load(dir, m)?),
         _ => render(&Results::load(dir)?),
-    };
-    crate::report::files::write_atomic(dir, "report.html", html.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", dir.join("report.html").display()))?;
+    })
+}
+
+/// Writes `dir/report.html` from the files of the complete results folder `dir`.
+#[cfg(feature = "cli")]
+pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
+    crate::report::files::verify(dir, "manifest.json")?;
+    let html = render_folder(dir)?;
+    crate::report::files::replace_file(dir, "report.html", html.as_bytes())?;
     Ok(dir.join("report.html"))
 }
