@@ -23,19 +23,21 @@ out, teaching, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 names = {os.path.basename(f)[:-5]: open(f).read() for f in sorted(files)}
 # The default first, as the command line runs it without a file.
 ordered = {"default": names.pop("default"), **names}
-# Lessons: each "## N. Title" section, its first scenario, and its prose paragraphs
-# (without images, code or link lines).
+# Lessons: each "## N. Title" section, every scenario it names (in order), and its prose
+# paragraphs as Markdown (without images, code blocks or the line of links), which the
+# page renders as text.
 lessons = []
 for block in re.split(r"^## ", open(teaching).read(), flags=re.M)[1:]:
     title, _, body = block.partition("\n")
-    m = re.search(r"scenarios/([a-z0-9-]+)\.toml", body)
-    if not re.match(r"\d+\.", title) or not m or m.group(1) not in ordered:
+    named = [n for n in dict.fromkeys(re.findall(r"scenarios/([a-z0-9-]+)\.toml", body)) if n in ordered]
+    if not re.match(r"\d+\.", title) or not named:
         continue
     body = re.sub(r"```.*?```", "", body, flags=re.S)
-    paras = [" ".join(p.split()) for p in body.split("\n\n")]
-    paras = [re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", p).replace("`", "") for p in paras
-             if p and not p.startswith(("![", "[`", "<"))]
-    lessons.append({"title": title.strip(), "scenario": m.group(1), "text": paras})
+    paras = ["\n".join(" ".join(l.split()) for l in p.strip().split("\n")) for p in body.split("\n\n")]
+    # A list's items may run over several lines: join each item's lines.
+    paras = [re.sub(r"\n(?!- |\d+\. )", " ", p) for p in paras]
+    paras = [p for p in paras if p and not p.startswith(("![", "[`", "<"))]
+    lessons.append({"title": title.strip(), "scenarios": named, "text": paras})
 scen = ("// The shipped scenarios (scenarios/*.toml) and the lessons of docs/teaching.md,\n"
         "// written by scripts/build-web.sh.\n"
         "window.OVERSIM_SCENARIOS = " + json.dumps(ordered, indent=1) + ";\n"
@@ -52,6 +54,14 @@ page = page.replace('<script src="scenarios.js"></script>', inline(head + scen))
 for name in ["core.js", "app.js"]:
     page = page.replace('<script src="%s"></script>' % name, inline(read(name)))
 assert "src=" not in page.split("<body", 1)[1], "a script was not inlined"
+# The Content-Security-Policy lets exactly these inline scripts run (by their SHA-256).
+import hashlib
+hashes = ["'sha256-%s'" % base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+          for body in re.findall(r"<script>(.*?)</script>", page, flags=re.S)]
+assert len(hashes) == 3, "the one-file page has three inline scripts"
+csp = "script-src 'self' 'wasm-unsafe-eval'"
+assert csp in page, "index.html has no Content-Security-Policy"
+page = page.replace(csp, "script-src %s 'wasm-unsafe-eval'" % " ".join(hashes))
 open(os.path.join(out, "oversim-lab.html"), "w").write(page)
 PY
 site=$(cat "$out"/index.html "$out"/*.js "$out/oversim.wasm" | gzip -9c | wc -c)

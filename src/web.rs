@@ -94,6 +94,7 @@ fn fail(error: String) -> WebResponse {
 fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest::Manifest) -> WebResponse {
     use crate::report::html;
     let mut r = answer(files.named());
+    r.files.insert("manifest.json".into(), manifest.to_json());
     let read = html::Results::from_files(
         &manifest.to_json(),
         &files.summary,
@@ -115,6 +116,7 @@ fn explored(out: &api::explore::Explored) -> WebResponse {
     use crate::report::html::explore::{sections, ExploreResults};
     let f = &out.files;
     let mut r = answer(f.named());
+    r.files.insert("manifest.json".into(), out.manifest.to_json());
     r.sentences = out.sentences.clone();
     let read = ExploreResults::from_files(
         out.manifest.clone(),

@@ -5,6 +5,9 @@
 // explores, with &points=N&explore-replications=R, or a map with &map=PATH1,PATH2&grid=G);
 // body[data-state] becomes "done" or "error"; #csv-* hold the files; #errors the message;
 // window.oversimLast is the engine's last answer (files, sentences, report HTML).
+// A link is somebody else's: what it sets is listed above Run (each removable) and in the
+// results' header, its size and what it inflates to are capped, its workers are clamped to
+// the machine's cores, and a damaged link falls back to the named or default scenario.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SCENARIOS = window.OVERSIM_SCENARIOS;
@@ -14,15 +17,20 @@ const LESSONS = window.OVERSIM_LESSONS || [];
 // uncertain: the scenario's [uncertain] inputs (an exploration's k); explored: whether the
 // last result is an exploration (the permalink says so).
 // horizon: the scenario's measured hours (the time series' default step is a thirtieth).
-let module = null, core = null, touched = new Map(), extraSets = [], policies = 1, uncertain = 0, explored = false, horizon = 720;
+// current: the shipped scenario the page loaded (the TOML may be an edit of it).
+let module = null, core = null, touched = new Map(), extraSets = [], policies = 1, uncertain = 0, explored = false, horizon = 720, current = "default";
+// Caps on what a link may ask for: its fragment's length, the scenario text it inflates to
+// (the largest shipped scenario is under 20 KB), and run.seed's range.
+const MAX_FRAGMENT = 64 * 1024, MAX_TOML = 1024 * 1024, MAX_SEED = 9223372036854775807n, MAX_REPLICATIONS = 100000;
+const cores = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 64));
+const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
 const state = (s) => { document.body.dataset.state = s; };
 const busy = (b) => { $("run").disabled = b; $("explore").disabled = b; $("cancel").disabled = !b; };
 const status = (s) => { $("status").textContent = s; };
 
 function labelOf() {
-    const name = $("scenario").value;
-    return edited() ? "scenario.toml" : name === "default" ? "<default scenario>" : `scenarios/${name}.toml`;
+    return edited() ? "scenario.toml" : current === "default" ? "<default scenario>" : `scenarios/${current}.toml`;
 }
 
 // The scenario's sliders, from the engine (api::levers): moved ones keep their values.
@@ -30,7 +38,7 @@ function renderLevers() {
     const box = $("levers");
     box.innerHTML = "";
     const r = core("oversim_levers", { label: labelOf(), text: $("toml").value });
-    if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; return; }
+    if (!r.ok) { box.textContent = "(the scenario has errors; its levers appear when it is valid)"; showOverrides(); return null; }
     policies = r.policies.length;
     horizon = r.horizon_hours;
     uncertain = r.uncertain.length;
@@ -52,7 +60,7 @@ function renderLevers() {
         input.dataset.path = s.path;
         input.value = touched.has(s.path) ? parseFloat(touched.get(s.path)) : s.value;
         const show = () => { out.textContent = input.value + s.unit; };
-        input.oninput = () => { touched.set(s.path, input.value + s.unit); show(); };
+        input.oninput = () => { touched.set(s.path, input.value + s.unit); show(); showOverrides(); };
         show();
         box.append(label, input);
     }
@@ -69,13 +77,62 @@ function renderLevers() {
             const on = [...group.querySelectorAll("input:checked")].map((e) => e.dataset.policy);
             if (on.length === r.policies.length) touched.delete("run.policies");
             else touched.set("run.policies", JSON.stringify(on));
+            showOverrides();
         };
         const label = Object.assign(document.createElement("label"), { htmlFor: id, className: "inline" });
         label.append(input, ` ${name}`);
         group.append(label);
     }
     box.append(group);
+    showOverrides();
+    return r;
 }
+
+// What a run will run, above Run: the file (shipped or edited) and every override, each
+// with a button that removes it. A link's overrides that no lever shows are listed too.
+function showOverrides() {
+    $("edited-note").textContent = "";
+    $("edited-note").append(edited()
+        ? `The scenario file is edited: it differs from the shipped scenarios/${current}.toml. `
+        : `The shipped scenarios/${current}.toml, as written. `);
+    if (edited()) {
+        const b = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: "restore the shipped file" });
+        b.onclick = () => loadScenario(current);
+        $("edited-note").append(b);
+    }
+    const list = $("override-list");
+    list.textContent = "";
+    const levers = new Set([...document.querySelectorAll("#levers input")].map((e) => e.dataset.path));
+    for (const [path, value] of overrides()) {
+        const li = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = `${path} = ${value}`;
+        const b = Object.assign(document.createElement("button"), { type: "button", className: "secondary small", textContent: "remove" });
+        b.setAttribute("aria-label", `remove the override ${path}`);
+        b.onclick = () => {
+            if (touched.get(path) === value) touched.delete(path);
+            extraSets = extraSets.filter(([p, v]) => p !== path || v !== value);
+            renderLevers();
+        };
+        li.append(code, levers.has(path) ? "" : " (no lever shows it)", b);
+        list.append(li);
+    }
+    if (!list.children.length) list.append(Object.assign(document.createElement("li"), { textContent: "no overrides" }));
+}
+
+// Loads shipped scenario `name` as written: its text, levers, run settings and time step.
+function loadScenario(name) {
+    current = name;
+    $("scenario").value = name;
+    $("toml").value = SCENARIOS[name];
+    touched = new Map(); extraSets = [];
+    const r = renderLevers();
+    if (r) { $("replications").value = r.replications; $("seed").value = r.seed; }
+    seriesStep();
+}
+
+// Asks before a switch discards the user's edits of the scenario file.
+const keepEdits = () => edited() && !window.confirm(`Discard your edits to the scenario file (scenarios/${current}.toml)?`);
 
 // How many policies a run compares: those chosen, or all.
 const running = () => (touched.has("run.policies") ? JSON.parse(touched.get("run.policies")).length : policies);
@@ -86,27 +143,45 @@ async function deflate(text) {
     let bin = ""; for (const b of bytes) bin += String.fromCharCode(b);
     return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
-async function inflate(b64) {
-    const bin = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    const s = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-    return await new Response(s).text();
+// A link's scenario text, inflated; at most `cap` bytes (a small link can inflate to
+// gigabytes), with a plain message if it is damaged.
+async function inflate(b64, cap) {
+    let bytes;
+    try {
+        const bin = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
+        bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    } catch { throw new Error("its scenario is not valid base64"); }
+    const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+    const parts = [];
+    let total = 0;
+    try {
+        for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            total += value.length;
+            if (total > cap) { reader.cancel().catch(() => {}); throw new RangeError(`its scenario inflates to more than ${cap} bytes`); }
+            parts.push(value);
+        }
+    } catch (e) { throw e instanceof RangeError ? e : new Error("its compressed scenario is damaged"); }
+    return new TextDecoder().decode(await new Blob(parts).arrayBuffer());
 }
 
 function overrides() {
     return [...touched.entries(), ...extraSets];
 }
-function edited() { return $("toml").value !== SCENARIOS[$("scenario").value]; }
+function edited() { return $("toml").value !== SCENARIOS[current]; }
 
 async function permalink() {
     const p = new URLSearchParams();
-    if (edited()) p.set("toml", await deflate($("toml").value)); else p.set("scenario", $("scenario").value);
+    p.set("scenario", current);
+    if (edited()) p.set("toml", await deflate($("toml").value));
     p.set("replications", $("replications").value);
     p.set("seed", $("seed").value);
     p.set("timeseries", $("timeseries").value);
     if (explored) {
         p.set("points", $("points").value); p.set("explore-replications", $("explore-replications").value);
         if (mapAxes()) { p.set("map", mapAxes().join(",")); p.set("grid", $("grid").value); }
+        p.set("explore", "");
     }
     for (const [path, v] of overrides()) p.append("set", `${path}=${v}`);
     return "#" + p.toString();
@@ -125,21 +200,32 @@ function seriesStep() {
     $("timeseries").value = steps.reduce((a, b) => (Math.abs(Math.log(b / want)) < Math.abs(Math.log(a / want)) ? b : a));
 }
 
+// Applies the link's fragment; returns "run", "explore" or null (what it asks to do on
+// load), or the message saying why the link was not followed.
 async function applyFragment() {
-    const p = new URLSearchParams(location.hash.slice(1));
+    const hash = location.hash.slice(1);
+    if (hash.length > MAX_FRAGMENT) {
+        loadScenario("default");
+        return { problem: `this link is ${hash.length} characters long, more than the ${MAX_FRAGMENT} a lab link may have; the default scenario is shown instead` };
+    }
+    const p = new URLSearchParams(hash);
     const name = p.get("scenario");
-    if (name && SCENARIOS[name] !== undefined) $("scenario").value = name;
-    $("toml").value = p.has("toml") ? await inflate(p.get("toml")) : SCENARIOS[$("scenario").value];
-    if (p.has("replications")) $("replications").value = p.get("replications");
-    if (p.has("seed")) $("seed").value = p.get("seed");
-    if (p.has("points")) $("points").value = p.get("points");
-    if (p.has("grid")) $("grid").value = p.get("grid");
-    if (p.has("explore-replications")) $("explore-replications").value = p.get("explore-replications");
+    loadScenario(name && has(SCENARIOS, name) ? name : "default");
+    if (p.has("toml")) {
+        try { $("toml").value = await inflate(p.get("toml"), MAX_TOML); } catch (e) {
+            loadScenario(current);
+            return { problem: `this link's scenario cannot be read (${e.message}); the shipped scenarios/${current}.toml is shown instead` };
+        }
+        const r = renderLevers();
+        if (r) { $("replications").value = r.replications; $("seed").value = r.seed; }
+    }
+    for (const id of ["replications", "seed", "points", "grid", "explore-replications"]) if (p.has(id)) $(id).value = p.get(id);
     touched = new Map(); extraSets = [];
     renderLevers();
     const paths = new Set([...document.querySelectorAll("#levers input")].map((e) => e.dataset.path));
     for (const s of p.getAll("set")) {
         const i = s.indexOf("=");
+        if (i < 1) continue;
         const [path, value] = [s.slice(0, i), s.slice(i + 1)];
         if (paths.has(path)) touched.set(path, value); else extraSets.push([path, value]);
     }
@@ -147,7 +233,42 @@ async function applyFragment() {
     if (p.has("timeseries")) $("timeseries").value = p.get("timeseries"); else seriesStep();
     const [x = "", y = ""] = (p.get("map") || "").split(",");
     $("map-x").value = x; $("map-y").value = y;
-    return p.has("explore") ? "explore" : p.has("run") ? "run" : null;
+    return { go: p.has("explore") ? "explore" : p.has("run") ? "run" : null };
+}
+
+// The run settings, checked with a plain message: replications and seed are whole numbers
+// in their ranges (the seed is sent as text: a JavaScript number holds only 53 bits).
+function settings(explore) {
+    const seed = $("seed").value.trim(), reps = $(explore ? "explore-replications" : "replications").value.trim();
+    if (!/^\d{1,19}$/.test(seed) || BigInt(seed) > MAX_SEED) throw new Error(`seed: “${seed}” is not a whole number from 0 to ${MAX_SEED}`);
+    if (!/^\d{1,6}$/.test(reps) || Number(reps) < 2 || Number(reps) > MAX_REPLICATIONS) throw new Error(`replications: “${reps}” is not a whole number from 2 to ${MAX_REPLICATIONS}`);
+    return { seed, reps: Number(reps) };
+}
+
+// Where a run's numbers came from, above its report: the scenario, whether it is the
+// shipped file, each override, the replications and seed.
+function showHeader(explore, reps, seed) {
+    const h = $("run-header");
+    h.textContent = "";
+    const p = (...parts) => { const e = document.createElement("p"); e.append(...parts); h.append(e); };
+    const b = (t) => Object.assign(document.createElement("b"), { textContent: t });
+    p(explore ? "Exploration of " : "Run of ", b(labelOf()), edited() ? ` — edited: it differs from the shipped scenarios/${current}.toml` : " — the shipped file, as written", `; ${reps} replications, seed ${seed}.`);
+    const o = overrides();
+    p(o.length ? `Overrides (${o.length}): ` : "Overrides: none.", o.map(([k, v]) => `${k} = ${v}`).join("; "));
+}
+
+// An error: the message in view, the old results cleared (they are not this run's).
+function showFailure(message) {
+    $("errors").textContent = message;
+    for (const id of ["report", "run-header", "downloads"]) $(id).textContent = "";
+    $("report").append(Object.assign(document.createElement("p"), { className: "note err", textContent: "No results: the last run did not finish (see the message above)." }));
+    for (const f of ["replications", "summary", "comparison", "timeseries"]) $(`csv-${f}`).textContent = "";
+    $("permalink").removeAttribute("href");
+    window.oversimLast = null;
+    busy(false);
+    status("the run failed");
+    state("error");
+    $("errors").scrollIntoView({ block: "nearest" });
 }
 
 // The workers, kept from run to run so that the engine's code stays compiled: a new
@@ -161,7 +282,9 @@ function startPool(warm) {
     workerUrl ||= window.OVERSIM_WORKER
         ? URL.createObjectURL(new Blob([window.OVERSIM_WORKER], { type: "text/javascript" }))
         : "worker.js";
-    const n = Number(new URLSearchParams(location.hash.slice(1)).get("workers")) || navigator.hardwareConcurrency || 1;
+    // At most one worker a core: a link cannot start hundreds.
+    const asked = Number(new URLSearchParams(location.hash.slice(1, MAX_FRAGMENT)).get("workers"));
+    const n = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, cores()) : cores();
     pool = [...Array(n)].map(() => new Worker(workerUrl));
     // A short run of the default scenario while the user reads, to compile the hot code.
     if (warm) for (const w of pool) w.postMessage({ id: 0, module, fn: "oversim_run", request: { ...WARM_UP, text: SCENARIOS.default } });
@@ -170,15 +293,20 @@ function startPool(warm) {
 // A run, or with explore an exploration (a Sobol design over the [uncertain] inputs, or a
 // decision map over two of them).
 async function run(explore = false) {
+    try { await attempt(explore); } catch (e) { showFailure(`error: ${e.message || e}`); }
+}
+
+async function attempt(explore) {
     // An edited file's levers are those of the text that runs.
     renderLevers();
     $("errors").textContent = "";
+    const { reps, seed } = settings(explore);
     state("running");
     busy(true);
-    const reps = Number($(explore ? "explore-replications" : "replications").value), seed = Number($("seed").value);
+    $("status").scrollIntoView({ block: "nearest" });
     const n = Math.max(1, Math.min(pool.length, reps));
     const series = Number($("timeseries").value);
-    const base = { label: labelOf(), text: $("toml").value, overrides: overrides(), replications: reps, seed };
+    const base = { label: labelOf(), text: $("toml").value, overrides: [...overrides(), ["run.seed", seed]], replications: reps };
     const map = explore && mapAxes(), grid = Number($("grid").value);
     const sets = !explore ? 1 : map ? grid * grid : Number($("points").value) * (uncertain + 2);
     if (explore) base.explore = { design: "sobol", points: Number($("points").value), metric: "net_value", bootstrap: 1000 };
@@ -212,14 +340,15 @@ async function run(explore = false) {
     const out = failed || (n > 1
         ? core("oversim_merge", { shards: parts.map((r, k) => ({ origin: `worker ${k}`, files: r.files })) })
         : parts[0]);
+    if (!out.ok) { showFailure(out.error); return; }
     busy(false);
-    if (!out.ok) { $("errors").textContent = out.error; status("the scenario has errors"); state("error"); return; }
     const ms = performance.now() - t0;
     explored = explore;
     for (const f of ["replications", "summary", "comparison", "timeseries"]) $(`csv-${f}`).textContent = out.files[`${f}.csv`] || "";
     // The report's findings (sentences, table, charts): HTML the engine wrote and escaped,
     // the same as `oversim report` draws.
     $("report").innerHTML = out.report;
+    showHeader(explore, reps, seed);
     window.oversimLast = out;
     $("downloads").innerHTML = Object.keys(out.files).sort()
         .map((f) => `<a download="${f}" href="${URL.createObjectURL(new Blob([out.files[f]], { type: "text/csv" }))}">${f}</a>`)
@@ -229,6 +358,7 @@ async function run(explore = false) {
     status(`done: ${what} on ${n} worker${n > 1 ? "s" : ""} in ${(ms / 1000).toFixed(2)} s`);
     document.body.dataset.ms = ms.toFixed(0);
     state("done");
+    $("results").scrollIntoView({ block: "start" });
 }
 
 async function init() {
@@ -246,20 +376,29 @@ async function init() {
     }
 
     LESSONS.forEach((l, i) => $("lesson").add(new Option(l.title, String(i))));
+    let lesson = "";
     $("lesson").onchange = () => {
-        const l = LESSONS[Number($("lesson").value)];
-        if (!$("lesson").value || !l) { $("lesson-text").textContent = ""; return; }
-        $("scenario").value = l.scenario;
-        $("scenario").onchange();
-        $("lesson-text").innerHTML = "";
-        for (const para of l.text) {
-            const p = document.createElement("p");
-            p.textContent = para;
-            $("lesson-text").append(p);
+        if (keepEdits()) { $("lesson").value = lesson; return; }
+        lesson = $("lesson").value;
+        const l = LESSONS[Number(lesson)];
+        $("lesson-text").textContent = "";
+        if (!lesson || !l) return;
+        loadScenario(l.scenarios[0]);
+        // Every scenario the lesson names, each loaded and run by its button.
+        const row = document.createElement("p");
+        for (const name of l.scenarios) {
+            const b = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: `Run scenarios/${name}.toml` });
+            b.dataset.scenario = name;
+            b.onclick = () => { if (keepEdits()) return; loadScenario(name); run(false); };
+            row.append(b);
         }
+        $("lesson-text").append(row, ...l.text.map(markdown));
     };
     core = await oversimCore(module);
-    $("scenario").onchange = () => { $("toml").value = SCENARIOS[$("scenario").value]; touched.clear(); extraSets = []; renderLevers(); seriesStep(); };
+    $("scenario").onchange = () => {
+        if (keepEdits()) { $("scenario").value = current; return; }
+        loadScenario($("scenario").value);
+    };
     $("reset").onclick = () => { touched.clear(); extraSets = []; renderLevers(); };
     $("run").onclick = () => run(false);
     $("explore").onclick = () => run(true);
@@ -268,11 +407,33 @@ async function init() {
         startPool(true);
         busy(false); status("cancelled"); state("cancelled");
     };
-    const go = await applyFragment();
+    const { go, problem } = await applyFragment();
     // A run asked for on load warms the workers itself.
     startPool(!go);
     state("ready");
     status("ready");
+    if (problem) $("errors").textContent = `error: ${problem}`;
     if (go) run(go === "explore");
 }
-init().catch((e) => { $("errors").textContent = `error: ${e}`; state("error"); });
+
+// A lesson's paragraph of Markdown as elements (text, never HTML): `code`, **bold**,
+// [text](link) as its text, and lines of "- " or "1. " items as a list.
+function markdown(para) {
+    const inline = (text, into) => {
+        for (const part of text.split(/(`[^`]+`|\*\*[^*]+\*\*|\[[^\]]+\]\([^)]*\))/)) {
+            if (/^`.+`$/.test(part)) into.append(Object.assign(document.createElement("code"), { textContent: part.slice(1, -1) }));
+            else if (/^\*\*.+\*\*$/.test(part)) into.append(Object.assign(document.createElement("strong"), { textContent: part.slice(2, -2) }));
+            else if (/^\[.+\]\(.*\)$/.test(part)) inline(part.slice(1, part.indexOf("](")), into);
+            else into.append(part);
+        }
+        return into;
+    };
+    const lines = para.split("\n");
+    if (lines.every((l) => /^(- |\d+\. )/.test(l))) {
+        const list = document.createElement(/^- /.test(lines[0]) ? "ul" : "ol");
+        for (const l of lines) list.append(inline(l.replace(/^(- |\d+\. )/, ""), document.createElement("li")));
+        return list;
+    }
+    return inline(lines.join(" "), document.createElement("p"));
+}
+init().catch((e) => { $("errors").textContent = `error: ${e.message || e}`; state("error"); });

@@ -117,7 +117,9 @@ if (!fs.readFileSync(`${cliDir}/explore/report.html`, "utf8").includes(explored.
 if ((await explorer.$$("#report svg")).length < 2) fail("the exploration's charts are not shown");
 const sets = 8 * (10 + 2);
 if ((await explorer.$eval("#progress", (e) => e.value)) !== sets * 3 * 2) fail("the exploration's progress does not count its replications");
-if (!(await explorer.$eval("#permalink", (a) => a.getAttribute("href"))).includes("points=8")) fail("the exploration's permalink lacks its points");
+const exploreLink = await explorer.$eval("#permalink", (a) => a.getAttribute("href"));
+if (!exploreLink.includes("points=8")) fail("the exploration's permalink lacks its points");
+if (!/[#&]explore(=|&|$)/.test(exploreLink)) fail(`the exploration's permalink does not rerun it: ${exploreLink}`);
 // A decision map, as `oversim explore --map` draws it.
 await explorer.goto(`${url}#scenario=default&seed=7&explore-replications=3&map=policy.*.review.detect,workload.class.high-impact.harm&grid=3&explore`);
 await explorer.reload();
@@ -149,11 +151,132 @@ const pdf = await page.pdf({ format: "A4" });
 if (pdf.length < 20000) fail(`the printed PDF is only ${pdf.length} bytes`);
 await page.emulateMedia({ media: "screen" });
 
-// 4. Lesson mode loads a lesson's scenario and text.
+// 4. Lesson mode loads a lesson's scenario and text (the page holds the bad edit above:
+// dismissing the question keeps it, accepting it switches).
+page.once("dialog", (d) => d.dismiss());
+await page.selectOption("#lesson", "0");
+if ((await page.$eval("#scenario", (e) => e.value)) !== "default" || !(await page.$eval("#toml", (e) => e.value)).includes("reviewrs")) fail("switching a lesson discarded the user's edits without asking");
+page.once("dialog", (d) => d.accept());
 await page.selectOption("#lesson", "0");
 if ((await page.$eval("#scenario", (e) => e.value)) !== "rubber-stamping") fail("lesson 1 did not load its scenario");
 if (!(await text("#lesson-text")).includes("An agent takes 60 actions an hour")) fail("lesson 1's text is not shown");
 
+// 6. Safe to share (issue 23): what a link cannot do.
+const fresh = async (hash, width = 1366, height = 768) => {
+    const p = await browser.newPage({ viewport: { width, height } });
+    p.on("pageerror", (e) => problems.push(`safety page error: ${e.message}`));
+    p.on("console", (m) => { if (m.type() === "error") problems.push(`safety console: ${m.text()}`); });
+    await p.goto(`${url}#${hash}`);
+    await p.waitForFunction(() => ["ready", "done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+    return p;
+};
+const settle = (p) => p.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
+const of = (p, sel) => p.$eval(sel, (e) => e.textContent);
+{
+    // Overrides a link sets that no lever shows are listed above Run and in the results'
+    // header, each removable; an edited file that keeps the shipped name says it is edited.
+    const sets = ["policy.tiered.review.complacency=4", "policy.tiered.checks.false_positive=0.6", "policy.tiered.audit.late_harm_factor=1", "policy.per-action.review.false_reject=0"];
+    const p = await fresh(`scenario=default&replications=4&seed=7&${sets.map((x) => "set=" + encodeURIComponent(x)).join("&")}&run`);
+    await settle(p);
+    const listed = await of(p, "#override-list"), header = await of(p, "#run-header");
+    for (const x of sets) {
+        const [k, v] = x.split("=");
+        if (!listed.includes(`${k} = ${v}`)) fail(`the override ${x} is not listed above Run: ${listed}`);
+        if (!header.includes(`${k} = ${v}`)) fail(`the override ${x} is not in the results' header: ${header}`);
+    }
+    if (!listed.includes("no lever shows it")) fail("overrides without a lever are not marked");
+    if (!header.includes("the shipped file, as written")) fail(`the header does not say the file is the shipped one: ${header}`);
+    await p.click('button[aria-label="remove the override policy.tiered.review.complacency"]');
+    if ((await of(p, "#override-list")).includes("complacency")) fail("removing an override left it listed");
+    const summary = await of(p, "#csv-summary");
+    await p.click("#run"); await settle(p);
+    if ((await of(p, "#csv-summary")) === summary) fail("removing an override did not change the run");
+    await p.fill("#toml", (await p.$eval("#toml", (e) => e.value)).replace("reviewers = 6 ", "reviewers = 7 "));
+    await p.click("#run"); await settle(p);
+    if (!(await of(p, "#edited-note")).includes("edited")) fail("an edited file is not marked above Run");
+    if (!(await of(p, "#run-header")).includes("edited: it differs from the shipped scenarios/default.toml")) fail("an edited file is not marked in the header");
+    // Results in view after Run at 1366×768; the manifest among the downloads.
+    const top = await p.$eval("#results", (e) => e.getBoundingClientRect().top);
+    if (!(top >= 0 && top < 768)) fail(`after Run the results are ${top} px down, out of view`);
+    if (!(await of(p, "#downloads")).includes("manifest.json")) fail("no manifest among the downloads");
+    // On a phone the charts keep their size (readable text) and scroll in their row; the
+    // page is no wider than the screen.
+    await p.setViewportSize({ width: 390, height: 844 });
+    const scale = await p.$$eval("#report svg", (es) => Math.min(...es.map((e) => e.getBoundingClientRect().width / e.width.baseVal.value)));
+    if (!(scale > 0.99)) fail(`on a phone the charts are drawn at ${scale} of their size (small text)`);
+    const phoneWide = await p.evaluate(() => document.documentElement.scrollWidth);
+    if (phoneWide > 390) fail(`with charts, at phone width the page is ${phoneWide} px wide`);
+    await p.setViewportSize({ width: 1366, height: 768 });
+    // An error marks the old results: they are cleared, and the message is in view.
+    await p.fill("#toml", "[run\n");
+    await p.click("#run"); await settle(p);
+    if ((await p.$$("#report svg")).length || (await of(p, "#downloads")) || (await p.$eval("#permalink", (a) => a.getAttribute("href")))) fail("an error left the previous results on screen");
+    const etop = await p.$eval("#errors", (e) => e.getBoundingClientRect().top);
+    if (!(etop >= 0 && etop < 768)) fail(`the error is ${etop} px down, out of view`);
+    await p.close();
+}
+{
+    // A deflate bomb: a 30 MB scenario in a 40 KB link is refused; the page stays able to run.
+    const { deflateRawSync } = await import("node:zlib");
+    const b64 = (buf) => buf.toString("base64").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const bomb = b64(deflateRawSync(Buffer.alloc(30 * 1024 * 1024, 0x61)));
+    if (bomb.length > 65536) fail(`the test's bomb is ${bomb.length} characters`);
+    let p = await fresh(`toml=${bomb}&run`);
+    if (!(await of(p, "#errors")).includes("inflates to more than 1048576 bytes")) fail(`the deflate bomb was not refused: ${await of(p, "#errors")}`);
+    if ((await p.evaluate(() => document.body.dataset.state)) !== "ready") fail("after a deflate bomb the page is not ready");
+    await p.close();
+    p = await fresh(`toml=${"A".repeat(70000)}`);
+    if (!(await of(p, "#errors")).includes("more than the 65536 a lab link may have")) fail("a huge fragment was not refused");
+    await p.close();
+    // A damaged link falls back to the named scenario, and a run then works.
+    p = await fresh("scenario=governance-b12&toml=not*a*scenario&run");
+    if (!(await of(p, "#errors")).includes("this link's scenario cannot be read")) fail(`a damaged link: ${await of(p, "#errors")}`);
+    if ((await p.$eval("#scenario", (e) => e.value)) !== "governance-b12") fail("a damaged link did not fall back to the named scenario");
+    // The rate lever shows governance-b12's own 500/h, and the file's replications and seed.
+    if ((await p.$eval('[data-path="workload.rate"]', (e) => e.value)) !== "500") fail("the rate lever does not show governance-b12's 500/h");
+    if ((await p.$eval("#seed", (e) => e.value)) !== "12" || (await p.$eval("#replications", (e) => e.value)) !== "50") fail("the file's replications and seed are not used");
+    await p.fill("#replications", "2");
+    await p.click("#run"); await settle(p);
+    if ((await p.evaluate(() => document.body.dataset.state)) !== "done") fail(`after a damaged link a run fails: ${await of(p, "#errors")}`);
+    await p.close();
+    // Workers are clamped to the machine's cores.
+    p = await fresh("replications=4&seed=7&workers=400&run");
+    await settle(p);
+    const used = Number((await of(p, "#status")).match(/on (\d+) worker/)[1]);
+    if (!(used >= 1 && used <= cores)) fail(`400 workers asked, ${used} used on ${cores} cores`);
+    await p.close();
+    // Seeds: text that is not a number, or beyond run.seed's range, is refused plainly; a
+    // seed above 2^53 runs exactly.
+    p = await fresh("seed=abc&run");
+    await settle(p);
+    if (!(await of(p, "#errors")).includes("seed: “abc” is not a whole number from 0 to 9223372036854775807")) fail(`seed=abc: ${await of(p, "#errors")}`);
+    await p.close();
+    p = await fresh("replications=2&seed=9007199254740993&run");
+    await settle(p);
+    if (!(await p.evaluate(() => window.oversimLast.files["manifest.json"])).includes('"seed": 9007199254740993,')) fail("a seed above 2^53 was rounded");
+    await p.close();
+    // Lessons run every scenario they name, and render their Markdown as text.
+    p = await fresh("");
+    await p.selectOption("#lesson", "3");
+    const buttons = await p.$$eval("#lesson-text button", (es) => es.map((e) => e.dataset.scenario));
+    if (buttons.join() !== "layered-defence,layered-defence-correlated") fail(`lesson 4's scenarios: ${buttons}`);
+    await p.fill("#replications", "2");
+    await p.click('#lesson-text button[data-scenario="layered-defence-correlated"]');
+    await settle(p);
+    if (!(await of(p, "#run-header")).includes("scenarios/layered-defence-correlated.toml")) fail("lesson 4's second scenario did not run");
+    await p.selectOption("#lesson", "6");
+    if ((await p.$$("#lesson-text code")).length < 1) fail("lesson 7's Markdown is shown raw");
+    if ((await of(p, "#lesson-text")).includes("`")) fail("lesson 7's text shows backticks");
+    // Disabled buttons look disabled; the error text has WCAG AA contrast.
+    const look = await p.evaluate(() => {
+        const c = document.querySelector("#cancel"), r = document.querySelector("#run");
+        return [getComputedStyle(c).backgroundColor, getComputedStyle(r).backgroundColor, getComputedStyle(document.querySelector("#errors")).color];
+    });
+    if (look[0] === look[1]) fail("a disabled button looks like an enabled one");
+    if (look[2] !== "rgb(168, 67, 0)") fail(`the error colour is ${look[2]}`);
+    if (!(await p.$('meta[http-equiv="Content-Security-Policy"]'))) fail("the page has no Content-Security-Policy");
+    await p.close();
+}
 // 5. The single file, opened from file://, gives the same files.
 const offline = await browser.newPage();
 offline.on("pageerror", (e) => problems.push(`single file: ${e.message}`));
