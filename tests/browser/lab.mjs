@@ -42,6 +42,9 @@ if ((await shown(page)) !== want) fail("the page does not show the report's sect
 const charts = await page.$$eval("#report svg", (es) => es.map((e) => e.getBoundingClientRect().width));
 if (charts.length < 11 || charts.some((w) => !(w > 100))) fail(`the report's charts are missing or not drawn: ${charts}`);
 if ((await page.$$("#report li")).length < 2) fail("no summary sentences");
+// Each chart has a text alternative: its name, and the table of its numbers under it.
+const alternatives = await page.$$eval("#report svg", (es) => es.filter((e) => e.getAttribute("role") === "img" && e.getAttribute("aria-label") && e.closest("figure")?.querySelector("details table tr td")).length);
+if (alternatives !== charts.length) fail(`${charts.length - alternatives} charts have no text alternative`);
 const bar = await page.$eval("#progress", (e) => [e.value, e.max]);
 if (bar[0] !== 40 || bar[1] !== 40) fail(`the progress bar ends at ${bar[0]} of ${bar[1]}, not 40 of 40 (20 replications × 2 policies)`);
 const ms = Number(await page.evaluate(() => document.body.dataset.ms));
@@ -238,6 +241,11 @@ const of = (p, sel) => p.$eval(sel, (e) => e.textContent);
     await p.fill("#replications", "2");
     await p.click("#run"); await settle(p);
     if ((await p.evaluate(() => document.body.dataset.state)) !== "done") fail(`after a damaged link a run fails: ${await of(p, "#errors")}`);
+    await p.close();
+    // A time series the engine cannot hold is refused with its numbers, not a trap.
+    p = await fresh("replications=2&seed=7&timeseries=0.0001&run");
+    await settle(p);
+    if (!(await of(p, "#errors")).includes("a time series in intervals of 0.36s records")) fail(`a tiny time-series step: ${await of(p, "#errors")}`);
     await p.close();
     // Workers are clamped to the machine's cores.
     p = await fresh("replications=4&seed=7&workers=400&run");

@@ -51,6 +51,23 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
         assert!(!html.contains(bad), "report contains {bad}");
     }
     assert!(html.contains("Over time"), "time series section");
+    // Every chart has a text alternative: a name for screen readers and, under it, the
+    // numbers it draws as a table (the policies' means with intervals; a row per day).
+    let charts = html.matches("<svg").count();
+    assert_eq!(html.matches("<svg role=\"img\" aria-label=\"").count(), charts);
+    assert_eq!(html.matches("<figure class=\"chart\">").count(), charts);
+    assert_eq!(html.matches("</summary><table>").count(), charts);
+    let tiered_harm = summary_mean(&d.join("out"), "tiered", "harm")
+        .parse::<f64>()
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "</td><td>{} (",
+            oversim::report::table::sig3(tiered_harm)
+        )),
+        "the trade-off table lacks tiered's harm"
+    );
+    assert!(html.contains("Review queue length (attempts waiting): the numbers</summary><table><tr><th>day</th><th>per-action</th><th>tiered</th></tr><tr><td>2</td>"));
     // Every chart of several policies has a legend naming each (drawn by oversim, not
     // plotters: report/html/svg.rs), and the findings are the report's middle.
     let legends = |name: &str| html.matches(&format!(">\n{name}\n</text>")).count();

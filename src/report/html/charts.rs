@@ -2,9 +2,10 @@
 
 use plotters::prelude::*;
 
-use super::svg::{legend, svg, Mark};
+use super::svg::{figure, legend, svg, with_interval, Mark};
 use super::{Results, Stat};
 use crate::metrics::SeriesRow;
+use crate::report::table::sig3;
 
 /// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black last.
 const PALETTE: [RGBColor; 8] = [
@@ -81,7 +82,11 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
             (l.min(b.bounds().0), h.max(b.bounds().1))
         });
-    svg(560, 380, |root| {
+    let cell = |s: &Stat| with_interval(s.mean, s.bounds().0, s.bounds().1);
+    let rows: Vec<Vec<String>> = (pts.iter())
+        .map(|(_, p, a, b)| vec![p.to_string(), cell(a), cell(b)])
+        .collect();
+    let chart = svg(560, 380, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 17))
             .margin(14)
@@ -114,7 +119,8 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
             .map(|(i, name, _, _)| (name.to_string(), Mark::Dot, colour(*i)))
             .collect();
         legend(&c.plotting_area().strip_coord_spec(), &entries, 13)
-    })
+    });
+    figure(title, chart, &["policy", x.1, y.1], &rows)
 }
 
 /// One bar per policy with its 95% interval.
@@ -127,7 +133,11 @@ pub(super) fn bars(r: &Results, point: usize, metric: &str, title: &str, unit: &
         .fold(0.0f64, f64::max);
     let n = r.policies.len();
     let width = (96 * n as u32 + 90).max(280);
-    svg(width, 240, |root| {
+    let rows: Vec<Vec<String>> = (r.policies.iter().zip(&vals))
+        .filter(|(_, s)| s.defined())
+        .map(|(p, s)| vec![p.clone(), with_interval(s.mean, s.bounds().0, s.bounds().1)])
+        .collect();
+    let chart = svg(width, 240, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 15))
             .margin(10)
@@ -156,7 +166,8 @@ pub(super) fn bars(r: &Results, point: usize, metric: &str, title: &str, unit: &
             c.draw_series([PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(2))])?;
         }
         Ok(())
-    })
+    });
+    figure(title, chart, &["policy", unit], &rows)
 }
 
 /// A metric against the first swept path, one line per policy (and other swept values),
@@ -215,7 +226,19 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             (l.min(s.bounds().0), h.max(s.bounds().1))
         });
     let n = first.len();
-    svg(560, 360, |root| {
+    let rows: Vec<Vec<String>> = (lines.iter())
+        .flat_map(|(label, _, pts)| {
+            pts.iter().map(|(x, st)| {
+                let at = first.get(*x as usize).cloned().unwrap_or_default();
+                vec![
+                    label.clone(),
+                    at,
+                    with_interval(st.mean, st.bounds().0, st.bounds().1),
+                ]
+            })
+        })
+        .collect();
+    let chart = svg(560, 360, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(14)
@@ -257,7 +280,8 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             .map(|(label, ci, _)| (label.clone(), Mark::Line, colour(*ci)))
             .collect();
         legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
-    })
+    });
+    figure(title, chart, &["policy", r.dims[0].as_str(), metric], &rows)
 }
 
 /// A time-series column over time, one line per policy.
@@ -279,7 +303,23 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, v)| {
             (l.min(*v), h.max(*v))
         });
-    svg(560, 300, |root| {
+    // One row per interval end: the day, then each policy's value.
+    let shown: Vec<&String> = r.policies.iter().filter(|p| r.series.contains_key(*p)).collect();
+    let times: Vec<f64> = shown.first().map_or(Vec::new(), |p| {
+        r.series[*p].iter().map(|row| row.t_end_h).collect()
+    });
+    let rows: Vec<Vec<String>> = (times.iter().enumerate())
+        .map(|(i, t)| {
+            let values = shown
+                .iter()
+                .map(|p| r.series[*p].get(i).map_or(String::new(), |row| sig3(column(row))));
+            std::iter::once(tick(&(t / 24.0))).chain(values).collect()
+        })
+        .collect();
+    let head: Vec<&str> = std::iter::once("day")
+        .chain(shown.iter().map(|p| p.as_str()))
+        .collect();
+    let chart = svg(560, 300, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(14)
@@ -307,5 +347,6 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
             entries.push((policy.clone(), Mark::Line, col));
         }
         legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
-    })
+    });
+    figure(&format!("{title} ({unit})"), chart, &head, &rows)
 }

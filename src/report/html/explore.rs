@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use plotters::prelude::*;
 
 use super::charts::{colour, range, tick};
-use super::svg::svg;
+use super::svg::{figure, svg, with_interval};
 use super::{esc, STYLE};
 use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
 use crate::report::manifest::Manifest;
@@ -160,12 +160,19 @@ pub fn sections(r: &ExploreResults) -> String {
 
 fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> String {
     let n = rows.len();
-    svg(520, 60 + 34 * n as u32, |root| {
+    let title = format!("P(best on {metric}) across the uncertainty");
+    let table: Vec<Vec<String>> = (rows.iter())
+        .map(|(k, v)| {
+            let (lo, hi) = (
+                (v.p_best - 1.96 * v.p_best_se).max(0.0),
+                (v.p_best + 1.96 * v.p_best_se).min(1.0),
+            );
+            vec![k.policy.clone(), with_interval(v.p_best, lo, hi)]
+        })
+        .collect();
+    let chart = svg(520, 60 + 34 * n as u32, |root| {
         let mut c = ChartBuilder::on(root)
-            .caption(
-                format!("P(best on {metric}) across the uncertainty"),
-                ("sans-serif", 15),
-            )
+            .caption(&title, ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(120)
@@ -191,7 +198,8 @@ fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> Strin
             c.draw_series([PathElement::new(vec![(lo, y), (hi, y)], BLACK.stroke_width(2))])?;
         }
         Ok(())
-    })
+    });
+    figure(&title, chart, &["policy", "P(best) (95% interval)"], &table)
 }
 
 fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
@@ -207,7 +215,16 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
         .iter()
         .map(|(_, v)| v.first_low.min(v.total_low))
         .fold(0.0f64, f64::min);
-    svg(760, 60 + 30 * n as u32, |root| {
+    let table: Vec<Vec<String>> = (rows.iter().rev())
+        .map(|(k, v)| {
+            vec![
+                k.input.clone(),
+                with_interval(v.total_order, v.total_low, v.total_high),
+                with_interval(v.first_order, v.first_low, v.first_high),
+            ]
+        })
+        .collect();
+    let chart = svg(760, 60 + 30 * n as u32, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 15))
             .margin(10)
@@ -235,7 +252,17 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
             c.draw_series([Circle::new((v.first_order, y), 4, colour(1).filled())])?;
         }
         Ok(())
-    })
+    });
+    figure(
+        title,
+        chart,
+        &[
+            "input",
+            "total-order index (95% interval)",
+            "first-order index (95% interval)",
+        ],
+        &table,
+    )
 }
 
 fn heat_map(r: &ExploreResults) -> String {
@@ -245,13 +272,28 @@ fn heat_map(r: &ExploreResults) -> String {
     let policies: Vec<String> = r.manifest.policies.clone();
     let (w, hgt) = (40 + 70 * xs.len() as u32 + 260, 90 + 34 * ys.len() as u32);
     let dims = r.map_dims.clone();
-    svg(w.max(520), hgt, |root| {
+    let title = "best policy per cell (grey: too close to call)";
+    let table: Vec<Vec<String>> = (r.map.iter())
+        .map(|(v, _, row)| {
+            let verdict = match row.verdict.as_str() {
+                "best" => row.best.clone(),
+                other => format!("{other}: {} or {}", row.best, row.runner_up),
+            };
+            let diff = with_interval(row.difference, row.difference_low, row.difference_high);
+            vec![v[0].clone(), v[1].clone(), verdict, row.runner_up.clone(), diff]
+        })
+        .collect();
+    let head = [
+        dims.first().map_or("x", String::as_str),
+        dims.get(1).map_or("y", String::as_str),
+        "best",
+        "runner-up",
+        "best − runner-up (95% interval)",
+    ];
+    let chart = svg(w.max(520), hgt, |root| {
         let (chart_area, legend) = root.split_horizontally(w.max(520) - 240);
         let mut c = ChartBuilder::on(&chart_area)
-            .caption(
-                "best policy per cell (grey: too close to call)",
-                ("sans-serif", 15),
-            )
+            .caption(title, ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(90)
@@ -290,7 +332,8 @@ fn heat_map(r: &ExploreResults) -> String {
         ))?;
         legend.draw(&Text::new("too close to call", (32, y + 1), ("sans-serif", 12)))?;
         Ok(())
-    })
+    });
+    figure(title, chart, &head, &table)
 }
 
 fn unique(it: impl Iterator<Item = String>) -> Vec<String> {

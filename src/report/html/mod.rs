@@ -326,7 +326,7 @@ fn meaningful(x: f64) -> bool {
 
 pub(super) const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-.row{display:flex;flex-wrap:wrap;gap:12px}.row svg{border:1px solid #eee}
+.row{display:flex;flex-wrap:wrap;gap:12px}.row svg{border:1px solid #eee}figure.chart{margin:0}figure.chart summary{font-size:.85em;color:#555;cursor:pointer}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}.err{color:#b00}.note{color:#555;font-size:.9em}";
 

@@ -122,6 +122,43 @@ pub(super) fn svg(width: u32, height: u32, draw: impl FnOnce(&Area) -> Drawn) ->
     out
 }
 
+/// A chart with its text alternative: named for screen readers (`role="img"` and its
+/// title), and the numbers it draws as a table that opens under it.
+pub(super) fn figure(title: &str, chart: String, head: &[&str], rows: &[Vec<String>]) -> String {
+    let named = chart.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(title)),
+        1,
+    );
+    let mut t = String::from("<table><tr>");
+    for h in head {
+        t.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    t.push_str("</tr>");
+    for row in rows {
+        t.push_str("<tr>");
+        for cell in row {
+            t.push_str(&format!("<td>{}</td>", esc(cell)));
+        }
+        t.push_str("</tr>");
+    }
+    t.push_str("</table>");
+    format!(
+        "<figure class=\"chart\">{named}<details><summary>{}: the numbers</summary>{t}</details></figure>",
+        esc(title)
+    )
+}
+
+/// A mean and its 95% interval, to three significant digits: `12.3 (11.9 – 12.7)`.
+pub(super) fn with_interval(mean: f64, lo: f64, hi: f64) -> String {
+    use crate::report::table::sig3;
+    if lo == hi {
+        sig3(mean)
+    } else {
+        format!("{} ({} – {})", sig3(mean), sig3(lo), sig3(hi))
+    }
+}
+
 /// How a legend entry is marked: a dot (scatter) or a short line (line charts).
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Mark {
