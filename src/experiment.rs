@@ -11,7 +11,7 @@ use crate::input::unknown;
 use crate::metrics::{M, NAMES};
 use crate::montecarlo::{Executor, Results};
 use crate::scenario::{self, Diagnostic, Loaded, Override, Scenario, ScenarioError, SweepDim, SweepValue};
-use crate::stats::{summarize, Summary};
+use crate::stats::{summarize, summarize_indicator, Summary};
 
 /// Most sweep points a run may have.
 pub const MAX_POINTS: usize = 100_000;
@@ -308,7 +308,13 @@ impl RunData {
                     .map(|reps| {
                         M::ALL
                             .iter()
-                            .map(|&m| summarize(reps.iter().map(|r| r.metrics[m])))
+                            .map(|&m| {
+                                let values = reps.iter().map(|r| r.metrics[m]);
+                                match m.is_indicator() {
+                                    true => summarize_indicator(values, 0.95),
+                                    false => summarize(values),
+                                }
+                            })
                             .collect()
                     })
                     .collect()

@@ -13,6 +13,7 @@
 pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod decision;
 pub mod dist;
 pub mod engine;
 pub mod estimate;

@@ -26,6 +26,14 @@ macro_rules! metrics {
                 }
             }
 
+            /// Whether the metric is 0 or 1 in every replication (an event happened or not):
+            /// its interval is the exact binomial one ([`crate::stats::summarize_indicator`]).
+            pub fn is_indicator(self) -> bool {
+                match self {
+                    $(M::$name => metrics!(@indicator $kind)),*
+                }
+            }
+
             pub fn name(self) -> &'static str {
                 NAMES[self as usize]
             }
@@ -74,6 +82,9 @@ macro_rules! metrics {
     (@dir none) => { None };
     (@ratio ratio) => { true };
     (@ratio always) => { false };
+    (@ratio indicator) => { false };
+    (@indicator indicator) => { true };
+    (@indicator $other:ident) => { false };
 }
 
 metrics!(
@@ -118,7 +129,7 @@ metrics!(
     cost_fixed: always none,
     investigation_hours: always none,
     severe_escapes: always down,
-    any_severe: always down,
+    any_severe: indicator down,
     lots: always none,
     lots_rejected: always none,
 );

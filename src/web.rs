@@ -100,7 +100,8 @@ fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest:
         &files.summary,
         Some(&files.comparison),
         files.timeseries.as_deref(),
-    );
+    )
+    .and_then(|r| r.with_decision(&files.decision));
     match read {
         Ok(results) => {
             r.sentences = html::summary_sentences(&results, 0);

@@ -49,7 +49,7 @@ pub(super) fn merge(args: MergeArgs) -> i32 {
     if !args.quiet {
         sayln!("merged {count} shards of `{}` → {}", base.name, dir.display());
         let (sums, comps) = (run.summaries(), report::comparisons(&run));
-        say!("{}", report::table::tables(&run, &sums, &comps));
+        super::print_results(&run, &sums, &comps);
     }
     EXIT_OK
 }

@@ -265,6 +265,23 @@ pub(crate) fn run_context(
     }
 }
 
+/// A run's results on the terminal: the verdict at every point, then the tables.
+pub(crate) fn print_results(
+    run: &crate::experiment::RunData,
+    sums: &crate::experiment::Summaries,
+    comps: &crate::report::Comparisons,
+) {
+    for (values, sentences) in crate::decision::verdicts(run) {
+        let at = if values.is_empty() {
+            String::new()
+        } else {
+            format!("at {}: ", values.join(", "))
+        };
+        sayln!("\n{at}{}", sentences.join("\n"));
+    }
+    say!("{}", crate::report::table::tables(run, sums, comps));
+}
+
 /// The machine's memory in bytes (Linux: MemTotal), which a run's results must fit in;
 /// unbounded where it cannot be read.
 pub(crate) fn machine_memory() -> f64 {

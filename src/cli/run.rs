@@ -228,6 +228,9 @@ fn run_one(
         return Ok(executed.stop);
     }
     let sums = run.summaries();
+    for w in report::rare_event_warnings(run, &sums) {
+        tell!("{w}");
+    }
     let comps = report::comparisons(run);
     let files = ResultFiles::of(run, &sums, &comps);
     for (name, bytes) in files.named() {
@@ -269,7 +272,7 @@ fn run_one(
             elapsed,
             dir.display()
         );
-        say!("{}", report::table::tables(run, &sums, &comps));
+        super::print_results(run, &sums, &comps);
     }
     Ok(executed.stop)
 }

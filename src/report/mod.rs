@@ -29,6 +29,7 @@ pub const FILES: &[&str] = &[
     "kinds.csv",
     "summary.csv",
     "comparison.csv",
+    "decision.csv",
     "stages.csv",
     "timeseries.csv",
     "report.html",
@@ -43,6 +44,8 @@ pub struct ResultFiles {
     pub kinds: Vec<u8>,
     pub summary: Vec<u8>,
     pub comparison: Vec<u8>,
+    /// The decision at every point: ranks, feasibility, margins ([`crate::decision`]).
+    pub decision: Vec<u8>,
     pub stages: Vec<u8>,
     /// Only when a time series was recorded.
     pub timeseries: Option<Vec<u8>>,
@@ -57,6 +60,7 @@ impl ResultFiles {
             kinds: rows::kinds_csv(run),
             summary: rows::summary_csv(run, sums),
             comparison: rows::comparison_csv(run, comps),
+            decision: rows::decision_csv(run),
             stages: rows::stages_csv(run),
             timeseries: rows::timeseries_csv(run),
         }
@@ -70,6 +74,7 @@ impl ResultFiles {
             ("kinds.csv", &self.kinds),
             ("summary.csv", &self.summary),
             ("comparison.csv", &self.comparison),
+            ("decision.csv", &self.decision),
             ("stages.csv", &self.stages),
         ];
         if let Some(t) = &self.timeseries {
@@ -91,7 +96,9 @@ pub struct Comparison {
     pub ci_low: f64,
     #[serde(with = "crate::field")]
     pub ci_high: f64,
-    /// mean_diff / baseline mean over the same replications.
+    /// mean_diff / |baseline mean| over the same replications, so that its sign is the
+    /// difference's (an improvement over a negative baseline is not negative); undefined
+    /// when the baseline's mean is 0.
     #[serde(with = "crate::field")]
     pub relative_change: f64,
 }
@@ -126,7 +133,7 @@ pub fn comparisons(run: &RunData) -> Comparisons {
                                 mean_diff: s.mean,
                                 ci_low: s.ci_low,
                                 ci_high: s.ci_high,
-                                relative_change: ratio(s.mean, base_mean),
+                                relative_change: ratio(s.mean, base_mean.abs()),
                             }
                         })
                         .collect()
@@ -134,6 +141,33 @@ pub fn comparisons(run: &RunData) -> Comparisons {
                 .collect()
         })
         .collect()
+}
+
+/// Warnings about what a run's numbers can say: a `severe` class whose escapes happen in
+/// most replications of a policy is not rare, and `any_severe` (whether one happened) then
+/// cannot tell the policies apart.
+pub fn rare_event_warnings(run: &RunData, sums: &Summaries) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, pt) in run.points.iter().enumerate() {
+        for (p, pol) in pt.scenario.policies.iter().enumerate() {
+            let s = &sums[k][p][M::any_severe as usize];
+            if s.mean > 0.5 {
+                let at = if pt.values.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {}", pt.values.join(", "))
+                };
+                out.push(format!(
+                    "warning: policy `{}`{at}: a severe defect escapes in {:.0}% of replications (exact 95% interval {:.0}%–{:.0}%): severe escapes are not rare here, so any_severe cannot tell policies apart; compare severe_escapes",
+                    pol.name,
+                    100.0 * s.mean,
+                    100.0 * s.ci_low,
+                    100.0 * s.ci_high
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Where a run's files go: `--out`, or `results/<scenario name>`.

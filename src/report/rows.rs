@@ -334,3 +334,19 @@ pub fn stages_csv(run: &RunData) -> Vec<u8> {
         .collect();
     write(&run.dims, means.iter().map(|(v, k, r)| (*v, k.clone(), r)))
 }
+
+/// decision.csv: one row per (point, policy): its rank among the policies that meet every
+/// constraint, the decision metric with its interval, and paired differences to the best
+/// and to the status quo (see [`crate::decision`]).
+pub fn decision_csv(run: &RunData) -> Vec<u8> {
+    let all = crate::decision::decisions(run);
+    let rows = (run.points.iter().zip(&all)).flat_map(|(pt, rows)| {
+        (pt.scenario.policies.iter().zip(rows)).map(move |(pol, row)| {
+            let key = crate::decision::DecisionKey {
+                policy: pol.name.clone(),
+            };
+            (&pt.values[..], key, row)
+        })
+    });
+    write::<crate::decision::DecisionKey, crate::decision::DecisionRow>(&run.dims, rows)
+}

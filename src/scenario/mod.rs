@@ -36,6 +36,8 @@ pub struct Scenario {
     pub sweep: Vec<SweepDim>,
     /// The file's `[uncertain]` inputs, in file order (what `oversim explore` varies).
     pub uncertain: Vec<Uncertain>,
+    /// `[decision]`: what to choose by, under which constraints.
+    pub decision: crate::decision::Decision,
 }
 
 /// One swept key path and its values.

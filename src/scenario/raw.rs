@@ -19,9 +19,18 @@ pub struct RawScenario {
     #[serde(default)]
     pub policy: Vec<S<RawPolicy>>,
     pub sweep: Option<S<toml::Table>>,
+    pub decision: Option<S<RawDecision>>,
     /// Read from the document with positions by [`super::uncertain`]; only admitted here.
     #[serde(rename = "uncertain")]
     pub _uncertain: Option<serde::de::IgnoredAny>,
+}
+
+/// `[decision]`: the metric to choose by and the constraints a choice must meet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDecision {
+    pub metric: Option<S<String>>,
+    pub constraints: Option<Vec<S<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -135,6 +135,9 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .sweep
         .map_or_else(Vec::new, |t| build_sweep(ctx, t, doc.get("sweep")));
     let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
+    let decision = raw
+        .decision
+        .map_or_else(Default::default, |d| build_decision(ctx, d.into_inner()));
     Scenario {
         name,
         description,
@@ -144,7 +147,38 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         policies,
         sweep,
         uncertain,
+        decision,
     }
+}
+
+/// `[decision]`: a metric with a better direction, and constraints in their grammar.
+fn build_decision(ctx: &mut Ctx, raw: super::raw::RawDecision) -> crate::decision::Decision {
+    use crate::decision::{Constraint, Decision};
+    use crate::metrics::{M, NAMES};
+    let mut d = Decision::default();
+    if let Some(m) = raw.metric {
+        let name = m.get_ref().as_str();
+        match M::ALL.iter().copied().find(|x| x.name() == name) {
+            None => ctx.err(
+                m.span(),
+                "decision.metric",
+                crate::input::unknown(format!("unknown metric `{name}`"), name, NAMES, Some("metrics are")),
+            ),
+            Some(x) if x.direction().is_none() => ctx.err(
+                m.span(),
+                "decision.metric",
+                format!("`{name}` has no better direction (a count of work or a part of a cost), so it cannot decide; allowed: a metric where higher or lower is better, such as net_value, harm, escapes_per_1k or cost_total"),
+            ),
+            Some(x) => d.metric = x,
+        }
+    }
+    for (i, c) in raw.constraints.unwrap_or_default().into_iter().enumerate() {
+        match Constraint::parse(c.get_ref()) {
+            Ok(x) => d.constraints.push(x),
+            Err(e) => ctx.err(c.span(), &format!("decision.constraints[{i}]"), e),
+        }
+    }
+    d
 }
 
 fn build_sweep(ctx: &mut Ctx, t: S<toml::Table>, doc: Option<&S<DeValue>>) -> Vec<SweepDim> {

@@ -35,7 +35,7 @@ const sections = await page.evaluate(() => window.oversimLast.report);
 if (!cliReport.includes(sections)) fail("the page's report is not the command line's report.html");
 const want = await page.evaluate((html) => {
     const d = document.createElement("div");
-    d.innerHTML = html.slice(html.indexOf("<h2>Summary"), html.indexOf("<h2>Scenario"));
+    d.innerHTML = html.slice(html.indexOf("<h2>Decision"), html.indexOf("<h2>Scenario"));
     return d.innerHTML;
 }, cliReport);
 if ((await shown(page)) !== want) fail("the page does not show the report's sections as they are");

@@ -51,6 +51,7 @@ fn committed_results_match_the_code() {
             "kinds.csv",
             "summary.csv",
             "comparison.csv",
+            "decision.csv",
             "stages.csv",
             "timeseries.csv",
         ] {

@@ -13,6 +13,7 @@ mod bad_input;
 mod cli;
 mod committed_results;
 mod costs;
+mod decision;
 mod docs;
 mod experiments;
 mod explore;

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 mod charts;
+mod decision;
 pub mod explore;
 mod svg;
 
@@ -16,6 +17,7 @@ use charts::{bars, scatter, series_chart, sweep_chart};
 use super::manifest::Manifest;
 use super::rows::{self, ComparisonKey, ReplicationKey, SummaryKey};
 use super::Comparison;
+use crate::decision::{DecisionKey, DecisionRow};
 use crate::metrics::SeriesRow;
 use crate::stats::Summary;
 
@@ -66,6 +68,8 @@ pub struct Results {
     pub manifest: Option<Manifest>,
     /// policy → time-series rows, first point only.
     pub series: BTreeMap<String, Vec<SeriesRow>>,
+    /// point → (policy, its decision.csv row), in the file's order.
+    pub decision: BTreeMap<usize, Vec<(String, DecisionRow)>>,
 }
 
 impl Results {
@@ -81,13 +85,29 @@ impl Results {
                 dir.display()
             )
         })?;
-        Results::from_files(
+        let r = Results::from_files(
             &manifest,
             &read("summary.csv")?,
             read("comparison.csv").ok().as_deref(),
             read("timeseries.csv").ok().as_deref(),
-        )
-        .map_err(|e| format!("{}: {e}", dir.display()))
+        );
+        // Folders written before decision.csv existed have none.
+        let r = match read("decision.csv") {
+            Ok(bytes) => r.and_then(|r| r.with_decision(&bytes)),
+            Err(_) => r,
+        };
+        r.map_err(|e| format!("{}: {e}", dir.display()))
+    }
+
+    /// Adds decision.csv's rows.
+    pub fn with_decision(mut self, bytes: &[u8]) -> Result<Results, String> {
+        let (_, rows) =
+            rows::read::<DecisionKey, DecisionRow>(bytes).map_err(|e| format!("decision.csv: {e}"))?;
+        for (values, key, row) in rows {
+            let point = self.point_index(&values);
+            self.decision.entry(point).or_default().push((key.policy, row));
+        }
+        Ok(self)
     }
 
     /// The report's data from the files' texts: manifest.json, summary.csv and, if there
@@ -296,14 +316,20 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
         );
         if used("any_severe") {
             let (a, ba) = (r.stat(point, p, "any_severe"), r.stat(point, base, "any_severe"));
+            // 0/1 per replication: the exact (Clopper–Pearson) interval, which stays honest
+            // when the event is rare.
+            let exact = |x: &Stat| format!("{} [{}, {}]", pct(x.mean), pct(x.lo), pct(x.hi));
             write!(
                 s,
-                "; a severe defect escapes in {} of replications (<b>{}</b>: {})",
-                pct(a.mean),
+                "; a severe defect escapes in {} of replications (<b>{}</b>: {}; exact 95% intervals)",
+                exact(&a),
                 esc(base),
-                pct(ba.mean)
+                exact(&ba)
             )
             .ok();
+            if a.mean > 0.5 && ba.mean > 0.5 {
+                s.push_str(": severe escapes are not rare here, so whether one happens cannot tell the policies apart (compare their number, severe_escapes)");
+            }
         }
         s.push('.');
         out.push(s);
@@ -394,6 +420,7 @@ pub fn sections(r: &Results) -> String {
         } else {
             format!(" at {}", esc(&r.point_label(k)))
         };
+        h.push_str(&decision::section(r, k, &at));
         write!(h, "<h2>Summary{at}</h2><ul>").ok();
         for s in summary_sentences(r, k) {
             write!(h, "<li>{s}</li>").ok();

@@ -1,0 +1,569 @@
+//! The decision a run supports (`[decision]`): the metric to choose by (default `net_value`)
+//! and constraints such as `"harm_p95 <= 250000"`, each judged with its 95% interval as met,
+//! not met or uncertain. The best policy is the one that meets every constraint and does
+//! best on the metric; decision.csv ranks the policies at every sweep point, and the verdict
+//! says it in a sentence or two, with the margins and what is uncertain.
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{PointRun, RunData};
+use crate::metrics::{Direction, M};
+use crate::stats::{quantiles, summarize, summarize_indicator, Summary};
+
+/// Which number of a metric a constraint bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Statistic {
+    /// The mean over replications (a probability, for a 0/1 metric).
+    Mean,
+    /// A quantile over replications: the bad months (`_p95`) or the good ones (`_p05`).
+    Quantile(f64),
+}
+
+/// `<=` or `>=` (`<` and `>` read the same: intervals are continuous).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    AtMost,
+    AtLeast,
+}
+
+/// One constraint: `metric[_p05|_p50|_p95] <= value` or `>= value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    pub text: String,
+    pub metric: M,
+    pub statistic: Statistic,
+    pub bound: Bound,
+    pub value: f64,
+}
+
+/// The scenario's `[decision]` (or the default: net value, no constraints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub metric: M,
+    pub constraints: Vec<Constraint>,
+}
+
+impl Default for Decision {
+    fn default() -> Decision {
+        Decision {
+            metric: M::net_value,
+            constraints: Vec::new(),
+        }
+    }
+}
+
+/// What a constraint's grammar allows, for messages.
+pub const CONSTRAINT_HELP: &str = "a constraint is \"METRIC <= NUMBER\" or \"METRIC >= NUMBER\", where METRIC is a metric column (its mean) or one with _p05, _p50 or _p95 (that percentile over replications), e.g. \"harm_p95 <= 250000\", \"reviewer_hours <= 2000\", \"any_severe <= 0.05\"";
+
+impl Constraint {
+    /// Reads `harm_p95 <= 250000`.
+    pub fn parse(text: &str) -> Result<Constraint, String> {
+        let (at, op) = ["<=", ">=", "<", ">"]
+            .iter()
+            .find_map(|op| text.find(op).map(|i| (i, *op)))
+            .ok_or_else(|| format!("`{text}` has no <= or >=; {CONSTRAINT_HELP}"))?;
+        let (name, number) = (text[..at].trim(), text[at + op.len()..].trim());
+        let value: f64 = number
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("`{number}` in `{text}` is not a number; {CONSTRAINT_HELP}"))?;
+        let (base, statistic) = match name.rsplit_once('_') {
+            Some((b, "p05")) => (b, Statistic::Quantile(0.05)),
+            Some((b, "p50")) => (b, Statistic::Quantile(0.5)),
+            Some((b, "p95")) if !M::ALL.iter().any(|m| m.name() == name) => (b, Statistic::Quantile(0.95)),
+            _ => (name, Statistic::Mean),
+        };
+        let metric = (M::ALL.iter().copied())
+            .find(|m| m.name() == base)
+            .ok_or_else(|| {
+                crate::input::unknown(
+                    format!("`{name}` in `{text}` is not a metric"),
+                    base,
+                    crate::metrics::NAMES,
+                    Some("metrics are"),
+                )
+            })?;
+        let bound = if op.starts_with('<') {
+            Bound::AtMost
+        } else {
+            Bound::AtLeast
+        };
+        Ok(Constraint {
+            text: text.trim().to_string(),
+            metric,
+            statistic,
+            bound,
+            value,
+        })
+    }
+
+    /// The estimate and its 95% interval from one policy's replications: the mean's (exact
+    /// binomial for a 0/1 metric) or the quantile's (distribution-free, from order
+    /// statistics; an end that the replications cannot bound is infinite).
+    fn estimate(&self, values: &[f64]) -> (f64, f64, f64) {
+        let v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        match self.statistic {
+            Statistic::Mean => {
+                let s = summary_of(self.metric, &v);
+                (s.mean, s.ci_low, s.ci_high)
+            }
+            Statistic::Quantile(q) => {
+                let [est] = quantiles(v.clone(), [q]);
+                let (lo, hi) = quantile_interval(v, q);
+                (est, lo, hi)
+            }
+        }
+    }
+
+    /// Met, not met or uncertain, with the estimate and interval it was judged on.
+    pub fn judge(&self, values: &[f64]) -> (Judgement, f64, f64, f64) {
+        let (est, lo, hi) = self.estimate(values);
+        let j = match self.bound {
+            _ if !(lo.is_finite() || hi.is_finite()) => Judgement::Uncertain,
+            Bound::AtMost if hi <= self.value => Judgement::Met,
+            Bound::AtMost if lo > self.value => Judgement::NotMet,
+            Bound::AtLeast if lo >= self.value => Judgement::Met,
+            Bound::AtLeast if hi < self.value => Judgement::NotMet,
+            _ => Judgement::Uncertain,
+        };
+        (j, est, lo, hi)
+    }
+}
+
+/// A metric's summary over replications: the exact interval for a 0/1 metric.
+fn summary_of(m: M, values: &[f64]) -> Summary {
+    match m.is_indicator() {
+        true => summarize_indicator(values.iter().copied(), 0.95),
+        false => summarize(values.iter().copied()),
+    }
+}
+
+/// The distribution-free 95% interval of the `q` quantile: order statistics whose ranks
+/// come from Binomial(n, q) (the rank of the quantile among n draws). An end beyond the
+/// sample is infinite: 20 replications cannot bound a 95th percentile from above.
+fn quantile_interval(mut v: Vec<f64>, q: f64) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    // P(B ≤ k) for B ~ Binomial(n, q), by the same exact binomial as the interval of a
+    // probability: P(B ≤ k) < a  ⇔  q above the upper end of k events in n.
+    let cdf = |k: usize| -> f64 {
+        let mut log_c = 0.0;
+        let mut total = 0.0;
+        for x in 0..=k.min(n) {
+            if x > 0 {
+                log_c += ((n - x + 1) as f64).ln() - (x as f64).ln();
+            }
+            total += (log_c + x as f64 * q.ln() + (n - x) as f64 * (1.0 - q).ln()).exp();
+        }
+        total
+    };
+    let a = 0.025;
+    // Lower: the largest l with P(B < l) ≤ a, i.e. x_(l) (1-based) is below the quantile
+    // with probability ≥ 1 − a; upper: the smallest u with P(B < u) ≥ 1 − a.
+    let lower = (1..=n).take_while(|&l| cdf(l - 1) <= a).last();
+    let upper = (1..=n).find(|&u| cdf(u - 1) >= 1.0 - a);
+    (
+        lower.map_or(f64::NEG_INFINITY, |l| v[l - 1]),
+        upper.map_or(f64::INFINITY, |u| v[u - 1]),
+    )
+}
+
+/// How a constraint stands for a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    Met,
+    NotMet,
+    Uncertain,
+}
+
+impl Judgement {
+    pub fn label(self) -> &'static str {
+        match self {
+            Judgement::Met => "met",
+            Judgement::NotMet => "not met",
+            Judgement::Uncertain => "uncertain",
+        }
+    }
+}
+
+/// Key of a decision.csv row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionKey {
+    pub policy: String,
+}
+
+/// A decision.csv row: a policy at a sweep point, its rank among the policies that meet
+/// every constraint, the decision metric, and paired differences to the best policy and to
+/// the status quo (the baseline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRow {
+    /// 1 = best among the policies that meet every constraint; empty for the others.
+    pub rank: Option<usize>,
+    /// `yes` (every constraint met), `no` (one not met) or `uncertain` (none failed, one
+    /// not settled by its interval).
+    pub feasible: String,
+    pub metric: String,
+    #[serde(with = "crate::field")]
+    pub mean: f64,
+    #[serde(with = "crate::field")]
+    pub ci_low: f64,
+    #[serde(with = "crate::field")]
+    pub ci_high: f64,
+    /// This policy − the best, paired over replications, with its 95% interval.
+    #[serde(with = "crate::field")]
+    pub vs_best: f64,
+    #[serde(with = "crate::field")]
+    pub vs_best_low: f64,
+    #[serde(with = "crate::field")]
+    pub vs_best_high: f64,
+    /// This policy − the status quo (the baseline), paired.
+    #[serde(with = "crate::field")]
+    pub vs_status_quo: f64,
+    #[serde(with = "crate::field")]
+    pub vs_status_quo_low: f64,
+    #[serde(with = "crate::field")]
+    pub vs_status_quo_high: f64,
+    /// Each constraint: `harm_p95 <= 250000: met (182000 [150000 .. 230000])`, `; `-separated.
+    pub constraints: String,
+}
+
+/// The paired difference a − b over the replications where both are defined.
+fn paired(a: &[f64], b: &[f64]) -> Summary {
+    summarize(
+        a.iter()
+            .zip(b)
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|(x, y)| x - y),
+    )
+}
+
+/// The decision at one point: a row per policy, in the scenario's order.
+pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> {
+    let values =
+        |p: usize, m: M| -> Vec<f64> { pt.results.per_policy[p].iter().map(|r| r.metrics[m]).collect() };
+    let n = pt.scenario.policies.len();
+    let mut rows: Vec<DecisionRow> = (0..n)
+        .map(|p| {
+            let judged: Vec<(Judgement, String)> = (d.constraints.iter())
+                .map(|c| {
+                    let (j, est, lo, hi) = c.judge(&values(p, c.metric));
+                    let text = format!(
+                        "{}: {} ({} [{} .. {}])",
+                        c.text,
+                        j.label(),
+                        num(est),
+                        num(lo),
+                        num(hi)
+                    );
+                    (j, text)
+                })
+                .collect();
+            let feasible = if judged.iter().any(|(j, _)| *j == Judgement::NotMet) {
+                "no"
+            } else if judged.iter().any(|(j, _)| *j == Judgement::Uncertain) {
+                "uncertain"
+            } else {
+                "yes"
+            };
+            let s = summary_of(d.metric, &values(p, d.metric));
+            let sq = paired(&values(p, d.metric), &values(baseline, d.metric));
+            DecisionRow {
+                rank: None,
+                feasible: feasible.to_string(),
+                metric: d.metric.name().to_string(),
+                mean: s.mean,
+                ci_low: s.ci_low,
+                ci_high: s.ci_high,
+                vs_best: f64::NAN,
+                vs_best_low: f64::NAN,
+                vs_best_high: f64::NAN,
+                vs_status_quo: sq.mean,
+                vs_status_quo_low: sq.ci_low,
+                vs_status_quo_high: sq.ci_high,
+                constraints: judged.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("; "),
+            }
+        })
+        .collect();
+    let better = |a: f64, b: f64| match d.metric.direction() {
+        Some(Direction::Lower) => a < b,
+        _ => a > b,
+    };
+    let mut feasible: Vec<usize> = (0..n)
+        .filter(|&p| rows[p].feasible == "yes" && rows[p].mean.is_finite())
+        .collect();
+    feasible.sort_by(|&a, &b| {
+        let (x, y) = (rows[a].mean, rows[b].mean);
+        if better(x, y) {
+            std::cmp::Ordering::Less
+        } else if better(y, x) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.cmp(&b)
+        }
+    });
+    for (rank, &p) in feasible.iter().enumerate() {
+        rows[p].rank = Some(rank + 1);
+    }
+    if let Some(&best) = feasible.first() {
+        for (p, row) in rows.iter_mut().enumerate() {
+            let s = paired(&values(p, d.metric), &values(best, d.metric));
+            (row.vs_best, row.vs_best_low, row.vs_best_high) = (s.mean, s.ci_low, s.ci_high);
+        }
+    }
+    rows
+}
+
+/// Every point's decision rows (by the point's `[decision]`).
+pub fn decisions(run: &RunData) -> Vec<Vec<DecisionRow>> {
+    (run.points.iter())
+        .map(|pt| decide(pt, run.baseline, &pt.scenario.decision))
+        .collect()
+}
+
+/// Every point's verdict: (the point's swept values, its sentences).
+pub fn verdicts(run: &RunData) -> Vec<(Vec<String>, Vec<String>)> {
+    (run.points.iter().zip(decisions(run)))
+        .map(|(pt, rows)| {
+            let names: Vec<String> = pt.scenario.policies.iter().map(|p| p.name.clone()).collect();
+            let no_value = pt.scenario.workload.classes.iter().all(|c| c.value == 0.0);
+            let baseline = &names[run.baseline];
+            (pt.values.clone(), verdict(&names, &rows, baseline, no_value))
+        })
+        .collect()
+}
+
+/// A number in a sentence or a constraint's note: three significant digits, or whole units.
+fn num(x: f64) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { "∞".into() } else { "−∞".into() };
+    }
+    crate::report::table::sig3(x)
+}
+
+/// A signed difference with its interval: `+3.97M [+3.69M, +4.24M]`.
+fn signed(mean: f64, lo: f64, hi: f64) -> String {
+    let s = |x: f64| match x {
+        0.0 => "0".to_string(),
+        x if x > 0.0 => format!("+{}", num(x)),
+        x => num(x),
+    };
+    format!("{} [{}, {}]", s(mean), s(lo), s(hi))
+}
+
+/// Whether two or more policies meet every constraint and all score exactly the same in
+/// every replication (a scenario without money has a net value of 0 throughout).
+fn level(rows: &[DecisionRow]) -> bool {
+    let ranked: Vec<&DecisionRow> = rows.iter().filter(|r| r.rank.is_some()).collect();
+    ranked.len() > 1
+        && ranked
+            .iter()
+            .all(|r| r.mean == ranked[0].mean && r.vs_best_low == 0.0 && r.vs_best_high == 0.0)
+}
+
+/// The verdict in plain sentences, from one point's rows (`policies` in the same order):
+/// the best policy that meets every constraint, its margin over the runner-up and over the
+/// status quo (paired 95% intervals), whether the work is worth doing at all, and what is
+/// uncertain. `no_value`: the scenario gives its work no value (net value is then only a
+/// difference of costs).
+pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_value: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let metric = rows.first().map_or("net_value", |r| r.metric.as_str());
+    let ranked = |k: usize| (policies.iter().zip(rows)).find(|(_, r)| r.rank == Some(k));
+    match ranked(1) {
+        None => {
+            let why: Vec<String> = (policies.iter().zip(rows))
+                .map(|(p, r)| {
+                    format!(
+                        "{p} ({})",
+                        if r.feasible == "no" {
+                            "a constraint not met"
+                        } else {
+                            "a constraint uncertain"
+                        }
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "No policy meets every constraint, judged with 95% intervals: {}. Relax a constraint, run more replications to settle the uncertain ones, or look for another policy.",
+                why.join(", ")
+            ));
+        }
+        Some((_, b)) if level(rows) => {
+            out.push(format!(
+                "The policies are level on {metric}: it is {} in every replication of each, so it cannot decide here (a scenario without costs or values has a net value of 0); choose another metric in [decision], such as harm or escapes_per_1k.",
+                num(b.mean)
+            ));
+        }
+        Some((best, b)) => {
+            let constrained = rows.iter().any(|r| !r.constraints.is_empty());
+            let feasible = rows.iter().filter(|r| r.rank.is_some()).count();
+            let mut s = format!(
+                "Decision on {metric}: {best} is {} ({} {}",
+                match (constrained, feasible) {
+                    (true, 1) => "the only policy that meets every constraint".to_string(),
+                    (true, n) => format!("best of the {n} policies that meet every constraint"),
+                    (false, n) => format!("best of the {n} policies"),
+                },
+                num(b.mean),
+                if b.ci_low.is_finite() {
+                    format!("[{}, {}])", num(b.ci_low), num(b.ci_high))
+                } else {
+                    ")".into()
+                }
+            );
+            if let Some((second, r)) = ranked(2) {
+                // The runner-up's difference to the best, turned round: best − runner-up.
+                s.push_str(&format!(
+                    "; against the runner-up {second}: {} (paired 95% interval){}",
+                    signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
+                    if r.vs_best_low <= 0.0 && r.vs_best_high >= 0.0 {
+                        ", which does not separate them"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            if best == baseline {
+                s.push_str(&format!(
+                    "; it is the status quo, so no other policy beats {baseline}"
+                ));
+            } else {
+                s.push_str(&format!(
+                    "; against the status quo {baseline}: {}",
+                    signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high)
+                ));
+            }
+            s.push('.');
+            out.push(s);
+            if metric == "net_value" && no_value {
+                out.push("The scenario gives its work no value (no class has a `value`), so net value here is a difference of costs: it cannot say whether running the agent is worth it, and a policy that does less work scores well on it.".to_string());
+            } else if metric == "net_value" && b.ci_high < 0.0 {
+                out.push(format!(
+                    "Every policy loses money: not doing the work (net value 0) beats even {best}. As modelled, do not deploy."
+                ));
+            }
+        }
+    }
+    let unsettled: Vec<String> = (policies.iter().zip(rows))
+        .flat_map(|(p, r)| {
+            r.constraints
+                .split("; ")
+                .filter(|c| c.contains(": uncertain"))
+                .map(move |c| format!("{p}: {}", c.split(": uncertain").next().unwrap_or(c)))
+        })
+        .collect();
+    if !unsettled.is_empty() {
+        out.push(format!(
+            "Uncertain (the interval straddles the bound; more replications would settle it): {}.",
+            unsettled.join("; ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_parse() {
+        let c = Constraint::parse("harm_p95 <= 250000").unwrap();
+        assert_eq!(
+            (c.metric, c.statistic, c.bound, c.value),
+            (M::harm, Statistic::Quantile(0.95), Bound::AtMost, 250000.0)
+        );
+        let c = Constraint::parse("any_severe<=0.05").unwrap();
+        assert_eq!((c.metric, c.statistic), (M::any_severe, Statistic::Mean));
+        let c = Constraint::parse("throughput_per_hour >= 30").unwrap();
+        assert_eq!(c.bound, Bound::AtLeast);
+        // A metric whose own name ends in _p95 is that metric's mean.
+        let c = Constraint::parse("latency_p95_min <= 60").unwrap();
+        assert_eq!((c.metric, c.statistic), (M::latency_p95_min, Statistic::Mean));
+        assert!(Constraint::parse("harm = 3").unwrap_err().contains("no <= or >="));
+        assert!(Constraint::parse("harm <= lots")
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(Constraint::parse("harms <= 3")
+            .unwrap_err()
+            .contains("did you mean `harm`"));
+    }
+
+    fn row(rank: Option<usize>, mean: f64, vs_best: (f64, f64, f64)) -> DecisionRow {
+        DecisionRow {
+            rank,
+            feasible: if rank.is_some() { "yes" } else { "no" }.into(),
+            metric: "net_value".into(),
+            mean,
+            ci_low: mean - 1.0,
+            ci_high: mean + 1.0,
+            vs_best: vs_best.0,
+            vs_best_low: vs_best.1,
+            vs_best_high: vs_best.2,
+            vs_status_quo: 0.0,
+            vs_status_quo_low: 0.0,
+            vs_status_quo_high: 0.0,
+            constraints: String::new(),
+        }
+    }
+
+    #[test]
+    fn verdicts_name_the_best_or_say_why_not() {
+        let names = ["a".to_string(), "b".to_string()];
+        // Level: both score 0 in every replication.
+        let level = [
+            row(Some(1), 0.0, (0.0, 0.0, 0.0)),
+            row(Some(2), 0.0, (0.0, 0.0, 0.0)),
+        ];
+        assert!(verdict(&names, &level, "a", false)[0].starts_with("The policies are level on net_value"));
+        // One feasible policy is the best, not "level".
+        let mut one = [
+            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
+            row(None, 9.0, (4.0, 3.0, 5.0)),
+        ];
+        one[0].constraints = "harm <= 1: met (0.5 [0.4 .. 0.6])".into();
+        one[1].constraints = "harm <= 1: not met (2 [1.5 .. 2.5])".into();
+        let v = verdict(&names, &one, "b", false);
+        assert!(
+            v[0].starts_with(
+                "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00]); against the status quo b"
+            ),
+            "{v:?}"
+        );
+        // The runner-up's margin, turned round, and a tie that the interval cannot separate.
+        let two = [
+            row(Some(2), 4.0, (-1.0, -3.0, 1.0)),
+            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
+        ];
+        let v = verdict(&names, &two, "a", false);
+        assert!(
+            v[0].contains(
+                "against the runner-up a: +1.00 [-1.00, +3.00] (paired 95% interval), which does not separate them"
+            ),
+            "{v:?}"
+        );
+        // Losing money on valued work: do not deploy.
+        let losing = [
+            row(Some(1), -5.0, (0.0, 0.0, 0.0)),
+            row(Some(2), -9.0, (-4.0, -5.0, -3.0)),
+        ];
+        assert!(verdict(&names, &losing, "a", false)[1].ends_with("As modelled, do not deploy."));
+    }
+
+    #[test]
+    fn quantile_interval_covers() {
+        // The 95th percentile of 1..=100: x_(91) .. x_(99) (ranks from Binomial(100, 0.95)).
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let (lo, hi) = quantile_interval(v, 0.95);
+        assert!(
+            (89.0..=92.0).contains(&lo) && (98.0..=100.0).contains(&hi),
+            "{lo} {hi}"
+        );
+        // Twenty replications cannot bound a 95th percentile from above.
+        let (_, hi) = quantile_interval((1..=20).map(f64::from).collect(), 0.95);
+        assert!(hi.is_infinite());
+    }
+}

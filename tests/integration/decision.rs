@@ -1,0 +1,157 @@
+//! `[decision]`: constraints judged with their intervals (met, not met, uncertain),
+//! decision.csv's ranks and paired margins, and the verdict on the terminal.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn run(dir: &Path, out: &str, args: &[&str]) -> String {
+    run_r(dir, out, 10, args)
+}
+
+fn run_r(dir: &Path, out: &str, replications: u32, args: &[&str]) -> String {
+    let o = Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(dir)
+        .args(["run", "-r", &replications.to_string(), "-o", out])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The rows of a CSV file as maps from column to text.
+fn rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut rd = csv::Reader::from_path(path).unwrap();
+    let head = rd.headers().unwrap().clone();
+    rd.records()
+        .map(|r| {
+            head.iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Known answers: per-action's reviewer hours are 6 reviewers × 720 h = 4320 exactly (not
+/// met under 3000, its interval has no width), tiered's 2160 (met); a bound at per-action's
+/// own mean harm lies inside its interval (uncertain), and tiered's harm is far below it.
+#[test]
+fn constraints_are_judged_with_their_intervals() {
+    let t = TempDir::new().unwrap();
+    run(t.path(), "first", &["-q"]);
+    let summary = rows(&t.path().join("first/summary.csv"));
+    let harm = |p: &str| -> f64 {
+        let r = summary
+            .iter()
+            .find(|r| r["policy"] == p && r["metric"] == "harm")
+            .unwrap();
+        r["mean"].parse().unwrap()
+    };
+    let bound = harm("per-action");
+    assert!(harm("tiered") < 0.7 * bound);
+    let constraints = format!("decision.constraints=[\"reviewer_hours <= 3000\", \"harm <= {bound}\"]");
+    let stdout = run(t.path(), "out", &["--set", &constraints]);
+    let d = rows(&t.path().join("out/decision.csv"));
+    let (pa, ti) = (&d[0], &d[1]);
+    assert_eq!(
+        (pa["policy"].as_str(), ti["policy"].as_str()),
+        ("per-action", "tiered")
+    );
+    assert!(
+        pa["constraints"].contains("reviewer_hours <= 3000: not met (4320 [4320 .. 4320])"),
+        "{}",
+        pa["constraints"]
+    );
+    assert!(
+        pa["constraints"].contains(&format!("harm <= {bound}: uncertain")),
+        "{}",
+        pa["constraints"]
+    );
+    assert!(
+        ti["constraints"].contains("reviewer_hours <= 3000: met (2160"),
+        "{}",
+        ti["constraints"]
+    );
+    assert!(
+        ti["constraints"].contains(&format!("harm <= {bound}: met")),
+        "{}",
+        ti["constraints"]
+    );
+    assert_eq!((pa["feasible"].as_str(), pa["rank"].as_str()), ("no", ""));
+    assert_eq!((ti["feasible"].as_str(), ti["rank"].as_str()), ("yes", "1"));
+    assert_eq!(ti["vs_best"], "0");
+    // The margin over the status quo is the paired comparison of comparison.csv.
+    let comparison = rows(&t.path().join("out/comparison.csv"));
+    let c = comparison
+        .iter()
+        .find(|r| r["policy"] == "tiered" && r["metric"] == "net_value")
+        .unwrap();
+    assert_eq!(
+        (
+            &ti["vs_status_quo"],
+            &ti["vs_status_quo_low"],
+            &ti["vs_status_quo_high"]
+        ),
+        (&c["mean_diff"], &c["ci_low"], &c["ci_high"])
+    );
+    assert!(
+        stdout.contains("Decision on net_value: tiered is the only policy that meets every constraint"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("Uncertain (the interval straddles the bound; more replications would settle it): per-action: harm <= {bound}.")), "{stdout}");
+    assert!(
+        stdout.contains("The scenario gives its work no value"),
+        "{stdout}"
+    );
+    // With no policy that meets them all, the verdict says so.
+    let stdout = run(
+        t.path(),
+        "none",
+        &["--set", "decision.constraints=[\"reviewer_hours <= 100\"]"],
+    );
+    assert!(stdout.contains("No policy meets every constraint, judged with 95% intervals: per-action (a constraint not met), tiered (a constraint not met)."), "{stdout}");
+    assert!(rows(&t.path().join("none/decision.csv"))
+        .iter()
+        .all(|r| r["rank"].is_empty()));
+    // A 95th percentile: twenty replications cannot bound it from above, so a bound above
+    // every replication's harm is still uncertain, and one below all of them is not met.
+    let stdout = run_r(
+        t.path(),
+        "tail",
+        20,
+        &[
+            "--set",
+            "decision.constraints=[\"harm_p95 <= 1e12\", \"harm_p95 <= 1\"]",
+        ],
+    );
+    let d = rows(&t.path().join("tail/decision.csv"));
+    assert!(
+        d[0]["constraints"].contains("harm_p95 <= 1e12: uncertain")
+            && d[0]["constraints"].contains("harm_p95 <= 1: not met"),
+        "{stdout}"
+    );
+}
+
+/// Where every policy loses money on work that has a value, the verdict says not to deploy.
+#[test]
+fn a_world_where_every_policy_loses_money_says_do_not_deploy() {
+    let t = TempDir::new().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/expert-review-wins.toml");
+    let stdout = run(t.path(), "out", &[scenario.to_str().unwrap()]);
+    let d = rows(&t.path().join("out/decision.csv"));
+    assert!(
+        d.iter().all(|r| r["ci_high"].parse::<f64>().unwrap() < 0.0),
+        "this world loses money under every policy"
+    );
+    assert!(
+        stdout.contains("Every policy loses money: not doing the work (net value 0) beats even"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("As modelled, do not deploy."), "{stdout}");
+    let _ = fs::read_to_string(t.path().join("out/decision.csv")).unwrap();
+}
