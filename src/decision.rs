@@ -207,6 +207,8 @@ pub struct DecisionRow {
     /// not settled by its interval).
     pub feasible: String,
     pub metric: String,
+    /// The metric's unit and period (`USD per 30d`), from `[costs]` and the horizon.
+    pub unit: String,
     #[serde(with = "crate::field")]
     pub mean: f64,
     #[serde(with = "crate::field")]
@@ -275,6 +277,10 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
                 rank: None,
                 feasible: feasible.to_string(),
                 metric: d.metric.name().to_string(),
+                unit: pt
+                    .scenario
+                    .costs
+                    .unit(d.metric, &crate::units::format_hours(pt.scenario.run.horizon)),
                 mean: s.mean,
                 ci_low: s.ci_low,
                 ci_high: s.ci_high,
@@ -372,6 +378,14 @@ fn level(rows: &[DecisionRow]) -> bool {
 pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_value: bool) -> Vec<String> {
     let mut out = Vec::new();
     let metric = rows.first().map_or("net_value", |r| r.metric.as_str());
+    // " USD per 30d" after each figure, or nothing for a metric without a unit.
+    let unit = rows.first().map_or(String::new(), |r| {
+        if r.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.unit)
+        }
+    });
     let ranked = |k: usize| (policies.iter().zip(rows)).find(|(_, r)| r.rank == Some(k));
     match ranked(1) {
         None => {
@@ -410,15 +424,15 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_val
                 },
                 num(b.mean),
                 if b.ci_low.is_finite() {
-                    format!("[{}, {}])", num(b.ci_low), num(b.ci_high))
+                    format!("[{}, {}]{unit})", num(b.ci_low), num(b.ci_high))
                 } else {
-                    ")".into()
+                    format!("{unit})")
                 }
             );
             if let Some((second, r)) = ranked(2) {
                 // The runner-up's difference to the best, turned round: best − runner-up.
                 s.push_str(&format!(
-                    "; against the runner-up {second}: {} (paired 95% interval){}",
+                    "; against the runner-up {second}: {}{unit} (paired 95% interval){}",
                     signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
                     if r.vs_best_low <= 0.0 && r.vs_best_high >= 0.0 {
                         ", which does not separate them"
@@ -433,7 +447,7 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_val
                 ));
             } else {
                 s.push_str(&format!(
-                    "; against the status quo {baseline}: {}",
+                    "; against the status quo {baseline}: {}{unit}",
                     signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high)
                 ));
             }
@@ -497,6 +511,7 @@ mod tests {
             rank,
             feasible: if rank.is_some() { "yes" } else { "no" }.into(),
             metric: "net_value".into(),
+            unit: "USD per 30d".into(),
             mean,
             ci_low: mean - 1.0,
             ci_high: mean + 1.0,
@@ -529,7 +544,7 @@ mod tests {
         let v = verdict(&names, &one, "b", false);
         assert!(
             v[0].starts_with(
-                "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00]); against the status quo b"
+                "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00] USD per 30d); against the status quo b"
             ),
             "{v:?}"
         );
@@ -541,7 +556,7 @@ mod tests {
         let v = verdict(&names, &two, "a", false);
         assert!(
             v[0].contains(
-                "against the runner-up a: +1.00 [-1.00, +3.00] (paired 95% interval), which does not separate them"
+                "against the runner-up a: +1.00 [-1.00, +3.00] USD per 30d (paired 95% interval), which does not separate them"
             ),
             "{v:?}"
         );

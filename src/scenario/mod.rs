@@ -100,6 +100,41 @@ pub struct Costs {
     pub harm_unit: f64,
     /// Money per action-hour from arrival to release.
     pub delay_hour: f64,
+    /// The name of money (`USD`); empty: "money units".
+    pub currency: String,
+    /// The name of a unit of harm; empty: "harm units".
+    pub harm_name: String,
+}
+
+impl Costs {
+    /// The unit of metric `m` over a replication's measured time `period` (`30d`): money
+    /// totals in the currency per period, cost per release per release, harm in its unit per
+    /// period; empty for counts, rates and probabilities.
+    pub fn unit(&self, m: crate::metrics::M, period: &str) -> String {
+        use crate::metrics::M;
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let money = or(&self.currency, "money units");
+        match m {
+            M::cost_per_release => format!("{money} per release"),
+            M::cost_total
+            | M::cost_review
+            | M::cost_halt
+            | M::cost_harm
+            | M::cost_delay
+            | M::cost_stages
+            | M::cost_fixed
+            | M::value_released
+            | M::net_value => format!("{money} per {period}"),
+            M::harm => format!("{} per {period}", or(&self.harm_name, "harm units")),
+            _ => String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

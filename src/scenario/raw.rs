@@ -52,6 +52,10 @@ pub struct RawCosts {
     pub halt_hour: Option<S<Num>>,
     pub harm_unit: Option<S<Num>>,
     pub delay_hour: Option<S<Num>>,
+    /// How money is named in the verdict (`USD`, `EUR`).
+    pub currency: Option<S<String>>,
+    /// How a unit of harm is named in the verdict (`customer complaints`).
+    pub harm_name: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -100,6 +100,8 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
             halt_hour: money(&c.halt_hour, "costs.halt_hour"),
             harm_unit: money(&c.harm_unit, "costs.harm_unit"),
             delay_hour: money(&c.delay_hour, "costs.delay_hour"),
+            currency: label(ctx, &c.currency, "costs.currency"),
+            harm_name: label(ctx, &c.harm_name, "costs.harm_name"),
         }
     });
     if raw.policy.is_empty() {
@@ -149,6 +151,18 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         uncertain,
         decision,
     }
+}
+
+/// A short name shown after numbers (`USD`, `customer complaints`): 1 to 32 characters,
+/// no control characters.
+fn label(ctx: &mut Ctx, v: &Option<S<String>>, path: &str) -> String {
+    let Some(v) = v else { return String::new() };
+    let s = v.get_ref();
+    let ok = (1..=32).contains(&s.chars().count()) && !s.chars().any(char::is_control);
+    if !ok {
+        ctx.err(v.span(), path, format!("{:?} is not a name for a unit; allowed: 1 to 32 characters without control characters, e.g. \"USD\" or \"customer complaints\"", crate::input::printable(s)));
+    }
+    s.trim().to_string()
 }
 
 /// `[decision]`: a metric with a better direction, and constraints in their grammar.

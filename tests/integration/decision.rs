@@ -108,6 +108,13 @@ fn constraints_are_judged_with_their_intervals() {
         stdout.contains("The scenario gives its work no value"),
         "{stdout}"
     );
+    // Money carries its currency and period: the default scenario's costs are in USD over
+    // its 30-day horizon.
+    assert!(
+        stdout.contains(" USD per 30d); against the status quo per-action: +"),
+        "{stdout}"
+    );
+    assert_eq!(ti["unit"], "USD per 30d");
     // With no policy that meets them all, the verdict says so.
     let stdout = run(
         t.path(),

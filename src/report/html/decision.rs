@@ -17,8 +17,14 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
     for s in crate::decision::verdict(&names, &only, &r.baseline, no_value) {
         write!(h, "<p><b>{}</b></p>", esc(&s)).ok();
     }
-    let metric = only.first().map_or("", |d| d.metric.as_str());
-    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>− status quo {} (paired)</th><th>constraints</th></tr>", esc(metric), esc(&r.baseline)).ok();
+    let metric = only.first().map_or(String::new(), |d| {
+        if d.unit.is_empty() {
+            d.metric.clone()
+        } else {
+            format!("{}, {}", d.metric, d.unit)
+        }
+    });
+    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>− status quo {} (paired)</th><th>constraints</th></tr>", esc(&metric), esc(&r.baseline)).ok();
     let iv = |m: f64, lo: f64, hi: f64| {
         if m.is_finite() {
             svg::with_interval(m, lo, hi)
