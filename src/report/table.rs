@@ -24,7 +24,24 @@ pub fn tables(run: &RunData, sums: &Summaries, comps: &Comparisons) -> String {
         ));
         out.push_str(&comparison_table(run, comps));
     }
+    out.push_str(&units(run));
     out
+}
+
+/// The units of the tables' money and harm columns, after them: what a `cost/release` of
+/// 302 is, and over which period the totals run.
+fn units(run: &RunData) -> String {
+    let Some(pt) = run.points.first() else {
+        return String::new();
+    };
+    let period = crate::units::format_hours(pt.scenario.run.horizon);
+    let c = &pt.scenario.costs;
+    format!(
+        "\nunits: harm in {}; cost/release in {}; value and net value in {}; reviewer h in on-duty hours per {period}\n",
+        c.unit(M::harm, &period),
+        c.unit(M::cost_per_release, &period),
+        c.unit(M::net_value, &period),
+    )
 }
 
 /// Decimals that show `x` to three significant digits (at most 6).
@@ -165,18 +182,23 @@ pub fn table(run: &RunData, sums: &Summaries) -> String {
     align(&rows, run.dims.len() + 1)
 }
 
-/// Metrics of the comparison table.
+/// Metrics of the comparison table; Δ net value once the work has a value.
 const COMPARE: &[(M, &str)] = &[
     (M::escapes_per_1k, "Δ escapes/1k"),
     (M::harm, "Δ harm"),
     (M::reviewer_hours, "Δ reviewer h"),
     (M::cost_per_release, "Δ cost/release"),
+    (M::net_value, "Δ net value"),
 ];
 
 /// Paired differences against the baseline for the key metrics: `Δ (95% CI) relative`.
 pub fn comparison_table(run: &RunData, comps: &Comparisons) -> String {
+    let valued = (run.points.iter()).any(|p| p.scenario.workload.classes.iter().any(|c| c.value > 0.0));
+    let compare: Vec<&(M, &str)> = (COMPARE.iter())
+        .filter(|(m, _)| *m != M::net_value || valued)
+        .collect();
     let mut head = header(&run.dims, &["policy"]);
-    head.extend(COMPARE.iter().map(|(_, h)| h.to_string()));
+    head.extend(compare.iter().map(|(_, h)| h.to_string()));
     let mut rows = vec![head];
     for (pt, ps) in run.points.iter().zip(comps) {
         for (p, (pol, ms)) in pt.scenario.policies.iter().zip(ps).enumerate() {
@@ -185,7 +207,7 @@ pub fn comparison_table(run: &RunData, comps: &Comparisons) -> String {
             }
             let mut row = pt.values.clone();
             row.push(pol.name.clone());
-            row.extend(COMPARE.iter().map(|(m, _)| {
+            row.extend(compare.iter().map(|(m, _)| {
                 let c = &ms[*m as usize];
                 if !c.mean_diff.is_finite() {
                     return "–".to_string();

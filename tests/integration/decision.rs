@@ -162,3 +162,40 @@ fn a_world_where_every_policy_loses_money_says_do_not_deploy() {
     assert!(stdout.contains("As modelled, do not deploy."), "{stdout}");
     let _ = fs::read_to_string(t.path().join("out/decision.csv")).unwrap();
 }
+
+/// Every money figure the terminal prints has a unit: the verdict's figures carry the
+/// currency and period, and the tables end with the units of their money and harm columns
+/// (cost/release, value, net value, Δ cost/release, Δ net value), for every shipped scenario.
+#[test]
+fn every_money_figure_printed_has_a_unit() {
+    let t = TempDir::new().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let stdout = run_r(t.path(), &name, 2, &[path.to_str().unwrap()]);
+        let money = if text.contains("currency = \"USD\"") {
+            "USD"
+        } else {
+            "money units"
+        };
+        let units = stdout
+            .lines()
+            .find(|l| l.starts_with("units: "))
+            .unwrap_or_else(|| panic!("{name}: no units line\n{stdout}"));
+        assert!(
+            units.contains(&format!("cost/release in {money} per release")),
+            "{name}: {units}"
+        );
+        assert!(
+            units.contains(&format!("value and net value in {money} per ")),
+            "{name}: {units}"
+        );
+        // Net value in the verdict: each figure is followed by the currency and period.
+        if let Some(verdict) = stdout.lines().find(|l| l.starts_with("Decision on net_value")) {
+            let figures = verdict.matches(&format!(" {money} per ")).count();
+            assert!(figures >= 2, "{name}: {verdict}");
+        }
+    }
+}
