@@ -2,9 +2,6 @@
 //! replications as a clearly marked partial result, exit 130, and never leave a
 //! half-written file.
 
-// Tests and benchmarks print with the standard macros; the CLI prints through say!/tell!.
-#![allow(clippy::disallowed_macros)]
-
 use std::fs;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
