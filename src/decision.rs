@@ -41,6 +41,9 @@ pub struct Constraint {
 pub struct Decision {
     pub metric: M,
     pub constraints: Vec<Constraint>,
+    /// The policy an agent policy must beat (`status_quo = "by-hand"`); when absent, the
+    /// one policy whose work is done by hand, or else the baseline.
+    pub status_quo: Option<String>,
 }
 
 impl Default for Decision {
@@ -48,6 +51,25 @@ impl Default for Decision {
         Decision {
             metric: M::net_value,
             constraints: Vec::new(),
+            status_quo: None,
+        }
+    }
+}
+
+impl Decision {
+    /// The index of the status quo among `scenario`'s policies: `status_quo` if it names
+    /// one, else the only policy done by hand, else `baseline`.
+    pub fn status_quo(&self, scenario: &crate::scenario::Scenario, baseline: usize) -> usize {
+        let policies = &scenario.policies;
+        if let Some(i) = (self.status_quo.as_ref()).and_then(|n| policies.iter().position(|p| &p.name == n)) {
+            return i;
+        }
+        let by_hand: Vec<usize> = (0..policies.len())
+            .filter(|&i| policies[i].work.people().is_some())
+            .collect();
+        match by_hand[..] {
+            [only] => only,
+            _ => baseline,
         }
     }
 }
@@ -201,6 +223,10 @@ pub struct DecisionKey {
 /// the status quo (the baseline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRow {
+    /// Who does the policy's work: `agent` or `people` (by hand).
+    pub by: String,
+    /// `yes` for the status quo the others must beat.
+    pub status_quo: String,
     /// 1 = best among the policies that meet every constraint; empty for the others.
     pub rank: Option<usize>,
     /// `yes` (every constraint met), `no` (one not met) or `uncertain` (none failed, one
@@ -215,6 +241,10 @@ pub struct DecisionRow {
     pub ci_low: f64,
     #[serde(with = "crate::field")]
     pub ci_high: f64,
+    /// A bad month: the metric's worse 5% quantile over replications (the 5th percentile
+    /// where higher is better, the 95th where lower is).
+    #[serde(with = "crate::field")]
+    pub bad_month: f64,
     /// This policy − the best, paired over replications, with its 95% interval.
     #[serde(with = "crate::field")]
     pub vs_best: f64,
@@ -245,6 +275,7 @@ fn paired(a: &[f64], b: &[f64]) -> Summary {
 
 /// The decision at one point: a row per policy, in the scenario's order.
 pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> {
+    let status_quo = d.status_quo(&pt.scenario, baseline);
     let values =
         |p: usize, m: M| -> Vec<f64> { pt.results.per_policy[p].iter().map(|r| r.metrics[m]).collect() };
     let n = pt.scenario.policies.len();
@@ -272,8 +303,26 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
                 "yes"
             };
             let s = summary_of(d.metric, &values(p, d.metric));
-            let sq = paired(&values(p, d.metric), &values(baseline, d.metric));
+            let sq = paired(&values(p, d.metric), &values(status_quo, d.metric));
+            let worse = match d.metric.direction() {
+                Some(Direction::Lower) => 0.95,
+                _ => 0.05,
+            };
+            let defined: Vec<f64> = values(p, d.metric).into_iter().filter(|x| !x.is_nan()).collect();
+            let [bad_month] = if defined.is_empty() {
+                [f64::NAN]
+            } else {
+                quantiles(defined, [worse])
+            };
+            let pol = &pt.scenario.policies[p];
             DecisionRow {
+                by: if pol.work.people().is_some() {
+                    "people"
+                } else {
+                    "agent"
+                }
+                .to_string(),
+                status_quo: if p == status_quo { "yes" } else { "" }.to_string(),
                 rank: None,
                 feasible: feasible.to_string(),
                 metric: d.metric.name().to_string(),
@@ -284,6 +333,7 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
                 mean: s.mean,
                 ci_low: s.ci_low,
                 ci_high: s.ci_high,
+                bad_month,
                 vs_best: f64::NAN,
                 vs_best_low: f64::NAN,
                 vs_best_high: f64::NAN,
@@ -336,8 +386,7 @@ pub fn verdicts(run: &RunData) -> Vec<(Vec<String>, Vec<String>)> {
         .map(|(pt, rows)| {
             let names: Vec<String> = pt.scenario.policies.iter().map(|p| p.name.clone()).collect();
             let no_value = pt.scenario.workload.classes.iter().all(|c| c.value == 0.0);
-            let baseline = &names[run.baseline];
-            (pt.values.clone(), verdict(&names, &rows, baseline, no_value))
+            (pt.values.clone(), verdict(&names, &rows, no_value))
         })
         .collect()
 }
@@ -372,10 +421,10 @@ fn level(rows: &[DecisionRow]) -> bool {
 
 /// The verdict in plain sentences, from one point's rows (`policies` in the same order):
 /// the best policy that meets every constraint, its margin over the runner-up and over the
-/// status quo (paired 95% intervals), whether the work is worth doing at all, and what is
-/// uncertain. `no_value`: the scenario gives its work no value (net value is then only a
-/// difference of costs).
-pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_value: bool) -> Vec<String> {
+/// status quo (paired 95% intervals), whether any agent policy beats the status quo, a bad
+/// month, whether the work is worth doing at all, and what is uncertain. `no_value`: the
+/// scenario gives its work no value (net value is then only a difference of costs).
+pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec<String> {
     let mut out = Vec::new();
     let metric = rows.first().map_or("net_value", |r| r.metric.as_str());
     // " USD per 30d" after each figure, or nothing for a metric without a unit.
@@ -387,6 +436,8 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_val
         }
     });
     let ranked = |k: usize| (policies.iter().zip(rows)).find(|(_, r)| r.rank == Some(k));
+    let status_quo = (policies.iter().zip(rows)).find(|(_, r)| r.status_quo == "yes");
+    let separates = |lo: f64, hi: f64| !(lo <= 0.0 && hi >= 0.0);
     match ranked(1) {
         None => {
             let why: Vec<String> = (policies.iter().zip(rows))
@@ -434,30 +485,67 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], baseline: &str, no_val
                 s.push_str(&format!(
                     "; against the runner-up {second}: {}{unit} (paired 95% interval){}",
                     signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
-                    if r.vs_best_low <= 0.0 && r.vs_best_high >= 0.0 {
-                        ", which does not separate them"
-                    } else {
+                    if separates(r.vs_best_low, r.vs_best_high) {
                         ""
+                    } else {
+                        ", which does not separate them"
                     }
-                ));
-            }
-            if best == baseline {
-                s.push_str(&format!(
-                    "; it is the status quo, so no other policy beats {baseline}"
-                ));
-            } else {
-                s.push_str(&format!(
-                    "; against the status quo {baseline}: {}{unit}",
-                    signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high)
                 ));
             }
             s.push('.');
             out.push(s);
+            if let Some((sq, q)) = status_quo {
+                let by_hand = q.by == "people";
+                let who = if by_hand {
+                    format!("the status quo {sq} (the work done by hand)")
+                } else {
+                    format!("the status quo {sq}")
+                };
+                if b.status_quo == "yes" {
+                    // The best agent policy that meets every constraint, and its shortfall.
+                    let agent = (1..=feasible)
+                        .filter_map(ranked)
+                        .find(|(_, r)| r.by == "agent" && r.status_quo != "yes");
+                    out.push(match (agent, by_hand) {
+                        (Some((a, r)), true) => format!(
+                            "No agent policy beats {who}: the best of them, {a}, is {}{unit} against it (paired 95% interval).",
+                            signed(r.vs_status_quo, r.vs_status_quo_low, r.vs_status_quo_high)
+                        ),
+                        (None, true) => format!("No agent policy meets every constraint, so none beats {who}."),
+                        (_, false) => format!("It is {who}: no other policy beats it."),
+                    });
+                } else {
+                    out.push(format!(
+                        "Against {who}: {}{unit} (paired 95% interval){}.",
+                        signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high),
+                        if separates(b.vs_status_quo_low, b.vs_status_quo_high) {
+                            ""
+                        } else {
+                            ", which does not separate them"
+                        }
+                    ));
+                }
+            }
+            if b.bad_month.is_finite() && b.ci_low.is_finite() {
+                out.push(format!(
+                    "In a bad month (1 in 20 replications is worse) {best}'s {metric} is {}{unit}.",
+                    num(b.bad_month)
+                ));
+            }
             if metric == "net_value" && no_value {
                 out.push("The scenario gives its work no value (no class has a `value`), so net value here is a difference of costs: it cannot say whether running the agent is worth it, and a policy that does less work scores well on it.".to_string());
             } else if metric == "net_value" && b.ci_high < 0.0 {
                 out.push(format!(
-                    "Every policy loses money: not doing the work (net value 0) beats even {best}. As modelled, do not deploy."
+                    "Every policy loses money{}: not doing the work (net value 0) beats even {best}. As modelled, do not deploy.",
+                    if status_quo.is_some_and(|(_, q)| q.by == "people") {
+                        ", the work done by hand included"
+                    } else {
+                        ""
+                    }
+                ));
+            } else if metric == "net_value" && b.ci_low <= 0.0 {
+                out.push(format!(
+                    "Whether the work is worth doing at all is not settled: {best}'s net value could be below 0, what not doing the work earns."
                 ));
             }
         }
@@ -508,6 +596,9 @@ mod tests {
 
     fn row(rank: Option<usize>, mean: f64, vs_best: (f64, f64, f64)) -> DecisionRow {
         DecisionRow {
+            by: "agent".into(),
+            status_quo: String::new(),
+            bad_month: mean - 2.0,
             rank,
             feasible: if rank.is_some() { "yes" } else { "no" }.into(),
             metric: "net_value".into(),
@@ -533,7 +624,7 @@ mod tests {
             row(Some(1), 0.0, (0.0, 0.0, 0.0)),
             row(Some(2), 0.0, (0.0, 0.0, 0.0)),
         ];
-        assert!(verdict(&names, &level, "a", false)[0].starts_with("The policies are level on net_value"));
+        assert!(verdict(&names, &level, false)[0].starts_with("The policies are level on net_value"));
         // One feasible policy is the best, not "level".
         let mut one = [
             row(Some(1), 5.0, (0.0, 0.0, 0.0)),
@@ -541,11 +632,39 @@ mod tests {
         ];
         one[0].constraints = "harm <= 1: met (0.5 [0.4 .. 0.6])".into();
         one[1].constraints = "harm <= 1: not met (2 [1.5 .. 2.5])".into();
-        let v = verdict(&names, &one, "b", false);
-        assert!(
-            v[0].starts_with(
-                "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00] USD per 30d); against the status quo b"
-            ),
+        one[1].status_quo = "yes".into();
+        one[1].vs_best = 4.0;
+        one[0].vs_status_quo = -4.0;
+        (one[0].vs_status_quo_low, one[0].vs_status_quo_high) = (-5.0, -3.0);
+        let v = verdict(&names, &one, false);
+        assert_eq!(
+            v[0],
+            "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00] USD per 30d).",
+            "{v:?}"
+        );
+        assert_eq!(
+            v[1],
+            "Against the status quo b: -4.00 [-5.00, -3.00] USD per 30d (paired 95% interval)."
+        );
+        assert_eq!(
+            v[2],
+            "In a bad month (1 in 20 replications is worse) a's net_value is 3.00 USD per 30d."
+        );
+        // The status quo done by hand is best: no agent policy beats it, and by how much.
+        let mut hand = [
+            row(Some(2), 4.0, (-1.0, -1.5, -0.5)),
+            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
+        ];
+        (hand[1].by, hand[1].status_quo) = ("people".into(), "yes".into());
+        (
+            hand[0].vs_status_quo,
+            hand[0].vs_status_quo_low,
+            hand[0].vs_status_quo_high,
+        ) = (-1.0, -1.5, -0.5);
+        let v = verdict(&names, &hand, false);
+        assert_eq!(
+            v[1],
+            "No agent policy beats the status quo b (the work done by hand): the best of them, a, is -1.00 [-1.50, -0.500] USD per 30d against it (paired 95% interval).",
             "{v:?}"
         );
         // The runner-up's margin, turned round, and a tie that the interval cannot separate.
@@ -553,7 +672,7 @@ mod tests {
             row(Some(2), 4.0, (-1.0, -3.0, 1.0)),
             row(Some(1), 5.0, (0.0, 0.0, 0.0)),
         ];
-        let v = verdict(&names, &two, "a", false);
+        let v = verdict(&names, &two, false);
         assert!(
             v[0].contains(
                 "against the runner-up a: +1.00 [-1.00, +3.00] USD per 30d (paired 95% interval), which does not separate them"
@@ -565,7 +684,19 @@ mod tests {
             row(Some(1), -5.0, (0.0, 0.0, 0.0)),
             row(Some(2), -9.0, (-4.0, -5.0, -3.0)),
         ];
-        assert!(verdict(&names, &losing, "a", false)[1].ends_with("As modelled, do not deploy."));
+        assert!(verdict(&names, &losing, false)
+            .last()
+            .unwrap()
+            .ends_with("As modelled, do not deploy."));
+        // Worth doing only perhaps: the best's interval reaches below 0.
+        let perhaps = [
+            row(Some(1), 0.5, (0.0, 0.0, 0.0)),
+            row(Some(2), -9.0, (-9.5, -10.0, -9.0)),
+        ];
+        assert!(verdict(&names, &perhaps, false)
+            .last()
+            .unwrap()
+            .starts_with("Whether the work is worth doing at all is not settled"));
     }
 
     #[test]

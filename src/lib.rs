@@ -1,7 +1,8 @@
 //! oversim: a discrete-event, parallel Monte Carlo simulator of AI oversight policies.
 //!
-//! A scenario ([`scenario`]) describes an AI workload ([`workload`]) and oversight policies
-//! made of stages ([`stages`], one module per kind), checked with the tools of [`input`];
+//! A scenario ([`scenario`]) describes an AI workload ([`workload`]) and oversight policies,
+//! each with who does the work ([`production`]: the agent or people by hand) and its
+//! stages ([`stages`], one module per kind), checked with the tools of [`input`];
 //! the [`engine`] runs one replication of one policy; [`montecarlo`] runs many with common
 //! random numbers on an executor; [`experiment`] plans sweeps and precision targets;
 //! [`stats`] summarises and [`report`] makes the result files' text. [`api`] is the core
@@ -26,6 +27,7 @@ pub mod math;
 pub mod merge;
 pub mod metrics;
 pub mod montecarlo;
+pub mod production;
 pub mod report;
 pub mod rng;
 pub mod scenario;

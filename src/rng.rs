@@ -28,6 +28,8 @@ pub mod stream {
     pub const DESIGN: u64 = 6;
     /// An exploration's bootstrap resamples (replication 0).
     pub const BOOTSTRAP: u64 = 7;
+    /// People's time per attempt when a policy's work is done by hand.
+    pub const WORK: u64 = 8;
     /// Stage `i` of a policy uses `STAGE_BASE + i`.
     pub const STAGE_BASE: u64 = 1000;
     /// The people of stage `i` draw their own detection (a beta `detect`) from

@@ -4,6 +4,7 @@
 use super::detection::{defective, latent};
 use super::{Action, Ev, Sim};
 use crate::rng::uniform;
+use crate::workload::OnHalt;
 
 impl<'a> Sim<'a> {
     pub(super) fn on_arrival(&mut self) {
@@ -13,19 +14,18 @@ impl<'a> Sim<'a> {
         let (class, u) = self.draws.draw();
         let z = latent(self.latent, self.draws.rng());
         let kind = self.draw_kind(class, true);
-        if self.now < self.halted_until {
-            return; // the agent is halted: this action is never produced
+        let halted = self.now < self.halted_until;
+        if halted && self.scenario.workload.on_halt == OnHalt::Lost {
+            return; // the work is halted and this action is never done
         }
         if self.measuring() {
             self.c.arrivals += 1;
             self.classes[class].actions += 1;
         }
-        let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
         let mut a = Action {
             created: self.now,
             class: class as u32,
             attempt: 1,
-            defective,
             live: true,
             z,
             kind,
@@ -45,7 +45,11 @@ impl<'a> Sim<'a> {
             }
         };
         self.ledger.created += 1;
-        self.route(id, 0);
+        if halted {
+            self.held.push((id, u)); // it waits for the halt to end
+        } else {
+            self.produce(id, u);
+        }
     }
 
     pub(super) fn on_rework(&mut self, id: u32) {
@@ -65,7 +69,7 @@ impl<'a> Sim<'a> {
         a.escalated = 0;
         a.live = true;
         self.ledger.created += 1;
-        self.route(id, 0);
+        self.begin(id);
     }
 
     #[inline]

@@ -14,6 +14,9 @@ impl<'a> Sim<'a> {
         for s in &mut self.stages {
             s.open();
         }
+        if let Some(desk) = &mut self.work {
+            desk.open();
+        }
     }
 
     /// Closes the window and computes the metric row.
@@ -57,6 +60,14 @@ impl<'a> Sim<'a> {
         self.drift.hours.finish_at(end);
         self.halted.finish_at(end);
         let halt_hours = self.halted.area();
+        // The people doing the work by hand are on duty for the whole window.
+        let (work_hours, work_utilization) = match &mut self.work {
+            Some(desk) => {
+                let (on_duty, utilization, _) = desk.close(end, horizon);
+                (on_duty, utilization)
+            }
+            None => (0.0, f64::NAN),
+        };
         let c = &self.c;
         let costs = &self.scenario.costs;
         let mut m = MetricRow::default();
@@ -76,6 +87,8 @@ impl<'a> Sim<'a> {
         // People's hours: review stages on duty, auditors, and investigations of alarms.
         let people_hours = duty + audit_duty + c.investigation;
         m[M::reviewer_hours] = people_hours;
+        m[M::work_hours] = work_hours;
+        m[M::work_utilization] = work_utilization;
         m[M::reviewer_utilization] = ratio(busy, duty);
         m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
         m[M::mean_queue] = self.total_queue.mean();
@@ -99,12 +112,16 @@ impl<'a> Sim<'a> {
             (self.policy.stages.iter().zip(&self.counts)).map(|(s, n)| s.cost * n.entered as f64);
         // A fold from +0, not `sum` (which starts from −0, written "-0" for no stages).
         m[M::cost_review] = people_hours * costs.reviewer_hour;
+        let work = &self.policy.work;
+        let hour_cost = work.people().map_or(0.0, |p| p.hour_cost);
+        m[M::cost_work] = work_hours * hour_cost + c.attempts as f64 * work.cost_per_action;
         m[M::cost_halt] = halt_hours * costs.halt_hour;
         m[M::cost_harm] = c.harm * costs.harm_unit;
         m[M::cost_delay] = self.latency.sum_hours() * costs.delay_hour;
         m[M::cost_stages] = stage_entries.fold(0.0, |a, x| a + x);
         m[M::cost_fixed] = self.policy.cost_per_day * horizon / 24.0;
         m[M::cost_total] = m[M::cost_review]
+            + m[M::cost_work]
             + m[M::cost_halt]
             + m[M::cost_harm]
             + m[M::cost_delay]

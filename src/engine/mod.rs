@@ -14,6 +14,7 @@ mod detection;
 mod finish;
 mod lots;
 mod monitor;
+mod production;
 mod queue;
 mod review;
 mod series;
@@ -71,6 +72,10 @@ enum Ev {
     AuditDone {
         stage: u16,
         auditor: u32,
+    },
+    /// A person doing the work by hand finishes an attempt.
+    WorkDone {
+        person: u32,
     },
     DriftOnset,
     DriftEnd {
@@ -211,6 +216,8 @@ struct Counters {
     /// Lots sampled by acceptance sampling stages, and those whose sample failed.
     lots: u64,
     lots_rejected: u64,
+    /// Attempts made (first attempts and rework), by the agent or by hand.
+    attempts: u64,
 }
 
 /// Regime shifts of the agent (one per replication and policy).
@@ -251,6 +258,12 @@ pub struct Sim<'a> {
     learning: monitor::Learning,
     halted_until: f64,
     halted: TimeAvg,
+    /// Actions that arrived during a halt and wait for it to end (`on_halt = "wait"`), each
+    /// with its defect draw.
+    held: Vec<(u32, f64)>,
+    /// The people doing the work by hand, each holding an attempt; `None`: the agent.
+    work: Option<Box<Desk<u32>>>,
+    work_rng: StreamRng,
     /// For each stage, the monitors watching it (bit per stage index).
     watchers: Vec<u64>,
     /// Stages that take released attempts: audits and lots of released work (bit per
@@ -443,6 +456,9 @@ impl<'a> Sim<'a> {
             learning: monitor::Learning::new(w, stream_rng(seed, replication, stream::LEARNING)),
             halted_until: 0.0,
             halted: TimeAvg::new(warmup, end),
+            held: Vec::new(),
+            work: (policy.work.people()).map(|p| Box::new(Desk::new(p.people as usize, warmup, end))),
+            work_rng: stream_rng(seed, replication, stream::WORK),
             watchers,
             audits,
             loadings,
@@ -522,6 +538,7 @@ impl<'a> Sim<'a> {
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
                 Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
                 Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),
+                Ev::WorkDone { person } => self.on_work_done(person as usize),
                 Ev::TriageDone { stage, person } => self.on_triage_done(stage as usize, person as usize),
                 Ev::InspectionDone { stage, inspector } => {
                     self.on_inspection_done(stage as usize, inspector as usize)
@@ -537,6 +554,7 @@ impl<'a> Sim<'a> {
                 Ev::HaltEnd => {
                     if self.now >= self.halted_until {
                         self.halted.set(self.now, 0.0);
+                        self.resume_held();
                     }
                 }
             }

@@ -119,7 +119,7 @@ impl<'a> Sim<'a> {
 
     /// `min(1, defect_prob × drift multiplier × the class's learning factor)`.
     #[inline]
-    pub(super) fn defect_prob(&self, class: usize) -> f64 {
+    pub(super) fn agent_defect_prob(&self, class: usize) -> f64 {
         let w = &self.scenario.workload;
         let drift = match (&w.drift, self.drift.active) {
             (Some(d), true) => d.multiplier,

@@ -124,6 +124,7 @@ impl Costs {
             M::cost_per_release => format!("{money} per release"),
             M::cost_total
             | M::cost_review
+            | M::cost_work
             | M::cost_halt
             | M::cost_harm
             | M::cost_delay
@@ -143,6 +144,8 @@ pub struct Policy {
     pub description: String,
     /// Fixed cost of the policy's tooling and monitoring, money per day.
     pub cost_per_day: f64,
+    /// Who does the work: the agent, or people by hand.
+    pub work: crate::production::Production,
     pub stages: Vec<Stage>,
 }
 
@@ -176,6 +179,9 @@ impl Scenario {
     pub fn offered_loads(&self) -> Vec<(String, String, f64)> {
         let mut out = Vec::new();
         for p in &self.policies {
+            if let Some(rho) = p.work.offered_load(self.workload.mean_rate()) {
+                out.push((p.name.clone(), "work".to_string(), rho));
+            }
             for (i, s) in p.stages.iter().enumerate() {
                 let load = LoadAt {
                     lambda: self.workload.mean_rate(),

@@ -31,6 +31,7 @@ pub struct RawScenario {
 pub struct RawDecision {
     pub metric: Option<S<String>>,
     pub constraints: Option<Vec<S<String>>>,
+    pub status_quo: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +65,8 @@ pub struct RawPolicy {
     pub name: S<String>,
     pub description: Option<S<String>>,
     pub cost_per_day: Option<S<Num>>,
+    /// Who does the work (`[policy.work]`); the agent when absent.
+    pub work: Option<S<crate::production::RawWork>>,
     #[serde(default)]
     pub stage: Vec<S<RawStageHead>>,
 }

@@ -9,6 +9,7 @@ use toml_edit::{DocumentMut, Item};
 use super::raw::*;
 use super::*;
 use crate::input::{explain_serde_message, limits, unknown, Ctx, FromCli, LineIndex, Num, S};
+use crate::production::Production;
 use crate::stages::{self, At, KindTag};
 use crate::workload::Workload;
 
@@ -118,7 +119,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .enumerate()
         .map(|(k, p)| {
             let span = p.span();
-            let pol = build_policy(ctx, p.into_inner(), stage_tables(doc, k), &workload);
+            let pol = build_policy(ctx, p.into_inner(), stage_tables(doc, k), &workload, &costs);
             if !seen.insert(pol.name.clone()) {
                 ctx.err(
                     span,
@@ -137,9 +138,9 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .sweep
         .map_or_else(Vec::new, |t| build_sweep(ctx, t, doc.get("sweep")));
     let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
-    let decision = raw
-        .decision
-        .map_or_else(Default::default, |d| build_decision(ctx, d.into_inner()));
+    let decision = raw.decision.map_or_else(Default::default, |d| {
+        build_decision(ctx, d.into_inner(), &policies)
+    });
     Scenario {
         name,
         description,
@@ -166,10 +167,28 @@ fn label(ctx: &mut Ctx, v: &Option<S<String>>, path: &str) -> String {
 }
 
 /// `[decision]`: a metric with a better direction, and constraints in their grammar.
-fn build_decision(ctx: &mut Ctx, raw: super::raw::RawDecision) -> crate::decision::Decision {
+fn build_decision(
+    ctx: &mut Ctx,
+    raw: super::raw::RawDecision,
+    policies: &[Policy],
+) -> crate::decision::Decision {
     use crate::decision::{Constraint, Decision};
     use crate::metrics::{M, NAMES};
     let mut d = Decision::default();
+    if let Some(sq) = &raw.status_quo {
+        let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
+        let name = sq.get_ref().as_str();
+        if names.contains(&name) {
+            d.status_quo = Some(name.to_string());
+        } else {
+            let head = format!("no policy named `{name}` runs");
+            ctx.err(
+                sq.span(),
+                "decision.status_quo",
+                unknown(head, name, &names, Some("the policies that run are")),
+            );
+        }
+    }
     if let Some(m) = raw.metric {
         let name = m.get_ref().as_str();
         match M::ALL.iter().copied().find(|x| x.name() == name) {
@@ -295,7 +314,13 @@ fn stage_tables<'d, 'i>(doc: &'d DeTable<'i>, k: usize) -> &'d [S<DeValue<'i>>] 
     }
 }
 
-fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], workload: &Workload) -> Policy {
+fn build_policy(
+    ctx: &mut Ctx,
+    p: RawPolicy,
+    tables: &[S<DeValue>],
+    workload: &Workload,
+    costs: &Costs,
+) -> Policy {
     let pname = p.name.get_ref().clone();
     let name = ctx.name(&p.name, &format!("policy[{pname}].name"));
     if p.stage.len() > limits::MAX_STAGES {
@@ -375,10 +400,15 @@ fn build_policy(ctx: &mut Ctx, p: RawPolicy, tables: &[S<DeValue>], workload: &W
             "a non-negative amount of money per day",
         )
     });
+    let work = p.work.as_ref().map_or_else(Default::default, |w| {
+        let path = format!("policy[{pname}].work");
+        Production::parse(ctx, w, &path, &workload.classes, costs.reviewer_hour)
+    });
     Policy {
         name,
         description: p.description.map(|d| d.into_inner()).unwrap_or_default(),
         cost_per_day,
+        work,
         stages,
     }
 }

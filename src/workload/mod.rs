@@ -34,6 +34,24 @@ pub struct Workload {
     /// Names of the defect kinds (`[[workload.defect_kind]]`); one kind, [`ONE_KIND`],
     /// when none are declared.
     pub kinds: Vec<String>,
+    /// What happens to actions that arrive while the work is halted.
+    pub on_halt: OnHalt,
+}
+
+/// What happens to actions that arrive while a monitor has halted the work
+/// (`workload.on_halt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnHalt {
+    /// They wait and are done when the halt ends (a backlog: their delay counts).
+    #[default]
+    Wait,
+    /// They are never done (their value is forgone).
+    Lost,
+}
+
+impl OnHalt {
+    /// Every value with the word that selects it.
+    pub const ALL: &'static [(&'static str, OnHalt)] = &[("wait", OnHalt::Wait), ("lost", OnHalt::Lost)];
 }
 
 /// The name of the one defect kind of a workload that declares none.
@@ -102,6 +120,7 @@ pub struct RawWorkload {
     pub defect_kind: Vec<S<RawDefectKind>>,
     pub rework: Option<S<RawRework>>,
     pub drift: Option<S<RawDrift>>,
+    pub on_halt: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,7 +322,11 @@ impl Workload {
                 ) as u32,
             }
         });
+        let on_halt = (w.on_halt.as_ref())
+            .and_then(|v| ctx.choice(v, "workload.on_halt", OnHalt::ALL))
+            .unwrap_or_default();
         Workload {
+            on_halt,
             rate,
             profile,
             classes,

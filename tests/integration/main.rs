@@ -23,6 +23,7 @@ mod invariants;
 mod model;
 mod overload;
 mod process;
+mod production;
 mod report;
 mod sharing;
 mod staffing;

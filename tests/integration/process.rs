@@ -463,7 +463,8 @@ learn = 1.0
     }
 }
 
-/// Halts: while halted the agent produces nothing; halt hours and their cost are counted.
+/// Halts with `on_halt = "lost"`: while halted the agent produces nothing; halt hours and
+/// their cost are counted.
 #[test]
 fn halts_stop_arrivals_and_cost_money() {
     let base = |halt: &str| {
@@ -471,7 +472,7 @@ fn halts_stop_arrivals_and_cost_money() {
             "replications = 10\nhorizon = \"500h\"\nseed = 46",
             "30/h",
             0.1,
-            "",
+            "on_halt = \"lost\"",
         ) + &format!(
             r#"[costs]
 halt_hour = 100.0

@@ -13,8 +13,18 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
     let names: Vec<String> = rows.iter().map(|(p, _)| p.clone()).collect();
     let only: Vec<DecisionRow> = rows.iter().map(|(_, d)| d.clone()).collect();
     let no_value = (r.policies.iter()).all(|p| r.stat(k, p, "value_released").mean == 0.0);
+    let status_quo =
+        (rows.iter())
+            .find(|(_, d)| d.status_quo == "yes")
+            .map_or(r.baseline.clone(), |(p, d)| {
+                if d.by == "people" {
+                    format!("{p} (by hand)")
+                } else {
+                    p.clone()
+                }
+            });
     let mut h = format!("<h2>Decision{at}</h2>");
-    for s in crate::decision::verdict(&names, &only, &r.baseline, no_value) {
+    for s in crate::decision::verdict(&names, &only, no_value) {
         write!(h, "<p><b>{}</b></p>", esc(&s)).ok();
     }
     let metric = only.first().map_or(String::new(), |d| {
@@ -24,7 +34,7 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
             format!("{}, {}", d.metric, d.unit)
         }
     });
-    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>− status quo {} (paired)</th><th>constraints</th></tr>", esc(&metric), esc(&r.baseline)).ok();
+    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>bad month (1 in 20)</th><th>− status quo {} (paired)</th><th>constraints</th></tr>", esc(&metric), esc(&status_quo)).ok();
     let iv = |m: f64, lo: f64, hi: f64| {
         if m.is_finite() {
             svg::with_interval(m, lo, hi)
@@ -35,12 +45,13 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
     for (p, d) in rows {
         write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(p),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&if d.by == "people" { format!("{p} (by hand)") } else { p.clone() }),
             d.rank.map_or("–".into(), |k| k.to_string()),
             esc(&d.feasible),
             iv(d.mean, d.ci_low, d.ci_high),
             iv(d.vs_best, d.vs_best_low, d.vs_best_high),
+            if d.bad_month.is_finite() { crate::report::table::sig3(d.bad_month) } else { "–".into() },
             iv(d.vs_status_quo, d.vs_status_quo_low, d.vs_status_quo_high),
             esc(if d.constraints.is_empty() {
                 "none"

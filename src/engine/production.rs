@@ -1,0 +1,91 @@
+//! Making an attempt: the agent makes it the moment it is asked; people doing the work by
+//! hand take it from a FIFO desk and need their service time. Either way the attempt then
+//! walks the policy's stages from the first.
+
+use super::detection::defective;
+use super::{Ev, Sim};
+use crate::production::People;
+use crate::stages::Desk;
+
+impl<'a> Sim<'a> {
+    /// The people doing the work, if the policy's work is done by hand.
+    fn people(&self) -> Option<&'a People> {
+        self.policy.work.people()
+    }
+
+    /// Decides whether action `id`'s first attempt is defective, with its draw `u`, at the
+    /// defect probability of whoever makes it, and begins the attempt.
+    pub(super) fn produce(&mut self, id: u32, u: f64) {
+        let (class, z) = {
+            let a = &self.actions[id as usize];
+            (a.class as usize, a.z)
+        };
+        self.actions[id as usize].defective = defective(self.defect_loading, u, self.defect_prob(class), z);
+        self.begin(id);
+    }
+
+    /// An attempt of action `id` (its defect decided) is made: routed at once by the
+    /// agent, or queued for the people doing the work.
+    pub(super) fn begin(&mut self, id: u32) {
+        if self.measuring() {
+            self.c.attempts += 1;
+        }
+        let now = self.now;
+        match &mut self.work {
+            None => self.route(id, 0),
+            Some(desk) => match desk.idle() {
+                Some(r) => self.start_work(r, id),
+                None => desk.enqueue(now, id),
+            },
+        }
+    }
+
+    /// Person `r` starts on action `id`'s attempt.
+    fn start_work(&mut self, r: usize, id: u32) {
+        let people = self.people().expect("work by hand");
+        let service = people.service.sample(&mut self.work_rng);
+        let now = self.now;
+        self.work_desk().start(now, r, id);
+        self.events
+            .schedule(now + service, Ev::WorkDone { person: r as u32 });
+    }
+
+    /// Person `r` finishes an attempt: it goes to the stages, and the person takes the next.
+    pub(super) fn on_work_done(&mut self, r: usize) {
+        let now = self.now;
+        let desk = self.work_desk();
+        let id = desk.finish(now, r);
+        if let Some(next) = desk.next(now) {
+            self.start_work(r, next);
+        }
+        self.route(id, 0);
+    }
+
+    fn work_desk(&mut self) -> &mut Desk<u32> {
+        self.work.as_deref_mut().expect("work by hand")
+    }
+
+    /// The halt is over: the actions that waited for it are made, in arrival order, until
+    /// a new halt begins.
+    pub(super) fn resume_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let mut rest = held.into_iter();
+        while let Some((id, u)) = rest.next() {
+            if self.now < self.halted_until {
+                self.held.push((id, u));
+                self.held.extend(rest);
+                return;
+            }
+            self.produce(id, u);
+        }
+    }
+
+    /// The probability that an attempt of `class` made now is defective: people's own
+    /// rate by hand; the agent's rate with its drift and learning otherwise.
+    pub(super) fn defect_prob(&self, class: usize) -> f64 {
+        match self.people() {
+            Some(p) => p.defect_prob[class],
+            None => self.agent_defect_prob(class),
+        }
+    }
+}
