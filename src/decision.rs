@@ -64,8 +64,9 @@ impl Decision {
         if let Some(i) = (self.status_quo.as_ref()).and_then(|n| policies.iter().position(|p| &p.name == n)) {
             return i;
         }
+        let classes = scenario.workload.classes.len();
         let by_hand: Vec<usize> = (0..policies.len())
-            .filter(|&i| policies[i].work.people().is_some())
+            .filter(|&i| policies[i].work.all_by_hand(classes))
             .collect();
         match by_hand[..] {
             [only] => only,
@@ -223,7 +224,8 @@ pub struct DecisionKey {
 /// the status quo (the baseline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRow {
-    /// Who does the policy's work: `agent` or `people` (by hand).
+    /// Who does the policy's work: `agent`, `people` (all by hand) or `agent and people`
+    /// (people do some classes).
     pub by: String,
     /// `yes` for the status quo the others must beat.
     pub status_quo: String,
@@ -480,10 +482,16 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec
                     format!("{unit})")
                 }
             );
+            let runner_up_is_status_quo = ranked(2).is_some_and(|(_, r)| r.status_quo == "yes");
             if let Some((second, r)) = ranked(2) {
                 // The runner-up's difference to the best, turned round: best − runner-up.
                 s.push_str(&format!(
-                    "; against the runner-up {second}: {}{unit} (paired 95% interval){}",
+                    "; against the runner-up{}: {}{unit} (paired 95% interval){}",
+                    match (runner_up_is_status_quo, r.by.as_str()) {
+                        (true, "people") => format!(", the status quo {second} (the work done by hand)"),
+                        (true, _) => format!(", the status quo {second}"),
+                        (false, _) => format!(" {second}"),
+                    },
                     signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
                     if separates(r.vs_best_low, r.vs_best_high) {
                         ""
@@ -505,7 +513,7 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec
                     // The best agent policy that meets every constraint, and its shortfall.
                     let agent = (1..=feasible)
                         .filter_map(ranked)
-                        .find(|(_, r)| r.by == "agent" && r.status_quo != "yes");
+                        .find(|(_, r)| r.by != "people" && r.status_quo != "yes");
                     out.push(match (agent, by_hand) {
                         (Some((a, r)), true) => format!(
                             "No agent policy beats {who}: the best of them, {a}, is {}{unit} against it (paired 95% interval).",
@@ -514,7 +522,7 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec
                         (None, true) => format!("No agent policy meets every constraint, so none beats {who}."),
                         (_, false) => format!("It is {who}: no other policy beats it."),
                     });
-                } else {
+                } else if !runner_up_is_status_quo {
                     out.push(format!(
                         "Against {who}: {}{unit} (paired 95% interval){}.",
                         signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high),

@@ -1,4 +1,5 @@
-//! Who does a policy's work (`[policy.work]`): the agent, or people by hand. By hand is a
+//! Who does a policy's work (`[policy.work]`): the agent, or people by hand, for every
+//! class or for the classes `classes` names (the agent doing the rest). By hand is a
 //! policy like any other: its attempts pass the same kinds of stages, are reworked the same
 //! way, and are judged on the same metrics, so the status quo an agent must beat is in the
 //! comparison. People make their own errors (a defect probability per class, fixed: no drift
@@ -11,13 +12,14 @@ use serde::Deserialize;
 
 use crate::dist::{Dist, RawDist};
 use crate::input::{limits, unknown, Ctx, Num, S};
+use crate::stages::ClassSet;
 use crate::workload::Class;
 
 /// Who does a policy's work, and what each attempt costs.
 #[derive(Debug, Clone, Default)]
 pub struct Production {
     pub by: Producer,
-    /// Money per attempt made: the agent's model calls, or people's materials.
+    /// Money per attempt the agent makes (its model calls).
     pub cost_per_action: f64,
 }
 
@@ -34,6 +36,8 @@ pub enum Producer {
 /// People doing the work by hand.
 #[derive(Debug, Clone)]
 pub struct People {
+    /// The classes people do; the agent does the others.
+    pub classes: ClassSet,
     /// Workers serving one FIFO queue, always on duty.
     pub people: u32,
     /// A person's time per attempt.
@@ -45,7 +49,7 @@ pub struct People {
 }
 
 impl Production {
-    /// The people doing the work, if it is done by hand.
+    /// The people doing the work, if any of it is done by hand.
     pub fn people(&self) -> Option<&People> {
         match &self.by {
             Producer::Agent => None,
@@ -53,11 +57,26 @@ impl Production {
         }
     }
 
+    /// The people who do class `class`, if it is done by hand.
+    #[inline]
+    pub fn people_for(&self, class: usize) -> Option<&People> {
+        self.people().filter(|p| p.classes.contains(class))
+    }
+
+    /// Whether every class is done by hand (the agent does nothing).
+    pub fn all_by_hand(&self, classes: usize) -> bool {
+        self.people().is_some_and(|p| p.classes == ClassSet::all(classes))
+    }
+
     /// Offered load λ·E\[S\]/c of the people doing the work, if any (a lower bound: rework
     /// attempts come back).
-    pub fn offered_load(&self, lambda: f64) -> Option<f64> {
+    pub fn offered_load(&self, lambda: f64, classes: &[Class]) -> Option<f64> {
         let p = self.people()?;
-        Some(lambda * p.service.mean() / p.people as f64)
+        let share: f64 = (classes.iter().enumerate())
+            .filter(|(i, _)| p.classes.contains(*i))
+            .map(|(_, c)| c.share)
+            .sum();
+        Some(lambda * share * p.service.mean() / p.people as f64)
     }
 }
 
@@ -69,6 +88,7 @@ pub struct RawWork {
     pub people: Option<S<i64>>,
     pub service: Option<S<RawDist>>,
     pub defect_prob: Option<S<BTreeMap<String, S<Num>>>>,
+    pub classes: Option<S<Vec<S<String>>>>,
     pub hour_cost: Option<S<Num>>,
     pub cost_per_action: Option<S<Num>>,
 }
@@ -116,6 +136,7 @@ impl Production {
                     ("people", r.people.as_ref().map(S::span)),
                     ("service", r.service.as_ref().map(S::span)),
                     ("defect_prob", r.defect_prob.as_ref().map(S::span)),
+                    ("classes", r.classes.as_ref().map(S::span)),
                     ("hour_cost", r.hour_cost.as_ref().map(S::span)),
                 ];
                 for (k, sp) in people_keys {
@@ -161,7 +182,11 @@ impl Production {
                         "people must take some time per action; the mean must be above zero",
                     );
                 }
-                let defect_prob = class_probs(ctx, &r.defect_prob, span.clone(), path, classes);
+                let set = match &r.classes {
+                    Some(list) => ClassSet::parse(ctx, list, &key("classes"), classes),
+                    None => ClassSet::all(classes.len()),
+                };
+                let defect_prob = class_probs(ctx, &r.defect_prob, span.clone(), path, classes, set);
                 let hour_cost = r.hour_cost.as_ref().map_or(reviewer_hour, |v| {
                     ctx.range(
                         v,
@@ -172,6 +197,7 @@ impl Production {
                     )
                 });
                 Producer::People(Box::new(People {
+                    classes: set,
                     people,
                     service,
                     defect_prob,
@@ -183,17 +209,19 @@ impl Production {
     }
 }
 
-/// People's defect probability for every class, by class index; each class must be named.
+/// People's defect probability for every class, by class index; each class people do
+/// (`set`) must be named.
 fn class_probs(
     ctx: &mut Ctx,
     table: &Option<S<BTreeMap<String, S<Num>>>>,
     span: std::ops::Range<usize>,
     path: &str,
     classes: &[Class],
+    set: ClassSet,
 ) -> Vec<f64> {
     let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
     let mut out = vec![f64::NAN; classes.len()];
-    let what = "a table of class name to the probability that people's attempt at it is defective, with every class, e.g. { routine = 0.01, high-impact = 0.05 }";
+    let what = "a table of class name to the probability that people's attempt at it is defective, with every class people do, e.g. { routine = 0.01, high-impact = 0.05 }";
     let Some(table) = table else {
         ctx.missing(span, path, "defect_prob", what);
         return vec![0.0; classes.len()];
@@ -208,9 +236,9 @@ fn class_probs(
             }
         }
     }
-    let absent: Vec<&str> = (names.iter().zip(&out))
-        .filter(|(_, p)| p.is_nan())
-        .map(|(n, _)| *n)
+    let absent: Vec<&str> = (names.iter().zip(&out).enumerate())
+        .filter(|(i, (_, p))| p.is_nan() && set.contains(*i))
+        .map(|(_, (n, _))| *n)
         .collect();
     if !absent.is_empty() {
         ctx.err(

@@ -104,7 +104,12 @@ impl<'a> Sim<'a> {
         m[M::halts] = c.halts as f64;
         m[M::halt_hours] = halt_hours;
         m[M::false_alarms] = c.false_alarms as f64;
-        m[M::drift_hours] = self.drift.hours.area();
+        // The agent's drift: none when people do all the work.
+        m[M::drift_hours] = if self.policy.work.all_by_hand(self.classes.len()) {
+            0.0
+        } else {
+            self.drift.hours.area()
+        };
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         m[M::learning_factor] = self.learning.mean_factor(&self.scenario.workload);
         // Money: every part, each in its own column; the total is their sum.
@@ -114,7 +119,7 @@ impl<'a> Sim<'a> {
         m[M::cost_review] = people_hours * costs.reviewer_hour;
         let work = &self.policy.work;
         let hour_cost = work.people().map_or(0.0, |p| p.hour_cost);
-        m[M::cost_work] = work_hours * hour_cost + c.attempts as f64 * work.cost_per_action;
+        m[M::cost_work] = work_hours * hour_cost + c.agent_attempts as f64 * work.cost_per_action;
         m[M::cost_halt] = halt_hours * costs.halt_hour;
         m[M::cost_harm] = c.harm * costs.harm_unit;
         m[M::cost_delay] = self.latency.sum_hours() * costs.delay_hour;

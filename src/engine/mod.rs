@@ -216,8 +216,8 @@ struct Counters {
     /// Lots sampled by acceptance sampling stages, and those whose sample failed.
     lots: u64,
     lots_rejected: u64,
-    /// Attempts made (first attempts and rework), by the agent or by hand.
-    attempts: u64,
+    /// Attempts the agent made (first attempts and rework).
+    agent_attempts: u64,
 }
 
 /// Regime shifts of the agent (one per replication and policy).

@@ -5,12 +5,14 @@
 use super::detection::defective;
 use super::{Ev, Sim};
 use crate::production::People;
+
 use crate::stages::Desk;
 
 impl<'a> Sim<'a> {
-    /// The people doing the work, if the policy's work is done by hand.
-    fn people(&self) -> Option<&'a People> {
-        self.policy.work.people()
+    /// The people who do class `class`, if it is done by hand.
+    #[inline]
+    fn people_for(&self, class: usize) -> Option<&'a People> {
+        self.policy.work.people_for(class)
     }
 
     /// Decides whether action `id`'s first attempt is defective, with its draw `u`, at the
@@ -25,24 +27,28 @@ impl<'a> Sim<'a> {
     }
 
     /// An attempt of action `id` (its defect decided) is made: routed at once by the
-    /// agent, or queued for the people doing the work.
+    /// agent, or queued for the people doing its class.
     pub(super) fn begin(&mut self, id: u32) {
-        if self.measuring() {
-            self.c.attempts += 1;
-        }
+        let class = self.actions[id as usize].class as usize;
         let now = self.now;
-        match &mut self.work {
-            None => self.route(id, 0),
-            Some(desk) => match desk.idle() {
+        match (&mut self.work, self.policy.work.people_for(class)) {
+            (Some(desk), Some(_)) => match desk.idle() {
                 Some(r) => self.start_work(r, id),
                 None => desk.enqueue(now, id),
             },
+            _ => {
+                if self.measuring() {
+                    self.c.agent_attempts += 1;
+                }
+                self.route(id, 0)
+            }
         }
     }
 
     /// Person `r` starts on action `id`'s attempt.
     fn start_work(&mut self, r: usize, id: u32) {
-        let people = self.people().expect("work by hand");
+        let class = self.actions[id as usize].class as usize;
+        let people = self.people_for(class).expect("work by hand");
         let service = people.service.sample(&mut self.work_rng);
         let now = self.now;
         self.work_desk().start(now, r, id);
@@ -83,7 +89,7 @@ impl<'a> Sim<'a> {
     /// The probability that an attempt of `class` made now is defective: people's own
     /// rate by hand; the agent's rate with its drift and learning otherwise.
     pub(super) fn defect_prob(&self, class: usize) -> f64 {
-        match self.people() {
+        match self.people_for(class) {
             Some(p) => p.defect_prob[class],
             None => self.agent_defect_prob(class),
         }

@@ -37,7 +37,7 @@ fn units(run: &RunData) -> String {
     let period = crate::units::format_hours(pt.scenario.run.horizon);
     let c = &pt.scenario.costs;
     format!(
-        "\nunits: harm in {}; cost/release in {}; value and net value in {}; reviewer h in on-duty hours per {period}\n",
+        "\nunits: harm in {}; cost/release in {}; value and net value in {}; reviewer h (and work h: people doing the work by hand) in on-duty hours per {period}; p95 wait min is reviewers' queue, latency min an action's arrival to release\n",
         c.unit(M::harm, &period),
         c.unit(M::cost_per_release, &period),
         c.unit(M::net_value, &period),
@@ -86,8 +86,10 @@ const TABLE: &[(M, Show, &str, When)] = &[
     (M::harm, Show::P95, "harm p95", When::Always),
     (M::any_severe, Show::Mean, "P(severe)", When::Used),
     (M::reviewer_hours, Show::Mean, "reviewer h", When::Always),
+    (M::work_hours, Show::Mean, "work h", When::Used),
     (M::reviewer_utilization, Show::Mean, "utilization", When::Used),
     (M::p95_wait_min, Show::Mean, "p95 wait min", When::Used),
+    (M::latency_mean_min, Show::Mean, "latency min", When::Used),
     (M::timeouts, Show::Mean, "timeouts", When::Used),
     (M::halts, Show::Mean, "halts", When::Used),
     (M::drift_hours, Show::Mean, "drift h", When::Used),

@@ -3,7 +3,8 @@
 //! Paths name tables by key and array entries by name: `run.replications`,
 //! `workload.rate`, `workload.class.routine.share`, `costs.harm_unit`,
 //! `policy.process.review.reviewers` (policy, then stage, then key; nested tables such as
-//! `policy.process.review.fatigue.tau` go deeper). `policy.*.review.detect` sets the key in
+//! `policy.process.review.fatigue.tau` go deeper; `policy.by-hand.work.people` is the
+//! policy's `[policy.work]`). `policy.*.review.detect` sets the key in
 //! every policy that has a stage named `review`. The edit keeps the file's layout, so line
 //! numbers in later messages still point into the user's file.
 
@@ -150,6 +151,11 @@ fn locate<'d, 'p>(
     parts: &'p [&'p str],
 ) -> Result<(&'d mut dyn TableLike, &'p [&'p str], String), String> {
     Ok(match parts {
+        // `policy.NAME.work.KEY`: the policy's [policy.work] table (who does the work).
+        ["policy", policy, "work", rest @ ..] if !rest.is_empty() => {
+            let p = find_named(root, "policy", policy, "policy", false)?;
+            (p, &parts[2..], format!("policy[{policy}]"))
+        }
         ["policy", policy, stage, rest @ ..] if !rest.is_empty() => {
             let p = find_named(root, "policy", policy, "policy", false)?;
             let s = find_named(p, "stage", stage, "stage", true)?;
@@ -159,7 +165,9 @@ fn locate<'d, 'p>(
             let p = find_named(root, "policy", policy, "policy", false)?;
             (p, std::slice::from_ref(key), format!("policy[{policy}]"))
         }
-        ["policy", ..] => return Err("policy paths are policy.NAME.KEY or policy.NAME.STAGE.KEY".into()),
+        ["policy", ..] => {
+            return Err("policy paths are policy.NAME.KEY, policy.NAME.work.KEY or policy.NAME.STAGE.KEY".into())
+        }
         ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
             let w = root
                 .get_mut("workload")
@@ -174,25 +182,25 @@ fn locate<'d, 'p>(
 
 fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     let parts: Vec<&str> = o.path.split('.').collect();
-    // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE.
+    // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE;
+    // `policy.*.work.KEY`: in every policy whose [policy.work] has KEY.
     if let ["policy", "*", stage, rest @ ..] = parts.as_slice() {
         if rest.is_empty() {
             return Err("`policy.*` paths name a stage and a key: policy.*.STAGE.KEY".into());
         }
+        let has = |p: &toml_edit::Table| match *stage {
+            "work" => (p.get("work").and_then(Item::as_table_like)).is_some_and(|w| w.contains_key(rest[0])),
+            _ => (p.get("stage").and_then(Item::as_array_of_tables))
+                .is_some_and(|st| st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage))),
+        };
         let names: Vec<String> = (doc.get("policy").and_then(Item::as_array_of_tables))
-            .map(|a| {
-                a.iter()
-                    .filter(|p| {
-                        (p.get("stage").and_then(Item::as_array_of_tables)).is_some_and(|st| {
-                            st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage))
-                        })
-                    })
-                    .filter_map(|p| entry_name(p, false))
-                    .collect()
-            })
+            .map(|a| a.iter().filter(|p| has(p)).filter_map(|p| entry_name(p, false)).collect())
             .unwrap_or_default();
         if names.is_empty() {
-            return Err(format!("no policy has a stage named `{stage}`"));
+            return Err(match *stage {
+                "work" => format!("no policy's [policy.work] has `{}`", rest[0]),
+                _ => format!("no policy has a stage named `{stage}`"),
+            });
         }
         let mut diag = String::new();
         for n in names {
@@ -291,6 +299,16 @@ fatigue = { tau = "30m", floor = 0.8 }
         assert!(cli.contains_key("policy[p].stage[human-review].reviewers"));
         // Layout is kept: the stage's lines do not move.
         assert_eq!(text.lines().position(|l| l.contains("reviewers")), Some(12 + 1));
+    }
+
+    #[test]
+    fn work_paths_set_the_policys_work_table() {
+        let (text, cli) = apply(DOC, &[ov("policy.p.work.by=people"), ov("policy.p.work.people=3")]).unwrap();
+        let doc = DocumentMut::from_str(&text).unwrap();
+        let work = &doc["policy"][0]["work"];
+        assert_eq!(work["by"].as_str(), Some("people"));
+        assert_eq!(work["people"].as_integer(), Some(3));
+        assert!(cli.contains_key("policy[p].work.people"), "{cli:?}");
     }
 
     #[test]

@@ -231,6 +231,24 @@ impl ClassSet {
     pub fn contains(self, class: usize) -> bool {
         self.0 >> class & 1 == 1
     }
+
+    /// The classes a list names (`classes = ["high-impact"]` at `path`); an unknown name
+    /// is a problem naming the classes there are.
+    pub fn parse(ctx: &mut Ctx, list: &S<Vec<S<String>>>, path: &str, classes: &[Class]) -> ClassSet {
+        let names: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+        let mut set = 0u64;
+        for c in list.get_ref() {
+            match names.iter().position(|k| k == c.get_ref()) {
+                Some(ci) => set |= 1 << ci,
+                None => {
+                    let head = format!("no class named `{}`", c.get_ref());
+                    let msg = unknown(head, c.get_ref(), &names, Some("classes are"));
+                    ctx.err(c.span(), path, msg);
+                }
+            }
+        }
+        ClassSet(set)
+    }
 }
 
 /// Where a stage is being checked: its key path and table, its place in the policy, the
@@ -330,21 +348,7 @@ impl Entry {
     fn parse(ctx: &mut Ctx, keys: EntryKeys, at: &At) -> Entry {
         let classes = match keys.classes {
             None => ClassSet::all(at.classes.len()),
-            Some(list) => {
-                let names: Vec<&str> = at.classes.iter().map(|k| k.name.as_str()).collect();
-                let mut set = 0u64;
-                for c in list.get_ref() {
-                    match names.iter().position(|k| k == c.get_ref()) {
-                        Some(ci) => set |= 1 << ci,
-                        None => {
-                            let head = format!("no class named `{}`", c.get_ref());
-                            let msg = unknown(head, c.get_ref(), &names, Some("classes are"));
-                            ctx.err(c.span(), &at.key("classes"), msg);
-                        }
-                    }
-                }
-                ClassSet(set)
-            }
+            Some(list) => ClassSet::parse(ctx, list, &at.key("classes"), at.classes),
         };
         let sample = keys.sample.map_or(1.0, |v| ctx.prob(v, &at.key("sample")));
         let learn = keys.learn.map_or(0.0, |v| {

@@ -115,6 +115,7 @@ mod tests {
 
     fn workload(profile: Option<[f64; 24]>) -> Workload {
         Workload {
+            on_halt: Default::default(),
             rate: 10.0,
             profile,
             classes: vec![

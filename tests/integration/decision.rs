@@ -198,3 +198,88 @@ fn every_money_figure_printed_has_a_unit() {
         }
     }
 }
+
+/// Four degenerate policies appended to a scenario: reject everything, release everything,
+/// halt the agent for a day on nearly every finding, and drop what waits for one overloaded
+/// reviewer. `rate` (actions per hour) sizes the overload: the reviewer's mean time is
+/// 2/rate, an offered load of 2.
+fn degenerate(rate: f64) -> String {
+    format!(
+        r#"
+[[policy]]
+name = "reject-everything"
+[[policy.stage]]
+kind = "automated_check"
+name = "d-reject"
+detect = 1.0
+false_positive = 1.0
+on_flag = "reject"
+
+[[policy]]
+name = "release-everything"
+
+[[policy]]
+name = "halt-on-every-finding"
+[[policy.stage]]
+kind = "automated_check"
+name = "d-checks"
+detect = 0.55
+false_positive = 0.05
+on_flag = "reject"
+[[policy.stage]]
+kind = "monitor"
+name = "d-spc"
+watch = ["d-checks"]
+method = "cusum"
+k = 0.01
+h = 0.5
+halt = "1d"
+
+[[policy]]
+name = "drop-on-timeout"
+[[policy.stage]]
+kind = "human_review"
+name = "d-review"
+reviewers = 1
+service = {{ dist = "exponential", mean = "{}h" }}
+detect = 0.6
+max_wait = "1m"
+on_timeout = "drop"
+"#,
+        2.0 / rate
+    )
+}
+
+const DEGENERATE: [&str; 4] = ["reject-everything", "release-everything", "halt-on-every-finding", "drop-on-timeout"];
+
+/// In every shipped scenario, the degenerate policies rank below the best of the
+/// scenario's own policies on its decision metric; where one does rank first, the verdict
+/// on the scenario as shipped says that no policy is worth deploying.
+#[test]
+fn degenerate_policies_never_win() {
+    let t = TempDir::new().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (mut report, mut failures) = (Vec::new(), Vec::new());
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = fs::read_to_string(&path).unwrap();
+        let sc = oversim::scenario::load(&name, &text, &[]).unwrap().scenario;
+        let file = t.path().join(format!("{name}.toml"));
+        fs::write(&file, format!("{text}{}", degenerate(sc.workload.mean_rate()))).unwrap();
+        let out = format!("{name}-out");
+        let stdout = run_r(t.path(), &out, 30, &[file.to_str().unwrap(), "-q"]);
+        let d = rows(&t.path().join(&out).join("decision.csv"));
+        let first = d.iter().find(|r| r["rank"] == "1").map(|r| r["policy"].clone());
+        report.push(format!("{name}: rank 1 = {first:?}"));
+        if let Some(p) = first.filter(|p| DEGENERATE.contains(&p.as_str())) {
+            let shipped = run_r(t.path(), &format!("{name}-shipped"), 30, &[path.to_str().unwrap(), "-q"]);
+            if !shipped.contains("As modelled, do not deploy.") {
+                failures.push(format!("{name}: the degenerate policy {p} ranks first, but the verdict on the scenario as shipped does not say that no policy is worth deploying:\n{shipped}\nwith the degenerate policies:\n{stdout}"));
+            }
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
