@@ -316,12 +316,13 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
             } else {
                 quantiles(defined, [worse])
             };
-            let pol = &pt.scenario.policies[p];
+            let work = &pt.scenario.policies[p].work;
+            let classes = pt.scenario.workload.classes.len();
             DecisionRow {
-                by: if pol.work.people().is_some() {
-                    "people"
-                } else {
-                    "agent"
+                by: match (work.people(), work.all_by_hand(classes)) {
+                    (None, _) => "agent",
+                    (Some(_), true) => "people",
+                    (Some(_), false) => "agent and people",
                 }
                 .to_string(),
                 status_quo: if p == status_quo { "yes" } else { "" }.to_string(),
@@ -536,7 +537,7 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec
             }
             if b.bad_month.is_finite() && b.ci_low.is_finite() {
                 out.push(format!(
-                    "In a bad month (1 in 20 replications is worse) {best}'s {metric} is {}{unit}.",
+                    "{best}'s {metric} in a bad replication (the worst 1 in 20): {}{unit}.",
                     num(b.bad_month)
                 ));
             }

@@ -451,8 +451,8 @@ fn numbers_keep_three_significant_digits_or_whole_units() {
 }
 
 /// catastrophic-tail is the default scenario plus a hidden class: its policies and costs are
-/// the default's (so staffing follows the same sweeps), except that its checks skip the
-/// hidden class.
+/// the default's (so staffing follows the same sweeps), except that every policy's checks
+/// skip the hidden class and the people doing the work by hand have an error rate for it.
 #[test]
 fn catastrophic_tail_keeps_the_default_policies() {
     let load = |s: &str| -> toml::Table {
@@ -462,20 +462,30 @@ fn catastrophic_tail_keeps_the_default_policies() {
             .unwrap()
     };
     let (default, mut tail) = (load("default"), load("catastrophic-tail"));
-    let checks = tail["policy"].as_array_mut().unwrap()[1]["stage"]
-        .as_array_mut()
-        .unwrap()[0]
-        .as_table_mut()
-        .unwrap();
-    assert_eq!(checks["name"].as_str(), Some("checks"));
-    let classes = checks
-        .remove("classes")
-        .expect("the checks skip the hidden class");
-    assert!(!classes
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c.as_str() == Some("hidden-catastrophe")));
+    let mut skipping = 0;
+    for policy in tail["policy"].as_array_mut().unwrap() {
+        let policy = policy.as_table_mut().unwrap();
+        if let Some(rate) = (policy.get_mut("work"))
+            .and_then(|w| w.get_mut("defect_prob"))
+            .and_then(|d| d.as_table_mut())
+            .filter(|d| d.len() > 1)
+        {
+            rate.remove("hidden-catastrophe").expect("people's rate on the hidden class");
+        }
+        for stage in policy["stage"].as_array_mut().unwrap() {
+            let stage = stage.as_table_mut().unwrap();
+            if stage["name"].as_str() == Some("checks") {
+                let classes = stage.remove("classes").expect("the checks skip the hidden class");
+                assert!(!classes
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.as_str() == Some("hidden-catastrophe")));
+                skipping += 1;
+            }
+        }
+    }
+    assert_eq!(skipping, 3, "every policy's checks skip the hidden class");
     assert_eq!(default["policy"], tail["policy"]);
     assert_eq!(default["costs"], tail["costs"]);
 }
