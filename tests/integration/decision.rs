@@ -283,3 +283,60 @@ fn degenerate_policies_never_win() {
     eprintln!("{}", report.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Every shipped scenario that decides on net value is a head-to-head: it has exactly one
+/// policy done wholly by hand (the status quo), and every class of work has a value. Each
+/// value follows the rule of docs/parameters.md ("The value of the work"): 1.25 × (the
+/// status quo's cost per action other than harm + its harm cost per action of the class),
+/// from the committed run (results/examples/), to two significant figures (within 5%).
+#[test]
+fn head_to_head_scenarios_have_a_status_quo_and_values_by_the_rule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = fs::read_dir(root.join("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let sc = oversim::scenario::load(&name, &fs::read_to_string(&path).unwrap(), &[])
+            .unwrap()
+            .scenario;
+        if sc.decision.metric != oversim::metrics::M::net_value {
+            continue;
+        }
+        let classes = sc.workload.classes.len();
+        let by_hand: Vec<&str> = (sc.policies.iter())
+            .filter(|p| p.work.all_by_hand(classes))
+            .map(|p| p.name.as_str())
+            .collect();
+        let [status_quo] = by_hand[..] else {
+            panic!("{name}: decides on net value, so it needs one by-hand status quo; it has {by_hand:?}")
+        };
+        let dir = root.join("results/examples").join(&name);
+        let summary = rows(&dir.join("summary.csv"));
+        let mean = |m: &str| -> f64 {
+            summary.iter().find(|r| r["policy"] == status_quo && r["metric"] == m).unwrap()["mean"]
+                .parse()
+                .unwrap()
+        };
+        let (mut actions, mut harm) = (vec![0.0; classes], vec![0.0; classes]);
+        let mut reps = std::collections::BTreeSet::new();
+        for r in rows(&dir.join("classes.csv")).iter().filter(|r| r["policy"] == status_quo) {
+            let c = sc.workload.classes.iter().position(|c| c.name == r["class"]).unwrap();
+            actions[c] += r["actions"].parse::<f64>().unwrap();
+            harm[c] += r["harm"].parse::<f64>().unwrap();
+            reps.insert(r["replication"].clone());
+        }
+        let per_action = (mean("cost_total") - mean("cost_harm")) / (actions.iter().sum::<f64>() / reps.len() as f64);
+        for (c, class) in sc.workload.classes.iter().enumerate() {
+            let rule = 1.25 * (per_action + harm[c] / actions[c] * sc.costs.harm_unit);
+            assert!(
+                (class.value - rule).abs() <= 0.05 * rule,
+                "{name}: class {} has value {} but the rule gives {rule:.1}",
+                class.name,
+                class.value
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 7, "the seven head-to-head scenarios");
+}

@@ -1,7 +1,8 @@
 //! Staffing and monitor design by a stated rule, not by hand (docs/staffing.md). For every
 //! shipped comparison, each human review stage has the fewest reviewers whose p95 wait
-//! (mean over replications) is at most 15 minutes, and each monitor the smallest `h` with
-//! at most 2 false alarms per 30 days. This test runs each sweep as `oversim run --sweep`
+//! (mean over replications) is at most 15 minutes, each monitor the smallest `h` with
+//! at most 2 false alarms per 30 days, and the people doing the work by hand are the fewest
+//! whose utilization is at most 0.85. This test runs each sweep as `oversim run --sweep`
 //! does and checks that
 //! - the committed sweep (`results/staffing/.../summary.csv`) is what the code produces;
 //! - the table in docs/staffing.md is that summary;
@@ -27,11 +28,15 @@ enum Rule {
     FalseAlarms,
     /// The fewest lot inspectors whose mean p95 latency is at most `LATENCY_MIN` minutes.
     Latency,
+    /// The fewest people doing the work by hand whose mean utilization is at most
+    /// `UTILIZATION`.
+    Utilization,
 }
 
 const WAIT_MIN: f64 = 15.0;
 const ALARMS_PER_30D: f64 = 2.0;
 const LATENCY_MIN: f64 = 24.0 * 60.0;
+const UTILIZATION: f64 = 0.85;
 
 struct Sweep {
     scenario: &'static str,
@@ -42,7 +47,26 @@ struct Sweep {
     rule: Rule,
 }
 
+/// People doing the work by hand in `policy` of `scenario`, over `values`.
+const fn people(scenario: &'static str, policy: &'static str, values: &'static [&'static str]) -> Sweep {
+    Sweep {
+        scenario,
+        policy,
+        stage: "work",
+        key: "people",
+        values,
+        rule: Rule::Utilization,
+    }
+}
+
 const SWEEPS: &[Sweep] = &[
+    people("default", "by-hand", &["15", "16", "17", "18"]),
+    people("default", "split", &["1", "2", "3"]),
+    people("drifting-agent", "by-hand", &["15", "16", "17", "18"]),
+    people("expert-review-wins", "by-hand", &["8", "9", "10", "11"]),
+    people("realistic-layers", "by-hand", &["15", "16", "17", "18"]),
+    people("governance-b12", "by-hand", &["196", "197", "198"]),
+    people("automation-bias", "by-hand", &["15", "16", "17", "18"]),
     Sweep {
         scenario: "default",
         policy: "per-action",
@@ -210,6 +234,7 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("p95 wait (min)", "p95_wait_min", "mean"),
     ("p95 latency (min)", "latency_p95_min", "mean"),
     ("utilization", "reviewer_utilization", "mean"),
+    ("work utilization", "work_utilization", "mean"),
     ("false alarms", "false_alarms", "mean"),
     ("drift h", "drift_hours", "mean"),
     ("harm", "harm", "mean"),
@@ -263,12 +288,15 @@ impl Sweep {
             .iter()
             .find(|p| p["name"].as_str() == Some(self.policy))
             .unwrap_or_else(|| panic!("{}: no policy", self.id()));
-        let stage = policy["stage"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(self.stage))
-            .unwrap_or_else(|| panic!("{}: no stage", self.id()));
+        let stage = match self.stage {
+            "work" => &policy["work"],
+            _ => policy["stage"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(self.stage))
+                .unwrap_or_else(|| panic!("{}: no stage", self.id())),
+        };
         let v = &stage[self.key];
         v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap()
     }
@@ -354,6 +382,7 @@ fn table(s: &Sweep, summary: &str) -> (String, f64) {
         Rule::Wait => get(point, "p95_wait_min", "mean") <= WAIT_MIN,
         Rule::FalseAlarms => get(point, "false_alarms", "mean") / months <= ALARMS_PER_30D,
         Rule::Latency => get(point, "latency_p95_min", "mean") <= LATENCY_MIN,
+        Rule::Utilization => get(point, "work_utilization", "mean") <= UTILIZATION,
     };
     let pick = s
         .values
