@@ -657,7 +657,7 @@ mod tests {
         );
         assert_eq!(
             v[2],
-            "In a bad month (1 in 20 replications is worse) a's net_value is 3.00 USD per 30d."
+            "a's net_value in a bad replication (the worst 1 in 20): 3.00 USD per 30d."
         );
         // The status quo done by hand is best: no agent policy beats it, and by how much.
         let mut hand = [

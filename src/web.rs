@@ -101,7 +101,8 @@ fn whole(files: &crate::report::ResultFiles, manifest: &crate::report::manifest:
         Some(&files.comparison),
         files.timeseries.as_deref(),
     )
-    .and_then(|r| r.with_decision(&files.decision));
+    .and_then(|r| r.with_decision(&files.decision))
+    .and_then(|r| r.with_details(&files.replications, &files.classes));
     match read {
         Ok(results) => {
             r.sentences = html::summary_sentences(&results, 0);

@@ -179,7 +179,10 @@ impl Scenario {
     pub fn offered_loads(&self) -> Vec<(String, String, f64)> {
         let mut out = Vec::new();
         for p in &self.policies {
-            if let Some(rho) = p.work.offered_load(self.workload.mean_rate(), &self.workload.classes) {
+            if let Some(rho) = p
+                .work
+                .offered_load(self.workload.mean_rate(), &self.workload.classes)
+            {
                 out.push((p.name.clone(), "work".to_string(), rho));
             }
             for (i, s) in p.stages.iter().enumerate() {

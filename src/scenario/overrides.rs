@@ -166,7 +166,9 @@ fn locate<'d, 'p>(
             (p, std::slice::from_ref(key), format!("policy[{policy}]"))
         }
         ["policy", ..] => {
-            return Err("policy paths are policy.NAME.KEY, policy.NAME.work.KEY or policy.NAME.STAGE.KEY".into())
+            return Err(
+                "policy paths are policy.NAME.KEY, policy.NAME.work.KEY or policy.NAME.STAGE.KEY".into(),
+            )
         }
         ["workload", "class", class, rest @ ..] if !rest.is_empty() => {
             let w = root
@@ -194,7 +196,12 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
                 .is_some_and(|st| st.iter().any(|t| entry_name(t, true).as_deref() == Some(stage))),
         };
         let names: Vec<String> = (doc.get("policy").and_then(Item::as_array_of_tables))
-            .map(|a| a.iter().filter(|p| has(p)).filter_map(|p| entry_name(p, false)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|p| has(p))
+                    .filter_map(|p| entry_name(p, false))
+                    .collect()
+            })
             .unwrap_or_default();
         if names.is_empty() {
             return Err(match *stage {
@@ -303,7 +310,11 @@ fatigue = { tau = "30m", floor = 0.8 }
 
     #[test]
     fn work_paths_set_the_policys_work_table() {
-        let (text, cli) = apply(DOC, &[ov("policy.p.work.by=people"), ov("policy.p.work.people=3")]).unwrap();
+        let (text, cli) = apply(
+            DOC,
+            &[ov("policy.p.work.by=people"), ov("policy.p.work.people=3")],
+        )
+        .unwrap();
         let doc = DocumentMut::from_str(&text).unwrap();
         let work = &doc["policy"][0]["work"];
         assert_eq!(work["by"].as_str(), Some("people"));

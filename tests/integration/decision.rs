@@ -144,19 +144,21 @@ fn constraints_are_judged_with_their_intervals() {
     );
 }
 
-/// Where every policy loses money on work that has a value, the verdict says not to deploy.
+/// Where every policy loses money on work that has a value, the status quo done by hand
+/// included, the verdict says not to deploy: the default scenario with harm priced ten
+/// times higher (5000 USD a unit), so that even the work done by hand costs more than it is
+/// worth.
 #[test]
 fn a_world_where_every_policy_loses_money_says_do_not_deploy() {
     let t = TempDir::new().unwrap();
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/expert-review-wins.toml");
-    let stdout = run(t.path(), "out", &[scenario.to_str().unwrap()]);
+    let stdout = run(t.path(), "out", &["--set", "costs.harm_unit=5000"]);
     let d = rows(&t.path().join("out/decision.csv"));
     assert!(
         d.iter().all(|r| r["ci_high"].parse::<f64>().unwrap() < 0.0),
         "this world loses money under every policy"
     );
     assert!(
-        stdout.contains("Every policy loses money: not doing the work (net value 0) beats even"),
+        stdout.contains("Every policy loses money, the work done by hand included: not doing the work (net value 0) beats even"),
         "{stdout}"
     );
     assert!(stdout.contains("As modelled, do not deploy."), "{stdout}");
@@ -250,7 +252,12 @@ on_timeout = "drop"
     )
 }
 
-const DEGENERATE: [&str; 4] = ["reject-everything", "release-everything", "halt-on-every-finding", "drop-on-timeout"];
+const DEGENERATE: [&str; 4] = [
+    "reject-everything",
+    "release-everything",
+    "halt-on-every-finding",
+    "drop-on-timeout",
+];
 
 /// In every shipped scenario, the degenerate policies rank below the best of the
 /// scenario's own policies on its decision metric; where one does rank first, the verdict
@@ -274,7 +281,12 @@ fn degenerate_policies_never_win() {
         let first = d.iter().find(|r| r["rank"] == "1").map(|r| r["policy"].clone());
         report.push(format!("{name}: rank 1 = {first:?}"));
         if let Some(p) = first.filter(|p| DEGENERATE.contains(&p.as_str())) {
-            let shipped = run_r(t.path(), &format!("{name}-shipped"), 30, &[path.to_str().unwrap(), "-q"]);
+            let shipped = run_r(
+                t.path(),
+                &format!("{name}-shipped"),
+                30,
+                &[path.to_str().unwrap(), "-q"],
+            );
             if !shipped.contains("As modelled, do not deploy.") {
                 failures.push(format!("{name}: the degenerate policy {p} ranks first, but the verdict on the scenario as shipped does not say that no policy is worth deploying:\n{shipped}\nwith the degenerate policies:\n{stdout}"));
             }
@@ -292,7 +304,10 @@ fn degenerate_policies_never_win() {
 #[test]
 fn head_to_head_scenarios_have_a_status_quo_and_values_by_the_rule() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = fs::read_dir(root.join("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = fs::read_dir(root.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let mut checked = 0;
     for path in files {
@@ -314,19 +329,31 @@ fn head_to_head_scenarios_have_a_status_quo_and_values_by_the_rule() {
         let dir = root.join("results/examples").join(&name);
         let summary = rows(&dir.join("summary.csv"));
         let mean = |m: &str| -> f64 {
-            summary.iter().find(|r| r["policy"] == status_quo && r["metric"] == m).unwrap()["mean"]
+            summary
+                .iter()
+                .find(|r| r["policy"] == status_quo && r["metric"] == m)
+                .unwrap()["mean"]
                 .parse()
                 .unwrap()
         };
         let (mut actions, mut harm) = (vec![0.0; classes], vec![0.0; classes]);
         let mut reps = std::collections::BTreeSet::new();
-        for r in rows(&dir.join("classes.csv")).iter().filter(|r| r["policy"] == status_quo) {
-            let c = sc.workload.classes.iter().position(|c| c.name == r["class"]).unwrap();
+        for r in rows(&dir.join("classes.csv"))
+            .iter()
+            .filter(|r| r["policy"] == status_quo)
+        {
+            let c = sc
+                .workload
+                .classes
+                .iter()
+                .position(|c| c.name == r["class"])
+                .unwrap();
             actions[c] += r["actions"].parse::<f64>().unwrap();
             harm[c] += r["harm"].parse::<f64>().unwrap();
             reps.insert(r["replication"].clone());
         }
-        let per_action = (mean("cost_total") - mean("cost_harm")) / (actions.iter().sum::<f64>() / reps.len() as f64);
+        let per_action =
+            (mean("cost_total") - mean("cost_harm")) / (actions.iter().sum::<f64>() / reps.len() as f64);
         for (c, class) in sc.workload.classes.iter().enumerate() {
             let rule = 1.25 * (per_action + harm[c] / actions[c] * sc.costs.harm_unit);
             assert!(

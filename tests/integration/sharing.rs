@@ -390,15 +390,15 @@ fn control_characters_in_messages_are_escaped() {
 fn work_is_estimated_and_what_cannot_fit_is_refused() {
     let tmp = TempDir::new().unwrap();
     let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
-    // 40/h over 30 days and a 1-day warm-up, 100 replications of 2 policies.
-    let expected = 40.0 * (720.0 + 24.0) * 100.0 * 2.0;
-    assert_eq!(expected, 5.952e6);
+    // 40/h over 30 days and a 1-day warm-up, 100 replications of 4 policies.
+    let expected = 40.0 * (720.0 + 24.0) * 100.0 * 4.0;
+    assert_eq!(expected, 11.904e6);
     oversim()
         .args(["validate", default.to_str().unwrap()])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "work: about 5.95 million simulated actions in 200 replications",
+            "work: about 11.9 million simulated actions in 400 replications",
         ));
     oversim()
         .current_dir(tmp.path())

@@ -499,7 +499,8 @@ fn catastrophic_tail_keeps_the_default_policies() {
             .and_then(|d| d.as_table_mut())
             .filter(|d| d.len() > 1)
         {
-            rate.remove("hidden-catastrophe").expect("people's rate on the hidden class");
+            rate.remove("hidden-catastrophe")
+                .expect("people's rate on the hidden class");
         }
         for stage in policy["stage"].as_array_mut().unwrap() {
             let stage = stage.as_table_mut().unwrap();

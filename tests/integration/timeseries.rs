@@ -76,8 +76,10 @@ fn series_add_up_to_the_replication_metrics() {
         );
         close(
             weighted("on_duty_reviewers"),
-            get(rep, &rh, "reviewer_hours").min(f64::INFINITY) - if policy == "tiered" { 720.0 } else { 0.0 },
-            "on-duty hours (the audit's 720 h are not review hours)",
+            get(rep, &rh, "reviewer_hours")
+                - get(rep, &rh, "investigation_hours")
+                - if policy == "tiered" { 720.0 } else { 0.0 },
+            "on-duty hours (the audit's 720 h and investigations are not review hours)",
         );
         close(weighted("drift"), get(rep, &rh, "drift_hours"), "drift hours");
         close(weighted("halted"), get(rep, &rh, "halt_hours"), "halt hours");

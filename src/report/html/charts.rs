@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::svg::{figure, legend, svg, with_interval, Mark};
+use super::svg::{figure, legend, legend_width, svg, with_interval, Area, Drawn, Mark};
 use super::{Results, Stat};
 use crate::metrics::SeriesRow;
 use crate::report::table::sig3;
@@ -63,6 +63,23 @@ pub(super) fn tick(x: &f64) -> String {
     format!("{}{suffix}", if s == "-0" { "0" } else { s })
 }
 
+/// A chart of `plot_w` × `height` pixels drawn by `draw`, with its legend in a column of its
+/// own to the right, so that the legend never covers the data.
+pub(super) fn legend_beside(
+    plot_w: u32,
+    height: u32,
+    entries: &[(String, Mark, RGBColor)],
+    font: u32,
+    draw: impl FnOnce(&Area) -> Drawn,
+) -> String {
+    let side = legend_width(entries, font);
+    svg(plot_w + side, height, |root| {
+        let (plot, rest) = root.split_horizontally(plot_w);
+        draw(&plot)?;
+        legend(&rest, entries, font)
+    })
+}
+
 /// A scatter of policies with 95% intervals on both axes.
 pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str), title: &str) -> String {
     let pts: Vec<(usize, &String, Stat, Stat)> = r
@@ -86,7 +103,10 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
     let rows: Vec<Vec<String>> = (pts.iter())
         .map(|(_, p, a, b)| vec![p.to_string(), cell(a), cell(b)])
         .collect();
-    let chart = svg(560, 380, |root| {
+    let entries: Vec<_> = (pts.iter())
+        .map(|(i, name, _, _)| (name.to_string(), Mark::Dot, colour(*i)))
+        .collect();
+    let chart = legend_beside(480, 380, &entries, 13, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 17))
             .margin(14)
@@ -115,17 +135,18 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
             )])?;
             c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?;
         }
-        let entries: Vec<_> = (pts.iter())
-            .map(|(i, name, _, _)| (name.to_string(), Mark::Dot, colour(*i)))
-            .collect();
-        legend(&c.plotting_area().strip_coord_spec(), &entries, 13)
+        Ok(())
     });
     figure(title, chart, &["policy", x.1, y.1], &rows)
 }
 
-/// One bar per policy with its 95% interval.
+/// One bar per policy with its 95% interval; nothing when no policy has a value other
+/// than zero (no empty charts).
 pub(super) fn bars(r: &Results, point: usize, metric: &str, title: &str, unit: &str) -> String {
     let vals: Vec<Stat> = r.policies.iter().map(|p| r.stat(point, p, metric)).collect();
+    if !vals.iter().any(|s| s.defined() && s.mean != 0.0) {
+        return String::new();
+    }
     let hi = vals
         .iter()
         .filter(|s| s.defined())
@@ -238,7 +259,10 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
             })
         })
         .collect();
-    let chart = svg(560, 360, |root| {
+    let entries: Vec<_> = (lines.iter())
+        .map(|(label, ci, _)| (label.clone(), Mark::Line, colour(*ci)))
+        .collect();
+    let chart = legend_beside(480, 360, &entries, 12, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(14)
@@ -276,10 +300,7 @@ pub(super) fn sweep_chart(r: &Results, metric: &str, title: &str) -> String {
                     .map(|(x, s)| Circle::new((*x, s.mean), 4, col.filled())),
             )?;
         }
-        let entries: Vec<_> = (lines.iter())
-            .map(|(label, ci, _)| (label.clone(), Mark::Line, colour(*ci)))
-            .collect();
-        legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
+        Ok(())
     });
     figure(title, chart, &["policy", r.dims[0].as_str(), metric], &rows)
 }
@@ -319,7 +340,11 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
     let head: Vec<&str> = std::iter::once("day")
         .chain(shown.iter().map(|p| p.as_str()))
         .collect();
-    let chart = svg(560, 300, |root| {
+    let entries: Vec<_> = (r.policies.iter().enumerate())
+        .filter(|(_, p)| r.series.contains_key(*p))
+        .map(|(i, p)| (p.clone(), Mark::Line, colour(i)))
+        .collect();
+    let chart = legend_beside(480, 300, &entries, 12, |root| {
         let mut c = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(14)
@@ -333,20 +358,179 @@ pub(super) fn series_chart(r: &Results, column: fn(&SeriesRow) -> f64, title: &s
             .y_label_formatter(&tick)
             .label_style(("sans-serif", 12))
             .draw()?;
-        let mut entries = Vec::new();
         for (i, policy) in r.policies.iter().enumerate() {
             let Some(rows) = r.series.get(policy) else {
                 continue;
             };
-            let col = colour(i);
             let pts = rows
                 .iter()
                 .map(|row| (row.t_end_h / 24.0, column(row)))
                 .filter(|(_, x)| x.is_finite());
-            c.draw_series(LineSeries::new(pts, col.stroke_width(2)))?;
-            entries.push((policy.clone(), Mark::Line, col));
+            c.draw_series(LineSeries::new(pts, colour(i).stroke_width(2)))?;
         }
-        legend(&c.plotting_area().strip_coord_spec(), &entries, 12)
+        Ok(())
     });
     figure(&format!("{title} ({unit})"), chart, &head, &rows)
+}
+
+/// The distribution of `metric` over replications, one step line per policy (an empirical
+/// cumulative distribution): how often a month is worse than a given figure.
+pub(super) fn ecdf(r: &Results, point: usize, metric: crate::metrics::M, title: &str, unit: &str) -> String {
+    let lines: Vec<(usize, &String, Vec<f64>)> = (r.policies.iter().enumerate())
+        .filter_map(|(i, p)| {
+            let mut v: Vec<f64> = (r.reps.get(&(point, p.clone()))?.iter())
+                .map(|row| row[metric])
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            (!v.is_empty()).then_some((i, p, v))
+        })
+        .collect();
+    if lines.is_empty() || lines.iter().all(|(_, _, v)| v.iter().all(|x| *x == 0.0)) {
+        return String::new();
+    }
+    let (lo, hi) = (lines.iter())
+        .flat_map(|(_, _, v)| [v[0], v[v.len() - 1]])
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(x), h.max(x))
+        });
+    let quantile = |v: &[f64], q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    let rows: Vec<Vec<String>> = (lines.iter())
+        .map(|(_, p, v)| {
+            vec![
+                p.to_string(),
+                sig3(quantile(v, 0.05)),
+                sig3(quantile(v, 0.5)),
+                sig3(quantile(v, 0.95)),
+            ]
+        })
+        .collect();
+    let entries: Vec<_> = (lines.iter())
+        .map(|(i, p, _)| (p.to_string(), Mark::Line, colour(*i)))
+        .collect();
+    let chart = legend_beside(480, 320, &entries, 12, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(54)
+            .build_cartesian_2d(range(lo, hi, false), 0.0f64..1.0)?;
+        c.configure_mesh()
+            .x_desc(unit)
+            .y_desc("share of replications at or below")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 12))
+            .draw()?;
+        for (i, _, v) in &lines {
+            let n = v.len() as f64;
+            let mut steps = Vec::with_capacity(2 * v.len());
+            for (k, x) in v.iter().enumerate() {
+                steps.push((*x, k as f64 / n));
+                steps.push((*x, (k + 1) as f64 / n));
+            }
+            c.draw_series(LineSeries::new(steps, colour(*i).stroke_width(2)))?;
+        }
+        Ok(())
+    });
+    figure(
+        &format!("{title} ({unit})"),
+        chart,
+        &["policy", "5th percentile", "median", "95th percentile"],
+        &rows,
+    )
+}
+
+/// Oversight cost (every cost besides harm: people, tooling, halts, waiting) against harm,
+/// one point per policy with its intervals; a policy that
+/// another beats on both (less cost and less harm, by the means) is dominated and drawn
+/// hollow, and the table says which.
+pub(super) fn pareto(r: &Results, point: usize, cost_unit: &str) -> String {
+    let title = "Oversight cost and harm: the Pareto front";
+    let pts: Vec<(usize, &String, Stat, Stat)> = (r.policies.iter().enumerate())
+        .map(|(i, p)| (i, p, r.oversight_cost(point, p), r.stat(point, p, "harm")))
+        .filter(|(_, _, a, b)| a.defined() && b.defined())
+        .collect();
+    if pts.len() < 2 {
+        return String::new();
+    }
+    let dominated = |k: usize| {
+        let (_, _, a, b) = &pts[k];
+        pts.iter()
+            .any(|(_, _, x, y)| x.mean <= a.mean && y.mean <= b.mean && (x.mean < a.mean || y.mean < b.mean))
+    };
+    let (xl, xh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, a, _)| {
+            (l.min(a.bounds().0), h.max(a.bounds().1))
+        });
+    let (yl, yh) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
+            (l.min(b.bounds().0), h.max(b.bounds().1))
+        });
+    let cell = |s: &Stat| with_interval(s.mean, s.bounds().0, s.bounds().1);
+    let rows: Vec<Vec<String>> = (pts.iter().enumerate())
+        .map(|(k, (_, p, a, b))| {
+            vec![
+                p.to_string(),
+                cell(a),
+                cell(b),
+                if dominated(k) { "dominated" } else { "on the front" }.to_string(),
+            ]
+        })
+        .collect();
+    let entries: Vec<_> = (pts.iter().enumerate())
+        .map(|(k, (i, name, _, _))| {
+            let label = if dominated(k) {
+                format!("{name} (dominated)")
+            } else {
+                name.to_string()
+            };
+            (label, Mark::Dot, colour(*i))
+        })
+        .collect();
+    let x_desc = format!("cost besides harm ({cost_unit})");
+    let chart = legend_beside(480, 380, &entries, 13, |root| {
+        let mut c = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 15))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(range(xl, xh, true), range(yl, yh, true))?;
+        c.configure_mesh()
+            .x_desc(x_desc.as_str())
+            .y_desc("harm (units)")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()?;
+        for (k, (i, _, a, b)) in pts.iter().enumerate() {
+            let col = colour(*i);
+            let (x0, x1) = a.bounds();
+            let (y0, y1) = b.bounds();
+            c.draw_series([PathElement::new(
+                vec![(x0, b.mean), (x1, b.mean)],
+                col.stroke_width(2),
+            )])?;
+            c.draw_series([PathElement::new(
+                vec![(a.mean, y0), (a.mean, y1)],
+                col.stroke_width(2),
+            )])?;
+            if dominated(k) {
+                c.draw_series([Circle::new((a.mean, b.mean), 6, WHITE.filled())])?;
+                c.draw_series([Circle::new((a.mean, b.mean), 6, col.stroke_width(2))])?;
+            } else {
+                c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?;
+            }
+        }
+        Ok(())
+    });
+    figure(
+        title,
+        chart,
+        &["policy", &x_desc, "harm (units)", "Pareto"],
+        &rows,
+    )
 }

@@ -34,7 +34,7 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
             format!("{}, {}", d.metric, d.unit)
         }
     });
-    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>bad month (1 in 20)</th><th>− status quo {} (paired)</th><th>constraints</th></tr>", esc(&metric), esc(&status_quo)).ok();
+    write!(h, "<table><tr><th>policy</th><th>rank</th><th>meets every constraint</th><th>{} (95% CI)</th><th>− best (paired)</th><th>bad replication (worst 1 in 20)</th><th>− the status quo, {} (paired)</th><th>constraints</th></tr>", esc(&metric), esc(&status_quo)).ok();
     let iv = |m: f64, lo: f64, hi: f64| {
         if m.is_finite() {
             svg::with_interval(m, lo, hi)

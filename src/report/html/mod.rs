@@ -1,6 +1,7 @@
 //! `oversim report DIR`: one self-contained HTML file (inline SVG charts drawn with
 //! plotters, no JavaScript, no network) made only from the files in DIR: summary.csv,
-//! comparison.csv, manifest.json and, when present, timeseries.csv.
+//! comparison.csv, decision.csv, replications.csv, classes.csv, manifest.json and, when
+//! present, timeseries.csv.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,17 +9,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 mod charts;
+mod classes;
 mod decision;
 pub mod explore;
 mod svg;
 
-use charts::{bars, scatter, series_chart, sweep_chart};
+use charts::{bars, ecdf, pareto, scatter, series_chart, sweep_chart};
 
 use super::manifest::Manifest;
-use super::rows::{self, ComparisonKey, ReplicationKey, SummaryKey};
+use super::rows::{self, ClassKey, ComparisonKey, ReplicationKey, SummaryKey};
 use super::Comparison;
 use crate::decision::{DecisionKey, DecisionRow};
-use crate::metrics::SeriesRow;
+use crate::metrics::{ClassResult, MetricRow, SeriesRow, M};
 use crate::stats::Summary;
 
 /// One summary row: a metric's mean and 95% interval for a (point, policy).
@@ -70,6 +72,15 @@ pub struct Results {
     pub series: BTreeMap<String, Vec<SeriesRow>>,
     /// point → (policy, its decision.csv row), in the file's order.
     pub decision: BTreeMap<usize, Vec<(String, DecisionRow)>>,
+    /// (point, policy) → every replication's metrics (replications.csv), in file order.
+    pub reps: BTreeMap<(usize, String), Vec<MetricRow>>,
+    /// Workload classes, in classes.csv's order.
+    pub classes: Vec<String>,
+    /// (point, policy, class) → the class's counts summed over replications, and how many
+    /// replications they sum.
+    pub class_totals: BTreeMap<(usize, String, String), (ClassResult, u64)>,
+    /// The units of money and harm (decision.csv's unit, `[costs]`), e.g. "USD per 30d".
+    pub money_unit: String,
 }
 
 impl Results {
@@ -96,7 +107,41 @@ impl Results {
             Ok(bytes) => r.and_then(|r| r.with_decision(&bytes)),
             Err(_) => r,
         };
+        let r = r.and_then(|r| r.with_details(&read("replications.csv")?, &read("classes.csv")?));
         r.map_err(|e| format!("{}: {e}", dir.display()))
+    }
+
+    /// Adds replications.csv's and classes.csv's rows: the distributions over
+    /// replications and the per-class view.
+    pub fn with_details(mut self, replications: &[u8], classes: &[u8]) -> Result<Results, String> {
+        let (_, rows) = rows::read::<ReplicationKey, MetricRow>(replications)
+            .map_err(|e| format!("replications.csv: {e}"))?;
+        for (values, key, row) in rows {
+            let point = self.point_index(&values);
+            self.reps.entry((point, key.policy)).or_default().push(row);
+        }
+        let (_, rows) =
+            rows::read::<ClassKey, ClassResult>(classes).map_err(|e| format!("classes.csv: {e}"))?;
+        for (values, key, c) in rows {
+            let point = self.point_index(&values);
+            if !self.classes.contains(&key.class) {
+                self.classes.push(key.class.clone());
+            }
+            let (t, n) = self
+                .class_totals
+                .entry((point, key.policy, key.class))
+                .or_default();
+            t.actions += c.actions;
+            t.defects += c.defects;
+            t.released += c.released;
+            t.rejected += c.rejected;
+            t.dropped += c.dropped;
+            t.escaped += c.escaped;
+            t.caught_late += c.caught_late;
+            t.harm += c.harm;
+            *n += 1;
+        }
+        Ok(self)
     }
 
     /// Adds decision.csv's rows.
@@ -105,6 +150,9 @@ impl Results {
             rows::read::<DecisionKey, DecisionRow>(bytes).map_err(|e| format!("decision.csv: {e}"))?;
         for (values, key, row) in rows {
             let point = self.point_index(&values);
+            if self.money_unit.is_empty() && row.metric == "net_value" {
+                self.money_unit = row.unit.clone();
+            }
             self.decision.entry(point).or_default().push((key.policy, row));
         }
         Ok(self)
@@ -191,6 +239,26 @@ impl Results {
             })
     }
 
+    /// What running `policy` costs besides its harm (people, tooling, halts, waiting), per
+    /// replication: its mean and 95% interval, from replications.csv.
+    pub(super) fn oversight_cost(&self, point: usize, policy: &str) -> Stat {
+        let Some(reps) = self.reps.get(&(point, policy.to_string())) else {
+            return Stat {
+                mean: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+                p95: f64::NAN,
+            };
+        };
+        let s = crate::stats::summarize(reps.iter().map(|m| m[M::cost_total] - m[M::cost_harm]));
+        Stat {
+            mean: s.mean,
+            lo: s.ci_low,
+            hi: s.ci_high,
+            p95: s.p95,
+        }
+    }
+
     fn point_label(&self, point: usize) -> String {
         self.dims
             .iter()
@@ -227,8 +295,13 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
     if used("value_released") {
         for p in r.policies.iter().filter(|p| *p != base) {
             let (nv, bnv) = (r.stat(point, p, "net_value"), r.stat(point, base, "net_value"));
+            let unit = if r.money_unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", esc(&r.money_unit))
+            };
             let mut s = format!(
-                "<b>{}</b> is worth {} net (value released less every cost) against <b>{}</b>'s {}",
+                "<b>{}</b> is worth {}{unit} net (value released less every cost) against <b>{}</b>'s {}",
                 esc(p),
                 sig(nv.mean),
                 esc(base),
@@ -238,7 +311,7 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
                 if d.lo.is_finite() {
                     write!(
                         s,
-                        ": a difference of {} (95% CI {} to {})",
+                        ": a difference of {}{unit} (95% CI {} to {})",
                         sig(d.mean),
                         sig(d.lo),
                         sig(d.hi)
@@ -357,29 +430,65 @@ table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;paddin
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}.err{color:#b00}.note{color:#555;font-size:.9em}";
 
 /// The table's columns: metric, heading, and whether the column is its 95th percentile over
-/// replications (the tail) rather than its mean.
+/// replications (the tail) rather than its mean. Money columns get their unit from
+/// [`Results::money_unit`]; net value shows once the work has a value.
 const TABLE_METRICS: &[(&str, &str, bool)] = &[
     ("throughput_per_hour", "released / h", false),
     ("escape_rate", "escape rate", false),
     ("escapes_per_1k", "escapes / 1k", false),
     ("harm", "harm", false),
     ("harm", "harm p95", true),
-    ("reviewer_hours", "reviewer h", false),
-    ("reviewer_utilization", "utilization", false),
-    ("p95_wait_min", "p95 wait (min)", false),
+    ("reviewer_hours", "reviewer h (on duty)", false),
+    ("work_hours", "work h (people doing the work, on duty)", false),
+    ("reviewer_utilization", "reviewer utilization", false),
+    (
+        "p95_wait_min",
+        "p95 review wait (min): an action's wait for a reviewer",
+        false,
+    ),
+    (
+        "latency_mean_min",
+        "mean latency (min): an action's arrival to release",
+        false,
+    ),
     ("halts", "halts", false),
     ("cost_per_release", "cost / release", false),
+    ("net_value", "net value", false),
 ];
 
+impl Results {
+    /// The currency (`USD`), from the net-value unit of decision.csv (`USD per 30d`).
+    fn currency(&self) -> &str {
+        self.money_unit.split(" per ").next().unwrap_or("")
+    }
+
+    /// Whether some policy's mean of `metric` at `point` is a number other than zero.
+    fn used(&self, point: usize, metric: &str) -> bool {
+        (self.policies.iter()).any(|p| meaningful(self.stat(point, p, metric).mean))
+    }
+}
+
 fn table(r: &Results, point: usize) -> String {
+    let columns: Vec<&(&str, &str, bool)> = (TABLE_METRICS.iter())
+        .filter(|(m, _, _)| match *m {
+            "work_hours" | "latency_mean_min" | "halts" => r.used(point, m),
+            "net_value" => r.used(point, "value_released"),
+            _ => true,
+        })
+        .collect();
     let mut s = String::from("<table><tr><th>policy</th>");
-    for (_, h, _) in TABLE_METRICS {
-        write!(s, "<th>{}</th>", esc(h)).ok();
+    for (m, h, _) in &columns {
+        let unit = match *m {
+            "cost_per_release" if !r.currency().is_empty() => format!(" ({} per release)", r.currency()),
+            "net_value" if !r.money_unit.is_empty() => format!(" ({})", r.money_unit),
+            _ => String::new(),
+        };
+        write!(s, "<th>{}{}</th>", esc(h), esc(&unit)).ok();
     }
     s.push_str("</tr>");
     for p in &r.policies {
         write!(s, "<tr><td>{}</td>", esc(p)).ok();
-        for (m, _, p95) in TABLE_METRICS {
+        for (m, _, p95) in &columns {
             let st = r.stat(point, p, m);
             if *p95 {
                 write!(s, "<td>{}</td>", esc(&sig(st.p95))).ok();
@@ -405,16 +514,10 @@ fn table(r: &Results, point: usize) -> String {
 /// The browser lab shows this same HTML.
 pub fn sections(r: &Results) -> String {
     let mut h = String::new();
-    // The first point gets the full treatment; a sweep adds its charts.
-    let shown: Vec<usize> = if r.points.len() <= 1 {
-        vec![0]
-    } else {
-        vec![0, r.points.len() - 1]
-    };
-    for &k in &shown {
-        if r.points.is_empty() {
-            break;
-        }
+    // Every point gets its verdict, summary and table; the first and a sweep's last point
+    // get the charts too.
+    let last = r.points.len().saturating_sub(1);
+    for k in 0..r.points.len() {
         let at = if r.dims.is_empty() {
             String::new()
         } else {
@@ -426,7 +529,16 @@ pub fn sections(r: &Results) -> String {
             write!(h, "<li>{s}</li>").ok();
         }
         write!(h, "</ul>{}", table(r, k)).ok();
+        if k != 0 && k != last {
+            continue;
+        }
+        let money = if r.money_unit.is_empty() {
+            "money".to_string()
+        } else {
+            r.money_unit.clone()
+        };
         write!(h, "<h2>The trade-off{at}</h2><div class=\"row\">").ok();
+        h.push_str(&pareto(r, k, &money));
         h.push_str(&scatter(
             r,
             k,
@@ -441,29 +553,42 @@ pub fn sections(r: &Results) -> String {
             ("harm", "harm (units)"),
             "Oversight effort and harm",
         ));
-        h.push_str(&scatter(
-            r,
-            k,
-            ("cost_total", "total cost"),
-            ("harm", "harm (units)"),
-            "Cost and harm",
-        ));
         h.push_str("</div>");
-        write!(h, "<h2>Reviewer load{at}</h2><div class=\"row\">").ok();
-        h.push_str(&bars(
-            r,
-            k,
-            "reviewer_utilization",
-            "Utilization",
-            "busy / on duty",
-        ));
-        h.push_str(&bars(r, k, "mean_queue", "Mean review queue", "attempts"));
-        h.push_str(&bars(r, k, "p95_wait_min", "95th percentile wait", "minutes"));
-        h.push_str(&bars(r, k, "timeouts", "Timeouts (rubber stamps)", "attempts"));
+        write!(h, "<h2>The bad months{at}</h2><div class=\"row\">").ok();
+        if r.used(k, "value_released") {
+            h.push_str(&ecdf(r, k, M::net_value, "Net value over replications", &money));
+        }
+        h.push_str(&ecdf(r, k, M::harm, "Harm over replications", "harm units"));
         h.push_str("</div>");
+        h.push_str(&classes::section(r, k, &at));
+        let load = [
+            bars(r, k, "reviewer_utilization", "Utilization", "busy / on duty"),
+            bars(r, k, "mean_queue", "Mean review queue", "attempts"),
+            bars(r, k, "p95_wait_min", "95th percentile review wait", "minutes"),
+            bars(
+                r,
+                k,
+                "latency_mean_min",
+                "Mean latency, arrival to release",
+                "minutes",
+            ),
+            bars(r, k, "timeouts", "Timeouts (rubber stamps)", "attempts"),
+        ]
+        .concat();
+        if !load.is_empty() {
+            write!(
+                h,
+                "<h2>Reviewer load and waiting{at}</h2><div class=\"row\">{load}</div>"
+            )
+            .ok();
+        }
     }
     if !r.dims.is_empty() && r.points.len() > 1 {
         h.push_str("<h2>Across the sweep</h2><div class=\"row\">");
+        if r.used(0, "value_released") {
+            let title = format!("Net value ({})", r.money_unit);
+            h.push_str(&sweep_chart(r, "net_value", &title));
+        }
         for (metric, title) in [
             ("escapes_per_1k", "Escapes per 1000 releases"),
             ("harm", "Harm"),

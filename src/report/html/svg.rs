@@ -166,14 +166,28 @@ pub(super) enum Mark {
     Line,
 }
 
-/// A legend at the middle right of `area` (a chart's plotting area, in pixels): one line
-/// per entry, its mark, colour and label, on a translucent white box.
+/// The width of a legend column for `entries` at `font`: the longest label, its mark and
+/// margins.
+pub(super) fn legend_width(entries: &[(String, Mark, RGBColor)], font: u32) -> u32 {
+    if entries.is_empty() {
+        return 0;
+    }
+    let text_w = (entries.iter())
+        .map(|(label, _, _)| text_size(font as f64, label).0)
+        .max()
+        .unwrap_or(0);
+    text_w + (LEGEND_MARK + 2 * LEGEND_MARGIN) as u32 + 10
+}
+
+const LEGEND_MARGIN: i32 = 10;
+const LEGEND_MARK: i32 = 30;
+
+/// A legend in `area` (a column beside the plot): one line per entry, its mark, colour and
+/// label, on a white box, centred vertically.
 pub(super) fn legend(area: &Area, entries: &[(String, Mark, RGBColor)], font: u32) -> Drawn {
     if entries.is_empty() {
         return Ok(());
     }
-    const MARGIN: i32 = 10;
-    const MARK_AREA: i32 = 30;
     let size = font as f64;
     let line = size * 1.25;
     let text_w = (entries.iter())
@@ -182,20 +196,23 @@ pub(super) fn legend(area: &Area, entries: &[(String, Mark, RGBColor)], font: u3
         .unwrap_or(0);
     let text_h = text_size(size, "").1 as i32;
     let last = ((entries.len() - 1) as f64 * line).round() as i32;
-    let (w, h) = (text_w + MARK_AREA + 2 * MARGIN, last + text_h + 2 * MARGIN);
-    let (aw, ah) = area.dim_in_pixel();
-    let (x0, y0) = (aw as i32 - w - 5, (ah as i32 - h) / 2);
+    let (w, h) = (
+        text_w + LEGEND_MARK + 2 * LEGEND_MARGIN,
+        last + text_h + 2 * LEGEND_MARGIN,
+    );
+    let (_, ah) = area.dim_in_pixel();
+    let (x0, y0) = (2, (ah as i32 - h) / 2);
     let corners = [(x0, y0), (x0 + w, y0 + h)];
-    area.draw(&Rectangle::new(corners, WHITE.mix(0.85).filled()))?;
+    area.draw(&Rectangle::new(corners, WHITE.filled()))?;
     area.draw(&Rectangle::new(corners, BLACK.mix(0.3)))?;
     for (i, (label, mark, colour)) in entries.iter().enumerate() {
-        let y = y0 + MARGIN + (i as f64 * line).round() as i32;
+        let y = y0 + LEGEND_MARGIN + (i as f64 * line).round() as i32;
         area.draw(&Text::new(
             label.as_str(),
-            (x0 + MARGIN + MARK_AREA, y),
+            (x0 + LEGEND_MARGIN + LEGEND_MARK, y),
             ("sans-serif", font),
         ))?;
-        let (x, y) = (x0 + MARGIN, y + text_h / 2);
+        let (x, y) = (x0 + LEGEND_MARGIN, y + text_h / 2);
         match mark {
             Mark::Dot => area.draw(&Circle::new((x, y), 5, colour.filled()))?,
             Mark::Line => area.draw(&PathElement::new(
