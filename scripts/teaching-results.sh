@@ -27,7 +27,7 @@ pick = {
     "default": ["Oversight effort and harm", "Defect probability"],
     "drifting-agent": ["Oversight effort and harm", "Defect probability"],
     "rubber-stamping": ["Throughput and escapes", "Review queue length"],
-    "fatigue-and-breaks": ["Throughput and escapes", "95th percentile wait"],
+    "fatigue-and-breaks": ["Throughput and escapes", "95th percentile review wait"],
     "automation-bias": ["Oversight effort and harm"],
     "layered-defence": ["Throughput and escapes"],
     "layered-defence-correlated": ["Throughput and escapes"],

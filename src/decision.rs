@@ -265,14 +265,11 @@ pub struct DecisionRow {
     pub constraints: String,
 }
 
-/// The paired difference a − b over the replications where both are defined.
-fn paired(a: &[f64], b: &[f64]) -> Summary {
-    summarize(
-        a.iter()
-            .zip(b)
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|(x, y)| x - y),
-    )
+/// The paired difference a − b of metric `m` over the replications where both are
+/// defined (Newcombe's interval for a 0/1 metric).
+fn paired(m: M, a: &[f64], b: &[f64]) -> Summary {
+    let pairs: Vec<(f64, f64)> = a.iter().copied().zip(b.iter().copied()).collect();
+    crate::stats::summarize_paired(&pairs, m.is_indicator())
 }
 
 /// The decision at one point: a row per policy, in the scenario's order.
@@ -305,7 +302,7 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
                 "yes"
             };
             let s = summary_of(d.metric, &values(p, d.metric));
-            let sq = paired(&values(p, d.metric), &values(status_quo, d.metric));
+            let sq = paired(d.metric, &values(p, d.metric), &values(status_quo, d.metric));
             let worse = match d.metric.direction() {
                 Some(Direction::Lower) => 0.95,
                 _ => 0.05,
@@ -369,7 +366,7 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
     }
     if let Some(&best) = feasible.first() {
         for (p, row) in rows.iter_mut().enumerate() {
-            let s = paired(&values(p, d.metric), &values(best, d.metric));
+            let s = paired(d.metric, &values(p, d.metric), &values(best, d.metric));
             (row.vs_best, row.vs_best_low, row.vs_best_high) = (s.mean, s.ci_low, s.ci_high);
         }
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::{RunData, Summaries};
 use crate::metrics::{ratio, M};
 use crate::scenario::Scenario;
-use crate::stats::summarize;
+use crate::stats::summarize_paired;
 
 /// The files a run writes, in the order they are written.
 pub const FILES: &[&str] = &[
@@ -126,7 +126,7 @@ pub fn comparisons(run: &RunData) -> Comparisons {
                                 .map(|(x, b)| (x.metrics[m], b.metrics[m]))
                                 .filter(|(x, b)| x.is_finite() && b.is_finite())
                                 .collect();
-                            let s = summarize(pairs.iter().map(|(x, b)| x - b));
+                            let s = summarize_paired(&pairs, m.is_indicator());
                             let base_mean = pairs.iter().map(|(_, b)| b).sum::<f64>() / pairs.len() as f64;
                             Comparison {
                                 n: s.n,

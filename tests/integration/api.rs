@@ -134,7 +134,7 @@ fn levers_are_set_paths_with_the_files_values() {
         s.unwrap_or_else(|| panic!("no slider {path}")).value
     };
     assert_eq!(value("workload.rate"), 40.0);
-    assert_eq!(value("policy.per-action.review.reviewers"), 6.0);
+    assert_eq!(value("policy.per-action.review.reviewers"), 7.0);
     assert_eq!(value("policy.tiered.audit.sample"), 0.03);
     assert_eq!(value("workload.class.high-impact.harm"), 50.0);
     for s in &levers.sliders {

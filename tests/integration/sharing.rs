@@ -406,9 +406,9 @@ fn work_is_estimated_and_what_cannot_fit_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "a time series in intervals of 1s records 5.18 million rows (2.59 million intervals a replication",
+            "a time series in intervals of 1s records 10.4 million rows (2.59 million intervals a replication",
         ))
-        .stderr(predicate::str::contains("use intervals of at least 5.184s"));
+        .stderr(predicate::str::contains("use intervals of at least 10.368s"));
     let rates: Vec<String> = (1..=1000).map(|r| format!("{r}/h")).collect();
     oversim()
         .current_dir(tmp.path())
@@ -417,7 +417,7 @@ fn work_is_estimated_and_what_cannot_fit_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "the results of 2 billion replications need 1.9 TB of memory until they are written, more than the",
+            "the results of 4 billion replications need 3.8 TB of memory until they are written, more than the",
         ));
     // A run of years says so before it starts (here it then stops at its output folder).
     fs::write(tmp.path().join("blocker"), "a file").unwrap();
@@ -427,7 +427,7 @@ fn work_is_estimated_and_what_cannot_fit_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "note: <default scenario>: about 1.49e17 simulated actions in 200 replications (about",
+            "note: <default scenario>: about 2.98e17 simulated actions in 400 replications (about",
         ))
         .stderr(predicate::str::contains(" years on "));
     assert_eq!(names(tmp.path()), ["blocker"], "something was written");

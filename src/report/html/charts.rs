@@ -80,7 +80,8 @@ pub(super) fn legend_beside(
     })
 }
 
-/// A scatter of policies with 95% intervals on both axes.
+/// A scatter of policies with 95% intervals on both axes, scaled to the data (the
+/// intervals show how far apart the policies are).
 pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str), title: &str) -> String {
     let pts: Vec<(usize, &String, Stat, Stat)> = r
         .policies
@@ -112,7 +113,7 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(64)
-            .build_cartesian_2d(range(xl, xh, true), range(yl, yh, true))?;
+            .build_cartesian_2d(range(xl, xh, false), range(yl, yh, false))?;
         c.configure_mesh()
             .x_desc(x.1)
             .y_desc(y.1)
@@ -497,7 +498,7 @@ pub(super) fn pareto(r: &Results, point: usize, cost_unit: &str) -> String {
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(64)
-            .build_cartesian_2d(range(xl, xh, true), range(yl, yh, true))?;
+            .build_cartesian_2d(range(xl, xh, false), range(yl, yh, false))?;
         c.configure_mesh()
             .x_desc(x_desc.as_str())
             .y_desc("harm (units)")
