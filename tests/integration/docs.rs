@@ -125,28 +125,27 @@ fn range(v: &[f64]) -> (f64, f64) {
 #[test]
 fn paired_interval_ratios_in_the_readme_hold() {
     let readme = read("README.md");
-    let examples = [
-        "default",
-        "drifting-agent",
-        "rubber-stamping",
-        "fatigue-and-breaks",
-        "automation-bias",
-        "layered-defence",
-        "layered-defence-correlated",
-        "governance-b12",
-    ];
-    let all =
-        |metrics: &[&str]| -> Vec<f64> { examples.iter().flat_map(|e| width_ratios(e, metrics)).collect() };
-    let (lo, hi) = range(&all(&["throughput_per_hour"]));
-    let stated = format!("{lo:.1}–{hi:.0}× narrower");
-    assert!(readme.contains(&stated), "README should say {stated}");
+    // Every committed example (the README's ranges cover them all).
+    let mut examples: Vec<String> = std::fs::read_dir(root().join("results/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    examples.sort();
+    assert_eq!(examples.len(), 11, "{examples:?}");
+    let all = |metrics: &[&str]| -> Vec<f64> {
+        examples.iter().flat_map(|e| width_ratios(e, metrics)).collect()
+    };
     let outcomes = ["escapes_per_1k", "harm", "cost_per_release"];
-    let (lo, hi) = range(&all(&outcomes));
-    let stated = format!("only {lo:.1}–{hi:.1}× narrower");
-    assert!(readme.contains(&stated), "README should say {stated}");
-    let (lo, hi) = range(&width_ratios("default", &outcomes));
-    let stated = format!("({lo:.2}–{hi:.2}×)");
-    assert!(readme.contains(&stated), "README should say {stated}");
+    let (lo, hi) = range(&all(&["throughput_per_hour"]));
+    let (olo, ohi) = range(&all(&outcomes));
+    let (dlo, dhi) = range(&width_ratios("default", &outcomes));
+    let stated = [
+        format!("{lo:.1}–{hi:.0}× narrower"),
+        format!("only {olo:.1}–{ohi:.1}× narrower"),
+        format!("({dlo:.2}–{dhi:.2}×)"),
+    ];
+    let missing: Vec<&String> = stated.iter().filter(|s| !readme.contains(s.as_str())).collect();
+    assert!(missing.is_empty(), "README should say {missing:?}");
 }
 
 #[test]
@@ -213,58 +212,12 @@ enum From {
     Part(&'static str, &'static str),
     Less(&'static str, &'static str),
     More(&'static str, &'static str),
+    /// `Minus(a, b)` is a − b.
+    Minus(&'static str, &'static str),
 }
 
 /// (doc, the sentence with `{}` for the number, example, source, metric, format).
 const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
-    (
-        "README.md",
-        "(\"per-action\"), {} of defects get through",
-        "default",
-        From::Mean("per-action"),
-        "escape_rate",
-        Fmt::Pct(0),
-    ),
-    (
-        "README.md",
-        "actions wait up to {} minutes",
-        "default",
-        From::Mean("per-action"),
-        "p95_wait_min",
-        Fmt::Dec(0),
-    ),
-    (
-        "README.md",
-        "within hours ({} drift hours a month)",
-        "default",
-        From::Mean("per-action"),
-        "drift_hours",
-        Fmt::Dec(0),
-    ),
-    (
-        "README.md",
-        "(about {} alarms a month,",
-        "default",
-        From::Mean("tiered"),
-        "halts",
-        Fmt::Dec(0),
-    ),
-    (
-        "README.md",
-        "alarms a month, {} of them false)",
-        "default",
-        From::Mean("tiered"),
-        "false_alarms",
-        Fmt::Dec(0),
-    ),
-    (
-        "README.md",
-        "with {} fewer reviewer hours",
-        "default",
-        From::Less("tiered", "per-action"),
-        "reviewer_hours",
-        Fmt::Pct(0),
-    ),
     (
         "docs/teaching.md",
         "the queue is short and {} of defects escape",
@@ -618,30 +571,6 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         Fmt::Millions(1),
     ),
     (
-        "README.md",
-        "Tiered lets through {} fewer defects per release",
-        "default",
-        From::Less("tiered", "per-action"),
-        "escapes_per_1k",
-        Fmt::Pct(0),
-    ),
-    (
-        "README.md",
-        "defects per release and does {} less harm",
-        "default",
-        From::Less("tiered", "per-action"),
-        "harm",
-        Fmt::Pct(0),
-    ),
-    (
-        "README.md",
-        "hours, at {} less cost per release",
-        "default",
-        From::Less("tiered", "per-action"),
-        "cost_per_release",
-        Fmt::Pct(0),
-    ),
-    (
         "docs/teaching.md",
         "to 20.3 escapes per 1000 with {} of the reviewer hours",
         "drifting-agent",
@@ -793,6 +722,70 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         "latency_p95_min",
         Fmt::Dec(0),
     ),
+    (
+        "README.md",
+        "is worth {} USD a month net",
+        "default",
+        From::Mean("by-hand"),
+        "net_value",
+        Fmt::Sig3,
+    ),
+    (
+        "README.md",
+        "(\"per-action\") loses {} million USD a month",
+        "default",
+        From::Negated("per-action"),
+        "net_value",
+        Fmt::Millions(1),
+    ),
+    (
+        "README.md",
+        "USD a month: {} of defects get through",
+        "default",
+        From::Mean("per-action"),
+        "escape_rate",
+        Fmt::Pct(0),
+    ),
+    (
+        "README.md",
+        "(about {} alarms a month,",
+        "default",
+        From::Mean("tiered"),
+        "halts",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "alarms a month, {} of them false)",
+        "default",
+        From::Mean("tiered"),
+        "false_alarms",
+        Fmt::Dec(0),
+    ),
+    (
+        "README.md",
+        "it does {} less harm than per-action review",
+        "default",
+        From::Less("tiered", "per-action"),
+        "harm",
+        Fmt::Pct(0),
+    ),
+    (
+        "README.md",
+        "but still {} more than people doing the work",
+        "default",
+        From::More("tiered", "by-hand"),
+        "harm",
+        Fmt::Pct(0),
+    ),
+    (
+        "README.md",
+        "beats the status quo by {} USD a month",
+        "default",
+        From::Minus("split", "by-hand"),
+        "net_value",
+        Fmt::Sig3,
+    ),
 ];
 
 /// Every number of [`CHECKED`] is what the committed results say.
@@ -821,6 +814,7 @@ fn numbers_in_the_docs_are_the_committed_results() {
             }
             From::Less(a, b) => 1.0 - mean(a) / mean(b),
             From::More(a, b) => mean(a) / mean(b) - 1.0,
+            From::Minus(a, b) => mean(a) - mean(b),
         };
         let expected = sentence.replace("{}", &fmt.show(x));
         if !text.contains(&expected) {
@@ -933,7 +927,7 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
 #[test]
 fn the_readme_sweep_example_is_real_output() {
     let readme = read("README.md");
-    let cmd = "$ oversim run scenarios/drifting-agent.toml --sweep workload.rate=20/h,40/h,80/h -r 50\n...\n";
+    let cmd = "$ oversim run scenarios/drifting-agent.toml --sweep workload.drift.multiplier=2,3,5 -r 50\n...\n";
     let start = readme.find(cmd).expect("the README shows the sweep command") + cmd.len();
     let block = &readme[start..start + readme[start..].find("```").unwrap()];
     let tmp = tempfile::TempDir::new().unwrap();
@@ -944,7 +938,7 @@ fn the_readme_sweep_example_is_real_output() {
             "run",
             "scenarios/drifting-agent.toml",
             "--sweep",
-            "workload.rate=20/h,40/h,80/h",
+            "workload.drift.multiplier=2,3,5",
             "-r",
             "50",
             "-o",
@@ -959,22 +953,55 @@ fn the_readme_sweep_example_is_real_output() {
         block, real,
         "README's sweep example is not what the command prints"
     );
-    // The prose: harm differences (the second percentage of a row) at 20/h and 80/h.
-    let harm = |rate: &str, policy: &str| -> String {
+    // The prose: at multiplier 2 the hybrid's Δ net value against the status quo (the
+    // row's last interval) includes 0; at 3 and 5 it lies above 0.
+    let net = |m: &str| -> (f64, f64) {
         let row = block
             .lines()
-            .find(|l| l.starts_with(rate) && l.split_whitespace().nth(1) == Some(policy))
-            .unwrap_or_else(|| panic!("no row {rate} {policy}"));
-        let pct: Vec<&str> = row.split_whitespace().filter(|t| t.ends_with('%')).collect();
-        pct[1].trim_start_matches('-').to_string()
+            .find(|l| l.split_whitespace().next() == Some(m) && l.split_whitespace().nth(1) == Some("hybrid"))
+            .unwrap_or_else(|| panic!("no row {m} hybrid"));
+        let last = row.rsplit('(').next().unwrap();
+        let (lo, hi) = last.split_once(" .. ").unwrap();
+        let num = |x: &str| x.trim().trim_start_matches('+').parse::<f64>().unwrap();
+        (num(lo), num(hi.split(')').next().unwrap()))
     };
+    let (lo, hi) = net("2");
+    assert!(lo < 0.0 && hi > 0.0, "at 2: {lo} .. {hi}");
+    for m in ["3", "5"] {
+        assert!(net(m).0 > 0.0, "at {m}: {:?}", net(m));
+    }
     let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
-    let stated = format!(
-        "the hybrid does {} less harm than per-action review at 20 actions/h and {} less at 80/h, the process policy without personal review {} and {} less.",
-        harm("20/h", "hybrid"),
-        harm("80/h", "hybrid"),
-        harm("20/h", "process"),
-        harm("80/h", "process")
-    );
+    let stated = "at multiplier 2 the hybrid and the status quo are within each other's interval";
     assert!(text.contains(&stated), "README should say `{stated}`");
+}
+
+/// The README's Quick start shows the real output of `oversim run` on the default scenario
+/// (the verdict, the table and its units), apart from the wall time and the output folder.
+#[test]
+fn the_readme_quick_start_is_real_output() {
+    let readme = read("README.md");
+    let start = readme.find("```text\ndefault: ").expect("the Quick start shows the run") + "```text\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = assert_cmd::Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["run", "-o"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&tmp.path().join("out").display().to_string(), "results/default");
+    // The first line ends with the wall time and the folder: "…, 0.6 s → results/default".
+    let timeless = |t: &str| -> String {
+        t.lines()
+            .map(|l| match (l.rfind(", "), l.find(" s → ")) {
+                (Some(a), Some(b)) if a < b => format!("{}, T{}", &l[..a], &l[b..]),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(timeless(block.trim_end()), timeless(stdout.trim_end()), "README's Quick start is not what `oversim run` prints");
 }
