@@ -111,7 +111,12 @@ impl<'a> Sim<'a> {
             self.drift.hours.area()
         };
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
-        m[M::learning_factor] = self.learning.mean_factor(&self.scenario.workload);
+        // The agent's learning: none to speak of when people do all the work (their rate is fixed).
+        m[M::learning_factor] = if self.policy.work.all_by_hand(self.classes.len()) {
+            1.0
+        } else {
+            self.learning.mean_factor(&self.scenario.workload)
+        };
         // Money: every part, each in its own column; the total is their sum.
         let stage_entries =
             (self.policy.stages.iter().zip(&self.counts)).map(|(s, n)| s.cost * n.entered as f64);
