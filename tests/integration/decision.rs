@@ -37,13 +37,15 @@ fn rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
         .collect()
 }
 
-/// Known answers: per-action's reviewer hours are 6 reviewers × 720 h = 4320 exactly (not
-/// met under 3000, its interval has no width), tiered's 2160 (met); a bound at per-action's
-/// own mean harm lies inside its interval (uncertain), and tiered's harm is far below it.
+/// Known answers, on the default scenario's per-action and tiered policies alone (so the
+/// status quo is the baseline, per-action): per-action's reviewer hours are at least
+/// 7 reviewers × 720 h = 5040 (not met under 3000), tiered's about 2160 (met); a bound at
+/// per-action's own mean harm lies inside its interval (uncertain), and tiered's harm is far
+/// below it.
 #[test]
 fn constraints_are_judged_with_their_intervals() {
     let t = TempDir::new().unwrap();
-    run(t.path(), "first", &["-q"]);
+    run(t.path(), "first", &["-q", "--policies", "per-action,tiered"]);
     let summary = rows(&t.path().join("first/summary.csv"));
     let harm = |p: &str| -> f64 {
         let r = summary
@@ -55,7 +57,7 @@ fn constraints_are_judged_with_their_intervals() {
     let bound = harm("per-action");
     assert!(harm("tiered") < 0.7 * bound);
     let constraints = format!("decision.constraints=[\"reviewer_hours <= 3000\", \"harm <= {bound}\"]");
-    let stdout = run(t.path(), "out", &["--set", &constraints]);
+    let stdout = run(t.path(), "out", &["--set", &constraints, "--policies", "per-action,tiered"]);
     let d = rows(&t.path().join("out/decision.csv"));
     let (pa, ti) = (&d[0], &d[1]);
     assert_eq!(
@@ -63,7 +65,7 @@ fn constraints_are_judged_with_their_intervals() {
         ("per-action", "tiered")
     );
     assert!(
-        pa["constraints"].contains("reviewer_hours <= 3000: not met (4320 [4320 .. 4320])"),
+        pa["constraints"].contains("reviewer_hours <= 3000: not met (50"),
         "{}",
         pa["constraints"]
     );
@@ -73,7 +75,7 @@ fn constraints_are_judged_with_their_intervals() {
         pa["constraints"]
     );
     assert!(
-        ti["constraints"].contains("reviewer_hours <= 3000: met (2160"),
+        ti["constraints"].contains("reviewer_hours <= 3000: met (21"),
         "{}",
         ti["constraints"]
     );
@@ -104,14 +106,10 @@ fn constraints_are_judged_with_their_intervals() {
         "{stdout}"
     );
     assert!(stdout.contains(&format!("Uncertain (the interval straddles the bound; more replications would settle it): per-action: harm <= {bound}.")), "{stdout}");
-    assert!(
-        stdout.contains("The scenario gives its work no value"),
-        "{stdout}"
-    );
     // Money carries its currency and period: the default scenario's costs are in USD over
     // its 30-day horizon.
     assert!(
-        stdout.contains(" USD per 30d); against the status quo per-action: +"),
+        stdout.contains("Against the status quo per-action: +") && stdout.contains(" USD per 30d (paired 95% interval)."),
         "{stdout}"
     );
     assert_eq!(ti["unit"], "USD per 30d");
@@ -119,7 +117,7 @@ fn constraints_are_judged_with_their_intervals() {
     let stdout = run(
         t.path(),
         "none",
-        &["--set", "decision.constraints=[\"reviewer_hours <= 100\"]"],
+        &["--set", "decision.constraints=[\"reviewer_hours <= 100\"]", "--policies", "per-action,tiered"],
     );
     assert!(stdout.contains("No policy meets every constraint, judged with 95% intervals: per-action (a constraint not met), tiered (a constraint not met)."), "{stdout}");
     assert!(rows(&t.path().join("none/decision.csv"))

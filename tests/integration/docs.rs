@@ -368,7 +368,7 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         "drifting-agent",
         From::Mean("per-action"),
         "escapes_per_1k",
-        Fmt::Dec(0),
+        Fmt::Dec(1),
     ),
     (
         "docs/teaching.md",
@@ -384,7 +384,7 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         "drifting-agent",
         From::Mean("per-action-spc"),
         "escapes_per_1k",
-        Fmt::Dec(0),
+        Fmt::Dec(1),
     ),
     (
         "docs/teaching.md",
@@ -484,17 +484,25 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
     ),
     (
         "docs/teaching.md",
-        "per-action review costs {} USD net a month",
+        "per-action review is worth {} USD net a month",
         "expert-review-wins",
-        From::Negated("per-action"),
+        From::Mean("per-action"),
         "net_value",
         Fmt::Sig3,
     ),
     (
         "docs/teaching.md",
-        "the tiered policy {}. What the process",
+        "the tiered policy {}, and people doing the work by hand",
         "expert-review-wins",
-        From::Negated("tiered"),
+        From::Mean("tiered"),
+        "net_value",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "doing the work by hand {}: the verdict is per-action review",
+        "expert-review-wins",
+        From::Mean("by-hand"),
         "net_value",
         Fmt::Sig3,
     ),
@@ -508,7 +516,7 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
     ),
     (
         "docs/teaching.md",
-        "releases against {}. But its",
+        "releases against {}. But a catastrophe",
         "catastrophic-tail",
         From::Mean("per-action"),
         "escapes_per_1k",
@@ -516,63 +524,31 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
     ),
     (
         "docs/teaching.md",
-        "actions: {} of them escape a month",
+        "escapes in {} of its months",
         "catastrophic-tail",
         From::Mean("tiered"),
-        "severe_escapes",
-        Fmt::Dec(1),
-    ),
-    (
-        "docs/teaching.md",
-        "escape a month, against {} under per-action review",
-        "catastrophic-tail",
-        From::Mean("per-action"),
-        "severe_escapes",
-        Fmt::Dec(1),
-    ),
-    (
-        "docs/teaching.md",
-        "the month's harm is {} higher",
-        "catastrophic-tail",
-        From::More("tiered", "per-action"),
-        "harm",
+        "any_severe",
         Fmt::Pct(0),
     ),
     (
         "docs/teaching.md",
-        "higher ({} units against",
-        "catastrophic-tail",
-        From::Mean("tiered"),
-        "harm",
-        Fmt::Sig3,
-    ),
-    (
-        "docs/teaching.md",
-        "units against {}). The tiered",
+        "against {} under per-action review and",
         "catastrophic-tail",
         From::Mean("per-action"),
-        "harm",
-        Fmt::Sig3,
+        "any_severe",
+        Fmt::Pct(0),
     ),
     (
         "docs/teaching.md",
-        "The tiered policy loses {} million USD net a month",
+        "and {} when people do the work",
         "catastrophic-tail",
-        From::Negated("tiered"),
-        "net_value",
-        Fmt::Millions(0),
+        From::Mean("by-hand"),
+        "any_severe",
+        Fmt::Pct(1),
     ),
     (
         "docs/teaching.md",
-        "per-action review {} million.",
-        "catastrophic-tail",
-        From::Negated("per-action"),
-        "net_value",
-        Fmt::Millions(1),
-    ),
-    (
-        "docs/teaching.md",
-        "to 20.3 escapes per 1000 with {} of the reviewer hours",
+        "escapes per 1000 with {} of per-action review's reviewer hours",
         "drifting-agent",
         From::Ratio("process", "per-action"),
         "reviewer_hours",
@@ -786,6 +762,22 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
         "net_value",
         Fmt::Sig3,
     ),
+    (
+        "docs/teaching.md",
+        "people doing the work by hand ({} units of harm)",
+        "drifting-agent",
+        From::Mean("by-hand"),
+        "harm",
+        Fmt::Sig3,
+    ),
+    (
+        "docs/teaching.md",
+        "hand, who are worth {} million USD net a month",
+        "realistic-layers",
+        From::Mean("by-hand"),
+        "net_value",
+        Fmt::Millions(1),
+    ),
 ];
 
 /// Every number of [`CHECKED`] is what the committed results say.
@@ -900,26 +892,39 @@ fn every_parameter_citation_points_into_the_repository() {
     );
 }
 
-/// oversim says so when the world favours per-action review: in the two shipped scenarios
-/// built for it, per-action review wins on net value (the paired 95% CI of the tiered
-/// policy's difference lies below zero), and on harm.
+/// oversim says so when the world favours per-action review: in expert-review-wins per-action
+/// review ranks first and beats the tiered policy on net value and harm (paired 95%
+/// intervals below zero, from the committed replications); in catastrophic-tail it has
+/// the better tail (a severe escape in fewer months: Newcombe's paired interval below zero),
+/// and the verdict is the status quo, people doing the work.
 #[test]
 fn the_review_wins_scenarios_show_per_action_review_winning() {
-    for name in ["expert-review-wins", "catastrophic-tail"] {
-        let (_, comps) = example(name);
-        for metric in ["net_value", "harm"] {
-            let (_, c) = comps
-                .iter()
-                .find(|(k, _)| k.policy == "tiered" && k.baseline == "per-action" && k.metric == metric)
-                .unwrap_or_else(|| panic!("{name}: no tiered {metric}"));
-            let worse = if metric == "net_value" {
-                c.ci_high < 0.0
-            } else {
-                c.ci_low > 0.0
-            };
-            assert!(worse, "{name}: tiered against per-action on {metric}: {c:?}");
-        }
-    }
+    use oversim::metrics::{MetricRow, M};
+    let reps = |name: &str, policy: &str| -> Vec<MetricRow> {
+        let bytes = std::fs::read(root().join(format!("results/examples/{name}/replications.csv"))).unwrap();
+        let (_, rows) = rows::read::<rows::ReplicationKey, MetricRow>(&bytes).unwrap();
+        rows.into_iter().filter(|(_, k, _)| k.policy == policy).map(|(_, _, r)| r).collect()
+    };
+    let paired = |name: &str, m: M| -> oversim::stats::Summary {
+        let pairs: Vec<(f64, f64)> = (reps(name, "tiered").iter().zip(reps(name, "per-action")))
+            .map(|(t, p)| (t[m], p[m]))
+            .collect();
+        oversim::stats::summarize_paired(&pairs, m.is_indicator())
+    };
+    let first = |name: &str| -> String {
+        let bytes = std::fs::read(root().join(format!("results/examples/{name}/decision.csv"))).unwrap();
+        let (_, rows) =
+            rows::read::<oversim::decision::DecisionKey, oversim::decision::DecisionRow>(&bytes).unwrap();
+        rows.into_iter().find(|(_, _, r)| r.rank == Some(1)).unwrap().1.policy
+    };
+    assert_eq!(first("expert-review-wins"), "per-action");
+    let net = paired("expert-review-wins", M::net_value);
+    assert!(net.ci_high < 0.0, "tiered − per-action on net value: {net:?}");
+    let harm = paired("expert-review-wins", M::harm);
+    assert!(harm.ci_low > 0.0, "tiered − per-action on harm: {harm:?}");
+    let tail = paired("catastrophic-tail", M::any_severe);
+    assert!(tail.ci_low > 0.0, "tiered − per-action on P(a severe escape): {tail:?}");
+    assert_eq!(first("catastrophic-tail"), "by-hand");
 }
 
 /// The README's sweep example is the real output of the command it shows, and the

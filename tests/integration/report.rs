@@ -67,13 +67,31 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
         )),
         "the trade-off table lacks tiered's harm"
     );
-    assert!(html.contains("Review queue length (attempts waiting): the numbers</summary><table><tr><th>day</th><th>per-action</th><th>tiered</th></tr><tr><td>2</td>"));
+    assert!(html.contains("Review queue length (attempts waiting): the numbers</summary><table><tr><th>day</th><th>by-hand</th><th>per-action</th><th>tiered</th><th>split</th></tr><tr><td>2</td>"));
     // Every chart of several policies has a legend naming each (drawn by oversim, not
-    // plotters: report/html/svg.rs), and the findings are the report's middle.
+    // plotters: report/html/svg.rs), and the findings are the report's middle: two
+    // scatters', two distributions' and four time series' legends (the Pareto chart's
+    // legend may add "(dominated)"), and the bar charts' axis labels.
     let legends = |name: &str| html.matches(&format!(">\n{name}\n</text>")).count();
-    // Three scatters' and four time series' legends, and four bar charts' axis labels.
-    assert_eq!(legends("per-action"), 3 + 4 + 4);
-    assert_eq!(legends("tiered"), 3 + 4 + 4);
+    for p in ["by-hand", "per-action", "tiered", "split"] {
+        assert!(legends(p) >= 2 + 2 + 4, "{p}: {}", legends(p));
+        assert!(
+            html.contains(&format!(">\n{p}\n</text>")) || html.contains(&format!(">\n{p} (dominated)\n</text>")),
+            "{p} in the Pareto chart"
+        );
+    }
+    // The new views: the Pareto front, the bad months and harm by class, each with its
+    // numbers; the table says whose wait is which.
+    for title in [
+        "Oversight cost and harm: the Pareto front",
+        "Net value over replications",
+        "Harm over replications",
+        "Harm by class",
+        "<h2>By class</h2>",
+        "mean latency (min): an action's arrival to release",
+    ] {
+        assert!(html.contains(title), "{title}");
+    }
     let results = oversim::report::html::Results::load(&d.join("out")).unwrap();
     assert!(html.contains(&oversim::report::html::sections(&results)));
     // The table shows the summary's numbers.
@@ -99,7 +117,7 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
     let ctext = fs::read_to_string(&cmp).unwrap();
     let line = ctext
         .lines()
-        .find(|l| l.starts_with("tiered,per-action,harm,"))
+        .find(|l| l.starts_with("tiered,by-hand,harm,"))
         .unwrap()
         .to_string();
     let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
@@ -149,7 +167,7 @@ fn sweep_reports_draw_each_metric_against_the_swept_value() {
             "-o",
             "out",
             "--sweep",
-            "workload.rate=20/h,40/h",
+            "workload.rate=20/h,30/h,40/h",
             "--report",
         ])
         .assert()
@@ -157,6 +175,11 @@ fn sweep_reports_draw_each_metric_against_the_swept_value() {
     let html = fs::read_to_string(d.join("out/report.html")).unwrap();
     assert!(html.contains("Across the sweep"));
     assert!(html.contains("workload.rate = 20/h") && html.contains("workload.rate = 40/h"));
+    // A verdict and a summary at every point, not only the ends.
+    for v in ["20/h", "30/h", "40/h"] {
+        assert!(html.contains(&format!("<h2>Decision at workload.rate = {v}</h2>")), "{v}");
+        assert!(html.contains(&format!("<h2>Summary at workload.rate = {v}</h2>")), "{v}");
+    }
     // A folder that is not a results folder is an error.
     oversim(d).args(["report", "nowhere"]).assert().code(2);
 }
