@@ -397,11 +397,11 @@ fn table_of_default(root: &Path) -> String {
     }
     let mut sens: Vec<_> = rows("sensitivity.csv")
         .into_iter()
-        .filter(|r| r["metric"] == "net_value" && r["output"] == "difference")
+        .filter(|r| r["metric"] == "net_value" && r["output"] == "difference" && r["policy"] == "split")
         .collect();
     sens.sort_by(|a, b| f(b, "total_order").total_cmp(&f(a, "total_order")));
     out += &format!(
-        "\nWhat moves tiered − per-action on net value (noise share {:.3}):\n\n| input | first order (95% CI) | total order (95% CI) |\n|---|---|---|\n",
+        "\nWhat moves split − by-hand (the best agent policy against the status quo) on net value (noise share {:.3}):\n\n| input | first order (95% CI) | total order (95% CI) |\n|---|---|---|\n",
         f(&sens[0], "noise_share")
     );
     for r in &sens {
@@ -434,30 +434,23 @@ fn the_docs_quote_the_committed_exploration() {
         return;
     }
     assert_eq!(&doc[a..b], want, "docs/explore.md: rerun with OVERSIM_BLESS=1");
-    // The prose's claims: tiered best at every draw, and in every map cell.
+    // The prose's claims: split best in every map cell (2 too close to call), an agent
+    // policy run as a process best at every draw, never the status quo or per-action.
     let map = std::fs::read_to_string(root.join("results/explore/default-map/map.csv")).unwrap();
-    assert!(map
-        .lines()
-        .skip(1)
-        .all(|l| l.contains(",tiered,per-action,") && l.contains(",best,")));
-    assert!(want.contains("| tiered | 1.00 ± 0.00 |"));
+    let cells: Vec<&str> = map.lines().skip(1).collect();
+    assert!(cells.iter().all(|l| l.contains(",split,")), "split best in every cell");
+    assert_eq!(cells.iter().filter(|l| l.contains(",too close to call,")).count(), 2);
+    assert!(doc.contains("split is best in every cell, and 2 of the 49 cells are too close to call"));
+    assert!(want.contains("| by-hand | 0.00 ± 0.00 |") && want.contains("| per-action | 0.00 ± 0.00 |"));
+    assert!(want.contains("| tiered | 0.41 ± 0.04 |") && want.contains("| split | 0.59 ± 0.04 |"));
     let rob = std::fs::read_to_string(root.join("results/explore/default/robustness.csv")).unwrap();
-    assert!(
-        rob.contains("\nnet_value,higher,tiered,1,0,") && rob.contains(",128\n"),
-        "tiered best at every one of 128 draws"
-    );
+    assert!(rob.contains(",128\n"), "128 independent draws");
+    assert!(doc.contains("split (people keep the high-impact\nwork) in 59% of them and tiered (the agent does everything) in 41%"));
     let teaching = std::fs::read_to_string(root.join("docs/teaching.md")).unwrap();
-    assert!(teaching.contains("In all 128 independent draws tiered has the higher net value"));
-    assert!(teaching.contains("768 parameter sets"));
-    // The two inputs that move the difference most, as the lesson names them.
-    let top: Vec<&str> = want.lines().filter(|l| l.starts_with("| `")).take(2).collect();
-    assert!(
-        top[0].contains("`costs.harm_unit`") && top[1].contains("`workload.class.high-impact.harm`"),
-        "{top:?}"
-    );
+    assert!(teaching.contains("In none of the 128 independent draws is the status quo or per-action review the best"));
+    assert!(teaching.contains("832 parameter sets"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    assert!(readme.contains("tiered is best on net value at every draw"));
-    assert!(doc.contains("tiered is best in every cell, and no cell is too close to call"));
+    assert!(readme.contains("(split in 59% of them, tiered in 41%), never the status quo or per-action review"));
 }
 
 /// The drifting agent's map as docs/explore.md shows it: the best policy in each cell
