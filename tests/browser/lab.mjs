@@ -46,7 +46,7 @@ if ((await page.$$("#report li")).length < 2) fail("no summary sentences");
 const alternatives = await page.$$eval("#report svg", (es) => es.filter((e) => e.getAttribute("role") === "img" && e.getAttribute("aria-label") && e.closest("figure")?.querySelector("details table tr td")).length);
 if (alternatives !== charts.length) fail(`${charts.length - alternatives} charts have no text alternative`);
 const bar = await page.$eval("#progress", (e) => [e.value, e.max]);
-if (bar[0] !== 40 || bar[1] !== 40) fail(`the progress bar ends at ${bar[0]} of ${bar[1]}, not 40 of 40 (20 replications × 2 policies)`);
+if (bar[0] !== 80 || bar[1] !== 80) fail(`the progress bar ends at ${bar[0]} of ${bar[1]}, not 80 of 80 (20 replications × 4 policies)`);
 const ms = Number(await page.evaluate(() => document.body.dataset.ms));
 const cores = await page.evaluate(() => navigator.hardwareConcurrency);
 const first = await text("#csv-summary");
@@ -96,13 +96,13 @@ await page.click("#run");
 await settled();
 if ((await text("#csv-summary")) !== moved) fail("the run after a cancelled one differs");
 
-// Unticking a policy runs the other alone, with the numbers it had beside it (run.policies).
+// Unticking a policy runs the others without it, with the numbers they had beside it (run.policies).
 await page.uncheck("#policy-tiered");
 await page.click("#run");
 await settled();
 const alone = (await text("#csv-summary")).split("\n");
 const beside = moved.split("\n").filter((l) => !l.startsWith("tiered,"));
-if (alone.join("\n") !== beside.join("\n")) fail("per-action alone differs from per-action beside tiered");
+if (alone.join("\n") !== beside.join("\n")) fail("the other policies without tiered differ from the same policies beside it");
 if (!(await page.$eval("#permalink", (a) => a.getAttribute("href"))).includes("run.policies")) fail("the permalink does not carry the policies");
 await page.check("#policy-tiered");
 

@@ -57,7 +57,11 @@ fn constraints_are_judged_with_their_intervals() {
     let bound = harm("per-action");
     assert!(harm("tiered") < 0.7 * bound);
     let constraints = format!("decision.constraints=[\"reviewer_hours <= 3000\", \"harm <= {bound}\"]");
-    let stdout = run(t.path(), "out", &["--set", &constraints, "--policies", "per-action,tiered"]);
+    let stdout = run(
+        t.path(),
+        "out",
+        &["--set", &constraints, "--policies", "per-action,tiered"],
+    );
     let d = rows(&t.path().join("out/decision.csv"));
     let (pa, ti) = (&d[0], &d[1]);
     assert_eq!(
@@ -109,7 +113,8 @@ fn constraints_are_judged_with_their_intervals() {
     // Money carries its currency and period: the default scenario's costs are in USD over
     // its 30-day horizon.
     assert!(
-        stdout.contains("Against the status quo per-action: +") && stdout.contains(" USD per 30d (paired 95% interval)."),
+        stdout.contains("Against the status quo per-action: +")
+            && stdout.contains(" USD per 30d (paired 95% interval)."),
         "{stdout}"
     );
     assert_eq!(ti["unit"], "USD per 30d");
@@ -117,7 +122,12 @@ fn constraints_are_judged_with_their_intervals() {
     let stdout = run(
         t.path(),
         "none",
-        &["--set", "decision.constraints=[\"reviewer_hours <= 100\"]", "--policies", "per-action,tiered"],
+        &[
+            "--set",
+            "decision.constraints=[\"reviewer_hours <= 100\"]",
+            "--policies",
+            "per-action,tiered",
+        ],
     );
     assert!(stdout.contains("No policy meets every constraint, judged with 95% intervals: per-action (a constraint not met), tiered (a constraint not met)."), "{stdout}");
     assert!(rows(&t.path().join("none/decision.csv"))

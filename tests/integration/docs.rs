@@ -132,9 +132,8 @@ fn paired_interval_ratios_in_the_readme_hold() {
         .collect();
     examples.sort();
     assert_eq!(examples.len(), 11, "{examples:?}");
-    let all = |metrics: &[&str]| -> Vec<f64> {
-        examples.iter().flat_map(|e| width_ratios(e, metrics)).collect()
-    };
+    let all =
+        |metrics: &[&str]| -> Vec<f64> { examples.iter().flat_map(|e| width_ratios(e, metrics)).collect() };
     let outcomes = ["escapes_per_1k", "harm", "cost_per_release"];
     let (lo, hi) = range(&all(&["throughput_per_hour"]));
     let (olo, ohi) = range(&all(&outcomes));
@@ -903,7 +902,10 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
     let reps = |name: &str, policy: &str| -> Vec<MetricRow> {
         let bytes = std::fs::read(root().join(format!("results/examples/{name}/replications.csv"))).unwrap();
         let (_, rows) = rows::read::<rows::ReplicationKey, MetricRow>(&bytes).unwrap();
-        rows.into_iter().filter(|(_, k, _)| k.policy == policy).map(|(_, _, r)| r).collect()
+        rows.into_iter()
+            .filter(|(_, k, _)| k.policy == policy)
+            .map(|(_, _, r)| r)
+            .collect()
     };
     let paired = |name: &str, m: M| -> oversim::stats::Summary {
         let pairs: Vec<(f64, f64)> = (reps(name, "tiered").iter().zip(reps(name, "per-action")))
@@ -915,7 +917,11 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
         let bytes = std::fs::read(root().join(format!("results/examples/{name}/decision.csv"))).unwrap();
         let (_, rows) =
             rows::read::<oversim::decision::DecisionKey, oversim::decision::DecisionRow>(&bytes).unwrap();
-        rows.into_iter().find(|(_, _, r)| r.rank == Some(1)).unwrap().1.policy
+        rows.into_iter()
+            .find(|(_, _, r)| r.rank == Some(1))
+            .unwrap()
+            .1
+            .policy
     };
     assert_eq!(first("expert-review-wins"), "per-action");
     let net = paired("expert-review-wins", M::net_value);
@@ -923,7 +929,10 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
     let harm = paired("expert-review-wins", M::harm);
     assert!(harm.ci_low > 0.0, "tiered − per-action on harm: {harm:?}");
     let tail = paired("catastrophic-tail", M::any_severe);
-    assert!(tail.ci_low > 0.0, "tiered − per-action on P(a severe escape): {tail:?}");
+    assert!(
+        tail.ci_low > 0.0,
+        "tiered − per-action on P(a severe escape): {tail:?}"
+    );
     assert_eq!(first("catastrophic-tail"), "by-hand");
 }
 
@@ -932,7 +941,8 @@ fn the_review_wins_scenarios_show_per_action_review_winning() {
 #[test]
 fn the_readme_sweep_example_is_real_output() {
     let readme = read("README.md");
-    let cmd = "$ oversim run scenarios/drifting-agent.toml --sweep workload.drift.multiplier=2,3,5 -r 50\n...\n";
+    let cmd =
+        "$ oversim run scenarios/drifting-agent.toml --sweep workload.drift.multiplier=2,3,5 -r 50\n...\n";
     let start = readme.find(cmd).expect("the README shows the sweep command") + cmd.len();
     let block = &readme[start..start + readme[start..].find("```").unwrap()];
     let tmp = tempfile::TempDir::new().unwrap();
@@ -977,7 +987,7 @@ fn the_readme_sweep_example_is_real_output() {
     }
     let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
     let stated = "at multiplier 2 the hybrid and the status quo are within each other's interval";
-    assert!(text.contains(&stated), "README should say `{stated}`");
+    assert!(text.contains(stated), "README should say `{stated}`");
 }
 
 /// The README's Quick start shows the real output of `oversim run` on the default scenario
@@ -985,7 +995,10 @@ fn the_readme_sweep_example_is_real_output() {
 #[test]
 fn the_readme_quick_start_is_real_output() {
     let readme = read("README.md");
-    let start = readme.find("```text\ndefault: ").expect("the Quick start shows the run") + "```text\n".len();
+    let start = readme
+        .find("```text\ndefault: ")
+        .expect("the Quick start shows the run")
+        + "```text\n".len();
     let block = &readme[start..start + readme[start..].find("```").unwrap()];
     let tmp = tempfile::TempDir::new().unwrap();
     let out = assert_cmd::Command::cargo_bin("oversim")
@@ -1008,5 +1021,9 @@ fn the_readme_quick_start_is_real_output() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(timeless(block.trim_end()), timeless(stdout.trim_end()), "README's Quick start is not what `oversim run` prints");
+    assert_eq!(
+        timeless(block.trim_end()),
+        timeless(stdout.trim_end()),
+        "README's Quick start is not what `oversim run` prints"
+    );
 }

@@ -438,8 +438,14 @@ fn the_docs_quote_the_committed_exploration() {
     // policy run as a process best at every draw, never the status quo or per-action.
     let map = std::fs::read_to_string(root.join("results/explore/default-map/map.csv")).unwrap();
     let cells: Vec<&str> = map.lines().skip(1).collect();
-    assert!(cells.iter().all(|l| l.contains(",split,")), "split best in every cell");
-    assert_eq!(cells.iter().filter(|l| l.contains(",too close to call,")).count(), 2);
+    assert!(
+        cells.iter().all(|l| l.contains(",split,")),
+        "split best in every cell"
+    );
+    assert_eq!(
+        cells.iter().filter(|l| l.contains(",too close to call,")).count(),
+        2
+    );
     assert!(doc.contains("split is best in every cell, and 2 of the 49 cells are too close to call"));
     assert!(want.contains("| by-hand | 0.00 ± 0.00 |") && want.contains("| per-action | 0.00 ± 0.00 |"));
     assert!(want.contains("| tiered | 0.41 ± 0.04 |") && want.contains("| split | 0.59 ± 0.04 |"));
@@ -447,10 +453,13 @@ fn the_docs_quote_the_committed_exploration() {
     assert!(rob.contains(",128\n"), "128 independent draws");
     assert!(doc.contains("split (people keep the high-impact\nwork) in 59% of them and tiered (the agent does everything) in 41%"));
     let teaching = std::fs::read_to_string(root.join("docs/teaching.md")).unwrap();
-    assert!(teaching.contains("In none of the 128 independent draws is the status quo or per-action review the best"));
+    assert!(teaching
+        .contains("In none of the 128 independent draws is the status quo or per-action review the best"));
     assert!(teaching.contains("832 parameter sets"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    assert!(readme.contains("(split in 59% of them, tiered in 41%), never the status quo or per-action review"));
+    assert!(
+        readme.contains("(split in 59% of them, tiered in 41%), never the status quo or per-action review")
+    );
 }
 
 /// The drifting agent's map as docs/explore.md shows it: the best policy in each cell

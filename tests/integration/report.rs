@@ -76,7 +76,8 @@ fn report_is_self_contained_and_drawn_from_the_csvs() {
     for p in ["by-hand", "per-action", "tiered", "split"] {
         assert!(legends(p) >= 2 + 2 + 4, "{p}: {}", legends(p));
         assert!(
-            html.contains(&format!(">\n{p}\n</text>")) || html.contains(&format!(">\n{p} (dominated)\n</text>")),
+            html.contains(&format!(">\n{p}\n</text>"))
+                || html.contains(&format!(">\n{p} (dominated)\n</text>")),
             "{p} in the Pareto chart"
         );
     }
@@ -177,8 +178,14 @@ fn sweep_reports_draw_each_metric_against_the_swept_value() {
     assert!(html.contains("workload.rate = 20/h") && html.contains("workload.rate = 40/h"));
     // A verdict and a summary at every point, not only the ends.
     for v in ["20/h", "30/h", "40/h"] {
-        assert!(html.contains(&format!("<h2>Decision at workload.rate = {v}</h2>")), "{v}");
-        assert!(html.contains(&format!("<h2>Summary at workload.rate = {v}</h2>")), "{v}");
+        assert!(
+            html.contains(&format!("<h2>Decision at workload.rate = {v}</h2>")),
+            "{v}"
+        );
+        assert!(
+            html.contains(&format!("<h2>Summary at workload.rate = {v}</h2>")),
+            "{v}"
+        );
     }
     // A folder that is not a results folder is an error.
     oversim(d).args(["report", "nowhere"]).assert().code(2);

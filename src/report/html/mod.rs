@@ -589,15 +589,31 @@ pub fn sections(r: &Results) -> String {
             let title = format!("Net value ({})", r.money_unit);
             h.push_str(&sweep_chart(r, "net_value", &title));
         }
+        let period = r
+            .money_unit
+            .split(" per ")
+            .nth(1)
+            .unwrap_or("horizon")
+            .to_string();
+        let cost = match r.currency() {
+            "" => "Cost per release".to_string(),
+            c => format!("Cost per release ({c} per release)"),
+        };
         for (metric, title) in [
-            ("escapes_per_1k", "Escapes per 1000 releases"),
-            ("harm", "Harm"),
-            ("reviewer_hours", "Reviewer hours"),
-            ("cost_per_release", "Cost per release"),
-            ("throughput_per_hour", "Released per hour"),
-            ("p95_wait_min", "95th percentile wait (min)"),
+            ("escapes_per_1k", "Escapes per 1000 releases".to_string()),
+            ("harm", format!("Harm (units per {period})")),
+            ("reviewer_hours", format!("Reviewer hours on duty (per {period})")),
+            ("cost_per_release", cost),
+            ("throughput_per_hour", "Released per hour".to_string()),
+            ("p95_wait_min", "95th percentile review wait (min)".to_string()),
+            (
+                "latency_mean_min",
+                "Mean latency, arrival to release (min)".to_string(),
+            ),
         ] {
-            h.push_str(&sweep_chart(r, metric, title));
+            if r.points.iter().enumerate().any(|(k, _)| r.used(k, metric)) {
+                h.push_str(&sweep_chart(r, metric, &title));
+            }
         }
         h.push_str("</div>");
     }
