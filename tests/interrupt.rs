@@ -90,8 +90,8 @@ fn interrupted_run_keeps_completed_replications(sig: &str) {
     let reps = fs::read_to_string(t.path().join("out/replications.csv")).unwrap();
     assert_eq!(
         reps.lines().count() as u64,
-        1 + 2 * done,
-        "both policies of every kept replication"
+        1 + 4 * done,
+        "all four policies of every kept replication"
     );
     let err = stderr(&mut child);
     assert!(err.contains("partial results"), "{err}");

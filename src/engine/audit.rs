@@ -1,6 +1,6 @@
 //! Post-release audits: released attempts sampled into an audit queue, and late catches.
 
-use super::{Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
+use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::{ratio, StageResult};
 use crate::rng::uniform;
 use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
@@ -83,14 +83,7 @@ impl<'a> Sim<'a> {
             pool.wait_sum += now - item.enqueued;
             pool.wait_n += 1;
         }
-        // An idle spell as long as a break rests a tired auditor, as it does a reviewer.
-        let st = &mut pool.state[k];
-        if let (Some(bl), true) = (a.fatigue.and_then(|f| f.break_length), was_idle) {
-            if now - st.idle_since >= bl {
-                st.on_task = 0.0;
-            }
-        }
-        st.service = service;
+        pool.state[k].start(now, service, was_idle, a.fatigue);
         pool.desk.start(now, k, item);
         self.events.schedule(
             now + service,
@@ -109,27 +102,18 @@ impl<'a> Sim<'a> {
         let pool = self.audit_pool(i);
         let item = pool.desk.finish(now, k);
         // The detection of the item just audited, with the fatigue the auditor had when
-        // starting it.
-        let st = &mut pool.state[k];
+        // starting it; then a break, the next item, or idle.
         let fresh = a.detect.fresh(pool.skill[k], item.kind as usize);
-        let detect = a.fatigue.map_or(fresh, |f| f.detect(fresh, st.on_task));
-        st.on_task += st.service;
-        // The auditor's next move: a break, the next item, or idle.
-        let on_break = (a.fatigue)
-            .and_then(|f| f.break_after.zip(f.break_length))
-            .filter(|(after, _)| st.on_task >= *after - ON_TASK_EPS);
-        if let Some((_, length)) = on_break {
-            st.on_task = 0.0;
-            st.on_break = true;
-            self.events.schedule(
+        let (detect, on_break) = pool.state[k].finish(fresh, a.fatigue);
+        match on_break {
+            Some(length) => self.events.schedule(
                 now + length,
                 Ev::BreakEnd {
                     stage: i as u16,
                     reviewer: k as u32,
                 },
-            );
-        } else {
-            self.next_audit(i, k);
+            ),
+            None => self.next_audit(i, k),
         }
         let late = a.late_harm_factor;
         let found = item.defective && self.detects(i, detect, item.z);

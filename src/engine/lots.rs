@@ -3,6 +3,7 @@
 
 use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
+use crate::stages::desk::idle_person;
 use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, StageKind};
 
 impl<'a> Sim<'a> {
@@ -91,17 +92,21 @@ impl<'a> Sim<'a> {
 
     fn queue_inspection(&mut self, i: usize, l: u32, k: u32) {
         let now = self.now;
-        let desk = &mut self.lot_pool(i).desk;
-        match desk.idle() {
-            Some(r) => self.start_inspection(i, r, l, k),
-            None => desk.enqueue(now, (l, k)),
+        let pool = self.lot_pool(i);
+        match idle_person(&pool.desk, &pool.people) {
+            Some(r) => self.start_inspection(i, r, l, k, true),
+            None => pool.desk.enqueue(now, (l, k)),
         }
     }
 
-    fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32) {
+    /// Inspector `r` starts on item `k` of lot `l`; `was_idle`: it was waiting for work.
+    fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32, was_idle: bool) {
         let now = self.now;
-        let service = self.lot_cfg(i).service.sample(&mut self.stage_rngs[i]);
-        self.lot_pool(i).desk.start(now, r, (l, k));
+        let cfg = self.lot_cfg(i);
+        let service = cfg.service.sample(&mut self.stage_rngs[i]);
+        let pool = self.lot_pool(i);
+        pool.people[r].start(now, service, was_idle, cfg.fatigue);
+        pool.desk.start(now, r, (l, k));
         self.events.schedule(
             now + service,
             Ev::InspectionDone {
@@ -117,16 +122,23 @@ impl<'a> Sim<'a> {
     pub(super) fn on_inspection_done(&mut self, i: usize, r: usize) {
         let now = self.now;
         let cfg = self.lot_cfg(i);
-        let desk = &mut self.lot_pool(i).desk;
-        let (l, k) = desk.finish(now, r);
-        if let Some((nl, nk)) = desk.next(now) {
-            self.start_inspection(i, r, nl, nk);
+        let pool = self.lot_pool(i);
+        let (l, k) = pool.desk.finish(now, r);
+        let (held, item) = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize];
+        // The detection the inspector had when starting the item; then a break, the next
+        // item, or idle.
+        let (detect, on_break) = pool.people[r].finish(cfg.detect.of(item.kind as usize), cfg.fatigue);
+        match on_break {
+            Some(length) => self.events.schedule(
+                now + length,
+                Ev::BreakEnd {
+                    stage: i as u16,
+                    reviewer: r as u32,
+                },
+            ),
+            None => self.next_inspection(i, r),
         }
-        let (held, item) = self.lot_pool(i).lots[l as usize]
-            .as_ref()
-            .expect("a live lot")
-            .items[k as usize];
-        let found = item.defective && self.detects(i, cfg.detect.of(item.kind as usize), item.z);
+        let found = item.defective && self.detects(i, detect, item.z);
         self.observe(i, found);
         if self.measuring() {
             self.counts[i].completed += 1;
@@ -164,6 +176,22 @@ impl<'a> Sim<'a> {
             self.c.lots_rejected += 1; // the sample was the whole lot
         }
         self.release_lot(i, l);
+    }
+
+    /// Inspector `r` of stage `i` takes the next item, or becomes idle.
+    fn next_inspection(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let pool = self.lot_pool(i);
+        match pool.desk.next(now) {
+            Some((l, k)) => self.start_inspection(i, r, l, k, false),
+            None => pool.people[r].idle_since = now,
+        }
+    }
+
+    /// Inspector `r` of stage `i` is back from a break.
+    pub(super) fn on_lot_break_end(&mut self, i: usize, r: usize) {
+        self.lot_pool(i).people[r].on_break = false;
+        self.next_inspection(i, r);
     }
 
     /// The lot's inspection is done: held defects found go back to the agent, the rest

@@ -287,11 +287,6 @@ pub struct Sim<'a> {
     series: Option<Series>,
 }
 
-/// Time on task is a sum of service times, so ten 6-minute items may add up to a hair under
-/// an hour; a break is due when time on task is within this much (hours, 3.6 µs) of
-/// `break_after`.
-pub(super) const ON_TASK_EPS: f64 = 1e-9;
-
 /// Runs replication `replication` of policy `policy` and returns what it measured.
 pub fn simulate(scenario: &Scenario, policy: usize, replication: u64) -> RepResult {
     let never = AtomicBool::new(false);
@@ -529,10 +524,10 @@ impl<'a> Sim<'a> {
                     match &self.policy.stages[i].kind {
                         StageKind::HumanReview(_) => self.on_break_end(i, reviewer as usize),
                         StageKind::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
-                        StageKind::AutomatedCheck(_)
-                        | StageKind::Monitor(_)
-                        | StageKind::Triage(_)
-                        | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} takes no breaks"),
+                        StageKind::AcceptanceSampling(_) => self.on_lot_break_end(i, reviewer as usize),
+                        StageKind::AutomatedCheck(_) | StageKind::Monitor(_) | StageKind::Triage(_) => {
+                            unreachable!("stage {i} takes no breaks")
+                        }
                     }
                 }
                 Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),

@@ -2,9 +2,10 @@
 //! breaks and shifts.
 
 use super::detection::detects;
-use super::{Action, Effort, Ev, Sim, StageRt, ON_TASK_EPS};
+use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::{Ledger, StageResult, TimeAvg};
 use crate::rng::uniform;
+use crate::stages::review::ON_TASK_EPS;
 use crate::stages::{
     review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, StageCounts, StageKind,
 };

@@ -2,6 +2,7 @@
 //! classes are sampled into a FIFO queue served by `reviewers` auditors, always on duty;
 //! a defect found is caught late (still an escape, with its harm scaled).
 
+use super::desk::Person;
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
 use super::{raw_stage, staffing, At, Desk, EntryKeys, Kind, Lever, LoadAt, Skill, Stage};
@@ -109,21 +110,10 @@ pub struct AuditItem {
     pub kind: u8,
 }
 
-/// An auditor's time on task (fatigue) and breaks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Auditor {
-    /// Hours of auditing since the last break or long enough idle spell.
-    pub on_task: f64,
-    pub idle_since: f64,
-    /// The service time of the item in hand.
-    pub service: f64,
-    pub on_break: bool,
-}
-
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.
 pub struct AuditPool {
     pub desk: Desk<AuditItem>,
-    pub state: Vec<Auditor>,
+    pub state: Vec<Person>,
     pub wait_sum: f64,
     pub wait_n: u64,
     /// Each auditor's own detection, drawn once per replication for a beta `detect` (NaN,
@@ -136,7 +126,7 @@ impl AuditPool {
     pub fn new(skill: Vec<f64>, w0: f64, w1: f64) -> AuditPool {
         AuditPool {
             desk: Desk::new(skill.len(), w0, w1),
-            state: vec![Auditor::default(); skill.len()],
+            state: vec![Person::default(); skill.len()],
             skill,
             wait_sum: 0.0,
             wait_n: 0,
@@ -145,6 +135,6 @@ impl AuditPool {
 
     /// An auditor neither busy nor on a break, lowest index first.
     pub fn idle_auditor(&self) -> Option<usize> {
-        (self.desk.held.iter().zip(&self.state)).position(|(a, s)| a.is_none() && !s.on_break)
+        super::desk::idle_person(&self.desk, &self.state)
     }
 }

@@ -1,8 +1,10 @@
 //! People always on duty serving one FIFO queue: what an audit's auditors, a lot's
 //! inspectors and a triage desk's people share. The item type is what each holds.
+//! [`Person`] is one of them who tires ([`Fatigue`]): auditors and lot inspectors.
 
 use std::collections::VecDeque;
 
+use super::review::Fatigue;
 use crate::metrics::TimeAvg;
 
 /// A FIFO queue of `T` and the people serving it, with their time averages.
@@ -74,4 +76,50 @@ impl<T> Desk<T> {
             self.queue_len.mean(),
         )
     }
+}
+
+/// One person at a desk who tires: time on task since the last break or long enough idle
+/// spell (fatigue), and breaks. Auditors and lot inspectors are people as reviewers are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Person {
+    /// Hours on task since the last break or long enough idle spell.
+    pub on_task: f64,
+    pub idle_since: f64,
+    /// The service time of the item in hand.
+    pub service: f64,
+    pub on_break: bool,
+}
+
+impl Person {
+    /// Starts an item of `service` hours at `now`; an idle spell (`was_idle`) as long as a
+    /// break rests a tired person, as it does a reviewer.
+    pub fn start(&mut self, now: f64, service: f64, was_idle: bool, fatigue: Option<Fatigue>) {
+        if let (Some(bl), true) = (fatigue.and_then(|f| f.break_length), was_idle) {
+            if now - self.idle_since >= bl {
+                self.on_task = 0.0;
+            }
+        }
+        self.service = service;
+    }
+
+    /// Finishes the item in hand: the detection it had (`fresh` worn down by the time on
+    /// task when it started), and the length of the break now due, if one is.
+    pub fn finish(&mut self, fresh: f64, fatigue: Option<Fatigue>) -> (f64, Option<f64>) {
+        let detect = fatigue.map_or(fresh, |f| f.detect(fresh, self.on_task));
+        self.on_task += self.service;
+        let on_break = (fatigue)
+            .and_then(|f| f.break_after.zip(f.break_length))
+            .filter(|(after, _)| self.on_task >= *after - super::review::ON_TASK_EPS)
+            .map(|(_, length)| length);
+        if on_break.is_some() {
+            self.on_task = 0.0;
+            self.on_break = true;
+        }
+        (detect, on_break)
+    }
+}
+
+/// The first of `people` at `desk` neither busy nor on a break, lowest index first.
+pub fn idle_person<T>(desk: &Desk<T>, people: &[Person]) -> Option<usize> {
+    (desk.held.iter().zip(people)).position(|(a, s)| a.is_none() && !s.on_break)
 }

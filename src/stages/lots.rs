@@ -4,8 +4,11 @@
 //! defects are found, otherwise every other attempt of it is inspected too (rectifying
 //! inspection). Defects found are rejected (back to the agent); the rest go on. The plan
 //! is `n` and `c`, or the single-sampling normal-inspection plan of ISO 2859-1
-//! (MIL-STD-105E) for an `aql` and an inspection `level`.
+//! (MIL-STD-105E) for an `aql` and an inspection `level`. Inspectors are people: with
+//! `fatigue` they tire and take breaks as reviewers and auditors do.
 
+use super::desk::Person;
+use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{detection, RawDetect};
 use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, EntryKeys, Kind, Lever, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
@@ -27,6 +30,8 @@ pub struct AcceptanceSampling {
     pub hold: bool,
     /// Released work only: the harm of a defect found after release is multiplied by this.
     pub late_harm_factor: f64,
+    /// Inspectors tire and take breaks as reviewers do.
+    pub fatigue: Option<Fatigue>,
 }
 
 raw_stage! {
@@ -47,6 +52,7 @@ raw_stage! {
         difficulty_loading: Option<S<Num>>,
         hold: Option<S<bool>>,
         late_harm_factor: Option<S<Num>>,
+        fatigue: Option<S<RawFatigue>>,
     }
 }
 
@@ -180,6 +186,7 @@ impl Kind for AcceptanceSampling {
             detect,
             hold,
             late_harm_factor,
+            fatigue: r.fatigue.as_ref().map(|f| fatigue(ctx, f, &at.key("fatigue"))),
         }
     }
 
@@ -204,6 +211,7 @@ fn placeholder(lot: u32, reviewers: u32, service: Dist, detect: Detection) -> Ac
         detect,
         hold: true,
         late_harm_factor: 0.5,
+        fatigue: None,
     }
 }
 
@@ -378,6 +386,8 @@ pub struct LotPool {
     pub lots: Vec<Option<Lot>>,
     /// The inspectors; each item is (lot, position in the lot).
     pub desk: Desk<(u32, u32)>,
+    /// Each inspector's time on task and breaks.
+    pub people: Vec<Person>,
 }
 
 impl LotPool {
@@ -386,6 +396,7 @@ impl LotPool {
             filling: Vec::with_capacity(lot as usize),
             lots: Vec::new(),
             desk: Desk::new(inspectors as usize, w0, w1),
+            people: vec![Person::default(); inspectors as usize],
         }
     }
 

@@ -81,6 +81,11 @@ impl Fatigue {
     }
 }
 
+/// Time on task is a sum of service times, so ten 6-minute items may add up to a hair under
+/// an hour; a break is due when time on task is within this much (hours, 3.6 µs) of
+/// `break_after`.
+pub const ON_TASK_EPS: f64 = 1e-9;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Pressure {
     pub queue: u32,

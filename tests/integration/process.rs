@@ -1135,6 +1135,51 @@ fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "1
     }
 }
 
+/// Lot inspectors tire as auditors and reviewers do: the same closed form, with a saturated
+/// inspector who inspects every item of every lot (n = lot: the sample is the whole lot,
+/// so nothing more is inspected whatever it finds).
+#[test]
+fn tired_lot_inspectors_follow_the_fatigue_curve_between_breaks() {
+    let (d, floor, tau, s, after) = (0.8f64, 0.5f64, 0.5f64, 0.1f64, 1.0f64);
+    let m = (after / s).ceil() as i32;
+    let mean_decay: f64 = (0..m).map(|j| (-(j as f64) * s / tau).exp()).sum::<f64>() / m as f64;
+    let theory = d * (floor + (1.0 - floor) * mean_decay);
+    let text = workload(
+        "replications = 40\nhorizon = \"300h\"\nwarmup = \"1h\"\nseed = 61",
+        "100/h",
+        1.0,
+        "",
+    ) + &format!(
+        r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "acceptance_sampling"
+lot = 10
+n = 10
+c = 9
+reviewers = 1
+service = {{ dist = "constant", value = "6m" }}
+detect = {d}
+fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "10m" }}
+"#
+    );
+    let (_, r) = run(&text);
+    let detection: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].caught / (x.stages[0].passed + x.stages[0].flagged))
+        .collect();
+    assert_ci("tired lot inspectors: mean detection", &detection, theory);
+    // 10 items and a 10-minute break every 70 minutes; a lot's items pass when its last
+    // is inspected, so the window's end may cut one lot.
+    for x in &r.per_policy[0] {
+        let done = x.stages[0].passed + x.stages[0].flagged;
+        assert!(
+            (done - 300.0 * 60.0 / 70.0 * 10.0).abs() <= 20.0,
+            "{done} inspections"
+        );
+    }
+}
+
 /// People who triage: one FIFO queue with `reviewers` people, always on duty. With Poisson
 /// arrivals at 30/h and one person taking Exp(1 minute) per action, the desk is an M/M/1
 /// queue: each action spends 1/(μ − λ) = 2 minutes there on average, its only delay here,
