@@ -417,7 +417,7 @@ detect = 0.8
     for text in [
         "net (value released less every cost)",
         "In its worst 5% of replications",
-        "a severe defect escapes in",
+        "the share of replications in which a severe defect escapes is",
         "harm p95",
     ] {
         assert!(html.contains(text), "report: `{text}`");

@@ -190,3 +190,31 @@ fn sweep_reports_draw_each_metric_against_the_swept_value() {
     // A folder that is not a results folder is an error.
     oversim(d).args(["report", "nowhere"]).assert().code(2);
 }
+
+/// A policy with no severe escape in any replication gets the rule of three beside its
+/// exact interval: none in n replications puts the chance under 3/n (one-sided 95%).
+#[test]
+fn no_severe_escape_is_read_by_the_rule_of_three() {
+    let t = TempDir::new().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/catastrophic-tail.toml");
+    oversim(t.path())
+        .arg("run")
+        .arg(&scenario)
+        .args(["-r", "40", "-q", "--report", "-o", "out"])
+        .assert()
+        .success();
+    let html = fs::read_to_string(t.path().join("out/report.html")).unwrap();
+    let reps = fs::read_to_string(t.path().join("out/replications.csv")).unwrap();
+    let header: Vec<&str> = reps.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "any_severe").unwrap();
+    let none = |p: &str| {
+        (reps.lines().skip(1))
+            .filter(|l| l.starts_with(&format!("{p},")))
+            .all(|l| l.split(',').nth(col) == Some("0"))
+    };
+    assert!(
+        none("by-hand"),
+        "the test wants a policy with no severe escape in 40"
+    );
+    assert!(html.contains("0% [0%, 9%] (none in 40: under 8% by the rule of three)"));
+}

@@ -391,10 +391,23 @@ pub fn summary_sentences(r: &Results, point: usize) -> Vec<String> {
             let (a, ba) = (r.stat(point, p, "any_severe"), r.stat(point, base, "any_severe"));
             // 0/1 per replication: the exact (Clopper–Pearson) interval, which stays honest
             // when the event is rare.
-            let exact = |x: &Stat| format!("{} [{}, {}]", pct(x.mean), pct(x.lo), pct(x.hi));
+            // None in n replications: the rule of three (a one-sided 95% bound of 3/n) says
+            // what the exact interval's upper end means.
+            let n = r.manifest.as_ref().map_or(0, |m| m.replications_done);
+            let exact = |x: &Stat| {
+                let three = if x.mean == 0.0 && n > 0 {
+                    format!(
+                        " (none in {n}: under {} by the rule of three)",
+                        pct(3.0 / n as f64)
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{} [{}, {}]{three}", pct(x.mean), pct(x.lo), pct(x.hi))
+            };
             write!(
                 s,
-                "; a severe defect escapes in {} of replications (<b>{}</b>: {}; exact 95% intervals)",
+                "; the share of replications in which a severe defect escapes is {} (<b>{}</b>: {}; exact 95% intervals)",
                 exact(&a),
                 esc(base),
                 exact(&ba)
