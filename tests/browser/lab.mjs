@@ -118,8 +118,8 @@ for (const f of ["design.csv", "robustness.csv", "pairwise.csv", "sensitivity.cs
 }
 if (!fs.readFileSync(`${cliDir}/explore/report.html`, "utf8").includes(explored.report)) fail("the exploration's report is not oversim explore's");
 if ((await explorer.$$("#report svg")).length < 2) fail("the exploration's charts are not shown");
-const sets = 8 * (10 + 2);
-if ((await explorer.$eval("#progress", (e) => e.value)) !== sets * 3 * 2) fail("the exploration's progress does not count its replications");
+const sets = 8 * (11 + 2);
+if ((await explorer.$eval("#progress", (e) => e.value)) !== sets * 3 * 4) fail("the exploration's progress does not count its replications");
 const exploreLink = await explorer.$eval("#permalink", (a) => a.getAttribute("href"));
 if (!exploreLink.includes("points=8")) fail("the exploration's permalink lacks its points");
 if (!/[#&]explore(=|&|$)/.test(exploreLink)) fail(`the exploration's permalink does not rerun it: ${exploreLink}`);
@@ -194,7 +194,7 @@ const of = (p, sel) => p.$eval(sel, (e) => e.textContent);
     const summary = await of(p, "#csv-summary");
     await p.click("#run"); await settle(p);
     if ((await of(p, "#csv-summary")) === summary) fail("removing an override did not change the run");
-    await p.fill("#toml", (await p.$eval("#toml", (e) => e.value)).replace("reviewers = 6 ", "reviewers = 7 "));
+    await p.fill("#toml", (await p.$eval("#toml", (e) => e.value)).replace("reviewers = 7 ", "reviewers = 8 "));
     await p.click("#run"); await settle(p);
     if (!(await of(p, "#edited-note")).includes("edited")) fail("an edited file is not marked above Run");
     if (!(await of(p, "#run-header")).includes("edited: it differs from the shipped scenarios/default.toml")) fail("an edited file is not marked in the header");

@@ -41,7 +41,11 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
         }
     }
     h.push_str("</table><p class=\"note\">Means per replication over the measured window.</p>");
-    h.push_str(&harm_chart(r, k));
+    let chart = harm_chart(r, k);
+    if !chart.is_empty() {
+        // In a row, as every chart: on a narrow screen it scrolls in place.
+        h.push_str(&format!("<div class=\"row\">{chart}</div>"));
+    }
     h
 }
 
