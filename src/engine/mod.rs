@@ -31,7 +31,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{AuditPool, ChartState, Desk, HumanReview, LotPool, ReviewPool, StageCounts, StageKind};
+use crate::stages::{
+    AuditPool, ChartState, Desk, HumanReview, LotPool, ReviewPool, StageCounts, StageKind, TriageDesk,
+};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -132,7 +134,7 @@ enum StageRt {
     Monitor(ChartState),
     Lots(Box<LotPool>),
     /// People who triage; each holds an attempt.
-    TriageDesk(Box<Desk<u32>>),
+    TriageDesk(Box<TriageDesk>),
 }
 
 /// What the stages' people did over the window, summed over stages in order.
@@ -158,7 +160,7 @@ impl StageRt {
             StageRt::Review(p) => p.open(),
             StageRt::Audit(p) => p.desk.open(),
             StageRt::Lots(p) => p.desk.open(),
-            StageRt::TriageDesk(p) => p.open(),
+            StageRt::TriageDesk(p) => p.desk.open(),
             StageRt::Automated | StageRt::Monitor(_) => {}
         }
     }
@@ -183,7 +185,7 @@ impl StageRt {
             StageRt::Review(p) => review::close(p, counts, end, effort),
             StageRt::Audit(p) => audit::close(p, counts, end, horizon, effort),
             StageRt::Lots(p) => finish::desk_row(&mut p.desk, counts, end, horizon, effort),
-            StageRt::TriageDesk(p) => finish::desk_row(p, counts, end, horizon, effort),
+            StageRt::TriageDesk(p) => finish::desk_row(&mut p.desk, counts, end, horizon, effort),
             StageRt::Monitor(_) => monitor::close(counts),
         }
     }
@@ -337,7 +339,9 @@ impl<'a> Sim<'a> {
             .map(|(i, s)| match &s.kind {
                 StageKind::AutomatedCheck(_) => StageRt::Automated,
                 StageKind::Triage(t) => match t.people {
-                    Some(people) => StageRt::TriageDesk(Box::new(Desk::new(people as usize, warmup, end))),
+                    Some(people) => {
+                        StageRt::TriageDesk(Box::new(TriageDesk::new(people as usize, warmup, end)))
+                    }
                     None => StageRt::Automated,
                 },
                 StageKind::HumanReview(h) => {
@@ -525,7 +529,8 @@ impl<'a> Sim<'a> {
                         StageKind::HumanReview(_) => self.on_break_end(i, reviewer as usize),
                         StageKind::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
                         StageKind::AcceptanceSampling(_) => self.on_lot_break_end(i, reviewer as usize),
-                        StageKind::AutomatedCheck(_) | StageKind::Monitor(_) | StageKind::Triage(_) => {
+                        StageKind::Triage(_) => self.on_triage_break_end(i, reviewer as usize),
+                        StageKind::AutomatedCheck(_) | StageKind::Monitor(_) => {
                             unreachable!("stage {i} takes no breaks")
                         }
                     }
@@ -612,22 +617,21 @@ impl<'a> Sim<'a> {
                     self.join_lot(id, i);
                     return;
                 }
-                StageKind::Triage(t) => {
-                    self.triage(id, i, t);
-                    match (t.people, &t.service) {
-                        (Some(_), _) => {
-                            self.join_desk(id, i);
-                            return;
-                        }
-                        (None, Some(d)) => {
-                            let delay = d.sample(&mut self.stage_rngs[i]);
-                            self.events
-                                .schedule(self.now + delay, Ev::AutomatedDone { action: id });
-                            return;
-                        }
-                        (None, None) => {}
+                StageKind::Triage(t) => match (t.people, &t.service) {
+                    // People decide when they finish the action (tired or not).
+                    (Some(_), _) => {
+                        self.join_desk(id, i);
+                        return;
                     }
-                }
+                    (None, Some(d)) => {
+                        self.triage(id, i, t, 1.0);
+                        let delay = d.sample(&mut self.stage_rngs[i]);
+                        self.events
+                            .schedule(self.now + delay, Ev::AutomatedDone { action: id });
+                        return;
+                    }
+                    (None, None) => self.triage(id, i, t, 1.0),
+                },
                 StageKind::Audit(_) | StageKind::Monitor(_) => unreachable!("skipped above"),
             }
         }

@@ -3,17 +3,19 @@
 
 use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
-use crate::stages::{Desk, StageKind, Triage};
+use crate::stages::desk::idle_person;
+use crate::stages::{StageKind, Triage, TriageDesk};
 
 impl<'a> Sim<'a> {
     /// Triage stage `i` decides for attempt `id` (on the action's first pass only) and
-    /// counts it.
-    pub(super) fn triage(&mut self, id: u32, i: usize, t: &Triage) {
+    /// counts it; `vigilance` scales the class's flag probability (a tired person's, below
+    /// 1; 1 for automated triage or a fresh person).
+    pub(super) fn triage(&mut self, id: u32, i: usize, t: &Triage, vigilance: f64) {
         let a = self.actions[id as usize];
         let flagged = if a.triage_done {
             a.triaged
         } else {
-            let p = t.flag[a.class as usize];
+            let p = t.flag[a.class as usize] * vigilance;
             // Draw only when the outcome is uncertain, so sure classes use no numbers.
             let flagged = p >= 1.0 || (p > 0.0 && uniform(&mut self.stage_rngs[i]) < p);
             let a = &mut self.actions[id as usize];
@@ -39,7 +41,7 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn desk(&mut self, i: usize) -> &mut Desk<u32> {
+    fn triage_desk(&mut self, i: usize) -> &mut TriageDesk {
         match &mut self.stages[i] {
             StageRt::TriageDesk(p) => p,
             StageRt::Automated
@@ -50,26 +52,39 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Attempt `id` (already triaged) waits for a person at triage desk `i`.
-    pub(super) fn join_desk(&mut self, id: u32, i: usize) {
-        let now = self.now;
-        let desk = self.desk(i);
-        match desk.idle() {
-            Some(r) => self.start_desk(i, r, id),
-            None => desk.enqueue(now, id),
+    fn triage_cfg(&self, i: usize) -> &'a Triage {
+        match &self.policy.stages[i].kind {
+            StageKind::Triage(t) => t,
+            StageKind::AutomatedCheck(_)
+            | StageKind::HumanReview(_)
+            | StageKind::Audit(_)
+            | StageKind::Monitor(_)
+            | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} is not triage"),
         }
     }
 
-    fn start_desk(&mut self, i: usize, r: usize, id: u32) {
+    /// Attempt `id` waits for a person at triage desk `i`.
+    pub(super) fn join_desk(&mut self, id: u32, i: usize) {
         let now = self.now;
-        let StageKind::Triage(t) = &self.policy.stages[i].kind else {
-            unreachable!()
-        };
+        let pool = self.triage_desk(i);
+        match idle_person(&pool.desk, &pool.people) {
+            Some(r) => self.start_desk(i, r, id, true),
+            None => pool.desk.enqueue(now, id),
+        }
+    }
+
+    /// Person `r` of triage desk `i` starts on attempt `id`; `was_idle`: they were waiting
+    /// for work.
+    fn start_desk(&mut self, i: usize, r: usize, id: u32, was_idle: bool) {
+        let now = self.now;
+        let t = self.triage_cfg(i);
         let service = t
             .service
             .as_ref()
             .map_or(0.0, |d| d.sample(&mut self.stage_rngs[i]));
-        self.desk(i).start(now, r, id);
+        let pool = self.triage_desk(i);
+        pool.people[r].start(now, service, was_idle, t.fatigue);
+        pool.desk.start(now, r, id);
         self.events.schedule(
             now + service,
             Ev::TriageDone {
@@ -79,14 +94,42 @@ impl<'a> Sim<'a> {
         );
     }
 
-    /// Person `r` of triage desk `i` is done with an attempt: it goes on.
+    /// Person `r` of triage desk `i` is done with an attempt: they decide, with the
+    /// vigilance they had when they started it, and it goes on; then a break, the next
+    /// attempt, or idle.
     pub(super) fn on_triage_done(&mut self, i: usize, r: usize) {
         let now = self.now;
-        let desk = self.desk(i);
-        let id = desk.finish(now, r);
-        if let Some(next) = desk.next(now) {
-            self.start_desk(i, r, next);
+        let t = self.triage_cfg(i);
+        let pool = self.triage_desk(i);
+        let id = pool.desk.finish(now, r);
+        let (vigilance, on_break) = pool.people[r].finish(1.0, t.fatigue);
+        match on_break {
+            Some(length) => self.events.schedule(
+                now + length,
+                Ev::BreakEnd {
+                    stage: i as u16,
+                    reviewer: r as u32,
+                },
+            ),
+            None => self.next_at_desk(i, r),
         }
+        self.triage(id, i, t, vigilance);
         self.route(id, i + 1);
+    }
+
+    /// Person `r` of triage desk `i` takes the next attempt, or becomes idle.
+    fn next_at_desk(&mut self, i: usize, r: usize) {
+        let now = self.now;
+        let pool = self.triage_desk(i);
+        match pool.desk.next(now) {
+            Some(id) => self.start_desk(i, r, id, false),
+            None => pool.people[r].idle_since = now,
+        }
+    }
+
+    /// Person `r` of triage desk `i` is back from a break.
+    pub(super) fn on_triage_break_end(&mut self, i: usize, r: usize) {
+        self.triage_desk(i).people[r].on_break = false;
+        self.next_at_desk(i, r);
     }
 }

@@ -25,7 +25,7 @@ pub use review::{
     ReviewerState, Shifts,
 };
 pub use skill::{Detection, Skill};
-pub use triage::Triage;
+pub use triage::{Triage, TriageDesk};
 
 use std::ops::Range;
 

@@ -1,10 +1,15 @@
 //! `kind = "triage"`: decides which actions count as high-risk. Each action is flagged once,
 //! on its first attempt, with its class's probability `flag`; later stages with
 //! `tier = "flagged"` or `tier = "unflagged"` take only those actions. Real triage errs: a
-//! high-impact action it misses goes down the unflagged path.
+//! high-impact action it misses goes down the unflagged path. People who triage (`reviewers`)
+//! decide when they finish an action and, with `fatigue`, tire as reviewers do: a tired
+//! person flags less, both the actions that should be flagged and the others (a criterion
+//! shift: fewer hits and fewer false alarms, parameters.md A.2).
 
 use std::collections::BTreeMap;
 
+use super::desk::{Desk, Person};
+use super::review::{fatigue, Fatigue, RawFatigue};
 use super::{raw_stage, staffing, At, EntryKeys, Kind, Lever, LoadAt, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{unknown, Ctx, Num, S};
@@ -20,6 +25,23 @@ pub struct Triage {
     /// People who triage, one FIFO queue, always on duty (their hours count in
     /// `reviewer_hours` and cost); `None` for automated triage.
     pub people: Option<u32>,
+    /// People who triage tire and take breaks as reviewers do.
+    pub fatigue: Option<Fatigue>,
+}
+
+/// A triage desk's run-time state: the queue and the people at it.
+pub struct TriageDesk {
+    pub desk: Desk<u32>,
+    pub people: Vec<Person>,
+}
+
+impl TriageDesk {
+    pub fn new(people: usize, w0: f64, w1: f64) -> TriageDesk {
+        TriageDesk {
+            desk: Desk::new(people, w0, w1),
+            people: vec![Person::default(); people],
+        }
+    }
 }
 
 raw_stage! {
@@ -29,6 +51,7 @@ raw_stage! {
         service: Option<S<RawDist>>,
         reviewers: Option<S<i64>>,
         cost: Option<S<Num>>,
+        fatigue: Option<S<RawFatigue>>,
     }
 }
 
@@ -83,10 +106,23 @@ impl Kind for Triage {
                 None,
             ),
         };
+        let fatigue = match (&r.fatigue, people) {
+            (Some(f), Some(_)) => Some(fatigue(ctx, f, &at.key("fatigue"))),
+            (Some(f), None) => {
+                ctx.err(
+                    f.span(),
+                    &at.key("fatigue"),
+                    "is for people who triage; set `reviewers` (and `service`) to use it, or remove `fatigue` (automated triage does not tire)",
+                );
+                None
+            }
+            (None, _) => None,
+        };
         Triage {
             flag,
             service,
             people,
+            fatigue,
         }
     }
 

@@ -1180,6 +1180,39 @@ fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "1
     }
 }
 
+/// People who triage tire too: a tired person flags less (fewer hits and fewer false
+/// alarms: the criterion shift of parameters.md A.2), so the share flagged follows the same
+/// closed form as detection, with the class's flag probability as the fresh value.
+#[test]
+fn tired_triage_flags_less_by_the_fatigue_curve() {
+    let (p, floor, tau, s, after) = (0.8f64, 0.5f64, 0.5f64, 0.1f64, 1.0f64);
+    let m = (after / s).ceil() as i32;
+    let mean_decay: f64 = (0..m).map(|j| (-(j as f64) * s / tau).exp()).sum::<f64>() / m as f64;
+    let theory = p * (floor + (1.0 - floor) * mean_decay);
+    let text = workload(
+        "replications = 40\nhorizon = \"300h\"\nwarmup = \"1h\"\nseed = 62",
+        "100/h",
+        0.1,
+        "",
+    ) + &format!(
+        r#"[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "triage"
+flag = {{ only = {p} }}
+reviewers = 1
+service = {{ dist = "constant", value = "6m" }}
+fatigue = {{ tau = "30m", floor = {floor}, break_after = "1h", break_length = "10m" }}
+"#
+    );
+    let (_, r) = run(&text);
+    let share: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.stages[0].flagged / (x.stages[0].flagged + x.stages[0].passed))
+        .collect();
+    assert_ci("tired triage: share flagged", &share, theory);
+}
+
 /// People who triage: one FIFO queue with `reviewers` people, always on duty. With Poisson
 /// arrivals at 30/h and one person taking Exp(1 minute) per action, the desk is an M/M/1
 /// queue: each action spends 1/(μ − λ) = 2 minutes there on average, its only delay here,
