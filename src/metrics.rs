@@ -446,7 +446,7 @@ impl StageResult {
 /// Over the classes they add up to the replication's totals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassResult {
-    /// Actions of the class that arrived (and were produced: none while the agent is halted).
+    /// Actions of the class that arrived (none while the work is halted with `on_halt = "lost"`).
     pub actions: u64,
     /// Defective attempts that ended (rejected or released).
     pub defects: u64,

@@ -5,7 +5,6 @@
 use super::detection::defective;
 use super::{Ev, Sim};
 use crate::production::People;
-
 use crate::stages::Desk;
 
 impl<'a> Sim<'a> {
