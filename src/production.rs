@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dist::{Dist, RawDist};
 use crate::input::{limits, unknown, Ctx, Num, S};
@@ -21,6 +21,19 @@ pub struct Production {
     pub by: Producer,
     /// Money per attempt the agent makes (its model calls).
     pub cost_per_action: f64,
+}
+
+/// Who does a policy's work, as decision.csv's `by` column writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Who {
+    #[serde(rename = "agent")]
+    Agent,
+    /// Every class by hand.
+    #[serde(rename = "people")]
+    People,
+    /// Some classes by hand, the others by the agent.
+    #[serde(rename = "agent and people")]
+    Both,
 }
 
 /// The agent, or people by hand.
@@ -66,6 +79,15 @@ impl Production {
     /// Whether every class is done by hand (the agent does nothing).
     pub fn all_by_hand(&self, classes: usize) -> bool {
         self.people().is_some_and(|p| p.classes == ClassSet::all(classes))
+    }
+
+    /// Who does the work, of a workload of `classes` classes.
+    pub fn who(&self, classes: usize) -> Who {
+        match (self.people(), self.all_by_hand(classes)) {
+            (None, _) => Who::Agent,
+            (Some(_), true) => Who::People,
+            (Some(_), false) => Who::Both,
+        }
     }
 
     /// Offered load λ·E\[S\]/c of the people doing the work, if any (a lower bound: rework

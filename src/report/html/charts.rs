@@ -83,29 +83,57 @@ pub(super) fn legend_beside(
 /// A scatter of policies with 95% intervals on both axes, scaled to the data (the
 /// intervals show how far apart the policies are).
 pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str), title: &str) -> String {
-    let pts: Vec<(usize, &String, Stat, Stat)> = r
-        .policies
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (i, p, r.stat(point, p, x.0), r.stat(point, p, y.0)))
-        .filter(|(_, _, a, b)| a.defined() && b.defined())
+    let pts: Vec<Dot> = (r.policies.iter().enumerate())
+        .map(|(i, p)| Dot {
+            colour: i,
+            label: p.clone(),
+            x: r.stat(point, p, x.0),
+            y: r.stat(point, p, y.0),
+            note: None,
+        })
+        .filter(|d| d.x.defined() && d.y.defined())
         .collect();
-    let (xl, xh) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, a, _)| {
-            (l.min(a.bounds().0), h.max(a.bounds().1))
-        });
-    let (yl, yh) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
-            (l.min(b.bounds().0), h.max(b.bounds().1))
-        });
+    dots(title, x.1, y.1, &pts)
+}
+
+/// A policy's point in a scatter; with a `note` (the Pareto chart's "dominated") it is
+/// drawn hollow, the legend and the table say the note.
+struct Dot {
+    colour: usize,
+    label: String,
+    x: Stat,
+    y: Stat,
+    note: Option<&'static str>,
+}
+
+/// The scatter of `pts` with their 95% intervals, its legend beside it and its numbers
+/// under it.
+fn dots(title: &str, x_desc: &str, y_desc: &str, pts: &[Dot]) -> String {
+    let span = |f: fn(&Dot) -> Stat| {
+        pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), d| {
+            (l.min(f(d).bounds().0), h.max(f(d).bounds().1))
+        })
+    };
+    let ((xl, xh), (yl, yh)) = (span(|d| d.x), span(|d| d.y));
     let cell = |s: &Stat| with_interval(s.mean, s.bounds().0, s.bounds().1);
+    let noted = pts.iter().any(|d| d.note.is_some());
     let rows: Vec<Vec<String>> = (pts.iter())
-        .map(|(_, p, a, b)| vec![p.to_string(), cell(a), cell(b)])
+        .map(|d| {
+            let mut row = vec![d.label.clone(), cell(&d.x), cell(&d.y)];
+            if noted {
+                row.push(d.note.unwrap_or("").to_string());
+            }
+            row
+        })
         .collect();
     let entries: Vec<_> = (pts.iter())
-        .map(|(i, name, _, _)| (name.to_string(), Mark::Dot, colour(*i)))
+        .map(|d| {
+            let label = match d.note {
+                Some(n) => format!("{} ({n})", d.label),
+                None => d.label.clone(),
+            };
+            (label, Mark::Dot, colour(d.colour))
+        })
         .collect();
     let chart = legend_beside(480, 380, &entries, 13, |root| {
         let mut c = ChartBuilder::on(root)
@@ -115,30 +143,39 @@ pub(super) fn scatter(r: &Results, point: usize, x: (&str, &str), y: (&str, &str
             .y_label_area_size(64)
             .build_cartesian_2d(range(xl, xh, false), range(yl, yh, false))?;
         c.configure_mesh()
-            .x_desc(x.1)
-            .y_desc(y.1)
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .draw()?;
-        for (i, _, a, b) in &pts {
-            let col = colour(*i);
-            let (x0, x1) = a.bounds();
-            let (y0, y1) = b.bounds();
+        for d in pts {
+            let col = colour(d.colour);
+            let ((x0, x1), (y0, y1)) = (d.x.bounds(), d.y.bounds());
             c.draw_series([PathElement::new(
-                vec![(x0, b.mean), (x1, b.mean)],
+                vec![(x0, d.y.mean), (x1, d.y.mean)],
                 col.stroke_width(2),
             )])?;
             c.draw_series([PathElement::new(
-                vec![(a.mean, y0), (a.mean, y1)],
+                vec![(d.x.mean, y0), (d.x.mean, y1)],
                 col.stroke_width(2),
             )])?;
-            c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?;
+            let at = (d.x.mean, d.y.mean);
+            if d.note.is_some() {
+                c.draw_series([Circle::new(at, 6, WHITE.filled())])?;
+                c.draw_series([Circle::new(at, 6, col.stroke_width(2))])?;
+            } else {
+                c.draw_series([Circle::new(at, 6, col.filled())])?;
+            }
         }
         Ok(())
     });
-    figure(title, chart, &["policy", x.1, y.1], &rows)
+    let mut head = vec!["policy", x_desc, y_desc];
+    if noted {
+        head.push("Pareto");
+    }
+    figure(title, chart, &head, &rows)
 }
 
 /// One bar per policy with its 95% interval; nothing when no policy has a value other
@@ -395,15 +432,10 @@ pub(super) fn ecdf(r: &Results, point: usize, metric: crate::metrics::M, title: 
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
             (l.min(x), h.max(x))
         });
-    let quantile = |v: &[f64], q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
     let rows: Vec<Vec<String>> = (lines.iter())
         .map(|(_, p, v)| {
-            vec![
-                p.to_string(),
-                sig3(quantile(v, 0.05)),
-                sig3(quantile(v, 0.5)),
-                sig3(quantile(v, 0.95)),
-            ]
+            let q = crate::stats::quantiles(v.clone(), [0.05, 0.5, 0.95]);
+            std::iter::once(p.to_string()).chain(q.map(sig3)).collect()
         })
         .collect();
     let entries: Vec<_> = (lines.iter())
@@ -443,95 +475,37 @@ pub(super) fn ecdf(r: &Results, point: usize, metric: crate::metrics::M, title: 
 }
 
 /// Oversight cost (every cost besides harm: people, tooling, halts, waiting) against harm,
-/// one point per policy with its intervals; a policy that
-/// another beats on both (less cost and less harm, by the means) is dominated and drawn
-/// hollow, and the table says which.
+/// one point per policy with its intervals; a policy that another beats on both (less cost
+/// and less harm, by the means) is dominated and drawn hollow, and the table says which.
 pub(super) fn pareto(r: &Results, point: usize, cost_unit: &str) -> String {
-    let title = "Oversight cost and harm: the Pareto front";
-    let pts: Vec<(usize, &String, Stat, Stat)> = (r.policies.iter().enumerate())
-        .map(|(i, p)| (i, p, r.oversight_cost(point, p), r.stat(point, p, "harm")))
-        .filter(|(_, _, a, b)| a.defined() && b.defined())
+    let mut pts: Vec<Dot> = (r.policies.iter().enumerate())
+        .map(|(i, p)| Dot {
+            colour: i,
+            label: p.clone(),
+            x: r.oversight_cost(point, p),
+            y: r.stat(point, p, "harm"),
+            note: None,
+        })
+        .filter(|d| d.x.defined() && d.y.defined())
         .collect();
     if pts.len() < 2 {
         return String::new();
     }
-    let dominated = |k: usize| {
-        let (_, _, a, b) = &pts[k];
-        pts.iter()
-            .any(|(_, _, x, y)| x.mean <= a.mean && y.mean <= b.mean && (x.mean < a.mean || y.mean < b.mean))
-    };
-    let (xl, xh) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, a, _)| {
-            (l.min(a.bounds().0), h.max(a.bounds().1))
-        });
-    let (yl, yh) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, _, _, b)| {
-            (l.min(b.bounds().0), h.max(b.bounds().1))
-        });
-    let cell = |s: &Stat| with_interval(s.mean, s.bounds().0, s.bounds().1);
-    let rows: Vec<Vec<String>> = (pts.iter().enumerate())
-        .map(|(k, (_, p, a, b))| {
-            vec![
-                p.to_string(),
-                cell(a),
-                cell(b),
-                if dominated(k) { "dominated" } else { "on the front" }.to_string(),
-            ]
+    let dominated: Vec<bool> = (pts.iter())
+        .map(|a| {
+            pts.iter().any(|b| {
+                b.x.mean <= a.x.mean && b.y.mean <= a.y.mean && (b.x.mean < a.x.mean || b.y.mean < a.y.mean)
+            })
         })
         .collect();
-    let entries: Vec<_> = (pts.iter().enumerate())
-        .map(|(k, (i, name, _, _))| {
-            let label = if dominated(k) {
-                format!("{name} (dominated)")
-            } else {
-                name.to_string()
-            };
-            (label, Mark::Dot, colour(*i))
-        })
-        .collect();
+    for (d, dom) in pts.iter_mut().zip(dominated) {
+        d.note = dom.then_some("dominated");
+    }
     let x_desc = format!("cost besides harm ({cost_unit})");
-    let chart = legend_beside(480, 380, &entries, 13, |root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 15))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(range(xl, xh, false), range(yl, yh, false))?;
-        c.configure_mesh()
-            .x_desc(x_desc.as_str())
-            .y_desc("harm (units)")
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
-            .draw()?;
-        for (k, (i, _, a, b)) in pts.iter().enumerate() {
-            let col = colour(*i);
-            let (x0, x1) = a.bounds();
-            let (y0, y1) = b.bounds();
-            c.draw_series([PathElement::new(
-                vec![(x0, b.mean), (x1, b.mean)],
-                col.stroke_width(2),
-            )])?;
-            c.draw_series([PathElement::new(
-                vec![(a.mean, y0), (a.mean, y1)],
-                col.stroke_width(2),
-            )])?;
-            if dominated(k) {
-                c.draw_series([Circle::new((a.mean, b.mean), 6, WHITE.filled())])?;
-                c.draw_series([Circle::new((a.mean, b.mean), 6, col.stroke_width(2))])?;
-            } else {
-                c.draw_series([Circle::new((a.mean, b.mean), 6, col.filled())])?;
-            }
-        }
-        Ok(())
-    });
-    figure(
-        title,
-        chart,
-        &["policy", &x_desc, "harm (units)", "Pareto"],
-        &rows,
+    dots(
+        "Oversight cost and harm: the Pareto front",
+        &x_desc,
+        "harm (units)",
+        &pts,
     )
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::{esc, svg, Results};
 use crate::decision::DecisionRow;
+use crate::production::Who;
 
 /// The verdict at point `k` and the decision table (from decision.csv), if there is one.
 pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
@@ -13,16 +14,15 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
     let names: Vec<String> = rows.iter().map(|(p, _)| p.clone()).collect();
     let only: Vec<DecisionRow> = rows.iter().map(|(_, d)| d.clone()).collect();
     let no_value = (r.policies.iter()).all(|p| r.stat(k, p, "value_released").mean == 0.0);
-    let status_quo =
-        (rows.iter())
-            .find(|(_, d)| d.status_quo == "yes")
-            .map_or(r.baseline.clone(), |(p, d)| {
-                if d.by == "people" {
-                    format!("{p} (by hand)")
-                } else {
-                    p.clone()
-                }
-            });
+    let status_quo = (rows.iter())
+        .find(|(_, d)| d.status_quo)
+        .map_or(r.baseline.clone(), |(p, d)| {
+            if d.by == Who::People {
+                format!("{p} (by hand)")
+            } else {
+                p.clone()
+            }
+        });
     let mut h = format!("<h2>Decision{at}</h2>");
     for s in crate::decision::verdict(&names, &only, no_value) {
         write!(h, "<p><b>{}</b></p>", esc(&s)).ok();
@@ -46,7 +46,7 @@ pub(super) fn section(r: &Results, k: usize, at: &str) -> String {
         write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&if d.by == "people" { format!("{p} (by hand)") } else { p.clone() }),
+            esc(&if d.by == Who::People { format!("{p} (by hand)") } else { p.clone() }),
             d.rank.map_or("–".into(), |k| k.to_string()),
             esc(&d.feasible),
             iv(d.mean, d.ci_low, d.ci_high),

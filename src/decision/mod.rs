@@ -2,12 +2,17 @@
 //! and constraints such as `"harm_p95 <= 250000"`, each judged with its 95% interval as met,
 //! not met or uncertain. The best policy is the one that meets every constraint and does
 //! best on the metric; decision.csv ranks the policies at every sweep point, and the verdict
-//! says it in a sentence or two, with the margins and what is uncertain.
+//! says it in a sentence or two, with the margins and what is uncertain ([`verdict`]).
+
+mod verdict;
+
+pub use verdict::{verdict, verdicts};
 
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::{PointRun, RunData};
 use crate::metrics::{Direction, M};
+use crate::production::Who;
 use crate::stats::{quantiles, summarize, summarize_indicator, Summary};
 
 /// Which number of a metric a constraint bounds.
@@ -226,9 +231,10 @@ pub struct DecisionKey {
 pub struct DecisionRow {
     /// Who does the policy's work: `agent`, `people` (all by hand) or `agent and people`
     /// (people do some classes).
-    pub by: String,
-    /// `yes` for the status quo the others must beat.
-    pub status_quo: String,
+    pub by: Who,
+    /// The status quo the others must beat (`yes`; empty for the others).
+    #[serde(with = "yes_or_empty")]
+    pub status_quo: bool,
     /// 1 = best among the policies that meet every constraint; empty for the others.
     pub rank: Option<usize>,
     /// `yes` (every constraint met), `no` (one not met) or `uncertain` (none failed, one
@@ -263,6 +269,23 @@ pub struct DecisionRow {
     pub vs_status_quo_high: f64,
     /// Each constraint: `harm_p95 <= 250000: met (182000 [150000 .. 230000])`, `; `-separated.
     pub constraints: String,
+}
+
+/// `true` as `yes`, `false` as an empty cell (decision.csv's `status_quo`).
+mod yes_or_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if *x { "yes" } else { "" })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "yes" => Ok(true),
+            "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!("`{other}` is not yes or empty"))),
+        }
+    }
 }
 
 /// The paired difference a − b of metric `m` over the replications where both are
@@ -313,16 +336,9 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
             } else {
                 quantiles(defined, [worse])
             };
-            let work = &pt.scenario.policies[p].work;
-            let classes = pt.scenario.workload.classes.len();
             DecisionRow {
-                by: match (work.people(), work.all_by_hand(classes)) {
-                    (None, _) => "agent",
-                    (Some(_), true) => "people",
-                    (Some(_), false) => "agent and people",
-                }
-                .to_string(),
-                status_quo: if p == status_quo { "yes" } else { "" }.to_string(),
+                by: (pt.scenario.policies[p].work).who(pt.scenario.workload.classes.len()),
+                status_quo: p == status_quo,
                 rank: None,
                 feasible: feasible.to_string(),
                 metric: d.metric.name().to_string(),
@@ -380,197 +396,12 @@ pub fn decisions(run: &RunData) -> Vec<Vec<DecisionRow>> {
         .collect()
 }
 
-/// Every point's verdict: (the point's swept values, its sentences).
-pub fn verdicts(run: &RunData) -> Vec<(Vec<String>, Vec<String>)> {
-    (run.points.iter().zip(decisions(run)))
-        .map(|(pt, rows)| {
-            let names: Vec<String> = pt.scenario.policies.iter().map(|p| p.name.clone()).collect();
-            let no_value = pt.scenario.workload.classes.iter().all(|c| c.value == 0.0);
-            (pt.values.clone(), verdict(&names, &rows, no_value))
-        })
-        .collect()
-}
-
 /// A number in a sentence or a constraint's note: three significant digits, or whole units.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "∞".into() } else { "−∞".into() };
     }
     crate::report::table::sig3(x)
-}
-
-/// A signed difference with its interval: `+3.97M [+3.69M, +4.24M]`.
-fn signed(mean: f64, lo: f64, hi: f64) -> String {
-    let s = |x: f64| match x {
-        0.0 => "0".to_string(),
-        x if x > 0.0 => format!("+{}", num(x)),
-        x => num(x),
-    };
-    format!("{} [{}, {}]", s(mean), s(lo), s(hi))
-}
-
-/// Whether two or more policies meet every constraint and all score exactly the same in
-/// every replication (a scenario without money has a net value of 0 throughout).
-fn level(rows: &[DecisionRow]) -> bool {
-    let ranked: Vec<&DecisionRow> = rows.iter().filter(|r| r.rank.is_some()).collect();
-    ranked.len() > 1
-        && ranked
-            .iter()
-            .all(|r| r.mean == ranked[0].mean && r.vs_best_low == 0.0 && r.vs_best_high == 0.0)
-}
-
-/// The verdict in plain sentences, from one point's rows (`policies` in the same order):
-/// the best policy that meets every constraint, its margin over the runner-up and over the
-/// status quo (paired 95% intervals), whether any agent policy beats the status quo, a bad
-/// month, whether the work is worth doing at all, and what is uncertain. `no_value`: the
-/// scenario gives its work no value (net value is then only a difference of costs).
-pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let metric = rows.first().map_or("net_value", |r| r.metric.as_str());
-    // " USD per 30d" after each figure, or nothing for a metric without a unit.
-    let unit = rows.first().map_or(String::new(), |r| {
-        if r.unit.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", r.unit)
-        }
-    });
-    let ranked = |k: usize| (policies.iter().zip(rows)).find(|(_, r)| r.rank == Some(k));
-    let status_quo = (policies.iter().zip(rows)).find(|(_, r)| r.status_quo == "yes");
-    let separates = |lo: f64, hi: f64| !(lo <= 0.0 && hi >= 0.0);
-    match ranked(1) {
-        None => {
-            let why: Vec<String> = (policies.iter().zip(rows))
-                .map(|(p, r)| {
-                    format!(
-                        "{p} ({})",
-                        if r.feasible == "no" {
-                            "a constraint not met"
-                        } else {
-                            "a constraint uncertain"
-                        }
-                    )
-                })
-                .collect();
-            out.push(format!(
-                "No policy meets every constraint, judged with 95% intervals: {}. Relax a constraint, run more replications to settle the uncertain ones, or look for another policy.",
-                why.join(", ")
-            ));
-        }
-        Some((_, b)) if level(rows) => {
-            out.push(format!(
-                "The policies are level on {metric}: it is {} in every replication of each, so it cannot decide here (a scenario without costs or values has a net value of 0); choose another metric in [decision], such as harm or escapes_per_1k.",
-                num(b.mean)
-            ));
-        }
-        Some((best, b)) => {
-            let constrained = rows.iter().any(|r| !r.constraints.is_empty());
-            let feasible = rows.iter().filter(|r| r.rank.is_some()).count();
-            let mut s = format!(
-                "Decision on {metric}: {best} is {} ({} {}",
-                match (constrained, feasible) {
-                    (true, 1) => "the only policy that meets every constraint".to_string(),
-                    (true, n) => format!("best of the {n} policies that meet every constraint"),
-                    (false, n) => format!("best of the {n} policies"),
-                },
-                num(b.mean),
-                if b.ci_low.is_finite() {
-                    format!("[{}, {}]{unit})", num(b.ci_low), num(b.ci_high))
-                } else {
-                    format!("{unit})")
-                }
-            );
-            let runner_up_is_status_quo = ranked(2).is_some_and(|(_, r)| r.status_quo == "yes");
-            if let Some((second, r)) = ranked(2) {
-                // The runner-up's difference to the best, turned round: best − runner-up.
-                s.push_str(&format!(
-                    "; against the runner-up{}: {}{unit} (paired 95% interval){}",
-                    match (runner_up_is_status_quo, r.by.as_str()) {
-                        (true, "people") => format!(", the status quo {second} (the work done by hand)"),
-                        (true, _) => format!(", the status quo {second}"),
-                        (false, _) => format!(" {second}"),
-                    },
-                    signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
-                    if separates(r.vs_best_low, r.vs_best_high) {
-                        ""
-                    } else {
-                        ", which does not separate them"
-                    }
-                ));
-            }
-            s.push('.');
-            out.push(s);
-            if let Some((sq, q)) = status_quo {
-                let by_hand = q.by == "people";
-                let who = if by_hand {
-                    format!("the status quo {sq} (the work done by hand)")
-                } else {
-                    format!("the status quo {sq}")
-                };
-                if b.status_quo == "yes" {
-                    // The best agent policy that meets every constraint, and its shortfall.
-                    let agent = (1..=feasible)
-                        .filter_map(ranked)
-                        .find(|(_, r)| r.by != "people" && r.status_quo != "yes");
-                    out.push(match (agent, by_hand) {
-                        (Some((a, r)), true) => format!(
-                            "No agent policy beats {who}: the best of them, {a}, is {}{unit} against it (paired 95% interval).",
-                            signed(r.vs_status_quo, r.vs_status_quo_low, r.vs_status_quo_high)
-                        ),
-                        (None, true) => format!("No agent policy meets every constraint, so none beats {who}."),
-                        (_, false) => format!("It is {who}: no other policy beats it."),
-                    });
-                } else if !runner_up_is_status_quo {
-                    out.push(format!(
-                        "Against {who}: {}{unit} (paired 95% interval){}.",
-                        signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high),
-                        if separates(b.vs_status_quo_low, b.vs_status_quo_high) {
-                            ""
-                        } else {
-                            ", which does not separate them"
-                        }
-                    ));
-                }
-            }
-            if b.bad_month.is_finite() && b.ci_low.is_finite() {
-                out.push(format!(
-                    "{best}'s {metric} in a bad replication (the worst 1 in 20): {}{unit}.",
-                    num(b.bad_month)
-                ));
-            }
-            if metric == "net_value" && no_value {
-                out.push("The scenario gives its work no value (no class has a `value`), so net value here is a difference of costs: it cannot say whether running the agent is worth it, and a policy that does less work scores well on it.".to_string());
-            } else if metric == "net_value" && b.ci_high < 0.0 {
-                out.push(format!(
-                    "Every policy loses money{}: not doing the work (net value 0) beats even {best}. As modelled, do not deploy.",
-                    if status_quo.is_some_and(|(_, q)| q.by == "people") {
-                        ", the work done by hand included"
-                    } else {
-                        ""
-                    }
-                ));
-            } else if metric == "net_value" && b.ci_low <= 0.0 {
-                out.push(format!(
-                    "Whether the work is worth doing at all is not settled: {best}'s net value could be below 0, what not doing the work earns."
-                ));
-            }
-        }
-    }
-    let unsettled: Vec<String> = (policies.iter().zip(rows))
-        .flat_map(|(p, r)| {
-            r.constraints
-                .split("; ")
-                .filter(|c| c.contains(": uncertain"))
-                .map(move |c| format!("{p}: {}", c.split(": uncertain").next().unwrap_or(c)))
-        })
-        .collect();
-    if !unsettled.is_empty() {
-        out.push(format!(
-            "Uncertain (the interval straddles the bound; more replications would settle it): {}.",
-            unsettled.join("; ")
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -598,111 +429,6 @@ mod tests {
         assert!(Constraint::parse("harms <= 3")
             .unwrap_err()
             .contains("did you mean `harm`"));
-    }
-
-    fn row(rank: Option<usize>, mean: f64, vs_best: (f64, f64, f64)) -> DecisionRow {
-        DecisionRow {
-            by: "agent".into(),
-            status_quo: String::new(),
-            bad_month: mean - 2.0,
-            rank,
-            feasible: if rank.is_some() { "yes" } else { "no" }.into(),
-            metric: "net_value".into(),
-            unit: "USD per 30d".into(),
-            mean,
-            ci_low: mean - 1.0,
-            ci_high: mean + 1.0,
-            vs_best: vs_best.0,
-            vs_best_low: vs_best.1,
-            vs_best_high: vs_best.2,
-            vs_status_quo: 0.0,
-            vs_status_quo_low: 0.0,
-            vs_status_quo_high: 0.0,
-            constraints: String::new(),
-        }
-    }
-
-    #[test]
-    fn verdicts_name_the_best_or_say_why_not() {
-        let names = ["a".to_string(), "b".to_string()];
-        // Level: both score 0 in every replication.
-        let level = [
-            row(Some(1), 0.0, (0.0, 0.0, 0.0)),
-            row(Some(2), 0.0, (0.0, 0.0, 0.0)),
-        ];
-        assert!(verdict(&names, &level, false)[0].starts_with("The policies are level on net_value"));
-        // One feasible policy is the best, not "level".
-        let mut one = [
-            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
-            row(None, 9.0, (4.0, 3.0, 5.0)),
-        ];
-        one[0].constraints = "harm <= 1: met (0.5 [0.4 .. 0.6])".into();
-        one[1].constraints = "harm <= 1: not met (2 [1.5 .. 2.5])".into();
-        one[1].status_quo = "yes".into();
-        one[1].vs_best = 4.0;
-        one[0].vs_status_quo = -4.0;
-        (one[0].vs_status_quo_low, one[0].vs_status_quo_high) = (-5.0, -3.0);
-        let v = verdict(&names, &one, false);
-        assert_eq!(
-            v[0],
-            "Decision on net_value: a is the only policy that meets every constraint (5.00 [4.00, 6.00] USD per 30d).",
-            "{v:?}"
-        );
-        assert_eq!(
-            v[1],
-            "Against the status quo b: -4.00 [-5.00, -3.00] USD per 30d (paired 95% interval)."
-        );
-        assert_eq!(
-            v[2],
-            "a's net_value in a bad replication (the worst 1 in 20): 3.00 USD per 30d."
-        );
-        // The status quo done by hand is best: no agent policy beats it, and by how much.
-        let mut hand = [
-            row(Some(2), 4.0, (-1.0, -1.5, -0.5)),
-            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
-        ];
-        (hand[1].by, hand[1].status_quo) = ("people".into(), "yes".into());
-        (
-            hand[0].vs_status_quo,
-            hand[0].vs_status_quo_low,
-            hand[0].vs_status_quo_high,
-        ) = (-1.0, -1.5, -0.5);
-        let v = verdict(&names, &hand, false);
-        assert_eq!(
-            v[1],
-            "No agent policy beats the status quo b (the work done by hand): the best of them, a, is -1.00 [-1.50, -0.500] USD per 30d against it (paired 95% interval).",
-            "{v:?}"
-        );
-        // The runner-up's margin, turned round, and a tie that the interval cannot separate.
-        let two = [
-            row(Some(2), 4.0, (-1.0, -3.0, 1.0)),
-            row(Some(1), 5.0, (0.0, 0.0, 0.0)),
-        ];
-        let v = verdict(&names, &two, false);
-        assert!(
-            v[0].contains(
-                "against the runner-up a: +1.00 [-1.00, +3.00] USD per 30d (paired 95% interval), which does not separate them"
-            ),
-            "{v:?}"
-        );
-        // Losing money on valued work: do not deploy.
-        let losing = [
-            row(Some(1), -5.0, (0.0, 0.0, 0.0)),
-            row(Some(2), -9.0, (-4.0, -5.0, -3.0)),
-        ];
-        assert!(verdict(&names, &losing, false)
-            .last()
-            .unwrap()
-            .ends_with("As modelled, do not deploy."));
-        // Worth doing only perhaps: the best's interval reaches below 0.
-        let perhaps = [
-            row(Some(1), 0.5, (0.0, 0.0, 0.0)),
-            row(Some(2), -9.0, (-9.5, -10.0, -9.0)),
-        ];
-        assert!(verdict(&names, &perhaps, false)
-            .last()
-            .unwrap()
-            .starts_with("Whether the work is worth doing at all is not settled"));
     }
 
     #[test]
