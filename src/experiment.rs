@@ -289,6 +289,8 @@ pub struct RunData {
     /// Swept paths: the leading columns of every file.
     pub dims: Vec<String>,
     pub points: Vec<PointRun>,
+    /// Per point, the staffing rules solved there (staffing.csv), in file order.
+    pub staffing: Vec<Vec<crate::staffing::Staffed>>,
     /// Index of the baseline policy of comparisons.
     pub baseline: usize,
 }
@@ -448,6 +450,8 @@ pub struct Executed {
     pub stop: Stop,
     /// Worst relative half-width of each target, after the last batch.
     pub achieved: Vec<f64>,
+    /// What solving the staffing rules has to say (rules that did not settle).
+    pub warnings: Vec<String>,
 }
 
 /// Runs the plan. Without targets, replications `0..run.replications` of each point (those
@@ -455,16 +459,49 @@ pub struct Executed {
 /// (n0 = `run.replications`, capped by `max_replications`) until every target is met: the
 /// batches and the stopping rule depend only on results, never on threads.
 ///
+/// Staffing rules are solved first, at every point ([`crate::staffing`]); `progress` is
+/// told of their runs too.
+///
 /// Fails if a replication's metrics are not numbers where they must be (a fault of the
-/// simulator, never to be summarised as if the value were undefined).
+/// simulator, never to be summarised as if the value were undefined), or if a staffing
+/// rule cannot be met.
 pub fn execute(
     ex: &Execution,
     pool: &dyn Executor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Executed, String> {
-    let scenarios: Vec<&Scenario> = ex.plan.points.iter().map(|p| &p.loaded.scenario).collect();
-    let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
     let tick = || progress(1);
+    let (solved, warnings) = if ex.plan.points.iter().any(|p| !p.loaded.staffing.is_empty()) {
+        let loaded: Vec<&Loaded> = ex.plan.points.iter().map(|p| &p.loaded).collect();
+        match crate::staffing::solve(&loaded, pool, &tick)? {
+            Some(s) => (Some((s.points, s.rows)), s.warnings),
+            None => {
+                // Interrupted before any replication of the run itself: nothing to keep.
+                let empty: Vec<Option<Results>> = (ex.plan.points.iter())
+                    .map(|p| {
+                        Some(Results {
+                            per_policy: vec![Vec::new(); p.loaded.scenario.policies.len()],
+                        })
+                    })
+                    .collect();
+                let reps = vec![Vec::new(); ex.plan.points.len()];
+                return Ok(Executed {
+                    run: assemble(ex, None, &empty, &reps),
+                    stop: Stop::Interrupted,
+                    achieved: Vec::new(),
+                    warnings: Vec::new(),
+                });
+            }
+        }
+    } else {
+        (None, Vec::new())
+    };
+    let staffed = solved.as_ref();
+    let scenarios: Vec<&Scenario> = match staffed {
+        Some((points, _)) => points.iter().map(|l| &l.scenario).collect(),
+        None => ex.plan.points.iter().map(|p| &p.loaded.scenario).collect(),
+    };
+    let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
     let mut done: Vec<u64> = vec![0; scenarios.len()];
     let mut results: Vec<Option<Results>> = vec![None; scenarios.len()];
     let mut reps_run: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
@@ -509,7 +546,7 @@ pub fn execute(
         if ex.targets.is_empty() {
             break;
         }
-        let run = assemble(ex, &results, &reps_run);
+        let run = assemble(ex, staffed, &results, &reps_run);
         achieved_now = achieved(&run.summaries(), ex.targets);
         if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
             stop = Stop::PrecisionReached;
@@ -517,6 +554,7 @@ pub fn execute(
                 run,
                 stop,
                 achieved: achieved_now,
+                warnings,
             });
         }
         if done.iter().all(|&d| d >= ex.max_replications) {
@@ -525,32 +563,41 @@ pub fn execute(
                 run,
                 stop,
                 achieved: achieved_now,
+                warnings,
             });
         }
     }
     Ok(Executed {
-        run: assemble(ex, &results, &reps_run),
+        run: assemble(ex, staffed, &results, &reps_run),
         stop,
         achieved: achieved_now,
+        warnings,
     })
 }
 
-fn assemble(ex: &Execution, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {
+/// The points' scenarios with their staffing solved, and the rows saying how.
+type Staffing = (Vec<Loaded>, Vec<Vec<crate::staffing::Staffed>>);
+
+fn assemble(ex: &Execution, staffed: Option<&Staffing>, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {
     RunData {
         dims: ex.plan.dims.clone(),
-        points: ex
-            .plan
-            .points
-            .iter()
+        points: (ex.plan.points.iter().enumerate())
             .zip(results)
             .zip(reps)
-            .map(|((p, r), reps)| PointRun {
+            .map(|(((k, p), r), reps)| PointRun {
                 values: p.values.clone(),
-                scenario: p.loaded.scenario.clone(),
+                scenario: match staffed {
+                    Some((points, _)) => points[k].scenario.clone(),
+                    None => p.loaded.scenario.clone(),
+                },
                 reps: reps.clone(),
                 results: r.clone().expect("every point ran"),
             })
             .collect(),
+        staffing: match staffed {
+            Some((_, rows)) => rows.clone(),
+            None => vec![Vec::new(); ex.plan.points.len()],
+        },
         baseline: ex.baseline,
     }
 }

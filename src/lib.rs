@@ -4,7 +4,8 @@
 //! each with who does the work ([`production`]: the agent or people by hand) and its
 //! stages ([`stages`], one module per kind), checked with the tools of [`input`];
 //! the [`engine`] runs one replication of one policy; [`montecarlo`] runs many with common
-//! random numbers on an executor; [`experiment`] plans sweeps and precision targets;
+//! random numbers on an executor; [`experiment`] plans sweeps and precision targets,
+//! solving staffing rules at every point with [`staffing`];
 //! [`stats`] summarises and [`report`] makes the result files' text. [`api`] is the core
 //! as one call; `cli` (feature `cli`, on by default) is the command line, and `merge`
 //! joins the shards of a sharded run.
@@ -31,6 +32,7 @@ pub mod production;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod staffing;
 pub mod stages;
 pub mod stats;
 pub mod units;

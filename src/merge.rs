@@ -22,6 +22,7 @@ use crate::report::files::Output;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
 use crate::report::rows::{self, ClassKey, KindKey, ReplicationKey, StageReplicationKey};
 use crate::scenario;
+use crate::staffing::{Choice, Staffed, StaffedKey};
 
 /// The files a shard writes.
 pub const SHARD_FILES: &[&str] = &[
@@ -29,6 +30,7 @@ pub const SHARD_FILES: &[&str] = &[
     "classes.csv",
     "kinds.csv",
     "stage-replications.csv",
+    "staffing.csv",
     "shard.json",
 ];
 
@@ -42,6 +44,8 @@ pub struct ShardFiles {
     pub classes: Vec<u8>,
     pub kinds: Vec<u8>,
     pub stage_replications: Vec<u8>,
+    /// What the staffing rules chose (every shard solves them alike).
+    pub staffing: Vec<u8>,
     /// Replication 0's time series, from the shard that ran it.
     pub timeseries: Option<Vec<u8>>,
 }
@@ -72,6 +76,7 @@ impl ShardFiles {
             classes: rows::classes_csv(run),
             kinds: rows::kinds_csv(run),
             stage_replications: rows::stage_replications_csv(run),
+            staffing: rows::staffing_csv(run),
             timeseries: rows::timeseries_csv(run),
         }
     }
@@ -83,6 +88,7 @@ impl ShardFiles {
             ("classes.csv", self.classes.clone()),
             ("kinds.csv", self.kinds.clone()),
             ("stage-replications.csv", self.stage_replications.clone()),
+            ("staffing.csv", self.staffing.clone()),
         ];
         if let Some(t) = &self.timeseries {
             v.push(("timeseries.csv", t.clone()));
@@ -124,6 +130,7 @@ impl ShardFiles {
             classes: file("classes.csv")?,
             kinds: file("kinds.csv")?,
             stage_replications: file("stage-replications.csv")?,
+            staffing: file("staffing.csv")?,
             timeseries: get("timeseries.csv").ok(),
             manifest,
         })
@@ -322,9 +329,20 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
             r.stages[st] = stage;
         }
     }
+    let staffing = staffing_of(shards, &plan)?;
     let mut run_points = Vec::new();
     for (pt, p) in plan.points.iter().enumerate() {
-        let sc = &p.loaded.scenario;
+        // The scenario as the shards ran it: the chosen staffing written in.
+        let solved = match p.loaded.staffing.is_empty() {
+            true => None,
+            false => {
+                let values: Vec<i64> = (p.loaded.staffing.iter().zip(&staffing[pt]))
+                    .map(|(site, s)| (s.choice.chosen / site.rule.step).round() as i64)
+                    .collect();
+                Some(p.loaded.with_staffing(&values).map_err(|e| e.to_string())?)
+            }
+        };
+        let sc = solved.as_ref().map_or(&p.loaded.scenario, |l| &l.scenario);
         let reps: Vec<u64> = (0..sc.run.replications).collect();
         let mut per_policy = Vec::new();
         for pol in 0..sc.policies.len() {
@@ -352,9 +370,41 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
     let run = RunData {
         dims: plan.dims.clone(),
         points: run_points,
+        staffing,
         baseline,
     };
     Ok((plan, run))
+}
+
+/// What the staffing rules chose at each point, from the shards: every shard solves them
+/// on the same replications, so their staffing.csv files must be the same.
+fn staffing_of(shards: &[ShardFiles], plan: &Plan) -> Result<Vec<Vec<Staffed>>, String> {
+    let first = &shards[0];
+    if let Some(other) = shards.iter().find(|s| s.staffing != first.staffing) {
+        return Err(format!(
+            "{} and {} chose different staffing (staffing.csv differs): they are not shards of one run",
+            first.origin, other.origin
+        ));
+    }
+    let at = |e: String| format!("{}/staffing.csv: {e}", first.origin);
+    let (_, rows) = rows::read::<StaffedKey, Choice>(&first.staffing).map_err(at)?;
+    let mut out: Vec<Vec<Staffed>> = vec![Vec::new(); plan.points.len()];
+    for (values, key, choice) in rows {
+        let pt = (plan.points.iter())
+            .position(|p| p.values == values)
+            .ok_or_else(|| at(format!("unknown sweep point {values:?}")))?;
+        out[pt].push(Staffed { key, choice });
+    }
+    for (pt, p) in plan.points.iter().enumerate() {
+        if out[pt].len() != p.loaded.staffing.len() {
+            return Err(at(format!(
+                "{} rules at a point whose scenario has {}",
+                out[pt].len(),
+                p.loaded.staffing.len()
+            )));
+        }
+    }
+    Ok(out)
 }
 
 /// The manifest of the merged result: the first shard's, as a results folder's.

@@ -423,6 +423,10 @@ pub struct StageResult {
     /// Mean queue wait, minutes (human stages).
     #[serde(with = "crate::field")]
     pub mean_wait_min: f64,
+    /// 95th-percentile queue wait, minutes (human stages): what a `p95_wait` staffing rule
+    /// judges.
+    #[serde(with = "crate::field")]
+    pub p95_wait_min: f64,
 }
 
 impl StageResult {
@@ -438,6 +442,7 @@ impl StageResult {
             utilization: mean(|r| r.utilization),
             mean_queue: mean(|r| r.mean_queue),
             mean_wait_min: mean(|r| r.mean_wait_min),
+            p95_wait_min: mean(|r| r.p95_wait_min),
         }
     }
 }

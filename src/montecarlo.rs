@@ -149,6 +149,47 @@ pub fn run_points(
     }
 }
 
+/// One policy of one scenario, over replications `0..replications`.
+pub struct Job<'a> {
+    pub scenario: &'a Scenario,
+    pub policy: usize,
+    pub replications: u64,
+}
+
+/// Runs every job's replications in parallel: per job, its results in replication order.
+/// `None` if [`CANCEL`] stopped it; `Err` on a fault, as [`run_points`] reports it.
+pub fn run_jobs(
+    pool: &(impl Executor + ?Sized),
+    jobs: &[Job],
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Option<Vec<Vec<RepResult>>>, String> {
+    let tasks: Vec<(usize, u64)> = (jobs.iter().enumerate())
+        .flat_map(|(j, job)| (0..job.replications).map(move |r| (j, r)))
+        .collect();
+    let flat = pool.map(tasks.len(), &|k| {
+        let (j, r) = tasks[k];
+        if CANCEL.load(Ordering::Relaxed) {
+            return None;
+        }
+        let out = try_simulate_series(jobs[j].scenario, jobs[j].policy, r, &CANCEL, None);
+        on_done();
+        out
+    });
+    if flat.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    let mut out: Vec<Vec<RepResult>> = jobs.iter().map(|j| Vec::with_capacity(j.replications as usize)).collect();
+    for (&(j, r), res) in tasks.iter().zip(flat) {
+        let res = res.expect("checked above");
+        if let Err(e) = res.metrics.check() {
+            let name = &jobs[j].scenario.policies[jobs[j].policy].name;
+            return Err(format!("replication {r} of policy `{name}`: {e}"));
+        }
+        out[j].push(res);
+    }
+    Ok(Some(out))
+}
+
 /// Runs replications `0..run.replications` of every policy of one scenario.
 #[cfg(feature = "cli")]
 pub fn run(

@@ -195,7 +195,13 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         .sum();
     let pb = super::run::progress_bar(shard.map_or(total, |s| total.div_ceil(s.count)), args.quiet);
     let started = SystemTime::now();
-    let executed = experiment::execute(&exec, &pool, &|n| pb.inc(n));
+    // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
+    let executed = experiment::execute(&exec, &pool, &|n| {
+        if pb.position() + n > pb.length().unwrap_or(0) {
+            pb.inc_length(n);
+        }
+        pb.inc(n)
+    });
     pb.finish_and_clear();
     let executed = match executed {
         Ok(x) => x,
@@ -204,6 +210,9 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    for w in &executed.warnings {
+        tell!("{w}");
+    }
     let ctx = super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
     let done = executed
         .run

@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, Plan, Target};
+use crate::scenario::staffing::{Key, Measure};
 use crate::scenario::{self, Override, SweepDim};
 use crate::units::format_hours;
 
@@ -379,11 +380,18 @@ fn point_label(plan: &Plan, k: usize) -> String {
         .collect()
 }
 
+/// Whether the people of stage `st` (`work` for the work) of policy `p` are set by a
+/// staffing rule at this point (their offered load is then the rule's to keep).
+fn by_rule(pt: &crate::experiment::Point, p: &str, st: &str) -> bool {
+    (pt.loaded.staffing.iter())
+        .any(|s| s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != Key::H)
+}
+
 pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     for (k, pt) in plan.points.iter().enumerate() {
         for (p, st, rho) in pt.loaded.scenario.offered_loads() {
-            if rho >= 1.0 {
+            if rho >= 1.0 && !by_rule(pt, &p, &st) {
                 out.push(format!(
                     "warning: {label}: policy `{p}`, stage `{st}`{}: offered load {rho:.2} ≥ 1: reviewers cannot keep up, so the queue grows until pressure, timeouts or the end of the run stop it (the run goes on; see backlog_end, timeouts and max_queue)",
                     point_label(plan, k)
@@ -439,7 +447,32 @@ fn validate(args: ValidateArgs) -> i32 {
                 }
                 for (k, pt) in plan.points.iter().enumerate() {
                     for (p, st, rho) in pt.loaded.scenario.offered_loads() {
-                        sayln!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
+                        if !by_rule(pt, &p, &st) {
+                            sayln!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
+                        }
+                    }
+                }
+                let rules = &plan.points[0].loaded.staffing;
+                if !rules.is_empty() {
+                    sayln!(
+                        "  staffing rules: {} (solved at every point when the run starts; staffing.csv says what each chose)",
+                        rules.len()
+                    );
+                    for r in rules {
+                        sayln!(
+                            "    {}: the {} with {} at most {}{}",
+                            r.path,
+                            match r.key {
+                                Key::H => "smallest",
+                                Key::Reviewers | Key::WorkPeople => "fewest",
+                            },
+                            r.rule.measure.name(),
+                            r.rule.max_text,
+                            match r.rule.measure {
+                                Measure::FalseAlarms => format!(" per {}", r.rule.per_text),
+                                Measure::P95Wait | Measure::MeanWait | Measure::P95Latency | Measure::Utilization => String::new(),
+                            }
+                        );
                     }
                 }
                 if !sc.uncertain.is_empty() {

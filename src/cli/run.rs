@@ -186,10 +186,10 @@ fn run_one(
         ex.shard.map_or(first_batch, |s| first_batch.div_ceil(s.count)),
         args.quiet,
     );
-    // Precision runs do not know their length in advance: the bar grows with the batches.
-    let open_ended = !ex.targets.is_empty();
+    // Precision runs and staffing rules do not know their length in advance: the bar grows
+    // with the batches and the rules' evaluations.
     let executed = experiment::execute(ex, pool, &|n| {
-        if open_ended && pb.position() + n > pb.length().unwrap_or(0) {
+        if pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(per_rep.max(n));
         }
         pb.inc(n)
@@ -202,6 +202,9 @@ fn run_one(
         }
     };
     pb.finish_and_clear();
+    for w in &executed.warnings {
+        tell!("{w}");
+    }
     let elapsed = clock.elapsed().as_secs_f64();
     let run = &executed.run;
     let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();

@@ -1,7 +1,7 @@
 //! Post-release audits: released attempts sampled into an audit queue, and late catches.
 
 use super::{Action, Effort, Ev, Sim, StageRt};
-use crate::metrics::{ratio, StageResult};
+use crate::metrics::StageResult;
 use crate::rng::uniform;
 use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
 
@@ -64,27 +64,22 @@ impl<'a> Sim<'a> {
             self.counts[i].entered += 1;
         }
         match self.audit_pool(i).idle_auditor() {
-            Some(k) => self.start_audit(i, k, item, true),
+            Some(k) => self.start_audit(i, k, item, now, true),
             None => self.audit_pool(i).desk.enqueue(now, item),
         }
     }
 
-    /// Auditor `k` starts on `item`; `was_idle`: it was waiting for work (not finishing
-    /// one, or back from a break).
-    pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem, was_idle: bool) {
+    /// Auditor `k` starts on `item`, which has waited since `since`; `was_idle`: the
+    /// auditor was waiting for work (not finishing one, or back from a break).
+    pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem, since: f64, was_idle: bool) {
         let now = self.now;
         let StageKind::Audit(a) = &self.policy.stages[i].kind else {
             unreachable!()
         };
         let service = a.service.sample(&mut self.stage_rngs[i]);
-        let measuring = self.measuring();
         let pool = self.audit_pool(i);
-        if measuring {
-            pool.wait_sum += now - item.enqueued;
-            pool.wait_n += 1;
-        }
         pool.state[k].start(now, service, was_idle, a.fatigue);
-        pool.desk.start(now, k, item);
+        pool.desk.start(now, k, item, since);
         self.events.schedule(
             now + service,
             Ev::AuditDone {
@@ -136,7 +131,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let pool = self.audit_pool(i);
         match pool.desk.next(now) {
-            Some(next) => self.start_audit(i, k, next, false),
+            Some((since, next)) => self.start_audit(i, k, next, since, false),
             None => pool.state[k].idle_since = now,
         }
     }
@@ -174,7 +169,5 @@ pub(super) fn close(
     horizon: f64,
     effort: &mut Effort,
 ) -> StageResult {
-    let mut r = super::finish::desk_row(&mut p.desk, counts, end, horizon, effort);
-    r.mean_wait_min = ratio(p.wait_sum * 60.0, p.wait_n as f64);
-    r
+    super::finish::desk_row(&mut p.desk, counts, end, horizon, effort)
 }

@@ -170,5 +170,7 @@ pub(super) fn desk_row<T>(
     let mut r = counts.result(None);
     r.utilization = utilization;
     r.mean_queue = mean_queue;
+    r.mean_wait_min = desk.waits.mean_min();
+    r.p95_wait_min = desk.waits.quantile_min(0.95);
     r
 }

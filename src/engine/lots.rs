@@ -94,19 +94,20 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let pool = self.lot_pool(i);
         match idle_person(&pool.desk, &pool.people) {
-            Some(r) => self.start_inspection(i, r, l, k, true),
+            Some(r) => self.start_inspection(i, r, l, k, now, true),
             None => pool.desk.enqueue(now, (l, k)),
         }
     }
 
-    /// Inspector `r` starts on item `k` of lot `l`; `was_idle`: it was waiting for work.
-    fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32, was_idle: bool) {
+    /// Inspector `r` starts on item `k` of lot `l`, queued since `since`; `was_idle`: the
+    /// inspector was waiting for work.
+    fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32, since: f64, was_idle: bool) {
         let now = self.now;
         let cfg = self.lot_cfg(i);
         let service = cfg.service.sample(&mut self.stage_rngs[i]);
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
-        pool.desk.start(now, r, (l, k));
+        pool.desk.start(now, r, (l, k), since);
         self.events.schedule(
             now + service,
             Ev::InspectionDone {
@@ -183,7 +184,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let pool = self.lot_pool(i);
         match pool.desk.next(now) {
-            Some((l, k)) => self.start_inspection(i, r, l, k, false),
+            Some((since, (l, k))) => self.start_inspection(i, r, l, k, since, false),
             None => pool.people[r].idle_since = now,
         }
     }

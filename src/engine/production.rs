@@ -32,7 +32,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         match (&mut self.work, self.policy.work.people_for(class)) {
             (Some(desk), Some(_)) => match desk.idle() {
-                Some(r) => self.start_work(r, id),
+                Some(r) => self.start_work(r, id, now),
                 None => desk.enqueue(now, id),
             },
             _ => {
@@ -44,13 +44,13 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Person `r` starts on action `id`'s attempt.
-    fn start_work(&mut self, r: usize, id: u32) {
+    /// Person `r` starts on action `id`'s attempt, queued since `since`.
+    fn start_work(&mut self, r: usize, id: u32, since: f64) {
         let class = self.actions[id as usize].class as usize;
         let people = self.people_for(class).expect("work by hand");
         let service = people.service.sample(&mut self.work_rng);
         let now = self.now;
-        self.work_desk().start(now, r, id);
+        self.work_desk().start(now, r, id, since);
         self.events
             .schedule(now + service, Ev::WorkDone { person: r as u32 });
     }
@@ -60,8 +60,8 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let desk = self.work_desk();
         let id = desk.finish(now, r);
-        if let Some(next) = desk.next(now) {
-            self.start_work(r, next);
+        if let Some((since, next)) = desk.next(now) {
+            self.start_work(r, next, since);
         }
         self.route(id, 0);
     }

@@ -68,14 +68,14 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let pool = self.triage_desk(i);
         match idle_person(&pool.desk, &pool.people) {
-            Some(r) => self.start_desk(i, r, id, true),
+            Some(r) => self.start_desk(i, r, id, now, true),
             None => pool.desk.enqueue(now, id),
         }
     }
 
-    /// Person `r` of triage desk `i` starts on attempt `id`; `was_idle`: they were waiting
-    /// for work.
-    fn start_desk(&mut self, i: usize, r: usize, id: u32, was_idle: bool) {
+    /// Person `r` of triage desk `i` starts on attempt `id`, which has waited since
+    /// `since`; `was_idle`: they were waiting for work.
+    fn start_desk(&mut self, i: usize, r: usize, id: u32, since: f64, was_idle: bool) {
         let now = self.now;
         let t = self.triage_cfg(i);
         let service = t
@@ -84,7 +84,7 @@ impl<'a> Sim<'a> {
             .map_or(0.0, |d| d.sample(&mut self.stage_rngs[i]));
         let pool = self.triage_desk(i);
         pool.people[r].start(now, service, was_idle, t.fatigue);
-        pool.desk.start(now, r, id);
+        pool.desk.start(now, r, id, since);
         self.events.schedule(
             now + service,
             Ev::TriageDone {
@@ -122,7 +122,7 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let pool = self.triage_desk(i);
         match pool.desk.next(now) {
-            Some(id) => self.start_desk(i, r, id, false),
+            Some((since, id)) => self.start_desk(i, r, id, since, false),
             None => pool.people[r].idle_since = now,
         }
     }

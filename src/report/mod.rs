@@ -31,6 +31,7 @@ pub const FILES: &[&str] = &[
     "comparison.csv",
     "decision.csv",
     "stages.csv",
+    "staffing.csv",
     "timeseries.csv",
     "report.html",
     "manifest.json",
@@ -47,6 +48,8 @@ pub struct ResultFiles {
     /// The decision at every point: ranks, feasibility, margins ([`crate::decision`]).
     pub decision: Vec<u8>,
     pub stages: Vec<u8>,
+    /// What each staffing rule chose at each point.
+    pub staffing: Vec<u8>,
     /// Only when a time series was recorded.
     pub timeseries: Option<Vec<u8>>,
 }
@@ -62,6 +65,7 @@ impl ResultFiles {
             comparison: rows::comparison_csv(run, comps),
             decision: rows::decision_csv(run),
             stages: rows::stages_csv(run),
+            staffing: rows::staffing_csv(run),
             timeseries: rows::timeseries_csv(run),
         }
     }
@@ -76,6 +80,7 @@ impl ResultFiles {
             ("comparison.csv", &self.comparison),
             ("decision.csv", &self.decision),
             ("stages.csv", &self.stages),
+            ("staffing.csv", &self.staffing),
         ];
         if let Some(t) = &self.timeseries {
             v.push(("timeseries.csv", t));

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::{PointRun, RunData, Summaries};
 use crate::input::keys_of;
 use crate::metrics::{ClassResult, KindResult, MetricRow, SeriesRow, StageResult, M};
+use crate::staffing::{Choice, StaffedKey};
 
 use super::{Comparison, Comparisons};
 
@@ -244,6 +245,14 @@ pub fn stage_replications_csv(run: &RunData) -> Vec<u8> {
             })
     });
     write::<StageReplicationKey, StageResult>(&run.dims, rows)
+}
+
+/// staffing.csv: one row per (point, staffing rule): what each rule chose there. A run
+/// without rules writes the header alone.
+pub fn staffing_csv(run: &RunData) -> Vec<u8> {
+    let rows = (run.points.iter().zip(&run.staffing))
+        .flat_map(|(pt, rules)| rules.iter().map(move |s| (&pt.values[..], s.key.clone(), &s.choice)));
+    write::<StaffedKey, Choice>(&run.dims, rows)
 }
 
 /// summary.csv: long format, one row per (point, policy, metric).

@@ -9,6 +9,7 @@
 
 pub mod overrides;
 mod raw;
+pub mod staffing;
 pub mod uncertain;
 mod validate;
 
@@ -152,9 +153,14 @@ pub struct Policy {
 /// A scenario after overrides, with the TOML text it was built from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The scenario, with a placeholder number where a staffing rule stands.
     pub scenario: Scenario,
     /// The scenario text with all overrides applied (what the manifest records).
     pub resolved_text: String,
+    /// The staffing rules still to solve, in file order ([`crate::staffing`] solves them).
+    pub staffing: Vec<staffing::Site>,
+    /// How the file is named in messages.
+    pub label: String,
 }
 
 /// Parses and validates scenario `text` (named `label` in messages), after applying
@@ -165,11 +171,34 @@ pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, S
         diagnostics,
     };
     let (resolved_text, from_cli) = overrides::apply(text, overrides).map_err(fail)?;
-    let scenario = validate::parse(&resolved_text, &from_cli).map_err(fail)?;
+    let (numbers, sites, mut problems) = staffing::extract(&resolved_text, &from_cli);
+    let scenario = match validate::parse(&numbers, &from_cli) {
+        Ok(sc) if problems.is_empty() => sc,
+        Ok(_) => return Err(fail(problems)),
+        Err(mut more) => {
+            problems.append(&mut more);
+            problems.sort_by_key(|d| d.line.unwrap_or(0));
+            return Err(fail(problems));
+        }
+    };
     Ok(Loaded {
+        staffing: staffing::resolve(sites, &scenario),
         scenario,
         resolved_text,
+        label: label.to_string(),
     })
+}
+
+impl Loaded {
+    /// The scenario with `values` written in place of its rules: `values[i]` is the step
+    /// index of `self.staffing[i]`. Its text is what a run with those numbers written in
+    /// would read.
+    pub fn with_staffing(&self, values: &[i64]) -> Result<Loaded, ScenarioError> {
+        let set: Vec<Override> = (self.staffing.iter().zip(values))
+            .map(|(s, &k)| s.set(k))
+            .collect();
+        load(&self.label, &self.resolved_text, &set)
+    }
 }
 
 impl Scenario {

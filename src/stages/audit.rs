@@ -114,8 +114,6 @@ pub struct AuditItem {
 pub struct AuditPool {
     pub desk: Desk<AuditItem>,
     pub state: Vec<Person>,
-    pub wait_sum: f64,
-    pub wait_n: u64,
     /// Each auditor's own detection, drawn once per replication for a beta `detect` (NaN,
     /// and unused, otherwise).
     pub skill: Vec<f64>,
@@ -128,8 +126,6 @@ impl AuditPool {
             desk: Desk::new(skill.len(), w0, w1),
             state: vec![Person::default(); skill.len()],
             skill,
-            wait_sum: 0.0,
-            wait_n: 0,
         }
     }
 

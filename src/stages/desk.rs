@@ -5,15 +5,20 @@
 use std::collections::VecDeque;
 
 use super::review::Fatigue;
-use crate::metrics::TimeAvg;
+use crate::metrics::{DurationHistogram, TimeAvg};
 
-/// A FIFO queue of `T` and the people serving it, with their time averages.
+/// A FIFO queue of `T` and the people serving it, with their time averages and the waits
+/// of the items started in the measured window.
 pub struct Desk<T> {
-    pub queue: VecDeque<T>,
+    /// Waiting items, each with the time it joined the queue.
+    pub queue: VecDeque<(f64, T)>,
     /// What each person holds, if busy.
     pub held: Vec<Option<T>>,
     pub busy: TimeAvg,
     pub queue_len: TimeAvg,
+    /// Queue waits of the items started in the window (zero for those started at once).
+    pub waits: DurationHistogram,
+    window_start: f64,
 }
 
 impl<T> Desk<T> {
@@ -24,6 +29,8 @@ impl<T> Desk<T> {
             held: (0..people).map(|_| None).collect(),
             busy: TimeAvg::new(w0, w1),
             queue_len: TimeAvg::new(w0, w1),
+            waits: DurationHistogram::new(),
+            window_start: w0,
         }
     }
 
@@ -40,19 +47,23 @@ impl<T> Desk<T> {
 
     /// `item` waits at `now`.
     pub fn enqueue(&mut self, now: f64, item: T) {
-        self.queue.push_back(item);
+        self.queue.push_back((now, item));
         self.queue_len.set(now, self.queue.len() as f64);
     }
 
-    /// The next waiting item, taken from the queue at `now`.
-    pub fn next(&mut self, now: f64) -> Option<T> {
+    /// The next waiting item, taken from the queue at `now`, and when it joined the queue.
+    pub fn next(&mut self, now: f64) -> Option<(f64, T)> {
         let item = self.queue.pop_front()?;
         self.queue_len.set(now, self.queue.len() as f64);
         Some(item)
     }
 
-    /// Person `r` starts on `item` at `now`.
-    pub fn start(&mut self, now: f64, r: usize, item: T) {
+    /// Person `r` starts at `now` on `item`, which has waited since `since` (`now` if it
+    /// did not wait).
+    pub fn start(&mut self, now: f64, r: usize, item: T, since: f64) {
+        if now >= self.window_start {
+            self.waits.record(now - since);
+        }
         self.held[r] = Some(item);
         self.busy.add(now, 1.0);
     }
@@ -65,7 +76,7 @@ impl<T> Desk<T> {
     }
 
     /// Closes the time averages at `end`; the people's hours on duty over `horizon`, their
-    /// utilization and the mean queue.
+    /// utilization and the mean queue (the waits are in [`Desk::waits`]).
     pub fn close(&mut self, end: f64, horizon: f64) -> (f64, f64, f64) {
         self.queue_len.finish_at(end);
         self.busy.finish_at(end);

@@ -536,8 +536,9 @@ pub struct StageCounts {
 
 impl StageCounts {
     /// The stage's row, with the queue figures of its people where it has them.
-    pub fn result(&self, people: Option<(f64, f64, f64)>) -> StageResult {
-        let (utilization, mean_queue, mean_wait_min) = people.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+    pub fn result(&self, people: Option<(f64, f64, f64, f64)>) -> StageResult {
+        let (utilization, mean_queue, mean_wait_min, p95_wait_min) =
+            people.unwrap_or((f64::NAN, f64::NAN, f64::NAN, f64::NAN));
         StageResult {
             entered: self.entered as f64,
             passed: self.passed as f64,
@@ -547,6 +548,7 @@ impl StageCounts {
             utilization,
             mean_queue,
             mean_wait_min,
+            p95_wait_min,
         }
     }
 }

@@ -511,12 +511,14 @@ impl ReviewPool {
         self.on_duty.open();
     }
 
-    /// Utilization, time-average queue and mean wait (minutes) over the window.
-    pub fn figures(&self) -> (f64, f64, f64) {
+    /// Utilization, time-average queue, and mean and 95th-percentile wait (minutes) over
+    /// the window.
+    pub fn figures(&self) -> (f64, f64, f64, f64) {
         (
             crate::metrics::ratio(self.busy.area(), self.on_duty.area()),
             self.queue.mean(),
             self.waits.mean_min(),
+            self.waits.quantile_min(0.95),
         )
     }
 }
