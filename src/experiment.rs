@@ -474,7 +474,7 @@ pub fn execute(
     let (solved, warnings) = if ex.plan.points.iter().any(|p| !p.loaded.staffing.is_empty()) {
         let loaded: Vec<&Loaded> = ex.plan.points.iter().map(|p| &p.loaded).collect();
         match crate::staffing::solve(&loaded, pool, &tick)? {
-            Some(s) => (Some((s.points, s.rows)), s.warnings),
+            Some(s) => (Some((s.points, s.rows, s.results)), s.warnings),
             None => {
                 // Interrupted before any replication of the run itself: nothing to keep.
                 let empty: Vec<Option<Results>> = (ex.plan.points.iter())
@@ -498,7 +498,7 @@ pub fn execute(
     };
     let staffed = solved.as_ref();
     let scenarios: Vec<&Scenario> = match staffed {
-        Some((points, _)) => points.iter().map(|l| &l.scenario).collect(),
+        Some((points, _, _)) => points.iter().map(|l| &l.scenario).collect(),
         None => ex.plan.points.iter().map(|p| &p.loaded.scenario).collect(),
     };
     let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
@@ -525,7 +525,14 @@ pub fn execute(
             .zip(&upto)
             .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
             .collect();
-        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, ex.series, &tick);
+        // The staffing rules' search already ran their policies at the chosen values (not
+        // replication 0 when a time series is asked for: the search records none).
+        let have = |s: usize, r: u64, p: usize| {
+            let (_, _, results) = staffed?;
+            let reps = results[s][p].as_ref()?;
+            (ex.series.is_none() || r > 0).then(|| reps.get(r as usize).cloned())?
+        };
+        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, ex.series, &have, &tick);
         if let Some(fault) = out.fault {
             return Err(format!(
                 "internal error: {fault}; please report this with the scenario"
@@ -575,8 +582,13 @@ pub fn execute(
     })
 }
 
-/// The points' scenarios with their staffing solved, and the rows saying how.
-type Staffing = (Vec<Loaded>, Vec<Vec<crate::staffing::Staffed>>);
+/// The points' scenarios with their staffing solved, the rows saying how, and the results
+/// the search already has at the choice.
+type Staffing = (
+    Vec<Loaded>,
+    Vec<Vec<crate::staffing::Staffed>>,
+    Vec<Vec<Option<Vec<crate::metrics::RepResult>>>>,
+);
 
 fn assemble(ex: &Execution, staffed: Option<&Staffing>, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {
     RunData {
@@ -587,7 +599,7 @@ fn assemble(ex: &Execution, staffed: Option<&Staffing>, results: &[Option<Result
             .map(|(((k, p), r), reps)| PointRun {
                 values: p.values.clone(),
                 scenario: match staffed {
-                    Some((points, _)) => points[k].scenario.clone(),
+                    Some((points, _, _)) => points[k].scenario.clone(),
                     None => p.loaded.scenario.clone(),
                 },
                 reps: reps.clone(),
@@ -595,7 +607,7 @@ fn assemble(ex: &Execution, staffed: Option<&Staffing>, results: &[Option<Result
             })
             .collect(),
         staffing: match staffed {
-            Some((_, rows)) => rows.clone(),
+            Some((_, rows, _)) => rows.clone(),
             None => vec![Vec::new(); ex.plan.points.len()],
         },
         baseline: ex.baseline,

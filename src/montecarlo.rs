@@ -78,18 +78,24 @@ pub struct Batch {
     pub fault: Option<String>,
 }
 
-/// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy.
-/// `on_done` is called (from any thread) after each replication of a policy. If [`CANCEL`]
-/// is set, only replications completed for every policy are kept. With `series`,
-/// replication 0 records a time series in intervals of that many hours.
+/// What a run already has: `have(s, r, p)` is replication `r` of policy `p` at point `s`
+/// if it was run before (by the staffing rules' search), so it is not run again.
+pub type Have<'a> = &'a (dyn Fn(usize, u64, usize) -> Option<RepResult> + Sync);
+
+/// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy
+/// that `have` does not already hold. `on_done` is called (from any thread) after each
+/// replication of a policy. If [`CANCEL`] is set, only replications completed for every
+/// policy are kept. With `series`, replication 0 records a time series in intervals of
+/// that many hours.
 pub fn run_points(
     pool: &(impl Executor + ?Sized),
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
     series: Option<f64>,
+    have: Have,
     on_done: &(dyn Fn() + Sync),
 ) -> Batch {
-    let tasks: Vec<(usize, u64, usize)> = scenarios
+    let all: Vec<(usize, u64, usize)> = scenarios
         .iter()
         .enumerate()
         .flat_map(|(s, sc)| {
@@ -97,6 +103,11 @@ pub fn run_points(
                 .iter()
                 .flat_map(move |&r| (0..sc.policies.len()).map(move |p| (s, r, p)))
         })
+        .collect();
+    let held: Vec<Option<RepResult>> = all.iter().map(|&(s, r, p)| have(s, r, p)).collect();
+    let tasks: Vec<(usize, u64, usize)> = (all.iter().zip(&held))
+        .filter(|(_, h)| h.is_none())
+        .map(|(t, _)| *t)
         .collect();
     let flat = pool.map(tasks.len(), &|k| {
         let (s, r, p) = tasks[k];
@@ -126,8 +137,14 @@ pub fn run_points(
         })
         .collect();
     let mut kept: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
-    // The tasks of one (point, replication) are consecutive: keep it only if all completed.
+    // Every (point, replication, policy), held or run, in order.
     let mut flat = flat.into_iter();
+    let merged: Vec<Option<RepResult>> = (held.into_iter())
+        .map(|h| h.or_else(|| flat.next().flatten()))
+        .collect();
+    let tasks = all;
+    let mut flat = merged.into_iter();
+    // The tasks of one (point, replication) are consecutive: keep it only if all completed.
     let mut k = 0;
     while k < tasks.len() {
         let (s, r, _) = tasks[k];
@@ -199,7 +216,7 @@ pub fn run(
 ) -> Result<Results, rayon::ThreadPoolBuildError> {
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
-    Ok(run_points(&pool, &[scenario], &[reps], None, on_done)
+    Ok(run_points(&pool, &[scenario], &[reps], None, &|_, _, _| None, on_done)
         .results
         .pop()
         .expect("one point"))

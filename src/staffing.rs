@@ -6,7 +6,7 @@
 //! judged values exactly: the same replications of the same scenario.
 //!
 //! The search for one number, with the policy's other numbers fixed, starts from a bound
-//! (the offered load for people, `h` = 4 for a monitor), gallops down while the rule holds
+//! (the offered load for people, `h` = 8 for a monitor), gallops down while the rule holds
 //! or up until it holds, and bisects: it assumes the measure falls as people (or `h`) are
 //! added, and reports the measure one step below the choice so a reader can see the
 //! rule broken there. A policy with several rules (a review's reviewers and its monitor's
@@ -68,6 +68,9 @@ pub struct Staffed {
 /// What solving a plan's rules gives: the points with the chosen numbers written in.
 pub struct Solved {
     pub points: Vec<Loaded>,
+    /// `[point][policy]`: the replications `0..run.replications` of a policy whose rules
+    /// were solved, run at the chosen values (the run does not run them again).
+    pub results: Vec<Vec<Option<Vec<RepResult>>>>,
     /// Per point, its rules in file order.
     pub rows: Vec<Vec<Staffed>>,
     pub warnings: Vec<String>,
@@ -191,9 +194,10 @@ fn search(sites: &[&Site], start: &[i64], cache: &Cache) -> Result<Outcome, Halt
     })
 }
 
-/// Where the search for `site` starts: for people, the fewest that could carry the
-/// offered load at the bound (`loaded` holds one person in place of each rule); for a
-/// monitor, `h` = 4.
+/// Where the search for `site` starts: for people, a little above the fewest that could
+/// carry the offered load at the bound (`loaded` holds one person in place of each rule); for a
+/// monitor, `h` = 8, what the rule chose in every shipped scenario's sweep (any start
+/// gives the same answer when the measure falls as `h` rises; a close one saves runs).
 fn start(loaded: &Loaded, site: &Site) -> i64 {
     let sc = &loaded.scenario;
     let p = &sc.policies[site.policy_index];
@@ -212,10 +216,13 @@ fn start(loaded: &Loaded, site: &Site) -> i64 {
         (Key::H, _) | (Key::Reviewers, None) => None,
     };
     let k = match (site.key, offered) {
-        (Key::H, _) => (4.0 / site.rule.step).round(),
+        (Key::H, _) => (8.0 / site.rule.step).round(),
         (_, None) => 1.0,
         (_, Some(a)) if site.rule.measure == Measure::Utilization => (a / site.rule.max).ceil(),
-        (_, Some(a)) => a.floor() + 1.0,
+        // A wait bound needs some slack above the load; below one person's worth of load
+        // one person may do (and then nothing below needs running).
+        (_, Some(a)) if a < 1.0 => 1.0,
+        (_, Some(a)) => a.floor() + 2.0,
     };
     (k as i64).clamp(site.key.min_index(), site.key.max_index(site.rule.step))
 }
@@ -242,6 +249,9 @@ struct Task {
     cache: Cache,
     evaluations: u64,
     done: Option<Outcome>,
+    /// The latest evaluation that met every rule, with its replications: the choice, once
+    /// the rounds settle (each round evaluates the values it ends with first).
+    kept: Option<(Vec<i64>, Vec<RepResult>)>,
 }
 
 /// Solves every point's rules. `Ok(None)` if cancelled; `Err` names a rule that cannot be
@@ -270,6 +280,7 @@ pub fn solve(
                 cache: Cache::new(),
                 evaluations: 0,
                 done: None,
+                kept: None,
             });
         }
     }
@@ -326,9 +337,13 @@ pub fn solve(
             let task = &mut tasks[t];
             let pt = points[task.point];
             let horizon = l.scenario.run.horizon;
-            let m = (task.sites.iter())
+            let m: Vec<f64> = (task.sites.iter())
                 .map(|&i| mean_measure(&pt.staffing[i], &reps, horizon))
                 .collect();
+            let all_met = (task.sites.iter().zip(&m)).all(|(&i, m)| m.is_nan() || *m <= pt.staffing[i].rule.max);
+            if all_met {
+                task.kept = Some((x.clone(), reps));
+            }
             task.cache.insert(x, m);
             task.evaluations += 1;
         }
@@ -336,9 +351,16 @@ pub fn solve(
     let mut values: Vec<Vec<i64>> = points.iter().map(|p| vec![1; p.staffing.len()]).collect();
     let mut rows: Vec<Vec<Option<Staffed>>> = points.iter().map(|p| vec![None; p.staffing.len()]).collect();
     let mut warnings = Vec::new();
-    for task in &tasks {
+    let mut results: Vec<Vec<Option<Vec<RepResult>>>> =
+        points.iter().map(|p| vec![None; p.scenario.policies.len()]).collect();
+    for task in &mut tasks {
         let pt = points[task.point];
         let o = task.done.as_ref().expect("every search finished");
+        if let Some((x, reps)) = task.kept.take() {
+            if x == o.values {
+                results[task.point][task.policy] = Some(reps);
+            }
+        }
         if !o.settled {
             warnings.push(format!(
                 "warning: {}: the staffing rules of policy `{}` did not settle in {MAX_ROUNDS} rounds; the last round's values are used",
@@ -375,6 +397,7 @@ pub fn solve(
     }
     Ok(Some(Solved {
         points: solved,
+        results,
         rows: (rows.into_iter())
             .map(|r| r.into_iter().map(|s| s.expect("every rule solved")).collect())
             .collect(),

@@ -417,7 +417,7 @@ fn work_is_estimated_and_what_cannot_fit_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "the results of 4 billion replications need 3.8 TB of memory until they are written, more than the",
+            "the results of 4 billion replications need 3.9 TB of memory until they are written, more than the",
         ));
     // A run of years says so before it starts (here it then stops at its output folder).
     fs::write(tmp.path().join("blocker"), "a file").unwrap();
