@@ -590,7 +590,12 @@ type Staffing = (
     Vec<Vec<Option<Vec<crate::metrics::RepResult>>>>,
 );
 
-fn assemble(ex: &Execution, staffed: Option<&Staffing>, results: &[Option<Results>], reps: &[Vec<u64>]) -> RunData {
+fn assemble(
+    ex: &Execution,
+    staffed: Option<&Staffing>,
+    results: &[Option<Results>],
+    reps: &[Vec<u64>],
+) -> RunData {
     RunData {
         dims: ex.plan.dims.clone(),
         points: (ex.plan.points.iter().enumerate())

@@ -195,7 +195,10 @@ pub fn run_jobs(
     if flat.iter().any(Option::is_none) {
         return Ok(None);
     }
-    let mut out: Vec<Vec<RepResult>> = jobs.iter().map(|j| Vec::with_capacity(j.replications as usize)).collect();
+    let mut out: Vec<Vec<RepResult>> = jobs
+        .iter()
+        .map(|j| Vec::with_capacity(j.replications as usize))
+        .collect();
     for (&(j, r), res) in tasks.iter().zip(flat) {
         let res = res.expect("checked above");
         if let Err(e) = res.metrics.check() {
@@ -216,8 +219,10 @@ pub fn run(
 ) -> Result<Results, rayon::ThreadPoolBuildError> {
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
-    Ok(run_points(&pool, &[scenario], &[reps], None, &|_, _, _| None, on_done)
-        .results
-        .pop()
-        .expect("one point"))
+    Ok(
+        run_points(&pool, &[scenario], &[reps], None, &|_, _, _| None, on_done)
+            .results
+            .pop()
+            .expect("one point"),
+    )
 }

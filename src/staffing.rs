@@ -340,7 +340,8 @@ pub fn solve(
             let m: Vec<f64> = (task.sites.iter())
                 .map(|&i| mean_measure(&pt.staffing[i], &reps, horizon))
                 .collect();
-            let all_met = (task.sites.iter().zip(&m)).all(|(&i, m)| m.is_nan() || *m <= pt.staffing[i].rule.max);
+            let all_met =
+                (task.sites.iter().zip(&m)).all(|(&i, m)| m.is_nan() || *m <= pt.staffing[i].rule.max);
             if all_met {
                 task.kept = Some((x.clone(), reps));
             }
@@ -351,8 +352,10 @@ pub fn solve(
     let mut values: Vec<Vec<i64>> = points.iter().map(|p| vec![1; p.staffing.len()]).collect();
     let mut rows: Vec<Vec<Option<Staffed>>> = points.iter().map(|p| vec![None; p.staffing.len()]).collect();
     let mut warnings = Vec::new();
-    let mut results: Vec<Vec<Option<Vec<RepResult>>>> =
-        points.iter().map(|p| vec![None; p.scenario.policies.len()]).collect();
+    let mut results: Vec<Vec<Option<Vec<RepResult>>>> = points
+        .iter()
+        .map(|p| vec![None; p.scenario.policies.len()])
+        .collect();
     for task in &mut tasks {
         let pt = points[task.point];
         let o = task.done.as_ref().expect("every search finished");

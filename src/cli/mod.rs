@@ -470,7 +470,10 @@ fn validate(args: ValidateArgs) -> i32 {
                             r.rule.max_text,
                             match r.rule.measure {
                                 Measure::FalseAlarms => format!(" per {}", r.rule.per_text),
-                                Measure::P95Wait | Measure::MeanWait | Measure::P95Latency | Measure::Utilization => String::new(),
+                                Measure::P95Wait
+                                | Measure::MeanWait
+                                | Measure::P95Latency
+                                | Measure::Utilization => String::new(),
                             }
                         );
                     }

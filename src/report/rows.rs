@@ -250,8 +250,11 @@ pub fn stage_replications_csv(run: &RunData) -> Vec<u8> {
 /// staffing.csv: one row per (point, staffing rule): what each rule chose there. A run
 /// without rules writes the header alone.
 pub fn staffing_csv(run: &RunData) -> Vec<u8> {
-    let rows = (run.points.iter().zip(&run.staffing))
-        .flat_map(|(pt, rules)| rules.iter().map(move |s| (&pt.values[..], s.key.clone(), &s.choice)));
+    let rows = (run.points.iter().zip(&run.staffing)).flat_map(|(pt, rules)| {
+        rules
+            .iter()
+            .map(move |s| (&pt.values[..], s.key.clone(), &s.choice))
+    });
     write::<StaffedKey, Choice>(&run.dims, rows)
 }
 

@@ -177,6 +177,9 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
     };
     let mut ctx = Ctx::new(text, from_cli);
     let mut sites = Vec::new();
+    // Every table at a staffing key gets a placeholder, a rule with problems too, so that
+    // its problems are the only ones said about it.
+    let mut placeholders: Vec<Override> = Vec::new();
     let policies = match doc.get_ref().get("policy").map(S::get_ref) {
         Some(DeValue::Array(a)) => &a[..],
         _ => &[],
@@ -190,6 +193,9 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
             if let Some(v) = work.get("people") {
                 let diag = format!("policy[{pname}].work.people");
                 let path = format!("policy.{pname}.work.people");
+                if matches!(v.get_ref(), DeValue::Table(_)) {
+                    placeholders.push(Override::set(&path, "1"));
+                }
                 if let Some(rule) = read(&mut ctx, v, &diag, Key::WorkPeople) {
                     sites.push(site(path, diag, pname, None, Key::WorkPeople, rule));
                 }
@@ -206,17 +212,19 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
                 let Some(v) = s.get(key.name()) else { continue };
                 let diag = format!("policy[{pname}].stage[{sname}].{}", key.name());
                 let path = format!("policy.{pname}.{sname}.{}", key.name());
+                if matches!(v.get_ref(), DeValue::Table(_)) {
+                    placeholders.push(Override::set(&path, "1"));
+                }
                 if let Some(rule) = read(&mut ctx, v, &diag, key) {
                     sites.push(site(path, diag, pname, Some(sname.clone()), key, rule));
                 }
             }
         }
     }
-    if sites.is_empty() {
+    if placeholders.is_empty() {
         return (text.to_string(), sites, ctx.errors);
     }
     // A placeholder the checks accept; the run writes the chosen number in its place.
-    let placeholders: Vec<Override> = sites.iter().map(|s| s.set(1)).collect();
     let text = match super::overrides::apply(text, &placeholders) {
         Ok((t, _)) => t,
         Err(mut e) => {
@@ -294,7 +302,10 @@ fn read(ctx: &mut Ctx, v: &S<DeValue>, diag: &str, key: Key) -> Option<Rule> {
                 }
             },
             _ => {
-                let msg = format!("expected the rule's name as a string, one of: {}", allowed.join(", "));
+                let msg = format!(
+                    "expected the rule's name as a string, one of: {}",
+                    allowed.join(", ")
+                );
                 ctx.err(r.span(), &format!("{diag}.rule"), msg);
                 None
             }
@@ -367,7 +378,11 @@ fn read_max(ctx: &mut Ctx, m: &S<DeValue>, path: &str, measure: Measure) -> Opti
             DeValue::String(s) => match parse_duration(s) {
                 Ok(h) if h <= limits::MAX_HOURS => Some((h * 60.0, s.to_string())),
                 _ => {
-                    ctx.err(m.span(), path, format!("`{s}` is not a time; expected {DURATION_HELP}"));
+                    ctx.err(
+                        m.span(),
+                        path,
+                        format!("`{s}` is not a time; expected {DURATION_HELP}"),
+                    );
                     None
                 }
             },
@@ -380,14 +395,22 @@ fn read_max(ctx: &mut Ctx, m: &S<DeValue>, path: &str, measure: Measure) -> Opti
         Measure::Utilization => match number(m.get_ref()) {
             Some(x) if x > 0.0 && x <= 1.0 => Some((x, crate::field::format(x))),
             _ => {
-                ctx.err(m.span(), path, "expected a utilization above 0 and at most 1 (e.g. 0.85)");
+                ctx.err(
+                    m.span(),
+                    path,
+                    "expected a utilization above 0 and at most 1 (e.g. 0.85)",
+                );
                 None
             }
         },
         Measure::FalseAlarms => match number(m.get_ref()) {
             Some(x) if (0.0..=1e6).contains(&x) => Some((x, crate::field::format(x))),
             _ => {
-                ctx.err(m.span(), path, "expected a number of false alarms, 0 or more (e.g. 2)");
+                ctx.err(
+                    m.span(),
+                    path,
+                    "expected a number of false alarms, 0 or more (e.g. 2)",
+                );
                 None
             }
         },

@@ -2,11 +2,14 @@
 //! shipped comparison, each human review stage has the fewest reviewers whose p95 wait
 //! (mean over replications) is at most 15 minutes, each monitor the smallest `h` with
 //! at most 2 false alarms per 30 days, and the people doing the work by hand are the fewest
-//! whose utilization is at most 0.85. This test runs each sweep as `oversim run --sweep`
-//! does and checks that
+//! whose utilization is at most 0.85. The scenario files state these rules
+//! (`reviewers = { rule = "p95_wait", max = "15m" }`), and every run solves them
+//! (staffing.csv). This test runs each sweep as `oversim run --sweep` does, with the
+//! scenario's other rules at what the committed run chose, and checks that
 //! - the committed sweep (`results/staffing/.../summary.csv`) is what the code produces;
 //! - the table in docs/staffing.md is that summary;
-//! - the scenario file holds the value the rule picks.
+//! - the scenario file states the sweep's rule, and the committed run
+//!   (`results/examples/<scenario>/staffing.csv`) chose the value the sweep picks.
 //!
 //! After an intended change, `OVERSIM_BLESS=1 cargo test --release staffing` rewrites the
 //! committed summaries and the tables; check the diff, then fix any scenario the rule now
@@ -262,14 +265,35 @@ impl Sweep {
         ))
     }
 
-    /// The sweep's summary.csv, as `oversim run --sweep` writes it.
+    /// The committed run's staffing.csv rows: (`policy.P.STAGE.KEY`, chosen).
+    fn chosen_in_run(&self) -> Vec<(String, String)> {
+        let file = root()
+            .join("results/examples")
+            .join(self.scenario)
+            .join("staffing.csv");
+        let text = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        r.deserialize::<(String, String, String, String)>()
+            .map(|row| {
+                let (policy, stage, key, chosen) = row.unwrap();
+                (format!("policy.{policy}.{stage}.{key}"), chosen)
+            })
+            .collect()
+    }
+
+    /// The sweep's summary.csv, as `oversim run --sweep` writes it, the scenario's other
+    /// rules at the values the committed run chose.
     fn run(&self, tmp: &Path) -> String {
         let out = tmp.join(self.id().replace(' ', "_"));
-        Command::cargo_bin("oversim")
-            .unwrap()
-            .arg("run")
-            .arg(root().join("scenarios").join(format!("{}.toml", self.scenario)))
-            .arg("--sweep")
+        let mut cmd = Command::cargo_bin("oversim").unwrap();
+        cmd.arg("run")
+            .arg(root().join("scenarios").join(format!("{}.toml", self.scenario)));
+        for (path, chosen) in self.chosen_in_run() {
+            if path != self.path() {
+                cmd.arg("--set").arg(format!("{path}={chosen}"));
+            }
+        }
+        cmd.arg("--sweep")
             .arg(format!("{}={}", self.path(), self.values.join(",")))
             .args(["--quiet", "-o"])
             .arg(&out)
@@ -278,7 +302,8 @@ impl Sweep {
         fs::read_to_string(out.join("summary.csv")).unwrap()
     }
 
-    /// The value the scenario file gives the key.
+    /// The value the scenario file gives the key: a number, or the value its rule chose
+    /// in the committed run (the rule must be the sweep's).
     fn in_scenario(&self) -> f64 {
         let file = root().join("scenarios").join(format!("{}.toml", self.scenario));
         let doc: toml::Table = fs::read_to_string(file).unwrap().parse().unwrap();
@@ -298,6 +323,25 @@ impl Sweep {
                 .unwrap_or_else(|| panic!("{}: no stage", self.id())),
         };
         let v = &stage[self.key];
+        if let Some(rule) = v.as_table() {
+            let (name, max) = match self.rule {
+                Rule::Wait => ("p95_wait", toml::Value::from("15m")),
+                Rule::FalseAlarms => ("false_alarms", toml::Value::from(ALARMS_PER_30D as i64)),
+                Rule::Latency => ("p95_latency", toml::Value::from("24h")),
+                Rule::Utilization => ("utilization", toml::Value::from(UTILIZATION)),
+            };
+            assert_eq!(
+                rule["rule"].as_str(),
+                Some(name),
+                "{}: the file's rule",
+                self.id()
+            );
+            assert_eq!(rule["max"], max, "{}: the file's bound", self.id());
+            let (_, chosen) = (self.chosen_in_run().into_iter())
+                .find(|(p, _)| *p == self.path())
+                .unwrap_or_else(|| panic!("{}: not in the committed staffing.csv", self.id()));
+            return chosen.parse().unwrap();
+        }
         v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap()
     }
 
@@ -518,4 +562,243 @@ fn catastrophic_tail_keeps_the_default_policies() {
     assert_eq!(skipping, 3, "every policy's checks skip the hidden class");
     assert_eq!(default["policy"], tail["policy"]);
     assert_eq!(default["costs"], tail["costs"]);
+}
+
+/// A scenario whose reviewers and monitor threshold follow rules, and a control policy
+/// with a number written in.
+const RULED: &str = r#"name = "ruled"
+[run]
+replications = 20
+horizon = "7d"
+seed = 3
+[workload]
+rate = "40/h"
+[[workload.class]]
+name = "a"
+share = 1.0
+defect_prob = 0.05
+[[policy]]
+name = "review"
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = { rule = "p95_wait", max = "15m" }
+service = { dist = "lognormal", mean = "6m", cv = 1.0 }
+detect = 0.8
+[[policy.stage]]
+kind = "monitor"
+name = "spc"
+watch = ["review"]
+method = "cusum"
+p0 = "auto"
+window = 2000
+shift = 2
+h = { rule = "false_alarms", max = 2, per = "30d" }
+[[policy]]
+name = "fixed"
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = 12
+service = { dist = "lognormal", mean = "6m", cv = 1.0 }
+detect = 0.8
+"#;
+
+fn oversim_in(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("oversim").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+/// staffing.csv's rows: (sweep value, stage, key, chosen, at_chosen, at_one_less, max).
+fn staffing_rows(dir: &Path) -> Vec<(String, String, String, String, String, String, f64)> {
+    let text = fs::read_to_string(dir.join("staffing.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let c = [
+        col("stage"),
+        col("key"),
+        col("chosen"),
+        col("at_chosen"),
+        col("at_one_less"),
+        col("max"),
+    ];
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let s = |i: usize| rec[i].to_string();
+            (
+                s(0),
+                s(c[0]),
+                s(c[1]),
+                s(c[2]),
+                s(c[3]),
+                s(c[4]),
+                rec[c[5]].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// One summary.csv mean, by point, policy and metric.
+fn summary_mean(dir: &Path, policy: &str, metric: &str) -> f64 {
+    let rows = rows(&fs::read_to_string(dir.join("summary.csv")).unwrap());
+    let r = rows
+        .iter()
+        .find(|r| r.policy == policy && r.metric == metric)
+        .unwrap();
+    r.mean
+}
+
+#[test]
+fn rules_are_solved_at_every_point_met_there_and_broken_one_below() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("ruled.toml"), RULED).unwrap();
+    let rates = ["20/h", "40/h", "80/h"];
+    oversim_in(d)
+        .args(["run", "ruled.toml", "-q", "-o", "sweep", "--sweep"])
+        .arg(format!("workload.rate={}", rates.join(",")))
+        .assert()
+        .success();
+    let rows = staffing_rows(&d.join("sweep"));
+    assert_eq!(rows.len(), 2 * rates.len(), "{rows:?}");
+    let mut reviewers = Vec::new();
+    for (rate, stage, key, chosen, at, below, max) in &rows {
+        let (at, below): (f64, f64) = (at.parse().unwrap(), below.parse().unwrap());
+        // The rule holds at the choice and is broken one step below it.
+        assert!(
+            at <= *max && below > *max,
+            "{rate} {stage}.{key}: {at} ≤ {max} < {below}"
+        );
+        if key == "reviewers" {
+            reviewers.push(chosen.parse::<u32>().unwrap());
+        }
+        // A run with the choices written in reproduces the judged value exactly.
+        let (other_key, other) = rows
+            .iter()
+            .find(|r| r.0 == *rate && r.2 != *key)
+            .map(|r| (r.1.clone() + "." + &r.2, r.3.clone()))
+            .unwrap();
+        let out = format!("fixed-{}-{key}", rate.replace('/', ""));
+        oversim_in(d)
+            .args(["run", "ruled.toml", "-q", "-o", &out])
+            .arg("--set")
+            .arg(format!("workload.rate={rate}"))
+            .arg("--set")
+            .arg(format!("policy.review.{stage}.{key}={chosen}"))
+            .arg("--set")
+            .arg(format!("policy.review.{other_key}={other}"))
+            .assert()
+            .success();
+        let fixed = d.join(&out);
+        assert_eq!(staffing_rows(&fixed), [], "numbers written in are not rules");
+        let again = match key.as_str() {
+            "reviewers" => {
+                let text = fs::read_to_string(fixed.join("stages.csv")).unwrap();
+                let mut r = csv::Reader::from_reader(text.as_bytes());
+                let h = r.headers().unwrap().clone();
+                let p95 = h.iter().position(|c| c == "p95_wait_min").unwrap();
+                let row = r
+                    .records()
+                    .map(Result::unwrap)
+                    .find(|rec| &rec[0] == "review" && &rec[1] == "review");
+                row.unwrap()[p95].parse::<f64>().unwrap()
+            }
+            _ => summary_mean(&fixed, "review", "false_alarms") * 30.0 / 7.0,
+        };
+        assert!(
+            (again - at).abs() <= 1e-12 * at.abs(),
+            "{rate} {key}: the run with {chosen} written in gives {again}, the rule judged {at}"
+        );
+    }
+    // More work needs more reviewers.
+    assert!(reviewers.windows(2).all(|w| w[0] < w[1]), "{reviewers:?}");
+    // The same choices on one thread, and sharded then merged: byte for byte.
+    oversim_in(d)
+        .args([
+            "run",
+            "ruled.toml",
+            "-q",
+            "-o",
+            "one",
+            "--threads",
+            "1",
+            "--sweep",
+        ])
+        .arg(format!("workload.rate={}", rates.join(",")))
+        .assert()
+        .success();
+    let mut shards = Vec::new();
+    for k in 0..2 {
+        let dir = format!("shard{k}");
+        oversim_in(d)
+            .args([
+                "run",
+                "ruled.toml",
+                "-q",
+                "-o",
+                &dir,
+                "--shard",
+                &format!("{k}/2"),
+                "--sweep",
+            ])
+            .arg(format!("workload.rate={}", rates.join(",")))
+            .assert()
+            .success();
+        shards.push(dir);
+    }
+    oversim_in(d)
+        .arg("merge")
+        .args(&shards)
+        .args(["-q", "-o", "merged"])
+        .assert()
+        .success();
+    for f in [
+        "staffing.csv",
+        "summary.csv",
+        "replications.csv",
+        "stages.csv",
+        "decision.csv",
+    ] {
+        let whole = fs::read(d.join("sweep").join(f)).unwrap();
+        assert_eq!(fs::read(d.join("one").join(f)).unwrap(), whole, "one thread: {f}");
+        assert_eq!(fs::read(d.join("merged").join(f)).unwrap(), whole, "merged: {f}");
+    }
+    // `validate` names the rules; the offered load of a rule's stage is the rule's to keep.
+    oversim_in(d)
+        .args(["validate", "ruled.toml"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "policy.review.review.reviewers: the fewest with p95_wait at most 15m",
+        ))
+        .stdout(predicates::str::contains(
+            "policy.review.spc.h: the smallest with false_alarms at most 2 per 30d",
+        ));
+}
+
+#[test]
+fn a_rule_nothing_meets_is_refused_by_name() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    // No number of people makes the work wait less than no time at all at 95%.
+    let text = RULED.replace(
+        r#"reviewers = { rule = "p95_wait", max = "15m" }"#,
+        r#"reviewers = { rule = "utilization", max = 0.000001 }"#,
+    );
+    fs::write(
+        d.join("never.toml"),
+        text.replace("replications = 20", "replications = 2"),
+    )
+    .unwrap();
+    oversim_in(d)
+        .args(["run", "never.toml", "-q", "-o", "out"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "policy[review].stage[review].reviewers: no value up to 100000 meets the staffing rule (utilization at most 0.000001",
+        ));
+    assert!(!d.join("out").exists(), "nothing is written");
 }
