@@ -125,6 +125,7 @@ fn explored(out: &api::explore::Explored) -> WebResponse {
         f.robustness.as_deref(),
         f.sensitivity.as_deref(),
         f.map.as_deref(),
+        None,
     );
     match read {
         Ok(results) => r.report = sections(&results),

@@ -72,6 +72,11 @@ pub struct ExploreArgs {
     /// reads a Slurm array or Kubernetes indexed job.
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// Also find, for each [uncertain] input alone (the others at their written values),
+    /// the value where the choice on --metric flips between the best policy at the written
+    /// values and the runner-up, or between A and B: breakeven.csv.
+    #[arg(long, value_name = "A,B", num_args = 0..=1, default_missing_value = "")]
+    pub breakeven: Option<String>,
     /// Also write report.html.
     #[arg(long)]
     pub report: bool,
@@ -154,6 +159,19 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(format!("error: --shard: {e}")),
     };
+    let pair: Option<Option<(String, String)>> = match args.breakeven.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(ab) => match ab.split_once(',') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Some(Some((a.trim().to_string(), b.trim().to_string())))
+            }
+            _ => return bad(format!("error: --breakeven takes two policies, A,B (not `{ab}`), or nothing for the best and the runner-up")),
+        },
+    };
+    if pair.is_some() && (shard.is_some() || ex.map.is_some()) {
+        return bad("error: --breakeven runs on one machine and without --map: it chooses its values from what it finds".into());
+    }
     let suffix = if ex.map.is_some() { "map" } else { "explore" };
     let dir = match (&args.out, shard) {
         (Some(o), _) => o.clone(),
@@ -236,7 +254,46 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    let out = crate::api::explore::conclude(ex, &executed.run, manifest);
+    let mut sentences = Vec::new();
+    if let Some(pair) = &pair {
+        let pb = super::run::progress_bar(0, args.quiet);
+        let found = crate::explore::breakeven::search(
+            &src.label,
+            &ex.base_text,
+            &ex.inputs,
+            ex.metric,
+            pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            &pool,
+            &|n| {
+                pb.inc_length(n);
+                pb.inc(n)
+            },
+        );
+        pb.finish_and_clear();
+        match found {
+            Err(e) => {
+                tell!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+            Ok(None) => {
+                tell!("oversim: interrupted; an exploration needs every set, so nothing is written");
+                return EXIT_INTERRUPTED;
+            }
+            Ok(Some(found)) => {
+                for (name, bytes) in found.files() {
+                    if let Err(e) = output.write(name, &bytes) {
+                        tell!("error: {e}");
+                        return EXIT_FAILURE;
+                    }
+                }
+                sentences = (found.rows.iter())
+                    .map(|(k, v)| crate::explore::breakeven::sentence(k, v))
+                    .collect();
+            }
+        }
+    }
+    let mut out = crate::api::explore::conclude(ex, &executed.run, manifest);
+    out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
 }
 

@@ -8,11 +8,14 @@
 //! mean of its replications, so a probability includes the replication noise left in those
 //! means; ties count as shared (half to each of two), so `p_best` sums to 1 over policies.
 //! Its standard error is the binomial √(p(1−p)/n) of n independent draws; Sobol draws are
-//! more even than independent ones, so it is conservative.
+//! more even than independent ones, so it is conservative. Each probability also carries
+//! an exact (Clopper–Pearson) 95% interval, from the wins rounded down for the lower bound
+//! and up for the upper (shared ties make them fractional): "best in 32 of 32 draws" is
+//! not "certainly best", and the interval says how far it is from that.
 
 use crate::experiment::RunData;
 use crate::metrics::M;
-use crate::stats::quantiles;
+use crate::stats::{clopper_pearson, quantiles};
 
 use super::design::DesignKind;
 use super::sensitivity::{indices, Bootstrap, Indices};
@@ -28,6 +31,9 @@ pub struct Standing {
     pub policy: usize,
     pub p_best: f64,
     pub p_best_se: f64,
+    /// Exact 95% bounds on `p_best`.
+    pub p_best_low: f64,
+    pub p_best_high: f64,
     /// The policy's value over the draws: mean and 5/50/95% quantiles.
     pub mean: f64,
     pub p05: f64,
@@ -43,6 +49,9 @@ pub struct Pair {
     pub versus: usize,
     pub p_beats: f64,
     pub p_beats_se: f64,
+    /// Exact 95% bounds on `p_beats`.
+    pub p_beats_low: f64,
+    pub p_beats_high: f64,
     /// `policy − versus` over the draws: mean and 5/95% quantiles.
     pub mean: f64,
     pub p05: f64,
@@ -88,9 +97,12 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-fn share(wins: f64, n: usize) -> (f64, f64) {
+/// A probability from `wins` of `n` draws: (p, standard error, exact 95% low, high).
+fn share(wins: f64, n: usize) -> (f64, f64, f64, f64) {
     let p = wins / n as f64;
-    (p, (p * (1.0 - p) / n as f64).sqrt())
+    let (low, _) = clopper_pearson(wins.floor() as usize, n, 0.95);
+    let (_, high) = clopper_pearson(wins.ceil() as usize, n, 0.95);
+    (p, (p * (1.0 - p) / n as f64).sqrt(), low, high)
 }
 
 /// Analyses the runs of an exploration without a map.
@@ -122,7 +134,7 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
         }
         for p in 0..n_pol {
             let v: Vec<f64> = defined.iter().map(|&d| f[p][d]).collect();
-            let (p_best, p_best_se) = share(wins[p], defined.len());
+            let (p_best, p_best_se, p_best_low, p_best_high) = share(wins[p], defined.len());
             let mean = mean(&v);
             let [p05, p50, p95] = quantiles(v, [0.05, 0.5, 0.95]);
             standings.push(Standing {
@@ -130,6 +142,8 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
                 policy: p,
                 p_best,
                 p_best_se,
+                p_best_low,
+                p_best_high,
                 mean,
                 p05,
                 p50,
@@ -146,7 +160,7 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
                         (false, false) => 0.0,
                     })
                     .sum();
-                let (p_beats, p_beats_se) = share(beats, defined.len());
+                let (p_beats, p_beats_se, p_beats_low, p_beats_high) = share(beats, defined.len());
                 let mean = mean(&d);
                 let [p05, p95] = quantiles(d, [0.05, 0.95]);
                 pairs.push(Pair {
@@ -155,6 +169,8 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
                     versus: q,
                     p_beats,
                     p_beats_se,
+                    p_beats_low,
+                    p_beats_high,
                     mean,
                     p05,
                     p95,
@@ -224,13 +240,12 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
             .map(|s| format!("`{}` in {}", names[s.policy], pct(s.p_best)))
             .collect();
         out.push(format!(
-            "Across the uncertainty ({} draws), `{}` is best on {} ({} is better) in {} of draws (± {}){}.",
+            "Across the uncertainty ({} draws), `{}` is best on {} ({} is better) in {}{}.",
             a.draws,
             names[top.policy],
             m.name(),
             dir.label(),
-            pct(top.p_best),
-            pct(top.p_best_se),
+            how_often(top.p_best, top.p_best_low, top.p_best_high, a.draws),
             if rest.is_empty() {
                 String::new()
             } else {
@@ -246,11 +261,11 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
             .find(|x| x.metric == m && x.policy == p && x.versus == b)
         {
             out.push(format!(
-                "`{}` beats `{}` on {} in {} of draws; the difference ranges from {} to {} (5% to 95% of draws).",
+                "`{}` beats `{}` on {} in {}; the difference ranges from {} to {} (5% to 95% of draws).",
                 names[p],
                 names[b],
                 m.name(),
-                pct(pair.p_beats),
+                how_often(pair.p_beats, pair.p_beats_low, pair.p_beats_high, a.draws),
                 num(pair.p05),
                 num(pair.p95)
             ));
@@ -264,9 +279,18 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
         let top: Vec<String> = (order.iter().take(3))
             .map(|&i| {
                 let t = sens.indices.total[i];
+                let interval = match super::sensitivity::points_needed(t, ex.design.n) {
+                    None => format!("{:.2} to {:.2}", t.low, t.high),
+                    Some(n) => format!("too few points for an interval: about {n} base points would do"),
+                };
+                let way = match sens.indices.correlation[i] {
+                    c if c > 0.1 => ", higher raises it",
+                    c if c < -0.1 => ", higher lowers it",
+                    _ => "",
+                };
                 format!(
-                    "{} (total index {:.2}, {:.2} to {:.2})",
-                    ex.inputs[i].path, t.est, t.low, t.high
+                    "{} (total index {:.2}, {interval}{way})",
+                    ex.inputs[i].path, t.est
                 )
             })
             .collect();
@@ -340,6 +364,23 @@ fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option
         m.name(),
         ranges.join(" or ")
     ))
+}
+
+/// "all 32 draws (it lost in none; 95% upper bound on losing 9%)", "75% of draws (95%
+/// interval 57% to 89%)": a share of draws with its exact bounds. At 0 or 1 the bound is
+/// one-sided (1 − 0.05^(1/n)), as "lost in none of n" asks.
+fn how_often(p: f64, low: f64, high: f64, n: usize) -> String {
+    let one_sided = 1.0 - 0.05f64.powf(1.0 / n as f64);
+    if p == 1.0 {
+        format!(
+            "all {n} draws (lost in none; 95% upper bound on losing {})",
+            pct(one_sided)
+        )
+    } else if p == 0.0 {
+        format!("none of {n} draws (95% upper bound {})", pct(one_sided))
+    } else {
+        format!("{} of draws (95% interval {} to {})", pct(p), pct(low), pct(high))
+    }
 }
 
 fn pct(x: f64) -> String {

@@ -10,6 +10,7 @@
 //! [`analysis`] and [`map`].
 
 pub mod analysis;
+pub mod breakeven;
 pub mod design;
 pub mod map;
 pub mod sensitivity;

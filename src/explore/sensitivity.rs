@@ -4,7 +4,13 @@
 //! For input `i`, with A, B and AB^i the design's blocks ([`super::design`]) and V the
 //! variance of the output over the A and B sets:
 //!
-//! - first order (Saltelli et al. 2010, Table 2 (b)): S_i = mean_j f(B_j)·(f(AB^i_j) − f(A_j)) / V
+//! - first order, centred (Saltelli et al. 2010, Table 2 (b), with f(B_j) less the mean f̄ of
+//!   the A and B outputs, as SALib does by standardising the outputs first and as Owen
+//!   (2013, "Better estimation of small Sobol' sensitivity indices") advises):
+//!   S_i = mean_j (f(B_j) − f̄)·(f(AB^i_j) − f(A_j)) / V. Centring leaves the expectation as it
+//!   is (mean_j (f(AB^i_j) − f(A_j)) is 0 in expectation) and removes the variance the
+//!   output's level adds: for an output far from zero the uncentred estimator's interval
+//!   is many times wider.
 //! - total (Jansen 1999; Saltelli et al. 2010, Table 2 (f)): ST_i = mean_j (f(A_j) − f(AB^i_j))² / (2V)
 //!
 //! **Noise.** Each f here is a mean of R replications, so it carries noise; the replication
@@ -39,6 +45,9 @@ pub struct Indices {
     /// Per input.
     pub first: Vec<Ci>,
     pub total: Vec<Ci>,
+    /// Per input, the correlation of its draws with the output over the A and B sets: its
+    /// effect's direction (positive: a higher input raises the output).
+    pub correlation: Vec<f64>,
     /// Share of V that is replication noise.
     pub noise: Ci,
     /// V: the output's variance over the A and B sets.
@@ -69,8 +78,10 @@ struct Terms {
     a: Vec<f64>,
     b: Vec<f64>,
     noise: Vec<f64>,
-    /// `s1[i][j]`, `st[i][j]`.
+    /// `s1[i][j]` (uncentred, corrected for noise), `d[i][j]` = f(AB^i_j) − f(A_j) (for the
+    /// centring), `st[i][j]`.
     s1: Vec<Vec<f64>>,
+    d: Vec<Vec<f64>>,
     st: Vec<Vec<f64>>,
 }
 
@@ -98,6 +109,7 @@ fn terms(design: &Design, y: &[Vec<f64>]) -> Terms {
         b: Vec::with_capacity(n),
         noise: Vec::with_capacity(n),
         s1: vec![Vec::with_capacity(n); k],
+        d: vec![Vec::with_capacity(n); k],
         st: vec![Vec::with_capacity(n); k],
     };
     let diff = |x: &[f64], z: &[f64]| -> Vec<f64> { x.iter().zip(z).map(|(p, q)| p - q).collect() };
@@ -123,6 +135,7 @@ fn terms(design: &Design, y: &[Vec<f64>]) -> Terms {
             let fi = mean(yi);
             let d = diff(yi, ya);
             t.s1[i].push(fb * (fi - fa) - cov_of_means(yb, &d));
+            t.d[i].push(fi - fa);
             t.st[i].push((fi - fa).powi(2) - cov_of_means(&d, &d));
         }
     }
@@ -140,8 +153,12 @@ fn estimate(t: &Terms, js: &[usize]) -> (Vec<f64>, Vec<f64>, f64, f64) {
         .sum();
     let v = ss / (2.0 * m - 1.0);
     let avg = |x: &[f64]| js.iter().map(|&j| x[j]).sum::<f64>() / m;
+    // Centred: mean (f(B) − f̄)(f(AB) − f(A)) = mean f(B)(f(AB) − f(A)) − f̄·mean (f(AB) − f(A));
+    // the noise correction is the same (f̄ is a constant within the resample).
     // `+ 0.0` writes an exact zero as 0, not -0.
-    let first = t.s1.iter().map(|x| avg(x) / v + 0.0).collect();
+    let first = (t.s1.iter().zip(&t.d))
+        .map(|(x, d)| (avg(x) - mean_ab * avg(d)) / v + 0.0)
+        .collect();
     let total = t.st.iter().map(|x| avg(x) / (2.0 * v) + 0.0).collect();
     (first, total, avg(&t.noise) / v, v)
 }
@@ -176,12 +193,51 @@ pub fn indices(design: &Design, y: &[Vec<f64>], boot: &Bootstrap, level: f64) ->
         let [low, high] = quantiles(xs, [a, 1.0 - a]);
         Ci { est, low, high }
     };
+    let correlation = (0..k).map(|i| correlation(design, &t, i)).collect();
     Some(Indices {
+        correlation,
         first: first.iter().zip(bf).map(|(&e, xs)| ci(e, xs)).collect(),
         total: total.iter().zip(bt).map(|(&e, xs)| ci(e, xs)).collect(),
         noise: ci(noise, bn),
         variance: v,
     })
+}
+
+/// The Pearson correlation of input `i`'s draws (on the unit scale) with the output, over
+/// the A and B sets; 0 where either does not vary.
+fn correlation(design: &Design, t: &Terms, i: usize) -> f64 {
+    let g = design.group();
+    let (mut u, mut f) = (Vec::with_capacity(2 * design.n), Vec::with_capacity(2 * design.n));
+    for j in 0..design.n {
+        u.push(design.rows[j * g][i]);
+        f.push(t.a[j]);
+        u.push(design.rows[j * g + 1][i]);
+        f.push(t.b[j]);
+    }
+    let (mu, mf) = (mean(&u), mean(&f));
+    let (mut suf, mut suu, mut sff) = (0.0, 0.0, 0.0);
+    for (x, y) in u.iter().zip(&f) {
+        suf += (x - mu) * (y - mf);
+        suu += (x - mu) * (x - mu);
+        sff += (y - mf) * (y - mf);
+    }
+    if suu > 0.0 && sff > 0.0 {
+        suf / (suu * sff).sqrt() + 0.0
+    } else {
+        0.0
+    }
+}
+
+/// Base points that would bring an index's interval inside [0, 1]: the interval narrows as
+/// 1/√N, so N grows with the square of (half-width / room), the room being the distance
+/// from the estimate to the nearer end (at least 0.05). `None` if it is inside already.
+pub fn points_needed(c: Ci, n: usize) -> Option<usize> {
+    if c.low >= 0.0 && c.high <= 1.0 || c.low.is_nan() {
+        return None;
+    }
+    let half = (c.high - c.low) / 2.0;
+    let room = c.est.min(1.0 - c.est).max(0.05);
+    Some((n as f64 * (half / room).powi(2)).ceil() as usize)
 }
 
 #[cfg(test)]
@@ -233,6 +289,71 @@ mod tests {
             // The intervals are narrow enough for the check to mean something.
             assert!(f.high - f.low < 0.1 && t.high - t.low < 0.1, "{f:?} {t:?}");
         }
+    }
+
+    #[test]
+    fn the_first_order_estimator_is_centred() {
+        // Ishigami + 1000: the same indices, the same interval widths (the centred estimator
+        // does not see the output's level), still covering the analytic values; the
+        // uncentred one (Saltelli 2010 Table 2 (b) as printed) is far off at this N.
+        let n = 2048;
+        let d = Design::new(DesignKind::Sobol, n, 3, 11);
+        let boot = Bootstrap::new(n, 500, 11);
+        let at = |offset: f64| {
+            let y: Vec<Vec<f64>> = d.rows.iter().map(|u| vec![ishigami_at(u) + offset]).collect();
+            (indices(&d, &y, &boot, LEVEL).unwrap(), y)
+        };
+        let ((near, _), (far, y)) = (at(0.0), at(1000.0));
+        for (i, (&a, &b)) in near.first.iter().zip(&far.first).enumerate() {
+            assert!((a.est - b.est).abs() < 1e-9, "S1[{i}]: {a:?} {b:?}");
+            assert!(
+                ((a.high - a.low) - (b.high - b.low)).abs() < 1e-9,
+                "S1[{i}] widths"
+            );
+            assert!(b.low <= S1[i] && S1[i] <= b.high, "S1[{i}] = {}: {b:?}", S1[i]);
+            assert!(b.high - b.low < 0.15, "S1[{i}]: {b:?}");
+        }
+        // The uncentred estimate of S1 for x3 (analytic 0), from the same design.
+        let t = terms(&d, &y);
+        let v = far.variance;
+        let uncentred = t.s1[2].iter().sum::<f64>() / n as f64 / v;
+        let f3 = far.first[2];
+        assert!(
+            (uncentred - f3.est).abs() > f3.high - f3.low,
+            "{uncentred} {f3:?}"
+        );
+        // The direction of each effect: x2 enters as sin², x1 through sin x1 (both even in
+        // their middle), so neither is monotone; x3 alone has no first-order effect.
+        assert!(far.correlation.iter().all(|c| c.abs() <= 1.0));
+    }
+
+    #[test]
+    fn an_interval_outside_zero_one_asks_for_more_points() {
+        let c = |est, low, high| Ci { est, low, high };
+        assert_eq!(points_needed(c(0.5, 0.4, 0.6), 64), None);
+        // Half-width 0.5 around 0.3 (room 0.3): (0.5 / 0.3)² × 64 = 178.
+        assert_eq!(points_needed(c(0.3, -0.2, 0.8), 64), Some(178));
+        // An estimate below zero: room 0.05.
+        assert_eq!(points_needed(c(-0.1, -0.3, 0.1), 100), Some(1600));
+    }
+
+    #[test]
+    fn a_monotone_input_shows_its_direction() {
+        let n = 512;
+        let d = Design::new(DesignKind::Sobol, n, 2, 3);
+        let boot = Bootstrap::new(n, 200, 3);
+        let y: Vec<Vec<f64>> = d.rows.iter().map(|u| vec![3.0 * u[0] - u[1]]).collect();
+        let ix = indices(&d, &y, &boot, 0.95).unwrap();
+        assert!(
+            ix.correlation[0] > 0.9 && ix.correlation[1] < -0.2,
+            "{:?}",
+            ix.correlation
+        );
+        // Linear and additive: S1 = ST = a_i² / Σ a²: 0.9 and 0.1.
+        assert!(
+            (ix.first[0].est - 0.9).abs() < 0.05 && (ix.first[1].est - 0.1).abs() < 0.05,
+            "{ix:?}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::experiment::RunData;
 use crate::explore::analysis::{Analysis, Output};
 use crate::explore::design::Block;
 use crate::explore::map::Cell;
+use crate::explore::sensitivity::points_needed;
 use crate::explore::Exploration;
 use crate::metrics::{MetricRow, M};
 
@@ -55,6 +56,11 @@ pub struct RobustnessRow {
     pub p_best: f64,
     #[serde(with = "crate::field")]
     pub p_best_se: f64,
+    /// Exact (Clopper–Pearson) 95% bounds on `p_best`.
+    #[serde(with = "crate::field")]
+    pub p_best_low: f64,
+    #[serde(with = "crate::field")]
+    pub p_best_high: f64,
     /// The policy's value (mean of its replications) over the draws.
     #[serde(with = "crate::field")]
     pub mean: f64,
@@ -82,6 +88,11 @@ pub struct PairRow {
     pub p_beats: f64,
     #[serde(with = "crate::field")]
     pub p_beats_se: f64,
+    /// Exact (Clopper–Pearson) 95% bounds on `p_beats`.
+    #[serde(with = "crate::field")]
+    pub p_beats_low: f64,
+    #[serde(with = "crate::field")]
+    pub p_beats_high: f64,
     /// `policy − versus` over the draws.
     #[serde(with = "crate::field")]
     pub mean_difference: f64,
@@ -128,6 +139,11 @@ pub struct SensitivityRow {
     pub variance: f64,
     pub base_points: usize,
     pub replications: u64,
+    /// The correlation of the input's draws with the output: the direction of its effect.
+    #[serde(with = "crate::field")]
+    pub correlation: f64,
+    /// Base points that would bring both intervals inside [0, 1]; 0 when they are.
+    pub points_needed: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -281,6 +297,8 @@ fn robustness_csv(names: &[String], a: &Analysis) -> Vec<u8> {
                 RobustnessRow {
                     p_best: s.p_best,
                     p_best_se: s.p_best_se,
+                    p_best_low: s.p_best_low,
+                    p_best_high: s.p_best_high,
                     mean: s.mean,
                     p05: s.p05,
                     p50: s.p50,
@@ -317,6 +335,8 @@ fn pairwise_csv(names: &[String], a: &Analysis) -> Vec<u8> {
                 PairRow {
                     p_beats: p.p_beats,
                     p_beats_se: p.p_beats_se,
+                    p_beats_low: p.p_beats_low,
+                    p_beats_high: p.p_beats_high,
                     mean_difference: p.mean,
                     difference_p05: p.p05,
                     difference_p95: p.p95,
@@ -359,6 +379,12 @@ fn sensitivity_csv(ex: &Exploration, run: &RunData, names: &[String], a: &Analys
                     variance: s.indices.variance,
                     base_points: ex.design.n,
                     replications: reps,
+                    correlation: s.indices.correlation[i],
+                    points_needed: [f, t]
+                        .into_iter()
+                        .filter_map(|c| points_needed(c, ex.design.n))
+                        .max()
+                        .unwrap_or(0),
                 },
             ));
         }

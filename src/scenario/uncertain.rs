@@ -492,6 +492,23 @@ impl Uncertain {
         }
     }
 
+    /// The range a break-even is sought over: low to high, or the 5% and 95% quantiles of
+    /// an unbounded distribution (`None` for a choice).
+    pub fn span(&self) -> Option<(f64, f64)> {
+        match &self.dist {
+            InputDist::Choice { .. } => None,
+            InputDist::Uniform { low, high } | InputDist::Triangular { low, high, .. } => Some((*low, *high)),
+            InputDist::Beta { .. } | InputDist::Lognormal { .. } => {
+                Some((self.number(0.05)?, self.number(0.95)?))
+            }
+        }
+    }
+
+    /// The value `x` as written into the scenario (rounded for whole-number inputs).
+    pub fn value_at(&self, x: f64) -> SweepValue {
+        value_of(if self.whole { x.round() } else { x }, &self.unit, self.whole)
+    }
+
     /// `count` values evenly spaced over the input's range, for the axis of a decision map:
     /// from low to high, between the 5% and 95% quantiles of an unbounded distribution, or
     /// every listed choice. Whole numbers are not repeated.

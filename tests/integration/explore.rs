@@ -594,3 +594,102 @@ fn exploration_sizes_are_checked_as_the_flags_are() {
     s.bootstrap = 99;
     assert!(s.check_sizes().is_err());
 }
+
+/// Reviewing every action against nothing: rejected actions are dropped, so the reviewers'
+/// work removes harm λ·T·p·h·d from the month and costs c·T·reviewer_hour. On net value
+/// (no work value, no delay cost) the two break even where the harm price is
+/// c·reviewer_hour / (λ·p·h·d) = 2 · 50 / (20 · 0.1 · 1 · 0.5) = 100.
+const REVIEW_OR_NOT: &str = r#"name = "review-or-not"
+[run]
+replications = 40
+horizon = "7d"
+seed = 4
+[workload]
+rate = "20/h"
+[[workload.class]]
+name = "a"
+share = 1.0
+defect_prob = 0.1
+harm = 1.0
+[costs]
+reviewer_hour = 50.0
+harm_unit = 10.0
+delay_hour = 0.0
+[[policy]]
+name = "none"
+[[policy]]
+name = "review"
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = 2
+service = { dist = "constant", value = "1m" }
+detect = 0.5
+[uncertain]
+"costs.harm_unit" = { dist = "uniform", low = 0.0, high = 200.0 }
+"policy.review.review.false_reject" = { dist = "uniform", low = 0.0, high = 0.0001 }
+"#;
+
+#[test]
+fn a_break_even_matches_its_closed_form() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("r.toml"), REVIEW_OR_NOT).unwrap();
+    oversim(
+        d,
+        &[
+            "explore",
+            "r.toml",
+            "--points",
+            "4",
+            "-q",
+            "-o",
+            "out",
+            "--breakeven",
+            "review,none",
+            "--report",
+        ],
+    );
+    let text = std::fs::read_to_string(d.join("out/breakeven.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let col =
+        |rec: &csv::StringRecord, name: &str| rec[h.iter().position(|c| c == name).unwrap()].to_string();
+    let harm = rows
+        .iter()
+        .find(|r| col(r, "input") == "costs.harm_unit")
+        .unwrap();
+    assert_eq!(col(harm, "finding"), "flips");
+    assert_eq!(
+        col(harm, "better_below"),
+        "none",
+        "cheap harm: reviewing costs more than it saves"
+    );
+    let (at, lo, hi): (f64, f64, f64) = (
+        col(harm, "flips_at").parse().unwrap(),
+        col(harm, "ci_low").parse().unwrap(),
+        col(harm, "ci_high").parse().unwrap(),
+    );
+    // The closed form lies in the interval widened from 95% to 99.9% (as every closed-form
+    // check here: z 3.29 for 1.96), and the interval is narrow enough to mean it: the harm
+    // caught is a count of about 20·168·0.1·0.5 = 168 a week, so its relative sd over 40
+    // replications is about 1/√(168·40) ≈ 1.2%, the flip's about the same (±2.4 at 95%).
+    let widen = 3.2905 / 1.96;
+    let (wlo, whi) = (at - (at - lo) * widen, at + (hi - at) * widen);
+    assert!(
+        wlo <= 100.0 && 100.0 <= whi,
+        "flips at {at} ({lo} to {hi}; 99.9%: {wlo} to {whi})"
+    );
+    assert!(hi - lo < 10.0, "interval {lo} to {hi}");
+    // A tiny false-reject rate changes nothing here: no flip within its range.
+    let fr = rows
+        .iter()
+        .find(|r| col(r, "input") != "costs.harm_unit")
+        .unwrap();
+    assert_eq!(col(fr, "finding"), "no flip within the range");
+    // The sentence, and the report shows the break-evens.
+    let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(html.contains("Break-evens"), "the report has no break-evens");
+    assert!(html.contains("while costs.harm_unit is below"), "no sentence");
+}

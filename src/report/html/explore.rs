@@ -9,8 +9,10 @@ use plotters::prelude::*;
 use super::charts::{colour, range, tick};
 use super::svg::{figure, svg, with_interval};
 use super::{esc, STYLE};
+use crate::explore::breakeven::{BreakEven, BreakEvenKey};
 use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
 use crate::report::manifest::Manifest;
+use crate::report::table::sig3;
 
 /// Everything the report is drawn from.
 pub struct ExploreResults {
@@ -20,6 +22,8 @@ pub struct ExploreResults {
     /// (axis values, key, row) of map.csv, and the axes' paths.
     pub map: Vec<(Vec<String>, MapKey, MapRow)>,
     pub map_dims: Vec<String>,
+    /// breakeven.csv, when the exploration looked for break-evens.
+    pub breakeven: Vec<(BreakEvenKey, BreakEven)>,
 }
 
 impl ExploreResults {
@@ -32,6 +36,7 @@ impl ExploreResults {
             read("robustness.csv").as_deref(),
             read("sensitivity.csv").as_deref(),
             read("map.csv").as_deref(),
+            read("breakeven.csv").as_deref(),
         )
         .map_err(|e| format!("{}/{e}", dir.display()))
     }
@@ -42,6 +47,7 @@ impl ExploreResults {
         robustness: Option<&[u8]>,
         sensitivity: Option<&[u8]>,
         map: Option<&[u8]>,
+        breakeven: Option<&[u8]>,
     ) -> Result<ExploreResults, String> {
         type Read<K, V> = (Vec<String>, crate::report::rows::Rows<K, V>);
         fn read<K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
@@ -56,7 +62,9 @@ impl ExploreResults {
         let (_, robustness) = read::<RobustnessKey, RobustnessRow>(robustness, "robustness.csv")?;
         let (_, sensitivity) = read::<SensitivityKey, SensitivityRow>(sensitivity, "sensitivity.csv")?;
         let (map_dims, map) = read::<MapKey, MapRow>(map, "map.csv")?;
+        let (_, breakeven) = read::<BreakEvenKey, BreakEven>(breakeven, "breakeven.csv")?;
         Ok(ExploreResults {
+            breakeven: breakeven.into_iter().map(|(_, k, v)| (k, v)).collect(),
             manifest,
             robustness: robustness.into_iter().map(|(_, k, v)| (k, v)).collect(),
             sensitivity: sensitivity.into_iter().map(|(_, k, v)| (k, v)).collect(),
@@ -144,7 +152,36 @@ pub fn sections(r: &ExploreResults) -> String {
         let rows: Vec<&(SensitivityKey, SensitivityRow)> =
             diffs.iter().copied().filter(|(k, _)| k.policy == p).collect();
         let title = format!("{p} − {}: total-order index on {metric}", rows[0].0.baseline);
-        write!(h, "<h2>What moves {} − {}</h2><div class=\"row\">{}</div><p class=\"note\">Bars: total-order index (share of the difference's variance over the design due to the input, interactions included), with its 95% bootstrap interval; dots: first-order index. Replication noise: {:.0}% of the variance.</p>", esc(p), esc(&rows[0].0.baseline), tornado(&rows, &title), 100.0 * rows[0].1.noise_share).ok();
+        write!(h, "<h2>What moves {} − {}</h2><div class=\"row\">{}</div><p class=\"note\">Bars: total-order index (share of the difference's variance over the design due to the input, interactions included), with its 95% bootstrap interval; dots: first-order index; (↑) a higher value of the input raises the difference, (↓) lowers it, (·) no steady direction. Replication noise: {:.0}% of the variance.</p>", esc(p), esc(&rows[0].0.baseline), tornado(&rows, &title), 100.0 * rows[0].1.noise_share).ok();
+    }
+    if !r.breakeven.is_empty() {
+        h.push_str("<h2>Break-evens</h2><p class=\"note\">Each input alone, the others at their written values: where the choice between the pair flips, with the range where the paired difference's 95% interval contains zero (breakeven.csv; the differences at each value are in breakeven-points.csv).</p><table><tr><th>input</th><th>finding</th><th>flips at (95% interval)</th><th>better below</th></tr>");
+        for (k, v) in &r.breakeven {
+            let at = match v.finding.as_str() {
+                "flips" => format!(
+                    "{}{u} ({}{u} – {}{u})",
+                    sig3(v.flips_at),
+                    sig3(v.ci_low),
+                    sig3(v.ci_high),
+                    u = v.unit
+                ),
+                _ => format!("{}{u} to {}{u} searched", sig3(v.low), sig3(v.high), u = v.unit),
+            };
+            write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&k.input),
+                esc(&v.finding),
+                esc(&at),
+                esc(&v.better_below)
+            )
+            .ok();
+        }
+        h.push_str("</table><ul>");
+        for (k, v) in &r.breakeven {
+            write!(h, "<li>{}</li>", esc(&crate::explore::breakeven::sentence(k, v))).ok();
+        }
+        h.push_str("</ul>");
     }
     if !r.map.is_empty() {
         write!(
@@ -163,11 +200,10 @@ fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> Strin
     let title = format!("P(best on {metric}) across the uncertainty");
     let table: Vec<Vec<String>> = (rows.iter())
         .map(|(k, v)| {
-            let (lo, hi) = (
-                (v.p_best - 1.96 * v.p_best_se).max(0.0),
-                (v.p_best + 1.96 * v.p_best_se).min(1.0),
-            );
-            vec![k.policy.clone(), with_interval(v.p_best, lo, hi)]
+            vec![
+                k.policy.clone(),
+                with_interval(v.p_best, v.p_best_low, v.p_best_high),
+            ]
         })
         .collect();
     let chart = svg(520, 60 + 34 * n as u32, |root| {
@@ -191,15 +227,14 @@ fn p_best_chart(rows: &[&(RobustnessKey, RobustnessRow)], metric: &str) -> Strin
                 [(0.0, y - 0.3), (v.p_best, y + 0.3)],
                 colour(i).filled(),
             )])?;
-            let (lo, hi) = (
-                (v.p_best - 1.96 * v.p_best_se).max(0.0),
-                (v.p_best + 1.96 * v.p_best_se).min(1.0),
-            );
-            c.draw_series([PathElement::new(vec![(lo, y), (hi, y)], BLACK.stroke_width(2))])?;
+            c.draw_series([PathElement::new(
+                vec![(v.p_best_low, y), (v.p_best_high, y)],
+                BLACK.stroke_width(2),
+            )])?;
         }
         Ok(())
     });
-    figure(&title, chart, &["policy", "P(best) (95% interval)"], &table)
+    figure(&title, chart, &["policy", "P(best) (exact 95% interval)"], &table)
 }
 
 fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
@@ -215,12 +250,18 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
         .iter()
         .map(|(_, v)| v.first_low.min(v.total_low))
         .fold(0.0f64, f64::min);
+    // An interval outside [0, 1] says the design was too small, not where the index is.
+    let shown = |est: f64, lo: f64, hi: f64, v: &SensitivityRow| match v.points_needed {
+        0 => with_interval(est, lo, hi),
+        n => format!("{} (too few points: about {n} would do)", sig3(est)),
+    };
     let table: Vec<Vec<String>> = (rows.iter().rev())
         .map(|(k, v)| {
             vec![
                 k.input.clone(),
-                with_interval(v.total_order, v.total_low, v.total_high),
-                with_interval(v.first_order, v.first_low, v.first_high),
+                direction(v.correlation).to_string(),
+                shown(v.total_order, v.total_low, v.total_high, v),
+                shown(v.first_order, v.first_low, v.first_high, v),
             ]
         })
         .collect();
@@ -231,7 +272,9 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
             .x_label_area_size(30)
             .y_label_area_size(300)
             .build_cartesian_2d(range(lo, hi, true), -0.5f64..n as f64 - 0.5)?;
-        let names: Vec<String> = rows.iter().map(|(k, _)| k.input.clone()).collect();
+        let names: Vec<String> = (rows.iter())
+            .map(|(k, v)| format!("{} {}", k.input, arrow(v.correlation)))
+            .collect();
         c.configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
@@ -258,11 +301,29 @@ fn tornado(rows: &[&(SensitivityKey, SensitivityRow)], title: &str) -> String {
         chart,
         &[
             "input",
+            "effect of a higher value",
             "total-order index (95% interval)",
             "first-order index (95% interval)",
         ],
         &table,
     )
+}
+
+/// The direction of an input's effect, from its correlation with the output.
+fn direction(correlation: f64) -> &'static str {
+    match correlation {
+        c if c > 0.1 => "raises it",
+        c if c < -0.1 => "lowers it",
+        _ => "no steady direction",
+    }
+}
+
+fn arrow(correlation: f64) -> &'static str {
+    match correlation {
+        c if c > 0.1 => "(↑)",
+        c if c < -0.1 => "(↓)",
+        _ => "(·)",
+    }
 }
 
 fn heat_map(r: &ExploreResults) -> String {
