@@ -29,6 +29,12 @@ pub struct Work {
     pub actions: f64,
     /// Replications over every point and policy.
     pub replications: f64,
+    /// Replications run to solve staffing rules, beyond `replications`: a policy with `k`
+    /// rules runs at least its choice and one step below each rule, `k + 1` times its
+    /// replications, of which the run keeps the first. Every shard runs them all.
+    pub rule_runs: f64,
+    /// The actions of `rule_runs`.
+    pub rule_actions: f64,
     /// Time-series rows (replication 0 of every point and policy).
     pub series_rows: f64,
     /// Time-series intervals of one replication (the longest horizon's).
@@ -44,6 +50,8 @@ impl Work {
         let mut w = Work {
             actions: 0.0,
             replications: 0.0,
+            rule_runs: 0.0,
+            rule_actions: 0.0,
             series_rows: 0.0,
             series_intervals: 0.0,
             bytes: 0.0,
@@ -53,8 +61,12 @@ impl Work {
             let pols = sc.policies.len() as f64;
             let reps = replications.unwrap_or(sc.run.replications) as f64;
             let span = sc.run.horizon + sc.run.warmup;
+            let rules = |k: usize| p.loaded.staffing.iter().filter(|s| s.policy_index == k).count() as f64;
+            let extra: f64 = (0..sc.policies.len()).map(rules).sum::<f64>() * reps;
             w.actions += sc.workload.mean_rate() * span * reps * pols;
             w.replications += reps * pols;
+            w.rule_runs += extra;
+            w.rule_actions += sc.workload.mean_rate() * span * extra;
             let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
             let per_rep = std::mem::size_of::<RepResult>()
                 + stages.div_ceil(sc.policies.len().max(1)) * std::mem::size_of::<StageResult>()
@@ -83,14 +95,18 @@ impl Work {
 
     /// About how long the run takes on `threads` cores, in seconds.
     pub fn seconds(&self, threads: usize) -> f64 {
-        self.actions * SECONDS_PER_ACTION / threads.max(1) as f64
+        (self.actions + self.rule_actions) * SECONDS_PER_ACTION / threads.max(1) as f64
     }
 
     /// One line: `about 1.22e6 actions in 40 replications (about 0.4 s on 2 threads)`.
     pub fn describe(&self, threads: usize) -> String {
+        let rules = match self.rule_runs {
+            0.0 => String::new(),
+            r => format!(" and at least {} more to solve the staffing rules", count(r)),
+        };
         format!(
-            "about {} simulated actions in {} replications (about {} on {threads} thread{}; results {} in memory)",
-            count(self.actions),
+            "about {} simulated actions in {} replications{rules} (about {} on {threads} thread{}; results {} in memory)",
+            count(self.actions + self.rule_actions),
             count(self.replications),
             duration(self.seconds(threads)),
             if threads == 1 { "" } else { "s" },

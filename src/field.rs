@@ -33,6 +33,24 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     parse(&s).map_err(serde::de::Error::custom)
 }
 
+/// `true` as `yes`, `false` as an empty cell (decision.csv's `status_quo`, staffing.csv's
+/// `settled`).
+pub mod yes_or_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if *x { "yes" } else { "" })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "yes" => Ok(true),
+            "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!("`{other}` is not yes or empty"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

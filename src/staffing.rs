@@ -56,6 +56,10 @@ pub struct Choice {
     pub at_one_less: f64,
     /// Evaluations (runs of the policy's replications) the search of its policy made.
     pub evaluations: u64,
+    /// The policy's rules settled (a round changed nothing); empty when they alternated
+    /// and each number took the largest it had.
+    #[serde(with = "crate::field::yes_or_empty")]
+    pub settled: bool,
 }
 
 /// One solved rule.
@@ -161,6 +165,7 @@ fn smallest(sites: &[&Site], cache: &Cache, x: &[i64], i: usize) -> Result<i64, 
 fn search(sites: &[&Site], start: &[i64], cache: &Cache) -> Result<Outcome, Halt> {
     let mut x = start.to_vec();
     let mut settled = false;
+    let mut seen: Vec<Vec<i64>> = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         for i in 0..sites.len() {
@@ -174,6 +179,18 @@ fn search(sites: &[&Site], start: &[i64], cache: &Cache) -> Result<Outcome, Halt
             settled = true;
             break;
         }
+        // Rules that pull against each other (more reviewers, more findings, more alarms)
+        // can alternate between values: then each number takes the largest it had in the
+        // cycle, the cautious choice, and the run says so.
+        if let Some(first) = seen.iter().position(|s| *s == x) {
+            for s in &seen[first..] {
+                for (xi, si) in x.iter_mut().zip(s) {
+                    *xi = (*xi).max(*si);
+                }
+            }
+            break;
+        }
+        seen.push(x.clone());
     }
     let at = cache.get(&x).ok_or_else(|| Halt::Need(x.clone()))?.clone();
     let mut below = Vec::with_capacity(sites.len());
@@ -254,40 +271,19 @@ struct Task {
     kept: Option<(Vec<i64>, Vec<RepResult>)>,
 }
 
-/// Solves every point's rules. `Ok(None)` if cancelled; `Err` names a rule that cannot be
-/// met or a fault of the engine. Points without rules come back as they are.
-pub fn solve(
+/// Runs the searches of the tasks `which` selects to their ends, every pending evaluation
+/// of a round in one batch. `Ok(false)` if cancelled.
+fn run_tasks(
     points: &[&Loaded],
+    tasks: &mut [Task],
+    which: &dyn Fn(&Task) -> bool,
     pool: &(impl Executor + ?Sized),
     on_done: &(dyn Fn() + Sync),
-) -> Result<Option<Solved>, String> {
-    let mut tasks: Vec<Task> = Vec::new();
-    for (k, pt) in points.iter().enumerate() {
-        for p in 0..pt.scenario.policies.len() {
-            let sites: Vec<usize> = (pt.staffing.iter().enumerate())
-                .filter(|(_, s)| s.policy_index == p)
-                .map(|(i, _)| i)
-                .collect();
-            if sites.is_empty() {
-                continue;
-            }
-            let start = sites.iter().map(|&i| start(pt, &pt.staffing[i])).collect();
-            tasks.push(Task {
-                point: k,
-                policy: p,
-                sites,
-                start,
-                cache: Cache::new(),
-                evaluations: 0,
-                done: None,
-                kept: None,
-            });
-        }
-    }
+) -> Result<bool, String> {
     loop {
         let mut requests: Vec<(usize, Vec<i64>)> = Vec::new();
         for (t, task) in tasks.iter_mut().enumerate() {
-            if task.done.is_some() {
+            if task.done.is_some() || !which(task) {
                 continue;
             }
             let pt = points[task.point];
@@ -331,7 +327,7 @@ pub fn solve(
             })
             .collect();
         let Some(results) = run_jobs(pool, &jobs, on_done)? else {
-            return Ok(None);
+            return Ok(false);
         };
         for (((t, x), reps), l) in requests.into_iter().zip(results).zip(&loaded) {
             let task = &mut tasks[t];
@@ -348,6 +344,61 @@ pub fn solve(
             task.cache.insert(x, m);
             task.evaluations += 1;
         }
+    }
+    Ok(true)
+}
+
+/// Solves every point's rules. `Ok(None)` if cancelled; `Err` names a rule that cannot be
+/// met or a fault of the engine. Points without rules come back as they are.
+pub fn solve(
+    points: &[&Loaded],
+    pool: &(impl Executor + ?Sized),
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Option<Solved>, String> {
+    let mut tasks: Vec<Task> = Vec::new();
+    for (k, pt) in points.iter().enumerate() {
+        for p in 0..pt.scenario.policies.len() {
+            let sites: Vec<usize> = (pt.staffing.iter().enumerate())
+                .filter(|(_, s)| s.policy_index == p)
+                .map(|(i, _)| i)
+                .collect();
+            if sites.is_empty() {
+                continue;
+            }
+            let start = sites.iter().map(|&i| start(pt, &pt.staffing[i])).collect();
+            tasks.push(Task {
+                point: k,
+                policy: p,
+                sites,
+                start,
+                cache: Cache::new(),
+                evaluations: 0,
+                done: None,
+                kept: None,
+            });
+        }
+    }
+    // The first point's rules first; its choices are where the other points' searches
+    // start (a sweep's or an exploration's points mostly choose alike, so most searches
+    // then need only the choice and one step below each rule).
+    if !run_tasks(points, &mut tasks, &|t| t.point == 0, pool, on_done)? {
+        return Ok(None);
+    }
+    let first: Vec<(usize, Vec<String>, Vec<i64>)> = (tasks.iter())
+        .filter(|t| t.point == 0)
+        .filter_map(|t| {
+            let paths = t.sites.iter().map(|&i| points[0].staffing[i].path.clone()).collect();
+            Some((t.policy, paths, t.done.as_ref()?.values.clone()))
+        })
+        .collect();
+    for t in tasks.iter_mut().filter(|t| t.point != 0) {
+        let paths: Vec<String> = t.sites.iter().map(|&i| points[t.point].staffing[i].path.clone()).collect();
+        if let Some((_, _, v)) = first.iter().find(|(p, ps, _)| *p == t.policy && *ps == paths) {
+            t.start = v.clone();
+        }
+    }
+    if !run_tasks(points, &mut tasks, &|t| t.point != 0, pool, on_done)? {
+        return Ok(None);
     }
     let mut values: Vec<Vec<i64>> = points.iter().map(|p| vec![1; p.staffing.len()]).collect();
     let mut rows: Vec<Vec<Option<Staffed>>> = points.iter().map(|p| vec![None; p.staffing.len()]).collect();
@@ -366,7 +417,7 @@ pub fn solve(
         }
         if !o.settled {
             warnings.push(format!(
-                "warning: {}: the staffing rules of policy `{}` did not settle in {MAX_ROUNDS} rounds; the last round's values are used",
+                "warning: {}: the staffing rules of policy `{}` do not settle (each pulls the other; see staffing.csv): each number is the largest it took in the last rounds",
                 pt.label, pt.scenario.policies[task.policy].name
             ));
         }
@@ -387,6 +438,7 @@ pub fn solve(
                     at_chosen: o.at[j],
                     at_one_less: o.below[j],
                     evaluations: task.evaluations,
+                    settled: o.settled,
                 },
             });
         }

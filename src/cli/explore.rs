@@ -26,9 +26,11 @@ pub struct ExploreArgs {
     /// Set any scenario key: PATH=VALUE (applied before the draws).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
-    /// Replications per set and policy (same as --set run.replications=N; at least 2).
-    #[arg(short = 'r', long, value_name = "N")]
-    pub replications: Option<u64>,
+    /// Replications per set and policy (same as --set run.replications=N; at least 2). The
+    /// scenario's run.replications are for `oversim run`: an exploration spends its effort
+    /// on draws of the inputs, with 5 replications per set unless this says otherwise.
+    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_REPLICATIONS)]
+    pub replications: u64,
     /// Master seed: the replication streams and the design (same as --set run.seed=S).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -38,7 +40,7 @@ pub struct ExploreArgs {
     pub policies: Option<String>,
     /// Base points of a Sobol design (N·(k+2) sets for k inputs), sets of a Latin
     /// hypercube, or draws of the other inputs per map cell with --others integrate.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(explore::POINTS))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_POINTS, value_parser = clap::value_parser!(u64).range(explore::POINTS))]
     pub points: u64,
     /// sobol (Saltelli scheme: sensitivity indices) or lhs (Latin hypercube: no indices).
     #[arg(long, value_name = "KIND", default_value = "sobol", value_parser = parse_design)]
@@ -88,6 +90,30 @@ pub struct ExploreArgs {
     pub quiet: bool,
 }
 
+/// The bare `oversim explore` of the default scenario: 16 base points (208 sets for its 11
+/// inputs) of 5 replications, about a minute on two cores with its staffing rules solved
+/// at every set.
+pub const DEFAULT_POINTS: u64 = 16;
+pub const DEFAULT_REPLICATIONS: u64 = 5;
+
+/// One line on an exploration's size and time, said before it starts (and by `validate`).
+pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
+    let sc = ex.plan.base();
+    let work = crate::estimate::Work::of(&ex.plan, None, None);
+    format!(
+        "{} sets ({} design{}) × {} replications × {} policies: {}",
+        ex.plan.points.len(),
+        ex.spec.design.name(),
+        match &ex.spec.map {
+            None => format!(", {} base points", ex.spec.points),
+            Some(m) => format!(", a {}×{} map", m.grid, m.grid),
+        },
+        sc.run.replications,
+        sc.policies.len(),
+        work.describe(threads)
+    )
+}
+
 fn parse_design(s: &str) -> Result<DesignKind, String> {
     choose(s, DesignKind::ALL)
 }
@@ -122,9 +148,7 @@ impl ExploreArgs {
         if let Some(p) = &self.policies {
             v.push(Override::policies(p));
         }
-        if let Some(r) = self.replications {
-            v.push(Override::set("run.replications", &r.to_string()));
-        }
+        v.push(Override::set("run.replications", &self.replications.to_string()));
         if let Some(s) = self.seed {
             v.push(Override::set("run.seed", &s.to_string()));
         }
@@ -192,6 +216,12 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Err(e) => return bad(format!("error: {e}")),
     };
     overload_warning(&src.label, &ex);
+    if !args.quiet {
+        tell!(
+            "oversim explore: {}",
+            describe(&ex, super::threads_used(args.threads))
+        );
+    }
     super::run::install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
@@ -302,7 +332,7 @@ fn overload_warning(label: &str, ex: &Exploration) {
     let over: Vec<(usize, (String, String, f64))> = (ex.plan.points.iter().enumerate())
         .filter_map(|(s, p)| {
             (p.loaded.scenario.offered_loads().into_iter())
-                .filter(|(_, _, rho)| *rho >= 1.0)
+                .filter(|(pol, st, rho)| *rho >= 1.0 && !super::by_rule(p, pol, st))
                 .max_by(|a, b| a.2.total_cmp(&b.2))
                 .map(|x| (s, x))
         })

@@ -382,7 +382,7 @@ fn point_label(plan: &Plan, k: usize) -> String {
 
 /// Whether the people of stage `st` (`work` for the work) of policy `p` are set by a
 /// staffing rule at this point (their offered load is then the rule's to keep).
-fn by_rule(pt: &crate::experiment::Point, p: &str, st: &str) -> bool {
+pub(crate) fn by_rule(pt: &crate::experiment::Point, p: &str, st: &str) -> bool {
     (pt.loaded.staffing.iter())
         .any(|s| s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != Key::H)
 }
@@ -485,6 +485,19 @@ fn validate(args: ValidateArgs) -> i32 {
                     );
                     for u in &sc.uncertain {
                         sayln!("    {}: {}", u.path, u.describe());
+                    }
+                    // What the bare `oversim explore` of this file would run.
+                    let spec = crate::explore::Spec {
+                        design: crate::explore::design::DesignKind::Sobol,
+                        points: explore::DEFAULT_POINTS as usize,
+                        metric: "net_value".into(),
+                        bootstrap: 1000,
+                        map: None,
+                    };
+                    let mut ov = overrides.clone();
+                    ov.push(Override::set("run.replications", &explore::DEFAULT_REPLICATIONS.to_string()));
+                    if let Ok(ex) = crate::explore::plan(&s.label, &s.text, &ov, &spec) {
+                        sayln!("  oversim explore: {}", explore::describe(&ex, threads_used(None)));
                     }
                 }
                 for w in load_warnings(&s.label, &plan) {

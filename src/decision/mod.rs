@@ -233,7 +233,7 @@ pub struct DecisionRow {
     /// (people do some classes).
     pub by: Who,
     /// The status quo the others must beat (`yes`; empty for the others).
-    #[serde(with = "yes_or_empty")]
+    #[serde(with = "crate::field::yes_or_empty")]
     pub status_quo: bool,
     /// 1 = best among the policies that meet every constraint; empty for the others.
     pub rank: Option<usize>,
@@ -269,23 +269,6 @@ pub struct DecisionRow {
     pub vs_status_quo_high: f64,
     /// Each constraint: `harm_p95 <= 250000: met (182000 [150000 .. 230000])`, `; `-separated.
     pub constraints: String,
-}
-
-/// `true` as `yes`, `false` as an empty cell (decision.csv's `status_quo`).
-mod yes_or_empty {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(x: &bool, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(if *x { "yes" } else { "" })
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "yes" => Ok(true),
-            "" => Ok(false),
-            other => Err(serde::de::Error::custom(format!("`{other}` is not yes or empty"))),
-        }
-    }
 }
 
 /// The paired difference a − b of metric `m` over the replications where both are

@@ -178,6 +178,8 @@ pub struct MapRow {
 pub struct ExploreFiles {
     pub design: Vec<u8>,
     pub explore: Vec<u8>,
+    /// What the staffing rules chose at every set.
+    pub staffing: Vec<u8>,
     pub robustness: Option<Vec<u8>>,
     pub pairwise: Option<Vec<u8>>,
     pub sensitivity: Option<Vec<u8>>,
@@ -204,6 +206,7 @@ impl ExploreFiles {
         ExploreFiles {
             design: design_csv(ex, run),
             explore: explore_csv(run),
+            staffing: super::rows::staffing_csv(run),
             robustness: analysis.map(|a| robustness_csv(&names, a)),
             pairwise: analysis.map(|a| pairwise_csv(&names, a)),
             sensitivity: analysis
@@ -216,7 +219,11 @@ impl ExploreFiles {
     /// (file name, bytes) in the order they are written.
     pub fn named(&self) -> Vec<(&'static str, &[u8])> {
         let mut v: Vec<(&'static str, &[u8])> =
-            vec![("design.csv", &self.design), ("explore.csv", &self.explore)];
+            vec![
+                ("design.csv", &self.design),
+                ("explore.csv", &self.explore),
+                ("staffing.csv", &self.staffing),
+            ];
         let more = [
             ("robustness.csv", &self.robustness),
             ("pairwise.csv", &self.pairwise),
