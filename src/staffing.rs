@@ -387,12 +387,20 @@ pub fn solve(
     let first: Vec<(usize, Vec<String>, Vec<i64>)> = (tasks.iter())
         .filter(|t| t.point == 0)
         .filter_map(|t| {
-            let paths = t.sites.iter().map(|&i| points[0].staffing[i].path.clone()).collect();
+            let paths = t
+                .sites
+                .iter()
+                .map(|&i| points[0].staffing[i].path.clone())
+                .collect();
             Some((t.policy, paths, t.done.as_ref()?.values.clone()))
         })
         .collect();
     for t in tasks.iter_mut().filter(|t| t.point != 0) {
-        let paths: Vec<String> = t.sites.iter().map(|&i| points[t.point].staffing[i].path.clone()).collect();
+        let paths: Vec<String> = t
+            .sites
+            .iter()
+            .map(|&i| points[t.point].staffing[i].path.clone())
+            .collect();
         if let Some((_, _, v)) = first.iter().find(|(p, ps, _)| *p == t.policy && *ps == paths) {
             t.start = v.clone();
         }

@@ -123,6 +123,7 @@ fn explored(out: &api::explore::Explored) -> WebResponse {
     let read = ExploreResults::from_files(
         out.manifest.clone(),
         f.robustness.as_deref(),
+        f.pairwise.as_deref(),
         f.sensitivity.as_deref(),
         f.map.as_deref(),
         None,

@@ -71,11 +71,30 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A results folder written by `oversim run` or `oversim merge`.
+    /// A results folder written by `oversim run`, `oversim explore` or `oversim merge`.
     pub dir: PathBuf,
+    /// An exploration re-read on another metric with a better direction, without running
+    /// anything: writes report-METRIC.html and prints its sentences.
+    #[arg(long, value_name = "METRIC")]
+    pub metric: Option<String>,
 }
 
 fn report_cmd(args: ReportArgs) -> i32 {
+    if let Some(m) = &args.metric {
+        return match crate::report::html::write_on_metric(&args.dir, m) {
+            Ok((path, sentences)) => {
+                for s in sentences {
+                    sayln!("{s}");
+                }
+                sayln!("wrote {}", path.display());
+                EXIT_OK
+            }
+            Err(e) => {
+                tell!("error: {e}");
+                EXIT_BAD_INPUT
+            }
+        };
+    }
     match crate::report::html::write(&args.dir) {
         Ok(path) => {
             sayln!("wrote {}", path.display());
@@ -495,9 +514,15 @@ fn validate(args: ValidateArgs) -> i32 {
                         map: None,
                     };
                     let mut ov = overrides.clone();
-                    ov.push(Override::set("run.replications", &explore::DEFAULT_REPLICATIONS.to_string()));
+                    ov.push(Override::set(
+                        "run.replications",
+                        &explore::DEFAULT_REPLICATIONS.to_string(),
+                    ));
                     if let Ok(ex) = crate::explore::plan(&s.label, &s.text, &ov, &spec) {
-                        sayln!("  oversim explore: {}", explore::describe(&ex, threads_used(None)));
+                        sayln!(
+                            "  oversim explore: {}",
+                            explore::describe(&ex, threads_used(None))
+                        );
                     }
                 }
                 for w in load_warnings(&s.label, &plan) {

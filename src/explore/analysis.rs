@@ -253,6 +253,7 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
             }
         ));
     }
+    out.extend(disagreement(a, &names, m));
     for p in (0..names.len()).filter(|&p| p != a.baseline) {
         let b = a.baseline;
         if let Some(pair) = a
@@ -307,6 +308,59 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
         }
     }
     out
+}
+
+/// The outcomes a decision weighs besides its metric: which policy is most often best on
+/// each, and whether they agree with the decision metric.
+const OUTCOMES: &[M] = &[
+    M::net_value,
+    M::harm,
+    M::escapes_per_1k,
+    M::latency_p95_min,
+    M::throughput_per_hour,
+];
+
+fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
+    let most = |metric: M| {
+        (a.standings.iter())
+            .filter(|s| s.metric == metric)
+            .max_by(|x, y| x.p_best.total_cmp(&y.p_best))
+            .map(|s| (s.policy, s.p_best))
+    };
+    let (lead, _) = most(m)?;
+    let others: Vec<(M, usize, f64)> = (OUTCOMES.iter())
+        .filter(|&&o| o != m)
+        .filter_map(|&o| most(o).map(|(p, share)| (o, p, share)))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = (others.iter())
+        .map(|(o, p, share)| format!("{} `{}` ({})", o.name(), names[*p], pct(*share)))
+        .collect();
+    let differ: Vec<&str> = (others.iter())
+        .filter(|(_, p, _)| *p != lead)
+        .map(|(o, _, _)| o.name())
+        .collect();
+    Some(format!(
+        "Most often best on the other outcomes: {}; {}.",
+        list.join(", "),
+        match differ.is_empty() {
+            true => format!("they agree with {}", m.name()),
+            false => format!(
+                "{} {} with {}'s `{}`, so the choice trades {} away",
+                differ.join(" and "),
+                if differ.len() == 1 {
+                    "disagrees"
+                } else {
+                    "disagree"
+                },
+                m.name(),
+                names[lead],
+                if differ.len() == 1 { "it" } else { "them" }
+            ),
+        }
+    ))
 }
 
 /// Where input `i` flips the sign of `p − b` on the decision metric: the mean difference in
@@ -369,7 +423,7 @@ fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option
 /// "all 32 draws (it lost in none; 95% upper bound on losing 9%)", "75% of draws (95%
 /// interval 57% to 89%)": a share of draws with its exact bounds. At 0 or 1 the bound is
 /// one-sided (1 − 0.05^(1/n)), as "lost in none of n" asks.
-fn how_often(p: f64, low: f64, high: f64, n: usize) -> String {
+pub fn how_often(p: f64, low: f64, high: f64, n: usize) -> String {
     let one_sided = 1.0 - 0.05f64.powf(1.0 / n as f64);
     if p == 1.0 {
         format!(
@@ -383,11 +437,11 @@ fn how_often(p: f64, low: f64, high: f64, n: usize) -> String {
     }
 }
 
-fn pct(x: f64) -> String {
+pub fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-fn num(x: f64) -> String {
+pub fn num(x: f64) -> String {
     if x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {

@@ -230,14 +230,17 @@ fn correlation(design: &Design, t: &Terms, i: usize) -> f64 {
 
 /// Base points that would bring an index's interval inside [0, 1]: the interval narrows as
 /// 1/√N, so N grows with the square of (half-width / room), the room being the distance
-/// from the estimate to the nearer end (at least 0.05). `None` if it is inside already.
+/// from the estimate to the nearer end (at least 0.05), and at least twice `n`. `None` if it
+/// is inside already.
 pub fn points_needed(c: Ci, n: usize) -> Option<usize> {
     if c.low >= 0.0 && c.high <= 1.0 || c.low.is_nan() {
         return None;
     }
     let half = (c.high - c.low) / 2.0;
     let room = c.est.min(1.0 - c.est).max(0.05);
-    Some((n as f64 * (half / room).powi(2)).ceil() as usize)
+    // A lopsided bootstrap interval can leave [0, 1] though its half-width fits: at least
+    // twice the points then.
+    Some(((n as f64 * (half / room).powi(2)).ceil() as usize).max(2 * n))
 }
 
 #[cfg(test)]

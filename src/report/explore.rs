@@ -218,12 +218,11 @@ impl ExploreFiles {
 
     /// (file name, bytes) in the order they are written.
     pub fn named(&self) -> Vec<(&'static str, &[u8])> {
-        let mut v: Vec<(&'static str, &[u8])> =
-            vec![
-                ("design.csv", &self.design),
-                ("explore.csv", &self.explore),
-                ("staffing.csv", &self.staffing),
-            ];
+        let mut v: Vec<(&'static str, &[u8])> = vec![
+            ("design.csv", &self.design),
+            ("explore.csv", &self.explore),
+            ("staffing.csv", &self.staffing),
+        ];
         let more = [
             ("robustness.csv", &self.robustness),
             ("pairwise.csv", &self.pairwise),

@@ -5,7 +5,8 @@
 //! `policy.process.review.reviewers` (policy, then stage, then key; nested tables such as
 //! `policy.process.review.fatigue.tau` go deeper; `policy.by-hand.work.people` is the
 //! policy's `[policy.work]`). `policy.*.review.detect` sets the key in
-//! every policy that has a stage named `review`. The edit keeps the file's layout, so line
+//! every policy that has a stage named `review`; `policy.tiered.*.learn` sets it in every
+//! stage of `tiered` whose kind has the key (an organisation's learning, say). The edit keeps the file's layout, so line
 //! numbers in later messages still point into the user's file.
 
 use std::str::FromStr;
@@ -219,6 +220,39 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
         }
         return Ok(diag);
     }
+    // `policy.NAME.*.KEY`: every stage of policy NAME whose kind has KEY.
+    if let ["policy", policy, "*", key, rest @ ..] = parts.as_slice() {
+        let takes = |t: &toml_edit::Table| {
+            (t.get("kind").and_then(Item::as_str))
+                .and_then(|k| crate::stages::KindTag::ALL.iter().find(|(n, _)| *n == k))
+                .is_some_and(|(_, tag)| tag.keys().contains(key))
+        };
+        let p = find_named(doc.as_table_mut(), "policy", policy, "policy", false)?;
+        let names: Vec<String> = (p.get("stage").and_then(Item::as_array_of_tables))
+            .map(|a| {
+                a.iter()
+                    .filter(|t| takes(t))
+                    .filter_map(|t| entry_name(t, true))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if names.is_empty() {
+            return Err(format!("no stage of policy `{policy}` takes `{key}`"));
+        }
+        let mut diag = String::new();
+        for n in names {
+            let path = std::iter::once(*key)
+                .chain(rest.iter().copied())
+                .collect::<Vec<_>>()
+                .join(".");
+            let one = Override {
+                path: format!("policy.{policy}.{n}.{path}"),
+                ..o.clone()
+            };
+            diag = set(doc, &one)?;
+        }
+        return Ok(diag);
+    }
     let (table, rest, mut diag) = locate(doc.as_table_mut(), &parts)?;
     let mut table = table;
     for (i, key) in rest.iter().enumerate() {
@@ -332,6 +366,23 @@ fatigue = { tau = "30m", floor = 0.8 }
         let err = apply(DOC, &[ov("policy.*.nothing.reviewers=4")]).unwrap_err();
         assert!(
             err[0].message.contains("no policy has a stage named `nothing`"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_star_for_the_stage_sets_every_stage_of_the_policy_that_takes_the_key() {
+        let two = format!(
+            "{DOC}[[policy.stage]]\nkind = \"automated_check\"\nname = \"c\"\ndetect = 0.5\n[[policy.stage]]\nkind = \"monitor\"\nname = \"m\"\n"
+        );
+        let (text, _) = apply(&two, &[ov("policy.p.*.learn=0.1")]).unwrap();
+        // The review and the check learn; the monitor has no `learn`.
+        assert_eq!(text.matches("learn = 0.1").count(), 2, "{text}");
+        let err = apply(DOC, &[ov("policy.p.*.false_positive=0.1")]).unwrap_err();
+        assert!(
+            err[0]
+                .message
+                .contains("no stage of policy `p` takes `false_positive`"),
             "{err:?}"
         );
     }

@@ -68,8 +68,12 @@ for (let i = 0; i < 8; i++) await page.keyboard.press("ArrowRight");
 const unlabelled = await page.$$eval("input, select, textarea", (es) => es.filter((e) => !e.labels.length && !e.getAttribute("aria-label")).map((e) => e.id));
 if (unlabelled.length) fail(`controls without a label: ${unlabelled}`);
 const levers = await page.$$eval("#levers input", (es) => es.map((e) => e.dataset.path));
-for (const want of ["workload.rate", "workload.drift.every", "policy.per-action.review.reviewers", "policy.tiered.checks.detect", "policy.tiered.audit.sample", "policy.tiered.spc.h", "workload.class.high-impact.harm"]) {
+for (const want of ["workload.rate", "workload.drift.every", "policy.per-action.review.detect", "policy.tiered.checks.detect", "policy.tiered.audit.sample", "workload.class.high-impact.harm"]) {
     if (!levers.includes(want)) fail(`no lever for ${want}: ${levers}`);
+}
+// Reviewers and thresholds staffed by a rule have no lever: the rule sets them at every run.
+for (const ruled of ["policy.per-action.review.reviewers", "policy.tiered.spc.h"]) {
+    if (levers.includes(ruled)) fail(`a lever for ${ruled}, which its staffing rule sets`);
 }
 await page.focus("#run");
 await page.keyboard.press("Enter");
@@ -194,7 +198,7 @@ const of = (p, sel) => p.$eval(sel, (e) => e.textContent);
     const summary = await of(p, "#csv-summary");
     await p.click("#run"); await settle(p);
     if ((await of(p, "#csv-summary")) === summary) fail("removing an override did not change the run");
-    await p.fill("#toml", (await p.$eval("#toml", (e) => e.value)).replace("reviewers = 7 ", "reviewers = 8 "));
+    await p.fill("#toml", (await p.$eval("#toml", (e) => e.value)).replace("reviewers = 1 ", "reviewers = 2 "));
     await p.click("#run"); await settle(p);
     if (!(await of(p, "#edited-note")).includes("edited")) fail("an edited file is not marked above Run");
     if (!(await of(p, "#run-header")).includes("edited: it differs from the shipped scenarios/default.toml")) fail("an edited file is not marked in the header");

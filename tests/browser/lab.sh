@@ -37,7 +37,7 @@ python3 -c "import json,sys; print(round(1000*json.load(open(sys.argv[1]))['wall
 "$bin" explore --points 8 -r 3 --seed 7 -q --report -o "$work/cli/explore"
 "$bin" explore --map "policy.*.review.detect,workload.class.high-impact.harm" --grid 3 -r 3 --seed 7 -q --report -o "$work/cli/map"
 # A scenario with a typo, as the page names an edited scenario: scenario.toml.
-sed 's/^reviewers = 7 /reviewrs = 7 /' "$root/scenarios/default.toml" >"$work/cli/bad.toml"
+sed 's/^reviewers = 1 /reviewrs = 1 /' "$root/scenarios/default.toml" >"$work/cli/bad.toml"
 cp "$work/cli/bad.toml" "$work/scenario.toml"
 (cd "$work" && "$bin" run scenario.toml -q 2>"$work/cli/bad.txt" && exit 1 || true)
 grep -q "reviewrs" "$work/cli/bad.txt"

@@ -10,7 +10,9 @@ use super::charts::{colour, range, tick};
 use super::svg::{figure, svg, with_interval};
 use super::{esc, STYLE};
 use crate::explore::breakeven::{BreakEven, BreakEvenKey};
-use crate::report::explore::{MapKey, MapRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow};
+use crate::report::explore::{
+    MapKey, MapRow, PairKey, PairRow, RobustnessKey, RobustnessRow, SensitivityKey, SensitivityRow,
+};
 use crate::report::manifest::Manifest;
 use crate::report::table::sig3;
 
@@ -18,6 +20,7 @@ use crate::report::table::sig3;
 pub struct ExploreResults {
     pub manifest: Manifest,
     pub robustness: Vec<(RobustnessKey, RobustnessRow)>,
+    pub pairwise: Vec<(PairKey, PairRow)>,
     pub sensitivity: Vec<(SensitivityKey, SensitivityRow)>,
     /// (axis values, key, row) of map.csv, and the axes' paths.
     pub map: Vec<(Vec<String>, MapKey, MapRow)>,
@@ -34,6 +37,7 @@ impl ExploreResults {
         ExploreResults::from_files(
             manifest,
             read("robustness.csv").as_deref(),
+            read("pairwise.csv").as_deref(),
             read("sensitivity.csv").as_deref(),
             read("map.csv").as_deref(),
             read("breakeven.csv").as_deref(),
@@ -45,6 +49,7 @@ impl ExploreResults {
     pub fn from_files(
         manifest: Manifest,
         robustness: Option<&[u8]>,
+        pairwise: Option<&[u8]>,
         sensitivity: Option<&[u8]>,
         map: Option<&[u8]>,
         breakeven: Option<&[u8]>,
@@ -60,6 +65,7 @@ impl ExploreResults {
             }
         }
         let (_, robustness) = read::<RobustnessKey, RobustnessRow>(robustness, "robustness.csv")?;
+        let (_, pairwise) = read::<PairKey, PairRow>(pairwise, "pairwise.csv")?;
         let (_, sensitivity) = read::<SensitivityKey, SensitivityRow>(sensitivity, "sensitivity.csv")?;
         let (map_dims, map) = read::<MapKey, MapRow>(map, "map.csv")?;
         let (_, breakeven) = read::<BreakEvenKey, BreakEven>(breakeven, "breakeven.csv")?;
@@ -67,10 +73,75 @@ impl ExploreResults {
             breakeven: breakeven.into_iter().map(|(_, k, v)| (k, v)).collect(),
             manifest,
             robustness: robustness.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            pairwise: pairwise.into_iter().map(|(_, k, v)| (k, v)).collect(),
             sensitivity: sensitivity.into_iter().map(|(_, k, v)| (k, v)).collect(),
             map,
             map_dims,
         })
+    }
+}
+
+impl ExploreResults {
+    /// The exploration re-read on another decision metric (`oversim report DIR --metric M`):
+    /// its charts and tornadoes on `metric`, and sentences made from the files (robustness,
+    /// pairwise and sensitivity rows hold every metric), without running anything.
+    pub fn on_metric(mut self, metric: crate::metrics::M) -> ExploreResults {
+        use crate::explore::analysis::{how_often, num, pct};
+        let name = metric.name();
+        let mut said = Vec::new();
+        let mut best: Vec<&(RobustnessKey, RobustnessRow)> =
+            self.robustness.iter().filter(|(k, _)| k.metric == name).collect();
+        best.sort_by(|a, b| b.1.p_best.total_cmp(&a.1.p_best));
+        if let Some((k, v)) = best.first() {
+            said.push(format!(
+                "Across the uncertainty ({} draws), `{}` is best on {name} ({} is better) in {} (re-read from robustness.csv).",
+                v.draws,
+                k.policy,
+                k.direction,
+                how_often(v.p_best, v.p_best_low, v.p_best_high, v.draws)
+            ));
+        }
+        let baseline = self.manifest.baseline.clone();
+        for (k, v) in self
+            .pairwise
+            .iter()
+            .filter(|(k, _)| k.metric == name && k.versus == baseline)
+        {
+            said.push(format!(
+                "`{}` beats `{baseline}` on {name} in {}; the difference ranges from {} to {} (5% to 95% of draws).",
+                k.policy,
+                how_often(v.p_beats, v.p_beats_low, v.p_beats_high, v.draws),
+                num(v.difference_p05),
+                num(v.difference_p95)
+            ));
+            let mut moves: Vec<&(SensitivityKey, SensitivityRow)> = (self.sensitivity.iter())
+                .filter(|(s, _)| s.metric == name && s.output == "difference" && s.policy == k.policy)
+                .collect();
+            moves.sort_by(|a, b| b.1.total_order.total_cmp(&a.1.total_order));
+            let top: Vec<String> = (moves.iter().take(3))
+                .map(|(s, r)| {
+                    format!(
+                        "{} (total index {:.2}, {})",
+                        s.input,
+                        r.total_order,
+                        direction(r.correlation)
+                    )
+                })
+                .collect();
+            if let Some((_, r)) = moves.first() {
+                said.push(format!(
+                    "What moves `{}` − `{baseline}` on {name} most: {}. Replication noise is {} of its variance.",
+                    k.policy,
+                    top.join("; "),
+                    pct(r.noise_share)
+                ));
+            }
+        }
+        if let Some(info) = self.manifest.exploration.as_mut() {
+            info.spec.metric = name.to_string();
+            info.sentences = said;
+        }
+        self
     }
 }
 

@@ -489,6 +489,28 @@ pub fn render_folder(dir: &Path) -> Result<String, String> {
     })
 }
 
+/// Writes `dir/report-METRIC.html`: the exploration in `dir` re-read on `metric`; its
+/// sentences.
+#[cfg(feature = "cli")]
+pub fn write_on_metric(dir: &Path, metric: &str) -> Result<(std::path::PathBuf, Vec<String>), String> {
+    crate::report::files::verify(dir, "manifest.json")?;
+    let m = crate::explore::decision_metric(metric).map_err(|e| format!("--metric: {e}"))?;
+    let manifest = std::fs::read_to_string(dir.join("manifest.json"))
+        .map_err(|e| format!("{}/manifest.json: {e}", dir.display()))
+        .and_then(|t| Manifest::from_json(&t))?;
+    if manifest.exploration.is_none() {
+        return Err(format!(
+            "{}: --metric re-reads an exploration; this folder holds a run (its report shows every metric)",
+            dir.display()
+        ));
+    }
+    let r = explore::ExploreResults::load(dir, manifest)?.on_metric(m);
+    let sentences = (r.manifest.exploration.as_ref()).map_or(Vec::new(), |i| i.sentences.clone());
+    let name = format!("report-{}.html", m.name());
+    crate::report::files::replace_file(dir, &name, explore::render(&r).as_bytes())?;
+    Ok((dir.join(name), sentences))
+}
+
 /// Writes `dir/report.html` from the files of the complete results folder `dir`.
 #[cfg(feature = "cli")]
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
