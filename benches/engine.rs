@@ -72,10 +72,15 @@ detect = {}
         .scenario
 }
 
+/// The default scenario with the staffing its rules choose written in.
 fn default_scenario() -> Scenario {
-    scenario::load("default", scenario::DEFAULT_SCENARIO, &[])
-        .expect("default scenario")
-        .scenario
+    scenario::load(
+        "default",
+        scenario::DEFAULT_SCENARIO,
+        &scenario::default_staffing(),
+    )
+    .expect("default scenario")
+    .scenario
 }
 
 /// The reference model as a bare event loop on [`EventQueue`]: arrivals in the side slot,

@@ -104,10 +104,16 @@ pub fn run_points(
                 .flat_map(move |&r| (0..sc.policies.len()).map(move |p| (s, r, p)))
         })
         .collect();
-    let held: Vec<Option<RepResult>> = all.iter().map(|&(s, r, p)| have(s, r, p)).collect();
-    let tasks: Vec<(usize, u64, usize)> = (all.iter().zip(&held))
-        .filter(|(_, h)| h.is_none())
-        .map(|(t, _)| *t)
+    // What is held, by task index (few or none: kept sparse, as a run may have millions).
+    let mut held: std::collections::BTreeMap<usize, RepResult> = std::collections::BTreeMap::new();
+    for (k, &(s, r, p)) in all.iter().enumerate() {
+        if let Some(x) = have(s, r, p) {
+            held.insert(k, x);
+        }
+    }
+    let tasks: Vec<(usize, u64, usize)> = (all.iter().enumerate())
+        .filter(|(k, _)| !held.contains_key(k))
+        .map(|(_, t)| *t)
         .collect();
     let flat = pool.map(tasks.len(), &|k| {
         let (s, r, p) = tasks[k];
@@ -138,12 +144,12 @@ pub fn run_points(
         .collect();
     let mut kept: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
     // Every (point, replication, policy), held or run, in order.
-    let mut flat = flat.into_iter();
-    let merged: Vec<Option<RepResult>> = (held.into_iter())
-        .map(|h| h.or_else(|| flat.next().flatten()))
-        .collect();
+    let mut ran = flat.into_iter();
+    let mut flat = (0..all.len()).map(|k| match held.remove(&k) {
+        Some(x) => Some(x),
+        None => ran.next().flatten(),
+    });
     let tasks = all;
-    let mut flat = merged.into_iter();
     // The tasks of one (point, replication) are consecutive: keep it only if all completed.
     let mut k = 0;
     while k < tasks.len() {

@@ -74,9 +74,22 @@ fn check_files(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).expect("whole manifest")
 }
 
+/// The default scenario's staffing as its rules choose it, written in: a run of a million
+/// replications would otherwise spend its first seconds solving the rules on all of them,
+/// and an interrupt then keeps nothing.
+fn staffed(args: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    for (p, x) in oversim::scenario::DEFAULT_STAFFING {
+        v.extend(["--set".to_string(), format!("{p}={x}")]);
+    }
+    v
+}
+
 fn interrupted_run_keeps_completed_replications(sig: &str) {
     let t = TempDir::new().unwrap();
-    let mut child = start(t.path(), &["run", "-r", "1000000", "-o", "out", "-q", "-j", "2"]);
+    let args = staffed(&["run", "-r", "100000", "-o", "out", "-q", "-j", "2"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = start(t.path(), &args);
     sleep(Duration::from_millis(1500));
     signal(&child, sig);
     let (code, took) = wait(&mut child, Duration::from_secs(20));
@@ -143,7 +156,9 @@ fn a_long_replication_stops_promptly() {
 #[test]
 fn a_second_interrupt_exits_at_once_without_half_written_files() {
     let t = TempDir::new().unwrap();
-    let mut child = start(t.path(), &["run", "-r", "1000000", "-o", "out", "-q"]);
+    let args = staffed(&["run", "-r", "1000000", "-o", "out", "-q"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = start(t.path(), &args);
     sleep(Duration::from_millis(1000));
     signal(&child, "INT");
     // Apart, so that the kernel does not merge the two into one pending signal (which left

@@ -30,12 +30,15 @@ fn peak_memory_is_flat_in_horizon_and_replications() {
         "the peak-memory test needs Linux /proc/self/clear_refs and VmHWM"
     );
     let sc = |horizon: &str, reps: u32| {
-        // The two agent policies whose peak memory this test has always measured.
-        let set = [
+        // The two agent policies whose peak memory this test has always measured, staffed
+        // as their rules choose (`simulate` runs a scenario as loaded: a rule's placeholder
+        // is 1).
+        let mut set = scenario::default_staffing();
+        set.extend([
             scenario::Override::set("run.horizon", &format!("\"{horizon}\"")),
             scenario::Override::set("run.replications", &reps.to_string()),
             scenario::Override::set("run.policies", "[\"per-action\", \"tiered\"]"),
-        ];
+        ]);
         let sc = scenario::load("default", scenario::DEFAULT_SCENARIO, &set)
             .unwrap()
             .scenario;

@@ -25,6 +25,30 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 /// How the embedded default scenario is named in messages and the manifest.
 pub const DEFAULT_LABEL: &str = "<default scenario>";
 
+/// What the default scenario's staffing rules choose at its written values and seed
+/// (results/examples/default/staffing.csv; a test checks it), as `--set` paths and values:
+/// for benchmarks and tests that run the engine on the loaded scenario directly, where a
+/// rule's placeholder (1) would stand in.
+pub const DEFAULT_STAFFING: &[(&str, &str)] = &[
+    ("policy.by-hand.work.people", "17"),
+    ("policy.by-hand.review.reviewers", "2"),
+    ("policy.per-action.review.reviewers", "7"),
+    ("policy.per-action.spc.h", "8"),
+    ("policy.tiered.review.reviewers", "2"),
+    ("policy.tiered.spc.h", "8"),
+    ("policy.split.work.people", "2"),
+    ("policy.split.review.reviewers", "2"),
+    ("policy.split.spc.h", "8"),
+];
+
+/// [`DEFAULT_STAFFING`] as overrides.
+pub fn default_staffing() -> Vec<Override> {
+    DEFAULT_STAFFING
+        .iter()
+        .map(|(p, v)| Override::set(p, v))
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub name: String,

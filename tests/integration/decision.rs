@@ -45,7 +45,14 @@ fn rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
 #[test]
 fn constraints_are_judged_with_their_intervals() {
     let t = TempDir::new().unwrap();
-    run(t.path(), "first", &["-q", "--policies", "per-action,tiered"]);
+    // Seven per-action reviewers written in: at 10 replications the staffing rule may pick
+    // another number (it judges the run's own replications).
+    let seven = "policy.per-action.review.reviewers=7";
+    run(
+        t.path(),
+        "first",
+        &["-q", "--policies", "per-action,tiered", "--set", seven],
+    );
     let summary = rows(&t.path().join("first/summary.csv"));
     let harm = |p: &str| -> f64 {
         let r = summary
@@ -60,7 +67,14 @@ fn constraints_are_judged_with_their_intervals() {
     let stdout = run(
         t.path(),
         "out",
-        &["--set", &constraints, "--policies", "per-action,tiered"],
+        &[
+            "--set",
+            &constraints,
+            "--policies",
+            "per-action,tiered",
+            "--set",
+            seven,
+        ],
     );
     let d = rows(&t.path().join("out/decision.csv"));
     let (pa, ti) = (&d[0], &d[1]);

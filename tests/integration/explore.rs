@@ -221,7 +221,8 @@ fn identical_for_any_thread_count_and_sharding() {
         run(args("s1", &["--shard", "1/2", "--force"]));
         oversim(d, &["merge", "s1", "s0", "-o", "merged", "-q", "--force"]);
         let one = files(&d.join("one"));
-        let want = if extra.is_empty() { 5 } else { 3 };
+        // design, explore, staffing, and robustness, pairwise, sensitivity or map
+        let want = if extra.is_empty() { 6 } else { 4 };
         assert_eq!(
             one.len(),
             want,

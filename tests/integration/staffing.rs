@@ -802,3 +802,22 @@ fn a_rule_nothing_meets_is_refused_by_name() {
         ));
     assert!(!d.join("out").exists(), "nothing is written");
 }
+
+/// `scenario::DEFAULT_STAFFING` (what benchmarks and engine-level tests write in) is what
+/// the committed run of the default scenario chose.
+#[test]
+fn the_default_staffing_constant_is_the_committed_choice() {
+    let s = Sweep {
+        scenario: "default",
+        policy: "",
+        stage: "",
+        key: "",
+        values: &[],
+        rule: Rule::Wait,
+    };
+    let chosen = s.chosen_in_run();
+    let constant: Vec<(String, String)> = (oversim::scenario::DEFAULT_STAFFING.iter())
+        .map(|(p, v)| (p.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(constant, chosen);
+}
