@@ -232,7 +232,7 @@ fn correlation(design: &Design, t: &Terms, i: usize) -> f64 {
 /// 1/√N, so N grows with the square of (half-width / room), the room being the distance
 /// from the estimate to the nearer end (at least 0.05), and at least twice `n`. `None` if it
 /// is inside already.
-pub fn points_needed(c: Ci, n: usize) -> Option<usize> {
+pub fn points_needed(c: Ci, n: usize) -> Option<u64> {
     if c.low >= 0.0 && c.high <= 1.0 || c.low.is_nan() {
         return None;
     }
@@ -240,7 +240,8 @@ pub fn points_needed(c: Ci, n: usize) -> Option<usize> {
     let room = c.est.min(1.0 - c.est).max(0.05);
     // A lopsided bootstrap interval can leave [0, 1] though its half-width fits: at least
     // twice the points then.
-    Some(((n as f64 * (half / room).powi(2)).ceil() as usize).max(2 * n))
+    // u64 on every target (a 32-bit usize would cap it in WebAssembly).
+    Some(((n as f64 * (half / room).powi(2)).ceil() as u64).max(2 * n as u64))
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub struct SensitivityRow {
     #[serde(with = "crate::field")]
     pub correlation: f64,
     /// Base points that would bring both intervals inside [0, 1]; 0 when they are.
-    pub points_needed: usize,
+    pub points_needed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -34,7 +34,7 @@ bash "$root/scripts/build-web.sh" "$work/site" >/dev/null
 cp "$work/one/summary.csv" "$work/cli/summary-100.csv"
 python3 -c "import json,sys; print(round(1000*json.load(open(sys.argv[1]))['wall_seconds']))" "$work/one/manifest.json" >"$work/cli/native-ms"
 # An exploration, as the page's Explore runs it.
-"$bin" explore --points 8 -r 3 --seed 7 -q --report -o "$work/cli/explore"
+"$bin" explore --points 2 -r 3 --seed 7 -q --report -o "$work/cli/explore"
 "$bin" explore --map "policy.*.review.detect,workload.class.high-impact.harm" --grid 3 -r 3 --seed 7 -q --report -o "$work/cli/map"
 # A scenario with a typo, as the page names an edited scenario: scenario.toml.
 sed 's/^reviewers = 1 /reviewrs = 1 /' "$root/scenarios/default.toml" >"$work/cli/bad.toml"
