@@ -50,6 +50,7 @@ check "$work/run" 9 3000
 "$bin" explore --points 4 -r 3 --set run.horizon=2d --report -q -o "$work/explore"
 check "$work/explore" 2 1800
 "$bin" explore --map "policy.*.review.detect,costs.harm_unit" --grid 3 -r 3 --set run.horizon=2d --report -q -o "$work/map"
-check "$work/map" 1 900
+# Tall enough for the inputs table (22 rows for the default scenario) and the map below it.
+check "$work/map" 1 1600
 echo "browser test: report rendered by $("$browser" --version 2>/dev/null | head -1) for a run, an exploration and a decision map"
 echo "1 passed, 0 failed"
