@@ -7,13 +7,15 @@
 
 use std::str::FromStr;
 
+mod execute;
 mod shard;
 
+pub use execute::{execute, Executed, Execution, Found, Kept, Stop};
 pub use shard::Shard;
 
 use crate::input::unknown;
 use crate::metrics::{M, NAMES};
-use crate::montecarlo::{Executor, Results};
+use crate::montecarlo::Results;
 use crate::scenario::{self, Diagnostic, Loaded, Override, Scenario, ScenarioError, SweepDim, SweepValue};
 use crate::stats::{summarize, summarize_indicator, Summary};
 
@@ -303,6 +305,14 @@ pub struct RunData {
 pub type Summaries = Vec<Vec<Vec<Summary>>>;
 
 impl RunData {
+    /// How many replications (of any policy, at any point) stopped at `run.max_backlog`.
+    pub fn cut_short(&self) -> u64 {
+        (self.points.iter())
+            .flat_map(|p| p.results.per_policy.iter().flatten())
+            .filter(|r| r.cut_short)
+            .count() as u64
+    }
+
     /// Each metric summarised over the replications, per point and policy.
     pub fn summaries(&self) -> Summaries {
         self.points
@@ -355,212 +365,3 @@ pub fn achieved(sums: &Summaries, targets: &[Target]) -> Vec<f64> {
         .collect()
 }
 
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// Every replication asked for was run.
-    Complete,
-    /// The precision targets were met.
-    PrecisionReached,
-    /// `--max-replications` was reached before the targets.
-    MaxReplications,
-    /// A signal stopped the run; the completed replications were kept.
-    Interrupted,
-}
-
-impl Stop {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Stop::Complete => "all replications run",
-            Stop::PrecisionReached => "precision targets reached",
-            Stop::MaxReplications => "max replications reached before the precision targets",
-            Stop::Interrupted => "interrupted (SIGINT or SIGTERM); completed replications kept",
-        }
-    }
-}
-
-/// What to run: the plan and how many replications.
-pub struct Execution<'a> {
-    pub plan: &'a Plan,
-    pub baseline: usize,
-    pub targets: &'a [Target],
-    pub max_replications: u64,
-    pub shard: Option<Shard>,
-    /// Time-series interval (hours) for replication 0, if asked for.
-    pub series: Option<f64>,
-}
-
-/// The result of [`execute`]: everything the files are made from, and why it stopped.
-pub struct Executed {
-    pub run: RunData,
-    pub stop: Stop,
-    /// Worst relative half-width of each target, after the last batch.
-    pub achieved: Vec<f64>,
-    /// What solving the staffing rules has to say (rules that did not settle).
-    pub warnings: Vec<String>,
-}
-
-/// Runs the plan. Without targets, replications `0..run.replications` of each point (those
-/// of the shard, if any). With targets, batches `[0, n0)`, `[n0, 2n0)`, `[2n0, 4n0)`, …
-/// (n0 = `run.replications`, capped by `max_replications`) until every target is met: the
-/// batches and the stopping rule depend only on results, never on threads.
-///
-/// Staffing rules are solved first, at every point ([`crate::staffing`]); `progress` is
-/// told of their runs too.
-///
-/// Fails if a replication's metrics are not numbers where they must be (a fault of the
-/// simulator, never to be summarised as if the value were undefined), or if a staffing
-/// rule cannot be met.
-pub fn execute(
-    ex: &Execution,
-    pool: &dyn Executor,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Executed, String> {
-    let tick = || progress(1);
-    let (solved, warnings) = if ex.plan.points.iter().any(|p| !p.loaded.staffing.is_empty()) {
-        let loaded: Vec<&Loaded> = ex.plan.points.iter().map(|p| &p.loaded).collect();
-        match crate::staffing::solve(&loaded, pool, &tick)? {
-            Some(s) => (Some((s.points, s.rows, s.results)), s.warnings),
-            None => {
-                // Interrupted before any replication of the run itself: nothing to keep.
-                let empty: Vec<Option<Results>> = (ex.plan.points.iter())
-                    .map(|p| {
-                        Some(Results {
-                            per_policy: vec![Vec::new(); p.loaded.scenario.policies.len()],
-                        })
-                    })
-                    .collect();
-                let reps = vec![Vec::new(); ex.plan.points.len()];
-                return Ok(Executed {
-                    run: assemble(ex, None, &empty, &reps),
-                    stop: Stop::Interrupted,
-                    achieved: Vec::new(),
-                    warnings: Vec::new(),
-                });
-            }
-        }
-    } else {
-        (None, Vec::new())
-    };
-    let staffed = solved.as_ref();
-    let scenarios: Vec<&Scenario> = match staffed {
-        Some((points, _, _)) => points.iter().map(|l| &l.scenario).collect(),
-        None => ex.plan.points.iter().map(|p| &p.loaded.scenario).collect(),
-    };
-    let initial: Vec<u64> = scenarios.iter().map(|s| s.run.replications).collect();
-    let mut done: Vec<u64> = vec![0; scenarios.len()];
-    let mut results: Vec<Option<Results>> = vec![None; scenarios.len()];
-    let mut reps_run: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
-    let mut stop = Stop::Complete;
-    let mut achieved_now = Vec::new();
-    loop {
-        let upto: Vec<u64> = done
-            .iter()
-            .zip(&initial)
-            .map(|(&d, &n0)| {
-                let goal = if d == 0 { n0 } else { 2 * d };
-                if ex.targets.is_empty() {
-                    n0
-                } else {
-                    goal.min(ex.max_replications.max(n0))
-                }
-            })
-            .collect();
-        let batch: Vec<Vec<u64>> = done
-            .iter()
-            .zip(&upto)
-            .map(|(&d, &u)| (d..u).filter(|i| ex.shard.is_none_or(|s| s.owns(*i))).collect())
-            .collect();
-        // The staffing rules' search already ran their policies at the chosen values (not
-        // replication 0 when a time series is asked for: the search records none).
-        let have = |s: usize, r: u64, p: usize| {
-            let (_, _, results) = staffed?;
-            let reps = results[s][p].as_ref()?;
-            (ex.series.is_none() || r > 0).then(|| reps.get(r as usize).cloned())?
-        };
-        let out = crate::montecarlo::run_points(pool, &scenarios, &batch, ex.series, &have, &tick);
-        if let Some(fault) = out.fault {
-            return Err(format!(
-                "internal error: {fault}; please report this with the scenario"
-            ));
-        }
-        for (s, r) in out.results.into_iter().enumerate() {
-            match &mut results[s] {
-                Some(acc) => acc.extend(r),
-                None => results[s] = Some(r),
-            }
-            reps_run[s].extend(&out.reps[s]);
-        }
-        if out.interrupted {
-            stop = Stop::Interrupted;
-            break;
-        }
-        done = upto;
-        if ex.targets.is_empty() {
-            break;
-        }
-        let run = assemble(ex, staffed, &results, &reps_run);
-        achieved_now = achieved(&run.summaries(), ex.targets);
-        if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
-            stop = Stop::PrecisionReached;
-            return Ok(Executed {
-                run,
-                stop,
-                achieved: achieved_now,
-                warnings,
-            });
-        }
-        if done.iter().all(|&d| d >= ex.max_replications) {
-            stop = Stop::MaxReplications;
-            return Ok(Executed {
-                run,
-                stop,
-                achieved: achieved_now,
-                warnings,
-            });
-        }
-    }
-    Ok(Executed {
-        run: assemble(ex, staffed, &results, &reps_run),
-        stop,
-        achieved: achieved_now,
-        warnings,
-    })
-}
-
-/// The points' scenarios with their staffing solved, the rows saying how, and the results
-/// the search already has at the choice.
-type Staffing = (
-    Vec<Loaded>,
-    Vec<Vec<crate::staffing::Staffed>>,
-    Vec<Vec<Option<Vec<crate::metrics::RepResult>>>>,
-);
-
-fn assemble(
-    ex: &Execution,
-    staffed: Option<&Staffing>,
-    results: &[Option<Results>],
-    reps: &[Vec<u64>],
-) -> RunData {
-    RunData {
-        dims: ex.plan.dims.clone(),
-        points: (ex.plan.points.iter().enumerate())
-            .zip(results)
-            .zip(reps)
-            .map(|(((k, p), r), reps)| PointRun {
-                values: p.values.clone(),
-                scenario: match staffed {
-                    Some((points, _, _)) => points[k].scenario.clone(),
-                    None => p.loaded.scenario.clone(),
-                },
-                reps: reps.clone(),
-                results: r.clone().expect("every point ran"),
-            })
-            .collect(),
-        staffing: match staffed {
-            Some((_, rows, _)) => rows.clone(),
-            None => vec![Vec::new(); ex.plan.points.len()],
-        },
-        baseline: ex.baseline,
-    }
-}

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "cli")]
 use std::path::Path;
 
-use crate::experiment::{Plan, PointRun, RunData, Shard};
+use crate::experiment::{Found, Kept, Plan, PointRun, RunData, Shard};
 use crate::metrics::{ClassResult, KindResult, Ledger, MetricRow, RepResult, StageResult};
 use crate::montecarlo::Results;
 #[cfg(feature = "cli")]
@@ -30,9 +30,65 @@ pub const SHARD_FILES: &[&str] = &[
     "classes.csv",
     "kinds.csv",
     "stage-replications.csv",
+    "cut-short.csv",
     "staffing.csv",
     "shard.json",
 ];
+
+/// Every replication's results, as the files that hold them losslessly: a shard's, and an
+/// interrupted run's or exploration's (read back by `--resume`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepFiles {
+    pub replications: Vec<u8>,
+    pub classes: Vec<u8>,
+    pub kinds: Vec<u8>,
+    pub stage_replications: Vec<u8>,
+    /// The replications that stopped at `run.max_backlog` (a flag no other file holds).
+    pub cut_short: Vec<u8>,
+    /// What the staffing rules chose.
+    pub staffing: Vec<u8>,
+}
+
+impl RepFiles {
+    pub fn of(run: &RunData) -> RepFiles {
+        RepFiles {
+            replications: rows::replications_csv(run),
+            classes: rows::classes_csv(run),
+            kinds: rows::kinds_csv(run),
+            stage_replications: rows::stage_replications_csv(run),
+            cut_short: rows::cut_short_csv(run),
+            staffing: rows::staffing_csv(run),
+        }
+    }
+
+    /// (file name, bytes).
+    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
+        vec![
+            ("replications.csv", self.replications.clone()),
+            ("classes.csv", self.classes.clone()),
+            ("kinds.csv", self.kinds.clone()),
+            ("stage-replications.csv", self.stage_replications.clone()),
+            ("cut-short.csv", self.cut_short.clone()),
+            ("staffing.csv", self.staffing.clone()),
+        ]
+    }
+
+    /// The files by name from `get`; `origin` names where they are in messages.
+    pub fn from_named(
+        origin: &str,
+        get: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<RepFiles, String> {
+        let file = |name: &str| get(name).map_err(|e| format!("{origin}/{name}: {e}"));
+        Ok(RepFiles {
+            replications: file("replications.csv")?,
+            classes: file("classes.csv")?,
+            kinds: file("kinds.csv")?,
+            stage_replications: file("stage-replications.csv")?,
+            cut_short: file("cut-short.csv")?,
+            staffing: file("staffing.csv")?,
+        })
+    }
+}
 
 /// A shard's files, as text, and where they came from (for messages).
 #[derive(Debug, Clone, PartialEq)]
@@ -40,12 +96,8 @@ pub struct ShardFiles {
     /// The shard's folder, or another name for it in messages.
     pub origin: String,
     pub manifest: Manifest,
-    pub replications: Vec<u8>,
-    pub classes: Vec<u8>,
-    pub kinds: Vec<u8>,
-    pub stage_replications: Vec<u8>,
-    /// What the staffing rules chose (every shard solves them alike).
-    pub staffing: Vec<u8>,
+    /// Its replications, and what its staffing rules chose (every shard solves them alike).
+    pub data: RepFiles,
     /// Replication 0's time series, from the shard that ran it.
     pub timeseries: Option<Vec<u8>>,
 }
@@ -72,24 +124,14 @@ impl ShardFiles {
         ShardFiles {
             origin: format!("shard {}/{}", shard.index, shard.count),
             manifest,
-            replications: rows::replications_csv(run),
-            classes: rows::classes_csv(run),
-            kinds: rows::kinds_csv(run),
-            stage_replications: rows::stage_replications_csv(run),
-            staffing: rows::staffing_csv(run),
+            data: RepFiles::of(run),
             timeseries: rows::timeseries_csv(run),
         }
     }
 
     /// (file name, bytes) of the shard's data files, without shard.json.
     pub fn data(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let mut v = vec![
-            ("replications.csv", self.replications.clone()),
-            ("classes.csv", self.classes.clone()),
-            ("kinds.csv", self.kinds.clone()),
-            ("stage-replications.csv", self.stage_replications.clone()),
-            ("staffing.csv", self.staffing.clone()),
-        ];
+        let mut v = self.data.named();
         if let Some(t) = &self.timeseries {
             v.push(("timeseries.csv", t.clone()));
         }
@@ -123,14 +165,9 @@ impl ShardFiles {
                 ))
             }
         }
-        let file = |name: &str| get(name).map_err(|e| format!("{origin}/{name}: {e}"));
         Ok(ShardFiles {
             origin: origin.to_string(),
-            replications: file("replications.csv")?,
-            classes: file("classes.csv")?,
-            kinds: file("kinds.csv")?,
-            stage_replications: file("stage-replications.csv")?,
-            staffing: file("staffing.csv")?,
+            data: RepFiles::from_named(origin, &get)?,
             timeseries: get("timeseries.csv").ok(),
             manifest,
         })
@@ -243,12 +280,14 @@ pub fn label_of(m: &Manifest) -> String {
         .unwrap_or_else(|| scenario::DEFAULT_LABEL.to_string())
 }
 
-/// Rebuilds the run of `plan` from shard folders.
-pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), String> {
-    let m = &shards[0].manifest;
-    let baseline = (plan.base().policies.iter())
-        .position(|p| p.name == m.baseline)
-        .unwrap_or(0);
+/// Reads the replications of `files` (a shard's, or what an interrupted run kept) into
+/// `found`, locating each row's point by its sweep values and its policy by name.
+pub fn read_replications(
+    origin: &str,
+    files: &RepFiles,
+    plan: &Plan,
+    found: &mut Found,
+) -> Result<(), String> {
     let point_of: BTreeMap<&[String], usize> = (plan.points.iter().enumerate())
         .map(|(i, p)| (&p.values[..], i))
         .collect();
@@ -262,72 +301,93 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
             .ok_or_else(|| format!("unknown policy `{policy}`"))?;
         Ok((pt, pol))
     };
-    // (point, policy, replication) → result.
-    let mut found: BTreeMap<(usize, usize, u64), RepResult> = BTreeMap::new();
+    let at = |e: String| format!("{origin}/replications.csv: {e}");
+    let (_, rows) = rows::read::<ReplicationKey, MetricRow>(&files.replications).map_err(at)?;
+    for (values, key, metrics) in rows {
+        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+        let sc = &plan.points[pt].loaded.scenario;
+        let r = RepResult {
+            metrics,
+            stages: vec![StageResult::default(); sc.policies[pol].stages.len()],
+            classes: vec![ClassResult::default(); sc.workload.classes.len()],
+            kinds: vec![KindResult::default(); sc.workload.kinds.len()],
+            ledger: Ledger::default(),
+            cut_short: false,
+            series: None,
+        };
+        if found.insert((pt, pol, key.replication), r).is_some() {
+            return Err(at(format!(
+                "replication {} of `{}` appears twice",
+                key.replication, key.policy
+            )));
+        }
+    }
+    let at = |e: String| format!("{origin}/classes.csv: {e}");
+    let (_, rows) = rows::read::<ClassKey, ClassResult>(&files.classes).map_err(at)?;
+    for (values, key, class) in rows {
+        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+        let k = (plan.points[pt].loaded.scenario.workload.classes.iter())
+            .position(|c| c.name == key.class)
+            .ok_or_else(|| at(format!("unknown class `{}`", key.class)))?;
+        let r = found
+            .get_mut(&(pt, pol, key.replication))
+            .ok_or_else(|| at("class row without a replication row".into()))?;
+        r.classes[k] = class;
+    }
+    let at = |e: String| format!("{origin}/kinds.csv: {e}");
+    let (_, rows) = rows::read::<KindKey, KindResult>(&files.kinds).map_err(at)?;
+    for (values, key, kind) in rows {
+        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+        let k = (plan.points[pt].loaded.scenario.workload.kinds.iter())
+            .position(|c| *c == key.kind)
+            .ok_or_else(|| at(format!("unknown defect kind `{}`", key.kind)))?;
+        let r = found
+            .get_mut(&(pt, pol, key.replication))
+            .ok_or_else(|| at("kind row without a replication row".into()))?;
+        r.kinds[k] = kind;
+    }
+    let at = |e: String| format!("{origin}/stage-replications.csv: {e}");
+    let (_, rows) =
+        rows::read::<StageReplicationKey, StageResult>(&files.stage_replications).map_err(at)?;
+    for (values, key, stage) in rows {
+        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+        let st = (plan.points[pt].loaded.scenario.policies[pol].stages.iter())
+            .position(|x| x.name == key.stage)
+            .ok_or_else(|| at(format!("unknown stage `{}`", key.stage)))?;
+        let r = found
+            .get_mut(&(pt, pol, key.replication))
+            .ok_or_else(|| at("stage row without a replication row".into()))?;
+        r.stages[st] = stage;
+    }
+    let at = |e: String| format!("{origin}/cut-short.csv: {e}");
+    let (_, rows) = rows::read::<ReplicationKey, rows::CutShort>(&files.cut_short).map_err(at)?;
+    for (values, key, cut) in rows {
+        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
+        let r = found
+            .get_mut(&(pt, pol, key.replication))
+            .ok_or_else(|| at("a row without a replication row".into()))?;
+        r.cut_short = cut.cut_short;
+    }
+    Ok(())
+}
+
+/// What an interrupted run or exploration of `plan` kept, from its files (`--resume`).
+pub fn read_kept(origin: &str, files: &RepFiles, plan: &Plan) -> Result<Kept, String> {
+    let mut found = Found::new();
+    read_replications(origin, files, plan, &mut found)?;
+    let staffing = read_staffing(origin, &files.staffing, plan)?;
+    Ok(Kept { found, staffing })
+}
+
+/// Rebuilds the run of `plan` from shard folders.
+pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), String> {
+    let m = &shards[0].manifest;
+    let baseline = (plan.base().policies.iter())
+        .position(|p| p.name == m.baseline)
+        .unwrap_or(0);
+    let mut found = Found::new();
     for s in shards {
-        let at = |e: String| format!("{}/replications.csv: {e}", s.origin);
-        let bytes = &s.replications;
-        let (_, rows) = rows::read::<ReplicationKey, MetricRow>(bytes).map_err(at)?;
-        for (values, key, metrics) in rows {
-            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-            let sc = &plan.points[pt].loaded.scenario;
-            let n_stages = sc.policies[pol].stages.len();
-            // Whether a shard's replication was cut short is in its manifest, not here.
-            let r = RepResult {
-                metrics,
-                stages: vec![StageResult::default(); n_stages],
-                classes: vec![ClassResult::default(); sc.workload.classes.len()],
-                kinds: vec![KindResult::default(); sc.workload.kinds.len()],
-                ledger: Ledger::default(),
-                cut_short: false,
-                series: None,
-            };
-            if found.insert((pt, pol, key.replication), r).is_some() {
-                return Err(at(format!(
-                    "replication {} of `{}` appears twice",
-                    key.replication, key.policy
-                )));
-            }
-        }
-        let at = |e: String| format!("{}/classes.csv: {e}", s.origin);
-        let bytes = &s.classes;
-        let (_, rows) = rows::read::<ClassKey, ClassResult>(bytes).map_err(at)?;
-        for (values, key, class) in rows {
-            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-            let k = (plan.points[pt].loaded.scenario.workload.classes.iter())
-                .position(|c| c.name == key.class)
-                .ok_or_else(|| at(format!("unknown class `{}`", key.class)))?;
-            let r = found
-                .get_mut(&(pt, pol, key.replication))
-                .ok_or_else(|| at("class row without a replication row".into()))?;
-            r.classes[k] = class;
-        }
-        let at = |e: String| format!("{}/kinds.csv: {e}", s.origin);
-        let bytes = &s.kinds;
-        let (_, rows) = rows::read::<KindKey, KindResult>(bytes).map_err(at)?;
-        for (values, key, kind) in rows {
-            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-            let k = (plan.points[pt].loaded.scenario.workload.kinds.iter())
-                .position(|c| *c == key.kind)
-                .ok_or_else(|| at(format!("unknown defect kind `{}`", key.kind)))?;
-            let r = found
-                .get_mut(&(pt, pol, key.replication))
-                .ok_or_else(|| at("kind row without a replication row".into()))?;
-            r.kinds[k] = kind;
-        }
-        let at = |e: String| format!("{}/stage-replications.csv: {e}", s.origin);
-        let bytes = &s.stage_replications;
-        let (_, rows) = rows::read::<StageReplicationKey, StageResult>(bytes).map_err(at)?;
-        for (values, key, stage) in rows {
-            let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-            let st = (plan.points[pt].loaded.scenario.policies[pol].stages.iter())
-                .position(|x| x.name == key.stage)
-                .ok_or_else(|| at(format!("unknown stage `{}`", key.stage)))?;
-            let r = found
-                .get_mut(&(pt, pol, key.replication))
-                .ok_or_else(|| at("stage row without a replication row".into()))?;
-            r.stages[st] = stage;
-        }
+        read_replications(&s.origin, &s.data, &plan, &mut found)?;
     }
     let staffing = staffing_of(shards, &plan)?;
     let mut run_points = Vec::new();
@@ -335,12 +395,7 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
         // The scenario as the shards ran it: the chosen staffing written in.
         let solved = match p.loaded.staffing.is_empty() {
             true => None,
-            false => {
-                let values: Vec<i64> = (p.loaded.staffing.iter().zip(&staffing[pt]))
-                    .map(|(site, s)| (s.choice.chosen / site.rule.step).round() as i64)
-                    .collect();
-                Some(p.loaded.with_staffing(&values).map_err(|e| e.to_string())?)
-            }
+            false => Some(crate::staffing::written(&p.loaded, &staffing[pt])?),
         };
         let sc = solved.as_ref().map_or(&p.loaded.scenario, |l| &l.scenario);
         let reps: Vec<u64> = (0..sc.run.replications).collect();
@@ -380,14 +435,36 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
 /// on the same replications, so their staffing.csv files must be the same.
 fn staffing_of(shards: &[ShardFiles], plan: &Plan) -> Result<Vec<Vec<Staffed>>, String> {
     let first = &shards[0];
-    if let Some(other) = shards.iter().find(|s| s.staffing != first.staffing) {
+    if let Some(other) = shards.iter().find(|s| s.data.staffing != first.data.staffing) {
         return Err(format!(
             "{} and {} chose different staffing (staffing.csv differs): they are not shards of one run",
             first.origin, other.origin
         ));
     }
-    let at = |e: String| format!("{}/staffing.csv: {e}", first.origin);
-    let (_, rows) = rows::read::<StaffedKey, Choice>(&first.staffing).map_err(at)?;
+    let chosen = read_staffing(&first.origin, &first.data.staffing, plan)?;
+    (chosen.into_iter().zip(&plan.points))
+        .map(|(c, p)| {
+            c.ok_or_else(|| {
+                format!(
+                    "{}/staffing.csv: no rows for the point {:?}, whose scenario has {} rules",
+                    first.origin,
+                    p.values,
+                    p.loaded.staffing.len()
+                )
+            })
+        })
+        .collect()
+}
+
+/// What the staffing rules chose at each point, from a staffing.csv: `None` for a point
+/// whose rules were not solved (an interrupted run's), all of its rules otherwise.
+pub fn read_staffing(
+    origin: &str,
+    bytes: &[u8],
+    plan: &Plan,
+) -> Result<Vec<Option<Vec<Staffed>>>, String> {
+    let at = |e: String| format!("{origin}/staffing.csv: {e}");
+    let (_, rows) = rows::read::<StaffedKey, Choice>(bytes).map_err(at)?;
     let mut out: Vec<Vec<Staffed>> = vec![Vec::new(); plan.points.len()];
     for (values, key, choice) in rows {
         let pt = (plan.points.iter())
@@ -395,25 +472,28 @@ fn staffing_of(shards: &[ShardFiles], plan: &Plan) -> Result<Vec<Vec<Staffed>>, 
             .ok_or_else(|| at(format!("unknown sweep point {values:?}")))?;
         out[pt].push(Staffed { key, choice });
     }
-    for (pt, p) in plan.points.iter().enumerate() {
-        if out[pt].len() != p.loaded.staffing.len() {
-            return Err(at(format!(
-                "{} rules at a point whose scenario has {}",
-                out[pt].len(),
-                p.loaded.staffing.len()
-            )));
-        }
-    }
-    Ok(out)
+    (out.into_iter().zip(&plan.points))
+        .map(|(rows, p)| match (rows.len(), p.loaded.staffing.len()) {
+            (0, n) if n > 0 => Ok(None),
+            (k, n) if k == n => Ok(Some(rows)),
+            (k, n) => Err(at(format!(
+                "{k} rules at the point {:?}, whose scenario has {n}",
+                p.values
+            ))),
+        })
+        .collect()
 }
 
-/// The manifest of the merged result: the first shard's, as a results folder's.
-pub fn merged_manifest(shards: &[ShardFiles], plan: &Plan, count: u64) -> Manifest {
+/// The manifest of the merged result: the first shard's, as a results folder's, counting
+/// the replications cut short in every shard.
+pub fn merged_manifest(shards: &[ShardFiles], run: &RunData, count: u64) -> Manifest {
     let mut m = shards[0].manifest.clone();
     m.format = None;
     m.shard = None;
     m.points = None;
-    m.replications_done = plan.base().run.replications;
+    m.replications_done = run.points.first().map_or(0, |p| p.reps.len() as u64);
+    m.replications_cut_short = run.cut_short();
+    m.cut_short = m.replications_cut_short > 0;
     m.merged_from = Some(shards.iter().map(|s| s.origin.clone()).collect());
     m.files = None;
     m.shards = Some(count);

@@ -72,6 +72,8 @@ pub struct Staffed {
 /// What solving a plan's rules gives: the points with the chosen numbers written in.
 pub struct Solved {
     pub points: Vec<Loaded>,
+    /// Where the searches started (the first point's choices, unless given).
+    pub starts: Starts,
     /// `[point][policy]`: the replications `0..run.replications` of a policy whose rules
     /// were solved, run at the chosen values (the run does not run them again).
     pub results: Vec<Vec<Option<Vec<RepResult>>>>,
@@ -348,10 +350,55 @@ fn run_tasks(
     Ok(true)
 }
 
-/// Solves every point's rules. `Ok(None)` if cancelled; `Err` names a rule that cannot be
-/// met or a fault of the engine. Points without rules come back as they are.
+/// Where every point's searches start: the first point's choices, per policy, for the
+/// rules at the same paths. Chunks of points solved apart from the same starts choose and
+/// count exactly as one batch would: each search depends only on its start and its own
+/// evaluations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Starts(Vec<(usize, Vec<String>, Vec<i64>)>);
+
+impl Starts {
+    /// The choices `values` (step indices, one per rule in file order) of `point`.
+    pub fn of(point: &Loaded, values: &[i64]) -> Starts {
+        let mut v: Vec<(usize, Vec<String>, Vec<i64>)> = Vec::new();
+        for (site, &x) in point.staffing.iter().zip(values) {
+            match v.iter_mut().find(|(p, _, _)| *p == site.policy_index) {
+                Some((_, paths, xs)) => {
+                    paths.push(site.path.clone());
+                    xs.push(x);
+                }
+                None => v.push((site.policy_index, vec![site.path.clone()], vec![x])),
+            }
+        }
+        Starts(v)
+    }
+
+    /// The choices `rows` (as staffing.csv has them) of `point`.
+    pub fn of_rows(point: &Loaded, rows: &[Staffed]) -> Starts {
+        Starts::of(point, &indices(point, rows))
+    }
+}
+
+/// The step indices of the choices `rows` at `point`.
+fn indices(point: &Loaded, rows: &[Staffed]) -> Vec<i64> {
+    (point.staffing.iter().zip(rows))
+        .map(|(site, s)| (s.choice.chosen / site.rule.step).round() as i64)
+        .collect()
+}
+
+/// The point's scenario with the choices `rows` written in.
+pub fn written(point: &Loaded, rows: &[Staffed]) -> Result<Loaded, String> {
+    point.with_staffing(&indices(point, rows)).map_err(|e| e.to_string())
+}
+
+/// Solves every point's rules. Without `starts`, the first point's rules are solved first
+/// and its choices start every other point's searches (a sweep's or an exploration's points
+/// mostly choose alike, so most searches then need only the choice and one step below each
+/// rule); with them, every point starts there. `Ok(None)` if cancelled; `Err` names a rule
+/// that cannot be met or a fault of the engine. Points without rules come back as they are.
 pub fn solve(
     points: &[&Loaded],
+    starts: Option<&Starts>,
     pool: &(impl Executor + ?Sized),
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<Solved>, String> {
@@ -378,34 +425,33 @@ pub fn solve(
             });
         }
     }
-    // The first point's rules first; its choices are where the other points' searches
-    // start (a sweep's or an exploration's points mostly choose alike, so most searches
-    // then need only the choice and one step below each rule).
-    if !run_tasks(points, &mut tasks, &|t| t.point == 0, pool, on_done)? {
-        return Ok(None);
-    }
-    let first: Vec<(usize, Vec<String>, Vec<i64>)> = (tasks.iter())
-        .filter(|t| t.point == 0)
-        .filter_map(|t| {
-            let paths = t
-                .sites
-                .iter()
-                .map(|&i| points[0].staffing[i].path.clone())
-                .collect();
-            Some((t.policy, paths, t.done.as_ref()?.values.clone()))
-        })
-        .collect();
-    for t in tasks.iter_mut().filter(|t| t.point != 0) {
+    let starts = match starts {
+        Some(s) => s.clone(),
+        None => {
+            if !run_tasks(points, &mut tasks, &|t| t.point == 0, pool, on_done)? {
+                return Ok(None);
+            }
+            let mut first = vec![1; points.first().map_or(0, |p| p.staffing.len())];
+            for t in tasks.iter().filter(|t| t.point == 0) {
+                let o = t.done.as_ref().expect("the first point's searches finished");
+                for (j, &i) in t.sites.iter().enumerate() {
+                    first[i] = o.values[j];
+                }
+            }
+            points.first().map_or(Starts(Vec::new()), |p| Starts::of(p, &first))
+        }
+    };
+    for t in tasks.iter_mut().filter(|t| t.done.is_none()) {
         let paths: Vec<String> = t
             .sites
             .iter()
             .map(|&i| points[t.point].staffing[i].path.clone())
             .collect();
-        if let Some((_, _, v)) = first.iter().find(|(p, ps, _)| *p == t.policy && *ps == paths) {
+        if let Some((_, _, v)) = starts.0.iter().find(|(p, ps, _)| *p == t.policy && *ps == paths) {
             t.start = v.clone();
         }
     }
-    if !run_tasks(points, &mut tasks, &|t| t.point != 0, pool, on_done)? {
+    if !run_tasks(points, &mut tasks, &|t| t.done.is_none(), pool, on_done)? {
         return Ok(None);
     }
     let mut values: Vec<Vec<i64>> = points.iter().map(|p| vec![1; p.staffing.len()]).collect();
@@ -460,6 +506,7 @@ pub fn solve(
     }
     Ok(Some(Solved {
         points: solved,
+        starts,
         results,
         rows: (rows.into_iter())
             .map(|r| r.into_iter().map(|s| s.expect("every rule solved")).collect())

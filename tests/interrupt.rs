@@ -178,3 +178,86 @@ fn a_second_interrupt_exits_at_once_without_half_written_files() {
         oversim::report::files::verify(&out, "manifest.json").unwrap();
     }
 }
+
+/// Runs `args` to the end into `full`, then again into `part`, interrupted after half the
+/// time the whole took (so some of the work is kept on any machine), then `--resume`s it:
+/// every CSV file of the resumed folder is the uninterrupted one's, byte for byte, and the
+/// manifest says how much was taken back. Returns the resumed count.
+fn interrupt_and_resume(args: &[String]) -> u64 {
+    let t = TempDir::new().unwrap();
+    let with = |out: &str, extra: &[&str]| -> Vec<String> {
+        let mut v = args.to_vec();
+        v.extend(["-o".to_string(), out.to_string(), "-q".to_string()]);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run_to_end = |v: Vec<String>| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("oversim"))
+            .current_dir(t.path())
+            .args(&v)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{v:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let clock = Instant::now();
+    run_to_end(with("full", &[]));
+    let whole = clock.elapsed();
+
+    let v = with("part", &[]);
+    let v: Vec<&str> = v.iter().map(String::as_str).collect();
+    let mut child = start(t.path(), &v);
+    sleep(whole / 2);
+    signal(&child, "INT");
+    let (code, _) = wait(&mut child, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "interrupted half way: {}", stderr(&mut child));
+    assert!(stderr(&mut child).contains("--resume"), "the message says how to finish");
+    let m = check_files(&t.path().join("part"));
+    assert_eq!(m["interrupted"], true);
+
+    let err = run_to_end(with("part", &["--resume"]));
+    let m = check_files(&t.path().join("part"));
+    assert_eq!(m["interrupted"], false, "{err}");
+    let resumed = m["resumed"].as_u64().expect("the manifest counts what was taken back");
+    let full = t.path().join("full");
+    let mut compared = 0;
+    for e in fs::read_dir(&full).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".csv") {
+            let a = fs::read(full.join(&name)).unwrap();
+            let b = fs::read(t.path().join("part").join(&name))
+                .unwrap_or_else(|e| panic!("the resumed folder lacks {name}: {e}"));
+            assert!(a == b, "{name} differs after --resume");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "{compared} CSV files compared");
+    // Only the run's files: what --resume read is gone.
+    assert!(!t.path().join("part/stage-replications.csv").exists());
+
+    // Once complete, --resume leaves the folder as it is.
+    let before = fs::read(t.path().join("part/manifest.json")).unwrap();
+    let err = run_to_end(with("part", &["--resume"]));
+    assert!(err.contains("nothing to resume"), "{err}");
+    assert_eq!(before, fs::read(t.path().join("part/manifest.json")).unwrap());
+    resumed
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_files() {
+    // With a time series: replication 0 runs again (the kept files hold no series).
+    let args = staffed(&["run", "-r", "600", "-j", "2", "--timeseries", "24h"]);
+    let resumed = interrupt_and_resume(&args);
+    assert!(resumed > 0 && resumed < 4 * 600, "{resumed} replications taken back");
+}
+
+#[test]
+fn an_interrupted_exploration_resumes_to_the_same_files() {
+    // The staffing rules solved a chunk of sets at a time: the finished chunks are kept.
+    let args: Vec<String> = ["explore", "--points", "2", "-r", "2", "--policies", "tiered,per-action", "-j", "2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let resumed = interrupt_and_resume(&args);
+    assert!(resumed > 0 && resumed < 48 * 2 * 2, "{resumed} replications taken back");
+}

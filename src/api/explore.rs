@@ -46,13 +46,14 @@ pub fn run(
         max_replications: ex.plan.base().run.replications,
         shard: req.shard,
         series: None,
+        kept: None,
     };
     let executed = experiment::execute(&exec, executor, progress)?;
     let done = (executed.run.points.iter())
         .map(|p| p.reps.len() as u64)
         .min()
         .unwrap_or(0);
-    let mut manifest = Manifest::of_run(&exec, ctx, &executed.stop, done, 0, &[]);
+    let mut manifest = Manifest::of_run(&exec, ctx, &executed.stop, done, executed.run.cut_short(), &[]);
     manifest.exploration = Some(ExplorationInfo::of(&ex, 0.0));
     Ok(match req.shard {
         Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &executed.run, s, manifest))),
@@ -81,7 +82,7 @@ pub fn merge(shards: &[ShardFiles]) -> Result<Explored, String> {
         )
     })?;
     let (_, run) = load_run(shards, ex.plan.clone())?;
-    let manifest = merged_manifest(shards, &ex.plan, count);
+    let manifest = merged_manifest(shards, &run, count);
     Ok(conclude(ex, &run, manifest))
 }
 

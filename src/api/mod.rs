@@ -116,12 +116,12 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
     }
     let count = check_set(shards)?;
     let plan = sweep_plan(&first.manifest)?;
-    let (plan, run) = load_run(shards, plan)?;
+    let (_, run) = load_run(shards, plan)?;
     let sums = run.summaries();
     let comps = report::comparisons(&run);
     let mut files = ResultFiles::of(&run, &sums, &comps);
     files.timeseries = timeseries(shards);
-    let manifest = merged_manifest(shards, &plan, count);
+    let manifest = merged_manifest(shards, &run, count);
     Ok((run, files, manifest))
 }
 
@@ -141,15 +141,12 @@ fn execute(
         max_replications: plan.base().run.replications,
         shard: req.shard,
         series: req.series,
+        kept: None,
     };
     let executed = experiment::execute(&ex, executor, progress)?;
     let run = executed.run;
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
-    let cut = (run.points.iter())
-        .flat_map(|p| p.results.per_policy.iter().flatten())
-        .filter(|r| r.cut_short)
-        .count() as u64;
-    let manifest = Manifest::of_run(&ex, ctx, &executed.stop, done, cut, &executed.achieved);
+    let manifest = Manifest::of_run(&ex, ctx, &executed.stop, done, run.cut_short(), &executed.achieved);
     let sums = run.summaries();
     let comps = report::comparisons(&run);
     let files = ResultFiles::of(&run, &sums, &comps);

@@ -12,7 +12,9 @@ use crate::api::explore::Explored;
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
-use crate::merge::ShardFiles;
+use crate::experiment::RunData;
+use crate::merge::{RepFiles, ShardFiles};
+use super::resume::Resume;
 use crate::report::files::Output;
 use crate::report::manifest::{ExplorationInfo, Manifest};
 use crate::scenario::Override;
@@ -85,6 +87,10 @@ pub struct ExploreArgs {
     /// Overwrite existing results.
     #[arg(long)]
     pub force: bool,
+    /// Finish the interrupted exploration in the output folder: the sets it kept are taken
+    /// back, the rest run, and the files are those of an uninterrupted exploration.
+    #[arg(long)]
+    pub resume: bool,
     /// No progress bar and no summary; errors and warnings only.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -193,6 +199,9 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             _ => return bad(format!("error: --breakeven takes two policies, A,B (not `{ab}`), or nothing for the best and the runner-up")),
         },
     };
+    if shard.is_some() && args.resume {
+        return bad("error: --resume cannot be combined with --shard: a shard is rerun whole (each is a share of the exploration; `oversim merge` needs it complete)".into());
+    }
     if pair.is_some() && (shard.is_some() || ex.map.is_some()) {
         return bad("error: --breakeven runs on one machine and without --map: it chooses its values from what it finds".into());
     }
@@ -211,9 +220,22 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     if let Err(code) = super::check_work(&src.label, work, None, args.threads) {
         return code;
     }
-    let mut output = match Output::begin(&dir, args.force) {
+    let replace = args.force || (args.resume && super::resume::holds_results(&dir));
+    let mut output = match Output::begin(&dir, replace) {
         Ok(o) => o,
         Err(e) => return bad(format!("error: {e}")),
+    };
+    let kept = match args.resume.then(|| super::resume::read(&output, &ex.plan)).transpose() {
+        Err(e) => return bad(format!("error: {e}")),
+        Ok(Some(Resume::Complete)) => {
+            tell!(
+                "oversim: {} already holds this exploration, complete; nothing to resume",
+                dir.display()
+            );
+            return EXIT_OK;
+        }
+        Ok(Some(Resume::Kept(k))) => Some(k),
+        Ok(Some(Resume::Fresh) | None) => None,
     };
     overload_warning(&src.label, &ex);
     if !args.quiet {
@@ -237,6 +259,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         max_replications: ex.plan.base().run.replications,
         shard,
         series: None,
+        kept: kept.as_ref(),
     };
     let total: u64 = (ex.plan.points.iter())
         .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
@@ -269,11 +292,12 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         .map(|p| p.reps.len() as u64)
         .min()
         .unwrap_or(0);
-    let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, 0, &[]);
+    let cut = executed.run.cut_short();
+    let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, cut, &[]);
     manifest.exploration = Some(ExplorationInfo::of(&ex, setup));
+    manifest.resumed = kept.as_ref().map(super::resume::count);
     if executed.stop == Stop::Interrupted {
-        tell!("oversim: interrupted; an exploration needs every set, so nothing is written");
-        return EXIT_INTERRUPTED;
+        return keep(output, &executed.run, manifest);
     }
     if let Some(s) = shard {
         let written = crate::merge::write_shard(&mut output, &ex.plan, &executed.run, s, manifest)
@@ -305,10 +329,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
                 tell!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
-            Ok(None) => {
-                tell!("oversim: interrupted; an exploration needs every set, so nothing is written");
-                return EXIT_INTERRUPTED;
-            }
+            Ok(None) => return keep(output, &executed.run, manifest),
             Ok(Some(found)) => {
                 for (name, bytes) in found.files() {
                     if let Err(e) = output.write(name, &bytes) {
@@ -325,6 +346,31 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let mut out = crate::api::explore::conclude(ex, &executed.run, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
+}
+
+/// Writes what an interrupted exploration kept (the replications of its finished sets, as a
+/// shard holds them) with its manifest marked interrupted, for `--resume`.
+fn keep(mut output: Output, run: &RunData, mut manifest: Manifest) -> i32 {
+    manifest.interrupted = true;
+    manifest.cut_short = true;
+    manifest.stopped = Stop::Interrupted.label().to_string();
+    let finished = (run.points.iter())
+        .filter(|p| p.reps.len() as u64 == p.scenario.run.replications)
+        .count();
+    let dir = output.dir().to_path_buf();
+    let written = (RepFiles::of(run).named().into_iter())
+        .try_for_each(|(name, bytes)| output.write(name, &bytes))
+        .and_then(|()| output.finish("manifest.json", &mut manifest))
+        .and_then(|()| output.commit());
+    match written {
+        Ok(()) => tell!(
+            "oversim: interrupted; {finished} of {} sets finished, kept in {}: the same command with --resume finishes the exploration",
+            run.points.len(),
+            dir.display()
+        ),
+        Err(e) => tell!("error: {e}"),
+    }
+    EXIT_INTERRUPTED
 }
 
 /// One warning for every set with a stage at offered load ≥ 1 (a run warns per point).

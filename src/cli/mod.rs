@@ -30,6 +30,7 @@ macro_rules! tell {
 
 mod explore;
 mod merge;
+mod resume;
 mod run;
 
 use std::path::PathBuf;
@@ -181,6 +182,11 @@ pub struct RunArgs {
     /// Overwrite existing results.
     #[arg(long)]
     pub force: bool,
+    /// Finish the interrupted run in the output folder: the replications it kept are taken
+    /// back, the rest run, and the files are those of an uninterrupted run (a complete run
+    /// there is left as it is; an empty folder starts afresh).
+    #[arg(long)]
+    pub resume: bool,
     /// No progress bar and no table; errors and warnings only.
     #[arg(short = 'q', long)]
     pub quiet: bool,

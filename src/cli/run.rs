@@ -13,7 +13,8 @@ use super::{
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::report::files::Output;
 use crate::report::manifest::Manifest;
-use crate::report::{self, ResultFiles};
+use crate::report::{self, rows, ResultFiles};
+use super::resume::Resume;
 use crate::units::format_hours;
 
 /// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
@@ -56,6 +57,10 @@ pub(super) fn run(args: RunArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    if shard.is_some() && args.resume {
+        tell!("error: --resume cannot be combined with --shard: a shard is rerun whole (each is a share of the run; `oversim merge` needs it complete)");
+        return EXIT_BAD_INPUT;
+    }
     if shard.is_some() && !args.precision.is_empty() {
         tell!("error: --precision cannot be combined with --shard: the stopping rule needs every replication in one place; run a fixed number of replications per shard instead");
         return EXIT_BAD_INPUT;
@@ -99,7 +104,8 @@ pub(super) fn run(args: RunArgs) -> i32 {
             );
             return EXIT_BAD_INPUT;
         }
-        match Output::begin(d, args.force) {
+        let replace = args.force || (args.resume && super::resume::holds_results(d));
+        match Output::begin(d, replace) {
             Ok(o) => outs.push(o),
             Err(e) => {
                 tell!("error: {e}");
@@ -119,6 +125,21 @@ pub(super) fn run(args: RunArgs) -> i32 {
         for w in load_warnings(&src.label, plan) {
             tell!("{w}");
         }
+        let kept = match args.resume.then(|| super::resume::read(&out, plan)).transpose() {
+            Err(e) => {
+                tell!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+            Ok(Some(Resume::Complete)) => {
+                tell!(
+                    "oversim: {} already holds this run, complete; nothing to resume",
+                    out.dir().display()
+                );
+                continue;
+            }
+            Ok(Some(Resume::Kept(k))) => Some(k),
+            Ok(Some(Resume::Fresh) | None) => None,
+        };
         let ex = Execution {
             plan,
             baseline,
@@ -126,6 +147,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
             max_replications: args.max_replications,
             shard,
             series: args.timeseries,
+            kept: kept.as_ref(),
         };
         let dir = out.dir().to_path_buf();
         match run_one(&args, src, &ex, &pool, out) {
@@ -135,7 +157,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
             Ok(Stop::Interrupted) => {
                 tell!(
-                    "oversim: partial results written to {} (manifest.json: interrupted)",
+                    "oversim: partial results written to {} (manifest.json: interrupted); the same command with --resume finishes the run",
                     dir.display()
                 );
                 return EXIT_INTERRUPTED;
@@ -225,6 +247,7 @@ fn run_one(
     let done = reps_done.iter().copied().min().unwrap_or(0);
     let manifest = Manifest::of_run(ex, &ctx, &executed.stop, done, cut, &executed.achieved);
     let mut manifest = manifest;
+    manifest.resumed = ex.kept.map(super::resume::count);
     if let Some(s) = ex.shard {
         crate::merge::write_shard(&mut out, plan, run, s, manifest)?;
         out.commit()?;
@@ -238,6 +261,11 @@ fn run_one(
     let files = ResultFiles::of(run, &sums, &comps);
     for (name, bytes) in files.named() {
         out.write(name, bytes)?;
+    }
+    if executed.stop == Stop::Interrupted {
+        // Beside the files above, what `--resume` needs to take the replications back.
+        out.write("stage-replications.csv", &rows::stage_replications_csv(run))?;
+        out.write("cut-short.csv", &rows::cut_short_csv(run))?;
     }
     out.finish("manifest.json", &mut manifest)?;
     if args.report {

@@ -324,6 +324,7 @@ pub fn search(
             max_replications: plan.base().run.replications,
             shard: None,
             series: None,
+            kept: None,
         };
         execute(&ex, pool, progress).map(|x| (x.stop != Stop::Interrupted).then_some(x.run))
     };

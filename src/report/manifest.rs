@@ -46,6 +46,10 @@ pub struct Manifest {
     pub replications: u64,
     pub replications_cut_short: u64,
     pub replications_done: u64,
+    /// Replications (of one policy at one point) an interrupted run of the same plan kept
+    /// and `--resume` took back instead of running them again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<u64>,
     pub scenario: ScenarioInfo,
     pub seed: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +106,7 @@ impl ExplorationInfo {
 }
 
 /// The format tag of a shard's manifest (shard.json).
-pub const SHARD_FORMAT: &str = "oversim-shard-1";
+pub const SHARD_FORMAT: &str = "oversim-shard-2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
@@ -217,6 +221,7 @@ impl Manifest {
             replications: sc.run.replications,
             replications_cut_short: cut,
             replications_done,
+            resumed: None,
             scenario: ScenarioInfo {
                 description: sc.description.clone(),
                 name: sc.name.clone(),

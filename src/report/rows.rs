@@ -247,6 +247,30 @@ pub fn stage_replications_csv(run: &RunData) -> Vec<u8> {
     write::<StageReplicationKey, StageResult>(&run.dims, rows)
 }
 
+/// Value of cut-short.csv.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CutShort {
+    pub cut_short: bool,
+}
+
+/// cut-short.csv (a shard's, or an interrupted run's): one row per replication that
+/// stopped at `run.max_backlog`.
+pub fn cut_short_csv(run: &RunData) -> Vec<u8> {
+    const CUT: CutShort = CutShort { cut_short: true };
+    let rows = policies(run).flat_map(|(pt, p, name)| {
+        (pt.reps.iter().zip(&pt.results.per_policy[p]))
+            .filter(|(_, r)| r.cut_short)
+            .map(move |(&i, _)| {
+                let key = ReplicationKey {
+                    policy: name.to_string(),
+                    replication: i,
+                };
+                (&pt.values[..], key, &CUT)
+            })
+    });
+    write::<ReplicationKey, CutShort>(&run.dims, rows)
+}
+
 /// staffing.csv: one row per (point, staffing rule): what each rule chose there. A run
 /// without rules writes the header alone.
 pub fn staffing_csv(run: &RunData) -> Vec<u8> {

@@ -231,6 +231,36 @@ fn refuses_to_overwrite_without_force() {
 }
 
 #[test]
+fn resume_continues_only_the_same_command() {
+    let tmp = TempDir::new().unwrap();
+    let file = write(tmp.path(), "small.toml", SMALL);
+    // An empty folder: --resume starts afresh.
+    run_to(tmp.path(), &file, "out", &["--resume"]);
+    let before = read(tmp.path(), "out", "replications.csv");
+    // Another seed is another run: refused, and the folder is untouched.
+    oversim()
+        .current_dir(tmp.path())
+        .args(["run", "small.toml", "--quiet", "--out", "out", "--seed", "99", "--resume"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds the results of another run").and(predicate::str::contains("--force")));
+    assert_eq!(before, read(tmp.path(), "out", "replications.csv"));
+    oversim()
+        .current_dir(tmp.path())
+        .args(["run", "small.toml", "--quiet", "--out", "sh", "--shard", "0/2", "--resume"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--resume cannot be combined with --shard"));
+    oversim()
+        .current_dir(tmp.path())
+        .args(["explore", "--quiet", "--out", "out", "--points", "2", "-r", "2", "--resume"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds the results of another run"));
+    assert_eq!(before, read(tmp.path(), "out", "replications.csv"));
+}
+
+#[test]
 fn unwritable_output_fails_before_simulating() {
     let tmp = TempDir::new().unwrap();
     let file = write(tmp.path(), "small.toml", SMALL);

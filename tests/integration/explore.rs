@@ -74,6 +74,7 @@ fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
         max_replications: ex.plan.base().run.replications,
         shard: None,
         series: None,
+        kept: None,
     };
     let out = execute(&exec, &pool, &|_| {}).unwrap();
     for (s, pt) in out.run.points.iter().enumerate() {
