@@ -296,13 +296,11 @@ fn run_tasks(
                 Err(Halt::Unmet(i)) => {
                     let s = sites[i];
                     return Err(format!(
-                        "{}: {}: no value up to {} meets the staffing rule ({} at most {} {})",
+                        "{}: {}: no value up to {} meets the staffing rule ({})",
                         pt.label,
                         s.diag,
                         s.key.toml(s.key.max_index(s.rule.step), s.rule.step),
-                        s.rule.measure.name(),
-                        s.rule.max_text,
-                        s.rule.measure.unit(&s.rule.per_text),
+                        s.rule.describe(),
                     ));
                 }
             }

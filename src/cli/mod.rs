@@ -32,15 +32,16 @@ mod explore;
 mod merge;
 mod resume;
 mod run;
+mod validate;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, Plan, Target};
-use crate::scenario::staffing::{Key, Measure};
+
 use crate::scenario::{self, Override, SweepDim};
-use crate::units::format_hours;
+
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -206,6 +207,11 @@ pub struct ValidateArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub scenario: ScenarioFlags,
+    /// Also say, for every number written where a staffing rule may stand, what the
+    /// project's rule (docs/staffing.md) would pick, and what the file's rules pick: this
+    /// runs the replications the rules need, at the first sweep point.
+    #[arg(long)]
+    pub staffing: bool,
 }
 
 // Doc comments here are the `--help` text, written for a terminal, not as Markdown.
@@ -264,7 +270,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Validate(args) => validate(args),
+        Command::Validate(args) => validate::validate(args),
         Command::Explore(args) => explore::explore(args),
         Command::Merge(args) => merge::merge(args),
         Command::Report(args) => report_cmd(args),
@@ -409,7 +415,7 @@ fn point_label(plan: &Plan, k: usize) -> String {
 /// staffing rule at this point (their offered load is then the rule's to keep).
 pub(crate) fn by_rule(pt: &crate::experiment::Point, p: &str, st: &str) -> bool {
     (pt.loaded.staffing.iter())
-        .any(|s| s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != Key::H)
+        .any(|s| s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != scenario::staffing::Key::H)
 }
 
 pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
@@ -427,115 +433,3 @@ pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
     out
 }
 
-fn validate(args: ValidateArgs) -> i32 {
-    let sources = match read_sources(&args.files) {
-        Ok(s) => s,
-        Err(e) => {
-            tell!("{e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let mut code = EXIT_OK;
-    for s in &sources {
-        let overrides = args.scenario.overrides();
-        let planned = experiment::plan(&s.label, &s.text, &overrides, &args.scenario.sweep).and_then(|p| {
-            crate::explore::check_inputs(&s.label, &s.text, &overrides, &p.base().uncertain)?;
-            Ok(p)
-        });
-        match planned {
-            Err(e) => {
-                tell!("{e}");
-                code = EXIT_BAD_INPUT;
-            }
-            Ok(plan) => {
-                let sc = plan.base();
-                let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
-                let points = if plan.dims.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} sweep points", plan.points.len())
-                };
-                sayln!(
-                    "ok: {} (scenario `{}`): {} policies, {} stages, {} replications of {}{points}",
-                    s.label,
-                    sc.name,
-                    sc.policies.len(),
-                    stages,
-                    sc.run.replications,
-                    format_hours(sc.run.horizon)
-                );
-                let work = crate::estimate::Work::of(&plan, None, None);
-                sayln!("  work: {}", work.describe(threads_used(None)));
-                if let Err(e) = work.check(machine_memory(), None) {
-                    tell!("error: {}: {e}", s.label);
-                    code = EXIT_BAD_INPUT;
-                }
-                for (k, pt) in plan.points.iter().enumerate() {
-                    for (p, st, rho) in pt.loaded.scenario.offered_loads() {
-                        if !by_rule(pt, &p, &st) {
-                            sayln!("  offered load  {p}/{st}{}: {rho:.3}", point_label(&plan, k));
-                        }
-                    }
-                }
-                let rules = &plan.points[0].loaded.staffing;
-                if !rules.is_empty() {
-                    sayln!(
-                        "  staffing rules: {} (solved at every point when the run starts; staffing.csv says what each chose)",
-                        rules.len()
-                    );
-                    for r in rules {
-                        sayln!(
-                            "    {}: the {} with {} at most {}{}",
-                            r.path,
-                            match r.key {
-                                Key::H => "smallest",
-                                Key::Reviewers | Key::WorkPeople => "fewest",
-                            },
-                            r.rule.measure.name(),
-                            r.rule.max_text,
-                            match r.rule.measure {
-                                Measure::FalseAlarms => format!(" per {}", r.rule.per_text),
-                                Measure::P95Wait
-                                | Measure::MeanWait
-                                | Measure::P95Latency
-                                | Measure::Utilization => String::new(),
-                            }
-                        );
-                    }
-                }
-                if !sc.uncertain.is_empty() {
-                    sayln!(
-                        "  uncertain inputs: {} (each valid at the ends of its range; `oversim explore` draws them)",
-                        sc.uncertain.len()
-                    );
-                    for u in &sc.uncertain {
-                        sayln!("    {}: {}", u.path, u.describe());
-                    }
-                    // What the bare `oversim explore` of this file would run.
-                    let spec = crate::explore::Spec {
-                        design: crate::explore::design::DesignKind::Sobol,
-                        points: explore::DEFAULT_POINTS as usize,
-                        metric: "net_value".into(),
-                        bootstrap: 1000,
-                        map: None,
-                    };
-                    let mut ov = overrides.clone();
-                    ov.push(Override::set(
-                        "run.replications",
-                        &explore::DEFAULT_REPLICATIONS.to_string(),
-                    ));
-                    if let Ok(ex) = crate::explore::plan(&s.label, &s.text, &ov, &spec) {
-                        sayln!(
-                            "  oversim explore: {}",
-                            explore::describe(&ex, threads_used(None))
-                        );
-                    }
-                }
-                for w in load_warnings(&s.label, &plan) {
-                    tell!("{w}");
-                }
-            }
-        }
-    }
-    code
-}

@@ -87,6 +87,17 @@ impl Key {
         }
     }
 
+    /// A rule for this key, as TOML, for messages (a stage's stated rule is its kind's:
+    /// [`crate::stages::Kind::STAFFING_RULE`]).
+    pub fn example_rule(self) -> &'static str {
+        use crate::stages::staffing_rule::{FALSE_ALARMS, P95_WAIT, UTILIZATION};
+        match self {
+            Key::Reviewers => P95_WAIT,
+            Key::WorkPeople => UTILIZATION,
+            Key::H => FALSE_ALARMS,
+        }
+    }
+
     /// The smallest step index (the values are `step × index`).
     pub fn min_index(self) -> i64 {
         1
@@ -123,6 +134,17 @@ pub struct Rule {
     pub per_text: String,
     /// The values tried are multiples of `step` (1 for people).
     pub step: f64,
+}
+
+impl Rule {
+    /// The rule in words: `p95_wait at most 15m`, `false_alarms at most 2 per 30d`.
+    pub fn describe(&self) -> String {
+        let per = match self.measure {
+            Measure::FalseAlarms => format!(" per {}", self.per_text),
+            Measure::P95Wait | Measure::MeanWait | Measure::P95Latency | Measure::Utilization => String::new(),
+        };
+        format!("{} at most {}{per}", self.measure.name(), self.max_text)
+    }
 }
 
 /// A rule in a scenario: where it is and what it says.
@@ -168,19 +190,10 @@ impl Site {
     }
 }
 
-/// The text with a placeholder number in place of every rule, and the rules found. Rules
-/// are read from `text` as parsed by `toml`; a text that does not parse is returned as it
-/// is (the parser proper reports its problem).
-pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagnostic>) {
-    let Ok(doc) = DeTable::parse(text) else {
-        return (text.to_string(), Vec::new(), Vec::new());
-    };
-    let mut ctx = Ctx::new(text, from_cli);
-    let mut sites = Vec::new();
-    // Every table at a staffing key gets a placeholder, a rule with problems too, so that
-    // its problems are the only ones said about it.
-    let mut placeholders: Vec<Override> = Vec::new();
-    let policies = match doc.get_ref().get("policy").map(S::get_ref) {
+/// Calls `f(path, diag, policy, stage, key, value)` for every value at a key where a rule
+/// may stand (`[policy.work] people`, a stage's `reviewers` and `h`), in file order.
+fn each_staffing_key(doc: &DeTable, mut f: impl FnMut(String, String, &str, Option<String>, Key, &S<DeValue>)) {
+    let policies = match doc.get("policy").map(S::get_ref) {
         Some(DeValue::Array(a)) => &a[..],
         _ => &[],
     };
@@ -193,12 +206,7 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
             if let Some(v) = work.get("people") {
                 let diag = format!("policy[{pname}].work.people");
                 let path = format!("policy.{pname}.work.people");
-                if matches!(v.get_ref(), DeValue::Table(_)) {
-                    placeholders.push(Override::set(&path, "1"));
-                }
-                if let Some(rule) = read(&mut ctx, v, &diag, Key::WorkPeople) {
-                    sites.push(site(path, diag, pname, None, Key::WorkPeople, rule));
-                }
+                f(path, diag, pname, None, Key::WorkPeople, v);
             }
         }
         let stages = match p.get("stage").map(S::get_ref) {
@@ -212,15 +220,32 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
                 let Some(v) = s.get(key.name()) else { continue };
                 let diag = format!("policy[{pname}].stage[{sname}].{}", key.name());
                 let path = format!("policy.{pname}.{sname}.{}", key.name());
-                if matches!(v.get_ref(), DeValue::Table(_)) {
-                    placeholders.push(Override::set(&path, "1"));
-                }
-                if let Some(rule) = read(&mut ctx, v, &diag, key) {
-                    sites.push(site(path, diag, pname, Some(sname.clone()), key, rule));
-                }
+                f(path, diag, pname, Some(sname.clone()), key, v);
             }
         }
     }
+}
+
+/// The text with a placeholder number in place of every rule, and the rules found. Rules
+/// are read from `text` as parsed by `toml`; a text that does not parse is returned as it
+/// is (the parser proper reports its problem).
+pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagnostic>) {
+    let Ok(doc) = DeTable::parse(text) else {
+        return (text.to_string(), Vec::new(), Vec::new());
+    };
+    let mut ctx = Ctx::new(text, from_cli);
+    let mut sites = Vec::new();
+    // Every table at a staffing key gets a placeholder, a rule with problems too, so that
+    // its problems are the only ones said about it.
+    let mut placeholders: Vec<Override> = Vec::new();
+    each_staffing_key(doc.get_ref(), |path, diag, pname, stage, key, v| {
+        if matches!(v.get_ref(), DeValue::Table(_)) {
+            placeholders.push(Override::set(&path, "1"));
+        }
+        if let Some(rule) = read(&mut ctx, v, &diag, key) {
+            sites.push(site(path, diag, pname, stage, key, rule));
+        }
+    });
     if placeholders.is_empty() {
         return (text.to_string(), sites, ctx.errors);
     }
@@ -233,6 +258,44 @@ pub fn extract(text: &str, from_cli: &FromCli) -> (String, Vec<Site>, Vec<Diagno
         }
     };
     (text, sites, ctx.errors)
+}
+
+/// A number written where a staffing rule may stand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The `--set` path.
+    pub path: String,
+    pub policy: String,
+    /// The stage's name (`None` for `work.people`).
+    pub stage: Option<String>,
+    pub key: Key,
+    /// The number as written.
+    pub value: String,
+}
+
+/// Every number written where a staffing rule may stand, in file order (`validate
+/// --staffing` says what the project's rule would pick for each).
+pub fn written(text: &str) -> Vec<Written> {
+    let Ok(doc) = DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    each_staffing_key(doc.get_ref(), |path, _, policy, stage, key, v| {
+        let value = match v.get_ref() {
+            DeValue::Integer(i) => i.to_string(),
+            DeValue::Float(x) => x.to_string(),
+            _ => return,
+        };
+        let policy = policy.to_string();
+        out.push(Written {
+            path,
+            policy,
+            stage,
+            key,
+            value,
+        });
+    });
+    out
 }
 
 /// A stage's name as paths use it: its `name`, or its kind with `-` for `_`.
@@ -279,14 +342,7 @@ fn read(ctx: &mut Ctx, v: &S<DeValue>, diag: &str, key: Key) -> Option<Rule> {
             ok = false;
         }
     }
-    let what = format!(
-        "a rule such as {}",
-        match key {
-            Key::Reviewers => "{ rule = \"p95_wait\", max = \"15m\" }",
-            Key::WorkPeople => "{ rule = \"utilization\", max = 0.85 }",
-            Key::H => "{ rule = \"false_alarms\", max = 2, per = \"30d\" }",
-        }
-    );
+    let what = format!("a rule such as {}", key.example_rule());
     let measure = match t.get("rule") {
         Some(r) => match r.get_ref() {
             DeValue::String(name) => match MEASURES.iter().find(|(n, _)| *n == name.as_ref()) {

@@ -40,6 +40,8 @@ raw_stage! {
 }
 
 impl Kind for Audit {
+    // Audit waits hold up findings, not released work: the desk is kept below the planning ceiling.
+    const STAFFING_RULE: Option<&'static str> = Some(super::staffing_rule::UTILIZATION);
     const LEVERS: &'static [Lever] = &[Lever {
         key: "sample",
         label: "audit sample",

@@ -46,6 +46,8 @@ enum FlagAction {
 }
 
 impl Kind for AutomatedCheck {
+    // A check has no people and no threshold a rule sets.
+    const STAFFING_RULE: Option<&'static str> = None;
     const LEVERS: &'static [Lever] = &[Lever {
         key: "detect",
         label: "check detection",

@@ -60,6 +60,8 @@ raw_stage! {
 const MAX_LOT: i64 = 1_000_000;
 
 impl Kind for AcceptanceSampling {
+    // A lot holds hours of work: the inspectors keep latency, arrival to release, within a day.
+    const STAFFING_RULE: Option<&'static str> = Some(super::staffing_rule::P95_LATENCY_24H);
     const LEVERS: &'static [Lever] = &[];
     const NAME: &'static str = "acceptance_sampling";
     type Raw = RawLots;

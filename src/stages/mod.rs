@@ -55,6 +55,17 @@ pub trait Kind: Sized {
     fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64>;
     /// The kind's keys that the browser lab offers as sliders.
     const LEVERS: &'static [Lever];
+    /// The project's stated staffing rule (docs/staffing.md) for the stage's people or
+    /// threshold, as TOML: what `validate --staffing` solves in place of a written number.
+    const STAFFING_RULE: Option<&'static str>;
+}
+
+/// The stated staffing rules the kinds choose from (docs/staffing.md).
+pub mod staffing_rule {
+    pub const P95_WAIT: &str = "{ rule = \"p95_wait\", max = \"15m\" }";
+    pub const UTILIZATION: &str = "{ rule = \"utilization\", max = 0.85 }";
+    pub const P95_LATENCY_24H: &str = "{ rule = \"p95_latency\", max = \"24h\" }";
+    pub const FALSE_ALARMS: &str = "{ rule = \"false_alarms\", max = 2, per = \"30d\" }";
 }
 
 /// A key of a stage kind offered as a slider: `key` of the stage, with a label (the stage's
@@ -133,6 +144,13 @@ macro_rules! kinds {
             pub fn levers(&self) -> &'static [Lever] {
                 match self {
                     $(StageKind::$variant(_) => <$ty as Kind>::LEVERS),*
+                }
+            }
+
+            /// The project's stated staffing rule for the stage ([`Kind::STAFFING_RULE`]).
+            pub fn staffing_rule(&self) -> Option<&'static str> {
+                match self {
+                    $(StageKind::$variant(_) => <$ty as Kind>::STAFFING_RULE),*
                 }
             }
 

@@ -125,6 +125,8 @@ enum Method {
 }
 
 impl Kind for Monitor {
+    // Each false alarm halts the agent: the alarm budget a team would accept.
+    const STAFFING_RULE: Option<&'static str> = Some(super::staffing_rule::FALSE_ALARMS);
     const LEVERS: &'static [Lever] = &[Lever {
         key: "h",
         label: "monitor threshold h",

@@ -158,6 +158,8 @@ pub struct RawShifts {
 }
 
 impl Kind for HumanReview {
+    // Reviews hold up the work: the service level an operations team would state.
+    const STAFFING_RULE: Option<&'static str> = Some(super::staffing_rule::P95_WAIT);
     const LEVERS: &'static [Lever] = &[
         Lever {
             key: "reviewers",

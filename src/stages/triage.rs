@@ -56,6 +56,8 @@ raw_stage! {
 }
 
 impl Kind for Triage {
+    // Triage holds up the work, as a review does.
+    const STAFFING_RULE: Option<&'static str> = Some(super::staffing_rule::P95_WAIT);
     const LEVERS: &'static [Lever] = &[];
     const NAME: &'static str = "triage";
     type Raw = RawTriage;

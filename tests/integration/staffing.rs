@@ -821,3 +821,44 @@ fn the_default_staffing_constant_is_the_committed_choice() {
         .collect();
     assert_eq!(constant, chosen);
 }
+
+#[test]
+fn validate_says_what_the_stated_rule_would_pick_for_a_written_number() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("ruled.toml"), RULED).unwrap();
+    let out = oversim_in(d)
+        .args(["validate", "--staffing", "ruled.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8(out.stdout).unwrap();
+    // The same rule written in, solved by a run, with the file's own rules beside it.
+    oversim_in(d)
+        .args(["run", "ruled.toml", "-q", "-o", "ruled", "--set"])
+        .arg(r#"policy.fixed.review.reviewers={ rule = "p95_wait", max = "15m" }"#)
+        .assert()
+        .success();
+    let rows = staffing_rows(&d.join("ruled"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let text = fs::read_to_string(d.join("ruled/staffing.csv")).unwrap();
+    for (line, (_, stage, key, chosen, at, below, _)) in text.lines().skip(1).zip(&rows) {
+        let policy = line.split(',').next().unwrap();
+        let (at, below): (f64, f64) = (at.parse().unwrap(), below.parse().unwrap());
+        let was = match policy {
+            "fixed" => "12 written",
+            _ => "the file's rule",
+        };
+        let expect = format!(
+            "policy.{policy}.{stage}.{key}: {was}; the {} picks {chosen} ({at:.3} there, {below:.3} one below)",
+            match key.as_str() {
+                "h" => "smallest h with false_alarms at most 2 per 30d",
+                _ => "fewest with p95_wait at most 15m",
+            }
+        );
+        assert!(said.contains(&expect), "expected `{expect}` in:\n{said}");
+    }
+    // Without --staffing, validate runs nothing and says nothing of picks.
+    let out = oversim_in(d).args(["validate", "ruled.toml"]).output().unwrap();
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("picks"));
+}
