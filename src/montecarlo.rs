@@ -52,9 +52,13 @@ impl Results {
     }
 }
 
+/// The command line's worker pool.
+#[cfg(feature = "cli")]
+pub type Pool = rayon::ThreadPool;
+
 /// A worker pool: `None` threads means all cores.
 #[cfg(feature = "cli")]
-pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+pub fn pool(threads: Option<usize>) -> Result<Pool, rayon::ThreadPoolBuildError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
@@ -62,16 +66,58 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPo
     builder.build()
 }
 
-/// Set by the command line's signal handler: replications not yet started are skipped and
-/// running ones give up within [`crate::engine::CANCEL_CHECK`] events.
-pub static CANCEL: AtomicBool = AtomicBool::new(false);
+/// Where replications run: an [`Executor`], and the token that cancels them. Once `cancel`
+/// is set (from any thread: the command line's signal handler, a notebook's interrupt),
+/// replications not yet started are skipped and running ones give up within
+/// [`crate::engine::CANCEL_CHECK`] events. The core keeps no process-wide state: two runs
+/// in one process cancel apart.
+#[derive(Clone, Copy)]
+pub struct Workers<'a> {
+    pub executor: &'a dyn Executor,
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a> Workers<'a> {
+    /// Work on `executor` that nothing cancels.
+    pub fn new(executor: &'a dyn Executor) -> Workers<'a> {
+        Workers {
+            executor,
+            cancel: None,
+        }
+    }
+
+    /// The same work, stopped once `cancel` is set.
+    pub fn cancelled_by(self, cancel: &'a AtomicBool) -> Workers<'a> {
+        Workers {
+            cancel: Some(cancel),
+            ..self
+        }
+    }
+
+}
+
+/// Runs one replication, giving up (`None`) once `cancel` is set.
+fn simulate(
+    cancel: Option<&AtomicBool>,
+    scenario: &Scenario,
+    policy: usize,
+    replication: u64,
+    series: Option<f64>,
+) -> Option<RepResult> {
+    let never = AtomicBool::new(false);
+    let cancel = cancel.unwrap_or(&never);
+    if cancel.load(Ordering::Relaxed) {
+        return None;
+    }
+    try_simulate_series(scenario, policy, replication, cancel, series)
+}
 
 /// What [`run_points`] ran.
 pub struct Batch {
     /// Per point, the replications whose every policy completed, in order.
     pub reps: Vec<Vec<u64>>,
     pub results: Vec<Results>,
-    /// True if [`CANCEL`] stopped the batch before every replication completed.
+    /// True if cancellation stopped the batch before every replication completed.
     pub interrupted: bool,
     /// A replication whose metrics are not numbers where they must be: a fault, reported,
     /// never summarised.
@@ -84,11 +130,11 @@ pub type Have<'a> = &'a (dyn Fn(usize, u64, usize) -> Option<RepResult> + Sync);
 
 /// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy
 /// that `have` does not already hold. `on_done` is called (from any thread) after each
-/// replication of a policy. If [`CANCEL`] is set, only replications completed for every
-/// policy are kept. With `series`, replication 0 records a time series in intervals of
+/// replication of a policy. If cancelled, only replications completed for every policy are
+/// kept. With `series`, replication 0 records a time series in intervals of
 /// that many hours.
 pub fn run_points(
-    pool: &(impl Executor + ?Sized),
+    workers: Workers,
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
     series: Option<f64>,
@@ -115,13 +161,11 @@ pub fn run_points(
         .filter(|(k, _)| !held.contains_key(k))
         .map(|(_, t)| *t)
         .collect();
-    let flat = pool.map(tasks.len(), &|k| {
+    let cancel = workers.cancel;
+    let flat = workers.executor.map(tasks.len(), &|k| {
         let (s, r, p) = tasks[k];
-        if CANCEL.load(Ordering::Relaxed) {
-            return None;
-        }
         // The time series, if asked for, comes from replication 0.
-        let out = try_simulate_series(scenarios[s], p, r, &CANCEL, series.filter(|_| r == 0));
+        let out = simulate(cancel, scenarios[s], p, r, series.filter(|_| r == 0));
         on_done();
         out
     });
@@ -180,21 +224,19 @@ pub struct Job<'a> {
 }
 
 /// Runs every job's replications in parallel: per job, its results in replication order.
-/// `None` if [`CANCEL`] stopped it; `Err` on a fault, as [`run_points`] reports it.
+/// `None` if cancelled; `Err` on a fault, as [`run_points`] reports it.
 pub fn run_jobs(
-    pool: &(impl Executor + ?Sized),
+    workers: Workers,
     jobs: &[Job],
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<Vec<Vec<RepResult>>>, String> {
     let tasks: Vec<(usize, u64)> = (jobs.iter().enumerate())
         .flat_map(|(j, job)| (0..job.replications).map(move |r| (j, r)))
         .collect();
-    let flat = pool.map(tasks.len(), &|k| {
+    let cancel = workers.cancel;
+    let flat = workers.executor.map(tasks.len(), &|k| {
         let (j, r) = tasks[k];
-        if CANCEL.load(Ordering::Relaxed) {
-            return None;
-        }
-        let out = try_simulate_series(jobs[j].scenario, jobs[j].policy, r, &CANCEL, None);
+        let out = simulate(cancel, jobs[j].scenario, jobs[j].policy, r, None);
         on_done();
         out
     });
@@ -226,7 +268,7 @@ pub fn run(
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
     Ok(
-        run_points(&pool, &[scenario], &[reps], None, &|_, _, _| None, on_done)
+        run_points(Workers::new(&pool), &[scenario], &[reps], None, &|_, _, _| None, on_done)
             .results
             .pop()
             .expect("one point"),

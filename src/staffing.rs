@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::RepResult;
-use crate::montecarlo::{run_jobs, Executor, Job};
+use crate::montecarlo::{run_jobs, Job, Workers};
 use crate::scenario::staffing::{Key, Measure, Site};
 use crate::scenario::Loaded;
 use crate::stages::LoadAt;
@@ -279,7 +279,7 @@ fn run_tasks(
     points: &[&Loaded],
     tasks: &mut [Task],
     which: &dyn Fn(&Task) -> bool,
-    pool: &(impl Executor + ?Sized),
+    workers: Workers,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<bool, String> {
     loop {
@@ -326,7 +326,7 @@ fn run_tasks(
                 replications: l.scenario.run.replications,
             })
             .collect();
-        let Some(results) = run_jobs(pool, &jobs, on_done)? else {
+        let Some(results) = run_jobs(workers, &jobs, on_done)? else {
             return Ok(false);
         };
         for (((t, x), reps), l) in requests.into_iter().zip(results).zip(&loaded) {
@@ -397,7 +397,7 @@ pub fn written(point: &Loaded, rows: &[Staffed]) -> Result<Loaded, String> {
 pub fn solve(
     points: &[&Loaded],
     starts: Option<&Starts>,
-    pool: &(impl Executor + ?Sized),
+    workers: Workers,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<Solved>, String> {
     let mut tasks: Vec<Task> = Vec::new();
@@ -426,7 +426,7 @@ pub fn solve(
     let starts = match starts {
         Some(s) => s.clone(),
         None => {
-            if !run_tasks(points, &mut tasks, &|t| t.point == 0, pool, on_done)? {
+            if !run_tasks(points, &mut tasks, &|t| t.point == 0, workers, on_done)? {
                 return Ok(None);
             }
             let mut first = vec![1; points.first().map_or(0, |p| p.staffing.len())];
@@ -449,7 +449,7 @@ pub fn solve(
             t.start = v.clone();
         }
     }
-    if !run_tasks(points, &mut tasks, &|t| t.done.is_none(), pool, on_done)? {
+    if !run_tasks(points, &mut tasks, &|t| t.done.is_none(), workers, on_done)? {
         return Ok(None);
     }
     let mut values: Vec<Vec<i64>> = points.iter().map(|p| vec![1; p.staffing.len()]).collect();

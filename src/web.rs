@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{self, Request};
 use crate::experiment::Shard;
 use crate::merge::ShardFiles;
-use crate::montecarlo::Sequential;
+use crate::montecarlo::{Sequential, Workers};
 use crate::report::manifest::RunContext;
 use crate::scenario::Override;
 
@@ -207,7 +207,7 @@ fn run(request: &[u8]) -> WebResponse {
         if let Err(e) = spec.check_sizes() {
             return fail(format!("error: explore: {e}"));
         }
-        return match api::explore::run(&req, spec, &Sequential, &ctx, &tell) {
+        return match api::explore::run(&req, spec, Workers::new(&Sequential), &ctx, &tell) {
             Err(e) => fail(e),
             Ok(api::explore::Outcome::Shard(shard)) => {
                 let named = shard.named();
@@ -217,7 +217,7 @@ fn run(request: &[u8]) -> WebResponse {
         };
     }
     if req.shard.is_some() {
-        return match api::run_shard(&req, &Sequential, &ctx, &tell) {
+        return match api::run_shard(&req, Workers::new(&Sequential), &ctx, &tell) {
             Err(e) => fail(e),
             Ok(shard) => {
                 let named = shard.named();
@@ -225,7 +225,7 @@ fn run(request: &[u8]) -> WebResponse {
             }
         };
     }
-    match api::run(&req, &Sequential, &ctx, &tell) {
+    match api::run(&req, Workers::new(&Sequential), &ctx, &tell) {
         Err(e) => fail(e),
         Ok(out) => whole(&out.files, &out.manifest),
     }

@@ -8,7 +8,7 @@ use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, Exploration, Spec};
 use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
-use crate::montecarlo::Executor;
+use crate::montecarlo::Workers;
 use crate::report::explore::{verdict, ExploreFiles};
 use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
 
@@ -33,7 +33,7 @@ pub enum Outcome {
 pub fn run(
     req: &Request,
     spec: &Spec,
-    executor: &dyn Executor,
+    workers: Workers,
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, String> {
@@ -48,7 +48,7 @@ pub fn run(
         series: None,
         kept: None,
     };
-    let executed = experiment::execute(&exec, executor, progress)?;
+    let executed = experiment::execute(&exec, workers, progress)?;
     let done = (executed.run.points.iter())
         .map(|p| p.reps.len() as u64)
         .min()

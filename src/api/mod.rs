@@ -10,7 +10,7 @@ pub mod explore;
 
 use crate::experiment::{self, baseline_index, Execution, Plan, RunData, Shard, Stop};
 use crate::merge::{check_set, load_run, merged_manifest, sweep_plan, timeseries, ShardFiles};
-use crate::montecarlo::Executor;
+use crate::montecarlo::Workers;
 use crate::report::manifest::{Manifest, RunContext};
 use crate::report::{self, ResultFiles};
 use crate::scenario::{Override, SweepDim};
@@ -81,26 +81,26 @@ pub struct Output {
 /// completes. Errors are the command line's messages (a scenario's, one per line).
 pub fn run(
     req: &Request,
-    executor: &dyn Executor,
+    workers: Workers,
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    execute(&plan, req, executor, ctx, progress)
+    execute(&plan, req, workers, ctx, progress)
 }
 
 /// Runs shard `req.shard` of `req` and returns the files `oversim run --shard` writes.
 pub fn run_shard(
     req: &Request,
-    executor: &dyn Executor,
+    workers: Workers,
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ShardFiles, String> {
     let shard = req.shard.ok_or("a shard run needs a shard (K/N)")?;
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    let out = execute(&plan, req, executor, ctx, progress)?;
+    let out = execute(&plan, req, workers, ctx, progress)?;
     Ok(ShardFiles::of(&plan, &out.run, shard, out.manifest))
 }
 
@@ -128,7 +128,7 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
 fn execute(
     plan: &Plan,
     req: &Request,
-    executor: &dyn Executor,
+    workers: Workers,
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
@@ -143,7 +143,7 @@ fn execute(
         series: req.series,
         kept: None,
     };
-    let executed = experiment::execute(&ex, executor, progress)?;
+    let executed = experiment::execute(&ex, workers, progress)?;
     let run = executed.run;
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
     let manifest = Manifest::of_run(&ex, ctx, &executed.stop, done, run.cut_short(), &executed.achieved);

@@ -267,7 +267,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let pb = super::run::progress_bar(shard.map_or(total, |s| total.div_ceil(s.count)), args.quiet);
     let started = SystemTime::now();
     // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
-    let executed = experiment::execute(&exec, &pool, &|n| {
+    let executed = experiment::execute(&exec, super::run::workers(&pool), &|n| {
         if pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(n);
         }
@@ -317,7 +317,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             &ex.inputs,
             ex.metric,
             pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            &pool,
+            super::run::workers(&pool),
             &|n| {
                 pb.inc_length(n);
                 pb.inc(n)

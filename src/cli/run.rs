@@ -2,6 +2,7 @@
 //! a thread pool, and write the files (or a shard's).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -11,18 +12,27 @@ use super::{
     EXIT_OK,
 };
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
+use crate::montecarlo::Workers;
 use crate::report::files::Output;
 use crate::report::manifest::Manifest;
 use crate::report::{self, rows, ResultFiles};
 use super::resume::Resume;
 use crate::units::format_hours;
 
+/// Set by the first SIGINT/SIGTERM: the command line's cancellation token (signals are the
+/// process's, so the token is too; the core takes it as an argument).
+pub(super) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The pool's workers, cancelled by a signal.
+pub(super) fn workers(pool: &crate::montecarlo::Pool) -> Workers<'_> {
+    Workers::new(pool).cancelled_by(&INTERRUPTED)
+}
+
 /// First SIGINT/SIGTERM: finish cleanly (stop replications, keep the completed ones, write
 /// the files). Second: exit at once; the output folder keeps the run it held.
 pub(super) fn install_signal_handler() {
-    use std::sync::atomic::Ordering;
     let result = ctrlc::set_handler(|| {
-        if crate::montecarlo::CANCEL.swap(true, Ordering::SeqCst) {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
             tell!("\noversim: interrupted again, exiting now");
             std::process::exit(EXIT_INTERRUPTED);
         }
@@ -210,7 +220,7 @@ fn run_one(
     );
     // Precision runs and staffing rules do not know their length in advance: the bar grows
     // with the batches and the rules' evaluations.
-    let executed = experiment::execute(ex, pool, &|n| {
+    let executed = experiment::execute(ex, workers(pool), &|n| {
         if pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(per_rep.max(n));
         }

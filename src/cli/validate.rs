@@ -156,7 +156,7 @@ fn say_staffing(s: &Source, plan: &Plan) {
         "  staffing by rule{at} ({} replications of each policy per evaluation):",
         loaded.scenario.run.replications
     );
-    let solved = match crate::staffing::solve(&[&loaded], None, &pool, &|| {}) {
+    let solved = match crate::staffing::solve(&[&loaded], None, crate::montecarlo::Workers::new(&pool), &|| {}) {
         Ok(Some(x)) => x,
         Ok(None) => return,
         Err(e) => {

@@ -144,6 +144,16 @@ impl Constraint {
         }
     }
 
+    /// Whether the estimate from `values` meets the bound (an exploration's draw has a few
+    /// replications, too few for an interval to settle it).
+    pub fn holds(&self, values: &[f64]) -> bool {
+        let (est, _, _) = self.estimate(values);
+        match self.bound {
+            Bound::AtMost => est <= self.value,
+            Bound::AtLeast => est >= self.value,
+        }
+    }
+
     /// Met, not met or uncertain, with the estimate and interval it was judged on.
     pub fn judge(&self, values: &[f64]) -> (Judgement, f64, f64, f64) {
         let (est, lo, hi) = self.estimate(values);

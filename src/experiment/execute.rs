@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::{achieved, Plan, PointRun, RunData, Shard, Target};
 use crate::metrics::RepResult;
-use crate::montecarlo::{run_points, Executor, Results};
+use crate::montecarlo::{run_points, Results, Workers};
 use crate::scenario::{Loaded, Scenario};
 use crate::staffing::{solve, written, Staffed, Starts};
 
@@ -99,7 +99,7 @@ const MIN_CHUNK: usize = 8;
 /// rule cannot be met.
 pub fn execute(
     ex: &Execution,
-    pool: &dyn Executor,
+    workers: Workers,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Executed, String> {
     let tick = || progress(1);
@@ -132,7 +132,7 @@ pub fn execute(
     };
     let mut stop = Stop::Complete;
     for range in chunks {
-        if !staff(ex, range.clone(), &mut starts, &mut staffed, &mut warnings, pool, &tick)? {
+        if !staff(ex, range.clone(), &mut starts, &mut staffed, &mut warnings, workers, &tick)? {
             stop = Stop::Interrupted;
             break;
         }
@@ -142,7 +142,7 @@ pub fn execute(
         let batch: Vec<Vec<u64>> = (range.clone())
             .map(|k| ex.owned(0..points[k].loaded.scenario.run.replications))
             .collect();
-        if !run_batch(ex, range, &staffed, &batch, &mut results, &mut reps_run, pool, &tick)? {
+        if !run_batch(ex, range, &staffed, &batch, &mut results, &mut reps_run, workers, &tick)? {
             stop = Stop::Interrupted;
             break;
         }
@@ -161,7 +161,7 @@ pub fn execute(
                 })
                 .collect();
             let batch: Vec<Vec<u64>> = (done.iter().zip(&upto)).map(|(&d, &u)| ex.owned(d..u)).collect();
-            if !run_batch(ex, 0..n, &staffed, &batch, &mut results, &mut reps_run, pool, &tick)? {
+            if !run_batch(ex, 0..n, &staffed, &batch, &mut results, &mut reps_run, workers, &tick)? {
                 stop = Stop::Interrupted;
                 break;
             }
@@ -202,7 +202,7 @@ fn staff(
     starts: &mut Option<Starts>,
     staffed: &mut [Option<Staffing>],
     warnings: &mut Vec<String>,
-    pool: &dyn Executor,
+    workers: Workers,
     tick: &(dyn Fn() + Sync),
 ) -> Result<bool, String> {
     let points = &ex.plan.points;
@@ -232,7 +232,7 @@ fn staff(
         return Ok(true);
     }
     let loaded: Vec<&Loaded> = unknown.iter().map(|&k| &points[k].loaded).collect();
-    let Some(solved) = solve(&loaded, starts.as_ref(), pool, tick)? else {
+    let Some(solved) = solve(&loaded, starts.as_ref(), workers, tick)? else {
         return Ok(false);
     };
     // Without starts, `unknown` begins with the first point, which the solver took them from.
@@ -262,7 +262,7 @@ fn run_batch(
     batch: &[Vec<u64>],
     results: &mut [Results],
     reps_run: &mut [Vec<u64>],
-    pool: &dyn Executor,
+    workers: Workers,
     tick: &(dyn Fn() + Sync),
 ) -> Result<bool, String> {
     let at = range.start;
@@ -282,7 +282,7 @@ fn run_batch(
             None => ex.kept?.found.get(&(k, p, r)).cloned(),
         }
     };
-    let out = run_points(pool, &scenarios, batch, ex.series, &have, tick);
+    let out = run_points(workers, &scenarios, batch, ex.series, &have, tick);
     if let Some(fault) = out.fault {
         return Err(format!(
             "internal error: {fault}; please report this with the scenario"

@@ -14,7 +14,7 @@
 //! not "certainly best", and the interval says how far it is from that.
 
 use crate::experiment::RunData;
-use crate::metrics::M;
+use crate::metrics::{Direction, M};
 use crate::stats::{clopper_pearson, quantiles};
 
 use super::design::DesignKind;
@@ -24,10 +24,55 @@ use super::Exploration;
 /// Level of the sensitivity intervals.
 pub const LEVEL: f64 = 0.95;
 
-/// One policy's standing on one metric across the uncertainty.
+/// What a standing ranks policies on at each draw: a metric's mean over the draw's
+/// replications, or its bad month (the worse 5% quantile over them: `harm_p95`, named as a
+/// `[decision]` constraint names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Mean(M),
+    BadMonth(M),
+}
+
+/// The metrics whose bad month an exploration ranks too: the tail a board asks about.
+pub const BAD_MONTHS: &[M] = &[M::harm];
+
+impl Outcome {
+    pub fn name(self) -> String {
+        match self {
+            Outcome::Mean(m) => m.name().to_string(),
+            Outcome::BadMonth(m) => format!("{}_{}", m.name(), Self::bad_quantile(m).1),
+        }
+    }
+
+    pub fn metric(self) -> M {
+        match self {
+            Outcome::Mean(m) | Outcome::BadMonth(m) => m,
+        }
+    }
+
+    /// The bad month's quantile and its suffix: the 95th percentile where lower is better,
+    /// the 5th where higher is.
+    fn bad_quantile(m: M) -> (f64, &'static str) {
+        match m.direction() {
+            Some(Direction::Higher) => (0.05, "p05"),
+            Some(Direction::Lower) | None => (0.95, "p95"),
+        }
+    }
+
+    /// The outcome at one draw, from its replications' values.
+    fn of(self, v: Vec<f64>) -> f64 {
+        match self {
+            Outcome::Mean(_) => mean(&v),
+            _ if v.iter().any(|x| x.is_nan()) => f64::NAN,
+            Outcome::BadMonth(m) => quantiles(v, [Self::bad_quantile(m).0])[0],
+        }
+    }
+}
+
+/// One policy's standing on one outcome across the uncertainty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standing {
-    pub metric: M,
+    pub metric: Outcome,
     pub policy: usize,
     pub p_best: f64,
     pub p_best_se: f64,
@@ -74,10 +119,30 @@ pub struct Sensitivity {
     pub indices: Indices,
 }
 
+/// How often a policy is the decision's choice across the uncertainty: at each draw it meets
+/// every `[decision]` constraint (judged on the draw's estimates) and is best on the
+/// exploration's metric among the policies that do. `policy` is `None` for the draws where
+/// no policy meets them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub policy: Option<usize>,
+    pub p_chosen: f64,
+    pub p_chosen_low: f64,
+    pub p_chosen_high: f64,
+    /// How often the policy meets every constraint (for `None`: how often none does).
+    pub p_feasible: f64,
+    pub p_feasible_low: f64,
+    pub p_feasible_high: f64,
+}
+
 /// Everything the exploration's files and report are made from.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub standings: Vec<Standing>,
+    /// The decision's choice under its constraints, per policy and for none.
+    pub choices: Vec<Choice>,
+    /// The constraints the choices are judged on (`[decision]`'s, as written).
+    pub constraints: Vec<String>,
     pub pairs: Vec<Pair>,
     pub sensitivity: Vec<Sensitivity>,
     pub baseline: usize,
@@ -112,11 +177,14 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
     let baseline = run.baseline;
     let mut standings = Vec::new();
     let mut pairs = Vec::new();
-    for &m in M::ALL {
+    let outcomes = (M::ALL.iter().map(|&m| Outcome::Mean(m)))
+        .chain(BAD_MONTHS.iter().map(|&m| Outcome::BadMonth(m)));
+    for o in outcomes {
+        let m = o.metric();
         let Some(dir) = m.direction() else { continue };
-        // f[p][d]: policy p's mean at draw d; NaN where undefined in some replication.
+        // f[p][d]: policy p's outcome at draw d; NaN where undefined in some replication.
         let f: Vec<Vec<f64>> = (0..n_pol)
-            .map(|p| draws.iter().map(|&s| mean(&values(run, s, p, m))).collect())
+            .map(|p| draws.iter().map(|&s| o.of(values(run, s, p, m))).collect())
             .collect();
         let defined = (0..draws.len()).filter(|&d| f.iter().all(|fp| !fp[d].is_nan()));
         let defined: Vec<usize> = defined.collect();
@@ -138,7 +206,7 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
             let mean = mean(&v);
             let [p05, p50, p95] = quantiles(v, [0.05, 0.5, 0.95]);
             standings.push(Standing {
-                metric: m,
+                metric: o,
                 policy: p,
                 p_best,
                 p_best_se,
@@ -149,6 +217,9 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
                 p50,
                 p95,
             });
+        }
+        if o != Outcome::Mean(m) {
+            continue;
         }
         for p in 0..n_pol {
             for q in (0..n_pol).filter(|&q| q != p) {
@@ -182,13 +253,61 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
         DesignKind::Lhs => Vec::new(),
         DesignKind::Sobol => sensitivities(ex, run, n_pol, baseline),
     };
+    let decision = &ex.plan.base().decision;
     Analysis {
         standings,
+        choices: choices(ex, run, n_pol),
+        constraints: decision.constraints.iter().map(|c| c.text.clone()).collect(),
         pairs,
         sensitivity,
         baseline,
         draws: draws.len(),
     }
+}
+
+/// The decision's choice at every draw under `[decision]`'s constraints ([`Choice`]).
+fn choices(ex: &Exploration, run: &RunData, n_pol: usize) -> Vec<Choice> {
+    let constraints = &ex.plan.base().decision.constraints;
+    let dir = ex.metric.direction().expect("a decision metric has a direction");
+    let draws = ex.design.draws();
+    let n = draws.len();
+    let mut chosen = vec![0.0; n_pol + 1];
+    let mut feasible = vec![0.0; n_pol + 1];
+    for &s in &draws {
+        let meets: Vec<bool> = (0..n_pol)
+            .map(|p| (constraints.iter()).all(|c| c.holds(&values(run, s, p, c.metric))))
+            .collect();
+        let col: Vec<f64> = (0..n_pol).map(|p| mean(&values(run, s, p, ex.metric))).collect();
+        let ok: Vec<usize> = (0..n_pol).filter(|&p| meets[p] && !col[p].is_nan()).collect();
+        for &p in &ok {
+            feasible[p] += 1.0;
+        }
+        let Some(&first) = ok.first() else {
+            chosen[n_pol] += 1.0;
+            feasible[n_pol] += 1.0;
+            continue;
+        };
+        let best = ok.iter().fold(col[first], |b, &p| if dir.better(col[p], b) { col[p] } else { b });
+        let tied: Vec<usize> = ok.iter().copied().filter(|&p| col[p] == best).collect();
+        for &p in &tied {
+            chosen[p] += 1.0 / tied.len() as f64;
+        }
+    }
+    (0..=n_pol)
+        .map(|p| {
+            let (p_chosen, _, p_chosen_low, p_chosen_high) = share(chosen[p], n);
+            let (p_feasible, _, p_feasible_low, p_feasible_high) = share(feasible[p], n);
+            Choice {
+                policy: (p < n_pol).then_some(p),
+                p_chosen,
+                p_chosen_low,
+                p_chosen_high,
+                p_feasible,
+                p_feasible_low,
+                p_feasible_high,
+            }
+        })
+        .collect()
 }
 
 fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize) -> Vec<Sensitivity> {
@@ -233,7 +352,9 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
     let dir = m.direction().expect("a decision metric has a direction");
     let names = ex.policies();
     let mut out = Vec::new();
-    let mut st: Vec<&Standing> = a.standings.iter().filter(|s| s.metric == m).collect();
+    let mut st: Vec<&Standing> = (a.standings.iter())
+        .filter(|s| s.metric == Outcome::Mean(m))
+        .collect();
     st.sort_by(|x, y| y.p_best.total_cmp(&x.p_best));
     if let Some(top) = st.first() {
         let rest: Vec<String> = (st.iter().skip(1))
@@ -254,6 +375,7 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
         ));
     }
     out.extend(disagreement(a, &names, m));
+    out.extend(constrained(a, &names, m));
     for p in (0..names.len()).filter(|&p| p != a.baseline) {
         let b = a.baseline;
         if let Some(pair) = a
@@ -312,24 +434,25 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
 
 /// The outcomes a decision weighs besides its metric: which policy is most often best on
 /// each, and whether they agree with the decision metric.
-const OUTCOMES: &[M] = &[
-    M::net_value,
-    M::harm,
-    M::escapes_per_1k,
-    M::latency_p95_min,
-    M::throughput_per_hour,
+const OUTCOMES: &[Outcome] = &[
+    Outcome::Mean(M::net_value),
+    Outcome::Mean(M::harm),
+    Outcome::BadMonth(M::harm),
+    Outcome::Mean(M::escapes_per_1k),
+    Outcome::Mean(M::latency_p95_min),
+    Outcome::Mean(M::throughput_per_hour),
 ];
 
 fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
-    let most = |metric: M| {
+    let most = |metric: Outcome| {
         (a.standings.iter())
             .filter(|s| s.metric == metric)
             .max_by(|x, y| x.p_best.total_cmp(&y.p_best))
             .map(|s| (s.policy, s.p_best))
     };
-    let (lead, _) = most(m)?;
-    let others: Vec<(M, usize, f64)> = (OUTCOMES.iter())
-        .filter(|&&o| o != m)
+    let (lead, _) = most(Outcome::Mean(m))?;
+    let others: Vec<(Outcome, usize, f64)> = (OUTCOMES.iter())
+        .filter(|&&o| o != Outcome::Mean(m))
         .filter_map(|&o| most(o).map(|(p, share)| (o, p, share)))
         .collect();
     if others.is_empty() {
@@ -338,7 +461,7 @@ fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
     let list: Vec<String> = (others.iter())
         .map(|(o, p, share)| format!("{} `{}` ({})", o.name(), names[*p], pct(*share)))
         .collect();
-    let differ: Vec<&str> = (others.iter())
+    let differ: Vec<String> = (others.iter())
         .filter(|(_, p, _)| *p != lead)
         .map(|(o, _, _)| o.name())
         .collect();
@@ -359,6 +482,42 @@ fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
                 names[lead],
                 if differ.len() == 1 { "it" } else { "them" }
             ),
+        }
+    ))
+}
+
+/// With `[decision]` constraints: how often each policy is the choice under them, and how
+/// often it meets them (and how often none does).
+fn constrained(a: &Analysis, names: &[String], m: M) -> Option<String> {
+    if a.constraints.is_empty() {
+        return None;
+    }
+    let mut by: Vec<&Choice> = a.choices.iter().filter(|c| c.policy.is_some()).collect();
+    by.sort_by(|x, y| y.p_chosen.total_cmp(&x.p_chosen));
+    let top = by.first()?;
+    let p = top.policy?;
+    let meets: Vec<String> = (by.iter())
+        .filter_map(|c| Some(format!("`{}` {}", names[c.policy?], pct(c.p_feasible))))
+        .collect();
+    let none = a.choices.iter().find(|c| c.policy.is_none())?;
+    if top.p_chosen == 0.0 {
+        return Some(format!(
+            "Under the constraints ({}), no policy meets them in any of the {} draws: nothing can be chosen on {} until a constraint is relaxed or a policy changed.",
+            a.constraints.join("; "),
+            a.draws,
+            m.name()
+        ));
+    }
+    Some(format!(
+        "Under the constraints ({}), `{}` is the choice on {} in {}; they are met by {}{}.",
+        a.constraints.join("; "),
+        names[p],
+        m.name(),
+        how_often(top.p_chosen, top.p_chosen_low, top.p_chosen_high, a.draws),
+        meets.join(", "),
+        match none.p_feasible {
+            0.0 => String::new(),
+            f => format!(", and by no policy in {}", pct(f)),
         }
     ))
 }

@@ -308,7 +308,7 @@ pub fn search(
     inputs: &[Uncertain],
     m: M,
     named: Option<(&str, &str)>,
-    pool: &dyn crate::montecarlo::Executor,
+    workers: crate::montecarlo::Workers,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<Found>, String> {
     use crate::experiment::{execute, Execution, Stop};
@@ -326,7 +326,7 @@ pub fn search(
             series: None,
             kept: None,
         };
-        execute(&ex, pool, progress).map(|x| (x.stop != Stop::Interrupted).then_some(x.run))
+        execute(&ex, workers, progress).map(|x| (x.stop != Stop::Interrupted).then_some(x.run))
     };
     let base = load_points(label, text, &[], vec![(Vec::new(), Vec::new())]).map_err(err)?;
     let names: Vec<String> = base[0]

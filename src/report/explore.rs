@@ -1,11 +1,11 @@
-//! The files of an exploration: design.csv, explore.csv, robustness.csv, pairwise.csv,
+//! The files of an exploration: design.csv, explore.csv, robustness.csv, choice.csv, pairwise.csv,
 //! sensitivity.csv (Sobol designs) and map.csv (decision maps). Rows are serde types; the
 //! inputs' columns are named by their paths.
 
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::RunData;
-use crate::explore::analysis::{Analysis, Output};
+use crate::explore::analysis::{Analysis, Outcome, Output};
 use crate::explore::design::Block;
 use crate::explore::map::Cell;
 use crate::explore::sensitivity::points_needed;
@@ -19,6 +19,7 @@ pub const FILES: &[&str] = &[
     "design.csv",
     "explore.csv",
     "robustness.csv",
+    "choice.csv",
     "pairwise.csv",
     "sensitivity.csv",
     "map.csv",
@@ -70,6 +71,36 @@ pub struct RobustnessRow {
     pub p50: f64,
     #[serde(with = "crate::field")]
     pub p95: f64,
+    pub draws: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChoiceKey {
+    /// A policy, or `none` for the draws where no policy meets the constraints.
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChoiceRow {
+    /// The `[decision]` constraints, `; `-separated (empty: none).
+    pub constraints: String,
+    /// The metric the choice is made on (`--metric`).
+    pub metric: String,
+    /// Probability over the uncertainty that the policy is the choice: it meets every
+    /// constraint at the draw and is best on `metric` among those that do (ties shared).
+    #[serde(with = "crate::field")]
+    pub p_chosen: f64,
+    #[serde(with = "crate::field")]
+    pub p_chosen_low: f64,
+    #[serde(with = "crate::field")]
+    pub p_chosen_high: f64,
+    /// Probability that the policy meets every constraint (for `none`: that no policy does).
+    #[serde(with = "crate::field")]
+    pub p_feasible: f64,
+    #[serde(with = "crate::field")]
+    pub p_feasible_low: f64,
+    #[serde(with = "crate::field")]
+    pub p_feasible_high: f64,
     pub draws: usize,
 }
 
@@ -181,6 +212,7 @@ pub struct ExploreFiles {
     /// What the staffing rules chose at every set.
     pub staffing: Vec<u8>,
     pub robustness: Option<Vec<u8>>,
+    pub choice: Option<Vec<u8>>,
     pub pairwise: Option<Vec<u8>>,
     pub sensitivity: Option<Vec<u8>>,
     pub map: Option<Vec<u8>>,
@@ -208,6 +240,7 @@ impl ExploreFiles {
             explore: explore_csv(run),
             staffing: super::rows::staffing_csv(run),
             robustness: analysis.map(|a| robustness_csv(&names, a)),
+            choice: analysis.map(|a| choice_csv(&names, a, ex.metric)),
             pairwise: analysis.map(|a| pairwise_csv(&names, a)),
             sensitivity: analysis
                 .filter(|_| ex.design.kind == crate::explore::design::DesignKind::Sobol)
@@ -225,6 +258,7 @@ impl ExploreFiles {
         ];
         let more = [
             ("robustness.csv", &self.robustness),
+            ("choice.csv", &self.choice),
             ("pairwise.csv", &self.pairwise),
             ("sensitivity.csv", &self.sensitivity),
             ("map.csv", &self.map),
@@ -296,8 +330,8 @@ fn robustness_csv(names: &[String], a: &Analysis) -> Vec<u8> {
         .map(|s| {
             (
                 RobustnessKey {
-                    metric: s.metric.name().into(),
-                    direction: dir(s.metric),
+                    metric: s.metric.name(),
+                    direction: dir(s.metric.metric()),
                     policy: names[s.policy].clone(),
                 },
                 RobustnessRow {
@@ -309,6 +343,30 @@ fn robustness_csv(names: &[String], a: &Analysis) -> Vec<u8> {
                     p05: s.p05,
                     p50: s.p50,
                     p95: s.p95,
+                    draws: a.draws,
+                },
+            )
+        })
+        .collect();
+    keyed(&rows)
+}
+
+fn choice_csv(names: &[String], a: &Analysis, metric: M) -> Vec<u8> {
+    let rows: Vec<(ChoiceKey, ChoiceRow)> = (a.choices.iter())
+        .map(|c| {
+            (
+                ChoiceKey {
+                    policy: c.policy.map_or_else(|| "none".to_string(), |p| names[p].clone()),
+                },
+                ChoiceRow {
+                    constraints: a.constraints.join("; "),
+                    metric: metric.name().into(),
+                    p_chosen: c.p_chosen,
+                    p_chosen_low: c.p_chosen_low,
+                    p_chosen_high: c.p_chosen_high,
+                    p_feasible: c.p_feasible,
+                    p_feasible_low: c.p_feasible_low,
+                    p_feasible_high: c.p_feasible_high,
                     draws: a.draws,
                 },
             )
@@ -432,7 +490,7 @@ fn map_csv(ex: &Exploration, run: &RunData, names: &[String], cells: &[Cell]) ->
 /// and its value across the draws (mean, 5% and 95%: the tails, not only the mean).
 pub fn table(names: &[String], a: &Analysis, metric: M) -> String {
     let rows: Vec<[String; 5]> = (a.standings.iter())
-        .filter(|s| s.metric == metric)
+        .filter(|s| s.metric == Outcome::Mean(metric))
         .map(|s| {
             [
                 names[s.policy].clone(),

@@ -119,7 +119,7 @@ explorer.on("console", (m) => { if (m.type() === "error") problems.push(`explore
 await explorer.goto(`${url}#scenario=default&seed=7&points=2&explore-replications=3&explore`);
 await explorer.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 180000 });
 const explored = await explorer.evaluate(() => window.oversimLast);
-for (const f of ["design.csv", "robustness.csv", "pairwise.csv", "sensitivity.csv"]) {
+for (const f of ["design.csv", "robustness.csv", "choice.csv", "pairwise.csv", "sensitivity.csv"]) {
     if (explored.files[f] !== fs.readFileSync(`${cliDir}/explore/${f}`, "utf8")) fail(`the exploration's ${f} differs from oversim explore's`);
 }
 if (!fs.readFileSync(`${cliDir}/explore/report.html`, "utf8").includes(explored.report)) fail("the exploration's report is not oversim explore's");

@@ -8,7 +8,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use oversim::api::{self, Request};
 use oversim::experiment::parse_sweep_arg;
-use oversim::montecarlo::Sequential;
+use oversim::montecarlo::{Sequential, Workers};
 use oversim::report::manifest::RunContext;
 use oversim::scenario;
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ fn api_files_are_the_cli_files() {
     let req = Request::new(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO)
         .seed(7)
         .replications(6);
-    let out = api::run(&req, &Sequential, &ctx, &|_| {}).unwrap();
+    let out = api::run(&req, Workers::new(&Sequential), &ctx, &|_| {}).unwrap();
     assert_eq!(out.run.points[0].reps.len(), 6);
     assert_same(&dir, &out);
 
@@ -77,7 +77,7 @@ fn api_files_are_the_cli_files() {
     req.sweep
         .push(parse_sweep_arg("workload.rate=30/h,50/h").unwrap());
     req.series = Some(12.0);
-    let out = api::run(&req, &Sequential, &ctx, &|_| {}).unwrap();
+    let out = api::run(&req, Workers::new(&Sequential), &ctx, &|_| {}).unwrap();
     assert_eq!(out.run.points.len(), 2);
     assert!(out.files.timeseries.is_some());
     assert_same(&dir, &out);
@@ -87,7 +87,7 @@ fn api_files_are_the_cli_files() {
 fn api_errors_are_the_cli_messages() {
     let mut req = Request::new("bad.toml", scenario::DEFAULT_SCENARIO);
     req.overrides.push("bogus=1".parse().unwrap());
-    let e = api::run(&req, &Sequential, &RunContext::default(), &|_| {})
+    let e = api::run(&req, Workers::new(&Sequential), &RunContext::default(), &|_| {})
         .err()
         .unwrap();
     assert!(e.starts_with("error: bad.toml"), "{e}");
@@ -103,11 +103,11 @@ fn shards_merged_in_memory_are_the_whole_run() {
     let base = Request::new(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO)
         .seed(3)
         .replications(7);
-    let whole = api::run(&base, &Sequential, &ctx, &|_| {}).unwrap();
+    let whole = api::run(&base, Workers::new(&Sequential), &ctx, &|_| {}).unwrap();
     let shard = |index| {
         let mut r = base.clone();
         r.shard = Some(Shard { index, count: 3 });
-        api::run_shard(&r, &Sequential, &ctx, &|_| {}).unwrap()
+        api::run_shard(&r, Workers::new(&Sequential), &ctx, &|_| {}).unwrap()
     };
     let shards = vec![shard(2), shard(0), shard(1)];
     let (_, files, manifest) = api::merge(&shards).unwrap();

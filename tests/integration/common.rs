@@ -11,13 +11,22 @@ use oversim::stats::{summarize_at, Summary};
 /// seeds are fixed, so a pass is reproducible.
 pub const LEVEL: f64 = 0.999;
 
-/// Loads `text`, runs it on all cores and checks conservation and Little's law on every
-/// replication of every policy.
+/// One worker pool for every test of the binary: the harness already runs a test per core,
+/// so a pool per test (of every core each) would only oversubscribe them.
+pub fn pool() -> &'static montecarlo::Pool {
+    static POOL: std::sync::OnceLock<montecarlo::Pool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| montecarlo::pool(None).expect("thread pool"))
+}
+
+/// Loads `text`, runs it on the shared pool and checks conservation and Little's law on
+/// every replication of every policy.
 pub fn run(text: &str) -> (Scenario, Results) {
     let sc = scenario::load("test.toml", text, &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .scenario;
-    let results = montecarlo::run(&sc, None, &|| {}).expect("thread pool");
+    let reps: Vec<u64> = (0..sc.run.replications).collect();
+    let batch = montecarlo::run_points(montecarlo::Workers::new(pool()), &[&sc], &[reps], None, &|_, _, _| None, &|| {});
+    let results = batch.results.into_iter().next().expect("one point");
     for (p, reps) in results.per_policy.iter().enumerate() {
         assert_eq!(
             reps.len() as u64,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use oversim::experiment::{execute, Execution};
-use oversim::explore::analysis::{analyse, Analysis, Output};
+use oversim::explore::analysis::{analyse, Analysis, Outcome, Output};
 use oversim::explore::design::DesignKind;
 use oversim::explore::{self, Exploration, MapSpec, Others, Spec};
 use oversim::metrics::M;
@@ -66,7 +66,7 @@ fn spec(points: usize) -> Spec {
 }
 
 fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
-    let pool = oversim::montecarlo::pool(None).unwrap();
+    let pool = crate::common::pool();
     let exec = Execution {
         plan: &ex.plan,
         baseline: 0,
@@ -76,7 +76,7 @@ fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
         series: None,
         kept: None,
     };
-    let out = execute(&exec, &pool, &|_| {}).unwrap();
+    let out = execute(&exec, oversim::montecarlo::Workers::new(pool), &|_| {}).unwrap();
     for (s, pt) in out.run.points.iter().enumerate() {
         for (p, reps) in pt.results.per_policy.iter().enumerate() {
             for (i, r) in reps.iter().enumerate() {
@@ -132,7 +132,9 @@ fn p_best_sums_to_one_and_pairs_are_complementary() {
     let ex = explore::plan("test.toml", TEXT, &[], &spec(16)).unwrap();
     let (_, a) = run(&ex);
     for &m in M::ALL.iter().filter(|m| m.direction().is_some()) {
-        let st: Vec<_> = a.standings.iter().filter(|s| s.metric == m).collect();
+        let st: Vec<_> = (a.standings.iter())
+            .filter(|s| s.metric == Outcome::Mean(m))
+            .collect();
         if st.is_empty() {
             continue;
         }
@@ -144,9 +146,66 @@ fn p_best_sums_to_one_and_pairs_are_complementary() {
     }
     // On escapes, b is best exactly where its reviewers detect more than a's 0.6, up to noise.
     let b = (a.standings.iter())
-        .find(|s| s.metric == M::escaped && s.policy == 1)
+        .find(|s| s.metric == Outcome::Mean(M::escaped) && s.policy == 1)
         .unwrap();
     assert!(b.p_best > 0.2 && b.p_best < 0.8, "{b:?}");
+}
+
+#[test]
+fn the_choice_under_constraints_and_the_bad_month_are_exact_identities() {
+    let with = |c: &str| {
+        let ov = [oversim::scenario::Override::set("decision.constraints", c)];
+        let ex = explore::plan("test.toml", TEXT, &ov, &spec(8)).unwrap();
+        let (run, a) = run(&ex);
+        (ex, run, a)
+    };
+    // A constraint every policy meets: the choice is the best on the metric, draw by draw.
+    let (_, _, a) = with(r#"["escaped >= 0"]"#);
+    for c in &a.choices {
+        match c.policy {
+            Some(p) => {
+                let best = (a.standings.iter())
+                    .find(|s| s.metric == Outcome::Mean(M::escaped) && s.policy == p)
+                    .unwrap();
+                assert_eq!(c.p_chosen, best.p_best, "{c:?}");
+                assert_eq!(c.p_feasible, 1.0);
+            }
+            None => assert_eq!((c.p_chosen, c.p_feasible), (0.0, 0.0)),
+        }
+    }
+    assert_eq!(a.constraints, ["escaped >= 0"]);
+    // One no policy meets: nothing is chosen, in every draw.
+    let (_, _, a) = with(r#"["escaped <= -1"]"#);
+    for c in &a.choices {
+        let expect = if c.policy.is_none() { 1.0 } else { 0.0 };
+        assert_eq!((c.p_chosen, c.p_feasible), (expect, expect), "{c:?}");
+        assert!(c.p_chosen_low <= c.p_chosen && c.p_chosen <= c.p_chosen_high);
+    }
+    // The bad month of harm: at each draw the 95th percentile over its replications; the
+    // standing's mean over the draws is that, averaged.
+    let (ex, run, a) = with("[]");
+    assert!(a.choices.iter().all(|c| c.policy.is_none() || c.p_feasible == 1.0));
+    for p in 0..2 {
+        let st = (a.standings.iter())
+            .find(|s| s.metric == Outcome::BadMonth(M::harm) && s.policy == p)
+            .expect("a harm_p95 standing per policy");
+        let draws = ex.design.draws();
+        let direct: f64 = (draws.iter())
+            .map(|&s| {
+                let v: Vec<f64> = (run.points[s].results.per_policy[p].iter())
+                    .map(|r| r.metrics[M::harm])
+                    .collect();
+                oversim::stats::quantiles(v, [0.95])[0]
+            })
+            .sum::<f64>()
+            / draws.len() as f64;
+        assert!((st.mean - direct).abs() <= 1e-9 * direct.abs().max(1.0), "{} vs {direct}", st.mean);
+    }
+    let sum: f64 = (a.standings.iter())
+        .filter(|s| s.metric == Outcome::BadMonth(M::harm))
+        .map(|s| s.p_best)
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-12, "harm_p95 p_best sums to {sum}");
 }
 
 fn oversim(dir: &Path, args: &[&str]) {
@@ -222,8 +281,8 @@ fn identical_for_any_thread_count_and_sharding() {
         run(args("s1", &["--shard", "1/2", "--force"]));
         oversim(d, &["merge", "s1", "s0", "-o", "merged", "-q", "--force"]);
         let one = files(&d.join("one"));
-        // design, explore, staffing, and robustness, pairwise, sensitivity or map
-        let want = if extra.is_empty() { 6 } else { 4 };
+        // design, explore, staffing, and robustness, choice, pairwise, sensitivity or map
+        let want = if extra.is_empty() { 7 } else { 4 };
         assert_eq!(
             one.len(),
             want,
@@ -338,14 +397,12 @@ const RUNS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The committed explorations are what the code produces, byte for byte, and the script
-/// that regenerates them runs the same command lines.
+/// The script that regenerates the committed explorations runs the test's command lines.
 #[test]
-fn committed_explorations_match_the_code() {
+fn the_exploration_script_runs_the_tests_command_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = std::fs::read_to_string(root.join("scripts/explore-results.sh")).unwrap();
-    let tmp = TempDir::new().unwrap();
-    for (name, args) in RUNS {
+    for (_, args) in RUNS {
         let line = format!(
             "\"$bin\" {} ",
             args.iter()
@@ -361,6 +418,17 @@ fn committed_explorations_match_the_code() {
             script.contains(&line),
             "scripts/explore-results.sh should run: {line}"
         );
+    }
+}
+
+/// The committed explorations are what the code produces, byte for byte: several minutes
+/// on two cores, so in CI's own step (`.ci/run`).
+#[test]
+#[ignore = "slow: reruns four explorations; CI runs it (cargo test --release -- --ignored)"]
+fn committed_explorations_match_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = TempDir::new().unwrap();
+    for (name, args) in RUNS {
         let out = tmp.path().join(name);
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["-q", "-o", out.to_str().unwrap()]);
@@ -610,6 +678,7 @@ fn a_latin_hypercube_gives_probabilities_but_no_indices() {
     assert_eq!(
         names,
         [
+            "choice.csv",
             "design.csv",
             "explore.csv",
             "pairwise.csv",

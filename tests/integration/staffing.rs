@@ -11,9 +11,11 @@
 //! - the scenario file states the sweep's rule, and the committed run
 //!   (`results/examples/<scenario>/staffing.csv`) chose the value the sweep picks.
 //!
-//! After an intended change, `OVERSIM_BLESS=1 cargo test --release staffing` rewrites the
-//! committed summaries and the tables; check the diff, then fix any scenario the rule now
-//! disagrees with.
+//! The reruns are slow, so `cargo test` checks the tables and the scenarios against the
+//! committed summaries, and CI's own step (`cargo test --release -- --ignored`) reruns the
+//! sweeps. After an intended change, `OVERSIM_BLESS=1 cargo test --release staffing --
+//! --include-ignored` rewrites the committed summaries and the tables; check the diff, then
+//! fix any scenario the rule now disagrees with.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -460,54 +462,85 @@ fn block_marks(s: &Sweep) -> (String, String) {
     )
 }
 
+/// Checks the docs' table and the scenario's number against one sweep's summary.
+fn check_sweep(s: &Sweep, summary: &str, doc: &str, problems: &mut Vec<String>) {
+    let (t, pick) = table(s, summary);
+    let (start, end) = block_marks(s);
+    let Some(at) = doc.find(&start) else {
+        panic!("{DOC} has no block {start}");
+    };
+    let body = at + start.len();
+    let stop = body + doc[body..].find(&end).expect("end of sweep block");
+    if doc[body..stop] != t {
+        problems.push(format!("{}: the table in {DOC} is not the sweep's:\n{t}", s.id()));
+    }
+    if s.in_scenario() != pick {
+        problems.push(format!(
+            "{}: scenarios/{}.toml has {} but the rule ({:?}) picks {pick}",
+            s.id(),
+            s.scenario,
+            s.in_scenario(),
+            s.rule
+        ));
+    }
+}
+
+/// The tables of docs/staffing.md are the committed sweeps, and each scenario has the number
+/// its rule picks there (no rerun: `committed_staffing_sweeps_match_the_code` reruns them).
 #[test]
 fn staffing_follows_the_stated_rule() {
+    let doc = fs::read_to_string(root().join(DOC)).unwrap();
+    let mut problems = Vec::new();
+    for s in SWEEPS {
+        let summary = fs::read_to_string(s.committed())
+            .unwrap_or_else(|e| panic!("{}: {e}", s.committed().display()));
+        check_sweep(s, &summary, &doc, &mut problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(after an intended change: OVERSIM_BLESS=1 cargo test --release staffing -- --include-ignored)",
+        problems.join("\n")
+    );
+}
+
+/// Every sweep run again is its committed summary: 71 runs, several minutes on two cores,
+/// so in CI's own step (`.ci/run`). With `OVERSIM_BLESS=1` it rewrites the summaries and the
+/// tables.
+#[test]
+#[ignore = "slow: reruns 71 sweep points; CI runs it (cargo test --release -- --ignored)"]
+fn committed_staffing_sweeps_match_the_code() {
     let bless = std::env::var_os("OVERSIM_BLESS").is_some();
     let tmp = TempDir::new().unwrap();
     let mut doc = fs::read_to_string(root().join(DOC)).unwrap();
     let mut problems = Vec::new();
     for s in SWEEPS {
         let summary = s.run(tmp.path());
-        let (t, pick) = table(s, &summary);
-        let (start, end) = block_marks(s);
-        let Some(at) = doc.find(&start) else {
-            panic!("{DOC} has no block {start}");
-        };
-        let body = at + start.len();
-        let stop = body + doc[body..].find(&end).expect("end of sweep block");
         if bless {
+            let (t, _) = table(s, &summary);
+            let (start, end) = block_marks(s);
+            let body = doc.find(&start).expect("a block per sweep") + start.len();
+            let stop = body + doc[body..].find(&end).expect("end of sweep block");
             fs::create_dir_all(s.committed().parent().unwrap()).unwrap();
             fs::write(s.committed(), &summary).unwrap();
             doc.replace_range(body..stop, &t);
-        } else {
-            let committed = fs::read_to_string(s.committed()).unwrap_or_default();
-            if committed != summary {
-                problems.push(format!(
-                    "{}: {} differs from what the code produces",
-                    s.id(),
-                    s.committed().display()
-                ));
-            }
-            if doc[body..stop] != t {
-                problems.push(format!("{}: the table in {DOC} is not the sweep's:\n{t}", s.id()));
-            }
+            continue;
         }
-        if s.in_scenario() != pick {
+        let committed = fs::read_to_string(s.committed()).unwrap_or_default();
+        if committed != summary {
             problems.push(format!(
-                "{}: scenarios/{}.toml has {} but the rule ({:?}) picks {pick}",
+                "{}: {} differs from what the code produces",
                 s.id(),
-                s.scenario,
-                s.in_scenario(),
-                s.rule
+                s.committed().display()
             ));
         }
+        check_sweep(s, &summary, &doc, &mut problems);
     }
     if bless {
         fs::write(root().join(DOC), doc).unwrap();
     }
     assert!(
         problems.is_empty(),
-        "{}\n(after an intended change: OVERSIM_BLESS=1 cargo test --release staffing)",
+        "{}\n(after an intended change: OVERSIM_BLESS=1 cargo test --release staffing -- --include-ignored)",
         problems.join("\n")
     );
 }

@@ -86,7 +86,7 @@ done
 # `oversim explore`: the same files and report.
 node tests/web/run.mjs "$wasm" scenarios/default.toml "$work/explore-web" 3 7 2 0 2 >/dev/null
 "$bin" explore scenarios/default.toml --points 2 -r 3 --seed 7 -j 1 -q --report -o "$work/explore-cli"
-same exploration "$work/explore-web" "$work/explore-cli" design.csv explore.csv robustness.csv pairwise.csv sensitivity.csv
+same exploration "$work/explore-web" "$work/explore-cli" design.csv explore.csv robustness.csv choice.csv pairwise.csv sensitivity.csv
 sets=$(($(wc -l <"$work/explore-cli/design.csv") - 1))
 progress_is exploration "$work/explore-web" "$(runs "$work/explore-cli" 3 2 0)"
 echo "default exploration: $sets sets in 2 shards, identical files and report"
