@@ -364,4 +364,3 @@ pub fn achieved(sums: &Summaries, targets: &[Target]) -> Vec<f64> {
         })
         .collect()
 }
-

@@ -347,8 +347,7 @@ pub fn read_replications(
         r.kinds[k] = kind;
     }
     let at = |e: String| format!("{origin}/stage-replications.csv: {e}");
-    let (_, rows) =
-        rows::read::<StageReplicationKey, StageResult>(&files.stage_replications).map_err(at)?;
+    let (_, rows) = rows::read::<StageReplicationKey, StageResult>(&files.stage_replications).map_err(at)?;
     for (values, key, stage) in rows {
         let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
         let st = (plan.points[pt].loaded.scenario.policies[pol].stages.iter())
@@ -458,11 +457,7 @@ fn staffing_of(shards: &[ShardFiles], plan: &Plan) -> Result<Vec<Vec<Staffed>>, 
 
 /// What the staffing rules chose at each point, from a staffing.csv: `None` for a point
 /// whose rules were not solved (an interrupted run's), all of its rules otherwise.
-pub fn read_staffing(
-    origin: &str,
-    bytes: &[u8],
-    plan: &Plan,
-) -> Result<Vec<Option<Vec<Staffed>>>, String> {
+pub fn read_staffing(origin: &str, bytes: &[u8], plan: &Plan) -> Result<Vec<Option<Vec<Staffed>>>, String> {
     let at = |e: String| format!("{origin}/staffing.csv: {e}");
     let (_, rows) = rows::read::<StaffedKey, Choice>(bytes).map_err(at)?;
     let mut out: Vec<Vec<Staffed>> = vec![Vec::new(); plan.points.len()];

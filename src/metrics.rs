@@ -1,4 +1,4 @@
-//! What one replication measures: the metric columns of the design (§4), time averages over
+//! What one replication measures: the metric columns (docs/metrics.md), time averages over
 //! the measured window, streaming percentiles, per-stage counts, and the whole-run counts
 //! used to check conservation and Little's law.
 

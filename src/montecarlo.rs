@@ -93,7 +93,6 @@ impl<'a> Workers<'a> {
             ..self
         }
     }
-
 }
 
 /// Runs one replication, giving up (`None`) once `cancel` is set.
@@ -267,10 +266,15 @@ pub fn run(
 ) -> Result<Results, rayon::ThreadPoolBuildError> {
     let pool = pool(threads)?;
     let reps: Vec<u64> = (0..scenario.run.replications).collect();
-    Ok(
-        run_points(Workers::new(&pool), &[scenario], &[reps], None, &|_, _, _| None, on_done)
-            .results
-            .pop()
-            .expect("one point"),
+    Ok(run_points(
+        Workers::new(&pool),
+        &[scenario],
+        &[reps],
+        None,
+        &|_, _, _| None,
+        on_done,
     )
+    .results
+    .pop()
+    .expect("one point"))
 }

@@ -386,7 +386,9 @@ fn indices(point: &Loaded, rows: &[Staffed]) -> Vec<i64> {
 
 /// The point's scenario with the choices `rows` written in.
 pub fn written(point: &Loaded, rows: &[Staffed]) -> Result<Loaded, String> {
-    point.with_staffing(&indices(point, rows)).map_err(|e| e.to_string())
+    point
+        .with_staffing(&indices(point, rows))
+        .map_err(|e| e.to_string())
 }
 
 /// Solves every point's rules. Without `starts`, the first point's rules are solved first
@@ -436,7 +438,9 @@ pub fn solve(
                     first[i] = o.values[j];
                 }
             }
-            points.first().map_or(Starts(Vec::new()), |p| Starts::of(p, &first))
+            points
+                .first()
+                .map_or(Starts(Vec::new()), |p| Starts::of(p, &first))
         }
     };
     for t in tasks.iter_mut().filter(|t| t.done.is_none()) {

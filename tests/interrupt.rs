@@ -197,7 +197,11 @@ fn interrupt_and_resume(args: &[String]) -> u64 {
             .args(&v)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{v:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{v:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stderr).to_string()
     };
     let clock = Instant::now();
@@ -211,14 +215,19 @@ fn interrupt_and_resume(args: &[String]) -> u64 {
     signal(&child, "INT");
     let (code, _) = wait(&mut child, Duration::from_secs(60));
     assert_eq!(code, Some(130), "interrupted half way: {}", stderr(&mut child));
-    assert!(stderr(&mut child).contains("--resume"), "the message says how to finish");
+    assert!(
+        stderr(&mut child).contains("--resume"),
+        "the message says how to finish"
+    );
     let m = check_files(&t.path().join("part"));
     assert_eq!(m["interrupted"], true);
 
     let err = run_to_end(with("part", &["--resume"]));
     let m = check_files(&t.path().join("part"));
     assert_eq!(m["interrupted"], false, "{err}");
-    let resumed = m["resumed"].as_u64().expect("the manifest counts what was taken back");
+    let resumed = m["resumed"]
+        .as_u64()
+        .expect("the manifest counts what was taken back");
     let full = t.path().join("full");
     let mut compared = 0;
     for e in fs::read_dir(&full).unwrap() {
@@ -248,16 +257,32 @@ fn an_interrupted_run_resumes_to_the_same_files() {
     // With a time series: replication 0 runs again (the kept files hold no series).
     let args = staffed(&["run", "-r", "600", "-j", "2", "--timeseries", "24h"]);
     let resumed = interrupt_and_resume(&args);
-    assert!(resumed > 0 && resumed < 4 * 600, "{resumed} replications taken back");
+    assert!(
+        resumed > 0 && resumed < 4 * 600,
+        "{resumed} replications taken back"
+    );
 }
 
 #[test]
 fn an_interrupted_exploration_resumes_to_the_same_files() {
     // The staffing rules solved a chunk of sets at a time: the finished chunks are kept.
-    let args: Vec<String> = ["explore", "--points", "2", "-r", "2", "--policies", "tiered,per-action", "-j", "2"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args: Vec<String> = [
+        "explore",
+        "--points",
+        "2",
+        "-r",
+        "2",
+        "--policies",
+        "tiered,per-action",
+        "-j",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let resumed = interrupt_and_resume(&args);
-    assert!(resumed > 0 && resumed < 48 * 2 * 2, "{resumed} replications taken back");
+    assert!(
+        resumed > 0 && resumed < 48 * 2 * 2,
+        "{resumed} replications taken back"
+    );
 }

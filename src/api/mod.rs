@@ -146,7 +146,14 @@ fn execute(
     let executed = experiment::execute(&ex, workers, progress)?;
     let run = executed.run;
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
-    let manifest = Manifest::of_run(&ex, ctx, &executed.stop, done, run.cut_short(), &executed.achieved);
+    let manifest = Manifest::of_run(
+        &ex,
+        ctx,
+        &executed.stop,
+        done,
+        run.cut_short(),
+        &executed.achieved,
+    );
     let sums = run.summaries();
     let comps = report::comparisons(&run);
     let files = ResultFiles::of(&run, &sums, &comps);

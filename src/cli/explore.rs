@@ -7,14 +7,14 @@ use std::time::{Instant, SystemTime};
 
 use clap::Args;
 
+use super::resume::Resume;
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::api::explore::Explored;
+use crate::experiment::RunData;
 use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
-use crate::experiment::RunData;
 use crate::merge::{RepFiles, ShardFiles};
-use super::resume::Resume;
 use crate::report::files::Output;
 use crate::report::manifest::{ExplorationInfo, Manifest};
 use crate::scenario::Override;
@@ -225,7 +225,11 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Ok(o) => o,
         Err(e) => return bad(format!("error: {e}")),
     };
-    let kept = match args.resume.then(|| super::resume::read(&output, &ex.plan)).transpose() {
+    let kept = match args
+        .resume
+        .then(|| super::resume::read(&output, &ex.plan))
+        .transpose()
+    {
         Err(e) => return bad(format!("error: {e}")),
         Ok(Some(Resume::Complete)) => {
             tell!(

@@ -42,7 +42,6 @@ use crate::experiment::{self, Plan, Target};
 
 use crate::scenario::{self, Override, SweepDim};
 
-
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -414,8 +413,9 @@ fn point_label(plan: &Plan, k: usize) -> String {
 /// Whether the people of stage `st` (`work` for the work) of policy `p` are set by a
 /// staffing rule at this point (their offered load is then the rule's to keep).
 pub(crate) fn by_rule(pt: &crate::experiment::Point, p: &str, st: &str) -> bool {
-    (pt.loaded.staffing.iter())
-        .any(|s| s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != scenario::staffing::Key::H)
+    (pt.loaded.staffing.iter()).any(|s| {
+        s.policy == p && s.stage.as_deref().unwrap_or("work") == st && s.key != scenario::staffing::Key::H
+    })
 }
 
 pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
@@ -432,4 +432,3 @@ pub(crate) fn load_warnings(label: &str, plan: &Plan) -> Vec<String> {
     }
     out
 }
-

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::resume::Resume;
 use super::{
     load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED,
     EXIT_OK,
@@ -16,7 +17,6 @@ use crate::montecarlo::Workers;
 use crate::report::files::Output;
 use crate::report::manifest::Manifest;
 use crate::report::{self, rows, ResultFiles};
-use super::resume::Resume;
 use crate::units::format_hours;
 
 /// Set by the first SIGINT/SIGTERM: the command line's cancellation token (signals are the

@@ -2,7 +2,7 @@
 //! staffing rules and uncertain inputs); with `--staffing`, what the rules pick.
 
 use super::{
-    explore, load_warnings, machine_memory, point_label, read_sources, threads_used, by_rule, Source,
+    by_rule, explore, load_warnings, machine_memory, point_label, read_sources, threads_used, Source,
     ValidateArgs, EXIT_BAD_INPUT, EXIT_OK,
 };
 use crate::experiment::{self, Plan};
@@ -151,19 +151,24 @@ fn say_staffing(s: &Source, plan: &Plan) {
             return;
         }
     };
-    let at = if plan.dims.is_empty() { String::new() } else { format!(" at {}", point_label(plan, 0).trim()) };
+    let at = if plan.dims.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", point_label(plan, 0).trim())
+    };
     sayln!(
         "  staffing by rule{at} ({} replications of each policy per evaluation):",
         loaded.scenario.run.replications
     );
-    let solved = match crate::staffing::solve(&[&loaded], None, crate::montecarlo::Workers::new(&pool), &|| {}) {
-        Ok(Some(x)) => x,
-        Ok(None) => return,
-        Err(e) => {
-            sayln!("    {e}");
-            return;
-        }
-    };
+    let solved =
+        match crate::staffing::solve(&[&loaded], None, crate::montecarlo::Workers::new(&pool), &|| {}) {
+            Ok(Some(x)) => x,
+            Ok(None) => return,
+            Err(e) => {
+                sayln!("    {e}");
+                return;
+            }
+        };
     for (site, row) in loaded.staffing.iter().zip(&solved.rows[0]) {
         let c = &row.choice;
         let was = match numbers.iter().find(|w| w.path == site.path) {
@@ -183,7 +188,8 @@ fn say_staffing(s: &Source, plan: &Plan) {
                 Key::Reviewers | Key::WorkPeople => "the fewest with",
             },
             site.rule.describe(),
-            site.key.toml((c.chosen / site.rule.step).round() as i64, site.rule.step),
+            site.key
+                .toml((c.chosen / site.rule.step).round() as i64, site.rule.step),
             c.at_chosen,
         );
     }

@@ -56,7 +56,11 @@ impl<'a> Sim<'a> {
             busy,
             completed,
             waits: merged,
+            desk_queue_area,
+            desk_queue_time,
         } = effort;
+        self.ledger.queue_area += desk_queue_area;
+        self.ledger.queue_time += desk_queue_time;
         self.drift.hours.finish_at(end);
         self.halted.finish_at(end);
         let halt_hours = self.halted.area();
@@ -64,6 +68,9 @@ impl<'a> Sim<'a> {
         let (work_hours, work_utilization) = match &mut self.work {
             Some(desk) => {
                 let (on_duty, utilization, _) = desk.close(end, horizon);
+                let (area, queued) = desk.little();
+                self.ledger.queue_area += area;
+                self.ledger.queue_time += queued;
                 (on_duty, utilization)
             }
             None => (0.0, f64::NAN),
@@ -167,6 +174,9 @@ pub(super) fn desk_row<T>(
 ) -> StageResult {
     let (on_duty, utilization, mean_queue) = desk.close(end, horizon);
     effort.audit_duty += on_duty;
+    let (area, queued) = desk.little();
+    effort.desk_queue_area += area;
+    effort.desk_queue_time += queued;
     let mut r = counts.result(None);
     r.utilization = utilization;
     r.mean_queue = mean_queue;

@@ -151,6 +151,9 @@ struct Effort {
     completed: u64,
     /// Every review stage's waits, merged (exact sum and count, histogram quantiles).
     waits: Option<DurationHistogram>,
+    /// The desks' queue areas and queued times (Little's law, into the ledger).
+    desk_queue_area: f64,
+    desk_queue_time: f64,
 }
 
 impl StageRt {

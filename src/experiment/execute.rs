@@ -132,7 +132,15 @@ pub fn execute(
     };
     let mut stop = Stop::Complete;
     for range in chunks {
-        if !staff(ex, range.clone(), &mut starts, &mut staffed, &mut warnings, workers, &tick)? {
+        if !staff(
+            ex,
+            range.clone(),
+            &mut starts,
+            &mut staffed,
+            &mut warnings,
+            workers,
+            &tick,
+        )? {
             stop = Stop::Interrupted;
             break;
         }
@@ -142,7 +150,16 @@ pub fn execute(
         let batch: Vec<Vec<u64>> = (range.clone())
             .map(|k| ex.owned(0..points[k].loaded.scenario.run.replications))
             .collect();
-        if !run_batch(ex, range, &staffed, &batch, &mut results, &mut reps_run, workers, &tick)? {
+        if !run_batch(
+            ex,
+            range,
+            &staffed,
+            &batch,
+            &mut results,
+            &mut reps_run,
+            workers,
+            &tick,
+        )? {
             stop = Stop::Interrupted;
             break;
         }
@@ -161,7 +178,16 @@ pub fn execute(
                 })
                 .collect();
             let batch: Vec<Vec<u64>> = (done.iter().zip(&upto)).map(|(&d, &u)| ex.owned(d..u)).collect();
-            if !run_batch(ex, 0..n, &staffed, &batch, &mut results, &mut reps_run, workers, &tick)? {
+            if !run_batch(
+                ex,
+                0..n,
+                &staffed,
+                &batch,
+                &mut results,
+                &mut reps_run,
+                workers,
+                &tick,
+            )? {
                 stop = Stop::Interrupted;
                 break;
             }
@@ -238,9 +264,7 @@ fn staff(
     // Without starts, `unknown` begins with the first point, which the solver took them from.
     starts.get_or_insert(solved.starts);
     warnings.extend(solved.warnings);
-    let each = (solved.points.into_iter())
-        .zip(solved.rows)
-        .zip(solved.results);
+    let each = (solved.points.into_iter()).zip(solved.rows).zip(solved.results);
     for (&k, ((loaded, rows), results)) in unknown.iter().zip(each) {
         staffed[k] = Some(Staffing {
             loaded,
@@ -296,12 +320,7 @@ fn run_batch(
 }
 
 /// The run so far: points not yet staffed have their scenario as written and no rows.
-fn assemble(
-    ex: &Execution,
-    staffed: &[Option<Staffing>],
-    results: &[Results],
-    reps: &[Vec<u64>],
-) -> RunData {
+fn assemble(ex: &Execution, staffed: &[Option<Staffing>], results: &[Results], reps: &[Vec<u64>]) -> RunData {
     RunData {
         dims: ex.plan.dims.clone(),
         points: (ex.plan.points.iter().zip(staffed))

@@ -177,8 +177,8 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
     let baseline = run.baseline;
     let mut standings = Vec::new();
     let mut pairs = Vec::new();
-    let outcomes = (M::ALL.iter().map(|&m| Outcome::Mean(m)))
-        .chain(BAD_MONTHS.iter().map(|&m| Outcome::BadMonth(m)));
+    let outcomes =
+        (M::ALL.iter().map(|&m| Outcome::Mean(m))).chain(BAD_MONTHS.iter().map(|&m| Outcome::BadMonth(m)));
     for o in outcomes {
         let m = o.metric();
         let Some(dir) = m.direction() else { continue };
@@ -287,7 +287,9 @@ fn choices(ex: &Exploration, run: &RunData, n_pol: usize) -> Vec<Choice> {
             feasible[n_pol] += 1.0;
             continue;
         };
-        let best = ok.iter().fold(col[first], |b, &p| if dir.better(col[p], b) { col[p] } else { b });
+        let best = ok
+            .iter()
+            .fold(col[first], |b, &p| if dir.better(col[p], b) { col[p] } else { b });
         let tied: Vec<usize> = ok.iter().copied().filter(|&p| col[p] == best).collect();
         for &p in &tied {
             chosen[p] += 1.0 / tied.len() as f64;

@@ -141,7 +141,9 @@ impl Rule {
     pub fn describe(&self) -> String {
         let per = match self.measure {
             Measure::FalseAlarms => format!(" per {}", self.per_text),
-            Measure::P95Wait | Measure::MeanWait | Measure::P95Latency | Measure::Utilization => String::new(),
+            Measure::P95Wait | Measure::MeanWait | Measure::P95Latency | Measure::Utilization => {
+                String::new()
+            }
         };
         format!("{} at most {}{per}", self.measure.name(), self.max_text)
     }
@@ -192,7 +194,10 @@ impl Site {
 
 /// Calls `f(path, diag, policy, stage, key, value)` for every value at a key where a rule
 /// may stand (`[policy.work] people`, a stage's `reviewers` and `h`), in file order.
-fn each_staffing_key(doc: &DeTable, mut f: impl FnMut(String, String, &str, Option<String>, Key, &S<DeValue>)) {
+fn each_staffing_key(
+    doc: &DeTable,
+    mut f: impl FnMut(String, String, &str, Option<String>, Key, &S<DeValue>),
+) {
     let policies = match doc.get("policy").map(S::get_ref) {
         Some(DeValue::Array(a)) => &a[..],
         _ => &[],

@@ -18,6 +18,9 @@ pub struct Desk<T> {
     pub queue_len: TimeAvg,
     /// Queue waits of the items started in the window (zero for those started at once).
     pub waits: DurationHistogram,
+    /// Time items spent in the queue inside the window: with [`Desk::queue_len`]'s area, the
+    /// two sides of Little's law on the sample path ([`Desk::little`]).
+    queued: f64,
     window_start: f64,
 }
 
@@ -30,6 +33,7 @@ impl<T> Desk<T> {
             busy: TimeAvg::new(w0, w1),
             queue_len: TimeAvg::new(w0, w1),
             waits: DurationHistogram::new(),
+            queued: 0.0,
             window_start: w0,
         }
     }
@@ -55,6 +59,7 @@ impl<T> Desk<T> {
     pub fn next(&mut self, now: f64) -> Option<(f64, T)> {
         let item = self.queue.pop_front()?;
         self.queue_len.set(now, self.queue.len() as f64);
+        self.queued += (now - item.0.max(self.window_start)).max(0.0);
         Some(item)
     }
 
@@ -78,6 +83,10 @@ impl<T> Desk<T> {
     /// Closes the time averages at `end`; the people's hours on duty over `horizon`, their
     /// utilization and the mean queue (the waits are in [`Desk::waits`]).
     pub fn close(&mut self, end: f64, horizon: f64) -> (f64, f64, f64) {
+        // Items still waiting count their time up to the end.
+        for (since, _) in &self.queue {
+            self.queued += (end - since.max(self.window_start)).max(0.0);
+        }
         self.queue_len.finish_at(end);
         self.busy.finish_at(end);
         let on_duty = self.held.len() as f64 * horizon;
@@ -86,6 +95,14 @@ impl<T> Desk<T> {
             crate::metrics::ratio(self.busy.area(), on_duty),
             self.queue_len.mean(),
         )
+    }
+}
+
+impl<T> Desk<T> {
+    /// After [`Desk::close`]: the area under the queue-length curve and the time items
+    /// spent queued, both inside the window; equal on every sample path (Little's law).
+    pub fn little(&self) -> (f64, f64) {
+        (self.queue_len.area(), self.queued)
     }
 }
 

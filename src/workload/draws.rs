@@ -1,6 +1,8 @@
-//! The AI agent at run time: when actions arrive, which class each belongs to, whether an
-//! attempt is defective. Every draw here comes from the workload's own streams, so all
-//! policies of a replication see the same actions (common random numbers).
+//! The AI agent at run time: when actions arrive, which class each belongs to, and the
+//! uniform each first attempt's defect is decided with (`engine::detection::defective`
+//! decides it, with the policy's defect rate and loading). Every draw here comes from the
+//! workload's own streams, so all policies of a replication see the same actions (common
+//! random numbers).
 
 use rand_distr::{Distribution, Exp1};
 

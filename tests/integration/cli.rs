@@ -240,20 +240,45 @@ fn resume_continues_only_the_same_command() {
     // Another seed is another run: refused, and the folder is untouched.
     oversim()
         .current_dir(tmp.path())
-        .args(["run", "small.toml", "--quiet", "--out", "out", "--seed", "99", "--resume"])
+        .args([
+            "run",
+            "small.toml",
+            "--quiet",
+            "--out",
+            "out",
+            "--seed",
+            "99",
+            "--resume",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("holds the results of another run").and(predicate::str::contains("--force")));
+        .stderr(
+            predicate::str::contains("holds the results of another run")
+                .and(predicate::str::contains("--force")),
+        );
     assert_eq!(before, read(tmp.path(), "out", "replications.csv"));
     oversim()
         .current_dir(tmp.path())
-        .args(["run", "small.toml", "--quiet", "--out", "sh", "--shard", "0/2", "--resume"])
+        .args([
+            "run",
+            "small.toml",
+            "--quiet",
+            "--out",
+            "sh",
+            "--shard",
+            "0/2",
+            "--resume",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--resume cannot be combined with --shard"));
+        .stderr(predicate::str::contains(
+            "--resume cannot be combined with --shard",
+        ));
     oversim()
         .current_dir(tmp.path())
-        .args(["explore", "--quiet", "--out", "out", "--points", "2", "-r", "2", "--resume"])
+        .args([
+            "explore", "--quiet", "--out", "out", "--points", "2", "-r", "2", "--resume",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("holds the results of another run"));

@@ -184,7 +184,10 @@ fn the_choice_under_constraints_and_the_bad_month_are_exact_identities() {
     // The bad month of harm: at each draw the 95th percentile over its replications; the
     // standing's mean over the draws is that, averaged.
     let (ex, run, a) = with("[]");
-    assert!(a.choices.iter().all(|c| c.policy.is_none() || c.p_feasible == 1.0));
+    assert!(a
+        .choices
+        .iter()
+        .all(|c| c.policy.is_none() || c.p_feasible == 1.0));
     for p in 0..2 {
         let st = (a.standings.iter())
             .find(|s| s.metric == Outcome::BadMonth(M::harm) && s.policy == p)
@@ -199,7 +202,11 @@ fn the_choice_under_constraints_and_the_bad_month_are_exact_identities() {
             })
             .sum::<f64>()
             / draws.len() as f64;
-        assert!((st.mean - direct).abs() <= 1e-9 * direct.abs().max(1.0), "{} vs {direct}", st.mean);
+        assert!(
+            (st.mean - direct).abs() <= 1e-9 * direct.abs().max(1.0),
+            "{} vs {direct}",
+            st.mean
+        );
     }
     let sum: f64 = (a.standings.iter())
         .filter(|s| s.metric == Outcome::BadMonth(M::harm))

@@ -2,6 +2,8 @@
 //! (created = released + rejected + dropped + in system) and satisfies Little's law on the
 //! review queues exactly (area under the queue-length curve = total time queued, both
 //! clipped to the measured window). Metrics stay finite or empty, never NaN-as-number.
+//! The scenarios draw from every stage kind (triage with or without people, tiers, checks,
+//! reviews, acceptance sampling, audits, monitors), defect kinds and difficulty loadings.
 
 use crate::common;
 
@@ -75,8 +77,11 @@ fn review(name: String) -> impl Strategy<Value = String> {
 }
 
 fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
-    (prob(), prob(), proptest::option::of(dist()), prob()).prop_map(move |(d, fp, service, sample)| {
-        let mut s = format!("[[policy.stage]]\nkind = \"automated_check\"\ndetect = {d}\nfalse_positive = {fp}\nsample = {sample}\n");
+    (prob(), prob(), proptest::option::of(dist()), prob(), 0u32..21).prop_map(move |(d, fp, service, sample, l)| {
+        let mut s = format!(
+            "[[policy.stage]]\nkind = \"automated_check\"\ndetect = {d}\nfalse_positive = {fp}\nsample = {sample}\ndifficulty_loading = {}\n",
+            l as f64 / 10.0 - 1.0
+        );
         if let Some(svc) = service {
             s += &format!("service = {svc}\n");
         }
@@ -84,6 +89,31 @@ fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
             s += &format!("on_flag = \"escalate\"\nescalate_to = \"{t}\"\n");
         }
         s
+    })
+}
+
+/// A triage stage first in the policy: automated, or people with a queue who may tire.
+fn triage() -> impl Strategy<Value = String> {
+    (prob(), prob(), proptest::option::of((1u32..4, dist(), any::<bool>()))).prop_map(|(a, b, people)| {
+        let mut s = format!("[[policy.stage]]\nkind = \"triage\"\nname = \"triage\"\nflag = {{ a = {a}, b = {b} }}\n");
+        if let Some((c, service, tires)) = people {
+            s += &format!("reviewers = {c}\nservice = {}\n", service.replace("value = \"0m\"", "value = \"1m\""));
+            if tires {
+                s += "fatigue = { tau = \"30m\", floor = 0.8, break_after = \"90m\", break_length = \"15m\" }\n";
+            }
+        }
+        s
+    })
+}
+
+/// Lots of released work inspected by a sample (held until judged, or released at once).
+fn lots() -> impl Strategy<Value = String> {
+    (2u32..40, 1u32..4, any::<bool>(), 1u32..4, prob()).prop_map(|(lot, c, hold, people, d)| {
+        let n = (lot / 2).max(1);
+        format!(
+            "[[policy.stage]]\nkind = \"acceptance_sampling\"\nname = \"lots\"\nlot = {lot}\nn = {n}\nc = {}\nhold = {hold}\nreviewers = {people}\nservice = {{ dist = \"exponential\", mean = \"2m\" }}\ndetect = {d}\n",
+            c.min(n) - 1
+        )
     })
 }
 
@@ -115,33 +145,61 @@ fn process_stages() -> impl Strategy<Value = String> {
         })
 }
 
-/// A policy: optional check (maybe escalating), one or two reviews, process stages.
+/// A policy: optional triage (then the check may take one tier), optional check (maybe
+/// escalating), one or two reviews, optional lots, process stages.
 fn policy() -> impl Strategy<Value = String> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_flat_map(|(has_check, escalate, two)| {
-        let chk = if has_check {
-            check(if escalate {
-                Some("second".to_string())
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0u32..3,
+        any::<bool>(),
+    )
+        .prop_flat_map(|(has_check, escalate, two, tiers, has_lots)| {
+            let chk = if has_check {
+                check(if escalate {
+                    Some("second".to_string())
+                } else {
+                    None
+                })
+                .boxed()
             } else {
-                None
-            })
-            .boxed()
-        } else {
-            Just(String::new()).boxed()
-        };
-        let second = if two || (has_check && escalate) {
-            review("second".into()).boxed()
-        } else {
-            Just(String::new()).boxed()
-        };
-        let chk = chk.prop_map(|c| {
-            c.replace(
-                "[[policy.stage]]\nkind = \"automated_check\"",
-                "[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"",
+                Just(String::new()).boxed()
+            };
+            let second = if two || (has_check && escalate) {
+                review("second".into()).boxed()
+            } else {
+                Just(String::new()).boxed()
+            };
+            let chk = chk.prop_map(move |c| {
+                let tier = match tiers {
+                    1 => "tier = \"flagged\"\n",
+                    2 => "tier = \"unflagged\"\n",
+                    _ => "",
+                };
+                c.replace(
+                    "[[policy.stage]]\nkind = \"automated_check\"",
+                    &format!("[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"\n{tier}")
+                        .trim_end()
+                        .to_string(),
+                )
+            });
+            let front = if tiers > 0 {
+                triage().boxed()
+            } else {
+                proptest::option::of(triage())
+                    .prop_map(Option::unwrap_or_default)
+                    .boxed()
+            };
+            let lot = if has_lots {
+                lots().boxed()
+            } else {
+                Just(String::new()).boxed()
+            };
+            (front, review("first".into()), chk, second, lot, process_stages()).prop_map(
+                |(t, r1, c, r2, l, proc)| format!("[[policy]]\nname = \"p\"\n{t}{r1}{c}{r2}{l}{proc}"),
             )
-        });
-        (review("first".into()), chk, second, process_stages())
-            .prop_map(|(r1, c, r2, proc)| format!("[[policy]]\nname = \"p\"\n{r1}{c}{r2}{proc}"))
-    })
+        })
 }
 
 fn scenario_text() -> impl Strategy<Value = String> {
@@ -154,12 +212,14 @@ fn scenario_text() -> impl Strategy<Value = String> {
         0u32..24,
         policy(),
         (proptest::option::of((1u32..40, 1u32..5, proptest::option::of(1u32..40))), 0u32..10, 0u32..5),
+        (any::<bool>(), 0u32..21),
     )
-        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol, (drift, corr, floor))| {
+        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol, (drift, corr, floor), (kinds, loading))| {
             let mut s = format!(
                 "name = \"prop\"\n[run]\nhorizon = \"60h\"\nwarmup = \"{warmup}h\"\n[workload]\nrate = \"{rate}/h\"\n"
             );
             s += &format!("detection_correlation = {}\nlearning_floor = {}\n", corr as f64 / 10.0, floor as f64 / 5.0);
+            s += &format!("defect_loading = {}\n", loading as f64 / 10.0 - 1.0);
             if let Some(mut p) = profile {
                 if p.iter().all(|&x| x == 0) {
                     p[0] = 1;
@@ -173,6 +233,9 @@ fn scenario_text() -> impl Strategy<Value = String> {
                 if let Some(h) = heal {
                     s += &format!("self_heal = \"{h}h\"\n");
                 }
+            }
+            if kinds {
+                s += "[[workload.defect_kind]]\nname = \"syntax\"\nshare = 0.7\n[[workload.defect_kind]]\nname = \"semantic\"\nshare = 0.3\n";
             }
             if let Some((delay, max)) = rework {
                 s += &format!("[workload.rework]\ndelay = {delay}\nmax_attempts = {max}\n");

@@ -164,7 +164,8 @@ fn a_second_run_into_a_busy_folder_is_refused() {
     let tmp = TempDir::new().unwrap();
     // The first run holds the folder for a few seconds: its staffing written in (solving the
     // rules would only make it longer), on one thread.
-    let staffing = (oversim::scenario::DEFAULT_STAFFING.iter()).flat_map(|(p, x)| ["--set".to_string(), format!("{p}={x}")]);
+    let staffing = (oversim::scenario::DEFAULT_STAFFING.iter())
+        .flat_map(|(p, x)| ["--set".to_string(), format!("{p}={x}")]);
     let mut first = std::process::Command::new(bin())
         .current_dir(tmp.path())
         .args(["run", "-q", "-r", "200", "-j", "1", "-o", "out", "--seed", "1"])

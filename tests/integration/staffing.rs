@@ -492,8 +492,8 @@ fn staffing_follows_the_stated_rule() {
     let doc = fs::read_to_string(root().join(DOC)).unwrap();
     let mut problems = Vec::new();
     for s in SWEEPS {
-        let summary = fs::read_to_string(s.committed())
-            .unwrap_or_else(|e| panic!("{}: {e}", s.committed().display()));
+        let summary =
+            fs::read_to_string(s.committed()).unwrap_or_else(|e| panic!("{}: {e}", s.committed().display()));
         check_sweep(s, &summary, &doc, &mut problems);
     }
     assert!(
