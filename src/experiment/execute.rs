@@ -128,7 +128,7 @@ pub fn execute(
             let rest = (1..n).step_by(size).map(|a| a..(a + size).min(n));
             std::iter::once(0..1).chain(rest).collect()
         }
-        false => vec![0..n],
+        false => std::iter::once(0..n).collect(),
     };
     let mut stop = Stop::Complete;
     for range in chunks {

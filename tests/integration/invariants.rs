@@ -179,9 +179,8 @@ fn policy() -> impl Strategy<Value = String> {
                 };
                 c.replace(
                     "[[policy.stage]]\nkind = \"automated_check\"",
-                    &format!("[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"\n{tier}")
-                        .trim_end()
-                        .to_string(),
+                    format!("[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"\n{tier}")
+                        .trim_end(),
                 )
             });
             let front = if tiers > 0 {
