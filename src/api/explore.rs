@@ -3,7 +3,7 @@
 //! sentences `oversim explore` writes and prints.
 
 use super::Request;
-use crate::experiment::{self, baseline_index, Execution, RunData};
+use crate::experiment::{self, baseline_index, Execution, Kept, RunData};
 use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, Exploration, Spec};
@@ -48,16 +48,43 @@ pub fn run(
         series: None,
         kept: None,
     };
-    let executed = experiment::execute(&exec, workers, progress)?;
-    let done = (executed.run.points.iter())
-        .map(|p| p.reps.len() as u64)
-        .min()
-        .unwrap_or(0);
-    let mut manifest = Manifest::of_run(&exec, ctx, &executed.stop, done, executed.run.cut_short(), &[]);
-    manifest.exploration = Some(ExplorationInfo::of(&ex, 0.0));
+    let ran = execute(&ex, &exec, 0.0, workers, &|| ctx.clone(), progress)?;
     Ok(match req.shard {
-        Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &executed.run, s, manifest))),
-        None => Outcome::Whole(Box::new(conclude(ex, &executed.run, manifest))),
+        Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &ran.run, s, ran.manifest))),
+        None => Outcome::Whole(Box::new(conclude(ex, &ran.run, ran.manifest))),
+    })
+}
+
+/// What [`execute`] ran: the sets' runs, the manifest, why it stopped and what solving
+/// the staffing rules has to say.
+pub struct Ran {
+    pub run: RunData,
+    pub manifest: Manifest,
+    pub stop: crate::experiment::Stop,
+    pub warnings: Vec<String>,
+}
+
+/// Runs the sets of `ex` as `exec` says and makes the manifest: the pipeline every front
+/// end calls (`setup_seconds`: the time planning took; `ctx` is asked once the run ends).
+pub fn execute(
+    ex: &Exploration,
+    exec: &Execution,
+    setup_seconds: f64,
+    workers: Workers,
+    ctx: &dyn Fn() -> RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Ran, String> {
+    let executed = experiment::execute(exec, workers, progress)?;
+    let run = executed.run;
+    let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
+    let mut manifest = Manifest::of_run(exec, &ctx(), &executed.stop, done, run.cut_short(), &[]);
+    manifest.exploration = Some(ExplorationInfo::of(ex, setup_seconds));
+    manifest.resumed = exec.kept.map(Kept::replications);
+    Ok(Ran {
+        run,
+        manifest,
+        stop: executed.stop,
+        warnings: executed.warnings,
     })
 }
 

@@ -8,7 +8,7 @@
 
 pub mod explore;
 
-use crate::experiment::{self, baseline_index, Execution, Plan, RunData, Shard, Stop};
+use crate::experiment::{self, baseline_index, Execution, Kept, Plan, RunData, Shard, Stop};
 use crate::merge::{check_set, load_run, merged_manifest, sweep_plan, timeseries, ShardFiles};
 use crate::montecarlo::Workers;
 use crate::report::manifest::{Manifest, RunContext};
@@ -72,9 +72,13 @@ impl Request {
 /// What a run produced.
 pub struct Output {
     pub run: RunData,
+    pub sums: crate::experiment::Summaries,
+    pub comps: report::Comparisons,
     pub files: ResultFiles,
     pub manifest: Manifest,
     pub stop: Stop,
+    /// What solving the staffing rules has to say.
+    pub warnings: Vec<String>,
 }
 
 /// Runs `req` on `executor`; `progress` is told of each replication of a policy as it
@@ -87,7 +91,7 @@ pub fn run(
 ) -> Result<Output, String> {
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    execute(&plan, req, workers, ctx, progress)
+    request(&plan, req, workers, ctx, progress)
 }
 
 /// Runs shard `req.shard` of `req` and returns the files `oversim run --shard` writes.
@@ -100,7 +104,7 @@ pub fn run_shard(
     let shard = req.shard.ok_or("a shard run needs a shard (K/N)")?;
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    let out = execute(&plan, req, workers, ctx, progress)?;
+    let out = request(&plan, req, workers, ctx, progress)?;
     Ok(ShardFiles::of(&plan, &out.run, shard, out.manifest))
 }
 
@@ -125,7 +129,8 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
     Ok((run, files, manifest))
 }
 
-fn execute(
+/// Runs `plan` as `req` asks.
+fn request(
     plan: &Plan,
     req: &Request,
     workers: Workers,
@@ -143,25 +148,41 @@ fn execute(
         series: req.series,
         kept: None,
     };
-    let executed = experiment::execute(&ex, workers, progress)?;
+    execute(&ex, workers, &|| ctx.clone(), progress)
+}
+
+/// Runs `ex` and makes its files and manifest: the pipeline every front end (the command
+/// line, the browser, a notebook) calls, adding only what is native to it. `ctx` is asked
+/// for the manifest's context once the run has ended (its clock and wall time).
+pub fn execute(
+    ex: &Execution,
+    workers: Workers,
+    ctx: &dyn Fn() -> RunContext,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Output, String> {
+    let executed = experiment::execute(ex, workers, progress)?;
     let run = executed.run;
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
-    let manifest = Manifest::of_run(
-        &ex,
-        ctx,
+    let mut manifest = Manifest::of_run(
+        ex,
+        &ctx(),
         &executed.stop,
         done,
         run.cut_short(),
         &executed.achieved,
     );
+    manifest.resumed = ex.kept.map(Kept::replications);
     let sums = run.summaries();
     let comps = report::comparisons(&run);
     let files = ResultFiles::of(&run, &sums, &comps);
     Ok(Output {
         run,
+        sums,
+        comps,
         files,
         manifest,
         stop: executed.stop,
+        warnings: executed.warnings,
     })
 }
 

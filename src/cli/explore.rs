@@ -11,12 +11,12 @@ use super::resume::Resume;
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::api::explore::Explored;
 use crate::experiment::RunData;
-use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
+use crate::experiment::{baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, Exploration, MapSpec, Others, Spec};
 use crate::merge::{RepFiles, ShardFiles};
 use crate::report::files::Output;
-use crate::report::manifest::{ExplorationInfo, Manifest};
+use crate::report::manifest::Manifest;
 use crate::scenario::Override;
 
 // Doc comments here are the `--help` text, written for a terminal, not as Markdown.
@@ -271,40 +271,34 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let pb = super::run::progress_bar(shard.map_or(total, |s| total.div_ceil(s.count)), args.quiet);
     let started = SystemTime::now();
     // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
-    let executed = experiment::execute(&exec, super::run::workers(&pool), &|n| {
+    let ctx = || super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
+    let ran = crate::api::explore::execute(&ex, &exec, setup, super::run::workers(&pool), &ctx, &|n| {
         if pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(n);
         }
         pb.inc(n)
     });
     pb.finish_and_clear();
-    let executed = match executed {
+    let crate::api::explore::Ran {
+        run,
+        manifest,
+        stop,
+        warnings,
+    } = match ran {
         Ok(x) => x,
         Err(e) => {
             tell!("error: {e}");
             return EXIT_FAILURE;
         }
     };
-    for w in &executed.warnings {
+    for w in &warnings {
         tell!("{w}");
     }
-    let ctx = super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
-    let done = executed
-        .run
-        .points
-        .iter()
-        .map(|p| p.reps.len() as u64)
-        .min()
-        .unwrap_or(0);
-    let cut = executed.run.cut_short();
-    let mut manifest = Manifest::of_run(&exec, &ctx, &executed.stop, done, cut, &[]);
-    manifest.exploration = Some(ExplorationInfo::of(&ex, setup));
-    manifest.resumed = kept.as_ref().map(super::resume::count);
-    if executed.stop == Stop::Interrupted {
-        return keep(output, &executed.run, manifest);
+    if stop == Stop::Interrupted {
+        return keep(output, &run, manifest);
     }
     if let Some(s) = shard {
-        let written = crate::merge::write_shard(&mut output, &ex.plan, &executed.run, s, manifest)
+        let written = crate::merge::write_shard(&mut output, &ex.plan, &run, s, manifest)
             .and_then(|()| output.commit());
         if let Err(e) = written {
             tell!("error: {e}");
@@ -333,7 +327,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
                 tell!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
-            Ok(None) => return keep(output, &executed.run, manifest),
+            Ok(None) => return keep(output, &run, manifest),
             Ok(Some(found)) => {
                 for (name, bytes) in found.files() {
                     if let Err(e) = output.write(name, &bytes) {
@@ -347,7 +341,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             }
         }
     }
-    let mut out = crate::api::explore::conclude(ex, &executed.run, manifest);
+    let mut out = crate::api::explore::conclude(ex, &run, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
 }

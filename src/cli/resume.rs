@@ -49,8 +49,3 @@ pub(super) fn read(out: &Output, plan: &Plan) -> Result<Resume, String> {
     })?;
     read_kept(&origin, &files, plan).map(Resume::Kept)
 }
-
-/// How many replications (of one policy at one point) `kept` holds.
-pub(super) fn count(kept: &Kept) -> u64 {
-    kept.found.len() as u64
-}

@@ -12,11 +12,11 @@ use super::{
     load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED,
     EXIT_OK,
 };
-use crate::experiment::{self, baseline_index, Execution, Shard, Stop};
+use crate::experiment::{baseline_index, Execution, Shard, Stop};
 use crate::montecarlo::Workers;
 use crate::report::files::Output;
-use crate::report::manifest::Manifest;
-use crate::report::{self, rows, ResultFiles};
+
+use crate::report::{self, rows};
 use crate::units::format_hours;
 
 /// Set by the first SIGINT/SIGTERM: the command line's cancellation token (signals are the
@@ -220,32 +220,35 @@ fn run_one(
     );
     // Precision runs and staffing rules do not know their length in advance: the bar grows
     // with the batches and the rules' evaluations.
-    let executed = experiment::execute(ex, workers(pool), &|n| {
+    let ctx = || {
+        let elapsed = clock.elapsed().as_secs_f64();
+        super::run_context(src, args.threads, pool, started, elapsed)
+    };
+    let executed = crate::api::execute(ex, workers(pool), &ctx, &|n| {
         if pb.position() + n > pb.length().unwrap_or(0) {
             pb.inc_length(per_rep.max(n));
         }
         pb.inc(n)
     });
-    let executed = match executed {
-        Ok(x) => x,
-        Err(e) => {
-            pb.finish_and_clear();
-            return Err(e);
-        }
-    };
     pb.finish_and_clear();
-    for w in &executed.warnings {
+    let crate::api::Output {
+        run,
+        sums,
+        comps,
+        files,
+        mut manifest,
+        stop,
+        warnings,
+    } = executed?;
+    for w in &warnings {
         tell!("{w}");
     }
     let elapsed = clock.elapsed().as_secs_f64();
-    let run = &executed.run;
     let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
-    let mut cut = 0u64;
     for pt in &run.points {
         for (pol, reps) in pt.scenario.policies.iter().zip(&pt.results.per_policy) {
             let n = reps.iter().filter(|r| r.cut_short).count();
             if n > 0 {
-                cut += n as u64;
                 tell!(
                     "warning: {}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
                     src.label, pol.name, pt.scenario.run.max_backlog
@@ -253,29 +256,21 @@ fn run_one(
             }
         }
     }
-    let ctx = super::run_context(src, args.threads, pool, started, elapsed);
-    let done = reps_done.iter().copied().min().unwrap_or(0);
-    let manifest = Manifest::of_run(ex, &ctx, &executed.stop, done, cut, &executed.achieved);
-    let mut manifest = manifest;
-    manifest.resumed = ex.kept.map(super::resume::count);
     if let Some(s) = ex.shard {
-        crate::merge::write_shard(&mut out, plan, run, s, manifest)?;
+        crate::merge::write_shard(&mut out, plan, &run, s, manifest)?;
         out.commit()?;
-        return Ok(executed.stop);
+        return Ok(stop);
     }
-    let sums = run.summaries();
-    for w in report::rare_event_warnings(run, &sums) {
+    for w in report::rare_event_warnings(&run, &sums) {
         tell!("{w}");
     }
-    let comps = report::comparisons(run);
-    let files = ResultFiles::of(run, &sums, &comps);
     for (name, bytes) in files.named() {
         out.write(name, bytes)?;
     }
-    if executed.stop == Stop::Interrupted {
+    if stop == Stop::Interrupted {
         // Beside the files above, what `--resume` needs to take the replications back.
-        out.write("stage-replications.csv", &rows::stage_replications_csv(run))?;
-        out.write("cut-short.csv", &rows::cut_short_csv(run))?;
+        out.write("stage-replications.csv", &rows::stage_replications_csv(&run))?;
+        out.write("cut-short.csv", &rows::cut_short_csv(&run))?;
     }
     out.finish("manifest.json", &mut manifest)?;
     if args.report {
@@ -286,7 +281,7 @@ fn run_one(
     out.commit()?;
 
     if !args.quiet {
-        let reps = match (&executed.stop, reps_done.iter().min(), reps_done.iter().max()) {
+        let reps = match (&stop, reps_done.iter().min(), reps_done.iter().max()) {
             (Stop::Complete, _, _) => format!("{} replications", sc.run.replications),
             (stop, Some(lo), Some(hi)) if lo == hi => format!("{lo} replications ({})", stop.label()),
             (stop, lo, hi) => format!(
@@ -313,7 +308,7 @@ fn run_one(
             elapsed,
             dir.display()
         );
-        super::print_results(run, &sums, &comps);
+        super::print_results(&run, &sums, &comps);
     }
-    Ok(executed.stop)
+    Ok(stop)
 }

@@ -47,6 +47,13 @@ pub struct Kept {
     pub staffing: Vec<Option<Vec<Staffed>>>,
 }
 
+impl Kept {
+    /// How many replications (of one policy at one point) it holds: the manifest's `resumed`.
+    pub fn replications(&self) -> u64 {
+        self.found.len() as u64
+    }
+}
+
 /// What to run: the plan and how many replications.
 pub struct Execution<'a> {
     pub plan: &'a Plan,
