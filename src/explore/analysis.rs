@@ -17,6 +17,8 @@ use crate::experiment::RunData;
 use crate::metrics::{Direction, M};
 use crate::stats::{clopper_pearson, quantiles};
 
+pub use super::choice::Choice;
+use super::choice::{choices, constrained};
 use super::design::DesignKind;
 use super::sensitivity::{indices, Bootstrap, Indices};
 use super::Exploration;
@@ -119,22 +121,6 @@ pub struct Sensitivity {
     pub indices: Indices,
 }
 
-/// How often a policy is the decision's choice across the uncertainty: at each draw it meets
-/// every `[decision]` constraint (judged on the draw's estimates) and is best on the
-/// exploration's metric among the policies that do. `policy` is `None` for the draws where
-/// no policy meets them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Choice {
-    pub policy: Option<usize>,
-    pub p_chosen: f64,
-    pub p_chosen_low: f64,
-    pub p_chosen_high: f64,
-    /// How often the policy meets every constraint (for `None`: how often none does).
-    pub p_feasible: f64,
-    pub p_feasible_low: f64,
-    pub p_feasible_high: f64,
-}
-
 /// Everything the exploration's files and report are made from.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -151,19 +137,19 @@ pub struct Analysis {
 }
 
 /// A policy's replication values of `m` at set `s`.
-fn values(run: &RunData, s: usize, p: usize, m: M) -> Vec<f64> {
+pub(super) fn values(run: &RunData, s: usize, p: usize, m: M) -> Vec<f64> {
     run.points[s].results.per_policy[p]
         .iter()
         .map(|r| r.metrics[m])
         .collect()
 }
 
-fn mean(v: &[f64]) -> f64 {
+pub(super) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// A probability from `wins` of `n` draws: (p, standard error, exact 95% low, high).
-fn share(wins: f64, n: usize) -> (f64, f64, f64, f64) {
+pub(super) fn share(wins: f64, n: usize) -> (f64, f64, f64, f64) {
     let p = wins / n as f64;
     let (low, _) = clopper_pearson(wins.floor() as usize, n, 0.95);
     let (_, high) = clopper_pearson(wins.ceil() as usize, n, 0.95);
@@ -263,53 +249,6 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
         baseline,
         draws: draws.len(),
     }
-}
-
-/// The decision's choice at every draw under `[decision]`'s constraints ([`Choice`]).
-fn choices(ex: &Exploration, run: &RunData, n_pol: usize) -> Vec<Choice> {
-    let constraints = &ex.plan.base().decision.constraints;
-    let dir = ex.metric.direction().expect("a decision metric has a direction");
-    let draws = ex.design.draws();
-    let n = draws.len();
-    let mut chosen = vec![0.0; n_pol + 1];
-    let mut feasible = vec![0.0; n_pol + 1];
-    for &s in &draws {
-        let meets: Vec<bool> = (0..n_pol)
-            .map(|p| (constraints.iter()).all(|c| c.holds(&values(run, s, p, c.metric))))
-            .collect();
-        let col: Vec<f64> = (0..n_pol).map(|p| mean(&values(run, s, p, ex.metric))).collect();
-        let ok: Vec<usize> = (0..n_pol).filter(|&p| meets[p] && !col[p].is_nan()).collect();
-        for &p in &ok {
-            feasible[p] += 1.0;
-        }
-        let Some(&first) = ok.first() else {
-            chosen[n_pol] += 1.0;
-            feasible[n_pol] += 1.0;
-            continue;
-        };
-        let best = ok
-            .iter()
-            .fold(col[first], |b, &p| if dir.better(col[p], b) { col[p] } else { b });
-        let tied: Vec<usize> = ok.iter().copied().filter(|&p| col[p] == best).collect();
-        for &p in &tied {
-            chosen[p] += 1.0 / tied.len() as f64;
-        }
-    }
-    (0..=n_pol)
-        .map(|p| {
-            let (p_chosen, _, p_chosen_low, p_chosen_high) = share(chosen[p], n);
-            let (p_feasible, _, p_feasible_low, p_feasible_high) = share(feasible[p], n);
-            Choice {
-                policy: (p < n_pol).then_some(p),
-                p_chosen,
-                p_chosen_low,
-                p_chosen_high,
-                p_feasible,
-                p_feasible_low,
-                p_feasible_high,
-            }
-        })
-        .collect()
 }
 
 fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize) -> Vec<Sensitivity> {
@@ -484,42 +423,6 @@ fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
                 names[lead],
                 if differ.len() == 1 { "it" } else { "them" }
             ),
-        }
-    ))
-}
-
-/// With `[decision]` constraints: how often each policy is the choice under them, and how
-/// often it meets them (and how often none does).
-fn constrained(a: &Analysis, names: &[String], m: M) -> Option<String> {
-    if a.constraints.is_empty() {
-        return None;
-    }
-    let mut by: Vec<&Choice> = a.choices.iter().filter(|c| c.policy.is_some()).collect();
-    by.sort_by(|x, y| y.p_chosen.total_cmp(&x.p_chosen));
-    let top = by.first()?;
-    let p = top.policy?;
-    let meets: Vec<String> = (by.iter())
-        .filter_map(|c| Some(format!("`{}` {}", names[c.policy?], pct(c.p_feasible))))
-        .collect();
-    let none = a.choices.iter().find(|c| c.policy.is_none())?;
-    if top.p_chosen == 0.0 {
-        return Some(format!(
-            "Under the constraints ({}), no policy meets them in any of the {} draws: nothing can be chosen on {} until a constraint is relaxed or a policy changed.",
-            a.constraints.join("; "),
-            a.draws,
-            m.name()
-        ));
-    }
-    Some(format!(
-        "Under the constraints ({}), `{}` is the choice on {} in {}; they are met by {}{}.",
-        a.constraints.join("; "),
-        names[p],
-        m.name(),
-        how_often(top.p_chosen, top.p_chosen_low, top.p_chosen_high, a.draws),
-        meets.join(", "),
-        match none.p_feasible {
-            0.0 => String::new(),
-            f => format!(", and by no policy in {}", pct(f)),
         }
     ))
 }

@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod breakeven;
+mod choice;
 pub mod design;
 pub mod map;
 pub mod sensitivity;
