@@ -114,12 +114,19 @@ fn indices_on_a_real_scenario_no_effect_and_sole_cause() {
         detect.low <= target && target <= detect.high,
         "{detect:?} vs 1 − noise = {target}"
     );
+    // Resolution: the interval tells a sole cause (1 − noise) from an input that explains
+    // half as much, as the closed-form checks resolve what they must tell apart.
     assert!(
-        detect.high - detect.low < 0.25,
-        "interval too wide to mean anything: {detect:?}"
+        detect.high - detect.low <= target / 2.0,
+        "interval too wide to tell a sole cause from half of one: {detect:?}"
     );
-    // The noise is there, and small: the same streams make a's runs cancel b's.
-    assert!(ix.noise.est > 0.0 && ix.noise.est < 0.2, "{:?}", ix.noise);
+    // The noise is there, and known to be smaller than the input's share: the same
+    // streams make a's runs cancel b's.
+    assert!(
+        ix.noise.est > 0.0 && ix.noise.high < detect.low,
+        "{:?} vs {detect:?}",
+        ix.noise
+    );
     // Alone and additive, its first-order index agrees with its total.
     let f = ix.first[0];
     assert!(f.low <= target && target <= f.high, "{f:?}");
@@ -144,11 +151,14 @@ fn p_best_sums_to_one_and_pairs_are_complementary() {
         let ba = a.pairs.iter().find(|p| p.metric == m && p.policy == 1).unwrap();
         assert!((ab.p_beats + ba.p_beats - 1.0).abs() < 1e-12, "{m:?}");
     }
-    // On escapes, b is best exactly where its reviewers detect more than a's 0.6, up to noise.
+    // On escapes, b is best exactly where its reviewers detect more than a's 0.6, up to
+    // noise: with its detection uniform on [0.2, 0.9], in 3/7 of the draws; the exact
+    // bounds of the 16 draws hold it.
     let b = (a.standings.iter())
         .find(|s| s.metric == Outcome::Mean(M::escaped) && s.policy == 1)
         .unwrap();
-    assert!(b.p_best > 0.2 && b.p_best < 0.8, "{b:?}");
+    let share = 3.0 / 7.0;
+    assert!(b.p_best_low <= share && share <= b.p_best_high, "{b:?}");
 }
 
 #[test]
@@ -846,7 +856,7 @@ fn a_break_even_matches_its_closed_form() {
 /// triage.
 #[test]
 fn head_to_head_explorations_vary_what_flips_the_verdict() {
-    use oversim::stages::StageKind;
+    use oversim::stages::Role;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in [
         "default",
@@ -883,9 +893,9 @@ fn head_to_head_explorations_vary_what_flips_the_verdict() {
                     p.name
                 );
             }
-            let learns = p.stages.iter().any(|s| match s.kind {
-                StageKind::AutomatedCheck(_) | StageKind::HumanReview(_) | StageKind::Audit(_) => true,
-                StageKind::Triage(_) | StageKind::Monitor(_) | StageKind::AcceptanceSampling(_) => false,
+            let learns = p.stages.iter().any(|s| match s.kind.role() {
+                Role::Flag(_) | Role::Review(_) | Role::Audit(_) => true,
+                Role::Triage(_) | Role::Monitor(_) | Role::Lots(_) => false,
             });
             if learns && !p.work.all_by_hand(sc.workload.classes.len()) {
                 assert!(
@@ -894,7 +904,7 @@ fn head_to_head_explorations_vary_what_flips_the_verdict() {
                     p.name
                 );
             }
-            triage |= p.stages.iter().any(|s| matches!(s.kind, StageKind::Triage(_)));
+            triage |= p.stages.iter().any(|s| matches!(s.kind.role(), Role::Triage(_)));
         }
         if triage {
             assert!(
