@@ -19,7 +19,7 @@ impl<'a> Sim<'a> {
             return; // the work is halted and this action is never done
         }
         if self.measuring() {
-            self.c.arrivals += 1;
+            self.tally.arrivals += 1;
             self.classes[class].actions += 1;
         }
         let mut a = Action {
@@ -28,7 +28,7 @@ impl<'a> Sim<'a> {
             attempt: 1,
             live: true,
             z,
-            kind,
+            defect_kind: kind,
             ..Action::default()
         };
         let id = match self.free.pop() {
@@ -60,7 +60,7 @@ impl<'a> Sim<'a> {
         let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
         let a = &mut self.actions[id as usize];
         a.z = z;
-        a.kind = kind;
+        a.defect_kind = kind;
         a.attempt += 1;
         a.defective = defective;
         a.auto_passed = false;
@@ -86,21 +86,21 @@ impl<'a> Sim<'a> {
         if self.measuring() {
             let class = &self.scenario.workload.classes[a.class as usize];
             let counts = &mut self.classes[a.class as usize];
-            self.c.released += 1;
+            self.tally.released += 1;
             counts.released += 1;
-            self.c.value += class.value;
+            self.tally.value += class.value;
             if a.defective {
-                self.c.defects += 1;
-                self.c.escaped += 1;
-                self.c.harm += class.harm;
+                self.tally.defects += 1;
+                self.tally.escaped += 1;
+                self.tally.harm += class.harm;
                 counts.defects += 1;
                 counts.escaped += 1;
                 counts.harm += class.harm;
-                let kind = &mut self.kinds[a.kind as usize];
+                let kind = &mut self.defect_kinds[a.defect_kind as usize];
                 kind.defects += 1;
                 kind.escaped += 1;
                 kind.harm += class.harm;
-                self.c.severe_escapes += class.severe as u64;
+                self.tally.severe_escapes += class.severe as u64;
             }
             self.latency.record(self.now - a.created);
         }
@@ -111,12 +111,12 @@ impl<'a> Sim<'a> {
         let a = self.actions[id as usize];
         self.ledger.rejected += 1;
         if self.measuring() {
-            self.c.rejected += 1;
-            self.c.defects += a.defective as u64;
+            self.tally.rejected += 1;
+            self.tally.defects += a.defective as u64;
             let counts = &mut self.classes[a.class as usize];
             counts.rejected += 1;
             counts.defects += a.defective as u64;
-            self.kinds[a.kind as usize].defects += a.defective as u64;
+            self.defect_kinds[a.defect_kind as usize].defects += a.defective as u64;
         }
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
@@ -127,7 +127,7 @@ impl<'a> Sim<'a> {
             _ => {
                 self.dispose(id);
                 if self.measuring() {
-                    self.c.abandoned += 1;
+                    self.tally.abandoned += 1;
                 }
             }
         }

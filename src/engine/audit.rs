@@ -3,30 +3,29 @@
 use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::StageResult;
 use crate::rng::uniform;
-use crate::stages::{AuditItem, AuditPool, StageCounts, StageKind};
+use crate::stages::{AuditItem, AuditPool, Role, StageCounts};
 
 impl<'a> Sim<'a> {
     /// Attempt `a`, just released, is sampled into each audit that takes its class, and
     /// joins the lot of each acceptance sampling stage of released work that takes it.
     #[inline]
     pub(super) fn sample_for_audits(&mut self, a: &Action) {
-        let mut audits = self.audits;
+        let mut audits = self.takes_released;
         while audits != 0 {
             let i = audits.trailing_zeros() as usize;
             audits &= audits - 1;
             let stage = &self.policy.stages[i];
             if stage.classes.contains(a.class as usize)
-                && stage.tier.admits(a.triaged)
+                && stage.tier.admits(a.triage_flagged)
                 && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
             {
                 let item = self.released_item(a);
-                match &stage.kind {
-                    StageKind::Audit(_) => self.join_audit(i, item),
-                    StageKind::AcceptanceSampling(_) => self.join_released_lot(i, item),
-                    StageKind::AutomatedCheck(_)
-                    | StageKind::HumanReview(_)
-                    | StageKind::Monitor(_)
-                    | StageKind::Triage(_) => unreachable!("stage {i} takes no released work"),
+                match self.roles[i] {
+                    Role::Audit(_) => self.join_audit(i, item),
+                    Role::Lots(_) => self.join_released_lot(i, item),
+                    Role::Flag(_) | Role::Review(_) | Role::Monitor(_) | Role::Triage(_) => {
+                        unreachable!("stage {i} takes no released work")
+                    }
                 }
             }
         }
@@ -41,21 +40,15 @@ impl<'a> Sim<'a> {
             released: self.now,
             enqueued: self.now,
             z: a.z,
-            kind: a.kind,
+            defect_kind: a.defect_kind,
         }
     }
 
     pub(super) fn audit_pool(&mut self, i: usize) -> &mut AuditPool {
-        match &mut self.stages[i] {
-            StageRt::Audit(p) => p,
-            StageRt::Automated
-            | StageRt::Review(_)
-            | StageRt::Monitor(_)
-            | StageRt::Lots(_)
-            | StageRt::TriageDesk(_) => {
-                unreachable!("stage {i} is not an audit")
-            }
-        }
+        let StageRt::Audit(p) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not an audit")
+        };
+        p
     }
 
     pub(super) fn join_audit(&mut self, i: usize, item: AuditItem) {
@@ -73,8 +66,8 @@ impl<'a> Sim<'a> {
     /// auditor was waiting for work (not finishing one, or back from a break).
     pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem, since: f64, was_idle: bool) {
         let now = self.now;
-        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
-            unreachable!()
+        let Role::Audit(a) = self.roles[i] else {
+            unreachable!("stage {i} is not an audit")
         };
         let service = a.service.sample(&mut self.stage_rngs[i]);
         let pool = self.audit_pool(i);
@@ -91,14 +84,14 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_audit_done(&mut self, i: usize, k: usize) {
         let now = self.now;
-        let StageKind::Audit(a) = &self.policy.stages[i].kind else {
-            unreachable!()
+        let Role::Audit(a) = self.roles[i] else {
+            unreachable!("stage {i} is not an audit")
         };
         let pool = self.audit_pool(i);
         let item = pool.desk.finish(now, k);
         // The detection of the item just audited, with the fatigue the auditor had when
         // starting it; then a break, the next item, or idle.
-        let fresh = a.detect.fresh(pool.skill[k], item.kind as usize);
+        let fresh = a.detect.fresh(pool.skill[k], item.defect_kind as usize);
         let (detect, on_break) = pool.state[k].finish(fresh, a.fatigue);
         match on_break {
             Some(length) => self.events.schedule(
@@ -148,12 +141,12 @@ impl<'a> Sim<'a> {
     pub(super) fn late_catch(&mut self, item: &AuditItem, late: f64) {
         if item.released >= self.warmup {
             let harm = self.scenario.workload.classes[item.class as usize].harm;
-            self.c.caught_late += 1;
-            self.c.harm -= harm * (1.0 - late);
+            self.tally.caught_late += 1;
+            self.tally.harm -= harm * (1.0 - late);
             let counts = &mut self.classes[item.class as usize];
             counts.caught_late += 1;
             counts.harm -= harm * (1.0 - late);
-            let kind = &mut self.kinds[item.kind as usize];
+            let kind = &mut self.defect_kinds[item.defect_kind as usize];
             kind.caught_late += 1;
             kind.harm -= harm * (1.0 - late);
         }

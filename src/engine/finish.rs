@@ -52,7 +52,7 @@ impl<'a> Sim<'a> {
             .collect();
         let Effort {
             duty,
-            audit_duty,
+            desk_duty,
             busy,
             completed,
             waits: merged,
@@ -75,7 +75,7 @@ impl<'a> Sim<'a> {
             }
             None => (0.0, f64::NAN),
         };
-        let c = &self.c;
+        let c = &self.tally;
         let costs = &self.scenario.costs;
         let mut m = MetricRow::default();
         m[M::released] = c.released as f64;
@@ -92,7 +92,7 @@ impl<'a> Sim<'a> {
         m[M::false_rejects] = c.false_rejects as f64;
         m[M::timeouts] = c.timeouts as f64;
         // People's hours: review stages on duty, auditors, and investigations of alarms.
-        let people_hours = duty + audit_duty + c.investigation;
+        let people_hours = duty + desk_duty + c.investigation;
         m[M::reviewer_hours] = people_hours;
         m[M::work_hours] = work_hours;
         m[M::work_utilization] = work_utilization;
@@ -154,7 +154,7 @@ impl<'a> Sim<'a> {
             metrics: m,
             stages: stage_results,
             classes: self.classes,
-            kinds: self.kinds,
+            kinds: self.defect_kinds,
             ledger: self.ledger,
             cut_short: self.cut_at.is_some(),
             series: self.series.map(Series::into_rows),
@@ -173,7 +173,7 @@ pub(super) fn desk_row<T>(
     effort: &mut Effort,
 ) -> StageResult {
     let (on_duty, utilization, mean_queue) = desk.close(end, horizon);
-    effort.audit_duty += on_duty;
+    effort.desk_duty += on_duty;
     let (area, queued) = desk.little();
     effort.desk_queue_area += area;
     effort.desk_queue_time += queued;

@@ -1,26 +1,27 @@
-//! Automated checks: an attempt is flagged (defect caught or false positive) or passes;
-//! a flag rejects it or escalates it to a later human review.
+//! Stages that flag (automated checks, LLM judges): an attempt is flagged (defect caught or
+//! false positive) or passes; a flag rejects it or escalates it to a later human review.
 
 use super::Sim;
 use crate::rng::uniform;
-use crate::stages::{OnFlag, StageKind};
+use crate::stages::{OnFlag, Role};
 
 impl<'a> Sim<'a> {
-    /// Decides a check and continues routing after a delayed check.
-    pub(super) fn decide_check(&mut self, id: u32, i: usize) {
-        if self.check_outcome(id, i) {
+    /// Decides a flagging stage and continues routing after its delay.
+    pub(super) fn decide_flag(&mut self, id: u32, i: usize) {
+        if self.flag_outcome(id, i) {
             self.route(id, i + 1);
         }
     }
 
-    /// Applies check `i` to attempt `id`; true if the attempt goes on to the next stage.
-    pub(super) fn check_outcome(&mut self, id: u32, i: usize) -> bool {
-        let StageKind::AutomatedCheck(chk) = &self.policy.stages[i].kind else {
-            unreachable!()
+    /// Applies flagging stage `i` to attempt `id`; true if the attempt goes on to the next
+    /// stage.
+    pub(super) fn flag_outcome(&mut self, id: u32, i: usize) -> bool {
+        let Role::Flag(chk) = self.roles[i] else {
+            unreachable!("stage {i} does not flag")
         };
         let a = self.actions[id as usize];
         let flagged = if a.defective {
-            self.detects(i, chk.detect.of(a.kind as usize), a.z)
+            self.detects(i, chk.detect.of(a.defect_kind as usize), a.z)
         } else {
             uniform(&mut self.stage_rngs[i]) < chk.false_positive
         };
@@ -63,7 +64,7 @@ impl<'a> Sim<'a> {
         if !a.defective && !a.false_counted {
             a.false_counted = true;
             if measuring {
-                self.c.false_rejects += 1;
+                self.tally.false_rejects += 1;
             }
         }
     }

@@ -4,31 +4,21 @@
 use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
 use crate::stages::desk::idle_person;
-use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, StageKind};
+use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, Role};
 
 impl<'a> Sim<'a> {
     fn lot_cfg(&self, i: usize) -> &'a AcceptanceSampling {
-        match &self.policy.stages[i].kind {
-            StageKind::AcceptanceSampling(a) => a,
-            StageKind::AutomatedCheck(_)
-            | StageKind::HumanReview(_)
-            | StageKind::Audit(_)
-            | StageKind::Monitor(_)
-            | StageKind::Triage(_) => unreachable!("stage {i} is not acceptance sampling"),
-        }
+        let Role::Lots(a) = self.roles[i] else {
+            unreachable!("stage {i} is not acceptance sampling")
+        };
+        a
     }
 
     fn lot_pool(&mut self, i: usize) -> &mut LotPool {
-        match &mut self.stages[i] {
-            StageRt::Lots(p) => p,
-            StageRt::Automated
-            | StageRt::Review(_)
-            | StageRt::Audit(_)
-            | StageRt::Monitor(_)
-            | StageRt::TriageDesk(_) => {
-                unreachable!("stage {i} is not acceptance sampling")
-            }
-        }
+        let StageRt::Lots(p) = &mut self.stages[i] else {
+            unreachable!("stage {i} is not acceptance sampling")
+        };
+        p
     }
 
     /// Attempt `id` joins the lot being filled at stage `i` (held until the lot is
@@ -41,7 +31,7 @@ impl<'a> Sim<'a> {
             released: f64::NAN, // not released yet
             enqueued: self.now,
             z: a.z,
-            kind: a.kind,
+            defect_kind: a.defect_kind,
         };
         self.fill_lot(i, Some(id), item);
     }
@@ -74,7 +64,7 @@ impl<'a> Sim<'a> {
             items.swap(k, j);
         }
         if self.measuring() {
-            self.c.lots += 1;
+            self.tally.lots += 1;
         }
         let pool = self.lot_pool(i);
         pool.filling = Vec::with_capacity(size);
@@ -128,7 +118,7 @@ impl<'a> Sim<'a> {
         let (held, item) = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize];
         // The detection the inspector had when starting the item; then a break, the next
         // item, or idle.
-        let (detect, on_break) = pool.people[r].finish(cfg.detect.of(item.kind as usize), cfg.fatigue);
+        let (detect, on_break) = pool.people[r].finish(cfg.detect.of(item.defect_kind as usize), cfg.fatigue);
         match on_break {
             Some(length) => self.events.schedule(
                 now + length,
@@ -166,7 +156,7 @@ impl<'a> Sim<'a> {
             lot.rejected = true;
             lot.pending = size - cfg.n;
             if measuring {
-                self.c.lots_rejected += 1;
+                self.tally.lots_rejected += 1;
             }
             for k in cfg.n..size {
                 self.queue_inspection(i, l, k);
@@ -174,7 +164,7 @@ impl<'a> Sim<'a> {
             return;
         }
         if !lot.rejected && lot.found_in_sample > cfg.c && measuring {
-            self.c.lots_rejected += 1; // the sample was the whole lot
+            self.tally.lots_rejected += 1; // the sample was the whole lot
         }
         self.release_lot(i, l);
     }

@@ -9,9 +9,9 @@
 
 mod attempt;
 mod audit;
-mod check;
 mod detection;
 mod finish;
+mod flag;
 mod lots;
 mod monitor;
 mod production;
@@ -31,9 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{
-    AuditPool, ChartState, Desk, HumanReview, LotPool, ReviewPool, StageCounts, StageKind, TriageDesk,
-};
+use crate::stages::{AuditPool, ChartState, Desk, LotPool, ReviewPool, Role, StageCounts, TriageDesk};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -109,9 +107,9 @@ struct Action {
     /// Holds a live attempt (false while free or waiting for rework).
     live: bool,
     /// Kind of the attempt's defect (drawn for every attempt when there are several kinds).
-    kind: u8,
+    defect_kind: u8,
     /// Triage flagged the action (decided on its first attempt, kept on rework).
-    triaged: bool,
+    triage_flagged: bool,
     /// Triage has decided for this action.
     triage_done: bool,
     /// Human stages this attempt was escalated to (bit per stage index).
@@ -127,7 +125,7 @@ struct Action {
 
 /// A stage's run-time state.
 enum StageRt {
-    /// Checks and triage: infinite servers, nothing to keep.
+    /// Flagging stages and automated triage: infinite servers, nothing to keep.
     Automated,
     Review(Box<ReviewPool>),
     Audit(Box<AuditPool>),
@@ -142,9 +140,9 @@ enum StageRt {
 struct Effort {
     /// On-duty hours of review stages.
     duty: f64,
-    /// Auditors' and inspectors' hours: they count in reviewer hours and cost, not in
-    /// review utilization or throughput.
-    audit_duty: f64,
+    /// On-duty hours of the desks (auditors, lot inspectors, triage staff): they count in
+    /// reviewer hours and cost, not in review utilization or throughput.
+    desk_duty: f64,
     /// Busy reviewer hours of review stages.
     busy: f64,
     /// Reviews completed.
@@ -238,6 +236,8 @@ struct DriftState {
 pub struct Sim<'a> {
     scenario: &'a Scenario,
     policy: &'a Policy,
+    /// What each stage does ([`Role`]), looked up once.
+    roles: Vec<Role<'a>>,
     now: f64,
     warmup: f64,
     end: f64,
@@ -250,10 +250,10 @@ pub struct Sim<'a> {
     stage_rngs: Vec<StreamRng>,
     stages: Vec<StageRt>,
     counts: Vec<StageCounts>,
-    c: Counters,
+    tally: Counters,
     /// The window's counts per workload class (classes.csv).
     classes: Vec<ClassResult>,
-    kinds: Vec<KindResult>,
+    defect_kinds: Vec<KindResult>,
     ledger: Ledger,
     /// Total waiting over all review stages.
     total_queue: TimeAvg,
@@ -273,7 +273,7 @@ pub struct Sim<'a> {
     watchers: Vec<u64>,
     /// Stages that take released attempts: audits and lots of released work (bit per
     /// stage index).
-    audits: u64,
+    takes_released: u64,
     /// Per stage, its loading on the latent difficulty (`None`: independent misses).
     loadings: Vec<Option<Loading>>,
     /// The agent's errors' loading on the latent difficulty, when not 0.
@@ -338,16 +338,17 @@ impl<'a> Sim<'a> {
         let w = &scenario.workload;
         let class_harm: Vec<f64> = w.classes.iter().map(|c| c.harm).collect();
         let skill_rng = |i: usize| stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
-        let stages = (policy.stages.iter().enumerate())
-            .map(|(i, s)| match &s.kind {
-                StageKind::AutomatedCheck(_) => StageRt::Automated,
-                StageKind::Triage(t) => match t.people {
+        let roles: Vec<Role<'a>> = policy.stages.iter().map(|s| s.kind.role()).collect();
+        let stages = (roles.iter().enumerate())
+            .map(|(i, role)| match *role {
+                Role::Flag(_) => StageRt::Automated,
+                Role::Triage(t) => match t.people {
                     Some(people) => {
                         StageRt::TriageDesk(Box::new(TriageDesk::new(people as usize, warmup, end)))
                     }
                     None => StageRt::Automated,
                 },
-                StageKind::HumanReview(h) => {
+                Role::Review(h) => {
                     let n = h.reviewers as usize;
                     // A person's own detection is used only with a beta `detect`.
                     let own = h
@@ -356,10 +357,8 @@ impl<'a> Sim<'a> {
                         .unwrap_or_else(|| vec![f64::NAN; n]);
                     StageRt::Review(Box::new(ReviewPool::new(h, &own, &class_harm, warmup, end)))
                 }
-                StageKind::AcceptanceSampling(a) => {
-                    StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end)))
-                }
-                StageKind::Audit(a) => {
+                Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
+                Role::Audit(a) => {
                     let n = a.reviewers as usize;
                     let own = a
                         .detect
@@ -367,27 +366,21 @@ impl<'a> Sim<'a> {
                         .unwrap_or_else(|| vec![f64::NAN; n]);
                     StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
                 }
-                StageKind::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
+                Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
             })
             .collect();
         let mut watchers = vec![0u64; policy.stages.len()];
-        let mut audits = 0u64;
-        for (m, s) in policy.stages.iter().enumerate() {
-            match &s.kind {
-                StageKind::Monitor(mon) => {
-                    for (i, w) in watchers.iter_mut().enumerate() {
-                        if mon.watch >> i & 1 == 1 {
-                            *w |= 1 << m;
-                        }
+        let mut takes_released = 0u64;
+        for (m, role) in roles.iter().enumerate() {
+            if let Role::Monitor(mon) = role {
+                for (i, w) in watchers.iter_mut().enumerate() {
+                    if mon.watch >> i & 1 == 1 {
+                        *w |= 1 << m;
                     }
                 }
-                StageKind::Audit(_) => audits |= 1 << m,
-                // Lots of released work take released attempts, as audits do.
-                StageKind::AcceptanceSampling(a) if !a.hold => audits |= 1 << m,
-                StageKind::AutomatedCheck(_)
-                | StageKind::HumanReview(_)
-                | StageKind::Triage(_)
-                | StageKind::AcceptanceSampling(_) => {}
+            }
+            if role.takes_released() {
+                takes_released |= 1 << m;
             }
         }
         let r = w.detection_correlation;
@@ -410,17 +403,10 @@ impl<'a> Sim<'a> {
             .collect();
         // Each review stage with timeouts gets an event-queue lane for them.
         let mut events = EventQueue::with_capacity(0);
-        let timeout_lane = (policy.stages.iter())
-            .map(|s| match &s.kind {
-                StageKind::HumanReview(HumanReview {
-                    max_wait: Some(_), ..
-                }) => Some(events.add_lane()),
-                StageKind::HumanReview(HumanReview { max_wait: None, .. })
-                | StageKind::AutomatedCheck(_)
-                | StageKind::Audit(_)
-                | StageKind::Monitor(_)
-                | StageKind::Triage(_)
-                | StageKind::AcceptanceSampling(_) => None,
+        let timeout_lane = (roles.iter())
+            .map(|role| match role {
+                Role::Review(h) => h.max_wait.map(|_| events.add_lane()),
+                Role::Flag(_) | Role::Triage(_) | Role::Lots(_) | Role::Audit(_) | Role::Monitor(_) => None,
             })
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
@@ -442,9 +428,9 @@ impl<'a> Sim<'a> {
             stage_rngs,
             stages,
             counts: vec![StageCounts::default(); policy.stages.len()],
-            c: Counters::default(),
+            tally: Counters::default(),
             classes: vec![ClassResult::default(); w.classes.len()],
-            kinds: vec![KindResult::default(); w.kinds.len()],
+            defect_kinds: vec![KindResult::default(); w.kinds.len()],
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
             latency: DurationHistogram::new(),
@@ -462,17 +448,14 @@ impl<'a> Sim<'a> {
             work: (policy.work.people()).map(|p| Box::new(Desk::new(p.people as usize, warmup, end))),
             work_rng: stream_rng(seed, replication, stream::WORK),
             watchers,
-            audits,
+            takes_released,
             loadings,
             defect_loading,
             latent,
             kinded: w.kinds.len() > 1,
             cut_at: None,
-            pre_release_end: policy
-                .stages
-                .iter()
-                .rposition(|s| s.kind.is_pre_release())
-                .map_or(0, |i| i + 1),
+            pre_release_end: roles.iter().rposition(|r| r.pre_release()).map_or(0, |i| i + 1),
+            roles,
             series: None,
         }
     }
@@ -528,12 +511,12 @@ impl<'a> Sim<'a> {
                 Ev::Rework { action } => self.on_rework(action),
                 Ev::BreakEnd { stage, reviewer } => {
                     let i = stage as usize;
-                    match &self.policy.stages[i].kind {
-                        StageKind::HumanReview(_) => self.on_break_end(i, reviewer as usize),
-                        StageKind::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
-                        StageKind::AcceptanceSampling(_) => self.on_lot_break_end(i, reviewer as usize),
-                        StageKind::Triage(_) => self.on_triage_break_end(i, reviewer as usize),
-                        StageKind::AutomatedCheck(_) | StageKind::Monitor(_) => {
+                    match self.roles[i] {
+                        Role::Review(_) => self.on_break_end(i, reviewer as usize),
+                        Role::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
+                        Role::Lots(_) => self.on_lot_break_end(i, reviewer as usize),
+                        Role::Triage(_) => self.on_triage_break_end(i, reviewer as usize),
+                        Role::Flag(_) | Role::Monitor(_) => {
                             unreachable!("stage {i} takes no breaks")
                         }
                     }
@@ -580,12 +563,13 @@ impl<'a> Sim<'a> {
     fn route_through(&mut self, id: u32, from: usize) {
         let policy = self.policy;
         for (i, stage) in policy.stages.iter().enumerate().skip(from) {
-            if !stage.kind.is_pre_release() {
+            let role = self.roles[i];
+            if !role.pre_release() {
                 continue; // audits and monitors act after release
             }
             let (escalated, class, triaged) = {
                 let a = &self.actions[id as usize];
-                (a.escalated, a.class, a.triaged)
+                (a.escalated, a.class, a.triage_flagged)
             };
             let enters = escalated >> i & 1 == 1
                 || (stage.classes.contains(class as usize)
@@ -598,8 +582,8 @@ impl<'a> Sim<'a> {
                 self.counts[i].entered += 1;
             }
             self.actions[id as usize].stage = i as u16;
-            match &stage.kind {
-                StageKind::AutomatedCheck(chk) => match &chk.service {
+            match role {
+                Role::Flag(flag) => match &flag.delay {
                     Some(d) => {
                         let delay = d.sample(&mut self.stage_rngs[i]);
                         self.events
@@ -607,20 +591,20 @@ impl<'a> Sim<'a> {
                         return;
                     }
                     None => {
-                        if !self.check_outcome(id, i) {
+                        if !self.flag_outcome(id, i) {
                             return;
                         }
                     }
                 },
-                StageKind::HumanReview(_) => {
+                Role::Review(_) => {
                     self.join_review(id, i);
                     return;
                 }
-                StageKind::AcceptanceSampling(_) => {
+                Role::Lots(_) => {
                     self.join_lot(id, i);
                     return;
                 }
-                StageKind::Triage(t) => match (t.people, &t.service) {
+                Role::Triage(t) => match (t.people, &t.service) {
                     // People decide when they finish the action (tired or not).
                     (Some(_), _) => {
                         self.join_desk(id, i);
@@ -635,7 +619,7 @@ impl<'a> Sim<'a> {
                     }
                     (None, None) => self.triage(id, i, t, 1.0),
                 },
-                StageKind::Audit(_) | StageKind::Monitor(_) => unreachable!("skipped above"),
+                Role::Audit(_) | Role::Monitor(_) => unreachable!("skipped above"),
             }
         }
         self.release(id);

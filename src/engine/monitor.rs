@@ -8,7 +8,7 @@ use crate::workload::Workload;
 
 use super::{Ev, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::stages::{StageCounts, StageKind};
+use crate::stages::{Role, StageCounts};
 
 impl<'a> Sim<'a> {
     /// Stage `i` inspected an attempt (`finding` = flagged, rejected or found): every
@@ -44,12 +44,12 @@ impl<'a> Sim<'a> {
     pub(super) fn alarm(&mut self, m: usize) {
         let now = self.now;
         let measuring = self.measuring();
-        let StageKind::Monitor(mon) = &self.policy.stages[m].kind else {
+        let Role::Monitor(mon) = self.roles[m] else {
             unreachable!()
         };
         if measuring {
-            self.c.halts += 1;
-            self.c.investigation += mon.investigate;
+            self.tally.halts += 1;
+            self.tally.investigation += mon.investigate;
         }
         if self.drift.active {
             // The investigation finds the drift with probability `find` (drawn only when
@@ -61,14 +61,14 @@ impl<'a> Sim<'a> {
                 };
                 chart.found_drift();
                 if measuring {
-                    self.c.delay_sum += now - self.drift.onset;
-                    self.c.delay_n += 1;
+                    self.tally.delay_sum += now - self.drift.onset;
+                    self.tally.delay_n += 1;
                     self.counts[m].caught += 1;
                 }
                 self.end_drift();
             }
         } else if measuring {
-            self.c.false_alarms += 1;
+            self.tally.false_alarms += 1;
         }
         if mon.halt > 0.0 {
             self.halted_until = self.halted_until.max(now + mon.halt);

@@ -37,7 +37,7 @@ impl<'a> Sim<'a> {
             },
             _ => {
                 if self.measuring() {
-                    self.c.agent_attempts += 1;
+                    self.tally.agent_attempts += 1;
                 }
                 self.route(id, 0)
             }

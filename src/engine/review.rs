@@ -6,24 +6,16 @@ use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::{Ledger, StageResult, TimeAvg};
 use crate::rng::uniform;
 use crate::stages::review::ON_TASK_EPS;
-use crate::stages::{
-    review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, StageCounts, StageKind,
-};
+use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, Role, StageCounts};
 
 /// The review pool of stage `i` (a function of the stages alone, so that callers can hold it
 /// together with other fields of the simulation).
 #[inline]
 fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
-    match &mut stages[i] {
-        StageRt::Review(p) => p,
-        StageRt::Automated
-        | StageRt::Audit(_)
-        | StageRt::Monitor(_)
-        | StageRt::Lots(_)
-        | StageRt::TriageDesk(_) => {
-            unreachable!("stage {i} is not a review")
-        }
-    }
+    let StageRt::Review(p) = &mut stages[i] else {
+        unreachable!("stage {i} is not a review")
+    };
+    p
 }
 
 /// Attempt `a` leaves the queue of `pool` now (served or timed out), or starts at once if
@@ -56,8 +48,8 @@ impl<'a> Sim<'a> {
     /// Schedules the first shift change of every review stage with shifts; reviewers of a
     /// shift that starts later are off duty until then.
     pub(super) fn start_shifts(&mut self) {
-        for (i, s) in self.policy.stages.iter().enumerate() {
-            let StageKind::HumanReview(HumanReview { shifts: Some(sh), .. }) = &s.kind else {
+        for i in 0..self.roles.len() {
+            let Role::Review(HumanReview { shifts: Some(sh), .. }) = self.roles[i] else {
                 continue; // no shifts: always on duty
             };
             if sh.on >= sh.period {
@@ -85,16 +77,10 @@ impl<'a> Sim<'a> {
 
     #[inline]
     pub(super) fn review_cfg(&self, i: usize) -> &'a HumanReview {
-        match &self.policy.stages[i].kind {
-            StageKind::HumanReview(h) => h,
-            StageKind::AutomatedCheck(_)
-            | StageKind::Audit(_)
-            | StageKind::Monitor(_)
-            | StageKind::AcceptanceSampling(_)
-            | StageKind::Triage(_) => {
-                unreachable!("stage {i} is not a review")
-            }
-        }
+        let Role::Review(h) = self.roles[i] else {
+            unreachable!("stage {i} is not a review")
+        };
+        h
     }
 
     #[inline]
@@ -158,7 +144,7 @@ impl<'a> Sim<'a> {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
         let reject = if a.defective {
-            let fresh = h.detect.fresh(rv.skill, a.kind as usize);
+            let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(rng, self.loadings[i], d, a.z)
         } else {
@@ -269,7 +255,7 @@ impl<'a> Sim<'a> {
         self.leave_queue(id, i);
         if self.measuring() {
             self.counts[i].timeouts += 1;
-            self.c.timeouts += 1;
+            self.tally.timeouts += 1;
         }
         match self.review_cfg(i).on_timeout {
             OnTimeout::Approve => self.route(id, i + 1),
@@ -277,7 +263,7 @@ impl<'a> Sim<'a> {
                 self.dispose(id);
                 self.ledger.dropped += 1;
                 if self.measuring() {
-                    self.c.dropped += 1;
+                    self.tally.dropped += 1;
                     self.classes[a.class as usize].dropped += 1;
                 }
             }

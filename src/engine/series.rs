@@ -51,9 +51,9 @@ impl<'a> Sim<'a> {
     pub(super) fn snapshot(&self, t: f64) -> Snapshot {
         let mut s = Snapshot {
             t,
-            arrivals: self.c.arrivals,
-            releases: self.c.released,
-            escapes: self.c.escaped,
+            arrivals: self.tally.arrivals,
+            releases: self.tally.released,
+            escapes: self.tally.escaped,
             drift: self.drift.hours.area_at(t),
             halted: self.halted.area_at(t),
             ..Snapshot::default()

@@ -4,7 +4,7 @@
 use super::{Ev, Sim, StageRt};
 use crate::rng::uniform;
 use crate::stages::desk::idle_person;
-use crate::stages::{StageKind, Triage, TriageDesk};
+use crate::stages::{Role, Triage, TriageDesk};
 
 impl<'a> Sim<'a> {
     /// Triage stage `i` decides for attempt `id` (on the action's first pass only) and
@@ -13,13 +13,13 @@ impl<'a> Sim<'a> {
     pub(super) fn triage(&mut self, id: u32, i: usize, t: &Triage, vigilance: f64) {
         let a = self.actions[id as usize];
         let flagged = if a.triage_done {
-            a.triaged
+            a.triage_flagged
         } else {
             let p = t.flag[a.class as usize] * vigilance;
             // Draw only when the outcome is uncertain, so sure classes use no numbers.
             let flagged = p >= 1.0 || (p > 0.0 && uniform(&mut self.stage_rngs[i]) < p);
             let a = &mut self.actions[id as usize];
-            a.triaged = flagged;
+            a.triage_flagged = flagged;
             a.triage_done = true;
             flagged
         };
@@ -31,36 +31,27 @@ impl<'a> Sim<'a> {
 
     /// The delay of automated stage `i` (a check or triage) ends for attempt `id`.
     pub(super) fn on_automated_done(&mut self, id: u32, i: usize) {
-        match &self.policy.stages[i].kind {
-            StageKind::AutomatedCheck(_) => self.decide_check(id, i),
-            StageKind::Triage(_) => self.route(id, i + 1),
-            StageKind::HumanReview(_)
-            | StageKind::Audit(_)
-            | StageKind::Monitor(_)
-            | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} has no automated delay"),
+        match self.roles[i] {
+            Role::Flag(_) => self.decide_flag(id, i),
+            Role::Triage(_) => self.route(id, i + 1),
+            Role::Review(_) | Role::Audit(_) | Role::Monitor(_) | Role::Lots(_) => {
+                unreachable!("stage {i} has no automated delay")
+            }
         }
     }
 
     fn triage_desk(&mut self, i: usize) -> &mut TriageDesk {
-        match &mut self.stages[i] {
-            StageRt::TriageDesk(p) => p,
-            StageRt::Automated
-            | StageRt::Review(_)
-            | StageRt::Audit(_)
-            | StageRt::Monitor(_)
-            | StageRt::Lots(_) => unreachable!("stage {i} has no people triaging"),
-        }
+        let StageRt::TriageDesk(p) = &mut self.stages[i] else {
+            unreachable!("stage {i} has no people triaging")
+        };
+        p
     }
 
     fn triage_cfg(&self, i: usize) -> &'a Triage {
-        match &self.policy.stages[i].kind {
-            StageKind::Triage(t) => t,
-            StageKind::AutomatedCheck(_)
-            | StageKind::HumanReview(_)
-            | StageKind::Audit(_)
-            | StageKind::Monitor(_)
-            | StageKind::AcceptanceSampling(_) => unreachable!("stage {i} is not triage"),
-        }
+        let Role::Triage(t) = self.roles[i] else {
+            unreachable!("stage {i} is not triage")
+        };
+        t
     }
 
     /// Attempt `id` waits for a person at triage desk `i`.

@@ -5,7 +5,7 @@
 use super::desk::Person;
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
-use super::{raw_stage, staffing, At, Desk, EntryKeys, Kind, Lever, LoadAt, Skill, Stage};
+use super::{raw_stage, staffing, At, Desk, Kind, Lever, LoadAt, Role, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -24,18 +24,12 @@ pub struct Audit {
 
 raw_stage! {
     /// An audit as written.
-    RawAudit {
-        classes: Option<S<Vec<S<String>>>>,
-        sample: Option<S<Num>>,
+    RawAudit [classes, sample, learn, cost, tier, difficulty_loading] {
         reviewers: Option<S<i64>>,
         service: Option<S<RawDist>>,
         detect: Option<S<RawDetect>>,
         late_harm_factor: Option<S<Num>>,
         fatigue: Option<S<RawFatigue>>,
-        learn: Option<S<Num>>,
-        cost: Option<S<Num>>,
-        tier: Option<S<String>>,
-        difficulty_loading: Option<S<Num>>,
     }
 }
 
@@ -52,19 +46,8 @@ impl Kind for Audit {
     const NAME: &'static str = "audit";
     type Raw = RawAudit;
 
-    fn pre_release(&self) -> bool {
-        false
-    }
-
-    fn entry(r: &RawAudit) -> EntryKeys<'_> {
-        EntryKeys {
-            classes: r.classes.as_ref(),
-            sample: r.sample.as_ref(),
-            learn: r.learn.as_ref(),
-            cost: r.cost.as_ref(),
-            tier: r.tier.as_ref(),
-            difficulty_loading: r.difficulty_loading.as_ref(),
-        }
+    fn role(&self) -> Role<'_> {
+        Role::Audit(self)
     }
 
     fn build(ctx: &mut Ctx, r: &RawAudit, at: &At) -> Audit {
@@ -109,7 +92,7 @@ pub struct AuditItem {
     /// Latent difficulty (correlated detection).
     pub z: f64,
     /// Kind of its defect.
-    pub kind: u8,
+    pub defect_kind: u8,
 }
 
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.

@@ -10,7 +10,7 @@
 use super::desk::Person;
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{detection, RawDetect};
-use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, EntryKeys, Kind, Lever, LoadAt, Stage};
+use super::{raw_stage, staffing, At, AuditItem, Desk, Detection, Kind, Lever, LoadAt, Role, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 
@@ -36,8 +36,7 @@ pub struct AcceptanceSampling {
 
 raw_stage! {
     /// An acceptance sampling stage as written.
-    RawLots {
-        classes: Option<S<Vec<S<String>>>>,
+    RawLots [classes, learn, cost, tier, difficulty_loading] {
         lot: Option<S<i64>>,
         n: Option<S<i64>>,
         c: Option<S<i64>>,
@@ -46,10 +45,6 @@ raw_stage! {
         reviewers: Option<S<i64>>,
         service: Option<S<RawDist>>,
         detect: Option<S<RawDetect>>,
-        learn: Option<S<Num>>,
-        cost: Option<S<Num>>,
-        tier: Option<S<String>>,
-        difficulty_loading: Option<S<Num>>,
         hold: Option<S<bool>>,
         late_harm_factor: Option<S<Num>>,
         fatigue: Option<S<RawFatigue>>,
@@ -66,20 +61,8 @@ impl Kind for AcceptanceSampling {
     const NAME: &'static str = "acceptance_sampling";
     type Raw = RawLots;
 
-    /// Held lots stand in the way of release; sampling released work comes after it.
-    fn pre_release(&self) -> bool {
-        self.hold
-    }
-
-    fn entry(r: &RawLots) -> EntryKeys<'_> {
-        EntryKeys {
-            classes: r.classes.as_ref(),
-            learn: r.learn.as_ref(),
-            cost: r.cost.as_ref(),
-            tier: r.tier.as_ref(),
-            difficulty_loading: r.difficulty_loading.as_ref(),
-            ..EntryKeys::default()
-        }
+    fn role(&self) -> Role<'_> {
+        Role::Lots(self)
     }
 
     fn build(ctx: &mut Ctx, r: &RawLots, at: &At) -> AcceptanceSampling {

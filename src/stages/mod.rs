@@ -9,6 +9,8 @@
 pub mod audit;
 pub mod check;
 pub mod desk;
+pub mod flag;
+pub mod llm_judge;
 pub mod lots;
 pub mod monitor;
 pub mod review;
@@ -16,8 +18,10 @@ pub mod skill;
 pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
-pub use check::{AutomatedCheck, OnFlag};
+pub use check::AutomatedCheck;
 pub use desk::Desk;
+pub use flag::{Flagging, OnFlag};
+pub use llm_judge::LlmJudge;
 pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::{Chart, ChartState, Monitor};
 pub use review::{
@@ -41,16 +45,13 @@ use crate::workload::Class;
 pub trait Kind: Sized {
     /// The value of `kind` that selects it, e.g. `"human_review"`.
     const NAME: &'static str;
-    /// Whether attempts pass through it before release (checks, reviews), or it acts on
-    /// what was released (audits, monitors).
-    fn pre_release(&self) -> bool;
-    /// The stage's table as written (serde, `deny_unknown_fields`, with `kind` and `name`):
-    /// the one list of the kind's keys.
-    type Raw: DeserializeOwned;
-    /// The keys that say which attempts enter the stage and what it teaches the agent.
-    fn entry(raw: &Self::Raw) -> EntryKeys<'_>;
+    /// The stage's table as written (`raw_stage!`: serde, `deny_unknown_fields`, with
+    /// `kind`, `name` and the entry keys the kind takes): the one list of the kind's keys.
+    type Raw: DeserializeOwned + RawStage;
     /// Checks the kind's keys and builds its settings; problems go to `ctx`.
     fn build(ctx: &mut Ctx, raw: &Self::Raw, at: &At) -> Self;
+    /// What the stage does, as the engine sees it ([`Role`]).
+    fn role(&self) -> Role<'_>;
     /// Offered load λ·E\[S\]/c of the stage's people, if it has any.
     fn offered_load(&self, stage: &Stage, load: &LoadAt) -> Option<f64>;
     /// The kind's keys that the browser lab offers as sliders.
@@ -58,6 +59,49 @@ pub trait Kind: Sized {
     /// The project's stated staffing rule (docs/staffing.md) for the stage's people or
     /// threshold, as TOML: what `validate --staffing` solves in place of a written number.
     const STAFFING_RULE: Option<&'static str>;
+}
+
+/// What a stage does, as the engine, the load rules and the checks see it: the capability
+/// its kind provides. Kinds that do the same thing share a role and with it every line of
+/// engine code (an automated check and an LLM judge both flag attempts); a kind that does
+/// something new adds a role, and the compiler then points at every match over roles,
+/// each a place where its behaviour must be chosen.
+#[derive(Debug, Clone, Copy)]
+pub enum Role<'a> {
+    /// Flags attempts, at once or after a delay, with no queue (infinite servers); a flag
+    /// rejects the attempt or escalates it to a later review.
+    Flag(&'a Flagging),
+    /// Marks each action for a later stage's `tier`, automatically or by people.
+    Triage(&'a Triage),
+    /// People who review attempts from a queue before release.
+    Review(&'a HumanReview),
+    /// People who inspect a sample of each lot (held before release, or of released work).
+    Lots(&'a AcceptanceSampling),
+    /// People who audit a sample of released work.
+    Audit(&'a Audit),
+    /// A control chart over other stages' findings.
+    Monitor(&'a Monitor),
+}
+
+impl Role<'_> {
+    /// Whether attempts pass through the stage before release (checks, reviews, held
+    /// lots), or it acts on what was released (audits, monitors, lots of released work).
+    pub fn pre_release(self) -> bool {
+        match self {
+            Role::Flag(_) | Role::Triage(_) | Role::Review(_) => true,
+            Role::Lots(a) => a.hold,
+            Role::Audit(_) | Role::Monitor(_) => false,
+        }
+    }
+
+    /// Whether the stage takes released attempts (audits, lots of released work).
+    pub fn takes_released(self) -> bool {
+        match self {
+            Role::Audit(_) => true,
+            Role::Lots(a) => !a.hold,
+            Role::Flag(_) | Role::Triage(_) | Role::Review(_) | Role::Monitor(_) => false,
+        }
+    }
 }
 
 /// The stated staffing rules the kinds choose from (docs/staffing.md).
@@ -118,7 +162,7 @@ macro_rules! kinds {
                 match self {
                     $(KindTag::$variant => {
                         let raw = read::<<$ty as Kind>::Raw>(ctx, table, at, self)?;
-                        let entry = Entry::parse(ctx, <$ty as Kind>::entry(&raw), at);
+                        let entry = Entry::parse(ctx, raw.entry(), at);
                         let kind = <$ty as Kind>::build(ctx, &raw, at);
                         Some((StageKind::$variant(kind), entry))
                     })*
@@ -133,10 +177,11 @@ macro_rules! kinds {
                 }
             }
 
-            /// Stages that attempts pass through before release.
-            pub fn is_pre_release(&self) -> bool {
+            /// What the stage does ([`Kind::role`]).
+            #[inline]
+            pub fn role(&self) -> Role<'_> {
                 match self {
-                    $(StageKind::$variant(k) => k.pre_release()),*
+                    $(StageKind::$variant(k) => k.role()),*
                 }
             }
 
@@ -171,23 +216,52 @@ kinds! {
     Monitor(Monitor),
     Triage(Triage),
     AcceptanceSampling(AcceptanceSampling),
+    LlmJudge(LlmJudge),
 }
 
-/// Declares a kind's `Raw` struct: the keys `kind` and `name` every stage has, then the
-/// kind's own.
+/// Declares a kind's `Raw` struct: the keys `kind` and `name` every stage has, the entry
+/// keys the kind takes (in brackets, named as in [`EntryKeys`], each typed here once), then
+/// the kind's own keys.
 macro_rules! raw_stage {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident [$($entry:ident),* $(,)?] { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             pub kind: $crate::input::S<String>,
             pub name: Option<$crate::input::S<String>>,
+            $(pub $entry: $crate::stages::entry_key_type!($entry),)*
             $($(#[$fmeta])* pub $field: $ty),*
+        }
+
+        impl $crate::stages::RawStage for $name {
+            #[allow(clippy::needless_update)]
+            fn entry(&self) -> $crate::stages::EntryKeys<'_> {
+                $crate::stages::EntryKeys {
+                    $($entry: self.$entry.as_ref(),)*
+                    ..Default::default()
+                }
+            }
         }
     };
 }
 pub(crate) use raw_stage;
+
+/// The type of an entry key as written.
+macro_rules! entry_key_type {
+    (classes) => { Option<$crate::input::S<Vec<$crate::input::S<String>>>> };
+    (sample) => { Option<$crate::input::S<$crate::input::Num>> };
+    (learn) => { Option<$crate::input::S<$crate::input::Num>> };
+    (cost) => { Option<$crate::input::S<$crate::input::Num>> };
+    (tier) => { Option<$crate::input::S<String>> };
+    (difficulty_loading) => { Option<$crate::input::S<$crate::input::Num>> };
+}
+pub(crate) use entry_key_type;
+
+/// A kind's `Raw` struct: the entry keys it was declared with (`raw_stage!`).
+pub trait RawStage {
+    fn entry(&self) -> EntryKeys<'_>;
+}
 
 impl StageKind {
     /// The kind's name as written in scenario files and stages.csv.
@@ -340,7 +414,12 @@ impl LoadAt<'_> {
     }
 }
 
-/// The entry keys of a stage as written; a kind without them (monitors) has none.
+/// The entry keys: which attempts enter a stage, what its findings teach, what an entry
+/// costs (`EntryKeys`' fields, in order).
+pub const ENTRY_KEYS: [&str; 6] = ["classes", "sample", "learn", "cost", "tier", "difficulty_loading"];
+
+/// The entry keys of a stage as written; a kind without them (monitors) has none. The
+/// field names are the keys.
 #[derive(Default)]
 pub struct EntryKeys<'a> {
     pub classes: Option<&'a S<Vec<S<String>>>>,
@@ -471,14 +550,9 @@ fn read<T: DeserializeOwned>(ctx: &mut Ctx, table: &S<DeValue>, at: &At, tag: Ki
     let message = match other_kind {
         Some(field) => {
             path = at.key(field);
-            let name = tag.name();
-            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            };
             format!(
-                "`{field}` is not a key of {article} {name} stage; allowed keys: {}",
+                "`{field}` is not a key of kind \"{}\"; allowed keys: {}",
+                tag.name(),
                 tag.keys().join(", ")
             )
         }
@@ -611,6 +685,12 @@ detect = 0.5
     }
 
     #[test]
+    fn the_entry_keys_are_listed_once() {
+        // A check takes every entry key; `raw_stage!` puts them after `kind` and `name`.
+        assert_eq!(KindTag::AutomatedCheck.keys()[2..8], ENTRY_KEYS);
+    }
+
+    #[test]
     fn an_unknown_key_lists_only_its_kinds_keys() {
         let e = errors("detec = 0.5");
         assert!(
@@ -625,7 +705,7 @@ detect = 0.5
         // A key of another kind says so.
         let e = errors("fatigue = { tau = \"1h\", floor = 0.5 }");
         assert!(
-            e.contains("policy[p].stage[tests].fatigue: `fatigue` is not a key of an automated_check stage"),
+            e.contains("policy[p].stage[tests].fatigue: `fatigue` is not a key of kind \"automated_check\""),
             "{e}"
         );
     }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use serde::Deserialize;
 
 use super::skill::{skill, RawDetect};
-use super::{raw_stage, staffing, At, EntryKeys, Kind, Lever, LoadAt, OnFlag, Skill, Stage, StageKind};
+use super::{raw_stage, staffing, At, Kind, Lever, LoadAt, OnFlag, Role, Skill, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{Ctx, Num, S};
 use crate::metrics::{DurationHistogram, TimeAvg};
@@ -111,9 +111,7 @@ pub struct Shifts {
 
 raw_stage! {
     /// A human review as written.
-    RawReview {
-        classes: Option<S<Vec<S<String>>>>,
-        sample: Option<S<Num>>,
+    RawReview [classes, sample, learn, cost, tier, difficulty_loading] {
         service: Option<S<RawDist>>,
         detect: Option<S<RawDetect>>,
         false_reject: Option<S<Num>>,
@@ -125,10 +123,6 @@ raw_stage! {
         max_wait: Option<S<String>>,
         on_timeout: Option<S<String>>,
         shifts: Option<S<RawShifts>>,
-        learn: Option<S<Num>>,
-        cost: Option<S<Num>>,
-        tier: Option<S<String>>,
-        difficulty_loading: Option<S<Num>>,
     }
 }
 
@@ -179,19 +173,8 @@ impl Kind for HumanReview {
     const NAME: &'static str = "human_review";
     type Raw = RawReview;
 
-    fn pre_release(&self) -> bool {
-        true
-    }
-
-    fn entry(r: &RawReview) -> EntryKeys<'_> {
-        EntryKeys {
-            classes: r.classes.as_ref(),
-            sample: r.sample.as_ref(),
-            learn: r.learn.as_ref(),
-            cost: r.cost.as_ref(),
-            tier: r.tier.as_ref(),
-            difficulty_loading: r.difficulty_loading.as_ref(),
-        }
+    fn role(&self) -> Role<'_> {
+        Role::Review(self)
     }
 
     fn build(ctx: &mut Ctx, r: &RawReview, at: &At) -> HumanReview {
@@ -308,7 +291,7 @@ impl Kind for HumanReview {
             };
             let mut escalated = 0.0;
             for e in &load.stages[..i] {
-                if let StageKind::AutomatedCheck(a) = &e.kind {
+                if let Role::Flag(a) = e.kind.role() {
                     if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
                         escalated += e.sample * a.flag_prob(c.defect_prob, &c.kind_shares);
                     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::desk::{Desk, Person};
 use super::review::{fatigue, Fatigue, RawFatigue};
-use super::{raw_stage, staffing, At, EntryKeys, Kind, Lever, LoadAt, Stage};
+use super::{raw_stage, staffing, At, Kind, Lever, LoadAt, Role, Stage};
 use crate::dist::{Dist, RawDist};
 use crate::input::{unknown, Ctx, Num, S};
 
@@ -46,11 +46,10 @@ impl TriageDesk {
 
 raw_stage! {
     /// A triage stage as written.
-    RawTriage {
+    RawTriage [cost] {
         flag: Option<S<BTreeMap<String, S<Num>>>>,
         service: Option<S<RawDist>>,
         reviewers: Option<S<i64>>,
-        cost: Option<S<Num>>,
         fatigue: Option<S<RawFatigue>>,
     }
 }
@@ -62,15 +61,8 @@ impl Kind for Triage {
     const NAME: &'static str = "triage";
     type Raw = RawTriage;
 
-    fn pre_release(&self) -> bool {
-        true
-    }
-
-    fn entry(r: &RawTriage) -> EntryKeys<'_> {
-        EntryKeys {
-            cost: r.cost.as_ref(),
-            ..EntryKeys::default()
-        }
+    fn role(&self) -> Role<'_> {
+        Role::Triage(self)
     }
 
     fn build(ctx: &mut Ctx, r: &RawTriage, at: &At) -> Triage {

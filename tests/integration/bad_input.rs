@@ -179,3 +179,71 @@ fn several_errors_are_all_reported() {
         "{err}"
     );
 }
+
+/// The kind of the stage named `stage` in a bad file (its `kind` line, or the kind whose
+/// default name it is).
+fn kind_of_stage(text: &str, stage: &str) -> Option<String> {
+    text.split("[[policy.stage]]").skip(1).find_map(|block| {
+        let value = |key: &str| {
+            block.lines().find_map(|l| {
+                let rest = l.trim().strip_prefix(key)?.trim_start().strip_prefix('=')?;
+                Some(rest.trim().trim_matches('"').to_string())
+            })
+        };
+        let kind = value("kind")?;
+        let name = value("name").unwrap_or_else(|| kind.replace('_', "-"));
+        (name == stage).then_some(kind)
+    })
+}
+
+/// Every stage kind has its section in docs/scenario-format.md with a row for each of its keys,
+/// is named among the values of `kind`, and has a bad-input case about one of its own
+/// stages, so a new kind fails here until it is documented and its mistakes are tried.
+#[test]
+fn every_stage_kind_is_documented_and_has_bad_input_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/scenario-format.md")).unwrap();
+    let section = |heading: &str| -> String {
+        let start = docs
+            .find(heading)
+            .unwrap_or_else(|| panic!("docs/scenario-format.md has no `{heading}`"));
+        let rest = &docs[start + heading.len()..];
+        rest[..rest
+            .find("\n## ")
+            .into_iter()
+            .chain(rest.find("\n### "))
+            .min()
+            .unwrap_or(rest.len())]
+            .to_string()
+    };
+    let common = section("### `[[policy.stage]]`: keys of every stage");
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests/bad")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = expectations(&text, "bad file").path;
+        // policy[P].stage[S]...: the stage the message is about.
+        if let Some(stage) = path.split(".stage[").nth(1).and_then(|s| s.split(']').next()) {
+            bad.extend(kind_of_stage(&text, stage));
+        }
+    }
+    for (name, tag) in oversim::stages::KindTag::ALL {
+        let own = section(&format!("### `kind = \"{name}\"`"));
+        for key in tag.keys() {
+            // In a table of the kind's section, or of the keys of every stage.
+            let quoted = format!("`{key}`");
+            let in_table = |text: &str| text.lines().any(|l| l.starts_with('|') && l.contains(&quoted));
+            assert!(
+                in_table(&own) || in_table(&common),
+                "docs/scenario-format.md has no row for `{key}` of a {name} stage"
+            );
+        }
+        assert!(
+            common.contains(&format!("`\"{name}\"`")),
+            "docs/scenario-format.md: `kind` does not list \"{name}\""
+        );
+        assert!(
+            bad.iter().any(|k| k == name),
+            "tests/bad has no case about a {name} stage"
+        );
+    }
+}

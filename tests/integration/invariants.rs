@@ -3,7 +3,9 @@
 //! review queues exactly (area under the queue-length curve = total time queued, both
 //! clipped to the measured window). Metrics stay finite or empty, never NaN-as-number.
 //! The scenarios draw from every stage kind (triage with or without people, tiers, checks,
-//! reviews, acceptance sampling, audits, monitors), defect kinds and difficulty loadings.
+//! LLM judges, reviews, acceptance sampling, audits, monitors), every entry key, defect
+//! kinds and difficulty loadings; a test checks that they do, so a new kind or entry key
+//! fails until the generator draws it.
 
 use crate::common;
 
@@ -76,20 +78,28 @@ fn review(name: String) -> impl Strategy<Value = String> {
         })
 }
 
-fn check(escalate_to: Option<String>) -> impl Strategy<Value = String> {
-    (prob(), prob(), proptest::option::of(dist()), prob(), 0u32..21).prop_map(move |(d, fp, service, sample, l)| {
-        let mut s = format!(
-            "[[policy.stage]]\nkind = \"automated_check\"\ndetect = {d}\nfalse_positive = {fp}\nsample = {sample}\ndifficulty_loading = {}\n",
-            l as f64 / 10.0 - 1.0
-        );
-        if let Some(svc) = service {
-            s += &format!("service = {svc}\n");
-        }
-        if let Some(t) = &escalate_to {
-            s += &format!("on_flag = \"escalate\"\nescalate_to = \"{t}\"\n");
-        }
-        s
-    })
+/// A stage that flags: an automated check (maybe delayed) or an LLM judge (priced per call,
+/// maybe with a latency), named "check", taking `tier` (a key line or nothing).
+fn flagging(escalate_to: Option<String>, tier: &'static str) -> impl Strategy<Value = String> {
+    (any::<bool>(), prob(), prob(), proptest::option::of(dist()), prob(), 0u32..21, 0u32..5).prop_map(
+        move |(judge, d, fp, delay, sample, l, cost)| {
+            let (kind, delay_key) = if judge { ("llm_judge", "latency") } else { ("automated_check", "service") };
+            let mut s = format!(
+                "[[policy.stage]]\nkind = \"{kind}\"\nname = \"check\"\n{tier}detect = {d}\nfalse_positive = {fp}\nsample = {sample}\ndifficulty_loading = {}\n",
+                l as f64 / 10.0 - 1.0
+            );
+            if judge {
+                s += &format!("cost = {}\n", cost as f64 / 100.0);
+            }
+            if let Some(delay) = delay {
+                s += &format!("{delay_key} = {delay}\n");
+            }
+            if let Some(t) = &escalate_to {
+                s += &format!("on_flag = \"escalate\"\nescalate_to = \"{t}\"\n");
+            }
+            s
+        },
+    )
 }
 
 /// A triage stage first in the policy: automated, or people with a queue who may tire.
@@ -145,8 +155,8 @@ fn process_stages() -> impl Strategy<Value = String> {
         })
 }
 
-/// A policy: optional triage (then the check may take one tier), optional check (maybe
-/// escalating), one or two reviews, optional lots, process stages.
+/// A policy: optional triage (then the check may take one tier), optional check or judge
+/// (maybe escalating), one or two reviews, optional lots, process stages.
 fn policy() -> impl Strategy<Value = String> {
     (
         any::<bool>(),
@@ -156,13 +166,13 @@ fn policy() -> impl Strategy<Value = String> {
         any::<bool>(),
     )
         .prop_flat_map(|(has_check, escalate, two, tiers, has_lots)| {
+            let tier = match tiers {
+                1 => "tier = \"flagged\"\n",
+                2 => "tier = \"unflagged\"\n",
+                _ => "",
+            };
             let chk = if has_check {
-                check(if escalate {
-                    Some("second".to_string())
-                } else {
-                    None
-                })
-                .boxed()
+                flagging(escalate.then(|| "second".to_string()), tier).boxed()
             } else {
                 Just(String::new()).boxed()
             };
@@ -171,18 +181,6 @@ fn policy() -> impl Strategy<Value = String> {
             } else {
                 Just(String::new()).boxed()
             };
-            let chk = chk.prop_map(move |c| {
-                let tier = match tiers {
-                    1 => "tier = \"flagged\"\n",
-                    2 => "tier = \"unflagged\"\n",
-                    _ => "",
-                };
-                c.replace(
-                    "[[policy.stage]]\nkind = \"automated_check\"",
-                    format!("[[policy.stage]]\nkind = \"automated_check\"\nname = \"check\"\n{tier}")
-                        .trim_end(),
-                )
-            });
             let front = if tiers > 0 {
                 triage().boxed()
             } else {
@@ -256,7 +254,12 @@ proptest! {
         check_invariants(&r, &text);
         for (name, v) in NAMES.iter().zip(r.metrics.values()) {
             prop_assert!(v.is_nan() || v.is_finite(), "{name} = {v}");
-            prop_assert!(v.is_nan() || v >= 0.0, "{name} = {v} is negative");
+        }
+        // Counts, rates, times and costs are never negative; net value is a value less
+        // costs, negative where the costs are more (the scenarios give no values).
+        for &m in M::ALL.iter().filter(|&&m| m != M::net_value) {
+            let v = r.metrics.get(m);
+            prop_assert!(v.is_nan() || v >= 0.0, "{:?} = {v} is negative", m);
         }
         // Ratios are in range.
         for m in [M::escape_rate, M::reviewer_utilization] {
@@ -264,5 +267,38 @@ proptest! {
             prop_assert!(v.is_nan() || v <= 1.0 + 1e-9, "{:?} = {v}", m);
         }
         prop_assert!(r.metrics.get(M::escaped) <= r.metrics.get(M::defects));
+    }
+}
+
+/// The generator draws every stage kind and every entry key (a new kind fails here until
+/// the generator above draws it).
+#[test]
+fn the_generator_draws_every_kind_and_entry_key() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let texts: Vec<String> = (0..400)
+        .map(|_| {
+            scenario_text()
+                .new_tree(&mut runner)
+                .expect("a scenario")
+                .current()
+        })
+        .collect();
+    for (name, _) in oversim::stages::KindTag::ALL {
+        let line = format!("kind = \"{name}\"\n");
+        assert!(
+            texts.iter().any(|t| t.contains(&line)),
+            "the generator never draws a {name} stage"
+        );
+    }
+    for key in oversim::stages::ENTRY_KEYS {
+        let line = format!("\n{key} = ");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.split("[[policy.stage]]").skip(1).any(|s| s.contains(&line))),
+            "the generator never writes the entry key `{key}`"
+        );
     }
 }

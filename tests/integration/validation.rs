@@ -566,3 +566,94 @@ fn paired_rare_event_differences_cover_as_they_say() {
     let c = coverage([0.005, 0.015, 0.005, 0.975], &t);
     assert!((0.62..0.65).contains(&c), "the t-interval's coverage: {c}");
 }
+
+/// An LLM judge (`kind = "llm_judge"`) flags as a check does and is priced per call. With
+/// two defect kinds (shares 0.7, 0.3) and detection { 0.9, 0.5 } its detection is
+/// d̄ = 0.78; flags (p·d̄ + (1 − p)·fp of attempts) escalate to a review that takes nothing
+/// else, so escape = (1 − d̄) + d̄·(1 − d_review), the review's utilization is
+/// λ(p·d̄ + (1 − p)·fp)·E[S]/c (which the offered-load rule must say too), and the stage
+/// costs `cost` per call. Rejecting instead, every released attempt waited exactly the
+/// judge's constant latency.
+#[test]
+fn llm_judge_detects_escalates_and_costs_by_closed_form() {
+    let text = |on_flag: &str, seed: u64| {
+        format!(
+            r#"name = "t"
+[run]
+replications = 40
+horizon = "1000h"
+seed = {seed}
+[workload]
+rate = "100/h"
+[[workload.class]]
+name = "only"
+share = 1.0
+defect_prob = 0.2
+[[workload.defect_kind]]
+name = "syntax"
+share = 0.7
+[[workload.defect_kind]]
+name = "semantic"
+share = 0.3
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "llm_judge"
+name = "judge"
+detect = {{ syntax = 0.9, semantic = 0.5 }}
+false_positive = 0.05
+latency = {{ dist = "constant", value = "2m" }}
+cost = 0.02
+{on_flag}
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+classes = []
+reviewers = 40
+service = {{ dist = "exponential", mean = "6m" }}
+detect = 0.6
+"#
+        )
+    };
+    let (lambda, p, d, fp, service, c, cost, horizon) = (100.0, 0.2, 0.78, 0.05, 0.1, 40.0, 0.02, 1000.0);
+    let flagged = p * d + (1.0 - p) * fp;
+    let (sc, r) = run(&text("on_flag = \"escalate\"\nescalate_to = \"review\"", 41));
+    assert_ci(
+        "judge + review escape rate",
+        &metric(&r, 0, M::escape_rate),
+        (1.0 - d) + d * 0.4,
+    );
+    let utilization = lambda * flagged * service / c;
+    assert_ci(
+        "review utilization from the judge's escalations",
+        &metric(&r, 0, M::reviewer_utilization),
+        utilization,
+    );
+    // The load rule (validate's overload warning) counts the judge's escalations.
+    let policy = &sc.policies[0];
+    let load = oversim::stages::LoadAt {
+        lambda,
+        classes: &sc.workload.classes,
+        stages: &policy.stages,
+        index: 1,
+    };
+    let rule = policy.stages[1].kind.offered_load(&policy.stages[1], &load);
+    assert!(
+        rule.is_some_and(|rho| (rho - utilization).abs() < 1e-12),
+        "offered load {rule:?}, closed form {utilization}"
+    );
+    assert_ci(
+        "judge cost per run",
+        &metric(&r, 0, M::cost_stages),
+        cost * lambda * horizon,
+    );
+
+    let (_, r) = run(&text("on_flag = \"reject\"", 42));
+    assert_ci("judge alone escape rate", &metric(&r, 0, M::escape_rate), 1.0 - d);
+    for latency in metric(&r, 0, M::latency_mean_min) {
+        assert!(
+            (latency - 2.0).abs() < 1e-9,
+            "latency {latency} min, not the judge's 2 min"
+        );
+    }
+}
