@@ -4,6 +4,7 @@
 use super::detection::{defective, latent};
 use super::{Action, Ev, Sim};
 use crate::rng::uniform;
+use crate::stages::AuditItem;
 use crate::workload::OnHalt;
 
 impl<'a> Sim<'a> {
@@ -19,8 +20,7 @@ impl<'a> Sim<'a> {
             return; // the work is halted and this action is never done
         }
         if self.measuring() {
-            self.tally.arrivals += 1;
-            self.classes[class].actions += 1;
+            self.tally.arrival(class);
         }
         let mut a = Action {
             created: self.now,
@@ -85,23 +85,8 @@ impl<'a> Sim<'a> {
         self.ledger.released += 1;
         if self.measuring() {
             let class = &self.scenario.workload.classes[a.class as usize];
-            let counts = &mut self.classes[a.class as usize];
-            self.tally.released += 1;
-            counts.released += 1;
-            self.tally.value += class.value;
-            if a.defective {
-                self.tally.defects += 1;
-                self.tally.escaped += 1;
-                self.tally.harm += class.harm;
-                counts.defects += 1;
-                counts.escaped += 1;
-                counts.harm += class.harm;
-                let kind = &mut self.defect_kinds[a.defect_kind as usize];
-                kind.defects += 1;
-                kind.escaped += 1;
-                kind.harm += class.harm;
-                self.tally.severe_escapes += class.severe as u64;
-            }
+            let defect = a.defective.then_some(a.defect_kind);
+            self.tally.released(class, a.class as usize, defect);
             self.latency.record(self.now - a.created);
         }
         self.sample_for_audits(&a);
@@ -111,12 +96,8 @@ impl<'a> Sim<'a> {
         let a = self.actions[id as usize];
         self.ledger.rejected += 1;
         if self.measuring() {
-            self.tally.rejected += 1;
-            self.tally.defects += a.defective as u64;
-            let counts = &mut self.classes[a.class as usize];
-            counts.rejected += 1;
-            counts.defects += a.defective as u64;
-            self.defect_kinds[a.defect_kind as usize].defects += a.defective as u64;
+            self.tally
+                .rejected(a.class as usize, a.defective.then_some(a.defect_kind));
         }
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
@@ -127,7 +108,7 @@ impl<'a> Sim<'a> {
             _ => {
                 self.dispose(id);
                 if self.measuring() {
-                    self.tally.abandoned += 1;
+                    self.tally.all.abandoned += 1;
                 }
             }
         }
@@ -157,5 +138,29 @@ impl<'a> Sim<'a> {
         }
         // Rounding left u above the last sum: the last kind the class has.
         shares.iter().rposition(|&s| s > 0.0).unwrap_or(0) as u8
+    }
+
+    /// A flag on a clean attempt (a false positive or a false reject) counts once per
+    /// attempt in `false_rejects`.
+    #[inline]
+    pub(super) fn count_false_flag(&mut self, id: u32) {
+        let measuring = self.measuring();
+        let a = &mut self.actions[id as usize];
+        if !a.defective && !a.false_counted {
+            a.false_counted = true;
+            if measuring {
+                self.tally.all.false_rejects += 1;
+            }
+        }
+    }
+
+    /// A released defect found after release (by an audit or a lot of released work): if
+    /// it was released in the window it is still an escape, with its harm weighted by
+    /// `late` (the late harm factor).
+    pub(super) fn late_catch(&mut self, item: &AuditItem, late: f64) {
+        if item.released >= self.warmup {
+            let harm = self.scenario.workload.classes[item.class as usize].harm;
+            (self.tally).caught_late(harm, item.class as usize, item.defect_kind, late);
+        }
     }
 }

@@ -134,23 +134,6 @@ impl<'a> Sim<'a> {
         self.audit_pool(i).state[k].on_break = false;
         self.next_audit(i, k);
     }
-
-    /// A released defect found after release (by an audit or a lot of released work): if
-    /// it was released in the window it is still an escape, with its harm weighted by
-    /// `late` (the late harm factor).
-    pub(super) fn late_catch(&mut self, item: &AuditItem, late: f64) {
-        if item.released >= self.warmup {
-            let harm = self.scenario.workload.classes[item.class as usize].harm;
-            self.tally.caught_late += 1;
-            self.tally.harm -= harm * (1.0 - late);
-            let counts = &mut self.classes[item.class as usize];
-            counts.caught_late += 1;
-            counts.harm -= harm * (1.0 - late);
-            let kind = &mut self.defect_kinds[item.defect_kind as usize];
-            kind.caught_late += 1;
-            kind.harm -= harm * (1.0 - late);
-        }
-    }
 }
 
 /// Closes audit stage `p` at `end`: its row, with its auditors' hours (always on duty

@@ -75,7 +75,7 @@ impl<'a> Sim<'a> {
             }
             None => (0.0, f64::NAN),
         };
-        let c = &self.tally;
+        let c = &self.tally.all;
         let costs = &self.scenario.costs;
         let mut m = MetricRow::default();
         m[M::released] = c.released as f64;
@@ -112,14 +112,14 @@ impl<'a> Sim<'a> {
         m[M::halt_hours] = halt_hours;
         m[M::false_alarms] = c.false_alarms as f64;
         // The agent's drift: none when people do all the work.
-        m[M::drift_hours] = if self.policy.work.all_by_hand(self.classes.len()) {
+        m[M::drift_hours] = if self.policy.work.all_by_hand(self.tally.classes.len()) {
             0.0
         } else {
             self.drift.hours.area()
         };
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         // The agent's learning: none to speak of when people do all the work (their rate is fixed).
-        m[M::learning_factor] = if self.policy.work.all_by_hand(self.classes.len()) {
+        m[M::learning_factor] = if self.policy.work.all_by_hand(self.tally.classes.len()) {
             1.0
         } else {
             self.learning.mean_factor(&self.scenario.workload)
@@ -153,8 +153,8 @@ impl<'a> Sim<'a> {
         RepResult {
             metrics: m,
             stages: stage_results,
-            classes: self.classes,
-            kinds: self.defect_kinds,
+            classes: self.tally.classes,
+            kinds: self.tally.defect_kinds,
             ledger: self.ledger,
             cut_short: self.cut_at.is_some(),
             series: self.series.map(Series::into_rows),

@@ -56,16 +56,4 @@ impl<'a> Sim<'a> {
             }
         }
     }
-
-    #[inline]
-    pub(super) fn count_false_flag(&mut self, id: u32) {
-        let measuring = self.measuring();
-        let a = &mut self.actions[id as usize];
-        if !a.defective && !a.false_counted {
-            a.false_counted = true;
-            if measuring {
-                self.tally.false_rejects += 1;
-            }
-        }
-    }
 }

@@ -64,7 +64,7 @@ impl<'a> Sim<'a> {
             items.swap(k, j);
         }
         if self.measuring() {
-            self.tally.lots += 1;
+            self.tally.all.lots += 1;
         }
         let pool = self.lot_pool(i);
         pool.filling = Vec::with_capacity(size);
@@ -156,7 +156,7 @@ impl<'a> Sim<'a> {
             lot.rejected = true;
             lot.pending = size - cfg.n;
             if measuring {
-                self.tally.lots_rejected += 1;
+                self.tally.all.lots_rejected += 1;
             }
             for k in cfg.n..size {
                 self.queue_inspection(i, l, k);
@@ -164,7 +164,7 @@ impl<'a> Sim<'a> {
             return;
         }
         if !lot.rejected && lot.found_in_sample > cfg.c && measuring {
-            self.tally.lots_rejected += 1; // the sample was the whole lot
+            self.tally.all.lots_rejected += 1; // the sample was the whole lot
         }
         self.release_lot(i, l);
     }

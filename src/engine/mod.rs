@@ -18,6 +18,7 @@ mod production;
 mod queue;
 mod review;
 mod series;
+mod tally;
 mod triage;
 
 use detection::{detects, Loading};
@@ -25,10 +26,11 @@ use detection::{detects, Loading};
 pub use queue::{EventQueue, Next};
 
 use series::Series;
+use tally::Tally;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::metrics::{ClassResult, DurationHistogram, KindResult, Ledger, RepResult, StageResult, TimeAvg};
+use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{stream, stream_rng, uniform, StreamRng};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, Desk, LotPool, ReviewPool, Role, StageCounts, TriageDesk};
@@ -155,6 +157,37 @@ struct Effort {
 }
 
 impl StageRt {
+    /// The run-time state of a stage of `role`, for the window from `warmup` to `end`;
+    /// `skill_rng` gives the stream of its people's own detection (drawn only with a beta
+    /// `detect`).
+    fn new(
+        role: Role,
+        skill_rng: impl Fn() -> StreamRng,
+        class_harm: &[f64],
+        warmup: f64,
+        end: f64,
+    ) -> StageRt {
+        match role {
+            Role::Flag(_) => StageRt::Automated,
+            Role::Triage(t) => match t.people {
+                Some(people) => StageRt::TriageDesk(Box::new(TriageDesk::new(people as usize, warmup, end))),
+                None => StageRt::Automated,
+            },
+            Role::Review(h) => {
+                let n = h.reviewers as usize;
+                let own = (h.detect.draw(n, &mut skill_rng())).unwrap_or_else(|| vec![f64::NAN; n]);
+                StageRt::Review(Box::new(ReviewPool::new(h, &own, class_harm, warmup, end)))
+            }
+            Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
+            Role::Audit(a) => {
+                let n = a.reviewers as usize;
+                let own = (a.detect.draw(n, &mut skill_rng())).unwrap_or_else(|| vec![f64::NAN; n]);
+                StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
+            }
+            Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
+        }
+    }
+
     /// Opens the stage's time averages (at the end of the warm-up).
     fn open(&mut self) {
         match self {
@@ -192,37 +225,6 @@ impl StageRt {
     }
 }
 
-/// Window counters that become the metric row.
-#[derive(Default)]
-struct Counters {
-    released: u64,
-    rejected: u64,
-    dropped: u64,
-    abandoned: u64,
-    defects: u64,
-    escaped: u64,
-    harm: f64,
-    false_rejects: u64,
-    timeouts: u64,
-    caught_late: u64,
-    /// Actions that arrived (were created) in the window.
-    arrivals: u64,
-    halts: u64,
-    false_alarms: u64,
-    delay_sum: f64,
-    delay_n: u64,
-    /// Value of the actions released.
-    value: f64,
-    severe_escapes: u64,
-    /// People's hours investigating alarms.
-    investigation: f64,
-    /// Lots sampled by acceptance sampling stages, and those whose sample failed.
-    lots: u64,
-    lots_rejected: u64,
-    /// Attempts the agent made (first attempts and rework).
-    agent_attempts: u64,
-}
-
 /// Regime shifts of the agent (one per replication and policy).
 struct DriftState {
     rng: StreamRng,
@@ -250,10 +252,8 @@ pub struct Sim<'a> {
     stage_rngs: Vec<StreamRng>,
     stages: Vec<StageRt>,
     counts: Vec<StageCounts>,
-    tally: Counters,
-    /// The window's counts per workload class (classes.csv).
-    classes: Vec<ClassResult>,
-    defect_kinds: Vec<KindResult>,
+    /// The window's outcomes: in all, per class and per defect kind.
+    tally: Tally,
     ledger: Ledger,
     /// Total waiting over all review stages.
     total_queue: TimeAvg,
@@ -290,6 +290,26 @@ pub struct Sim<'a> {
     pre_release_end: usize,
 
     series: Option<Series>,
+}
+
+/// The wiring between a policy's stages: for each stage, the monitors watching it, and the
+/// stages that take released attempts (audits, lots of released work), a bit per stage.
+fn wiring(roles: &[Role]) -> (Vec<u64>, u64) {
+    let mut watchers = vec![0u64; roles.len()];
+    let mut takes_released = 0u64;
+    for (m, role) in roles.iter().enumerate() {
+        if let Role::Monitor(mon) = role {
+            for (i, w) in watchers.iter_mut().enumerate() {
+                if mon.watch >> i & 1 == 1 {
+                    *w |= 1 << m;
+                }
+            }
+        }
+        if role.takes_released() {
+            takes_released |= 1 << m;
+        }
+    }
+    (watchers, takes_released)
 }
 
 /// Runs replication `replication` of policy `policy` and returns what it measured.
@@ -337,52 +357,14 @@ impl<'a> Sim<'a> {
         let end = warmup + scenario.run.horizon;
         let w = &scenario.workload;
         let class_harm: Vec<f64> = w.classes.iter().map(|c| c.harm).collect();
-        let skill_rng = |i: usize| stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
         let roles: Vec<Role<'a>> = policy.stages.iter().map(|s| s.kind.role()).collect();
         let stages = (roles.iter().enumerate())
-            .map(|(i, role)| match *role {
-                Role::Flag(_) => StageRt::Automated,
-                Role::Triage(t) => match t.people {
-                    Some(people) => {
-                        StageRt::TriageDesk(Box::new(TriageDesk::new(people as usize, warmup, end)))
-                    }
-                    None => StageRt::Automated,
-                },
-                Role::Review(h) => {
-                    let n = h.reviewers as usize;
-                    // A person's own detection is used only with a beta `detect`.
-                    let own = h
-                        .detect
-                        .draw(n, &mut skill_rng(i))
-                        .unwrap_or_else(|| vec![f64::NAN; n]);
-                    StageRt::Review(Box::new(ReviewPool::new(h, &own, &class_harm, warmup, end)))
-                }
-                Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
-                Role::Audit(a) => {
-                    let n = a.reviewers as usize;
-                    let own = a
-                        .detect
-                        .draw(n, &mut skill_rng(i))
-                        .unwrap_or_else(|| vec![f64::NAN; n]);
-                    StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
-                }
-                Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
+            .map(|(i, &role)| {
+                let skill_rng = || stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
+                StageRt::new(role, skill_rng, &class_harm, warmup, end)
             })
             .collect();
-        let mut watchers = vec![0u64; policy.stages.len()];
-        let mut takes_released = 0u64;
-        for (m, role) in roles.iter().enumerate() {
-            if let Role::Monitor(mon) = role {
-                for (i, w) in watchers.iter_mut().enumerate() {
-                    if mon.watch >> i & 1 == 1 {
-                        *w |= 1 << m;
-                    }
-                }
-            }
-            if role.takes_released() {
-                takes_released |= 1 << m;
-            }
-        }
+        let (watchers, takes_released) = wiring(&roles);
         let r = w.detection_correlation;
         let loadings: Vec<Option<Loading>> = (policy.stages.iter())
             .map(|s| match s.difficulty_loading {
@@ -428,9 +410,7 @@ impl<'a> Sim<'a> {
             stage_rngs,
             stages,
             counts: vec![StageCounts::default(); policy.stages.len()],
-            tally: Counters::default(),
-            classes: vec![ClassResult::default(); w.classes.len()],
-            defect_kinds: vec![KindResult::default(); w.kinds.len()],
+            tally: Tally::new(w.classes.len(), w.kinds.len()),
             ledger: Ledger::default(),
             total_queue: TimeAvg::new(warmup, end),
             latency: DurationHistogram::new(),
@@ -623,6 +603,18 @@ impl<'a> Sim<'a> {
             }
         }
         self.release(id);
+    }
+
+    /// The delay of automated stage `i` (a flagging stage, or triage without people) ends
+    /// for attempt `id`.
+    fn on_automated_done(&mut self, id: u32, i: usize) {
+        match self.roles[i] {
+            Role::Flag(_) => self.decide_flag(id, i),
+            Role::Triage(_) => self.route(id, i + 1),
+            Role::Review(_) | Role::Audit(_) | Role::Monitor(_) | Role::Lots(_) => {
+                unreachable!("stage {i} has no automated delay")
+            }
+        }
     }
 
     /// Whether layer `i` with detection probability `d` catches a defect of latent

@@ -48,8 +48,8 @@ impl<'a> Sim<'a> {
             unreachable!()
         };
         if measuring {
-            self.tally.halts += 1;
-            self.tally.investigation += mon.investigate;
+            self.tally.all.halts += 1;
+            self.tally.all.investigation += mon.investigate;
         }
         if self.drift.active {
             // The investigation finds the drift with probability `find` (drawn only when
@@ -61,14 +61,14 @@ impl<'a> Sim<'a> {
                 };
                 chart.found_drift();
                 if measuring {
-                    self.tally.delay_sum += now - self.drift.onset;
-                    self.tally.delay_n += 1;
+                    self.tally.all.delay_sum += now - self.drift.onset;
+                    self.tally.all.delay_n += 1;
                     self.counts[m].caught += 1;
                 }
                 self.end_drift();
             }
         } else if measuring {
-            self.tally.false_alarms += 1;
+            self.tally.all.false_alarms += 1;
         }
         if mon.halt > 0.0 {
             self.halted_until = self.halted_until.max(now + mon.halt);

@@ -37,7 +37,7 @@ impl<'a> Sim<'a> {
             },
             _ => {
                 if self.measuring() {
-                    self.tally.agent_attempts += 1;
+                    self.tally.all.agent_attempts += 1;
                 }
                 self.route(id, 0)
             }

@@ -255,7 +255,7 @@ impl<'a> Sim<'a> {
         self.leave_queue(id, i);
         if self.measuring() {
             self.counts[i].timeouts += 1;
-            self.tally.timeouts += 1;
+            self.tally.all.timeouts += 1;
         }
         match self.review_cfg(i).on_timeout {
             OnTimeout::Approve => self.route(id, i + 1),
@@ -263,8 +263,7 @@ impl<'a> Sim<'a> {
                 self.dispose(id);
                 self.ledger.dropped += 1;
                 if self.measuring() {
-                    self.tally.dropped += 1;
-                    self.classes[a.class as usize].dropped += 1;
+                    self.tally.dropped(a.class as usize);
                 }
             }
         }

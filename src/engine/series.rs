@@ -51,9 +51,9 @@ impl<'a> Sim<'a> {
     pub(super) fn snapshot(&self, t: f64) -> Snapshot {
         let mut s = Snapshot {
             t,
-            arrivals: self.tally.arrivals,
-            releases: self.tally.released,
-            escapes: self.tally.escaped,
+            arrivals: self.tally.all.arrivals,
+            releases: self.tally.all.released,
+            escapes: self.tally.all.escaped,
             drift: self.drift.hours.area_at(t),
             halted: self.halted.area_at(t),
             ..Snapshot::default()

@@ -29,17 +29,6 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// The delay of automated stage `i` (a check or triage) ends for attempt `id`.
-    pub(super) fn on_automated_done(&mut self, id: u32, i: usize) {
-        match self.roles[i] {
-            Role::Flag(_) => self.decide_flag(id, i),
-            Role::Triage(_) => self.route(id, i + 1),
-            Role::Review(_) | Role::Audit(_) | Role::Monitor(_) | Role::Lots(_) => {
-                unreachable!("stage {i} has no automated delay")
-            }
-        }
-    }
-
     fn triage_desk(&mut self, i: usize) -> &mut TriageDesk {
         let StageRt::TriageDesk(p) = &mut self.stages[i] else {
             unreachable!("stage {i} has no people triaging")
