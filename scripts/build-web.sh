@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the oversim lab, a static site, into OUTDIR: index.html, app.js, core.js,
-# worker.js, scenarios.js (every shipped scenario and the lessons of docs/teaching.md) and
+# Builds the oversim lab, a static site, into OUTDIR: index.html, app.js and worker.js
+# (the page's modules bundled), scenarios.js (every shipped scenario and the lessons of docs/teaching.md) and
 # oversim.wasm (the core for wasm32-unknown-unknown, src/web.rs's C ABI). Any static file
 # server can host it. OUTDIR/oversim-lab.html is the same page as one self-contained file
 # (engine, scripts and scenarios inlined) that works from file://, for a classroom
@@ -15,7 +15,15 @@ if command -v rustup >/dev/null 2>&1; then rustup target add wasm32-unknown-unkn
 CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-default-features \
     --target wasm32-unknown-unknown --crate-type cdylib -- -C strip=symbols
 mkdir -p "$out"
-cp web/index.html web/app.js web/core.js web/worker.js "$out/"
+# The page's ES modules, bundled by esbuild (web/package.json; npm): app.js (with core.js,
+# fragment.js, levers.js, pool.js) and worker.js (with core.js), each one script.
+command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+(cd web && npm ci --no-audit --no-fund --silent)
+for entry in app worker; do
+    web/node_modules/.bin/esbuild "web/$entry.js" --bundle --format=iife --target=es2022 \
+        --log-level=warning --outfile="$out/$entry.js"
+done
+cp web/index.html "$out/"
 cp target/wasm32-unknown-unknown/release/oversim.wasm "$out/"
 python3 - "$out" docs/teaching.md scenarios/*.toml <<'PY'
 import base64, json, os, re, sys
@@ -48,17 +56,16 @@ read = lambda name: open(os.path.join(out, name)).read()
 wasm = base64.b64encode(open(os.path.join(out, "oversim.wasm"), "rb").read()).decode()
 inline = lambda code: "<script>\n" + code.replace("</script", "<\\/script") + "\n</script>"
 head = ("window.OVERSIM_WASM = " + json.dumps(wasm) + ";\n"
-        "window.OVERSIM_WORKER = " + json.dumps(read("core.js") + "\n" + read("worker.js")) + ";\n")
+        "window.OVERSIM_WORKER = " + json.dumps(read("worker.js")) + ";\n")
 page = read("index.html")
 page = page.replace('<script src="scenarios.js"></script>', inline(head + scen))
-for name in ["core.js", "app.js"]:
-    page = page.replace('<script src="%s"></script>' % name, inline(read(name)))
+page = page.replace('<script src="app.js"></script>', inline(read("app.js")))
 assert "src=" not in page.split("<body", 1)[1], "a script was not inlined"
 # The Content-Security-Policy lets exactly these inline scripts run (by their SHA-256).
 import hashlib
 hashes = ["'sha256-%s'" % base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
           for body in re.findall(r"<script>(.*?)</script>", page, flags=re.S)]
-assert len(hashes) == 3, "the one-file page has three inline scripts"
+assert len(hashes) == 2, "the one-file page has two inline scripts (data, the bundled page)"
 csp = "script-src 'self' 'wasm-unsafe-eval'"
 assert csp in page, "index.html has no Content-Security-Policy"
 page = page.replace(csp, "script-src %s 'wasm-unsafe-eval'" % " ".join(hashes))

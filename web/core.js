@@ -1,9 +1,8 @@
 // Instantiates the oversim core (oversim.wasm: src/web.rs's C ABI) and returns
 // call(fn, request) -> response, the JSON in and out of oversim_run, oversim_merge and
 // oversim_levers. onProgress(n) hears of n more completed replications of a policy.
-// Shared by the page (for the merge) and its workers (for the runs).
-"use strict";
-async function oversimCore(module, onProgress = () => {}) {
+// Shared by the page (for the merge), its workers (for the runs) and tests/web/run.mjs.
+export async function oversimCore(module, onProgress = () => {}) {
     // plotters links wasm-bindgen's placeholders; nothing the core calls uses them
     // (its charts measure text by a fixed rule: src/report/html/svg.rs).
     const stub = new Proxy({}, { get: (_, name) => () => { throw new Error(`unexpected import ${String(name)}`); } });

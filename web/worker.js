@@ -1,10 +1,9 @@
 // A Web Worker running the oversim core: one request per message, { id, module, fn,
 // request } in; { id, progress: n } messages as replications complete, then { id, ok,
 // files | error } (with fault: true if the engine stopped on a fault and is not to be
-// reused).
-"use strict";
-// The single-file build prepends core.js to this source; the site loads it.
-if (typeof oversimCore === "undefined") importScripts("core.js");
+// reused). Bundled with core.js into one script (scripts/build-web.sh).
+import { oversimCore } from "./core.js";
+
 // Requests are answered in order, one at a time, on one instance of the engine.
 let call = null, id = 0, queue = Promise.resolve();
 self.onmessage = (e) => { queue = queue.then(() => answer(e.data)); };

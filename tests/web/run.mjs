@@ -7,13 +7,12 @@
 // engine reported done. With EXPLORE_POINTS > 0 it explores (a Sobol design of that many
 // base points, on net value) instead of running.
 import fs from "node:fs";
+// The page's own glue, so this test exercises what the browser runs.
+import { oversimCore } from "../../web/core.js";
 
 const [wasmPath, scenarioPath, outDir, reps, seed, shards = "1", series = "0", points = "0"] = process.argv.slice(2);
 const bytes = fs.readFileSync(wasmPath);
 const module = new WebAssembly.Module(bytes);
-// The page's own glue (web/core.js), so this test exercises what the browser runs.
-const glue = fs.readFileSync(new URL("../../web/core.js", import.meta.url), "utf8");
-const oversimCore = new Function(`${glue}; return oversimCore;`)();
 
 let progress = 0;
 async function core() {
