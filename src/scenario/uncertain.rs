@@ -209,13 +209,35 @@ pub fn build(ctx: &mut Ctx, table: Option<&S<DeValue>>) -> Vec<Uncertain> {
 
 fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Uncertain> {
     let line = Some(ctx.line(value.span().start));
+    if !may_be_uncertain(ctx, path, at, value) {
+        return None;
+    }
+    let raw = read_entry(ctx, at, value)?;
+    let tag = ctx.choice(&raw.dist, &format!("{at}.dist"), DistTag::ALL)?;
+    if !keys_of_dist(ctx, at, value, tag, &raw) {
+        return None;
+    }
+    let (unit, whole) = bounds_unit(ctx, at, &raw)?;
+    let dist = input_dist(ctx, at, value, tag, &raw, &unit, whole)?;
+    Some(Uncertain {
+        path: path.to_string(),
+        dist,
+        unit,
+        whole,
+        line,
+    })
+}
+
+/// Whether `value` at key path `path` may be an uncertain input: a table, at a key path
+/// outside `[run]`, `[uncertain]` and `[sweep]`.
+fn may_be_uncertain(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> bool {
     if !matches!(value.get_ref(), DeValue::Table(_)) {
         ctx.err(
             value.span(),
             at,
             "an uncertain input is a table such as { dist = \"uniform\", low = 0.4, high = 0.8 }",
         );
-        return None;
+        return false;
     }
     if path.is_empty() || path.split('.').any(str::is_empty) {
         ctx.err(
@@ -223,7 +245,7 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
             at,
             format!("`{path}` is not a key path (for example workload.rate)"),
         );
-        return None;
+        return false;
     }
     if let Some(first) = ["run.", "uncertain.", "sweep."]
         .iter()
@@ -235,10 +257,15 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
             at,
             format!("`[{what}]` keys cannot be uncertain; uncertain inputs are keys of the workload, costs and policies"),
         );
-        return None;
+        return false;
     }
-    let raw: RawEntry = match serde_path_to_error::deserialize(value.clone().into_deserializer()) {
-        Ok(r) => r,
+    true
+}
+
+/// The entry's keys as written.
+fn read_entry(ctx: &mut Ctx, at: &str, value: &S<DeValue>) -> Option<RawEntry> {
+    match serde_path_to_error::deserialize(value.clone().into_deserializer()) {
+        Ok(r) => Some(r),
         Err(e) => {
             let inner = e.into_inner();
             let message = crate::input::explain_serde_message(inner.message());
@@ -248,10 +275,13 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
                 message
             };
             ctx.err(inner.span().unwrap_or(value.span()), at, message);
-            return None;
+            None
         }
-    };
-    let tag = ctx.choice(&raw.dist, &format!("{at}.dist"), DistTag::ALL)?;
+    }
+}
+
+/// Whether the entry gives exactly the keys its `dist` takes (a problem for each other).
+fn keys_of_dist(ctx: &mut Ctx, at: &str, value: &S<DeValue>, tag: DistTag, raw: &RawEntry) -> bool {
     let given: [(&str, Option<std::ops::Range<usize>>); 6] = [
         ("low", raw.low.as_ref().map(S::span)),
         ("mode", raw.mode.as_ref().map(S::span)),
@@ -291,9 +321,11 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
             _ => {}
         }
     }
-    if !ok {
-        return None;
-    }
+    ok
+}
+
+/// The bounds' one unit, and whether they are all whole numbers.
+fn bounds_unit(ctx: &mut Ctx, at: &str, raw: &RawEntry) -> Option<(String, bool)> {
     let bounds: Vec<&S<Bound>> = [&raw.low, &raw.mode, &raw.high, &raw.mean, &raw.sd]
         .into_iter()
         .flatten()
@@ -316,6 +348,19 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
         return None;
     }
     let whole = !bounds.is_empty() && bounds.iter().all(|b| b.get_ref().integer);
+    Some((unit, whole))
+}
+
+/// The input's distribution, its parameters checked.
+fn input_dist(
+    ctx: &mut Ctx,
+    at: &str,
+    value: &S<DeValue>,
+    tag: DistTag,
+    raw: &RawEntry,
+    unit: &str,
+    whole: bool,
+) -> Option<InputDist> {
     let v = |b: &Option<S<Bound>>| b.as_ref().map_or(f64::NAN, |b| b.get_ref().value);
     let fail = |ctx: &mut Ctx, msg: String| {
         ctx.err(value.span(), at, msg);
@@ -387,13 +432,7 @@ fn entry(ctx: &mut Ctx, path: &str, at: &str, value: &S<DeValue>) -> Option<Unce
             }
         }
     };
-    Some(Uncertain {
-        path: path.to_string(),
-        dist,
-        unit,
-        whole,
-        line,
-    })
+    Some(dist)
 }
 
 fn show_unit(u: &str) -> &str {

@@ -7,6 +7,7 @@ mod draws;
 pub use draws::{Actions, Arrivals};
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 
 use serde::Deserialize;
 
@@ -170,107 +171,8 @@ impl Workload {
                 1.0
             }
         };
-        let profile = w.profile.map(|p| {
-            let pspan = p.span();
-            let values = p.into_inner();
-            let mut out = [1.0; 24];
-            if values.len() != 24 {
-                ctx.err(
-                    pspan.clone(),
-                    "workload.profile",
-                    format!(
-                        "has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day",
-                        values.len()
-                    ),
-                );
-            }
-            for (h, v) in values.iter().enumerate().take(24) {
-                out[h] = ctx.range(
-                    v,
-                    &format!("workload.profile[{h}]"),
-                    0.0,
-                    1e6,
-                    "a non-negative multiplier",
-                );
-            }
-            if values.len() == 24 && out.iter().all(|&x| x == 0.0) {
-                ctx.err(
-                    pspan,
-                    "workload.profile",
-                    "is zero in every hour, so nothing would arrive",
-                );
-            }
-            out
-        });
-        if w.class.is_empty() {
-            ctx.missing(
-                span.clone(),
-                "workload",
-                "class",
-                "at least one [[workload.class]] table with name, share and defect_prob",
-            );
-        }
-        if w.class.len() > limits::MAX_CLASSES {
-            ctx.err(
-                span.clone(),
-                "workload.class",
-                format!(
-                    "has {} classes; at most {} are allowed",
-                    w.class.len(),
-                    limits::MAX_CLASSES
-                ),
-            );
-        }
-        let (kinds, default_shares) = defect_kinds(ctx, &w.defect_kind);
-        let mut names = HashSet::new();
-        let mut classes = Vec::new();
-        for c in &w.class {
-            let c = c.get_ref();
-            let n = c.name.get_ref().clone();
-            let path = format!("workload.class[{n}]");
-            let name = ctx.name(&c.name, &format!("{path}.name"));
-            if !names.insert(name.clone()) {
-                ctx.err(
-                    c.name.span(),
-                    &format!("{path}.name"),
-                    format!("class name `{name}` is used twice; names must be unique"),
-                );
-            }
-            classes.push(Class {
-                name,
-                share: ctx.prob(&c.share, &format!("{path}.share")),
-                defect_prob: ctx.prob(&c.defect_prob, &format!("{path}.defect_prob")),
-                harm: c.harm.as_ref().map_or(1.0, |h| {
-                    ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")
-                }),
-                value: c.value.as_ref().map_or(0.0, |v| {
-                    ctx.range(
-                        v,
-                        &format!("{path}.value"),
-                        0.0,
-                        1e12,
-                        "a non-negative amount of money",
-                    )
-                }),
-                severe: c.severe.as_ref().is_some_and(|v| *v.get_ref()),
-                root_causes: c.root_causes.as_ref().map_or(DEFAULT_ROOT_CAUSES, |v| {
-                    ctx.int(v, &format!("{path}.root_causes"), 1, limits::MAX_ROOT_CAUSES) as u32
-                }),
-                kind_shares: match &c.kinds {
-                    None => default_shares.clone(),
-                    Some(t) => class_kinds(ctx, t, &path, &kinds, !w.defect_kind.is_empty()),
-                },
-            });
-        }
-        let total: f64 = classes.iter().map(|c| c.share).sum();
-        if !classes.is_empty() && (total - 1.0).abs() > 1e-6 {
-            let first = w.class[0].get_ref().share.span();
-            ctx.err(
-                first,
-                "workload.class",
-                format!("shares sum to {}; they must sum to 1", round9(total)),
-            );
-        }
+        let profile = w.profile.map(|p| parse_profile(ctx, p));
+        let (classes, kinds) = parse_classes(ctx, &span, &w.class, &w.defect_kind);
         let detection_correlation = w.detection_correlation.as_ref().map_or(0.0, |v| {
             ctx.range(
                 v,
@@ -338,6 +240,120 @@ impl Workload {
             kinds,
         }
     }
+}
+
+/// `workload.profile`: 24 hourly multipliers, not all zero.
+fn parse_profile(ctx: &mut Ctx, p: S<Vec<S<Num>>>) -> [f64; 24] {
+    let pspan = p.span();
+    let values = p.into_inner();
+    let mut out = [1.0; 24];
+    if values.len() != 24 {
+        ctx.err(
+            pspan.clone(),
+            "workload.profile",
+            format!(
+                "has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day",
+                values.len()
+            ),
+        );
+    }
+    for (h, v) in values.iter().enumerate().take(24) {
+        out[h] = ctx.range(
+            v,
+            &format!("workload.profile[{h}]"),
+            0.0,
+            1e6,
+            "a non-negative multiplier",
+        );
+    }
+    if values.len() == 24 && out.iter().all(|&x| x == 0.0) {
+        ctx.err(
+            pspan,
+            "workload.profile",
+            "is zero in every hour, so nothing would arrive",
+        );
+    }
+    out
+}
+
+/// `[[workload.class]]` (at least one, at most the limit, names unique, shares summing to
+/// 1) and the defect kinds they use.
+fn parse_classes(
+    ctx: &mut Ctx,
+    span: &Range<usize>,
+    raw: &[S<RawClass>],
+    raw_kinds: &[S<RawDefectKind>],
+) -> (Vec<Class>, Vec<String>) {
+    if raw.is_empty() {
+        ctx.missing(
+            span.clone(),
+            "workload",
+            "class",
+            "at least one [[workload.class]] table with name, share and defect_prob",
+        );
+    }
+    if raw.len() > limits::MAX_CLASSES {
+        ctx.err(
+            span.clone(),
+            "workload.class",
+            format!(
+                "has {} classes; at most {} are allowed",
+                raw.len(),
+                limits::MAX_CLASSES
+            ),
+        );
+    }
+    let (kinds, default_shares) = defect_kinds(ctx, raw_kinds);
+    let mut names = HashSet::new();
+    let mut classes = Vec::new();
+    for c in raw {
+        let c = c.get_ref();
+        let n = c.name.get_ref().clone();
+        let path = format!("workload.class[{n}]");
+        let name = ctx.name(&c.name, &format!("{path}.name"));
+        if !names.insert(name.clone()) {
+            ctx.err(
+                c.name.span(),
+                &format!("{path}.name"),
+                format!("class name `{name}` is used twice; names must be unique"),
+            );
+        }
+        classes.push(Class {
+            name,
+            share: ctx.prob(&c.share, &format!("{path}.share")),
+            defect_prob: ctx.prob(&c.defect_prob, &format!("{path}.defect_prob")),
+            harm: c.harm.as_ref().map_or(1.0, |h| {
+                ctx.range(h, &format!("{path}.harm"), 0.0, 1e12, "a non-negative weight")
+            }),
+            value: c.value.as_ref().map_or(0.0, |v| {
+                ctx.range(
+                    v,
+                    &format!("{path}.value"),
+                    0.0,
+                    1e12,
+                    "a non-negative amount of money",
+                )
+            }),
+            severe: c.severe.as_ref().is_some_and(|v| *v.get_ref()),
+            root_causes: c.root_causes.as_ref().map_or(DEFAULT_ROOT_CAUSES, |v| {
+                ctx.int(v, &format!("{path}.root_causes"), 1, limits::MAX_ROOT_CAUSES) as u32
+            }),
+            kind_shares: match &c.kinds {
+                None => default_shares.clone(),
+                Some(t) => class_kinds(ctx, t, &path, &kinds, !raw_kinds.is_empty()),
+            },
+        });
+    }
+    let total: f64 = classes.iter().map(|c| c.share).sum();
+    if !classes.is_empty() && (total - 1.0).abs() > 1e-6 {
+        let first = raw[0].get_ref().share.span();
+        ctx.err(
+            first,
+            "workload.class",
+            format!("shares sum to {}; they must sum to 1", round9(total)),
+        );
+    }
+    (classes, kinds)
 }
 
 /// `[[workload.defect_kind]]`: the kinds' names and default shares (one kind, [`ONE_KIND`],
