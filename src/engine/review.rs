@@ -21,7 +21,7 @@ fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
 /// Attempt `a` leaves the queue of `pool` now (served or timed out), or starts at once if
 /// it was not waiting: its queue time and wait are recorded.
 #[inline(always)]
-fn leave_queue(
+fn record_leave(
     pool: &mut ReviewPool,
     a: &mut Action,
     ledger: &mut Ledger,
@@ -115,7 +115,7 @@ impl<'a> Sim<'a> {
         let (now, warmup) = (self.now, self.warmup);
         let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
-        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
+        record_leave(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
     }
 
     /// Reviewer `r` of stage `i` starts on attempt `id` (queued, or arriving at an idle
@@ -126,7 +126,7 @@ impl<'a> Sim<'a> {
         let h = self.review_cfg(i);
         let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
-        leave_queue(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
+        record_leave(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
         let waiting = pool.waiting;
         let was_idle = pool.state(r) == ReviewerState::Idle;
         let rv = &mut pool.reviewers[r];
