@@ -174,14 +174,12 @@ impl StageRt {
                 None => StageRt::Automated,
             },
             Role::Review(h) => {
-                let n = h.reviewers as usize;
-                let own = (h.detect.draw(n, &mut skill_rng())).unwrap_or_else(|| vec![f64::NAN; n]);
+                let own = h.detect.draw(h.reviewers as usize, &mut skill_rng());
                 StageRt::Review(Box::new(ReviewPool::new(h, &own, class_harm, warmup, end)))
             }
             Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
             Role::Audit(a) => {
-                let n = a.reviewers as usize;
-                let own = (a.detect.draw(n, &mut skill_rng())).unwrap_or_else(|| vec![f64::NAN; n]);
+                let own = a.detect.draw(a.reviewers as usize, &mut skill_rng());
                 StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
             }
             Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),

@@ -41,14 +41,15 @@ pub enum Skill {
 
 impl Skill {
     /// Each of `n` people's own detection, drawn from `rng` for a beta (its own stream, so
-    /// the stage's other draws are unchanged); `None` when everyone detects alike.
-    pub fn draw(&self, n: usize, rng: &mut StreamRng) -> Option<Vec<f64>> {
+    /// the stage's other draws are unchanged); NaN for everyone when all detect alike (the
+    /// value is then never read).
+    pub fn draw(&self, n: usize, rng: &mut StreamRng) -> Vec<f64> {
         match *self {
-            Skill::Fixed(_) => None,
+            Skill::Fixed(_) => vec![f64::NAN; n],
             Skill::Beta { mean, sd } => {
                 let k = mean * (1.0 - mean) / (sd * sd) - 1.0;
                 let beta = Beta::new(mean * k, (1.0 - mean) * k).expect("checked when read");
-                Some((0..n).map(|_| beta.sample(rng)).collect())
+                (0..n).map(|_| beta.sample(rng)).collect()
             }
         }
     }
