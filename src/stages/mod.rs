@@ -268,7 +268,7 @@ pub struct Stage {
     pub classes: ClassSet,
     /// Fraction of eligible attempts that enter.
     pub sample: f64,
-    /// Each defect this stage finds multiplies the agent's learning factor by `1 − learn`.
+    /// The probability that a defect the stage finds has its root cause fixed (learning).
     pub learn: f64,
     /// Money per attempt that enters the stage (e.g. an LLM-judge call).
     pub cost: f64,
