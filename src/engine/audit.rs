@@ -10,7 +10,7 @@ impl<'a> Sim<'a> {
     /// joins the lot of each acceptance sampling stage of released work that takes it.
     #[inline]
     pub(super) fn sample_for_audits(&mut self, a: &Action) {
-        let mut audits = self.takes_released;
+        let mut audits = self.wiring.takes_released;
         while audits != 0 {
             let i = audits.trailing_zeros() as usize;
             audits &= audits - 1;
@@ -20,7 +20,7 @@ impl<'a> Sim<'a> {
                 && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
             {
                 let item = self.released_item(a);
-                match self.roles[i] {
+                match self.wiring.roles[i] {
                     Role::Audit(_) => self.join_audit(i, item),
                     Role::Lots(_) => self.join_released_lot(i, item),
                     Role::Flag(_) | Role::Review(_) | Role::Monitor(_) | Role::Triage(_) => {
@@ -66,7 +66,7 @@ impl<'a> Sim<'a> {
     /// auditor was waiting for work (not finishing one, or back from a break).
     pub(super) fn start_audit(&mut self, i: usize, k: usize, item: AuditItem, since: f64, was_idle: bool) {
         let now = self.now;
-        let Role::Audit(a) = self.roles[i] else {
+        let Role::Audit(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not an audit")
         };
         let service = a.service.sample(&mut self.stage_rngs[i]);
@@ -84,7 +84,7 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_audit_done(&mut self, i: usize, k: usize) {
         let now = self.now;
-        let Role::Audit(a) = self.roles[i] else {
+        let Role::Audit(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not an audit")
         };
         let pool = self.audit_pool(i);

@@ -16,7 +16,7 @@ impl<'a> Sim<'a> {
     /// Applies flagging stage `i` to attempt `id`; true if the attempt goes on to the next
     /// stage.
     pub(super) fn flag_outcome(&mut self, id: u32, i: usize) -> bool {
-        let Role::Flag(chk) = self.roles[i] else {
+        let Role::Flag(chk) = self.wiring.roles[i] else {
             unreachable!("stage {i} does not flag")
         };
         let a = self.actions[id as usize];

@@ -8,7 +8,7 @@ use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, Role};
 
 impl<'a> Sim<'a> {
     fn lot_cfg(&self, i: usize) -> &'a AcceptanceSampling {
-        let Role::Lots(a) = self.roles[i] else {
+        let Role::Lots(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not acceptance sampling")
         };
         a

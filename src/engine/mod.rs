@@ -20,6 +20,7 @@ mod review;
 mod series;
 mod tally;
 mod triage;
+mod wiring;
 
 use detection::{detects, Loading};
 
@@ -27,6 +28,7 @@ pub use queue::{EventQueue, Next};
 
 use series::Series;
 use tally::Tally;
+use wiring::Wiring;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -236,8 +238,8 @@ struct DriftState {
 pub struct Sim<'a> {
     scenario: &'a Scenario,
     policy: &'a Policy,
-    /// What each stage does ([`Role`]), looked up once.
-    roles: Vec<Role<'a>>,
+    /// How the policy's stages connect: roles, watchers, where released work goes.
+    wiring: Wiring<'a>,
     now: f64,
     warmup: f64,
     end: f64,
@@ -267,13 +269,6 @@ pub struct Sim<'a> {
     /// The people doing the work by hand, each holding an attempt; `None`: the agent.
     work: Option<Box<Desk<u32>>>,
     work_rng: StreamRng,
-    /// For each stage, the monitors watching it (bit per stage index).
-    watchers: Vec<u64>,
-    /// Stages that take released attempts: audits and lots of released work (bit per
-    /// stage index).
-    takes_released: u64,
-    /// Per stage, its loading on the latent difficulty (`None`: independent misses).
-    loadings: Vec<Option<Loading>>,
     /// The agent's errors' loading on the latent difficulty, when not 0.
     defect_loading: Option<Loading>,
     /// Whether attempts draw a latent difficulty at all.
@@ -282,32 +277,8 @@ pub struct Sim<'a> {
     kinded: bool,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
-    /// For each stage, the event-queue lane of its timeouts (review stages with `max_wait`).
-    timeout_lane: Vec<Option<usize>>,
-    /// One past the last pre-release stage: routing from here on releases.
-    pre_release_end: usize,
 
     series: Option<Series>,
-}
-
-/// The wiring between a policy's stages: for each stage, the monitors watching it, and the
-/// stages that take released attempts (audits, lots of released work), a bit per stage.
-fn wiring(roles: &[Role]) -> (Vec<u64>, u64) {
-    let mut watchers = vec![0u64; roles.len()];
-    let mut takes_released = 0u64;
-    for (m, role) in roles.iter().enumerate() {
-        if let Role::Monitor(mon) = role {
-            for (i, w) in watchers.iter_mut().enumerate() {
-                if mon.watch >> i & 1 == 1 {
-                    *w |= 1 << m;
-                }
-            }
-        }
-        if role.takes_released() {
-            takes_released |= 1 << m;
-        }
-    }
-    (watchers, takes_released)
 }
 
 /// Runs replication `replication` of policy `policy` and returns what it measured.
@@ -355,21 +326,16 @@ impl<'a> Sim<'a> {
         let end = warmup + scenario.run.horizon;
         let w = &scenario.workload;
         let class_harm: Vec<f64> = w.classes.iter().map(|c| c.harm).collect();
-        let roles: Vec<Role<'a>> = policy.stages.iter().map(|s| s.kind.role()).collect();
-        let stages = (roles.iter().enumerate())
+        // Each review stage with timeouts gets an event-queue lane for them.
+        let mut events = EventQueue::with_capacity(0);
+        let wiring = Wiring::new(policy, w.detection_correlation, &mut events);
+        let stages = (wiring.roles.iter().enumerate())
             .map(|(i, &role)| {
                 let skill_rng = || stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
                 StageRt::new(role, skill_rng, &class_harm, warmup, end)
             })
             .collect();
-        let (watchers, takes_released) = wiring(&roles);
         let r = w.detection_correlation;
-        let loadings: Vec<Option<Loading>> = (policy.stages.iter())
-            .map(|s| match s.difficulty_loading {
-                Some(l) => Some(Loading::new(l)),
-                None => (r > 0.0).then(|| Loading::of_correlation(r)),
-            })
-            .collect();
         let defect_loading = (w.defect_loading != 0.0).then(|| Loading::new(w.defect_loading));
         // Decided for the whole scenario, so that every policy draws the same workload
         // numbers (common random numbers) whichever loadings its own stages have.
@@ -381,14 +347,6 @@ impl<'a> Sim<'a> {
         let stage_rngs = (0..policy.stages.len())
             .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
             .collect();
-        // Each review stage with timeouts gets an event-queue lane for them.
-        let mut events = EventQueue::with_capacity(0);
-        let timeout_lane = (roles.iter())
-            .map(|role| match role {
-                Role::Review(h) => h.max_wait.map(|_| events.add_lane()),
-                Role::Flag(_) | Role::Triage(_) | Role::Lots(_) | Role::Audit(_) | Role::Monitor(_) => None,
-            })
-            .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
         // rate cannot ask for memory up front (found by the fuzz test: rate = "1e9/h").
         let expected_in_system = ((w.mean_rate() * 2.0).min(65_536.0).ceil() as usize) + 64;
@@ -399,7 +357,7 @@ impl<'a> Sim<'a> {
             warmup,
             end,
             events: events.with_heap_capacity(expected_in_system),
-            timeout_lane,
+            wiring,
             actions: Vec::with_capacity(expected_in_system),
             free: Vec::with_capacity(expected_in_system),
             arrivals: Arrivals::new(w, seed, replication),
@@ -425,15 +383,10 @@ impl<'a> Sim<'a> {
             held: Vec::new(),
             work: (policy.work.people()).map(|p| Box::new(Desk::new(p.people as usize, warmup, end))),
             work_rng: stream_rng(seed, replication, stream::WORK),
-            watchers,
-            takes_released,
-            loadings,
             defect_loading,
             latent,
             kinded: w.kinds.len() > 1,
             cut_at: None,
-            pre_release_end: roles.iter().rposition(|r| r.pre_release()).map_or(0, |i| i + 1),
-            roles,
             series: None,
         }
     }
@@ -489,7 +442,7 @@ impl<'a> Sim<'a> {
                 Ev::Rework { action } => self.on_rework(action),
                 Ev::BreakEnd { stage, reviewer } => {
                     let i = stage as usize;
-                    match self.roles[i] {
+                    match self.wiring.roles[i] {
                         Role::Review(_) => self.on_break_end(i, reviewer as usize),
                         Role::Audit(_) => self.on_audit_break_end(i, reviewer as usize),
                         Role::Lots(_) => self.on_lot_break_end(i, reviewer as usize),
@@ -530,7 +483,7 @@ impl<'a> Sim<'a> {
     /// Moves attempt `id` through stages `from..` until it waits somewhere or leaves.
     #[inline(always)]
     fn route(&mut self, id: u32, from: usize) {
-        if from >= self.pre_release_end {
+        if from >= self.wiring.pre_release_end {
             self.release(id);
         } else {
             self.route_through(id, from);
@@ -541,7 +494,7 @@ impl<'a> Sim<'a> {
     fn route_through(&mut self, id: u32, from: usize) {
         let policy = self.policy;
         for (i, stage) in policy.stages.iter().enumerate().skip(from) {
-            let role = self.roles[i];
+            let role = self.wiring.roles[i];
             if !role.pre_release() {
                 continue; // audits and monitors act after release
             }
@@ -606,7 +559,7 @@ impl<'a> Sim<'a> {
     /// The delay of automated stage `i` (a flagging stage, or triage without people) ends
     /// for attempt `id`.
     fn on_automated_done(&mut self, id: u32, i: usize) {
-        match self.roles[i] {
+        match self.wiring.roles[i] {
             Role::Flag(_) => self.decide_flag(id, i),
             Role::Triage(_) => self.route(id, i + 1),
             Role::Review(_) | Role::Audit(_) | Role::Monitor(_) | Role::Lots(_) => {
@@ -619,7 +572,7 @@ impl<'a> Sim<'a> {
     /// difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
-        detects(&mut self.stage_rngs[i], self.loadings[i], d, z)
+        detects(&mut self.stage_rngs[i], self.wiring.loadings[i], d, z)
     }
 }
 

@@ -15,14 +15,14 @@ impl<'a> Sim<'a> {
     /// monitor watching it takes the observation.
     #[inline(always)]
     pub(super) fn observe(&mut self, i: usize, finding: bool) {
-        if self.watchers[i] != 0 {
+        if self.wiring.watchers[i] != 0 {
             self.observe_watched(i, finding);
         }
     }
 
     #[inline(never)]
     pub(super) fn observe_watched(&mut self, i: usize, finding: bool) {
-        let mut monitors = self.watchers[i];
+        let mut monitors = self.wiring.watchers[i];
         while monitors != 0 {
             let m = monitors.trailing_zeros() as usize;
             monitors &= monitors - 1;
@@ -44,7 +44,7 @@ impl<'a> Sim<'a> {
     pub(super) fn alarm(&mut self, m: usize) {
         let now = self.now;
         let measuring = self.measuring();
-        let Role::Monitor(mon) = self.roles[m] else {
+        let Role::Monitor(mon) = self.wiring.roles[m] else {
             unreachable!()
         };
         if measuring {

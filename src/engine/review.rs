@@ -48,8 +48,8 @@ impl<'a> Sim<'a> {
     /// Schedules the first shift change of every review stage with shifts; reviewers of a
     /// shift that starts later are off duty until then.
     pub(super) fn start_shifts(&mut self) {
-        for i in 0..self.roles.len() {
-            let Role::Review(HumanReview { shifts: Some(sh), .. }) = self.roles[i] else {
+        for i in 0..self.wiring.roles.len() {
+            let Role::Review(HumanReview { shifts: Some(sh), .. }) = self.wiring.roles[i] else {
                 continue; // no shifts: always on duty
             };
             if sh.on >= sh.period {
@@ -77,7 +77,7 @@ impl<'a> Sim<'a> {
 
     #[inline]
     pub(super) fn review_cfg(&self, i: usize) -> &'a HumanReview {
-        let Role::Review(h) = self.roles[i] else {
+        let Role::Review(h) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not a review")
         };
         h
@@ -104,7 +104,7 @@ impl<'a> Sim<'a> {
         pool.queue.set(now, pool.waiting as f64);
         self.total_queue.add(now, 1.0);
         if let Some(mw) = h.max_wait {
-            let lane = self.timeout_lane[i].expect("a timeout lane for each stage with max_wait");
+            let lane = self.wiring.timeout_lane[i].expect("a timeout lane for each stage with max_wait");
             self.events
                 .schedule_lane(lane, now + mw, Ev::Timeout { action: id, token });
         }
@@ -146,7 +146,7 @@ impl<'a> Sim<'a> {
         let reject = if a.defective {
             let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(rng, self.loadings[i], d, a.z)
+            detects(rng, self.wiring.loadings[i], d, a.z)
         } else {
             uniform(rng) < h.false_reject
         };

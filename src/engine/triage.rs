@@ -37,7 +37,7 @@ impl<'a> Sim<'a> {
     }
 
     fn triage_cfg(&self, i: usize) -> &'a Triage {
-        let Role::Triage(t) = self.roles[i] else {
+        let Role::Triage(t) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not triage")
         };
         t
