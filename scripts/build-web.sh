@@ -12,7 +12,7 @@ out=${1:?usage: scripts/build-web.sh OUTDIR}
 cd "$root"
 if command -v rustup >/dev/null 2>&1; then rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true; fi
 # Release, without debug information (the native release keeps it for profiling).
-CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-default-features \
+CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-default-features --features portable-math \
     --target wasm32-unknown-unknown --crate-type cdylib -- -C strip=symbols
 mkdir -p "$out"
 # The page's ES modules, bundled by esbuild (web/package.json; npm): app.js (with core.js,

@@ -49,8 +49,8 @@ impl Dist {
 
     /// Lognormal with the given mean and coefficient of variation (both > 0).
     pub fn lognormal(mean: f64, cv: f64) -> Result<Dist, String> {
-        let s2 = (1.0 + cv * cv).ln();
-        let mu = mean.ln() - s2 / 2.0;
+        let s2 = libm::log(1.0 + cv * cv);
+        let mu = libm::log(mean) - s2 / 2.0;
         let inner = LogNormal::new(mu, s2.sqrt()).map_err(|e| e.to_string())?;
         Ok(Dist::LogNormal { mean, cv, inner })
     }

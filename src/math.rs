@@ -5,12 +5,20 @@
 //! Linux, a port of musl's in WebAssembly. Both are accurate to within an ulp, but not
 //! always the same ulp, and one ulp in a service time moves every later event a little, so
 //! the time averages of a run in the browser would differ from the CLI's in their last
-//! digits. This module defines the C symbols themselves (`exp`, `log`, `pow`, …) with the
-//! `libm` crate (a Rust port of musl's), so every call of these functions in the program,
-//! from oversim, `rand_distr` or `statrs`, runs the same code on every target. A definition
-//! in the program takes precedence over the shared C library's, and over the weak ones of
-//! Rust's `compiler_builtins` in WebAssembly.
+//! digits. oversim's own code therefore calls the `libm` crate (a Rust port of musl's)
+//! directly (clippy.toml refuses `f64::exp` and its kin).
+//!
+//! The draws of `rand_distr` and the quantiles of `statrs` call the C functions, out of
+//! oversim's reach. With the feature `portable-math` (part of `cli`, and given to the
+//! WebAssembly build) this module defines the C symbols themselves (`exp`, `log`, `pow`, …)
+//! with `libm`, so those calls too run the same code on every target: a definition in the
+//! program takes precedence over the shared C library's, and over the weak ones of Rust's
+//! `compiler_builtins` in WebAssembly. A program that embeds the core (a Python extension,
+//! a server) builds it without the feature and keeps its own C library: the symbols would
+//! replace that library's functions for the whole process. Its draws then agree with the
+//! command line's to within an ulp, not bit for bit.
 
+#[cfg(feature = "portable-math")]
 macro_rules! portable {
     ($($name:ident($($arg:ident),+)),* $(,)?) => {
         $(
@@ -23,6 +31,7 @@ macro_rules! portable {
     };
 }
 
+#[cfg(feature = "portable-math")]
 portable!(
     exp(x),
     exp2(x),
@@ -50,5 +59,8 @@ portable!(
 /// takes an archive member only for a symbol it needs): the engine calls it once.
 #[inline(never)]
 pub fn linked() -> f64 {
-    exp(0.0)
+    #[cfg(feature = "portable-math")]
+    return exp(0.0);
+    #[cfg(not(feature = "portable-math"))]
+    1.0
 }

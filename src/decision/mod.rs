@@ -193,9 +193,9 @@ fn quantile_interval(mut v: Vec<f64>, q: f64) -> (f64, f64) {
         let mut total = 0.0;
         for x in 0..=k.min(n) {
             if x > 0 {
-                log_c += ((n - x + 1) as f64).ln() - (x as f64).ln();
+                log_c += libm::log((n - x + 1) as f64) - libm::log(x as f64);
             }
-            total += (log_c + x as f64 * q.ln() + (n - x) as f64 * (1.0 - q).ln()).exp();
+            total += libm::exp(log_c + x as f64 * libm::log(q) + (n - x) as f64 * libm::log(1.0 - q));
         }
         total
     };

@@ -488,7 +488,7 @@ fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option
 /// interval 57% to 89%)": a share of draws with its exact bounds. At 0 or 1 the bound is
 /// one-sided (1 − 0.05^(1/n)), as "lost in none of n" asks.
 pub fn how_often(p: f64, low: f64, high: f64, n: usize) -> String {
-    let one_sided = 1.0 - 0.05f64.powf(1.0 / n as f64);
+    let one_sided = 1.0 - libm::pow(0.05, 1.0 / n as f64);
     if p == 1.0 {
         format!(
             "all {n} draws (lost in none; 95% upper bound on losing {})",

@@ -252,7 +252,7 @@ mod tests {
 
     fn ishigami(x: &[f64]) -> f64 {
         let (x1, x2, x3) = (x[0], x[1], x[2]);
-        x1.sin() + 7.0 * x2.sin().powi(2) + 0.1 * x3.powi(4) * x1.sin()
+        libm::sin(x1) + 7.0 * libm::sin(x2).powi(2) + 0.1 * x3.powi(4) * libm::sin(x1)
     }
 
     fn ishigami_at(u: &[f64]) -> f64 {

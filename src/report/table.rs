@@ -49,7 +49,7 @@ fn decimals(x: f64) -> usize {
     if !x.is_finite() || x == 0.0 {
         return 0;
     }
-    let mag = x.abs().log10().floor() as i32;
+    let mag = libm::log10(x.abs()).floor() as i32;
     (2 - mag).clamp(0, 6) as usize
 }
 

@@ -40,7 +40,7 @@ impl Chart {
     /// The reference value of a Bernoulli CUSUM designed to detect a shift from p0 to p1
     /// (Reynolds & Stoumbos 1999).
     pub fn cusum_k(p0: f64, p1: f64) -> f64 {
-        ((1.0 - p0) / (1.0 - p1)).ln() / (p1 * (1.0 - p0) / (p0 * (1.0 - p1))).ln()
+        libm::log((1.0 - p0) / (1.0 - p1)) / libm::log(p1 * (1.0 - p0) / (p0 * (1.0 - p1)))
     }
 
     /// The chart for in-control rate `p0` (`shift` sets a CUSUM's p1; the other charts

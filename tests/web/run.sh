@@ -16,7 +16,7 @@ if ! command -v node >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
 fi
 # Release, without debug information (the native release keeps it for profiling).
-CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-default-features \
+CARGO_PROFILE_RELEASE_DEBUG=0 cargo rustc --locked --quiet --lib --release --no-default-features --features portable-math \
     --target wasm32-unknown-unknown --crate-type cdylib -- -C strip=symbols
 wasm=target/wasm32-unknown-unknown/release/oversim.wasm
 work=$(mktemp -d /tmp/oversim-web.XXXXXX)

@@ -57,7 +57,7 @@ impl Uncertain {
             }
             InputDist::Beta { a, b, .. } => Beta::new(*a, *b).expect("checked shapes").inverse_cdf(inner),
             InputDist::Lognormal { mu, sigma, .. } => {
-                (mu + sigma * Normal::standard().inverse_cdf(inner)).exp()
+                libm::exp(mu + sigma * Normal::standard().inverse_cdf(inner))
             }
             InputDist::Choice { .. } => return None,
         };
