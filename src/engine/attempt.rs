@@ -1,7 +1,6 @@
 //! An attempt's life outside the stages: an action arrives (or comes back for rework), and
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
-use super::detection::{defective, latent};
 use super::{Action, Ev, Sim};
 use crate::rng::uniform;
 use crate::stages::AuditItem;
@@ -9,18 +8,18 @@ use crate::workload::OnHalt;
 
 impl<'a> Sim<'a> {
     pub(super) fn on_arrival(&mut self) {
-        let next = self.arrivals.next_time();
+        let next = self.streams.arrivals.next_time();
         self.events.schedule_side(next);
         // Draw even while halted, so the workload's streams stay aligned across policies.
-        let (class, u) = self.draws.draw();
-        let z = latent(self.latent, self.draws.rng());
-        let kind = self.draw_kind(class, true);
-        let halted = self.now < self.halted_until;
+        let (class, u) = self.streams.actions.draw();
+        let shares = &self.scenario.workload.classes[class].kind_shares;
+        let (z, kind) = self.defects.draw(self.streams.actions.rng(), shares);
+        let halted = self.agent.is_halted(self.now);
         if halted && self.scenario.workload.on_halt == OnHalt::Lost {
             return; // the work is halted and this action is never done
         }
         if self.measuring() {
-            self.tally.arrival(class);
+            self.measures.tally.arrival(class);
         }
         let mut a = Action {
             created: self.now,
@@ -44,9 +43,9 @@ impl<'a> Sim<'a> {
                 (self.actions.len() - 1) as u32
             }
         };
-        self.ledger.created += 1;
+        self.measures.ledger.created += 1;
         if halted {
-            self.held.push((id, u)); // it waits for the halt to end
+            self.agent.held.push((id, u)); // it waits for the halt to end
         } else {
             self.produce(id, u);
         }
@@ -54,10 +53,10 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_rework(&mut self, id: u32) {
         let class = self.actions[id as usize].class as usize;
-        let u = uniform(&mut self.rework_rng);
-        let z = latent(self.latent, &mut self.rework_rng);
-        let kind = self.draw_kind(class, false);
-        let defective = defective(self.defect_loading, u, self.defect_prob(class), z);
+        let u = uniform(&mut self.streams.rework);
+        let shares = &self.scenario.workload.classes[class].kind_shares;
+        let (z, kind) = self.defects.draw(&mut self.streams.rework, shares);
+        let defective = self.is_defective(class, u, z);
         let a = &mut self.actions[id as usize];
         a.z = z;
         a.defect_kind = kind;
@@ -68,7 +67,7 @@ impl<'a> Sim<'a> {
         a.false_counted = false;
         a.escalated = 0;
         a.live = true;
-        self.ledger.created += 1;
+        self.measures.ledger.created += 1;
         self.begin(id);
     }
 
@@ -82,62 +81,37 @@ impl<'a> Sim<'a> {
     pub(super) fn release(&mut self, id: u32) {
         let a = self.actions[id as usize];
         self.dispose(id);
-        self.ledger.released += 1;
+        self.measures.ledger.released += 1;
         if self.measuring() {
             let class = &self.scenario.workload.classes[a.class as usize];
             let defect = a.defective.then_some(a.defect_kind);
-            self.tally.released(class, a.class as usize, defect);
-            self.latency.record(self.now - a.created);
+            self.measures.tally.released(class, a.class as usize, defect);
+            self.measures.latency.record(self.now - a.created);
         }
         self.sample_for_audits(&a);
     }
 
     pub(super) fn reject(&mut self, id: u32) {
         let a = self.actions[id as usize];
-        self.ledger.rejected += 1;
+        self.measures.ledger.rejected += 1;
         if self.measuring() {
-            self.tally
+            self.measures
+                .tally
                 .rejected(a.class as usize, a.defective.then_some(a.defect_kind));
         }
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
                 self.actions[id as usize].live = false;
-                let delay = rw.delay.sample(&mut self.rework_rng);
+                let delay = rw.delay.sample(&mut self.streams.rework);
                 self.events.schedule(self.now + delay, Ev::Rework { action: id });
             }
             _ => {
                 self.dispose(id);
                 if self.measuring() {
-                    self.tally.all.abandoned += 1;
+                    self.measures.tally.all.abandoned += 1;
                 }
             }
         }
-    }
-
-    /// The kind an attempt's defect would be, by its class's shares, from the actions
-    /// stream (`first` attempt) or the rework stream; drawn for every attempt, defective or
-    /// not, so that the streams stay aligned across policies. One kind draws nothing.
-    #[inline]
-    fn draw_kind(&mut self, class: usize, first: bool) -> u8 {
-        if !self.kinded {
-            return 0;
-        }
-        let rng = if first {
-            self.draws.rng()
-        } else {
-            &mut self.rework_rng
-        };
-        let u = uniform(rng);
-        let shares = &self.scenario.workload.classes[class].kind_shares;
-        let mut acc = 0.0;
-        for (k, s) in shares.iter().enumerate() {
-            acc += s;
-            if u < acc {
-                return k as u8;
-            }
-        }
-        // Rounding left u above the last sum: the last kind the class has.
-        shares.iter().rposition(|&s| s > 0.0).unwrap_or(0) as u8
     }
 
     /// A flag on a clean attempt (a false positive or a false reject) counts once per
@@ -149,7 +123,7 @@ impl<'a> Sim<'a> {
         if !a.defective && !a.false_counted {
             a.false_counted = true;
             if measuring {
-                self.tally.all.false_rejects += 1;
+                self.measures.tally.all.false_rejects += 1;
             }
         }
     }
@@ -160,7 +134,7 @@ impl<'a> Sim<'a> {
     pub(super) fn late_catch(&mut self, item: &AuditItem, late: f64) {
         if item.released >= self.warmup {
             let harm = self.scenario.workload.classes[item.class as usize].harm;
-            (self.tally).caught_late(harm, item.class as usize, item.defect_kind, late);
+            (self.measures.tally).caught_late(harm, item.class as usize, item.defect_kind, late);
         }
     }
 }

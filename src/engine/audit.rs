@@ -17,7 +17,7 @@ impl<'a> Sim<'a> {
             let stage = &self.policy.stages[i];
             if stage.classes.contains(a.class as usize)
                 && stage.tier.admits(a.triage_flagged)
-                && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample)
+                && (stage.sample >= 1.0 || uniform(&mut self.streams.stages[i]) < stage.sample)
             {
                 let item = self.released_item(a);
                 match self.wiring.roles[i] {
@@ -54,7 +54,7 @@ impl<'a> Sim<'a> {
     pub(super) fn join_audit(&mut self, i: usize, item: AuditItem) {
         let now = self.now;
         if now >= self.warmup {
-            self.counts[i].entered += 1;
+            self.measures.counts[i].entered += 1;
         }
         match self.audit_pool(i).idle_auditor() {
             Some(k) => self.start_audit(i, k, item, now, true),
@@ -69,7 +69,7 @@ impl<'a> Sim<'a> {
         let Role::Audit(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not an audit")
         };
-        let service = a.service.sample(&mut self.stage_rngs[i]);
+        let service = a.service.sample(&mut self.streams.stages[i]);
         let pool = self.audit_pool(i);
         pool.state[k].start(now, service, was_idle, a.fatigue);
         pool.desk.start(now, k, item, since);
@@ -108,10 +108,10 @@ impl<'a> Sim<'a> {
         self.observe(i, found);
         let measuring = self.measuring();
         if measuring {
-            self.counts[i].passed += !found as u64;
-            self.counts[i].flagged += found as u64;
-            self.counts[i].caught += found as u64;
-            self.counts[i].completed += 1;
+            self.measures.counts[i].passed += !found as u64;
+            self.measures.counts[i].flagged += found as u64;
+            self.measures.counts[i].caught += found as u64;
+            self.measures.counts[i].completed += 1;
         }
         if found {
             self.learn(i, item.class as usize);

@@ -4,16 +4,82 @@
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::rng::{uniform, StreamRng};
+use crate::scenario::Scenario;
 
-/// A latent difficulty `z ~ N(0, 1)`, drawn only when some loading uses it (so scenarios
-/// without one draw exactly the random numbers they would without the feature).
-#[inline(always)]
-pub(super) fn latent(used: bool, rng: &mut StreamRng) -> f64 {
-    if used {
-        StandardNormal.sample(rng)
-    } else {
-        0.0
+/// How attempts' defects are drawn and decided. Set for the whole scenario, so that every
+/// policy draws the same workload numbers (common random numbers) whichever loadings its
+/// own stages have.
+pub(super) struct Defects {
+    /// The agent's errors' loading on the latent difficulty, when not 0.
+    loading: Option<Loading>,
+    /// Whether attempts draw a latent difficulty at all.
+    latent: bool,
+    /// Whether attempts draw a defect kind (the workload has more than one).
+    kinded: bool,
+}
+
+impl Defects {
+    pub(super) fn new(scenario: &Scenario) -> Defects {
+        let w = &scenario.workload;
+        let loading = (w.defect_loading != 0.0).then(|| Loading::new(w.defect_loading));
+        let latent = w.detection_correlation > 0.0
+            || loading.is_some()
+            || (scenario.policies.iter())
+                .flat_map(|p| &p.stages)
+                .any(|s| s.difficulty_loading.is_some());
+        Defects {
+            loading,
+            latent,
+            kinded: w.kinds.len() > 1,
+        }
     }
+
+    /// An attempt's latent difficulty and the kind its defect would be (by its class's
+    /// `shares`), drawn from `rng` in that order after the uniform that decides its defect.
+    /// Both are drawn for every attempt, defective or not, so the streams stay aligned
+    /// across policies; a scenario without loadings draws no difficulty (exactly the random
+    /// numbers it would draw without the feature), and one kind draws nothing.
+    #[inline]
+    pub(super) fn draw(&self, rng: &mut StreamRng, shares: &[f64]) -> (f64, u8) {
+        let z = if self.latent {
+            StandardNormal.sample(rng)
+        } else {
+            0.0
+        };
+        let kind = if self.kinded {
+            kind(uniform(rng), shares)
+        } else {
+            0
+        };
+        (z, kind)
+    }
+
+    /// Whether an attempt with defect probability `p`, uniform draw `u` and latent
+    /// difficulty `z` is defective: `u < p`, or with the agent's loading `l`,
+    /// `s·Φ⁻¹(u) − l·z < Φ⁻¹(p)` (the same rule at l = 0; with l > 0 the agent errs more on
+    /// hard actions).
+    #[inline]
+    pub(super) fn defective(&self, u: f64, p: f64, z: f64) -> bool {
+        match self.loading {
+            None => u < p,
+            Some(_) if p <= 0.0 => false,
+            Some(_) if p >= 1.0 => true,
+            Some(Loading { l, s }) => s * normal_quantile(u) - l * z < normal_quantile(p),
+        }
+    }
+}
+
+/// The defect kind that uniform `u` picks by the shares.
+fn kind(u: f64, shares: &[f64]) -> u8 {
+    let mut acc = 0.0;
+    for (k, s) in shares.iter().enumerate() {
+        acc += s;
+        if u < acc {
+            return k as u8;
+        }
+    }
+    // Rounding left u above the last sum: the last kind the class has.
+    shares.iter().rposition(|&s| s > 0.0).unwrap_or(0) as u8
 }
 
 /// A loading `l` on the latent difficulty: a quantity `l·z + s·e` with `s = sqrt(1 − l²)`
@@ -59,19 +125,6 @@ pub(super) fn detects(rng: &mut StreamRng, loading: Option<Loading>, d: f64, z: 
                 l * z + s * e < normal_quantile(d)
             }
         }
-    }
-}
-
-/// Whether an attempt with defect probability `p`, uniform draw `u` and latent difficulty
-/// `z` is defective: `u < p`, or with the agent's loading `l`, `s·Φ⁻¹(u) − l·z < Φ⁻¹(p)`
-/// (the same rule at l = 0; with l > 0 the agent errs more on hard actions).
-#[inline]
-pub(super) fn defective(loading: Option<Loading>, u: f64, p: f64, z: f64) -> bool {
-    match loading {
-        None => u < p,
-        Some(_) if p <= 0.0 => false,
-        Some(_) if p >= 1.0 => true,
-        Some(Loading { l, s }) => s * normal_quantile(u) - l * z < normal_quantile(p),
     }
 }
 

@@ -8,9 +8,8 @@ use crate::stages::StageCounts;
 impl<'a> Sim<'a> {
     /// Opens every time average's window (at the end of the warm-up).
     pub(super) fn open_window(&mut self) {
-        self.total_queue.open();
-        self.drift.hours.open();
-        self.halted.open();
+        self.measures.queue.open();
+        self.agent.open();
         for s in &mut self.stages {
             s.open();
         }
@@ -26,7 +25,7 @@ impl<'a> Sim<'a> {
         if self.series.is_some() {
             self.push_series_row(end);
         }
-        let mut ledger = std::mem::take(&mut self.ledger);
+        let mut ledger = std::mem::take(&mut self.measures.ledger);
         // Attempts still queued at the end count their time up to the end.
         for p in self.stages.iter().filter_map(StageRt::queue) {
             {
@@ -38,16 +37,16 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        self.total_queue.finish_at(end);
-        ledger.queue_area = self.total_queue.area();
+        self.measures.queue.finish_at(end);
+        ledger.queue_area = self.measures.queue.area();
         // Counted from the attempts themselves, independently of the disposal counters,
         // so that `Ledger::conserved` is a real check.
         ledger.in_system = self.actions.iter().filter(|a| a.live).count() as u64;
-        self.ledger = ledger;
+        self.measures.ledger = ledger;
 
         let horizon = end - self.warmup;
         let mut effort = Effort::default();
-        let stage_results = (self.stages.iter_mut().zip(&self.counts))
+        let stage_results = (self.stages.iter_mut().zip(&self.measures.counts))
             .map(|(s, counts)| s.close(counts, end, horizon, &mut effort))
             .collect();
         let Effort {
@@ -59,23 +58,22 @@ impl<'a> Sim<'a> {
             desk_queue_area,
             desk_queue_time,
         } = effort;
-        self.ledger.queue_area += desk_queue_area;
-        self.ledger.queue_time += desk_queue_time;
-        self.drift.hours.finish_at(end);
-        self.halted.finish_at(end);
-        let halt_hours = self.halted.area();
+        self.measures.ledger.queue_area += desk_queue_area;
+        self.measures.ledger.queue_time += desk_queue_time;
+        self.agent.close(end);
+        let halt_hours = self.agent.halted.area();
         // The people doing the work by hand are on duty for the whole window.
         let (work_hours, work_utilization) = match &mut self.work {
             Some(desk) => {
                 let (on_duty, utilization, _) = desk.close(end, horizon);
                 let (area, queued) = desk.little();
-                self.ledger.queue_area += area;
-                self.ledger.queue_time += queued;
+                self.measures.ledger.queue_area += area;
+                self.measures.ledger.queue_time += queued;
                 (on_duty, utilization)
             }
             None => (0.0, f64::NAN),
         };
-        let c = &self.tally.all;
+        let c = &self.measures.tally.all;
         let costs = &self.scenario.costs;
         let mut m = MetricRow::default();
         m[M::released] = c.released as f64;
@@ -98,35 +96,35 @@ impl<'a> Sim<'a> {
         m[M::work_utilization] = work_utilization;
         m[M::reviewer_utilization] = ratio(busy, duty);
         m[M::reviews_per_reviewer_hour] = ratio(completed as f64, duty);
-        m[M::mean_queue] = self.total_queue.mean();
-        m[M::max_queue] = self.total_queue.max();
+        m[M::mean_queue] = self.measures.queue.mean();
+        m[M::max_queue] = self.measures.queue.max();
         // The merged histogram keeps the exact sum and count of every review stage's waits.
         m[M::mean_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.mean_min());
         m[M::p95_wait_min] = merged.as_ref().map_or(f64::NAN, |h| h.quantile_min(0.95));
-        m[M::latency_mean_min] = self.latency.mean_min();
-        m[M::latency_p95_min] = self.latency.quantile_min(0.95);
-        m[M::backlog_end] = self.ledger.in_system as f64;
+        m[M::latency_mean_min] = self.measures.latency.mean_min();
+        m[M::latency_p95_min] = self.measures.latency.quantile_min(0.95);
+        m[M::backlog_end] = self.measures.ledger.in_system as f64;
         m[M::lots] = c.lots as f64;
         m[M::lots_rejected] = c.lots_rejected as f64;
         m[M::halts] = c.halts as f64;
         m[M::halt_hours] = halt_hours;
         m[M::false_alarms] = c.false_alarms as f64;
         // The agent's drift: none when people do all the work.
-        m[M::drift_hours] = if self.policy.work.all_by_hand(self.tally.classes.len()) {
+        m[M::drift_hours] = if self.policy.work.all_by_hand(self.measures.tally.classes.len()) {
             0.0
         } else {
-            self.drift.hours.area()
+            self.agent.drift.hours.area()
         };
         m[M::detection_delay_h] = ratio(c.delay_sum, c.delay_n as f64);
         // The agent's learning: none to speak of when people do all the work (their rate is fixed).
-        m[M::learning_factor] = if self.policy.work.all_by_hand(self.tally.classes.len()) {
+        m[M::learning_factor] = if self.policy.work.all_by_hand(self.measures.tally.classes.len()) {
             1.0
         } else {
-            self.learning.mean_factor(&self.scenario.workload)
+            self.agent.learning.mean_factor(&self.scenario.workload)
         };
         // Money: every part, each in its own column; the total is their sum.
         let stage_entries =
-            (self.policy.stages.iter().zip(&self.counts)).map(|(s, n)| s.cost * n.entered as f64);
+            (self.policy.stages.iter().zip(&self.measures.counts)).map(|(s, n)| s.cost * n.entered as f64);
         // A fold from +0, not `sum` (which starts from −0, written "-0" for no stages).
         m[M::cost_review] = people_hours * costs.reviewer_hour;
         let work = &self.policy.work;
@@ -134,7 +132,7 @@ impl<'a> Sim<'a> {
         m[M::cost_work] = work_hours * hour_cost + c.agent_attempts as f64 * work.cost_per_action;
         m[M::cost_halt] = halt_hours * costs.halt_hour;
         m[M::cost_harm] = c.harm * costs.harm_unit;
-        m[M::cost_delay] = self.latency.sum_hours() * costs.delay_hour;
+        m[M::cost_delay] = self.measures.latency.sum_hours() * costs.delay_hour;
         m[M::cost_stages] = stage_entries.fold(0.0, |a, x| a + x);
         m[M::cost_fixed] = self.policy.cost_per_day * horizon / 24.0;
         m[M::cost_total] = m[M::cost_review]
@@ -153,9 +151,9 @@ impl<'a> Sim<'a> {
         RepResult {
             metrics: m,
             stages: stage_results,
-            classes: self.tally.classes,
-            kinds: self.tally.defect_kinds,
-            ledger: self.ledger,
+            classes: self.measures.tally.classes,
+            kinds: self.measures.tally.defect_kinds,
+            ledger: self.measures.ledger,
             cut_short: self.cut_at.is_some(),
             series: self.series.map(Series::into_rows),
         }

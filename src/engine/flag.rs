@@ -23,7 +23,7 @@ impl<'a> Sim<'a> {
         let flagged = if a.defective {
             self.detects(i, chk.detect.of(a.defect_kind as usize), a.z)
         } else {
-            uniform(&mut self.stage_rngs[i]) < chk.false_positive
+            uniform(&mut self.streams.stages[i]) < chk.false_positive
         };
         self.observe(i, flagged);
         if flagged && a.defective {
@@ -32,15 +32,15 @@ impl<'a> Sim<'a> {
         let measuring = self.measuring();
         if !flagged {
             if measuring {
-                self.counts[i].passed += 1;
+                self.measures.counts[i].passed += 1;
             }
             self.actions[id as usize].auto_passed = true;
             return true;
         }
         if measuring {
-            self.counts[i].flagged += 1;
+            self.measures.counts[i].flagged += 1;
             if a.defective {
-                self.counts[i].caught += 1;
+                self.measures.counts[i].caught += 1;
             }
         }
         self.actions[id as usize].flagged = true;

@@ -39,7 +39,7 @@ impl<'a> Sim<'a> {
     /// A released attempt joins the lot being filled at stage `i` (sampling released work).
     pub(super) fn join_released_lot(&mut self, i: usize, item: AuditItem) {
         if self.now >= self.warmup {
-            self.counts[i].entered += 1;
+            self.measures.counts[i].entered += 1;
         }
         self.fill_lot(i, None, item);
     }
@@ -60,11 +60,12 @@ impl<'a> Sim<'a> {
         let mut items = std::mem::take(&mut self.lot_pool(i).filling);
         let (size, n) = (items.len(), cfg.n as usize);
         for k in 0..n {
-            let j = k + ((uniform(&mut self.stage_rngs[i]) * (size - k) as f64) as usize).min(size - k - 1);
+            let j =
+                k + ((uniform(&mut self.streams.stages[i]) * (size - k) as f64) as usize).min(size - k - 1);
             items.swap(k, j);
         }
         if self.measuring() {
-            self.tally.all.lots += 1;
+            self.measures.tally.all.lots += 1;
         }
         let pool = self.lot_pool(i);
         pool.filling = Vec::with_capacity(size);
@@ -94,7 +95,7 @@ impl<'a> Sim<'a> {
     fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32, since: f64, was_idle: bool) {
         let now = self.now;
         let cfg = self.lot_cfg(i);
-        let service = cfg.service.sample(&mut self.stage_rngs[i]);
+        let service = cfg.service.sample(&mut self.streams.stages[i]);
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
         pool.desk.start(now, r, (l, k), since);
@@ -132,9 +133,9 @@ impl<'a> Sim<'a> {
         let found = item.defective && self.detects(i, detect, item.z);
         self.observe(i, found);
         if self.measuring() {
-            self.counts[i].completed += 1;
-            self.counts[i].flagged += found as u64;
-            self.counts[i].caught += found as u64;
+            self.measures.counts[i].completed += 1;
+            self.measures.counts[i].flagged += found as u64;
+            self.measures.counts[i].caught += found as u64;
         }
         if found {
             self.learn(i, item.class as usize);
@@ -156,7 +157,7 @@ impl<'a> Sim<'a> {
             lot.rejected = true;
             lot.pending = size - cfg.n;
             if measuring {
-                self.tally.all.lots_rejected += 1;
+                self.measures.tally.all.lots_rejected += 1;
             }
             for k in cfg.n..size {
                 self.queue_inspection(i, l, k);
@@ -164,7 +165,7 @@ impl<'a> Sim<'a> {
             return;
         }
         if !lot.rejected && lot.found_in_sample > cfg.c && measuring {
-            self.tally.all.lots_rejected += 1; // the sample was the whole lot
+            self.measures.tally.all.lots_rejected += 1; // the sample was the whole lot
         }
         self.release_lot(i, l);
     }
@@ -195,13 +196,13 @@ impl<'a> Sim<'a> {
                 Some(id) if found => self.reject(id),
                 Some(id) => {
                     if measuring {
-                        self.counts[i].passed += 1;
+                        self.measures.counts[i].passed += 1;
                     }
                     self.route(id, i + 1);
                 }
                 None => {
                     if measuring {
-                        self.counts[i].passed += !found as u64;
+                        self.measures.counts[i].passed += !found as u64;
                     }
                 }
             }

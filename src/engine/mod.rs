@@ -7,6 +7,7 @@
 //! stages and halt the agent on an alarm; drift and learning move the defect rate. Time is
 //! in hours; events at equal times run in the order they were scheduled.
 
+mod agent;
 mod attempt;
 mod audit;
 mod detection;
@@ -22,7 +23,8 @@ mod tally;
 mod triage;
 mod wiring;
 
-use detection::{detects, Loading};
+use agent::Agent;
+use detection::{detects, Defects};
 
 pub use queue::{EventQueue, Next};
 
@@ -225,14 +227,29 @@ impl StageRt {
     }
 }
 
-/// Regime shifts of the agent (one per replication and policy).
-struct DriftState {
-    rng: StreamRng,
-    active: bool,
-    onset: f64,
-    /// Changes at every onset, so a stale self-heal event is recognised.
-    generation: u32,
-    hours: TimeAvg,
+/// The replication's random number streams, one per purpose.
+struct Streams {
+    arrivals: Arrivals,
+    /// Each arrival's class, defect, latent difficulty and defect kind.
+    actions: Actions,
+    /// Rework: its delay and the new attempt's draws.
+    rework: StreamRng,
+    /// One per stage: who enters (sampling), outcomes, service times.
+    stages: Vec<StreamRng>,
+    /// People doing the work by hand: service times.
+    work: StreamRng,
+}
+
+/// What the window measures: outcomes, each stage's counts, the conservation ledger, the
+/// review queues and the latency of released attempts.
+struct Measures {
+    /// The window's outcomes: in all, per class and per defect kind.
+    tally: Tally,
+    counts: Vec<StageCounts>,
+    ledger: Ledger,
+    /// Total waiting over all review stages.
+    queue: TimeAvg,
+    latency: DurationHistogram,
 }
 
 pub struct Sim<'a> {
@@ -244,37 +261,19 @@ pub struct Sim<'a> {
     warmup: f64,
     end: f64,
     events: EventQueue<Ev>,
+    /// Actions by id (a slab: ids of finished actions are reused from `free`).
     actions: Vec<Action>,
     free: Vec<u32>,
-    arrivals: Arrivals,
-    draws: Actions,
-    rework_rng: StreamRng,
-    stage_rngs: Vec<StreamRng>,
+    streams: Streams,
+    /// How attempts' defects are drawn and decided.
+    defects: Defects,
+    /// Each stage's run-time state.
     stages: Vec<StageRt>,
-    counts: Vec<StageCounts>,
-    /// The window's outcomes: in all, per class and per defect kind.
-    tally: Tally,
-    ledger: Ledger,
-    /// Total waiting over all review stages.
-    total_queue: TimeAvg,
-    latency: DurationHistogram,
-    drift: DriftState,
-    /// Root causes fixed so far, per class, and the learning factors they give.
-    learning: monitor::Learning,
-    halted_until: f64,
-    halted: TimeAvg,
-    /// Actions that arrived during a halt and wait for it to end (`on_halt = "wait"`), each
-    /// with its defect draw.
-    held: Vec<(u32, f64)>,
+    /// The agent's drift, learning and halts.
+    agent: Agent,
     /// The people doing the work by hand, each holding an attempt; `None`: the agent.
     work: Option<Box<Desk<u32>>>,
-    work_rng: StreamRng,
-    /// The agent's errors' loading on the latent difficulty, when not 0.
-    defect_loading: Option<Loading>,
-    /// Whether attempts draw a latent difficulty at all.
-    latent: bool,
-    /// Whether attempts draw a defect kind (the workload has more than one).
-    kinded: bool,
+    measures: Measures,
     /// When the run stopped early because the backlog passed `run.max_backlog`.
     cut_at: Option<f64>,
 
@@ -335,15 +334,6 @@ impl<'a> Sim<'a> {
                 StageRt::new(role, skill_rng, &class_harm, warmup, end)
             })
             .collect();
-        let r = w.detection_correlation;
-        let defect_loading = (w.defect_loading != 0.0).then(|| Loading::new(w.defect_loading));
-        // Decided for the whole scenario, so that every policy draws the same workload
-        // numbers (common random numbers) whichever loadings its own stages have.
-        let latent = r > 0.0
-            || defect_loading.is_some()
-            || (scenario.policies.iter())
-                .flat_map(|p| &p.stages)
-                .any(|s| s.difficulty_loading.is_some());
         let stage_rngs = (0..policy.stages.len())
             .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
             .collect();
@@ -360,32 +350,30 @@ impl<'a> Sim<'a> {
             wiring,
             actions: Vec::with_capacity(expected_in_system),
             free: Vec::with_capacity(expected_in_system),
-            arrivals: Arrivals::new(w, seed, replication),
-            draws: Actions::new(w, seed, replication),
-            rework_rng: stream_rng(seed, replication, stream::REWORK),
-            stage_rngs,
-            stages,
-            counts: vec![StageCounts::default(); policy.stages.len()],
-            tally: Tally::new(w.classes.len(), w.kinds.len()),
-            ledger: Ledger::default(),
-            total_queue: TimeAvg::new(warmup, end),
-            latency: DurationHistogram::new(),
-            drift: DriftState {
-                rng: stream_rng(seed, replication, stream::DRIFT),
-                active: false,
-                onset: 0.0,
-                generation: 0,
-                hours: TimeAvg::new(warmup, end),
+            streams: Streams {
+                arrivals: Arrivals::new(w, seed, replication),
+                actions: Actions::new(w, seed, replication),
+                rework: stream_rng(seed, replication, stream::REWORK),
+                stages: stage_rngs,
+                work: stream_rng(seed, replication, stream::WORK),
             },
-            learning: monitor::Learning::new(w, stream_rng(seed, replication, stream::LEARNING)),
-            halted_until: 0.0,
-            halted: TimeAvg::new(warmup, end),
-            held: Vec::new(),
+            defects: Defects::new(scenario),
+            stages,
+            agent: Agent::new(
+                w,
+                stream_rng(seed, replication, stream::DRIFT),
+                stream_rng(seed, replication, stream::LEARNING),
+                warmup,
+                end,
+            ),
             work: (policy.work.people()).map(|p| Box::new(Desk::new(p.people as usize, warmup, end))),
-            work_rng: stream_rng(seed, replication, stream::WORK),
-            defect_loading,
-            latent,
-            kinded: w.kinds.len() > 1,
+            measures: Measures {
+                tally: Tally::new(w.classes.len(), w.kinds.len()),
+                counts: vec![StageCounts::default(); policy.stages.len()],
+                ledger: Ledger::default(),
+                queue: TimeAvg::new(warmup, end),
+                latency: DurationHistogram::new(),
+            },
             cut_at: None,
             series: None,
         }
@@ -400,7 +388,7 @@ impl<'a> Sim<'a> {
     pub fn run(&mut self, cancel: &AtomicBool) -> bool {
         // First, so that it precedes every other event at the same time.
         self.events.schedule(self.warmup, Ev::WindowOpens);
-        let first = self.arrivals.next_time();
+        let first = self.streams.arrivals.next_time();
         self.events.schedule_side(first);
         self.schedule_drift_onset();
         if let Some(s) = &mut self.series {
@@ -461,19 +449,10 @@ impl<'a> Sim<'a> {
                     self.on_inspection_done(stage as usize, inspector as usize)
                 }
                 Ev::DriftOnset => self.on_drift_onset(),
-                Ev::DriftEnd { generation } => {
-                    if self.drift.active && self.drift.generation == generation {
-                        self.end_drift();
-                    }
-                }
+                Ev::DriftEnd { generation } => self.on_drift_end(generation),
                 Ev::Sample => self.on_sample(),
                 Ev::WindowOpens => self.open_window(),
-                Ev::HaltEnd => {
-                    if self.now >= self.halted_until {
-                        self.halted.set(self.now, 0.0);
-                        self.resume_held();
-                    }
-                }
+                Ev::HaltEnd => self.on_halt_end(),
             }
         }
         self.now = self.end;
@@ -505,18 +484,18 @@ impl<'a> Sim<'a> {
             let enters = escalated >> i & 1 == 1
                 || (stage.classes.contains(class as usize)
                     && stage.tier.admits(triaged)
-                    && (stage.sample >= 1.0 || uniform(&mut self.stage_rngs[i]) < stage.sample));
+                    && (stage.sample >= 1.0 || uniform(&mut self.streams.stages[i]) < stage.sample));
             if !enters {
                 continue;
             }
             if self.measuring() {
-                self.counts[i].entered += 1;
+                self.measures.counts[i].entered += 1;
             }
             self.actions[id as usize].stage = i as u16;
             match role {
                 Role::Flag(flag) => match &flag.delay {
                     Some(d) => {
-                        let delay = d.sample(&mut self.stage_rngs[i]);
+                        let delay = d.sample(&mut self.streams.stages[i]);
                         self.events
                             .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
@@ -543,7 +522,7 @@ impl<'a> Sim<'a> {
                     }
                     (None, Some(d)) => {
                         self.triage(id, i, t, 1.0);
-                        let delay = d.sample(&mut self.stage_rngs[i]);
+                        let delay = d.sample(&mut self.streams.stages[i]);
                         self.events
                             .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
@@ -572,7 +551,7 @@ impl<'a> Sim<'a> {
     /// difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
-        detects(&mut self.stage_rngs[i], self.wiring.loadings[i], d, z)
+        detects(&mut self.streams.stages[i], self.wiring.loadings[i], d, z)
     }
 }
 

@@ -2,7 +2,6 @@
 //! hand take it from a FIFO desk and need their service time. Either way the attempt then
 //! walks the policy's stages from the first.
 
-use super::detection::defective;
 use super::{Ev, Sim};
 use crate::production::People;
 use crate::stages::Desk;
@@ -21,7 +20,7 @@ impl<'a> Sim<'a> {
             let a = &self.actions[id as usize];
             (a.class as usize, a.z)
         };
-        self.actions[id as usize].defective = defective(self.defect_loading, u, self.defect_prob(class), z);
+        self.actions[id as usize].defective = self.is_defective(class, u, z);
         self.begin(id);
     }
 
@@ -37,7 +36,7 @@ impl<'a> Sim<'a> {
             },
             _ => {
                 if self.measuring() {
-                    self.tally.all.agent_attempts += 1;
+                    self.measures.tally.all.agent_attempts += 1;
                 }
                 self.route(id, 0)
             }
@@ -48,7 +47,7 @@ impl<'a> Sim<'a> {
     fn start_work(&mut self, r: usize, id: u32, since: f64) {
         let class = self.actions[id as usize].class as usize;
         let people = self.people_for(class).expect("work by hand");
-        let service = people.service.sample(&mut self.work_rng);
+        let service = people.service.sample(&mut self.streams.work);
         let now = self.now;
         self.work_desk().start(now, r, id, since);
         self.events
@@ -73,16 +72,24 @@ impl<'a> Sim<'a> {
     /// The halt is over: the actions that waited for it are made, in arrival order, until
     /// a new halt begins.
     pub(super) fn resume_held(&mut self) {
-        let held = std::mem::take(&mut self.held);
+        let held = std::mem::take(&mut self.agent.held);
         let mut rest = held.into_iter();
         while let Some((id, u)) = rest.next() {
-            if self.now < self.halted_until {
-                self.held.push((id, u));
-                self.held.extend(rest);
+            if self.agent.is_halted(self.now) {
+                self.agent.held.push((id, u));
+                self.agent.held.extend(rest);
                 return;
             }
             self.produce(id, u);
         }
+    }
+
+    /// Whether an attempt of `class` made now, with its defect draws `u` and `z`, is
+    /// defective: the one place an attempt's defect is decided (first attempts, work held
+    /// during a halt, rework).
+    #[inline]
+    pub(super) fn is_defective(&self, class: usize, u: f64, z: f64) -> bool {
+        self.defects.defective(u, self.defect_prob(class), z)
     }
 
     /// The probability that an attempt of `class` made now is defective: people's own
@@ -90,7 +97,7 @@ impl<'a> Sim<'a> {
     pub(super) fn defect_prob(&self, class: usize) -> f64 {
         match self.people_for(class) {
             Some(p) => p.defect_prob[class],
-            None => self.agent_defect_prob(class),
+            None => self.agent.defect_prob(&self.scenario.workload, class),
         }
     }
 }

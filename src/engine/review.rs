@@ -2,8 +2,8 @@
 //! breaks and shifts.
 
 use super::detection::detects;
-use super::{Action, Effort, Ev, Sim, StageRt};
-use crate::metrics::{Ledger, StageResult, TimeAvg};
+use super::{Action, Effort, Ev, Measures, Sim, StageRt};
+use crate::metrics::StageResult;
 use crate::rng::uniform;
 use crate::stages::review::ON_TASK_EPS;
 use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, Role, StageCounts};
@@ -21,25 +21,17 @@ fn review_pool(stages: &mut [StageRt], i: usize) -> &mut ReviewPool {
 /// Attempt `a` leaves the queue of `pool` now (served or timed out), or starts at once if
 /// it was not waiting: its queue time and wait are recorded.
 #[inline(always)]
-fn record_leave(
-    pool: &mut ReviewPool,
-    a: &mut Action,
-    ledger: &mut Ledger,
-    total_queue: &mut TimeAvg,
-    now: f64,
-    warmup: f64,
-) {
+fn record_leave(pool: &mut ReviewPool, a: &mut Action, measures: &mut Measures, now: f64, warmup: f64) {
     let enq = a.enqueued;
     a.token = a.token.wrapping_add(1);
     if a.waiting {
         a.waiting = false;
-        pool.waiting -= 1;
-        pool.queue.set(now, pool.waiting as f64);
-        total_queue.add(now, -1.0);
+        pool.leave(now);
+        measures.queue.add(now, -1.0);
     }
     if now >= warmup {
         // Time queued inside the window (the event loop ends before the window does).
-        ledger.queue_time += now - if enq > warmup { enq } else { warmup };
+        measures.ledger.queue_time += now - if enq > warmup { enq } else { warmup };
         pool.waits.record(now - enq);
     }
 }
@@ -57,12 +49,7 @@ impl<'a> Sim<'a> {
             }
             if sh.start > 0.0 {
                 // Off duty until the first shift starts.
-                let pool = self.pool(i);
-                pool.on_shift = false;
-                for r in 0..pool.reviewers.len() {
-                    pool.set_state(r, ReviewerState::Off);
-                }
-                pool.on_duty.set(0.0, 0.0);
+                self.pool(i).off_until_first_shift();
                 self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
             } else {
                 self.events.schedule(sh.on, Ev::ShiftEnd { stage: i as u16 });
@@ -91,7 +78,7 @@ impl<'a> Sim<'a> {
         let a = &mut self.actions[id as usize];
         a.enqueued = now;
         if now >= self.warmup {
-            self.ledger.queue_entries += 1;
+            self.measures.ledger.queue_entries += 1;
         }
         if let Some(r) = pool.idle_reviewer() {
             self.start_review(i, r, id);
@@ -99,10 +86,8 @@ impl<'a> Sim<'a> {
         }
         a.waiting = true;
         let token = a.token;
-        pool.push(a.class as usize, id, token);
-        pool.waiting += 1;
-        pool.queue.set(now, pool.waiting as f64);
-        self.total_queue.add(now, 1.0);
+        pool.enqueue(now, a.class as usize, id, token);
+        self.measures.queue.add(now, 1.0);
         if let Some(mw) = h.max_wait {
             let lane = self.wiring.timeout_lane[i].expect("a timeout lane for each stage with max_wait");
             self.events
@@ -110,12 +95,13 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Records that attempt `id` left review queue `i` now (timed out).
+    /// Records that attempt `id` leaves review queue `i` now (served or timed out), or
+    /// starts at once.
     pub(super) fn leave_queue(&mut self, id: u32, i: usize) {
         let (now, warmup) = (self.now, self.warmup);
         let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
-        record_leave(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
+        record_leave(pool, a, &mut self.measures, now, warmup);
     }
 
     /// Reviewer `r` of stage `i` starts on attempt `id` (queued, or arriving at an idle
@@ -126,10 +112,10 @@ impl<'a> Sim<'a> {
         let h = self.review_cfg(i);
         let pool = review_pool(&mut self.stages, i);
         let a = &mut self.actions[id as usize];
-        record_leave(pool, a, &mut self.ledger, &mut self.total_queue, now, warmup);
-        let waiting = pool.waiting;
+        record_leave(pool, a, &mut self.measures, now, warmup);
+        let waiting = pool.waiting();
         let was_idle = pool.state(r) == ReviewerState::Idle;
-        let rv = &mut pool.reviewers[r];
+        let rv = pool.start(now, r);
         if let (Some(f), true) = (&h.fatigue, was_idle) {
             if let Some(bl) = f.break_length {
                 if now - rv.idle_since >= bl {
@@ -138,7 +124,7 @@ impl<'a> Sim<'a> {
             }
         }
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
-        let rng = &mut self.stage_rngs[i];
+        let rng = &mut self.streams.stages[i];
         let mut service = h.service.sample(rng);
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
@@ -153,8 +139,6 @@ impl<'a> Sim<'a> {
         rv.action = id;
         rv.reject = reject;
         rv.service = service;
-        pool.set_state(r, ReviewerState::Busy);
-        pool.busy.add(now, 1.0);
         self.events.schedule(
             now + service,
             Ev::ReviewDone {
@@ -169,8 +153,7 @@ impl<'a> Sim<'a> {
         let h = self.review_cfg(i);
         let measuring = self.measuring();
         let pool = review_pool(&mut self.stages, i);
-        pool.busy.add(now, -1.0);
-        let rv = &mut pool.reviewers[r];
+        let rv = pool.finish(now, r);
         let (id, reject) = (rv.action, rv.reject);
         rv.on_task += rv.service;
         rv.action = u32::MAX;
@@ -181,7 +164,7 @@ impl<'a> Sim<'a> {
             .filter(|(after, _)| rv.on_task >= *after - ON_TASK_EPS);
         if let Some((_, length)) = on_break {
             rv.on_task = 0.0;
-            pool.set_state(r, ReviewerState::Break);
+            pool.take_break(r);
             self.events.schedule(
                 now + length,
                 Ev::BreakEnd {
@@ -189,7 +172,7 @@ impl<'a> Sim<'a> {
                     reviewer: r as u32,
                 },
             );
-        } else if !pool.on_shift {
+        } else if !pool.on_shift() {
             self.go_off(i, r);
         } else {
             self.next_for(i, r);
@@ -204,7 +187,7 @@ impl<'a> Sim<'a> {
             self.learn(i, class);
         }
         if measuring {
-            let c = &mut self.counts[i];
+            let c = &mut self.measures.counts[i];
             if reject {
                 c.flagged += 1;
                 c.caught += defective as u64;
@@ -233,17 +216,14 @@ impl<'a> Sim<'a> {
         match next {
             Some(id) => self.start_review(i, r, id),
             None => {
-                pool.reviewers[r].idle_since = self.now;
-                pool.set_state(r, ReviewerState::Idle);
+                pool.wait_for_work(self.now, r);
             }
         }
     }
 
     pub(super) fn go_off(&mut self, i: usize, r: usize) {
         let now = self.now;
-        let pool = self.pool(i);
-        pool.set_state(r, ReviewerState::Off);
-        pool.on_duty.add(now, -1.0);
+        self.pool(i).go_off(now, r);
     }
 
     pub(super) fn on_timeout(&mut self, id: u32, token: u32) {
@@ -254,16 +234,16 @@ impl<'a> Sim<'a> {
         let i = a.stage as usize;
         self.leave_queue(id, i);
         if self.measuring() {
-            self.counts[i].timeouts += 1;
-            self.tally.all.timeouts += 1;
+            self.measures.counts[i].timeouts += 1;
+            self.measures.tally.all.timeouts += 1;
         }
         match self.review_cfg(i).on_timeout {
             OnTimeout::Approve => self.route(id, i + 1),
             OnTimeout::Drop => {
                 self.dispose(id);
-                self.ledger.dropped += 1;
+                self.measures.ledger.dropped += 1;
                 if self.measuring() {
-                    self.tally.dropped(a.class as usize);
+                    self.measures.tally.dropped(a.class as usize);
                 }
             }
         }
@@ -274,7 +254,7 @@ impl<'a> Sim<'a> {
         if pool.state(r) != ReviewerState::Break {
             return; // went off shift during the break
         }
-        if pool.on_shift {
+        if pool.on_shift() {
             self.next_for(i, r);
         } else {
             self.go_off(i, r);
@@ -286,17 +266,7 @@ impl<'a> Sim<'a> {
         let Some(sh) = self.review_cfg(i).shifts else {
             return;
         };
-        let pool = self.pool(i);
-        pool.on_shift = false;
-        // Busy reviewers finish the attempt in hand first.
-        let mut left = 0.0;
-        for r in 0..pool.reviewers.len() {
-            if matches!(pool.state(r), ReviewerState::Idle | ReviewerState::Break) {
-                pool.set_state(r, ReviewerState::Off);
-                left += 1.0;
-            }
-        }
-        pool.on_duty.add(now, -left);
+        self.pool(i).end_shift(now);
         self.events
             .schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
     }
@@ -306,19 +276,7 @@ impl<'a> Sim<'a> {
         let Some(sh) = self.review_cfg(i).shifts else {
             return;
         };
-        let pool = self.pool(i);
-        pool.on_shift = true;
-        let mut came = 0.0;
-        for r in 0..pool.reviewers.len() {
-            if pool.state(r) == ReviewerState::Off {
-                let rv = &mut pool.reviewers[r];
-                rv.on_task = 0.0;
-                rv.idle_since = now;
-                pool.set_state(r, ReviewerState::Idle);
-                came += 1.0;
-            }
-        }
-        pool.on_duty.add(now, came);
+        self.pool(i).start_shift(now);
         // Only reviewers who just came on duty can be idle now (busy ones are finishing
         // an item from the last shift): each takes work while there is any.
         for r in 0..self.pool(i).reviewers.len() {
@@ -334,9 +292,7 @@ impl<'a> Sim<'a> {
 /// Closes review stage `p` at `end`: its row, and its reviewers' hours, reviews and waits
 /// added to `effort`.
 pub(super) fn close(p: &mut ReviewPool, counts: &StageCounts, end: f64, effort: &mut Effort) -> StageResult {
-    p.queue.finish_at(end);
-    p.busy.finish_at(end);
-    p.on_duty.finish_at(end);
+    p.close(end);
     effort.duty += p.on_duty.area();
     effort.busy += p.busy.area();
     effort.completed += counts.completed;

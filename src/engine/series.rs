@@ -51,11 +51,11 @@ impl<'a> Sim<'a> {
     pub(super) fn snapshot(&self, t: f64) -> Snapshot {
         let mut s = Snapshot {
             t,
-            arrivals: self.tally.all.arrivals,
-            releases: self.tally.all.released,
-            escapes: self.tally.all.escaped,
-            drift: self.drift.hours.area_at(t),
-            halted: self.halted.area_at(t),
+            arrivals: self.measures.tally.all.arrivals,
+            releases: self.measures.tally.all.released,
+            escapes: self.measures.tally.all.escaped,
+            drift: self.agent.drift.hours.area_at(t),
+            halted: self.agent.halted.area_at(t),
             ..Snapshot::default()
         };
         for st in &self.stages {

@@ -17,15 +17,15 @@ impl<'a> Sim<'a> {
         } else {
             let p = t.flag[a.class as usize] * vigilance;
             // Draw only when the outcome is uncertain, so sure classes use no numbers.
-            let flagged = p >= 1.0 || (p > 0.0 && uniform(&mut self.stage_rngs[i]) < p);
+            let flagged = p >= 1.0 || (p > 0.0 && uniform(&mut self.streams.stages[i]) < p);
             let a = &mut self.actions[id as usize];
             a.triage_flagged = flagged;
             a.triage_done = true;
             flagged
         };
         if self.measuring() {
-            self.counts[i].flagged += flagged as u64;
-            self.counts[i].passed += !flagged as u64;
+            self.measures.counts[i].flagged += flagged as u64;
+            self.measures.counts[i].passed += !flagged as u64;
         }
     }
 
@@ -61,7 +61,7 @@ impl<'a> Sim<'a> {
         let service = t
             .service
             .as_ref()
-            .map_or(0.0, |d| d.sample(&mut self.stage_rngs[i]));
+            .map_or(0.0, |d| d.sample(&mut self.streams.stages[i]));
         let pool = self.triage_desk(i);
         pool.people[r].start(now, service, was_idle, t.fatigue);
         pool.desk.start(now, r, id, since);

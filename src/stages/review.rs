@@ -77,7 +77,7 @@ impl Fatigue {
     #[inline]
     pub fn detect(&self, d: f64, t: f64) -> f64 {
         let low = self.floor * d;
-        low + (d - low) * (-t / self.tau).exp()
+        low + (d - low) * libm::exp(-t / self.tau)
     }
 }
 
@@ -321,7 +321,8 @@ pub enum ReviewerState {
 
 #[derive(Debug, Clone)]
 pub struct Reviewer {
-    /// Changed only through [`ReviewPool::set_state`], which keeps the idle set in step.
+    /// Changed only by the pool, which keeps the idle set, the busy count and the on-duty
+    /// count in step with it.
     state: ReviewerState,
     /// Hours of reviewing since the last break (fatigue's `t`).
     pub on_task: f64,
@@ -351,14 +352,18 @@ pub struct ReviewPool {
     idle: Vec<u64>,
     /// Reviewers idle now (the idle set's size).
     idle_count: u32,
-    /// Attempts actually waiting.
-    pub waiting: u32,
+    /// Attempts actually waiting (`queue`'s value).
+    waiting: u32,
     /// Whether queue entries can go stale (only with timeouts); if not, `pop` need not check.
     timeouts: bool,
-    pub on_shift: bool,
+    on_shift: bool,
+    /// Attempts waiting, over time.
     pub queue: TimeAvg,
+    /// Reviewers reviewing, over time: up by one when one starts, down when one finishes.
     pub busy: TimeAvg,
+    /// Reviewers not off shift, over time.
     pub on_duty: TimeAvg,
+    /// Waits of the attempts that left the queue in the window.
     pub waits: DurationHistogram,
 }
 
@@ -438,9 +443,116 @@ impl ReviewPool {
         self.reviewers[r].state
     }
 
+    /// Attempts waiting now.
+    #[inline]
+    pub fn waiting(&self) -> u32 {
+        self.waiting
+    }
+
+    /// Whether the shift is on (always, without shifts).
+    #[inline]
+    pub fn on_shift(&self) -> bool {
+        self.on_shift
+    }
+
+    /// Attempt `action` of `class` (queue token `token`) waits from `now`.
+    #[inline]
+    pub fn enqueue(&mut self, now: f64, class: usize, action: u32, token: u32) {
+        self.push(class, action, token);
+        self.waiting += 1;
+        self.queue.set(now, self.waiting as f64);
+    }
+
+    /// A waiting attempt leaves the queue at `now` (served, or timed out: its entry is
+    /// stale from now on and skipped by [`ReviewPool::pop`]).
+    #[inline]
+    pub fn leave(&mut self, now: f64) {
+        self.waiting -= 1;
+        self.queue.set(now, self.waiting as f64);
+    }
+
+    /// Reviewer `r` (idle, or busy and just finished) starts a review at `now`.
+    #[inline]
+    pub fn start(&mut self, now: f64, r: usize) -> &mut Reviewer {
+        self.set_state(r, ReviewerState::Busy);
+        self.busy.add(now, 1.0);
+        &mut self.reviewers[r]
+    }
+
+    /// Reviewer `r` finishes a review at `now`; the caller then gives the reviewer a break,
+    /// sends them off shift, or starts the next review.
+    #[inline]
+    pub fn finish(&mut self, now: f64, r: usize) -> &mut Reviewer {
+        self.busy.add(now, -1.0);
+        &mut self.reviewers[r]
+    }
+
+    /// Reviewer `r` finished a review and takes a break.
+    pub fn take_break(&mut self, r: usize) {
+        self.set_state(r, ReviewerState::Break);
+    }
+
+    /// Reviewer `r` finds no work at `now` and is idle from then on.
+    pub fn wait_for_work(&mut self, now: f64, r: usize) {
+        self.reviewers[r].idle_since = now;
+        self.set_state(r, ReviewerState::Idle);
+    }
+
+    /// Reviewer `r` goes off shift at `now` (after finishing a review or a break).
+    pub fn go_off(&mut self, now: f64, r: usize) {
+        self.set_state(r, ReviewerState::Off);
+        self.on_duty.add(now, -1.0);
+    }
+
+    /// Every reviewer is off until the first shift starts (at time 0).
+    pub fn off_until_first_shift(&mut self) {
+        self.on_shift = false;
+        for r in 0..self.reviewers.len() {
+            self.set_state(r, ReviewerState::Off);
+        }
+        self.on_duty.set(0.0, 0.0);
+    }
+
+    /// The shift ends at `now`: idle reviewers and those on a break go off; busy ones
+    /// finish the attempt in hand first ([`ReviewPool::go_off`]).
+    pub fn end_shift(&mut self, now: f64) {
+        self.on_shift = false;
+        let mut left = 0.0;
+        for r in 0..self.reviewers.len() {
+            if matches!(self.state(r), ReviewerState::Idle | ReviewerState::Break) {
+                self.set_state(r, ReviewerState::Off);
+                left += 1.0;
+            }
+        }
+        self.on_duty.add(now, -left);
+    }
+
+    /// The shift starts at `now`: reviewers who were off come on duty fresh and idle.
+    pub fn start_shift(&mut self, now: f64) {
+        self.on_shift = true;
+        let mut came = 0.0;
+        for r in 0..self.reviewers.len() {
+            if self.state(r) == ReviewerState::Off {
+                let rv = &mut self.reviewers[r];
+                rv.on_task = 0.0;
+                rv.idle_since = now;
+                self.set_state(r, ReviewerState::Idle);
+                came += 1.0;
+            }
+        }
+        self.on_duty.add(now, came);
+    }
+
+    /// Closes the time averages at `end`.
+    pub fn close(&mut self, end: f64) {
+        self.queue.finish_at(end);
+        self.busy.finish_at(end);
+        self.on_duty.finish_at(end);
+    }
+
     /// Sets reviewer `r`'s state, keeping the idle set in step.
     #[inline]
-    pub fn set_state(&mut self, r: usize, state: ReviewerState) {
+    fn set_state(&mut self, r: usize, state: ReviewerState) {
         let was_idle = self.reviewers[r].state == ReviewerState::Idle;
         let is_idle = state == ReviewerState::Idle;
         self.reviewers[r].state = state;
@@ -457,7 +569,7 @@ impl ReviewPool {
     }
 
     #[inline]
-    pub fn push(&mut self, class: usize, action: u32, token: u32) {
+    fn push(&mut self, class: usize, action: u32, token: u32) {
         match self.lane_of[class] {
             0 => self.first.push_back((action, token)),
             k => self.lanes[k as usize - 1].push_back((action, token)),
@@ -571,6 +683,54 @@ mod tests {
         assert_eq!(pool.idle_count, 0);
     }
 
+    /// The pool's counts over time follow its reviewers and its queue through a day of
+    /// starts, finishes, breaks, shift changes and queue moves.
+    #[test]
+    fn the_pools_counts_follow_its_reviewers() {
+        let mut h = review();
+        h.reviewers = 3;
+        let mut pool = ReviewPool::new(&h, &[f64::NAN; 3], &[1.0], 0.0, 10.0);
+        let check = |pool: &ReviewPool| {
+            let n = |s: ReviewerState| (0..3).filter(|&r| pool.state(r) == s).count() as f64;
+            // A reviewer who finished (holding nothing) counts busy no more, before the
+            // next move.
+            let reviewing = (0..3)
+                .filter(|&r| pool.state(r) == ReviewerState::Busy && pool.reviewers[r].action != u32::MAX)
+                .count() as f64;
+            assert_eq!(pool.busy.value(), reviewing);
+            assert_eq!(pool.on_duty.value(), 3.0 - n(ReviewerState::Off));
+            assert_eq!(pool.queue.value(), pool.waiting() as f64);
+        };
+        check(&pool);
+        for (t, r) in [(1.0, 0), (1.5, 1)] {
+            pool.start(t, r).action = r as u32;
+            check(&pool);
+        }
+        pool.enqueue(2.0, 0, 7, 0);
+        pool.enqueue(2.0, 0, 8, 0);
+        check(&pool);
+        pool.finish(3.0, 0).action = u32::MAX;
+        pool.take_break(0);
+        check(&pool);
+        pool.leave(3.5);
+        pool.start(3.5, 2).action = 7;
+        check(&pool);
+        pool.end_shift(4.0); // 0 on a break goes off; 1 and 2 are busy
+        check(&pool);
+        assert!(!pool.on_shift());
+        pool.finish(4.5, 1).action = u32::MAX;
+        pool.go_off(4.5, 1);
+        check(&pool);
+        pool.start_shift(6.0);
+        check(&pool);
+        pool.wait_for_work(6.0, 1);
+        check(&pool);
+        assert_eq!(pool.idle_reviewer(), Some(0));
+        pool.close(10.0);
+        // Reviewer hours on duty: 3 until 4, then 2 until 4.5, 1 until 6, 3 until 10.
+        assert_eq!(pool.on_duty.area(), 3.0 * 4.0 + 2.0 * 0.5 + 1.5 + 3.0 * 4.0);
+    }
+
     #[test]
     fn human_factors() {
         let mut h = review();
@@ -588,7 +748,7 @@ mod tests {
             break_length: None,
         });
         // d(30 min) = 0.85·0.6 + 0.15·0.6·e^{-1}
-        let d30 = 0.51 + 0.09 * (-1.0f64).exp();
+        let d30 = 0.51 + 0.09 * libm::exp(-1.0);
         assert!((review_detect(&h, 0.6, 0.5, false, false) - d30).abs() < 1e-12);
         h.pressure = Some(Pressure {
             queue: 5,

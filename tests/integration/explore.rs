@@ -772,6 +772,8 @@ fn a_break_even_matches_its_closed_form() {
             "r.toml",
             "--points",
             "4",
+            "-r",
+            "40",
             "-q",
             "-o",
             "out",
@@ -802,16 +804,21 @@ fn a_break_even_matches_its_closed_form() {
         col(harm, "ci_high").parse().unwrap(),
     );
     // The closed form lies in the interval widened from 95% to 99.9% (as every closed-form
-    // check here: z 3.29 for 1.96), and the interval is narrow enough to mean it: the harm
-    // caught is a count of about 20·168·0.1·0.5 = 168 a week, so its relative sd over 40
-    // replications is about 1/√(168·40) ≈ 1.2%, the flip's about the same (±2.4 at 95%).
+    // check here: z 3.29 for 1.96), and the interval is narrow enough to mean it. The
+    // break-even runs the exploration's replications at each value (40 here; 5 by default,
+    // which gives ±7.6 at 99.9%, too wide to tell 100 from 110).
     let widen = 3.2905 / 1.96;
     let (wlo, whi) = (at - (at - lo) * widen, at + (hi - at) * widen);
     assert!(
         wlo <= 100.0 && 100.0 <= whi,
         "flips at {at} ({lo} to {hi}; 99.9%: {wlo} to {whi})"
     );
-    assert!(hi - lo < 10.0, "interval {lo} to {hi}");
+    // The rule of every closed-form check (common::assert_ci): the 99.9% interval's
+    // half-width is at most 5% of the closed form, so a model 10% off would fail.
+    assert!(
+        (whi - wlo) / 2.0 <= 0.05 * 100.0,
+        "the 99.9% interval {wlo} to {whi} cannot tell the break-even from one 10% off"
+    );
     // A tiny false-reject rate changes nothing here: no flip within its range.
     let fr = rows
         .iter()

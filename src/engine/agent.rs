@@ -1,0 +1,207 @@
+//! The agent's condition: drift that raises its defect rate, learning from findings that
+//! lowers it, and halts (an alarm stops it; work that arrives meanwhile waits or is lost).
+
+use rand_distr::{Distribution, Exp1};
+
+use super::{Ev, Sim};
+use crate::metrics::TimeAvg;
+use crate::rng::{uniform, StreamRng};
+use crate::workload::Workload;
+
+/// The agent's drift, learning and halts (one per replication and policy).
+pub(super) struct Agent {
+    pub(super) drift: Drift,
+    /// Root causes fixed so far, per class, and the learning factors they give.
+    pub(super) learning: Learning,
+    /// When the current halt ends (in the past when none is on).
+    halted_until: f64,
+    /// Whether the agent is halted, over time (its area is the halted hours).
+    pub(super) halted: TimeAvg,
+    /// Actions that arrived during a halt and wait for it to end (`on_halt = "wait"`), each
+    /// with its defect draw.
+    pub(super) held: Vec<(u32, f64)>,
+}
+
+impl Agent {
+    /// For the window from `warmup` to `end`, with the drift and learning streams.
+    pub(super) fn new(w: &Workload, drift: StreamRng, learning: StreamRng, warmup: f64, end: f64) -> Agent {
+        Agent {
+            drift: Drift {
+                rng: drift,
+                active: false,
+                onset: 0.0,
+                generation: 0,
+                hours: TimeAvg::new(warmup, end),
+            },
+            learning: Learning::new(w, learning),
+            halted_until: 0.0,
+            halted: TimeAvg::new(warmup, end),
+            held: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub(super) fn is_halted(&self, now: f64) -> bool {
+        now < self.halted_until
+    }
+
+    /// An alarm halts the agent for `length` hours from `now` (a halt already on ends at
+    /// the later of the two); returns when the halt ends.
+    pub(super) fn halt(&mut self, now: f64, length: f64) -> f64 {
+        self.halted_until = self.halted_until.max(now + length);
+        self.halted.set(now, 1.0);
+        self.halted_until
+    }
+
+    /// A halt's end is due at `now`: whether the agent is free again (false when a later
+    /// alarm extended the halt).
+    pub(super) fn halt_ends(&mut self, now: f64) -> bool {
+        let ends = now >= self.halted_until;
+        if ends {
+            self.halted.set(now, 0.0);
+        }
+        ends
+    }
+
+    /// `min(1, defect_prob × drift multiplier × the class's learning factor)`.
+    #[inline]
+    pub(super) fn defect_prob(&self, w: &Workload, class: usize) -> f64 {
+        let drift = match (&w.drift, self.drift.active) {
+            (Some(d), true) => d.multiplier,
+            _ => 1.0,
+        };
+        (w.classes[class].defect_prob * drift * self.learning.factor[class]).min(1.0)
+    }
+
+    /// Opens the time averages (at the end of the warm-up).
+    pub(super) fn open(&mut self) {
+        self.drift.hours.open();
+        self.halted.open();
+    }
+
+    /// Closes the time averages at `end`.
+    pub(super) fn close(&mut self, end: f64) {
+        self.drift.hours.finish_at(end);
+        self.halted.finish_at(end);
+    }
+}
+
+/// Regime shifts of the agent.
+pub(super) struct Drift {
+    rng: StreamRng,
+    pub(super) active: bool,
+    pub(super) onset: f64,
+    /// Changes at every onset, so a stale self-heal event is recognised.
+    pub(super) generation: u32,
+    /// Whether a drift is on, over time (its area is the drift hours).
+    pub(super) hours: TimeAvg,
+}
+
+impl Drift {
+    /// A drift begins at `now`; returns its generation.
+    fn begin(&mut self, now: f64) -> u32 {
+        self.active = true;
+        self.onset = now;
+        self.generation = self.generation.wrapping_add(1);
+        self.hours.set(now, 1.0);
+        self.generation
+    }
+
+    /// The drift ends at `now` (by itself, or found by an alarm's investigation).
+    pub(super) fn end(&mut self, now: f64) {
+        self.active = false;
+        self.hours.set(now, 0.0);
+    }
+}
+
+impl<'a> Sim<'a> {
+    pub(super) fn schedule_drift_onset(&mut self) {
+        if let Some(d) = &self.scenario.workload.drift {
+            let gap: f64 = Exp1.sample(&mut self.agent.drift.rng);
+            self.events.schedule(self.now + gap * d.every, Ev::DriftOnset);
+        }
+    }
+
+    pub(super) fn on_drift_onset(&mut self) {
+        self.schedule_drift_onset();
+        if self.agent.drift.active {
+            return; // an onset during an active drift is ignored
+        }
+        let now = self.now;
+        let generation = self.agent.drift.begin(now);
+        if let Some(heal) = self.scenario.workload.drift.as_ref().and_then(|d| d.self_heal) {
+            self.events.schedule(now + heal, Ev::DriftEnd { generation });
+        }
+    }
+
+    /// A drift ends by itself, unless an alarm's investigation ended it first (then
+    /// `generation` is stale).
+    pub(super) fn on_drift_end(&mut self, generation: u32) {
+        if self.agent.drift.active && self.agent.drift.generation == generation {
+            self.agent.drift.end(self.now);
+        }
+    }
+
+    /// The halt is over, unless a later alarm extended it: the work held is made.
+    pub(super) fn on_halt_end(&mut self) {
+        if self.agent.halt_ends(self.now) {
+            self.resume_held();
+        }
+    }
+
+    /// Stage `i` found a defect of class `class`: with probability `learn` its root cause
+    /// is found and fixed, if it has one left to fix (a defect from the residual share has
+    /// none).
+    #[inline(always)]
+    pub(super) fn learn(&mut self, i: usize, class: usize) {
+        let f = self.policy.stages[i].learn;
+        if f > 0.0 {
+            self.agent.learning.learn(&self.scenario.workload, class, f);
+        }
+    }
+}
+
+/// Learning from root causes. A class's defects come from `root_causes` causes of equal
+/// share and a residual share `learning_floor` that no fix removes; its learning factor is
+/// `floor + (1 − floor) × unfixed / root_causes`. A finding fixes its cause with
+/// probability `learn` (drawn from the learning stream, only by stages that learn).
+pub(super) struct Learning {
+    rng: StreamRng,
+    unfixed: Vec<u32>,
+    /// Per class, the learning factor on its defect probability.
+    pub(super) factor: Vec<f64>,
+}
+
+impl Learning {
+    pub(super) fn new(w: &Workload, rng: StreamRng) -> Learning {
+        Learning {
+            rng,
+            unfixed: w.classes.iter().map(|c| c.root_causes).collect(),
+            factor: vec![1.0; w.classes.len()],
+        }
+    }
+
+    fn learn(&mut self, w: &Workload, class: usize, f: f64) {
+        let u = self.unfixed[class];
+        if u == 0 {
+            return;
+        }
+        let (floor, n) = (w.learning_floor, w.classes[class].root_causes as f64);
+        // The chance that this defect came from an unfixed cause, times the chance its cause
+        // is found and fixed.
+        let fixable = (1.0 - floor) * u as f64 / n / self.factor[class];
+        if uniform(&mut self.rng) < f * fixable {
+            self.unfixed[class] = u - 1;
+            self.factor[class] = floor + (1.0 - floor) * (u - 1) as f64 / n;
+        }
+    }
+
+    /// The share-weighted learning factor over the classes (normalised by the sum of the
+    /// shares, so that no learning is exactly 1 whatever the shares' rounding).
+    pub(super) fn mean_factor(&self, w: &Workload) -> f64 {
+        let weighted: f64 = (w.classes.iter().zip(&self.factor))
+            .map(|(c, f)| c.share * f)
+            .sum();
+        weighted / w.classes.iter().map(|c| c.share).sum::<f64>()
+    }
+}
