@@ -17,7 +17,7 @@ use crate::input::unknown;
 use crate::metrics::{M, NAMES};
 use crate::montecarlo::Results;
 use crate::scenario::{self, Diagnostic, Loaded, Override, Scenario, ScenarioError, SweepDim, SweepValue};
-use crate::stats::{summarize, summarize_indicator, Summary};
+use crate::stats::{summarize, summarize_indicator, summarize_paired, Summary};
 
 /// Most sweep points a run may have.
 pub const MAX_POINTS: usize = 100_000;
@@ -234,28 +234,43 @@ detect = 0.5
 }
 
 /// `--precision METRIC=REL`: stop when the 95% CI half-width of METRIC is within REL of its
-/// mean, for every policy and point.
+/// mean, for every policy and point. `--precision diff.METRIC=REL`: the same of METRIC's
+/// paired difference from the baseline (as comparison.csv has it), for every other policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub metric: usize,
     pub rel: f64,
+    /// On the paired differences from the baseline, not the policies' own means.
+    pub diff: bool,
 }
 
+/// The prefix of a target on paired differences.
+const DIFF: &str = "diff.";
+
 impl Target {
-    pub fn name(&self) -> &'static str {
-        NAMES[self.metric]
+    /// As written: `harm` or `diff.harm`.
+    pub fn name(&self) -> String {
+        let prefix = if self.diff { DIFF } else { "" };
+        format!("{prefix}{}", NAMES[self.metric])
     }
 }
 
 impl FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Target, String> {
-        let (m, r) = s
-            .split_once('=')
-            .ok_or_else(|| format!("`{s}` is not METRIC=REL (for example escape_rate=0.05)"))?;
-        let metric = NAMES.iter().position(|n| *n == m.trim()).ok_or_else(|| {
-            let head = format!("`{}` is not a metric", m.trim());
-            unknown(head, m.trim(), NAMES, None) + "; see docs/metrics.md for the list"
+        let (m, r) = s.split_once('=').ok_or_else(|| {
+            format!(
+                "`{s}` is not METRIC=REL or diff.METRIC=REL (for example escape_rate=0.05, diff.harm=0.05)"
+            )
+        })?;
+        let m = m.trim();
+        let (diff, m) = match m.strip_prefix(DIFF) {
+            Some(rest) => (true, rest),
+            None => (false, m),
+        };
+        let metric = NAMES.iter().position(|n| *n == m).ok_or_else(|| {
+            let head = format!("`{m}` is not a metric");
+            unknown(head, m, NAMES, None) + "; see docs/metrics.md for the list"
         })?;
         let rel: f64 = r
             .trim()
@@ -264,7 +279,7 @@ impl FromStr for Target {
         if !(rel > 0.0 && rel.is_finite()) {
             return Err(format!("the relative half-width must be positive, got {rel}"));
         }
-        Ok(Target { metric, rel })
+        Ok(Target { metric, rel, diff })
     }
 }
 
@@ -289,6 +304,19 @@ pub struct PointRun {
     pub results: Results,
 }
 
+impl PointRun {
+    /// Metric `m` of policy `p` and of policy `base`, replication by replication (the same
+    /// replication index saw the same workload: common random numbers), where both are
+    /// defined.
+    pub fn pairs(&self, p: usize, base: usize, m: M) -> Vec<(f64, f64)> {
+        let per = &self.results.per_policy;
+        (per[p].iter().zip(&per[base]))
+            .map(|(x, b)| (x.metrics[m], b.metrics[m]))
+            .filter(|(x, b)| x.is_finite() && b.is_finite())
+            .collect()
+    }
+}
+
 /// What a run produced: everything its files are made from.
 #[derive(Debug, Clone)]
 pub struct RunData {
@@ -311,6 +339,19 @@ impl RunData {
             .flat_map(|p| p.results.per_policy.iter().flatten())
             .filter(|r| r.cut_short)
             .count() as u64
+    }
+
+    /// Metric `m`'s paired difference from the baseline of every other policy at every
+    /// point, over the replications where both are defined (Newcombe's interval for a 0/1
+    /// metric): the `mean_diff` and interval of comparison.csv.
+    pub fn differences(&self, m: M) -> Vec<Summary> {
+        let mut out = Vec::new();
+        for pt in &self.points {
+            for p in (0..pt.results.per_policy.len()).filter(|&p| p != self.baseline) {
+                out.push(summarize_paired(&pt.pairs(p, self.baseline, m), m.is_indicator()));
+            }
+        }
+        out
     }
 
     /// Each metric summarised over the replications, per point and policy.
@@ -352,15 +393,19 @@ pub fn relative_half_width(s: &Summary) -> f64 {
     }
 }
 
-/// The worst relative half-width of each target over every point and policy.
-pub fn achieved(sums: &Summaries, targets: &[Target]) -> Vec<f64> {
+/// The worst relative half-width of each target over every point and policy (for a target
+/// on differences, every policy but the baseline).
+pub fn achieved(run: &RunData, targets: &[Target]) -> Vec<f64> {
+    let sums = targets.iter().any(|t| !t.diff).then(|| run.summaries());
     targets
         .iter()
-        .map(|t| {
-            sums.iter()
-                .flatten()
+        .map(|t| match (t.diff, &sums) {
+            (false, Some(sums)) => (sums.iter().flatten())
                 .map(|ms| relative_half_width(&ms[t.metric]))
-                .fold(0.0, f64::max)
+                .fold(0.0, f64::max),
+            _ => (run.differences(M::ALL[t.metric]).iter())
+                .map(relative_half_width)
+                .fold(0.0, f64::max),
         })
         .collect()
 }

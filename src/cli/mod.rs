@@ -162,8 +162,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "POLICY")]
     pub baseline: Option<String>,
     /// Run replications in batches until METRIC's 95% CI half-width is within REL of its
-    /// mean for every policy and point (repeatable), e.g. escape_rate=0.05.
-    #[arg(long, value_name = "METRIC=REL")]
+    /// mean for every policy and point (repeatable), e.g. escape_rate=0.05; diff.METRIC=REL
+    /// targets the paired difference from the baseline of every other policy, e.g.
+    /// diff.harm=0.05.
+    #[arg(long, value_name = "[diff.]METRIC=REL")]
     pub precision: Vec<Target>,
     /// Upper limit of replications per point with --precision.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]

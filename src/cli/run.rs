@@ -85,6 +85,19 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
         }
     }
+    if let Some(t) = args.precision.iter().find(|t| t.diff) {
+        for (src, plan) in sources.iter().zip(&plans) {
+            if plan.base().policies.len() < 2 {
+                tell!(
+                    "error: --precision {}: {} has one policy, so there is no difference from a baseline to resolve; use --precision {}=REL for the policy's own mean",
+                    t.name(),
+                    src.label,
+                    &t.name()[5..]
+                );
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
     for (src, plan) in sources.iter().zip(&plans) {
         let cap = (!args.precision.is_empty()).then_some(args.max_replications);
         let work = crate::estimate::Work::of(plan, cap, args.timeseries);

@@ -200,7 +200,7 @@ pub fn execute(
             }
             done = upto;
             let run = assemble(ex, &staffed, &results, &reps_run);
-            achieved_now = achieved(&run.summaries(), ex.targets);
+            achieved_now = achieved(&run, ex.targets);
             if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
                 stop = Stop::PrecisionReached;
                 break;

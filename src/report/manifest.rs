@@ -196,7 +196,7 @@ impl Manifest {
             (ex.targets.iter().zip(achieved))
                 .map(|(t, a)| PrecisionInfo {
                     achieved_relative_half_width: a.is_finite().then_some(*a),
-                    metric: t.name().to_string(),
+                    metric: t.name(),
                     target_relative_half_width: t.rel,
                 })
                 .collect()

@@ -117,20 +117,12 @@ pub fn comparisons(run: &RunData) -> Comparisons {
     run.points
         .iter()
         .map(|pt| {
-            let base = &pt.results.per_policy[run.baseline];
-            pt.results
-                .per_policy
-                .iter()
-                .map(|reps| {
+            (0..pt.results.per_policy.len())
+                .map(|p| {
                     M::ALL
                         .iter()
                         .map(|&m| {
-                            let pairs: Vec<(f64, f64)> = reps
-                                .iter()
-                                .zip(base)
-                                .map(|(x, b)| (x.metrics[m], b.metrics[m]))
-                                .filter(|(x, b)| x.is_finite() && b.is_finite())
-                                .collect();
+                            let pairs = pt.pairs(p, run.baseline, m);
                             let s = summarize_paired(&pairs, m.is_indicator());
                             let base_mean = pairs.iter().map(|(_, b)| b).sum::<f64>() / pairs.len() as f64;
                             Comparison {

@@ -361,6 +361,97 @@ fn precision_targets_stop_when_met_and_not_before() {
         .stderr(predicate::str::contains("did you mean `escape_rate`?"));
 }
 
+/// Relative half-widths of `metric`'s paired difference from policy `base`, per other
+/// policy, over the first `n` replications (the single-point run's replications.csv).
+fn rel_half_widths_of_differences(text: &str, metric: &str, base: &str, n: usize) -> Vec<f64> {
+    let (h, rows) = csv_rows(text);
+    let col = h.iter().position(|c| c == metric).unwrap();
+    let pcol = h.iter().position(|c| c == "policy").unwrap();
+    let values = |p: &str| -> Vec<f64> {
+        (rows.iter().filter(|r| r[pcol] == p).take(n))
+            .map(|r| r[col].parse().unwrap())
+            .collect()
+    };
+    let mut policies: Vec<&String> = rows.iter().map(|r| &r[pcol]).collect();
+    policies.dedup();
+    let b = values(base);
+    (policies.into_iter().filter(|p| *p != base))
+        .map(|p| {
+            let pairs: Vec<(f64, f64)> = values(p).into_iter().zip(b.iter().copied()).collect();
+            let s = oversim::stats::summarize_paired(&pairs, false);
+            oversim::experiment::relative_half_width(&s)
+        })
+        .collect()
+}
+
+#[test]
+fn precision_on_differences_stops_when_every_paired_interval_is_met_and_not_before() {
+    let t = setup();
+    let d = t.path();
+    let args = ["-r", "5", "--baseline", "process", "--precision", "diff.net_value=0.1"];
+    run(d, "d", &args);
+    let manifest: serde_json::Value = serde_json::from_str(&read(&d.join("d"), "manifest.json")).unwrap();
+    assert_eq!(manifest["stopped"], "precision targets reached");
+    assert_eq!(manifest["precision"][0]["metric"], "diff.net_value");
+    let n = manifest["replications_done"].as_u64().unwrap() as usize;
+    assert!(n > 5 && (n / 5).is_power_of_two(), "batches double from 5: {n}");
+    let reps = read(&d.join("d"), "replications.csv");
+    let met = rel_half_widths_of_differences(&reps, "net_value", "process", n);
+    assert_eq!(met.len(), 2, "five and six against process");
+    assert!(met.iter().all(|&w| w <= 0.1), "met at {n}: {met:?}");
+    let before = rel_half_widths_of_differences(&reps, "net_value", "process", n / 2);
+    assert!(
+        before.iter().any(|&w| w > 0.1),
+        "not met at {}: {before:?}",
+        n / 2
+    );
+    // What the run met is what comparison.csv reports.
+    let (h, rows) = csv_rows(&read(&d.join("d"), "comparison.csv"));
+    let at = |c: &str| h.iter().position(|x| x == c).unwrap();
+    for r in rows
+        .iter()
+        .filter(|r| r[at("metric")] == "net_value" && r[at("policy")] != "process")
+    {
+        let num = |c: &str| r[at(c)].parse::<f64>().unwrap();
+        let half = (num("ci_high") - num("ci_low")) / 2.0;
+        assert!(half <= 0.1 * num("mean_diff").abs() * (1.0 + 1e-9), "{r:?}");
+    }
+    // The achieved figure in the manifest is the worst of them.
+    let worst = met.iter().copied().fold(0.0, f64::max);
+    let recorded = manifest["precision"][0]["achieved_relative_half_width"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (recorded - worst).abs() <= 1e-9 * worst,
+        "{recorded} against {worst}"
+    );
+    // A target on differences needs a second policy; a misspelt metric is named.
+    oversim(d)
+        .args([
+            "run",
+            "exp.toml",
+            "-o",
+            "x",
+            "--policies",
+            "five",
+            "--precision",
+            "diff.harm=0.1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--precision diff.harm: exp.toml has one policy",
+        ))
+        .stderr(predicate::str::contains("--precision harm=REL"));
+    oversim(d)
+        .args(["run", "exp.toml", "-o", "x", "--precision", "diff.harn=0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`harn` is not a metric"))
+        .stderr(predicate::str::contains("did you mean `harm`?"));
+    assert!(!d.join("x").exists(), "nothing written on bad input");
+}
+
 #[test]
 fn shards_merge_byte_identical_to_the_whole_run() {
     let t = setup();
