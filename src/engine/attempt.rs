@@ -12,8 +12,8 @@ impl<'a> Sim<'a> {
         self.events.schedule_side(next);
         // Draw even while halted, so the workload's streams stay aligned across policies.
         let (class, u) = self.streams.actions.draw();
-        let shares = &self.scenario.workload.classes[class].kind_shares;
-        let (z, kind) = self.defects.draw(self.streams.actions.rng(), shares);
+        let classes = &self.scenario.workload.classes;
+        let (z, kind) = self.defects.draw(self.streams.actions.rng(), classes, class);
         let halted = self.agent.is_halted(self.now);
         if halted && self.scenario.workload.on_halt == OnHalt::Lost {
             return; // the work is halted and this action is never done
@@ -54,8 +54,8 @@ impl<'a> Sim<'a> {
     pub(super) fn on_rework(&mut self, id: u32) {
         let class = self.actions[id as usize].class as usize;
         let u = uniform(&mut self.streams.rework);
-        let shares = &self.scenario.workload.classes[class].kind_shares;
-        let (z, kind) = self.defects.draw(&mut self.streams.rework, shares);
+        let classes = &self.scenario.workload.classes;
+        let (z, kind) = self.defects.draw(&mut self.streams.rework, classes, class);
         let defective = self.is_defective(class, u, z);
         let a = &mut self.actions[id as usize];
         a.z = z;

@@ -5,6 +5,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::rng::{uniform, StreamRng};
 use crate::scenario::Scenario;
+use crate::workload::Class;
 
 /// How attempts' defects are drawn and decided. Set for the whole scenario, so that every
 /// policy draws the same workload numbers (common random numbers) whichever loadings its
@@ -34,20 +35,20 @@ impl Defects {
         }
     }
 
-    /// An attempt's latent difficulty and the kind its defect would be (by its class's
-    /// `shares`), drawn from `rng` in that order after the uniform that decides its defect.
+    /// An attempt's latent difficulty and the kind its defect would be (by the shares of
+    /// its class, `classes[class]`), drawn from `rng` in that order after the uniform that decides its defect.
     /// Both are drawn for every attempt, defective or not, so the streams stay aligned
     /// across policies; a scenario without loadings draws no difficulty (exactly the random
     /// numbers it would draw without the feature), and one kind draws nothing.
     #[inline]
-    pub(super) fn draw(&self, rng: &mut StreamRng, shares: &[f64]) -> (f64, u8) {
+    pub(super) fn draw(&self, rng: &mut StreamRng, classes: &[Class], class: usize) -> (f64, u8) {
         let z = if self.latent {
             StandardNormal.sample(rng)
         } else {
             0.0
         };
         let kind = if self.kinded {
-            kind(uniform(rng), shares)
+            kind(uniform(rng), &classes[class].kind_shares)
         } else {
             0
         };

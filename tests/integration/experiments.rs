@@ -388,7 +388,14 @@ fn rel_half_widths_of_differences(text: &str, metric: &str, base: &str, n: usize
 fn precision_on_differences_stops_when_every_paired_interval_is_met_and_not_before() {
     let t = setup();
     let d = t.path();
-    let args = ["-r", "5", "--baseline", "process", "--precision", "diff.net_value=0.1"];
+    let args = [
+        "-r",
+        "5",
+        "--baseline",
+        "process",
+        "--precision",
+        "diff.net_value=0.1",
+    ];
     run(d, "d", &args);
     let manifest: serde_json::Value = serde_json::from_str(&read(&d.join("d"), "manifest.json")).unwrap();
     assert_eq!(manifest["stopped"], "precision targets reached");
