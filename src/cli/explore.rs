@@ -178,44 +178,15 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Err(e) => return bad(e.to_string()),
     };
     let setup = clock.elapsed().as_secs_f64();
-    let baseline = match baseline_index(ex.plan.base(), args.baseline.as_deref()) {
-        Ok(b) => b,
-        Err(e) => return bad(format!("error: {e}")),
+    let Checked {
+        baseline,
+        shard,
+        pair,
+    } = match check(&args, &ex) {
+        Ok(c) => c,
+        Err(e) => return bad(e),
     };
-    let shard = match (args.shard.as_deref())
-        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
-        .transpose()
-    {
-        Ok(s) => s,
-        Err(e) => return bad(format!("error: --shard: {e}")),
-    };
-    let pair: Option<Option<(String, String)>> = match args.breakeven.as_deref() {
-        None => None,
-        Some("") => Some(None),
-        Some(ab) => match ab.split_once(',') {
-            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
-                Some(Some((a.trim().to_string(), b.trim().to_string())))
-            }
-            _ => return bad(format!("error: --breakeven takes two policies, A,B (not `{ab}`), or nothing for the best and the runner-up")),
-        },
-    };
-    if shard.is_some() && args.resume {
-        return bad("error: --resume cannot be combined with --shard: a shard is rerun whole (each is a share of the exploration; `oversim merge` needs it complete)".into());
-    }
-    if pair.is_some() && (shard.is_some() || ex.map.is_some()) {
-        return bad("error: --breakeven runs on one machine and without --map: it chooses its values from what it finds".into());
-    }
-    let suffix = if ex.map.is_some() { "map" } else { "explore" };
-    let dir = match (&args.out, shard) {
-        (Some(o), _) => o.clone(),
-        (None, s) => {
-            let d = Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name));
-            match s {
-                Some(s) => d.join(format!("shard-{}-of-{}", s.index, s.count)),
-                None => d,
-            }
-        }
-    };
+    let dir = out_dir(&args, &ex, shard);
     let work = crate::estimate::Work::of(&ex.plan, None, None).share(shard.map_or(1, |s| s.count));
     if let Err(code) = super::check_work(&src.label, work, None, args.threads) {
         return code;
@@ -308,42 +279,114 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     }
     let mut sentences = Vec::new();
     if let Some(pair) = &pair {
-        let pb = super::run::progress_bar(0, args.quiet);
-        let found = crate::explore::breakeven::search(
-            &src.label,
-            &ex.base_text,
-            &ex.inputs,
-            ex.metric,
-            pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            super::run::workers(&pool),
-            &|n| {
-                pb.inc_length(n);
-                pb.inc(n)
-            },
-        );
-        pb.finish_and_clear();
-        match found {
-            Err(e) => {
-                tell!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
+        let pair = pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+        match breakevens(&src.label, &ex, pair, &pool, &mut output, args.quiet) {
+            Ok(Some(s)) => sentences = s,
             Ok(None) => return keep(output, &run, manifest),
-            Ok(Some(found)) => {
-                for (name, bytes) in found.files() {
-                    if let Err(e) = output.write(name, &bytes) {
-                        tell!("error: {e}");
-                        return EXIT_FAILURE;
-                    }
-                }
-                sentences = (found.rows.iter())
-                    .map(|(k, v)| crate::explore::breakeven::sentence(k, v))
-                    .collect();
-            }
+            Err(code) => return code,
         }
     }
     let mut out = crate::api::explore::conclude(ex, &run, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
+}
+
+/// What `explore`'s flags ask for, checked against each other and the exploration.
+struct Checked {
+    baseline: usize,
+    shard: Option<Shard>,
+    /// `--breakeven`: for the pair named, or (inner `None`) the best and the runner-up.
+    pair: Option<Option<(String, String)>>,
+}
+
+fn check(args: &ExploreArgs, ex: &Exploration) -> Result<Checked, String> {
+    let baseline =
+        baseline_index(ex.plan.base(), args.baseline.as_deref()).map_err(|e| format!("error: {e}"))?;
+    let shard = (args.shard.as_deref())
+        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+        .map_err(|e| format!("error: --shard: {e}"))?;
+    let pair = match args.breakeven.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(ab) => match ab.split_once(',') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Some(Some((a.trim().to_string(), b.trim().to_string())))
+            }
+            _ => return Err(format!("error: --breakeven takes two policies, A,B (not `{ab}`), or nothing for the best and the runner-up")),
+        },
+    };
+    if shard.is_some() && args.resume {
+        return Err("error: --resume cannot be combined with --shard: a shard is rerun whole (each is a share of the exploration; `oversim merge` needs it complete)".into());
+    }
+    if pair.is_some() && (shard.is_some() || ex.map.is_some()) {
+        return Err("error: --breakeven runs on one machine and without --map: it chooses its values from what it finds".into());
+    }
+    Ok(Checked {
+        baseline,
+        shard,
+        pair,
+    })
+}
+
+/// `-o`, or `results/NAME-explore` (`NAME-map` for a map), with a shard's own subfolder.
+fn out_dir(args: &ExploreArgs, ex: &Exploration, shard: Option<Shard>) -> PathBuf {
+    let suffix = if ex.map.is_some() { "map" } else { "explore" };
+    match (&args.out, shard) {
+        (Some(o), _) => o.clone(),
+        (None, s) => {
+            let d = Path::new("results").join(format!("{}-{suffix}", ex.plan.base().name));
+            match s {
+                Some(s) => d.join(format!("shard-{}-of-{}", s.index, s.count)),
+                None => d,
+            }
+        }
+    }
+}
+
+/// Runs the break-even search for `pair` and writes its files into `output`: its
+/// sentences, `None` if interrupted, or the exit code of a failure (said already).
+fn breakevens(
+    label: &str,
+    ex: &Exploration,
+    pair: Option<(&str, &str)>,
+    pool: &crate::montecarlo::Pool,
+    output: &mut Output,
+    quiet: bool,
+) -> Result<Option<Vec<String>>, i32> {
+    let pb = super::run::progress_bar(0, quiet);
+    let found = crate::explore::breakeven::search(
+        label,
+        &ex.base_text,
+        &ex.inputs,
+        ex.metric,
+        pair,
+        super::run::workers(pool),
+        &|n| {
+            pb.inc_length(n);
+            pb.inc(n)
+        },
+    );
+    pb.finish_and_clear();
+    let found = match found {
+        Err(e) => {
+            tell!("error: {e}");
+            return Err(EXIT_BAD_INPUT);
+        }
+        Ok(None) => return Ok(None),
+        Ok(Some(found)) => found,
+    };
+    for (name, bytes) in found.files() {
+        if let Err(e) = output.write(name, &bytes) {
+            tell!("error: {e}");
+            return Err(EXIT_FAILURE);
+        }
+    }
+    Ok(Some(
+        (found.rows.iter())
+            .map(|(k, v)| crate::explore::breakeven::sentence(k, v))
+            .collect(),
+    ))
 }
 
 /// Writes what an interrupted exploration kept (the replications of its finished sets, as a

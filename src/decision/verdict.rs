@@ -44,151 +44,211 @@ fn level(rows: &[DecisionRow]) -> bool {
 /// scenario gives its work no value (net value is then only a difference of costs).
 pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let metric = rows.first().map_or("net_value", |r| r.metric.as_str());
-    // " USD per 30d" after each figure, or nothing for a metric without a unit.
-    let unit = rows.first().map_or(String::new(), |r| {
-        if r.unit.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", r.unit)
-        }
-    });
-    let ranked = |k: usize| (policies.iter().zip(rows)).find(|(_, r)| r.rank == Some(k));
-    let status_quo = (policies.iter().zip(rows)).find(|(_, r)| r.status_quo);
-    let separates = |lo: f64, hi: f64| !(lo <= 0.0 && hi >= 0.0);
-    match ranked(1) {
-        None => {
-            let why: Vec<String> = (policies.iter().zip(rows))
-                .map(|(p, r)| {
-                    format!(
-                        "{p} ({})",
-                        if r.feasible == "no" {
-                            "a constraint not met"
-                        } else {
-                            "a constraint uncertain"
-                        }
-                    )
-                })
-                .collect();
-            out.push(format!(
-                "No policy meets every constraint, judged with 95% intervals: {}. Relax a constraint, run more replications to settle the uncertain ones, or look for another policy.",
-                why.join(", ")
-            ));
-        }
+    let r = Ranking { policies, rows };
+    match r.ranked(1) {
+        None => out.push(none_feasible(&r)),
         Some((_, b)) if level(rows) => {
             out.push(format!(
-                "The policies are level on {metric}: it is {} in every replication of each, so it cannot decide here (a scenario without costs or values has a net value of 0); choose another metric in [decision], such as harm or escapes_per_1k.",
+                "The policies are level on {}: it is {} in every replication of each, so it cannot decide here (a scenario without costs or values has a net value of 0); choose another metric in [decision], such as harm or escapes_per_1k.",
+                r.metric(),
                 num(b.mean)
             ));
         }
         Some((best, b)) => {
-            let constrained = rows.iter().any(|r| !r.constraints.is_empty());
-            let feasible = rows.iter().filter(|r| r.rank.is_some()).count();
-            let mut s = format!(
-                "Decision on {metric}: {best} is {} ({} {}",
-                match (constrained, feasible) {
-                    (true, 1) => "the only policy that meets every constraint".to_string(),
-                    (true, n) => format!("best of the {n} policies that meet every constraint"),
-                    (false, n) => format!("best of the {n} policies"),
-                },
-                num(b.mean),
-                if b.ci_low.is_finite() {
-                    format!("[{}, {}]{unit})", num(b.ci_low), num(b.ci_high))
-                } else {
-                    format!("{unit})")
-                }
-            );
-            let runner_up_is_status_quo = ranked(2).is_some_and(|(_, r)| r.status_quo);
-            if let Some((second, r)) = ranked(2) {
-                // The runner-up's difference to the best, turned round: best − runner-up.
-                s.push_str(&format!(
-                    "; against the runner-up{}: {}{unit} (paired 95% interval){}",
-                    match (runner_up_is_status_quo, r.by) {
-                        (true, Who::People) => format!(", the status quo {second} (the work done by hand)"),
-                        (true, _) => format!(", the status quo {second}"),
-                        (false, _) => format!(" {second}"),
-                    },
-                    signed(-r.vs_best, -r.vs_best_high, -r.vs_best_low),
-                    if separates(r.vs_best_low, r.vs_best_high) {
-                        ""
-                    } else {
-                        ", which does not separate them"
-                    }
-                ));
-            }
-            s.push('.');
-            out.push(s);
-            if let Some((sq, q)) = status_quo {
-                let by_hand = q.by == Who::People;
-                let who = if by_hand {
-                    format!("the status quo {sq} (the work done by hand)")
-                } else {
-                    format!("the status quo {sq}")
-                };
-                if b.status_quo {
-                    // The best agent policy that meets every constraint, and its shortfall.
-                    let agent = (1..=feasible)
-                        .filter_map(ranked)
-                        .find(|(_, r)| r.by != Who::People && !r.status_quo);
-                    out.push(match (agent, by_hand) {
-                        (Some((a, r)), true) => format!(
-                            "No agent policy beats {who}: the best of them, {a}, is {}{unit} against it (paired 95% interval).",
-                            signed(r.vs_status_quo, r.vs_status_quo_low, r.vs_status_quo_high)
-                        ),
-                        (None, true) => format!("No agent policy meets every constraint, so none beats {who}."),
-                        (_, false) => format!("It is {who}: no other policy beats it."),
-                    });
-                } else if !runner_up_is_status_quo {
-                    out.push(format!(
-                        "Against {who}: {}{unit} (paired 95% interval){}.",
-                        signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high),
-                        if separates(b.vs_status_quo_low, b.vs_status_quo_high) {
-                            ""
-                        } else {
-                            ", which does not separate them"
-                        }
-                    ));
-                }
-            }
+            out.push(headline(&r, best, b));
+            out.extend(against_status_quo(&r, b));
             if b.bad_month.is_finite() && b.ci_low.is_finite() {
                 out.push(format!(
-                    "{best}'s {metric} in a bad replication (the worst 1 in 20): {}{unit}.",
-                    num(b.bad_month)
+                    "{best}'s {} in a bad replication (the worst 1 in 20): {}{}.",
+                    r.metric(),
+                    num(b.bad_month),
+                    r.unit()
                 ));
             }
-            if metric == "net_value" && no_value {
-                out.push("The scenario gives its work no value (no class has a `value`), so net value here is a difference of costs: it cannot say whether running the agent is worth it, and a policy that does less work scores well on it.".to_string());
-            } else if metric == "net_value" && b.ci_high < 0.0 {
-                out.push(format!(
-                    "Every policy loses money{}: not doing the work (net value 0) beats even {best}. As modelled, do not deploy.",
-                    if status_quo.is_some_and(|(_, q)| q.by == Who::People) {
-                        ", the work done by hand included"
-                    } else {
-                        ""
-                    }
-                ));
-            } else if metric == "net_value" && b.ci_low <= 0.0 {
-                out.push(format!(
-                    "Whether the work is worth doing at all is not settled: {best}'s net value could be below 0, what not doing the work earns."
-                ));
-            }
+            out.extend(worth_doing(&r, best, b, no_value));
         }
     }
-    let unsettled: Vec<String> = (policies.iter().zip(rows))
-        .flat_map(|(p, r)| {
-            r.constraints
+    out.extend(unsettled(&r));
+    out
+}
+
+/// The policies and their decision rows, in the scenario's order.
+struct Ranking<'a> {
+    policies: &'a [String],
+    rows: &'a [DecisionRow],
+}
+
+impl<'a> Ranking<'a> {
+    /// The decision metric's name.
+    fn metric(&self) -> &'a str {
+        self.rows.first().map_or("net_value", |r| r.metric.as_str())
+    }
+
+    /// " USD per 30d" after each figure, or nothing for a metric without a unit.
+    fn unit(&self) -> String {
+        match self.rows.first() {
+            Some(r) if !r.unit.is_empty() => format!(" {}", r.unit),
+            _ => String::new(),
+        }
+    }
+
+    /// The policy ranked `k` (1 is the best), if one is.
+    fn ranked(&self, k: usize) -> Option<(&'a String, &'a DecisionRow)> {
+        (self.policies.iter().zip(self.rows)).find(|(_, r)| r.rank == Some(k))
+    }
+
+    fn status_quo(&self) -> Option<(&'a String, &'a DecisionRow)> {
+        (self.policies.iter().zip(self.rows)).find(|(_, r)| r.status_quo)
+    }
+
+    /// "the status quo X", saying so when it is the work done by hand.
+    fn status_quo_named(&self) -> Option<String> {
+        self.status_quo().map(|(sq, q)| match q.by {
+            Who::People => format!("the status quo {sq} (the work done by hand)"),
+            _ => format!("the status quo {sq}"),
+        })
+    }
+}
+
+/// Whether an interval leaves 0 out.
+fn separates(lo: f64, hi: f64) -> bool {
+    !(lo <= 0.0 && hi >= 0.0)
+}
+
+/// ", which does not separate them" when the interval holds 0.
+fn unless_separated(lo: f64, hi: f64) -> &'static str {
+    if separates(lo, hi) {
+        ""
+    } else {
+        ", which does not separate them"
+    }
+}
+
+/// No policy meets every constraint: which fail and which are uncertain.
+fn none_feasible(r: &Ranking) -> String {
+    let why: Vec<String> = (r.policies.iter().zip(r.rows))
+        .map(|(p, row)| {
+            let what = if row.feasible == "no" {
+                "a constraint not met"
+            } else {
+                "a constraint uncertain"
+            };
+            format!("{p} ({what})")
+        })
+        .collect();
+    format!(
+        "No policy meets every constraint, judged with 95% intervals: {}. Relax a constraint, run more replications to settle the uncertain ones, or look for another policy.",
+        why.join(", ")
+    )
+}
+
+/// The best policy, its figure and interval, and its paired margin over the runner-up.
+fn headline(r: &Ranking, best: &str, b: &DecisionRow) -> String {
+    let (metric, unit) = (r.metric(), r.unit());
+    let constrained = r.rows.iter().any(|row| !row.constraints.is_empty());
+    let feasible = r.rows.iter().filter(|row| row.rank.is_some()).count();
+    let mut s = format!(
+        "Decision on {metric}: {best} is {} ({} {}",
+        match (constrained, feasible) {
+            (true, 1) => "the only policy that meets every constraint".to_string(),
+            (true, n) => format!("best of the {n} policies that meet every constraint"),
+            (false, n) => format!("best of the {n} policies"),
+        },
+        num(b.mean),
+        if b.ci_low.is_finite() {
+            format!("[{}, {}]{unit})", num(b.ci_low), num(b.ci_high))
+        } else {
+            format!("{unit})")
+        }
+    );
+    if let Some((second, row)) = r.ranked(2) {
+        // The runner-up's difference to the best, turned round: best − runner-up.
+        s.push_str(&format!(
+            "; against the runner-up{}: {}{unit} (paired 95% interval){}",
+            match (row.status_quo, row.by) {
+                (true, Who::People) => format!(", the status quo {second} (the work done by hand)"),
+                (true, _) => format!(", the status quo {second}"),
+                (false, _) => format!(" {second}"),
+            },
+            signed(-row.vs_best, -row.vs_best_high, -row.vs_best_low),
+            unless_separated(row.vs_best_low, row.vs_best_high)
+        ));
+    }
+    s.push('.');
+    s
+}
+
+/// The best policy against the status quo, unless the headline said it already (the
+/// runner-up is the status quo); when the best is the status quo, the best agent policy's
+/// shortfall.
+fn against_status_quo(r: &Ranking, b: &DecisionRow) -> Option<String> {
+    let (_, q) = r.status_quo()?;
+    let who = r.status_quo_named()?;
+    let unit = r.unit();
+    let by_hand = q.by == Who::People;
+    if b.status_quo {
+        let feasible = r.rows.iter().filter(|row| row.rank.is_some()).count();
+        // The best agent policy that meets every constraint, and its shortfall.
+        let agent = (1..=feasible)
+            .filter_map(|k| r.ranked(k))
+            .find(|(_, row)| row.by != Who::People && !row.status_quo);
+        return Some(match (agent, by_hand) {
+            (Some((a, row)), true) => format!(
+                "No agent policy beats {who}: the best of them, {a}, is {}{unit} against it (paired 95% interval).",
+                signed(row.vs_status_quo, row.vs_status_quo_low, row.vs_status_quo_high)
+            ),
+            (None, true) => format!("No agent policy meets every constraint, so none beats {who}."),
+            (_, false) => format!("It is {who}: no other policy beats it."),
+        });
+    }
+    if r.ranked(2).is_some_and(|(_, row)| row.status_quo) {
+        return None;
+    }
+    Some(format!(
+        "Against {who}: {}{unit} (paired 95% interval){}.",
+        signed(b.vs_status_quo, b.vs_status_quo_low, b.vs_status_quo_high),
+        unless_separated(b.vs_status_quo_low, b.vs_status_quo_high)
+    ))
+}
+
+/// On net value: whether doing the work is worth it at all (0 is what not doing it earns).
+fn worth_doing(r: &Ranking, best: &str, b: &DecisionRow, no_value: bool) -> Option<String> {
+    if r.metric() != "net_value" {
+        return None;
+    }
+    if no_value {
+        return Some("The scenario gives its work no value (no class has a `value`), so net value here is a difference of costs: it cannot say whether running the agent is worth it, and a policy that does less work scores well on it.".to_string());
+    }
+    if b.ci_high < 0.0 {
+        let by_hand = r.status_quo().is_some_and(|(_, q)| q.by == Who::People);
+        return Some(format!(
+            "Every policy loses money{}: not doing the work (net value 0) beats even {best}. As modelled, do not deploy.",
+            if by_hand { ", the work done by hand included" } else { "" }
+        ));
+    }
+    (b.ci_low <= 0.0).then(|| {
+        format!(
+            "Whether the work is worth doing at all is not settled: {best}'s net value could be below 0, what not doing the work earns."
+        )
+    })
+}
+
+/// The constraints whose interval straddles the bound, policy by policy.
+fn unsettled(r: &Ranking) -> Option<String> {
+    let unsettled: Vec<String> = (r.policies.iter().zip(r.rows))
+        .flat_map(|(p, row)| {
+            row.constraints
                 .split("; ")
                 .filter(|c| c.contains(": uncertain"))
                 .map(move |c| format!("{p}: {}", c.split(": uncertain").next().unwrap_or(c)))
         })
         .collect();
-    if !unsettled.is_empty() {
-        out.push(format!(
+    (!unsettled.is_empty()).then(|| {
+        format!(
             "Uncertain (the interval straddles the bound; more replications would settle it): {}.",
             unsettled.join("; ")
-        ));
-    }
-    out
+        )
+    })
 }
 
 #[cfg(test)]
