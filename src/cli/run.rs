@@ -43,6 +43,23 @@ pub(super) fn install_signal_handler() {
     }
 }
 
+/// A target on differences (`diff.METRIC`) where a scenario has one policy: nothing to
+/// compare it with.
+fn one_policy_for_a_difference(
+    targets: &[crate::experiment::Target],
+    sources: &[Source],
+    plans: &[crate::experiment::Plan],
+) -> Option<String> {
+    let t = targets.iter().find(|t| t.diff)?;
+    let (src, _) = (sources.iter().zip(plans)).find(|(_, p)| p.base().policies.len() < 2)?;
+    Some(format!(
+        "error: --precision {}: {} has one policy, so there is no difference from a baseline to resolve; use --precision {}=REL for the policy's own mean",
+        t.name(),
+        src.label,
+        crate::metrics::NAMES[t.metric]
+    ))
+}
+
 pub(super) fn run(args: RunArgs) -> i32 {
     let sources = match read_sources(&args.files) {
         Ok(s) => s,
@@ -85,18 +102,9 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    if let Some(t) = args.precision.iter().find(|t| t.diff) {
-        for (src, plan) in sources.iter().zip(&plans) {
-            if plan.base().policies.len() < 2 {
-                tell!(
-                    "error: --precision {}: {} has one policy, so there is no difference from a baseline to resolve; use --precision {}=REL for the policy's own mean",
-                    t.name(),
-                    src.label,
-                    &t.name()[5..]
-                );
-                return EXIT_BAD_INPUT;
-            }
-        }
+    if let Some(e) = one_policy_for_a_difference(&args.precision, &sources, &plans) {
+        tell!("{e}");
+        return EXIT_BAD_INPUT;
     }
     for (src, plan) in sources.iter().zip(&plans) {
         let cap = (!args.precision.is_empty()).then_some(args.max_replications);
