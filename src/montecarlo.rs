@@ -44,10 +44,15 @@ pub struct Results {
 }
 
 impl Results {
-    /// Appends another batch of replications of the same policies.
+    /// Appends another batch of replications of the same policies (taken whole, not
+    /// copied, when there are none yet).
     pub fn extend(&mut self, more: Results) {
         for (mine, theirs) in self.per_policy.iter_mut().zip(more.per_policy) {
-            mine.extend(theirs);
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                mine.extend(theirs);
+            }
         }
     }
 }
@@ -111,6 +116,11 @@ fn simulate(
     try_simulate_series(scenario, policy, replication, cancel, series)
 }
 
+/// Tasks [`run_points`] gives the executor at a time: enough to keep every thread of a
+/// large machine busy (a chunk ends when its slowest replication does), few enough that a
+/// chunk's results are small beside the batch's.
+const RUN_CHUNK: usize = 4096;
+
 /// What [`run_points`] ran.
 pub struct Batch {
     /// Per point, the replications whose every policy completed, in order.
@@ -161,20 +171,39 @@ pub fn run_points(
         .map(|(_, t)| *t)
         .collect();
     let cancel = workers.cancel;
-    let flat = workers.executor.map(tasks.len(), &|k| {
+    let run = |k: usize| {
         let (s, r, p) = tasks[k];
         // The time series, if asked for, comes from replication 0.
         let out = simulate(cancel, scenarios[s], p, r, series.filter(|_| r == 0));
         on_done();
         out
-    });
-    let interrupted = flat.iter().any(Option::is_none);
-    let fault = tasks.iter().zip(&flat).find_map(|(&(s, r, p), out)| {
-        let e = out.as_ref()?.metrics.check().err()?;
-        Some(format!(
-            "replication {r} of policy `{}`: {e}",
-            scenarios[s].policies[p].name
-        ))
+    };
+    let mut interrupted = false;
+    let mut fault = None;
+    // The tasks run a chunk at a time and their results are sorted into place as they
+    // come, so that a batch holds its results once, plus one chunk in flight (an
+    // exploration's batch is every set's replications).
+    let mut done = 0;
+    let mut chunk = Vec::new().into_iter();
+    let mut ran = std::iter::from_fn(|| {
+        if chunk.len() == 0 && done < tasks.len() {
+            let n = RUN_CHUNK.min(tasks.len() - done);
+            chunk = Default::default(); // the spent chunk's buffer goes before the next's comes
+            let part = workers.executor.map(n, &|i| run(done + i));
+            interrupted |= part.iter().any(Option::is_none);
+            if fault.is_none() {
+                fault = tasks[done..].iter().zip(&part).find_map(|(&(s, r, p), out)| {
+                    let e = out.as_ref()?.metrics.check().err()?;
+                    Some(format!(
+                        "replication {r} of policy `{}`: {e}",
+                        scenarios[s].policies[p].name
+                    ))
+                });
+            }
+            done += n;
+            chunk = part.into_iter();
+        }
+        chunk.next()
     });
     let mut results: Vec<Results> = scenarios
         .iter()
@@ -186,26 +215,27 @@ pub fn run_points(
         })
         .collect();
     let mut kept: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
-    // Every (point, replication, policy), held or run, in order.
-    let mut ran = flat.into_iter();
-    let mut flat = (0..all.len()).map(|k| match held.remove(&k) {
-        Some(x) => Some(x),
-        None => ran.next().flatten(),
-    });
-    let tasks = all;
-    // The tasks of one (point, replication) are consecutive: keep it only if all completed.
-    let mut k = 0;
-    while k < tasks.len() {
-        let (s, r, _) = tasks[k];
-        let n = scenarios[s].policies.len();
-        let group: Vec<Option<RepResult>> = flat.by_ref().take(n).collect();
-        if group.iter().all(Option::is_some) {
-            kept[s].push(r);
-            for (p, res) in group.into_iter().enumerate() {
-                results[s].per_policy[p].extend(res);
+    {
+        // Every (point, replication, policy), held or run, in order.
+        let mut flat = (0..all.len()).map(|k| match held.remove(&k) {
+            Some(x) => Some(x),
+            None => ran.next().flatten(),
+        });
+        // The tasks of one (point, replication) are consecutive: keep it only if all
+        // completed.
+        let mut k = 0;
+        while k < all.len() {
+            let (s, r, _) = all[k];
+            let n = scenarios[s].policies.len();
+            let group: Vec<Option<RepResult>> = flat.by_ref().take(n).collect();
+            if group.iter().all(Option::is_some) {
+                kept[s].push(r);
+                for (p, res) in group.into_iter().enumerate() {
+                    results[s].per_policy[p].extend(res);
+                }
             }
+            k += n;
         }
-        k += n;
     }
     Batch {
         reps: kept,

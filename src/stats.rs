@@ -41,6 +41,19 @@ pub fn t_quantile(level: f64, df: usize) -> f64 {
 }
 
 /// Summarises `values` with a `level` (e.g. 0.95) t-interval of the mean.
+/// The mean of the values that are numbers (NaN if none is): the plain sum over n, exact for
+/// counts, so a mean of integers prints as the decimal it is. A summary's mean.
+pub fn mean<I: IntoIterator<Item = f64>>(values: I) -> f64
+where
+    I::IntoIter: Clone,
+{
+    let numbers = values.into_iter().filter(|x| !x.is_nan());
+    match numbers.clone().count() {
+        0 => f64::NAN,
+        n => numbers.sum::<f64>() / n as f64,
+    }
+}
+
 pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summary {
     let v: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
     let n = v.len();
@@ -57,9 +70,8 @@ pub fn summarize_at(values: impl IntoIterator<Item = f64>, level: f64) -> Summar
             p95: nan,
         };
     }
-    // Plain sum / n (two-pass variance): exact for counts, so a mean of integers prints
-    // as the decimal it is.
-    let mean = v.iter().sum::<f64>() / n as f64;
+    // Two-pass variance, about the mean.
+    let mean = mean(v.iter().copied());
     let (std, half) = if n >= 2 {
         let s = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
         (s, t_quantile(level, n - 1) * s / (n as f64).sqrt())

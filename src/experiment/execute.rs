@@ -2,6 +2,7 @@
 //! run, the batches of a precision run, and what an interrupted run of the same plan kept
 //! taken back instead of run again (`--resume`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -77,10 +78,11 @@ pub struct Executed {
     pub warnings: Vec<String>,
 }
 
-/// A point ready to run: its scenario with the staffing chosen, the rules' rows saying
-/// how, and the replications the search already ran at the choice, per policy.
-struct Staffing {
-    loaded: Loaded,
+/// A point ready to run: its scenario with the staffing chosen (the plan's own when it has
+/// no rules: not copied), the rules' rows saying how, and the replications the search
+/// already ran at the choice, per policy.
+struct Staffing<'a> {
+    loaded: Cow<'a, Loaded>,
     rows: Vec<Staffed>,
     results: Vec<Option<Vec<RepResult>>>,
 }
@@ -199,7 +201,7 @@ pub fn execute(
                 break;
             }
             done = upto;
-            let run = assemble(ex, &staffed, &results, &reps_run);
+            let run = assemble(ex, &staffed, results.clone(), reps_run.clone());
             achieved_now = achieved(&run, ex.targets);
             if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
                 stop = Stop::PrecisionReached;
@@ -212,7 +214,7 @@ pub fn execute(
         }
     }
     Ok(Executed {
-        run: assemble(ex, &staffed, &results, &reps_run),
+        run: assemble(ex, &staffed, results, reps_run),
         stop,
         achieved: achieved_now,
         warnings,
@@ -229,11 +231,11 @@ impl Execution<'_> {
 /// Chooses the staffing of the points `range`: what `ex.kept` says they chose, else by
 /// solving their rules from `starts` (set by the first point's solution). False if
 /// cancelled.
-fn staff(
-    ex: &Execution,
+fn staff<'a>(
+    ex: &Execution<'a>,
     range: Range<usize>,
     starts: &mut Option<Starts>,
-    staffed: &mut [Option<Staffing>],
+    staffed: &mut [Option<Staffing<'a>>],
     warnings: &mut Vec<String>,
     workers: Workers,
     tick: &(dyn Fn() + Sync),
@@ -246,12 +248,12 @@ fn staff(
         let chosen = ex.kept.and_then(|kept| kept.staffing.get(k)?.as_ref());
         staffed[k] = match (p.staffing.is_empty(), chosen) {
             (true, _) => Some(Staffing {
-                loaded: p.clone(),
+                loaded: Cow::Borrowed(p),
                 rows: Vec::new(),
                 results: none(),
             }),
             (false, Some(rows)) => Some(Staffing {
-                loaded: written(p, rows)?,
+                loaded: Cow::Owned(written(p, rows)?),
                 rows: rows.clone(),
                 results: none(),
             }),
@@ -274,7 +276,7 @@ fn staff(
     let each = (solved.points.into_iter()).zip(solved.rows).zip(solved.results);
     for (&k, ((loaded, rows), results)) in unknown.iter().zip(each) {
         staffed[k] = Some(Staffing {
-            loaded,
+            loaded: Cow::Owned(loaded),
             rows,
             results,
         });
@@ -326,20 +328,26 @@ fn run_batch(
     Ok(!out.interrupted)
 }
 
-/// The run so far: points not yet staffed have their scenario as written and no rows.
-fn assemble(ex: &Execution, staffed: &[Option<Staffing>], results: &[Results], reps: &[Vec<u64>]) -> RunData {
+/// The run so far, taking its replications' results (an exploration's largest part: not
+/// copied); points not yet staffed have their scenario as written and no rows.
+fn assemble(
+    ex: &Execution,
+    staffed: &[Option<Staffing>],
+    results: Vec<Results>,
+    reps: Vec<Vec<u64>>,
+) -> RunData {
     RunData {
         dims: ex.plan.dims.clone(),
         points: (ex.plan.points.iter().zip(staffed))
-            .zip(results.iter().zip(reps))
-            .map(|((p, s), (r, reps))| PointRun {
+            .zip(results.into_iter().zip(reps))
+            .map(|((p, s), (results, reps))| PointRun {
                 values: p.values.clone(),
                 scenario: match s {
                     Some(s) => s.loaded.scenario.clone(),
                     None => p.loaded.scenario.clone(),
                 },
-                reps: reps.clone(),
-                results: r.clone(),
+                reps,
+                results,
             })
             .collect(),
         staffing: (staffed.iter())

@@ -303,14 +303,15 @@ fn design_csv(ex: &Exploration, run: &RunData) -> Vec<u8> {
     write::<DesignKey, Nothing>(&run.dims, rows)
 }
 
+/// Each set's mean of every metric, per policy (means alone: an exploration's summaries of
+/// every metric would be its largest allocation).
 fn explore_csv(run: &RunData) -> Vec<u8> {
-    let sums = run.summaries();
-    let rows: Vec<(&[String], ExploreKey, MetricRow)> = (run.points.iter().zip(&sums))
-        .flat_map(|(pt, ps)| {
-            (pt.scenario.policies.iter().zip(ps)).map(move |(pol, ms)| {
+    let rows: Vec<(&[String], ExploreKey, MetricRow)> = (run.points.iter())
+        .flat_map(|pt| {
+            (pt.scenario.policies.iter().zip(&pt.results.per_policy)).map(move |(pol, reps)| {
                 let mut row = MetricRow::default();
-                for (&m, s) in M::ALL.iter().zip(ms) {
-                    row[m] = s.mean;
+                for &m in M::ALL {
+                    row[m] = crate::stats::mean(reps.iter().map(|r| r.metrics[m]));
                 }
                 (
                     &pt.values[..],
