@@ -16,6 +16,7 @@ pub mod llm_judge;
 pub mod lots;
 pub mod monitor;
 pub mod review;
+pub mod review_pool;
 pub mod skill;
 pub mod triage;
 
@@ -30,10 +31,8 @@ pub use flag::{Flagging, OnFlag};
 pub use llm_judge::LlmJudge;
 pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::Monitor;
-pub use review::{
-    review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, ReviewPool, Reviewer,
-    ReviewerState, Shifts,
-};
+pub use review::{review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, Shifts};
+pub use review_pool::{ReviewPool, Reviewer, ReviewerState};
 pub use skill::{Detection, Skill};
 pub use triage::{Triage, TriageDesk};
 
