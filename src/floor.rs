@@ -2,14 +2,17 @@
 //! reference model — one FIFO review stage with `c` reviewers, Poisson arrivals,
 //! exponential reviews, defect draws and detection — with no event list at all.
 //!
-//! It draws from the same streams, in the same order, as the engine does on that model
-//! (arrival gaps; class and defect uniforms; service time then decision at service start,
-//! which under FIFO is arrival order), so its waits are the engine's sample path. Benchmarks
-//! divide the engine's time per action by this one's; tests check that both agree.
+//! It makes the same keyed draws as the engine does on that model (each arrival's gap, each
+//! action's class and defect uniform, and the review's service time and decision, keyed by
+//! the stage's name, `STAGE`), so its waits are the engine's sample path. Benchmarks divide
+//! the engine's time per action by this one's; tests check that both agree.
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::rng::{stream, stream_rng, uniform};
+use crate::rng::{attempt_entity, domain, purpose, uniform, Keyed};
+
+/// The name of the reference model's review stage (the default name of a `human_review`).
+pub const STAGE: &str = "human-review";
 
 /// The reference model's parameters.
 #[derive(Debug, Clone, Copy)]
@@ -37,33 +40,30 @@ pub struct FloorResult {
 
 /// One replication: `w` holds each reviewer's next free time.
 pub fn simulate(m: &Reference, seed: u64, replication: u64) -> FloorResult {
-    let mut arrivals = stream_rng(seed, replication, stream::ARRIVALS);
-    let mut actions = stream_rng(seed, replication, stream::ACTIONS);
-    let mut stage = stream_rng(seed, replication, stream::STAGE_BASE);
+    let workload = Keyed::new(seed, replication, domain::WORKLOAD);
+    let stage = Keyed::of_name(seed, replication, STAGE);
     let gap = 1.0 / m.rate;
     let mut free = vec![0.0f64; m.reviewers.max(1)];
     let (mut t, mut n, mut wait, mut escaped, mut released) = (0.0, 0u64, 0.0, 0u64, 0u64);
     loop {
-        let e: f64 = Exp1.sample(&mut arrivals);
+        let e: f64 = Exp1.sample(&mut workload.draws(n, purpose::ARRIVAL));
         t += e * gap;
         if t >= m.horizon {
             break;
         }
-        let _class = uniform(&mut actions);
-        let defective = uniform(&mut actions) < m.defect_prob;
+        let _class = workload.uniform(n, purpose::CLASS);
+        let entity = attempt_entity(n, 1);
+        let defective = uniform(&mut workload.draws(entity, purpose::ATTEMPT)) < m.defect_prob;
         // Kiefer–Wolfowitz: the earliest-free reviewer (lowest index on ties) serves next.
         let (k, &f) = free
             .iter()
             .enumerate()
             .fold((0, &f64::INFINITY), |b, x| if *x.1 < *b.1 { x } else { b });
         let start = if f > t { f } else { t };
-        let s: f64 = Exp1.sample(&mut stage);
+        let s: f64 = Exp1.sample(&mut stage.draws(entity, purpose::SERVICE));
         free[k] = start + s * m.mean_service;
-        let caught = if defective {
-            uniform(&mut stage) < m.detect
-        } else {
-            uniform(&mut stage) < 0.0
-        };
+        let u = stage.uniform(entity, purpose::DETECT);
+        let caught = if defective { u < m.detect } else { u < 0.0 };
         wait += start - t;
         n += 1;
         if !caught {

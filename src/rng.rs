@@ -1,9 +1,24 @@
-//! Random streams: one portable, seeded generator per (replication, stream).
+//! Random numbers: keyed draws for the simulation, and seeded streams for the rest.
 //!
-//! The generator is xoshiro256++ (`rand_xoshiro`), whose output is fixed by its published
-//! algorithm. Its 256-bit state is derived from `(master seed, replication, stream)` with
-//! SplitMix64, so every stream of every replication is reproducible on any machine and any
-//! number of threads, independent of the order in which replications run.
+//! **Keyed draws** (`Keyed`, `Draws`). Every random decision of a replication takes its
+//! numbers from Philox4x32-10 (Salmon et al. 2011, "Parallel random numbers: as easy as 1,
+//! 2, 3"), a counter-based generator: block `i` of the draws about `(entity, purpose)` is the
+//! Philox bijection of the counter `(i, purpose, entity)` under a 64-bit key, and the key is
+//! derived from `(master seed, replication, domain)`, where the domain is the workload or a
+//! stage's name. A draw therefore depends on what it is about (this action's third attempt at
+//! the stage named "review", its service time), never on how many numbers were drawn before
+//! it: policies that order events differently still give the same action the same luck
+//! (synchronised common random numbers), and a stage put in front moves nothing else.
+//! Philox is written here (40 lines, checked against the Random123 known-answer vectors)
+//! because no maintained crate provides it, and a block costs ten rounds of two 32-bit
+//! multiplies, cheap enough to compute afresh per decision; ChaCha (rand_chacha) has streams
+//! and word positions too, but computes four blocks at a time.
+//!
+//! **Seeded streams** (`stream_rng`). An exploration's design and bootstrap draw in order
+//! from xoshiro256++ (`rand_xoshiro`), whose state is derived from `(master seed,
+//! replication, stream)` with SplitMix64.
+
+use std::convert::Infallible;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -11,30 +26,193 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// The generator used for every stream.
 pub type StreamRng = Xoshiro256PlusPlus;
 
-/// Stream identifiers. Workload streams are shared by every policy of a replication (common
-/// random numbers); each stage draws from its own stream, keyed by its position.
+/// Seeded streams of an exploration (replication 0).
 pub mod stream {
-    /// Arrival times and the thinning of the daily profile.
-    pub const ARRIVALS: u64 = 1;
-    /// Class of each action and the defect draw of its first attempt.
-    pub const ACTIONS: u64 = 2;
-    /// Rework delays and the defect draws of later attempts.
-    pub const REWORK: u64 = 3;
-    /// Drift onset times.
-    pub const DRIFT: u64 = 4;
-    /// Whether a finding's root cause is fixed (learning).
-    pub const LEARNING: u64 = 5;
-    /// An exploration's design: the Sobol scramble and the Latin hypercube (replication 0).
+    /// An exploration's design: the Sobol scramble and the Latin hypercube.
     pub const DESIGN: u64 = 6;
-    /// An exploration's bootstrap resamples (replication 0).
+    /// An exploration's bootstrap resamples.
     pub const BOOTSTRAP: u64 = 7;
-    /// People's time per attempt when a policy's work is done by hand.
+}
+
+/// Domains of keyed draws that are not a stage's (a stage's domain is its name).
+pub mod domain {
+    /// The workload: arrivals, each action's class and each attempt's defect draws.
+    pub const WORKLOAD: u64 = 1;
+    /// Rework: the delay before an attempt comes back.
+    pub const REWORK: u64 = 3;
+    /// The agent's drift episodes.
+    pub const DRIFT: u64 = 4;
+    /// People doing the work by hand.
     pub const WORK: u64 = 8;
-    /// Stage `i` of a policy uses `STAGE_BASE + i`.
-    pub const STAGE_BASE: u64 = 1000;
-    /// The people of stage `i` draw their own detection (a beta `detect`) from
-    /// `SKILL_BASE + i`.
-    pub const SKILL_BASE: u64 = 2000;
+}
+
+/// What a keyed draw is for, within its domain and entity.
+pub mod purpose {
+    /// The gap before arrival `n` (and the thinning of the daily profile).
+    pub const ARRIVAL: u32 = 1;
+    /// An action's class.
+    pub const CLASS: u32 = 2;
+    /// An attempt's defect uniform, latent difficulty and defect kind, in that order.
+    pub const ATTEMPT: u32 = 3;
+    /// Whether a sampling stage takes the attempt.
+    pub const ENTER: u32 = 4;
+    /// A layer's outcome: detection of a defect, or a false flag on clean work.
+    pub const DETECT: u32 = 5;
+    /// A person's time on the attempt (a review, an audit, a triage, the work itself).
+    pub const SERVICE: u32 = 6;
+    /// An automated stage's delay, or the delay before rework.
+    pub const DELAY: u32 = 7;
+    /// Whether triage flags the action.
+    pub const TRIAGE: u32 = 8;
+    /// Whether a finding's root cause is fixed.
+    pub const LEARN: u32 = 9;
+    /// Which of a lot's items are sampled (entity: the attempt that opened the lot).
+    pub const LOT: u32 = 10;
+    /// A person's own detection (entity: the person).
+    pub const SKILL: u32 = 12;
+    /// The gap before drift onset `k`.
+    pub const ONSET: u32 = 13;
+    /// Whether alarm `k` of a monitor finds the drift.
+    pub const FIND: u32 = 14;
+}
+
+/// The entity of an attempt: action number `n` (its arrival index in the replication) and
+/// attempt `attempt` (1 for the first).
+#[inline(always)]
+pub fn attempt_entity(n: u64, attempt: u16) -> u64 {
+    n << 16 | attempt as u64
+}
+
+const PHILOX_M0: u32 = 0xD251_1F53;
+const PHILOX_M1: u32 = 0xCD9E_8D57;
+const PHILOX_W0: u32 = 0x9E37_79B9;
+const PHILOX_W1: u32 = 0xBB67_AE85;
+
+/// The Philox4x32-10 bijection of `ctr` under `key`.
+#[inline(always)]
+pub fn philox4x32_10(mut ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let (mut k0, mut k1) = (key[0], key[1]);
+    for round in 0..10 {
+        if round > 0 {
+            k0 = k0.wrapping_add(PHILOX_W0);
+            k1 = k1.wrapping_add(PHILOX_W1);
+        }
+        let p0 = PHILOX_M0 as u64 * ctr[0] as u64;
+        let p1 = PHILOX_M1 as u64 * ctr[2] as u64;
+        ctr = [
+            (p1 >> 32) as u32 ^ ctr[1] ^ k0,
+            p1 as u32,
+            (p0 >> 32) as u32 ^ ctr[3] ^ k1,
+            p0 as u32,
+        ];
+    }
+    ctr
+}
+
+/// The key of one domain of one replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed {
+    key: [u32; 2],
+}
+
+impl Keyed {
+    /// The key of `domain` in replication `replication` under `master` seed.
+    pub fn new(master: u64, replication: u64, domain: u64) -> Keyed {
+        let mut s = master;
+        let a = splitmix64(&mut s);
+        let mut s = a ^ replication.wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let b = splitmix64(&mut s);
+        let mut s = b ^ domain.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7);
+        let k = splitmix64(&mut s);
+        Keyed {
+            key: [k as u32, (k >> 32) as u32],
+        }
+    }
+
+    /// The key of the stage named `name` (stages with one name share their draws across
+    /// policies).
+    pub fn of_name(master: u64, replication: u64, name: &str) -> Keyed {
+        Keyed::new(master, replication, name_domain(name))
+    }
+
+    /// The draws about `entity` for `purpose`.
+    #[inline(always)]
+    pub fn draws(self, entity: u64, purpose: u32) -> Draws {
+        Draws {
+            key: self.key,
+            ctr: [0, purpose, entity as u32, (entity >> 32) as u32],
+            buf: [0; 4],
+            used: 4,
+        }
+    }
+
+    /// The first uniform of the draws about `entity` for `purpose`.
+    #[inline(always)]
+    pub fn uniform(self, entity: u64, purpose: u32) -> f64 {
+        let b = philox4x32_10([0, purpose, entity as u32, (entity >> 32) as u32], self.key);
+        to_unit(b[0] as u64 | (b[1] as u64) << 32)
+    }
+}
+
+/// The domain of a stage's name: FNV-1a over its bytes, with the top bit set so that it
+/// never equals the small fixed domains.
+fn name_domain(name: &str) -> u64 {
+    let h = name.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    });
+    h | 1 << 63
+}
+
+/// The numbers about one (entity, purpose): Philox blocks 0, 1, 2, … of its counter, each
+/// giving two 64-bit words. Samplers draw from it like any generator.
+#[derive(Debug, Clone)]
+pub struct Draws {
+    key: [u32; 2],
+    ctr: [u32; 4],
+    buf: [u32; 4],
+    /// Words of `buf` already used (4: none left).
+    used: u8,
+}
+
+impl Draws {
+    #[inline(always)]
+    fn refill(&mut self) {
+        self.buf = philox4x32_10(self.ctr, self.key);
+        self.ctr[0] = self.ctr[0].wrapping_add(1);
+        self.used = 0;
+    }
+}
+
+impl rand::TryRng for Draws {
+    type Error = Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        if self.used >= 4 {
+            self.refill();
+        }
+        let w = self.buf[self.used as usize];
+        self.used += 1;
+        Ok(w)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        if self.used >= 3 {
+            self.refill();
+        }
+        let i = self.used as usize;
+        self.used += 2;
+        Ok(self.buf[i] as u64 | (self.buf[i + 1] as u64) << 32)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(4) {
+            let w = self.try_next_u32()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
+    }
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective 64-bit mixer.
@@ -64,7 +242,13 @@ pub fn stream_rng(master: u64, replication: u64, stream: u64) -> StreamRng {
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
 pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    to_unit(rng.next_u64())
+}
+
+/// The top 53 bits of `x` as a number in [0, 1).
+#[inline(always)]
+fn to_unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]
@@ -75,16 +259,101 @@ mod tests {
     #[test]
     fn streams_are_fixed_and_distinct() {
         // Pinned values: a change here changes every result oversim has ever produced.
-        let mut r = stream_rng(2026, 0, stream::ARRIVALS);
+        let mut r = stream_rng(2026, 0, stream::DESIGN);
         let first = r.next_u64();
-        assert_eq!(first, stream_rng(2026, 0, stream::ARRIVALS).next_u64());
-        assert_ne!(first, stream_rng(2026, 1, stream::ARRIVALS).next_u64());
-        assert_ne!(first, stream_rng(2026, 0, stream::ACTIONS).next_u64());
-        assert_ne!(first, stream_rng(2027, 0, stream::ARRIVALS).next_u64());
+        assert_eq!(first, stream_rng(2026, 0, stream::DESIGN).next_u64());
+        assert_ne!(first, stream_rng(2026, 1, stream::DESIGN).next_u64());
+        assert_ne!(first, stream_rng(2026, 0, stream::BOOTSTRAP).next_u64());
+        assert_ne!(first, stream_rng(2027, 0, stream::DESIGN).next_u64());
         assert_eq!(stream_rng(0, 0, 0).next_u64(), PINNED);
     }
 
     const PINNED: u64 = 4526510421850589242;
+
+    /// Random123's known-answer vectors for Philox4x32-10 (kat_vectors: counter, key,
+    /// output).
+    #[test]
+    fn philox_gives_the_published_known_answers() {
+        let kat: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
+            ([0; 4], [0; 2], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
+            ([u32::MAX; 4], [u32::MAX; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
+            (
+                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+                [0xa4093822, 0x299f31d0],
+                [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+            ),
+        ];
+        for (ctr, key, out) in kat {
+            assert_eq!(philox4x32_10(ctr, key), out, "counter {ctr:x?}, key {key:x?}");
+        }
+    }
+
+    #[test]
+    fn draws_are_the_blocks_of_their_counter_in_order() {
+        let k = Keyed::new(2026, 3, domain::WORKLOAD);
+        let mut d = k.draws(77, purpose::SERVICE);
+        for i in 0..3u32 {
+            let b = philox4x32_10([i, purpose::SERVICE, 77, 0], k.key);
+            assert_eq!(d.next_u64(), b[0] as u64 | (b[1] as u64) << 32);
+            assert_eq!(d.next_u64(), b[2] as u64 | (b[3] as u64) << 32);
+        }
+        assert_eq!(k.uniform(77, purpose::SERVICE), uniform(&mut k.draws(77, purpose::SERVICE)));
+        // Keyed by what they are about: another entity, purpose, domain, replication or seed
+        // gives other numbers.
+        let u = k.uniform(77, purpose::SERVICE);
+        assert_ne!(u, k.uniform(78, purpose::SERVICE));
+        assert_ne!(u, k.uniform(77, purpose::DETECT));
+        assert_ne!(u, Keyed::new(2026, 3, domain::REWORK).uniform(77, purpose::SERVICE));
+        assert_ne!(u, Keyed::new(2026, 4, domain::WORKLOAD).uniform(77, purpose::SERVICE));
+        assert_ne!(u, Keyed::new(2027, 3, domain::WORKLOAD).uniform(77, purpose::SERVICE));
+        assert_ne!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review2"));
+        assert_eq!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review"));
+    }
+
+    /// Pearson's statistic of `counts` against equal expected counts.
+    fn chi_square(counts: &[u64]) -> f64 {
+        let n: u64 = counts.iter().sum();
+        let e = n as f64 / counts.len() as f64;
+        counts.iter().map(|&c| (c as f64 - e).powi(2) / e).sum()
+    }
+
+    /// The chi-square tests below use 256 cells (255 degrees of freedom: mean 255, sd
+    /// 22.6); 380 is about the 1 − 10⁻⁶ quantile (Wilson–Hilferty), so a sound generator
+    /// fails one of them about once in a million runs.
+    const CHI2_255: f64 = 380.0;
+
+    #[test]
+    fn keyed_uniforms_pass_chi_square_in_one_and_two_dimensions() {
+        let k = Keyed::new(7, 0, domain::WORKLOAD);
+        // The first uniform of consecutive entities (how the engine uses them), and the
+        // uniforms along one entity's draws.
+        let firsts: Vec<f64> = (0..1u64 << 20).map(|n| k.uniform(n, purpose::DETECT)).collect();
+        let mut d = k.draws(5, purpose::SERVICE);
+        let along: Vec<f64> = (0..1 << 20).map(|_| uniform(&mut d)).collect();
+        for (what, us) in [("first uniforms by entity", &firsts), ("one entity's draws", &along)] {
+            let mut one = [0u64; 256];
+            for &u in us.iter() {
+                one[(u * 256.0) as usize] += 1;
+            }
+            let x = chi_square(&one);
+            assert!(x < CHI2_255, "{what}: chi-square {x:.1} on 255 df");
+            // Pairs of neighbours on a 16 × 16 grid.
+            let mut two = [0u64; 256];
+            for p in us.chunks_exact(2) {
+                two[(p[0] * 16.0) as usize * 16 + (p[1] * 16.0) as usize] += 1;
+            }
+            let x = chi_square(&two);
+            assert!(x < CHI2_255, "{what}, pairs: chi-square {x:.1} on 255 df");
+        }
+        // Two purposes of one entity are independent: their pairs fill the grid evenly.
+        let mut two = [0u64; 256];
+        for n in 0..1u64 << 19 {
+            let (a, b) = (k.uniform(n, purpose::DETECT), k.uniform(n, purpose::SERVICE));
+            two[(a * 16.0) as usize * 16 + (b * 16.0) as usize] += 1;
+        }
+        let x = chi_square(&two);
+        assert!(x < CHI2_255, "detect against service: chi-square {x:.1} on 255 df");
+    }
 
     #[test]
     fn uniform_in_unit_interval() {

@@ -5,7 +5,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::{Ev, Sim};
 use crate::metrics::TimeAvg;
-use crate::rng::{uniform, StreamRng};
+use crate::rng::{purpose, Keyed};
 use crate::workload::Workload;
 
 /// The agent's drift, learning and halts (one per replication and policy).
@@ -23,17 +23,19 @@ pub(super) struct Agent {
 }
 
 impl Agent {
-    /// For the window from `warmup` to `end`, with the drift and learning streams.
-    pub(super) fn new(w: &Workload, drift: StreamRng, learning: StreamRng, warmup: f64, end: f64) -> Agent {
+    /// For the window from `warmup` to `end`, with the drift's keys.
+    pub(super) fn new(w: &Workload, drift: Keyed, warmup: f64, end: f64) -> Agent {
         Agent {
             drift: Drift {
-                rng: drift,
+                keys: drift,
+                onsets: 0,
+                investigations: 0,
                 active: false,
                 onset: 0.0,
                 generation: 0,
                 hours: TimeAvg::new(warmup, end),
             },
-            learning: Learning::new(w, learning),
+            learning: Learning::new(w),
             halted_until: 0.0,
             halted: TimeAvg::new(warmup, end),
             held: Vec::new(),
@@ -88,7 +90,12 @@ impl Agent {
 
 /// Regime shifts of the agent.
 pub(super) struct Drift {
-    rng: StreamRng,
+    keys: Keyed,
+    /// Onsets scheduled so far (the number of the next): onset `k`'s gap is keyed by `k`,
+    /// so every policy sees the same onsets whatever it does about them.
+    onsets: u64,
+    /// Alarms investigated so far: investigation `k`'s finding is keyed by `k`.
+    pub(super) investigations: u64,
     pub(super) active: bool,
     pub(super) onset: f64,
     /// Changes at every onset, so a stale self-heal event is recognised.
@@ -117,7 +124,9 @@ impl Drift {
 impl<'a> Sim<'a> {
     pub(super) fn schedule_drift_onset(&mut self) {
         if let Some(d) = &self.scenario.workload.drift {
-            let gap: f64 = Exp1.sample(&mut self.agent.drift.rng);
+            let k = self.agent.drift.onsets;
+            self.agent.drift.onsets += 1;
+            let gap: f64 = Exp1.sample(&mut self.agent.drift.keys.draws(k, purpose::ONSET));
             self.events.schedule(self.now + gap * d.every, Ev::DriftOnset);
         }
     }
@@ -149,14 +158,15 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Stage `i` found a defect of class `class`: with probability `learn` its root cause
-    /// is found and fixed, if it has one left to fix (a defect from the residual share has
-    /// none).
+    /// Stage `i` found a defect of class `class` in the attempt keyed `entity`: with
+    /// probability `learn` its root cause is found and fixed, if it has one left to fix (a
+    /// defect from the residual share has none).
     #[inline(always)]
-    pub(super) fn learn(&mut self, i: usize, class: usize) {
+    pub(super) fn learn(&mut self, i: usize, class: usize, entity: u64) {
         let f = self.policy.stages[i].learn;
         if f > 0.0 {
-            self.agent.learning.learn(&self.scenario.workload, class, f);
+            let u = self.streams.stages[i].uniform(entity, purpose::LEARN);
+            self.agent.learning.learn(&self.scenario.workload, class, f, u);
         }
     }
 }
@@ -164,24 +174,24 @@ impl<'a> Sim<'a> {
 /// Learning from root causes. A class's defects come from `root_causes` causes of equal
 /// share and a residual share `learning_floor` that no fix removes; its learning factor is
 /// `floor + (1 − floor) × unfixed / root_causes`. A finding fixes its cause with
-/// probability `learn` (drawn from the learning stream, only by stages that learn).
+/// probability `learn` (a draw keyed by the finding, only by stages that learn).
 pub(super) struct Learning {
-    rng: StreamRng,
     unfixed: Vec<u32>,
     /// Per class, the learning factor on its defect probability.
     pub(super) factor: Vec<f64>,
 }
 
 impl Learning {
-    pub(super) fn new(w: &Workload, rng: StreamRng) -> Learning {
+    pub(super) fn new(w: &Workload) -> Learning {
         Learning {
-            rng,
             unfixed: w.classes.iter().map(|c| c.root_causes).collect(),
             factor: vec![1.0; w.classes.len()],
         }
     }
 
-    fn learn(&mut self, w: &Workload, class: usize, f: f64) {
+    /// A finding in `class`, with uniform `draw`, at a stage that learns with
+    /// probability `f`.
+    fn learn(&mut self, w: &Workload, class: usize, f: f64, draw: f64) {
         let u = self.unfixed[class];
         if u == 0 {
             return;
@@ -190,7 +200,7 @@ impl Learning {
         // The chance that this defect came from an unfixed cause, times the chance its cause
         // is found and fixed.
         let fixable = (1.0 - floor) * u as f64 / n / self.factor[class];
-        if uniform(&mut self.rng) < f * fixable {
+        if draw < f * fixable {
             self.unfixed[class] = u - 1;
             self.factor[class] = floor + (1.0 - floor) * (u - 1) as f64 / n;
         }

@@ -2,7 +2,7 @@
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
 use super::{Action, Ev, Sim};
-use crate::rng::uniform;
+use crate::rng::{purpose, uniform};
 use crate::stages::AuditItem;
 use crate::workload::OnHalt;
 
@@ -10,10 +10,13 @@ impl<'a> Sim<'a> {
     pub(super) fn on_arrival(&mut self) {
         let next = self.streams.arrivals.next_time();
         self.events.schedule_side(next);
-        // Draw even while halted, so the workload's streams stay aligned across policies.
-        let (class, u) = self.streams.actions.draw();
+        let number = self.streams.arrived;
+        self.streams.arrived += 1;
+        let class = self.streams.actions.class(number);
+        let mut rng = self.streams.actions.attempt(number, 1);
+        let u = uniform(&mut rng);
         let classes = &self.scenario.workload.classes;
-        let (z, kind) = self.defects.draw(self.streams.actions.rng(), classes, class);
+        let (z, kind) = self.defects.draw(&mut rng, classes, class);
         let halted = self.agent.is_halted(self.now);
         if halted && self.scenario.workload.on_halt == OnHalt::Lost {
             return; // the work is halted and this action is never done
@@ -28,6 +31,7 @@ impl<'a> Sim<'a> {
             live: true,
             z,
             defect_kind: kind,
+            number,
             ..Action::default()
         };
         let id = match self.free.pop() {
@@ -52,10 +56,12 @@ impl<'a> Sim<'a> {
     }
 
     pub(super) fn on_rework(&mut self, id: u32) {
-        let class = self.actions[id as usize].class as usize;
-        let u = uniform(&mut self.streams.rework);
+        let a = self.actions[id as usize];
+        let class = a.class as usize;
+        let mut rng = self.streams.actions.attempt(a.number, a.attempt + 1);
+        let u = uniform(&mut rng);
         let classes = &self.scenario.workload.classes;
-        let (z, kind) = self.defects.draw(&mut self.streams.rework, classes, class);
+        let (z, kind) = self.defects.draw(&mut rng, classes, class);
         let defective = self.is_defective(class, u, z);
         let a = &mut self.actions[id as usize];
         a.z = z;
@@ -102,7 +108,7 @@ impl<'a> Sim<'a> {
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
                 self.actions[id as usize].live = false;
-                let delay = rw.delay.sample(&mut self.streams.rework);
+                let delay = rw.delay.sample(&mut self.streams.rework.draws(a.entity(), purpose::DELAY));
                 self.events.schedule(self.now + delay, Ev::Rework { action: id });
             }
             _ => {

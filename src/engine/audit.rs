@@ -2,7 +2,7 @@
 
 use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::rng::uniform;
+use crate::rng::purpose;
 use crate::stages::{AuditItem, AuditPool, Role, StageCounts};
 
 impl<'a> Sim<'a> {
@@ -17,7 +17,7 @@ impl<'a> Sim<'a> {
             let stage = &self.policy.stages[i];
             if stage.classes.contains(a.class as usize)
                 && stage.tier.admits(a.triage_flagged)
-                && (stage.sample >= 1.0 || uniform(&mut self.streams.stages[i]) < stage.sample)
+                && (stage.sample >= 1.0 || self.streams.stages[i].uniform(a.entity(), purpose::ENTER) < stage.sample)
             {
                 let item = self.released_item(a);
                 match self.wiring.roles[i] {
@@ -41,6 +41,7 @@ impl<'a> Sim<'a> {
             enqueued: self.now,
             z: a.z,
             defect_kind: a.defect_kind,
+            entity: a.entity(),
         }
     }
 
@@ -69,7 +70,7 @@ impl<'a> Sim<'a> {
         let Role::Audit(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not an audit")
         };
-        let service = a.service.sample(&mut self.streams.stages[i]);
+        let service = a.service.sample(&mut self.streams.stages[i].draws(item.entity, purpose::SERVICE));
         let pool = self.audit_pool(i);
         pool.state[k].start(now, service, was_idle, a.fatigue);
         pool.desk.start(now, k, item, since);
@@ -104,7 +105,7 @@ impl<'a> Sim<'a> {
             None => self.next_audit(i, k),
         }
         let late = a.late_harm_factor;
-        let found = item.defective && self.detects(i, detect, item.z);
+        let found = item.defective && self.detects(i, item.entity, detect, item.z);
         self.observe(i, found);
         let measuring = self.measuring();
         if measuring {
@@ -114,7 +115,7 @@ impl<'a> Sim<'a> {
             self.measures.counts[i].completed += 1;
         }
         if found {
-            self.learn(i, item.class as usize);
+            self.learn(i, item.class as usize, item.entity);
             self.late_catch(&item, late);
         }
     }

@@ -3,7 +3,7 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::rng::{uniform, StreamRng};
+use crate::rng::{uniform, Draws};
 use crate::scenario::Scenario;
 use crate::workload::Class;
 
@@ -36,12 +36,11 @@ impl Defects {
     }
 
     /// An attempt's latent difficulty and the kind its defect would be (by the shares of
-    /// its class, `classes[class]`), drawn from `rng` in that order after the uniform that decides its defect.
-    /// Both are drawn for every attempt, defective or not, so the streams stay aligned
-    /// across policies; a scenario without loadings draws no difficulty (exactly the random
-    /// numbers it would draw without the feature), and one kind draws nothing.
+    /// its class, `classes[class]`), drawn from the attempt's draws `rng` in that order
+    /// after the uniform that decides its defect. A scenario without loadings draws no
+    /// difficulty, and one kind draws nothing.
     #[inline]
-    pub(super) fn draw(&self, rng: &mut StreamRng, classes: &[Class], class: usize) -> (f64, u8) {
+    pub(super) fn draw(&self, rng: &mut Draws, classes: &[Class], class: usize) -> (f64, u8) {
         let z = if self.latent {
             StandardNormal.sample(rng)
         } else {
@@ -113,7 +112,7 @@ impl Loading {
 /// `z`: a uniform draw below `d`, or with a loading, `l·z + s·e < Φ⁻¹(d)` with fresh
 /// `e ~ N(0, 1)` (a hard defect, z high, is missed by layers that load positively).
 #[inline]
-pub(super) fn detects(rng: &mut StreamRng, loading: Option<Loading>, d: f64, z: f64) -> bool {
+pub(super) fn detects(rng: &mut Draws, loading: Option<Loading>, d: f64, z: f64) -> bool {
     match loading {
         None => uniform(rng) < d,
         Some(Loading { l, s }) => {

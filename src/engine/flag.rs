@@ -2,7 +2,6 @@
 //! false positive) or passes; a flag rejects it or escalates it to a later human review.
 
 use super::Sim;
-use crate::rng::uniform;
 use crate::stages::{OnFlag, Role};
 
 impl<'a> Sim<'a> {
@@ -21,13 +20,13 @@ impl<'a> Sim<'a> {
         };
         let a = self.actions[id as usize];
         let flagged = if a.defective {
-            self.detects(i, chk.detect.of(a.defect_kind as usize), a.z)
+            self.detects(i, a.entity(), chk.detect.of(a.defect_kind as usize), a.z)
         } else {
-            uniform(&mut self.streams.stages[i]) < chk.false_positive
+            self.false_flags(i, a.entity(), chk.false_positive)
         };
         self.observe(i, flagged);
         if flagged && a.defective {
-            self.learn(i, a.class as usize);
+            self.learn(i, a.class as usize, a.entity());
         }
         let measuring = self.measuring();
         if !flagged {

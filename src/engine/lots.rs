@@ -2,7 +2,7 @@
 //! accepted or inspected in full (rectifying inspection), then released onward.
 
 use super::{Ev, Sim, StageRt};
-use crate::rng::uniform;
+use crate::rng::{purpose, uniform};
 use crate::stages::desk::idle_person;
 use crate::stages::{AcceptanceSampling, AuditItem, Lot, LotPool, Role};
 
@@ -32,6 +32,7 @@ impl<'a> Sim<'a> {
             enqueued: self.now,
             z: a.z,
             defect_kind: a.defect_kind,
+            entity: a.entity(),
         };
         self.fill_lot(i, Some(id), item);
     }
@@ -54,14 +55,14 @@ impl<'a> Sim<'a> {
     }
 
     /// The lot is full: draw its sample (the first `n` after a partial Fisher–Yates
-    /// shuffle) and queue the sample's inspections.
+    /// shuffle, keyed by the attempt that opened the lot) and queue the sample's inspections.
     fn close_lot(&mut self, i: usize) {
         let cfg = self.lot_cfg(i);
         let mut items = std::mem::take(&mut self.lot_pool(i).filling);
         let (size, n) = (items.len(), cfg.n as usize);
+        let mut rng = self.streams.stages[i].draws(items[0].1.entity, purpose::LOT);
         for k in 0..n {
-            let j =
-                k + ((uniform(&mut self.streams.stages[i]) * (size - k) as f64) as usize).min(size - k - 1);
+            let j = k + ((uniform(&mut rng) * (size - k) as f64) as usize).min(size - k - 1);
             items.swap(k, j);
         }
         if self.measuring() {
@@ -95,7 +96,9 @@ impl<'a> Sim<'a> {
     fn start_inspection(&mut self, i: usize, r: usize, l: u32, k: u32, since: f64, was_idle: bool) {
         let now = self.now;
         let cfg = self.lot_cfg(i);
-        let service = cfg.service.sample(&mut self.streams.stages[i]);
+        let pool = self.lot_pool(i);
+        let entity = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize].1.entity;
+        let service = cfg.service.sample(&mut self.streams.stages[i].draws(entity, purpose::SERVICE));
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
         pool.desk.start(now, r, (l, k), since);
@@ -130,7 +133,7 @@ impl<'a> Sim<'a> {
             ),
             None => self.next_inspection(i, r),
         }
-        let found = item.defective && self.detects(i, detect, item.z);
+        let found = item.defective && self.detects(i, item.entity, detect, item.z);
         self.observe(i, found);
         if self.measuring() {
             self.measures.counts[i].completed += 1;
@@ -138,7 +141,7 @@ impl<'a> Sim<'a> {
             self.measures.counts[i].caught += found as u64;
         }
         if found {
-            self.learn(i, item.class as usize);
+            self.learn(i, item.class as usize, item.entity);
             if held.is_none() {
                 self.late_catch(&item, cfg.late_harm_factor);
             }

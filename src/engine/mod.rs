@@ -35,7 +35,7 @@ use wiring::Wiring;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
-use crate::rng::{stream, stream_rng, uniform, StreamRng};
+use crate::rng::{attempt_entity, domain, purpose, Keyed};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, Desk, LotPool, ReviewPool, Role, StageCounts, TriageDesk};
 use crate::workload::{Actions, Arrivals};
@@ -127,6 +127,16 @@ struct Action {
     token: u32,
     /// Latent difficulty of the attempt's defect (correlated detection).
     z: f64,
+    /// The action's number: its arrival index in the replication, what its draws are keyed by.
+    number: u64,
+}
+
+impl Action {
+    /// What the draws about this attempt are keyed by.
+    #[inline(always)]
+    fn entity(&self) -> u64 {
+        attempt_entity(self.number, self.attempt)
+    }
 }
 
 /// A stage's run-time state.
@@ -162,11 +172,11 @@ struct Effort {
 
 impl StageRt {
     /// The run-time state of a stage of `role`, for the window from `warmup` to `end`;
-    /// `skill_rng` gives the stream of its people's own detection (drawn only with a beta
-    /// `detect`).
+    /// `keys` are the stage's, from which its people's own detection is drawn (only with a
+    /// beta `detect`).
     fn new(
         role: Role,
-        skill_rng: impl Fn() -> StreamRng,
+        keys: Keyed,
         class_harm: &[f64],
         warmup: f64,
         end: f64,
@@ -178,12 +188,12 @@ impl StageRt {
                 None => StageRt::Automated,
             },
             Role::Review(h) => {
-                let own = h.detect.draw(h.reviewers as usize, &mut skill_rng());
+                let own = h.detect.draw(h.reviewers as usize, keys);
                 StageRt::Review(Box::new(ReviewPool::new(h, &own, class_harm, warmup, end)))
             }
             Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
             Role::Audit(a) => {
-                let own = a.detect.draw(a.reviewers as usize, &mut skill_rng());
+                let own = a.detect.draw(a.reviewers as usize, keys);
                 StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
             }
             Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
@@ -227,17 +237,20 @@ impl StageRt {
     }
 }
 
-/// The replication's random number streams, one per purpose.
+/// The replication's keys: the workload's, rework's, each stage's and the work's.
 struct Streams {
     arrivals: Arrivals,
-    /// Each arrival's class, defect, latent difficulty and defect kind.
+    /// Each action's class, and each attempt's defect, latent difficulty and defect kind.
     actions: Actions,
-    /// Rework: its delay and the new attempt's draws.
-    rework: StreamRng,
-    /// One per stage: who enters (sampling), outcomes, service times.
-    stages: Vec<StreamRng>,
+    /// Actions arrived so far: the number of the next.
+    arrived: u64,
+    /// Rework delays.
+    rework: Keyed,
+    /// One per stage, keyed by its name: who enters (sampling), outcomes, service times,
+    /// the people's own detection, whether a finding is learnt from.
+    stages: Vec<Keyed>,
     /// People doing the work by hand: service times.
-    work: StreamRng,
+    work: Keyed,
 }
 
 /// What the window measures: outcomes, each stage's counts, the conservation ledger, the
@@ -328,14 +341,11 @@ impl<'a> Sim<'a> {
         // Each review stage with timeouts gets an event-queue lane for them.
         let mut events = EventQueue::with_capacity(0);
         let wiring = Wiring::new(policy, w.detection_correlation, &mut events);
-        let stages = (wiring.roles.iter().enumerate())
-            .map(|(i, &role)| {
-                let skill_rng = || stream_rng(seed, replication, stream::SKILL_BASE + i as u64);
-                StageRt::new(role, skill_rng, &class_harm, warmup, end)
-            })
+        let stage_keys: Vec<Keyed> = (policy.stages.iter())
+            .map(|s| Keyed::of_name(seed, replication, &s.name))
             .collect();
-        let stage_rngs = (0..policy.stages.len())
-            .map(|i| stream_rng(seed, replication, stream::STAGE_BASE + i as u64))
+        let stages = (wiring.roles.iter().zip(&stage_keys))
+            .map(|(&role, &keys)| StageRt::new(role, keys, &class_harm, warmup, end))
             .collect();
         // A starting size for the slab and the heap (they grow as needed); capped, so an absurd
         // rate cannot ask for memory up front (found by the fuzz test: rate = "1e9/h").
@@ -353,19 +363,14 @@ impl<'a> Sim<'a> {
             streams: Streams {
                 arrivals: Arrivals::new(w, seed, replication),
                 actions: Actions::new(w, seed, replication),
-                rework: stream_rng(seed, replication, stream::REWORK),
-                stages: stage_rngs,
-                work: stream_rng(seed, replication, stream::WORK),
+                arrived: 0,
+                rework: Keyed::new(seed, replication, domain::REWORK),
+                stages: stage_keys,
+                work: Keyed::new(seed, replication, domain::WORK),
             },
             defects: Defects::new(scenario),
             stages,
-            agent: Agent::new(
-                w,
-                stream_rng(seed, replication, stream::DRIFT),
-                stream_rng(seed, replication, stream::LEARNING),
-                warmup,
-                end,
-            ),
+            agent: Agent::new(w, Keyed::new(seed, replication, domain::DRIFT), warmup, end),
             work: (policy.work.people()).map(|p| Box::new(Desk::new(p.people as usize, warmup, end))),
             measures: Measures {
                 tally: Tally::new(w.classes.len(), w.kinds.len()),
@@ -484,7 +489,7 @@ impl<'a> Sim<'a> {
             let enters = escalated >> i & 1 == 1
                 || (stage.classes.contains(class as usize)
                     && stage.tier.admits(triaged)
-                    && (stage.sample >= 1.0 || uniform(&mut self.streams.stages[i]) < stage.sample));
+                    && (stage.sample >= 1.0 || self.stage_uniform(i, id, purpose::ENTER) < stage.sample));
             if !enters {
                 continue;
             }
@@ -495,7 +500,7 @@ impl<'a> Sim<'a> {
             match role {
                 Role::Flag(flag) => match &flag.delay {
                     Some(d) => {
-                        let delay = d.sample(&mut self.streams.stages[i]);
+                        let delay = d.sample(&mut self.stage_draws(i, id, purpose::DELAY));
                         self.events
                             .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
@@ -522,7 +527,7 @@ impl<'a> Sim<'a> {
                     }
                     (None, Some(d)) => {
                         self.triage(id, i, t, 1.0);
-                        let delay = d.sample(&mut self.streams.stages[i]);
+                        let delay = d.sample(&mut self.stage_draws(i, id, purpose::DELAY));
                         self.events
                             .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
@@ -547,11 +552,32 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Whether layer `i` with detection probability `d` catches a defect of latent
-    /// difficulty `z` (see [`detects`]).
+    /// Whether layer `i` with detection probability `d` catches the defect of the attempt
+    /// keyed `entity`, of latent difficulty `z` (see [`detects`]).
     #[inline]
-    fn detects(&mut self, i: usize, d: f64, z: f64) -> bool {
-        detects(&mut self.streams.stages[i], self.wiring.loadings[i], d, z)
+    fn detects(&self, i: usize, entity: u64, d: f64, z: f64) -> bool {
+        let mut rng = self.streams.stages[i].draws(entity, purpose::DETECT);
+        detects(&mut rng, self.wiring.loadings[i], d, z)
+    }
+
+    /// Whether layer `i` flags the clean attempt keyed `entity`, with false-flag
+    /// probability `p`: the same draw that decides detection, so that a defect and a false
+    /// flag on one attempt use one number.
+    #[inline]
+    fn false_flags(&self, i: usize, entity: u64, p: f64) -> bool {
+        self.streams.stages[i].uniform(entity, purpose::DETECT) < p
+    }
+
+    /// The draws of stage `i` about attempt `id` for `purpose`.
+    #[inline(always)]
+    fn stage_draws(&self, i: usize, id: u32, purpose: u32) -> crate::rng::Draws {
+        self.streams.stages[i].draws(self.actions[id as usize].entity(), purpose)
+    }
+
+    /// The first uniform of [`Sim::stage_draws`].
+    #[inline(always)]
+    fn stage_uniform(&self, i: usize, id: u32, purpose: u32) -> f64 {
+        self.streams.stages[i].uniform(self.actions[id as usize].entity(), purpose)
     }
 }
 

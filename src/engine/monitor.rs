@@ -1,7 +1,7 @@
 //! Monitors: they watch the findings of stages, and their alarms halt the agent and end
 //! a drift the investigation finds.
 
-use crate::rng::uniform;
+use crate::rng::purpose;
 
 use super::{Ev, Sim, StageRt};
 use crate::metrics::StageResult;
@@ -51,7 +51,9 @@ impl<'a> Sim<'a> {
         if self.agent.drift.active {
             // The investigation finds the drift with probability `find` (drawn only when
             // it may fail, so a sure find draws nothing).
-            let found = mon.find >= 1.0 || uniform(&mut self.streams.stages[m]) < mon.find;
+            let k = self.agent.drift.investigations;
+            self.agent.drift.investigations += 1;
+            let found = mon.find >= 1.0 || self.streams.stages[m].uniform(k, purpose::FIND) < mon.find;
             if found {
                 let StageRt::Monitor(chart) = &mut self.stages[m] else {
                     unreachable!()

@@ -4,6 +4,7 @@
 
 use super::{Ev, Sim};
 use crate::production::People;
+use crate::rng::purpose;
 use crate::stages::Desk;
 
 impl<'a> Sim<'a> {
@@ -47,7 +48,8 @@ impl<'a> Sim<'a> {
     fn start_work(&mut self, r: usize, id: u32, since: f64) {
         let class = self.actions[id as usize].class as usize;
         let people = self.people_for(class).expect("work by hand");
-        let service = people.service.sample(&mut self.streams.work);
+        let entity = self.actions[id as usize].entity();
+        let service = people.service.sample(&mut self.streams.work.draws(entity, purpose::SERVICE));
         let now = self.now;
         self.work_desk().start(now, r, id, since);
         self.events

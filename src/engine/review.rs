@@ -4,7 +4,7 @@
 use super::detection::detects;
 use super::{Action, Effort, Ev, Measures, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::rng::uniform;
+use crate::rng::{purpose, uniform};
 use crate::stages::review::ON_TASK_EPS;
 use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, Role, StageCounts};
 
@@ -124,17 +124,18 @@ impl<'a> Sim<'a> {
             }
         }
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
-        let rng = &mut self.streams.stages[i];
-        let mut service = h.service.sample(rng);
+        let keys = self.streams.stages[i];
+        let mut service = h.service.sample(&mut keys.draws(a.entity(), purpose::SERVICE));
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
+        let mut rng = keys.draws(a.entity(), purpose::DETECT);
         let reject = if a.defective {
             let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(rng, self.wiring.loadings[i], d, a.z)
+            detects(&mut rng, self.wiring.loadings[i], d, a.z)
         } else {
-            uniform(rng) < h.false_reject
+            uniform(&mut rng) < h.false_reject
         };
         rv.action = id;
         rv.reject = reject;
@@ -178,13 +179,13 @@ impl<'a> Sim<'a> {
             self.next_for(i, r);
         }
         // Then the attempt it finished.
-        let (defective, class) = {
+        let (defective, class, entity) = {
             let a = &self.actions[id as usize];
-            (a.defective, a.class as usize)
+            (a.defective, a.class as usize, a.entity())
         };
         self.observe(i, reject);
         if reject && defective {
-            self.learn(i, class);
+            self.learn(i, class, entity);
         }
         if measuring {
             let c = &mut self.measures.counts[i];

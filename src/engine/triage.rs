@@ -2,7 +2,7 @@
 //! a `tier` take one side.
 
 use super::{Ev, Sim, StageRt};
-use crate::rng::uniform;
+use crate::rng::purpose;
 use crate::stages::desk::idle_person;
 use crate::stages::{Role, Triage, TriageDesk};
 
@@ -17,7 +17,7 @@ impl<'a> Sim<'a> {
         } else {
             let p = t.flag[a.class as usize] * vigilance;
             // Draw only when the outcome is uncertain, so sure classes use no numbers.
-            let flagged = p >= 1.0 || (p > 0.0 && uniform(&mut self.streams.stages[i]) < p);
+            let flagged = p >= 1.0 || (p > 0.0 && self.stage_uniform(i, id, purpose::TRIAGE) < p);
             let a = &mut self.actions[id as usize];
             a.triage_flagged = flagged;
             a.triage_done = true;
@@ -61,7 +61,7 @@ impl<'a> Sim<'a> {
         let service = t
             .service
             .as_ref()
-            .map_or(0.0, |d| d.sample(&mut self.streams.stages[i]));
+            .map_or(0.0, |d| d.sample(&mut self.stage_draws(i, id, purpose::SERVICE)));
         let pool = self.triage_desk(i);
         pool.people[r].start(now, service, was_idle, t.fatigue);
         pool.desk.start(now, r, id, since);

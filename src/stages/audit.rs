@@ -93,6 +93,8 @@ pub struct AuditItem {
     pub z: f64,
     /// Kind of its defect.
     pub defect_kind: u8,
+    /// What the draws about the attempt are keyed by (`rng::attempt_entity`).
+    pub entity: u64,
 }
 
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::At;
 use crate::input::{unknown, Ctx, Num, NumOrWord, S};
-use crate::rng::StreamRng;
+use crate::rng::{purpose, Keyed};
 
 /// The probability of catching a defect, the same for every kind or by kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,16 +40,16 @@ pub enum Skill {
 }
 
 impl Skill {
-    /// Each of `n` people's own detection, drawn from `rng` for a beta (its own stream, so
-    /// the stage's other draws are unchanged); NaN for everyone when all detect alike (the
-    /// value is then never read).
-    pub fn draw(&self, n: usize, rng: &mut StreamRng) -> Vec<f64> {
+    /// Each of `n` people's own detection, drawn for a beta from the stage's `keys` by
+    /// person (so person 3 has the same skill whatever the head count); NaN for everyone
+    /// when all detect alike (the value is then never read).
+    pub fn draw(&self, n: usize, keys: Keyed) -> Vec<f64> {
         match *self {
             Skill::Fixed(_) => vec![f64::NAN; n],
             Skill::Beta { mean, sd } => {
                 let k = mean * (1.0 - mean) / (sd * sd) - 1.0;
                 let beta = Beta::new(mean * k, (1.0 - mean) * k).expect("checked when read");
-                (0..n).map(|_| beta.sample(rng)).collect()
+                (0..n as u64).map(|k| beta.sample(&mut keys.draws(k, purpose::SKILL))).collect()
             }
         }
     }

@@ -1023,7 +1023,7 @@ fn acceptance_sampling_follows_the_oc_curve_and_aoq() {
     }
     for (p, seed) in [(0.01, 55), (0.02, 56), (0.04, 57), (0.06, 58)] {
         let text = workload(
-            &format!("replications = 40\nhorizon = \"200h\"\nwarmup = \"2h\"\nseed = {seed}"),
+            &format!("replications = 60\nhorizon = \"200h\"\nwarmup = \"2h\"\nseed = {seed}"),
             "1000/h",
             p,
             "",
