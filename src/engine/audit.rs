@@ -106,7 +106,7 @@ impl<'a> Sim<'a> {
         }
         let late = a.late_harm_factor;
         let found = item.defective && self.detects(i, item.entity, detect, item.z);
-        self.observe(i, found);
+        self.decided(i, item.entity, item.defective, found);
         let measuring = self.measuring();
         if measuring {
             self.measures.counts[i].passed += !found as u64;

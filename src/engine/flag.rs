@@ -24,7 +24,7 @@ impl<'a> Sim<'a> {
         } else {
             self.false_flags(i, a.entity(), chk.false_positive)
         };
-        self.observe(i, flagged);
+        self.decided(i, a.entity(), a.defective, flagged);
         if flagged && a.defective {
             self.learn(i, a.class as usize, a.entity());
         }

@@ -134,7 +134,7 @@ impl<'a> Sim<'a> {
             None => self.next_inspection(i, r),
         }
         let found = item.defective && self.detects(i, item.entity, detect, item.z);
-        self.observe(i, found);
+        self.decided(i, item.entity, item.defective, found);
         if self.measuring() {
             self.measures.counts[i].completed += 1;
             self.measures.counts[i].flagged += found as u64;

@@ -183,7 +183,7 @@ impl<'a> Sim<'a> {
             let a = &self.actions[id as usize];
             (a.defective, a.class as usize, a.entity())
         };
-        self.observe(i, reject);
+        self.decided(i, entity, defective, reject);
         if reject && defective {
             self.learn(i, class, entity);
         }

@@ -24,6 +24,7 @@ mod fuzz;
 mod invariants;
 mod model;
 mod overload;
+mod pairing;
 mod process;
 mod production;
 mod report;
