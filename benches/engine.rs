@@ -29,7 +29,7 @@ use oversim::dist::Dist;
 use oversim::engine::{simulate, EventQueue, Next};
 use oversim::floor::{self, Reference};
 use oversim::metrics::{DurationHistogram, TimeAvg};
-use oversim::rng::{stream, stream_rng, uniform};
+use oversim::rng::{attempt_entity, domain, purpose, stream_rng, uniform, Keyed};
 use oversim::scenario::{self, Scenario};
 use rand_distr::{Distribution, Exp1};
 
@@ -84,8 +84,8 @@ fn default_scenario() -> Scenario {
 }
 
 /// The reference model as a bare event loop on [`EventQueue`]: arrivals in the side slot,
-/// one completion event per busy reviewer, a FIFO of waiting actions, the same draws from
-/// the same streams as the engine. With `STATS` it also keeps the statistics oversim keeps
+/// one completion event per busy reviewer, a FIFO of waiting actions, the same keyed draws
+/// as the engine. With `STATS` it also keeps the statistics oversim keeps
 /// on this model (time averages of queue and busy reviewers, streaming histograms of waits
 /// and latency); without, only two sums. Returns (escapes, total queue wait).
 fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, f64) {
@@ -94,41 +94,43 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
     queue.open();
     busy.open();
     let (mut waits, mut latency) = (DurationHistogram::new(), DurationHistogram::new());
-    let mut arrivals = stream_rng(0, replication, stream::ARRIVALS);
-    let mut actions = stream_rng(0, replication, stream::ACTIONS);
-    let mut stage = stream_rng(0, replication, stream::STAGE_BASE);
+    let workload = Keyed::new(0, replication, domain::WORKLOAD);
+    let stage = Keyed::of_name(0, replication, floor::STAGE);
     let mut q: EventQueue<(u32, u32)> = EventQueue::with_capacity(64);
-    // (arrival time, defective) per action, in a slab with a free list.
-    let mut slab: Vec<(f64, bool)> = Vec::with_capacity(1024);
+    // (arrival time, defective, number) per action, in a slab with a free list.
+    let mut slab: Vec<(f64, bool, u64)> = Vec::with_capacity(1024);
     let mut free: Vec<u32> = Vec::new();
     let mut fifo = std::collections::VecDeque::new();
     let mut idle: Vec<u32> = (0..m.reviewers as u32).rev().collect();
     let gap = 1.0 / m.rate;
     let mut next = 0.0;
-    let (mut escaped, mut wait) = (0u64, 0.0);
-    let mut start = |q: &mut EventQueue<(u32, u32)>, now: f64, r: u32, id: u32, defective: bool| {
-        let s: f64 = Exp1.sample(&mut stage);
-        let caught = uniform(&mut stage) < if defective { m.detect } else { 0.0 };
+    let (mut escaped, mut wait, mut arrived) = (0u64, 0.0, 0u64);
+    let start = |q: &mut EventQueue<(u32, u32)>, now: f64, r: u32, id: u32, (defective, n): (bool, u64)| {
+        let entity = attempt_entity(n, 1);
+        let s: f64 = Exp1.sample(&mut stage.draws(entity, purpose::SERVICE));
+        let caught = defective && stage.uniform(entity, purpose::DETECT) < m.detect;
         q.schedule(now + s * m.mean_service, (r, id | (caught as u32) << 31));
     };
-    let e: f64 = Exp1.sample(&mut arrivals);
+    let e: f64 = Exp1.sample(&mut workload.draws(0, purpose::ARRIVAL));
     next += e * gap;
     q.schedule_side(next);
     while let Some(ev) = q.pop_before(m.horizon) {
         match ev {
             Next::Side(now) => {
-                let e: f64 = Exp1.sample(&mut arrivals);
+                let n = arrived;
+                arrived += 1;
+                let e: f64 = Exp1.sample(&mut workload.draws(arrived, purpose::ARRIVAL));
                 next += e * gap;
                 q.schedule_side(next);
-                let _class = uniform(&mut actions);
-                let defective = uniform(&mut actions) < m.defect_prob;
+                let u = uniform(&mut workload.draws(attempt_entity(n, 1), purpose::ATTEMPT));
+                let defective = u < m.defect_prob;
                 let id = match free.pop() {
                     Some(i) => {
-                        slab[i as usize] = (now, defective);
+                        slab[i as usize] = (now, defective, n);
                         i
                     }
                     None => {
-                        slab.push((now, defective));
+                        slab.push((now, defective, n));
                         slab.len() as u32 - 1
                     }
                 };
@@ -138,7 +140,7 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
                             busy.add(now, 1.0);
                             waits.record(0.0);
                         }
-                        start(&mut q, now, r, id, defective)
+                        start(&mut q, now, r, id, (defective, n))
                     }
                     None => {
                         fifo.push_back(id);
@@ -157,13 +159,13 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
                 free.push(id);
                 match fifo.pop_front() {
                     Some(n) => {
-                        let (arrived, defective) = slab[n as usize];
-                        wait += now - arrived;
+                        let (at, defective, number) = slab[n as usize];
+                        wait += now - at;
                         if STATS {
                             queue.set(now, fifo.len() as f64);
-                            waits.record(now - arrived);
+                            waits.record(now - at);
                         }
-                        start(&mut q, now, r, n, defective);
+                        start(&mut q, now, r, n, (defective, number));
                     }
                     None => {
                         idle.push(r);

@@ -3,8 +3,8 @@
 //! exponential reviews, defect draws and detection — with no event list at all.
 //!
 //! It makes the same keyed draws as the engine does on that model (each arrival's gap, each
-//! action's class and defect uniform, and the review's service time and decision, keyed by
-//! the stage's name, `STAGE`), so its waits are the engine's sample path. Benchmarks divide
+//! action's defect uniform, and the review's service time and, for a defect, its decision,
+//! keyed by the stage's name, `STAGE`), so its waits are the engine's sample path. Benchmarks divide
 //! the engine's time per action by this one's; tests check that both agree.
 
 use rand_distr::{Distribution, Exp1};
@@ -51,7 +51,7 @@ pub fn simulate(m: &Reference, seed: u64, replication: u64) -> FloorResult {
         if t >= m.horizon {
             break;
         }
-        let _class = workload.uniform(n, purpose::CLASS);
+        // One class: the engine draws no class.
         let entity = attempt_entity(n, 1);
         let defective = uniform(&mut workload.draws(entity, purpose::ATTEMPT)) < m.defect_prob;
         // Kiefer–Wolfowitz: the earliest-free reviewer (lowest index on ties) serves next.
@@ -62,8 +62,8 @@ pub fn simulate(m: &Reference, seed: u64, replication: u64) -> FloorResult {
         let start = if f > t { f } else { t };
         let s: f64 = Exp1.sample(&mut stage.draws(entity, purpose::SERVICE));
         free[k] = start + s * m.mean_service;
-        let u = stage.uniform(entity, purpose::DETECT);
-        let caught = if defective { u < m.detect } else { u < 0.0 };
+        // The engine draws the decision only when it is uncertain (no false rejects here).
+        let caught = defective && stage.uniform(entity, purpose::DETECT) < m.detect;
         wait += start - t;
         n += 1;
         if !caught {

@@ -90,23 +90,37 @@ const PHILOX_W1: u32 = 0xBB67_AE85;
 
 /// The Philox4x32-10 bijection of `ctr` under `key`.
 #[inline(always)]
-pub fn philox4x32_10(mut ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
-    let (mut k0, mut k1) = (key[0], key[1]);
-    for round in 0..10 {
-        if round > 0 {
-            k0 = k0.wrapping_add(PHILOX_W0);
-            k1 = k1.wrapping_add(PHILOX_W1);
-        }
-        let p0 = PHILOX_M0 as u64 * ctr[0] as u64;
-        let p1 = PHILOX_M1 as u64 * ctr[2] as u64;
-        ctr = [
-            (p1 >> 32) as u32 ^ ctr[1] ^ k0,
-            p1 as u32,
-            (p0 >> 32) as u32 ^ ctr[3] ^ k1,
-            p0 as u32,
-        ];
+pub fn philox4x32_10(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    #[inline(always)]
+    fn round(c: [u32; 4], k0: u32, k1: u32) -> [u32; 4] {
+        let p0 = PHILOX_M0 as u64 * c[0] as u64;
+        let p1 = PHILOX_M1 as u64 * c[2] as u64;
+        [(p1 >> 32) as u32 ^ c[1] ^ k0, p1 as u32, (p0 >> 32) as u32 ^ c[3] ^ k1, p0 as u32]
     }
-    ctr
+    let (k0, k1) = (key[0], key[1]);
+    let k = |r: u32| (k0.wrapping_add(r.wrapping_mul(PHILOX_W0)), k1.wrapping_add(r.wrapping_mul(PHILOX_W1)));
+    let mut c = ctr;
+    // Ten rounds, written out, with round r's key bumped r times.
+    let (a, b) = k(0);
+    c = round(c, a, b);
+    let (a, b) = k(1);
+    c = round(c, a, b);
+    let (a, b) = k(2);
+    c = round(c, a, b);
+    let (a, b) = k(3);
+    c = round(c, a, b);
+    let (a, b) = k(4);
+    c = round(c, a, b);
+    let (a, b) = k(5);
+    c = round(c, a, b);
+    let (a, b) = k(6);
+    c = round(c, a, b);
+    let (a, b) = k(7);
+    c = round(c, a, b);
+    let (a, b) = k(8);
+    c = round(c, a, b);
+    let (a, b) = k(9);
+    round(c, a, b)
 }
 
 /// The key of one domain of one replication.
@@ -138,11 +152,14 @@ impl Keyed {
     /// The draws about `entity` for `purpose`.
     #[inline(always)]
     pub fn draws(self, entity: u64, purpose: u32) -> Draws {
+        let ctr = [0, purpose, entity as u32, (entity >> 32) as u32];
+        // The first block now: nearly every use needs it, and the sampler's first word then
+        // comes without a branch.
         Draws {
             key: self.key,
-            ctr: [0, purpose, entity as u32, (entity >> 32) as u32],
-            buf: [0; 4],
-            used: 4,
+            ctr: [1, purpose, entity as u32, (entity >> 32) as u32],
+            buf: philox4x32_10(ctr, self.key),
+            used: 0,
         }
     }
 

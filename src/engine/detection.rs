@@ -110,20 +110,22 @@ impl Loading {
 
 /// Whether a layer with detection probability `d` catches a defect of latent difficulty
 /// `z`: a uniform draw below `d`, or with a loading, `l·z + s·e < Φ⁻¹(d)` with fresh
-/// `e ~ N(0, 1)` (a hard defect, z high, is missed by layers that load positively).
+/// `e ~ N(0, 1)` (a hard defect, z high, is missed by layers that load positively). `rng`
+/// gives the decision's draws, asked for only when the outcome is uncertain: keyed draws
+/// need not be drawn to keep anything aligned, and a sure outcome costs no block.
 #[inline]
-pub(super) fn detects(rng: &mut Draws, loading: Option<Loading>, d: f64, z: f64) -> bool {
+pub(super) fn detects(rng: impl FnOnce() -> Draws, loading: Option<Loading>, d: f64, z: f64) -> bool {
+    if d <= 0.0 {
+        return false;
+    }
+    if d >= 1.0 {
+        return true;
+    }
     match loading {
-        None => uniform(rng) < d,
+        None => uniform(&mut rng()) < d,
         Some(Loading { l, s }) => {
-            let e: f64 = StandardNormal.sample(rng);
-            if d <= 0.0 {
-                false
-            } else if d >= 1.0 {
-                true
-            } else {
-                l * z + s * e < normal_quantile(d)
-            }
+            let e: f64 = StandardNormal.sample(&mut rng());
+            l * z + s * e < normal_quantile(d)
         }
     }
 }

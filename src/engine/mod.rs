@@ -582,16 +582,16 @@ impl<'a> Sim<'a> {
     /// keyed `entity`, of latent difficulty `z` (see [`detects`]).
     #[inline]
     fn detects(&self, i: usize, entity: u64, d: f64, z: f64) -> bool {
-        let mut rng = self.streams.stages[i].draws(entity, purpose::DETECT);
-        detects(&mut rng, self.wiring.loadings[i], d, z)
+        let keys = self.streams.stages[i];
+        detects(|| keys.draws(entity, purpose::DETECT), self.wiring.loadings[i], d, z)
     }
 
     /// Whether layer `i` flags the clean attempt keyed `entity`, with false-flag
-    /// probability `p`: the same draw that decides detection, so that a defect and a false
-    /// flag on one attempt use one number.
+    /// probability `p`: the draw that decides detection (an attempt is defective or not, so
+    /// the one number serves both), made only when `p` is above 0.
     #[inline]
     fn false_flags(&self, i: usize, entity: u64, p: f64) -> bool {
-        self.streams.stages[i].uniform(entity, purpose::DETECT) < p
+        p > 0.0 && self.streams.stages[i].uniform(entity, purpose::DETECT) < p
     }
 
     /// Layer `i` decided on the attempt keyed `entity`: the monitors watching it observe

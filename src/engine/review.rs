@@ -4,7 +4,7 @@
 use super::detection::detects;
 use super::{Action, Effort, Ev, Measures, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::rng::{purpose, uniform};
+use crate::rng::purpose;
 use crate::stages::review::ON_TASK_EPS;
 use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, Role, StageCounts};
 
@@ -129,13 +129,13 @@ impl<'a> Sim<'a> {
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
-        let mut rng = keys.draws(a.entity(), purpose::DETECT);
+        let entity = a.entity();
         let reject = if a.defective {
             let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(&mut rng, self.wiring.loadings[i], d, a.z)
+            detects(|| keys.draws(entity, purpose::DETECT), self.wiring.loadings[i], d, a.z)
         } else {
-            uniform(&mut rng) < h.false_reject
+            h.false_reject > 0.0 && keys.uniform(entity, purpose::DETECT) < h.false_reject
         };
         rv.action = id;
         rv.reject = reject;

@@ -103,6 +103,9 @@ impl Actions {
     /// The class of action `n`.
     #[inline]
     pub fn class(&self, n: u64) -> usize {
+        if self.cumulative.len() == 1 {
+            return 0; // one class: nothing to draw
+        }
         let u = self.keys.uniform(n, purpose::CLASS);
         self.cumulative.iter().position(|&c| u < c).unwrap_or(0)
     }
