@@ -176,3 +176,104 @@ false_reject = 0.03
         assert!(defects > 1_000, "replication {rep}: {defects} defective attempts shared");
     }
 }
+
+/// The width ratio of a paired comparison, `sqrt((s²_A + s²_B) / s²_(A−B))`: how many
+/// times narrower the paired interval of the mean difference is than the interval of two
+/// independent means from as many replications; and the replications a 95% interval of
+/// ±5% of the mean difference needs, `(1.96 · s_(A−B) / (0.05 · |mean|))²`.
+fn width_ratio(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let var = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64
+    };
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    let vd = var(&d);
+    (((var(a) + var(b)) / vd).sqrt(), (1.96 * vd.sqrt() / (0.05 * mean.abs())).powi(2))
+}
+
+/// The table docs/performance.md shows: the width ratios of every comparison the shipped
+/// scenarios' committed results make (each policy against the baseline of comparison.csv)
+/// on harm and net value, from their replications.csv; and the median over them.
+fn width_ratio_table(root: &Path) -> String {
+    use std::fmt::Write;
+    let examples = root.join("results/examples");
+    let mut names: Vec<String> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut out = String::from(
+        "| scenario | policy | baseline | n | harm: ratio | reps for ±5% | net value: ratio | reps for ±5% |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let (mut harm, mut net) = (Vec::new(), Vec::new());
+    for name in names {
+        let dir = examples.join(&name);
+        let mut rd = csv::Reader::from_path(dir.join("replications.csv")).unwrap();
+        let header = rd.headers().unwrap().clone();
+        let col = |m: &str| header.iter().position(|h| h == m).unwrap();
+        let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+        let values = |policy: &str, m: &str| -> Vec<f64> {
+            (rows.iter().filter(|r| &r[0] == policy))
+                .map(|r| r[col(m)].parse().unwrap())
+                .collect()
+        };
+        let mut rd = csv::Reader::from_path(dir.join("comparison.csv")).unwrap();
+        let mut pairs: Vec<(String, String)> = (rd.records().map(Result::unwrap))
+            .map(|r| (r[0].to_string(), r[1].to_string()))
+            .collect();
+        pairs.dedup();
+        for (policy, baseline) in pairs {
+            let (rh, nh) = width_ratio(&values(&policy, "harm"), &values(&baseline, "harm"));
+            let (rn, nn) = width_ratio(&values(&policy, "net_value"), &values(&baseline, "net_value"));
+            let n = values(&policy, "harm").len();
+            let cell = |r: f64, reps: f64| match r.is_finite() {
+                true => (format!("{r:.2}"), format!("{reps:.0}")),
+                false => ("(no variance)".to_string(), "–".to_string()),
+            };
+            let ((rh_s, nh_s), (rn_s, nn_s)) = (cell(rh, nh), cell(rn, nn));
+            writeln!(out, "| {name} | {policy} | {baseline} | {n} | {rh_s} | {nh_s} | {rn_s} | {nn_s} |").unwrap();
+            harm.extend(rh.is_finite().then_some(rh));
+            net.extend(rn.is_finite().then_some(rn));
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let k = v.len();
+        match k % 2 {
+            1 => v[k / 2],
+            _ => (v[k / 2 - 1] + v[k / 2]) / 2.0,
+        }
+    };
+    let (kh, kn) = (harm.len(), net.len());
+    writeln!(
+        out,
+        "\nMedian width ratio: harm {:.2} over {kh} comparisons, net value {:.2} over {kn}.",
+        median(&mut harm),
+        median(&mut net)
+    )
+    .unwrap();
+    out
+}
+
+/// docs/performance.md's table of width ratios is computed from the committed results
+/// (`OVERSIM_BLESS=1` rewrites it).
+#[test]
+fn the_width_ratios_docs_show_are_the_committed_results() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("docs/performance.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (open, close) = ("<!-- width-ratios -->\n", "<!-- /width-ratios -->");
+    let a = doc.find(open).expect("marker") + open.len();
+    let b = doc.find(close).expect("marker");
+    let want = width_ratio_table(root);
+    if std::env::var_os("OVERSIM_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+        return;
+    }
+    assert_eq!(&doc[a..b], want, "docs/performance.md: rerun with OVERSIM_BLESS=1");
+    // A pair of identical worlds would give an infinite ratio, independent ones 1: the
+    // ratio estimates from n replications have a relative sd near 1/sqrt(2(n − 1)), so
+    // a shipped comparison's ratio below 0.7 would mean the pairing made it worse.
+    assert!(!want.contains("| 0.6") && !want.contains("| 0.5"), "{want}");
+}
