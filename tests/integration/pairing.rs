@@ -276,4 +276,18 @@ fn the_width_ratios_docs_show_are_the_committed_results() {
     // ratio estimates from n replications have a relative sd near 1/sqrt(2(n − 1)), so
     // a shipped comparison's ratio below 0.7 would mean the pairing made it worse.
     assert!(!want.contains("| 0.6") && !want.contains("| 0.5"), "{want}");
+    // The README's range for policies that share their layers (fatigue rules, head counts).
+    let shared: Vec<f64> = (want.lines())
+        .filter(|l| l.starts_with("| fatigue-and-breaks |") || l.starts_with("| rubber-stamping |"))
+        .flat_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            [cells[5].parse::<f64>().unwrap(), cells[7].parse::<f64>().unwrap()]
+        })
+        .collect();
+    let lo = shared.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = shared.iter().cloned().fold(0.0, f64::max);
+    let stated = format!("against another, {lo:.1}–{hi:.1}×");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(readme.contains(&stated), "README should say `{stated}`");
 }
