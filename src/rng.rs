@@ -95,10 +95,20 @@ pub fn philox4x32_10(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     fn round(c: [u32; 4], k0: u32, k1: u32) -> [u32; 4] {
         let p0 = PHILOX_M0 as u64 * c[0] as u64;
         let p1 = PHILOX_M1 as u64 * c[2] as u64;
-        [(p1 >> 32) as u32 ^ c[1] ^ k0, p1 as u32, (p0 >> 32) as u32 ^ c[3] ^ k1, p0 as u32]
+        [
+            (p1 >> 32) as u32 ^ c[1] ^ k0,
+            p1 as u32,
+            (p0 >> 32) as u32 ^ c[3] ^ k1,
+            p0 as u32,
+        ]
     }
     let (k0, k1) = (key[0], key[1]);
-    let k = |r: u32| (k0.wrapping_add(r.wrapping_mul(PHILOX_W0)), k1.wrapping_add(r.wrapping_mul(PHILOX_W1)));
+    let k = |r: u32| {
+        (
+            k0.wrapping_add(r.wrapping_mul(PHILOX_W0)),
+            k1.wrapping_add(r.wrapping_mul(PHILOX_W1)),
+        )
+    };
     let mut c = ctr;
     // Ten rounds, written out, with round r's key bumped r times.
     let (a, b) = k(0);
@@ -293,7 +303,11 @@ mod tests {
     fn philox_gives_the_published_known_answers() {
         let kat: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
             ([0; 4], [0; 2], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-            ([u32::MAX; 4], [u32::MAX; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
+            (
+                [u32::MAX; 4],
+                [u32::MAX; 2],
+                [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+            ),
             (
                 [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
                 [0xa4093822, 0x299f31d0],
@@ -314,15 +328,27 @@ mod tests {
             assert_eq!(d.next_u64(), b[0] as u64 | (b[1] as u64) << 32);
             assert_eq!(d.next_u64(), b[2] as u64 | (b[3] as u64) << 32);
         }
-        assert_eq!(k.uniform(77, purpose::SERVICE), uniform(&mut k.draws(77, purpose::SERVICE)));
+        assert_eq!(
+            k.uniform(77, purpose::SERVICE),
+            uniform(&mut k.draws(77, purpose::SERVICE))
+        );
         // Keyed by what they are about: another entity, purpose, domain, replication or seed
         // gives other numbers.
         let u = k.uniform(77, purpose::SERVICE);
         assert_ne!(u, k.uniform(78, purpose::SERVICE));
         assert_ne!(u, k.uniform(77, purpose::DETECT));
-        assert_ne!(u, Keyed::new(2026, 3, domain::REWORK).uniform(77, purpose::SERVICE));
-        assert_ne!(u, Keyed::new(2026, 4, domain::WORKLOAD).uniform(77, purpose::SERVICE));
-        assert_ne!(u, Keyed::new(2027, 3, domain::WORKLOAD).uniform(77, purpose::SERVICE));
+        assert_ne!(
+            u,
+            Keyed::new(2026, 3, domain::REWORK).uniform(77, purpose::SERVICE)
+        );
+        assert_ne!(
+            u,
+            Keyed::new(2026, 4, domain::WORKLOAD).uniform(77, purpose::SERVICE)
+        );
+        assert_ne!(
+            u,
+            Keyed::new(2027, 3, domain::WORKLOAD).uniform(77, purpose::SERVICE)
+        );
         assert_ne!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review2"));
         assert_eq!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review"));
     }
@@ -347,7 +373,10 @@ mod tests {
         let firsts: Vec<f64> = (0..1u64 << 20).map(|n| k.uniform(n, purpose::DETECT)).collect();
         let mut d = k.draws(5, purpose::SERVICE);
         let along: Vec<f64> = (0..1 << 20).map(|_| uniform(&mut d)).collect();
-        for (what, us) in [("first uniforms by entity", &firsts), ("one entity's draws", &along)] {
+        for (what, us) in [
+            ("first uniforms by entity", &firsts),
+            ("one entity's draws", &along),
+        ] {
             let mut one = [0u64; 256];
             for &u in us.iter() {
                 one[(u * 256.0) as usize] += 1;
@@ -369,7 +398,10 @@ mod tests {
             two[(a * 16.0) as usize * 16 + (b * 16.0) as usize] += 1;
         }
         let x = chi_square(&two);
-        assert!(x < CHI2_255, "detect against service: chi-square {x:.1} on 255 df");
+        assert!(
+            x < CHI2_255,
+            "detect against service: chi-square {x:.1} on 255 df"
+        );
     }
 
     #[test]

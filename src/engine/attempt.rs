@@ -108,7 +108,9 @@ impl<'a> Sim<'a> {
         match &self.scenario.workload.rework {
             Some(rw) if (a.attempt as u32) < rw.max_attempts => {
                 self.actions[id as usize].live = false;
-                let delay = rw.delay.sample(&mut self.streams.rework.draws(a.entity(), purpose::DELAY));
+                let delay = rw
+                    .delay
+                    .sample(&mut self.streams.rework.draws(a.entity(), purpose::DELAY));
                 self.events.schedule(self.now + delay, Ev::Rework { action: id });
             }
             _ => {

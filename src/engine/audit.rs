@@ -17,7 +17,8 @@ impl<'a> Sim<'a> {
             let stage = &self.policy.stages[i];
             if stage.classes.contains(a.class as usize)
                 && stage.tier.admits(a.triage_flagged)
-                && (stage.sample >= 1.0 || self.streams.stages[i].uniform(a.entity(), purpose::ENTER) < stage.sample)
+                && (stage.sample >= 1.0
+                    || self.streams.stages[i].uniform(a.entity(), purpose::ENTER) < stage.sample)
             {
                 let item = self.released_item(a);
                 match self.wiring.roles[i] {
@@ -70,7 +71,9 @@ impl<'a> Sim<'a> {
         let Role::Audit(a) = self.wiring.roles[i] else {
             unreachable!("stage {i} is not an audit")
         };
-        let service = a.service.sample(&mut self.streams.stages[i].draws(item.entity, purpose::SERVICE));
+        let service = a
+            .service
+            .sample(&mut self.streams.stages[i].draws(item.entity, purpose::SERVICE));
         let pool = self.audit_pool(i);
         pool.state[k].start(now, service, was_idle, a.fatigue);
         pool.desk.start(now, k, item, since);

@@ -97,8 +97,12 @@ impl<'a> Sim<'a> {
         let now = self.now;
         let cfg = self.lot_cfg(i);
         let pool = self.lot_pool(i);
-        let entity = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize].1.entity;
-        let service = cfg.service.sample(&mut self.streams.stages[i].draws(entity, purpose::SERVICE));
+        let entity = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize]
+            .1
+            .entity;
+        let service = cfg
+            .service
+            .sample(&mut self.streams.stages[i].draws(entity, purpose::SERVICE));
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
         pool.desk.start(now, r, (l, k), since);

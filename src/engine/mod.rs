@@ -174,13 +174,7 @@ impl StageRt {
     /// The run-time state of a stage of `role`, for the window from `warmup` to `end`;
     /// `keys` are the stage's, from which its people's own detection is drawn (only with a
     /// beta `detect`).
-    fn new(
-        role: Role,
-        keys: Keyed,
-        class_harm: &[f64],
-        warmup: f64,
-        end: f64,
-    ) -> StageRt {
+    fn new(role: Role, keys: Keyed, class_harm: &[f64], warmup: f64, end: f64) -> StageRt {
         match role {
             Role::Flag(_) => StageRt::Automated,
             Role::Triage(t) => match t.people {
@@ -583,7 +577,12 @@ impl<'a> Sim<'a> {
     #[inline]
     fn detects(&self, i: usize, entity: u64, d: f64, z: f64) -> bool {
         let keys = self.streams.stages[i];
-        detects(|| keys.draws(entity, purpose::DETECT), self.wiring.loadings[i], d, z)
+        detects(
+            || keys.draws(entity, purpose::DETECT),
+            self.wiring.loadings[i],
+            d,
+            z,
+        )
     }
 
     /// Whether layer `i` flags the clean attempt keyed `entity`, with false-flag

@@ -49,7 +49,9 @@ impl<'a> Sim<'a> {
         let class = self.actions[id as usize].class as usize;
         let people = self.people_for(class).expect("work by hand");
         let entity = self.actions[id as usize].entity();
-        let service = people.service.sample(&mut self.streams.work.draws(entity, purpose::SERVICE));
+        let service = people
+            .service
+            .sample(&mut self.streams.work.draws(entity, purpose::SERVICE));
         let now = self.now;
         self.work_desk().start(now, r, id, since);
         self.events

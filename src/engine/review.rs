@@ -133,7 +133,12 @@ impl<'a> Sim<'a> {
         let reject = if a.defective {
             let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(|| keys.draws(entity, purpose::DETECT), self.wiring.loadings[i], d, a.z)
+            detects(
+                || keys.draws(entity, purpose::DETECT),
+                self.wiring.loadings[i],
+                d,
+                a.z,
+            )
         } else {
             h.false_reject > 0.0 && keys.uniform(entity, purpose::DETECT) < h.false_reject
         };

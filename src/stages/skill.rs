@@ -49,7 +49,9 @@ impl Skill {
             Skill::Beta { mean, sd } => {
                 let k = mean * (1.0 - mean) / (sd * sd) - 1.0;
                 let beta = Beta::new(mean * k, (1.0 - mean) * k).expect("checked when read");
-                (0..n as u64).map(|k| beta.sample(&mut keys.draws(k, purpose::SKILL))).collect()
+                (0..n as u64)
+                    .map(|k| beta.sample(&mut keys.draws(k, purpose::SKILL)))
+                    .collect()
             }
         }
     }

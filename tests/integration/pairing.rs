@@ -149,7 +149,13 @@ detect = 0.8
 false_reject = 0.03
 "#;
     let sc = load("head-count.toml", text, &[]);
-    let review = |p: usize| sc.policies[p].stages.iter().position(|s| s.name == "review").unwrap();
+    let review = |p: usize| {
+        sc.policies[p]
+            .stages
+            .iter()
+            .position(|s| s.name == "review")
+            .unwrap()
+    };
     for rep in 0..3 {
         let by_attempt = |p: usize| -> HashMap<(u64, u16, u16), Decision> {
             (decisions(&sc, p, rep).into_iter())
@@ -165,15 +171,27 @@ false_reject = 0.03
             let Some(b) = five.get(&(action, attempt, other)) else {
                 continue;
             };
-            assert_eq!(a.defective, b.defective, "action {action} attempt {attempt}: the defect");
-            assert_eq!(a.flagged, b.flagged, "action {action} attempt {attempt} at stage {stage}");
+            assert_eq!(
+                a.defective, b.defective,
+                "action {action} attempt {attempt}: the defect"
+            );
+            assert_eq!(
+                a.flagged, b.flagged,
+                "action {action} attempt {attempt} at stage {stage}"
+            );
             shared += 1;
             defects += a.defective as u32;
         }
         // Nearly every attempt is decided in both (they differ only in what is in flight at
         // the end of the window): 50/h over 310 h is about 15,500 actions.
-        assert!(shared > 2 * 14_000, "replication {rep}: {shared} decisions shared");
-        assert!(defects > 1_000, "replication {rep}: {defects} defective attempts shared");
+        assert!(
+            shared > 2 * 14_000,
+            "replication {rep}: {shared} decisions shared"
+        );
+        assert!(
+            defects > 1_000,
+            "replication {rep}: {defects} defective attempts shared"
+        );
     }
 }
 
@@ -189,7 +207,10 @@ fn width_ratio(a: &[f64], b: &[f64]) -> (f64, f64) {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let vd = var(&d);
-    (((var(a) + var(b)) / vd).sqrt(), (1.96 * vd.sqrt() / (0.05 * mean.abs())).powi(2))
+    (
+        ((var(a) + var(b)) / vd).sqrt(),
+        (1.96 * vd.sqrt() / (0.05 * mean.abs())).powi(2),
+    )
 }
 
 /// The table docs/performance.md shows: the width ratios of every comparison the shipped
@@ -232,7 +253,11 @@ fn width_ratio_table(root: &Path) -> String {
                 false => ("(no variance)".to_string(), "–".to_string()),
             };
             let ((rh_s, nh_s), (rn_s, nn_s)) = (cell(rh, nh), cell(rn, nn));
-            writeln!(out, "| {name} | {policy} | {baseline} | {n} | {rh_s} | {nh_s} | {rn_s} | {nn_s} |").unwrap();
+            writeln!(
+                out,
+                "| {name} | {policy} | {baseline} | {n} | {rh_s} | {nh_s} | {rn_s} | {nn_s} |"
+            )
+            .unwrap();
             harm.extend(rh.is_finite().then_some(rh));
             net.extend(rn.is_finite().then_some(rn));
         }
@@ -271,7 +296,11 @@ fn the_width_ratios_docs_show_are_the_committed_results() {
         std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
         return;
     }
-    assert_eq!(&doc[a..b], want, "docs/performance.md: rerun with OVERSIM_BLESS=1");
+    assert_eq!(
+        &doc[a..b],
+        want,
+        "docs/performance.md: rerun with OVERSIM_BLESS=1"
+    );
     // A pair of identical worlds would give an infinite ratio, independent ones 1: the
     // ratio estimates from n replications have a relative sd near 1/sqrt(2(n − 1)), so
     // a shipped comparison's ratio below 0.7 would mean the pairing made it worse.
