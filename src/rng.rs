@@ -74,6 +74,10 @@ pub mod purpose {
     pub const ONSET: u32 = 13;
     /// Whether alarm `k` of a monitor finds the drift.
     pub const FIND: u32 = 14;
+    /// Which cause an attempt's defect would come from: the residual share or one of its
+    /// class's root causes (so a root cause fixed in one policy removes the same defects it
+    /// removes in another).
+    pub const CAUSE: u32 = 15;
 }
 
 /// The entity of an attempt: action number `n` (its arrival index in the replication) and

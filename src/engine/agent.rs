@@ -65,14 +65,20 @@ impl Agent {
         ends
     }
 
-    /// `min(1, defect_prob × drift multiplier × the class's learning factor)`.
+    /// `min(1, defect_prob × drift multiplier) × the class's learning factor`.
     #[inline]
     pub(super) fn defect_prob(&self, w: &Workload, class: usize) -> f64 {
+        self.unlearnt_defect_prob(w, class) * self.learning.factor[class]
+    }
+
+    /// `min(1, defect_prob × drift multiplier)`: the rate before learning, which
+    /// `Learning::still_possible` then thins.
+    pub(super) fn unlearnt_defect_prob(&self, w: &Workload, class: usize) -> f64 {
         let drift = match (&w.drift, self.drift.active) {
             (Some(d), true) => d.multiplier,
             _ => 1.0,
         };
-        (w.classes[class].defect_prob * drift * self.learning.factor[class]).min(1.0)
+        (w.classes[class].defect_prob * drift).min(1.0)
     }
 
     /// Opens the time averages (at the end of the warm-up).
@@ -160,50 +166,92 @@ impl<'a> Sim<'a> {
 
     /// Stage `i` found a defect of class `class` in the attempt keyed `entity`: with
     /// probability `learn` its root cause is found and fixed, if it has one left to fix (a
-    /// defect from the residual share has none).
+    /// defect from the residual share has none; a defect made by people, none the agent's).
     #[inline(always)]
     pub(super) fn learn(&mut self, i: usize, class: usize, entity: u64) {
         let f = self.policy.stages[i].learn;
-        if f > 0.0 {
-            let u = self.streams.stages[i].uniform(entity, purpose::LEARN);
-            self.agent.learning.learn(&self.scenario.workload, class, f, u);
+        if f > 0.0 && self.policy.work.people_for(class).is_none() {
+            let w = &self.scenario.workload;
+            if let Cause::Root(k) = Learning::cause(w, class, self.streams.actions.cause(entity)) {
+                // Keyed by the defect, not the stage: whichever layer finds it, in
+                // whichever policy, the same number decides whether its cause is fixed.
+                let u = self.streams.actions.learn(entity);
+                if u < f {
+                    self.agent.learning.fix(w, class, k);
+                }
+            }
         }
     }
 }
 
 /// Learning from root causes. A class's defects come from `root_causes` causes of equal
 /// share and a residual share `learning_floor` that no fix removes; its learning factor is
-/// `floor + (1 − floor) × unfixed / root_causes`. A finding fixes its cause with
-/// probability `learn` (a draw keyed by the finding, only by stages that learn).
+/// `floor + (1 − floor) × unfixed / root_causes`. Each attempt of the agent's has the cause
+/// its defect would come from (a uniform keyed by the attempt, `Learning::cause`); the
+/// attempt is defective only if that cause is still open, and a finding fixes its cause
+/// with probability `learn` (a draw keyed by the finding, only by stages that learn).
 pub(super) struct Learning {
     unfixed: Vec<u32>,
+    /// Per class, whether each root cause is fixed.
+    fixed: Vec<Vec<bool>>,
     /// Per class, the learning factor on its defect probability.
     pub(super) factor: Vec<f64>,
+}
+
+/// What a defect comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cause {
+    /// The residual share no fix removes.
+    Residual,
+    /// Root cause `k` of its class.
+    Root(u32),
 }
 
 impl Learning {
     pub(super) fn new(w: &Workload) -> Learning {
         Learning {
             unfixed: w.classes.iter().map(|c| c.root_causes).collect(),
+            fixed: (w.classes.iter())
+                .map(|c| vec![false; c.root_causes as usize])
+                .collect(),
             factor: vec![1.0; w.classes.len()],
         }
     }
 
-    /// A finding in `class`, with uniform `draw`, at a stage that learns with
-    /// probability `f`.
-    fn learn(&mut self, w: &Workload, class: usize, f: f64, draw: f64) {
-        let u = self.unfixed[class];
-        if u == 0 {
+    /// The cause uniform `v` picks in `class`: the residual share with probability
+    /// `learning_floor` (all of it when the class has no root causes), else each root cause
+    /// with equal probability.
+    pub(super) fn cause(w: &Workload, class: usize, v: f64) -> Cause {
+        let (floor, n) = (w.learning_floor, w.classes[class].root_causes);
+        if n == 0 || v < floor {
+            return Cause::Residual;
+        }
+        Cause::Root((((v - floor) / (1.0 - floor) * n as f64) as u32).min(n - 1))
+    }
+
+    /// Whether a defect of `class` can still happen, its cause picked by the uniform
+    /// `cause` gives (drawn only once some cause is fixed).
+    #[inline]
+    pub(super) fn still_possible(&self, w: &Workload, class: usize, cause: impl FnOnce() -> f64) -> bool {
+        if self.unfixed[class] == w.classes[class].root_causes {
+            return true; // nothing fixed yet
+        }
+        match Learning::cause(w, class, cause()) {
+            Cause::Residual => true,
+            Cause::Root(k) => !self.fixed[class][k as usize],
+        }
+    }
+
+    /// Root cause `k` of `class` is fixed (if it was not already).
+    fn fix(&mut self, w: &Workload, class: usize, k: u32) {
+        let fixed = &mut self.fixed[class][k as usize];
+        if *fixed {
             return;
         }
+        *fixed = true;
         let (floor, n) = (w.learning_floor, w.classes[class].root_causes as f64);
-        // The chance that this defect came from an unfixed cause, times the chance its cause
-        // is found and fixed.
-        let fixable = (1.0 - floor) * u as f64 / n / self.factor[class];
-        if draw < f * fixable {
-            self.unfixed[class] = u - 1;
-            self.factor[class] = floor + (1.0 - floor) * (u - 1) as f64 / n;
-        }
+        self.unfixed[class] -= 1;
+        self.factor[class] = floor + (1.0 - floor) * self.unfixed[class] as f64 / n;
     }
 
     /// The share-weighted learning factor over the classes (normalised by the sum of the

@@ -2,7 +2,7 @@
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
 use super::{Action, Ev, Sim};
-use crate::rng::{purpose, uniform};
+use crate::rng::{attempt_entity, purpose, uniform};
 use crate::stages::AuditItem;
 use crate::workload::OnHalt;
 
@@ -62,7 +62,7 @@ impl<'a> Sim<'a> {
         let u = uniform(&mut rng);
         let classes = &self.scenario.workload.classes;
         let (z, kind) = self.defects.draw(&mut rng, classes, class);
-        let defective = self.is_defective(class, u, z);
+        let defective = self.is_defective(class, u, z, attempt_entity(a.number, a.attempt + 1));
         let a = &mut self.actions[id as usize];
         a.z = z;
         a.defect_kind = kind;

@@ -241,7 +241,7 @@ struct Streams {
     /// Rework delays.
     rework: Keyed,
     /// One per stage, keyed by its name: who enters (sampling), outcomes, service times,
-    /// the people's own detection, whether a finding is learnt from.
+    /// the people's own detection.
     stages: Vec<Keyed>,
     /// People doing the work by hand: service times.
     work: Keyed,

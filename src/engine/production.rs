@@ -21,7 +21,8 @@ impl<'a> Sim<'a> {
             let a = &self.actions[id as usize];
             (a.class as usize, a.z)
         };
-        self.actions[id as usize].defective = self.is_defective(class, u, z);
+        let entity = self.actions[id as usize].entity();
+        self.actions[id as usize].defective = self.is_defective(class, u, z, entity);
         self.begin(id);
     }
 
@@ -88,12 +89,23 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Whether an attempt of `class` made now, with its defect draws `u` and `z`, is
+    /// Whether attempt `entity` of `class` made now, with its defect draws `u` and `z`, is
     /// defective: the one place an attempt's defect is decided (first attempts, work held
-    /// during a halt, rework).
+    /// during a halt, rework). People err at their own rate. The agent errs at its rate
+    /// with drift, and then only if the cause its defect would come from (drawn for the
+    /// attempt, the same in every policy) is not fixed: so the chance is the rate times the
+    /// learning factor, and a cause fixed in two policies removes the same defects in both.
     #[inline]
-    pub(super) fn is_defective(&self, class: usize, u: f64, z: f64) -> bool {
-        self.defects.defective(u, self.defect_prob(class), z)
+    pub(super) fn is_defective(&self, class: usize, u: f64, z: f64, entity: u64) -> bool {
+        let w = &self.scenario.workload;
+        match self.people_for(class) {
+            Some(p) => self.defects.defective(u, p.defect_prob[class], z),
+            None => {
+                self.defects
+                    .defective(u, self.agent.unlearnt_defect_prob(w, class), z)
+                    && (self.agent.learning).still_possible(w, class, || self.streams.actions.cause(entity))
+            }
+        }
     }
 
     /// The probability that an attempt of `class` made now is defective: people's own

@@ -110,6 +110,19 @@ impl Actions {
         self.cumulative.iter().position(|&c| u < c).unwrap_or(0)
     }
 
+    /// The uniform that picks the cause of the defect attempt `entity` would have
+    /// (`rng::attempt_entity`).
+    #[inline]
+    pub fn cause(&self, entity: u64) -> f64 {
+        self.keys.uniform(entity, purpose::CAUSE)
+    }
+
+    /// The uniform that decides whether finding attempt `entity`'s defect fixes its cause.
+    #[inline]
+    pub fn learn(&self, entity: u64) -> f64 {
+        self.keys.uniform(entity, purpose::LEARN)
+    }
+
     /// The draws of attempt `attempt` of action `n`: its defect uniform, then its latent
     /// difficulty and defect kind (`engine::detection`).
     #[inline]

@@ -563,7 +563,7 @@ const CHECKED: &[(&str, &str, &str, From, &str, Fmt)] = &[
     ),
     (
         "docs/teaching.md",
-        "same harm (25,600 and {} units)",
+        "same harm (26,800 and {} units)",
         "drifting-agent",
         From::Mean("process"),
         "harm",
