@@ -20,6 +20,7 @@ mod queue;
 mod review;
 mod series;
 mod tally;
+mod trace;
 mod triage;
 mod wiring;
 
@@ -27,6 +28,7 @@ use agent::Agent;
 use detection::{detects, Defects};
 
 pub use queue::{EventQueue, Next};
+pub use trace::{decisions, Decision};
 
 use series::Series;
 use tally::Tally;
@@ -287,29 +289,6 @@ pub struct Sim<'a> {
     series: Option<Series>,
     /// Every layer's decision, when asked for (`decisions`).
     trace: Option<Vec<Decision>>,
-}
-
-/// A layer's decision on one attempt: what `decisions` records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
-    /// The action's number (its arrival index in the replication).
-    pub action: u64,
-    pub attempt: u16,
-    /// The stage's index in its policy.
-    pub stage: u16,
-    pub defective: bool,
-    /// Flagged, rejected or found.
-    pub flagged: bool,
-}
-
-/// Every decision a flagging stage, review, audit or lot inspection makes in replication
-/// `replication` of policy `policy`, in the order they are made (for tests and lessons
-/// that follow single actions across policies).
-pub fn decisions(scenario: &Scenario, policy: usize, replication: u64) -> Vec<Decision> {
-    let mut sim = Sim::new(scenario, policy, replication);
-    sim.trace = Some(Vec::new());
-    sim.run(&AtomicBool::new(false));
-    sim.trace.take().unwrap_or_default()
 }
 
 /// Runs replication `replication` of policy `policy` and returns what it measured.
@@ -591,22 +570,6 @@ impl<'a> Sim<'a> {
     #[inline]
     fn false_flags(&self, i: usize, entity: u64, p: f64) -> bool {
         p > 0.0 && self.streams.stages[i].uniform(entity, purpose::DETECT) < p
-    }
-
-    /// Layer `i` decided on the attempt keyed `entity`: the monitors watching it observe
-    /// the outcome, and the trace records it when asked for.
-    #[inline]
-    fn decided(&mut self, i: usize, entity: u64, defective: bool, flagged: bool) {
-        if let Some(t) = &mut self.trace {
-            t.push(Decision {
-                action: entity >> 16,
-                attempt: entity as u16,
-                stage: i as u16,
-                defective,
-                flagged,
-            });
-        }
-        self.observe(i, flagged);
     }
 
     /// The draws of stage `i` about attempt `id` for `purpose`.
