@@ -189,7 +189,7 @@ impl<'a> Sim<'a> {
 /// `floor + (1 − floor) × unfixed / root_causes`. Each attempt of the agent's has the cause
 /// its defect would come from (a uniform keyed by the attempt, `Learning::cause`); the
 /// attempt is defective only if that cause is still open, and a finding fixes its cause
-/// with probability `learn` (a draw keyed by the finding, only by stages that learn).
+/// with probability `learn` (a draw keyed by the defect, only by stages that learn).
 pub(super) struct Learning {
     unfixed: Vec<u32>,
     /// Per class, whether each root cause is fixed.

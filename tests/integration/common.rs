@@ -180,3 +180,21 @@ pub fn thousands(digits: &str) -> String {
     }
     out
 }
+
+/// The generated block of `doc` (a file under the repository) between `<!-- {marker} -->`
+/// and `<!-- /{marker} -->` is `want`: with `OVERSIM_BLESS` set, it is rewritten and `None`
+/// returned (nothing more to check); otherwise it is checked, and the document returned
+/// for the prose's own checks.
+pub fn generated_block(doc: &str, marker: &str, want: &str) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (open, close) = (format!("<!-- {marker} -->\n"), format!("<!-- /{marker} -->"));
+    let a = text.find(&open).unwrap_or_else(|| panic!("{doc}: no {open}")) + open.len();
+    let b = text.find(&close).unwrap_or_else(|| panic!("{doc}: no {close}"));
+    if std::env::var_os("OVERSIM_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &text[..a], &text[b..])).unwrap();
+        return None;
+    }
+    assert_eq!(&text[a..b], want, "{doc}: rerun with OVERSIM_BLESS=1");
+    Some(text)
+}

@@ -13,7 +13,7 @@ use oversim::explore::{self, Exploration, MapSpec, Others, Spec};
 use oversim::metrics::M;
 use tempfile::TempDir;
 
-use crate::common::check_invariants;
+use crate::common::{check_invariants, generated_block};
 
 /// Two policies that differ only in their reviewers' detection, which is uncertain for
 /// `b`; a class without defects has an uncertain harm that can matter to nothing.
@@ -525,17 +525,10 @@ fn table_of_default(root: &Path) -> String {
 #[test]
 fn the_docs_quote_the_committed_exploration() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("docs/explore.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (open, close) = ("<!-- explore:default -->\n", "<!-- /explore:default -->");
-    let a = doc.find(open).expect("marker") + open.len();
-    let b = doc.find(close).expect("marker");
     let want = table_of_default(root);
-    if std::env::var_os("OVERSIM_BLESS").is_some() {
-        std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+    let Some(doc) = generated_block("docs/explore.md", "explore:default", &want) else {
         return;
-    }
-    assert_eq!(&doc[a..b], want, "docs/explore.md: rerun with OVERSIM_BLESS=1");
+    };
     // The prose's claims: split best in every map cell (2 too close to call), an agent
     // policy run as a process best at every draw, never the status quo or per-action.
     let map = std::fs::read_to_string(root.join("results/explore/default-map/map.csv")).unwrap();
@@ -629,20 +622,10 @@ fn grid_of_drifting_agent_map(root: &Path) -> String {
 #[test]
 fn the_docs_show_where_per_action_review_wins() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("docs/explore.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (open, close) = (
-        "<!-- explore:drifting-agent-map -->\n",
-        "<!-- /explore:drifting-agent-map -->",
-    );
-    let a = doc.find(open).expect("marker") + open.len();
-    let b = doc.find(close).expect("marker");
     let want = grid_of_drifting_agent_map(root);
-    if std::env::var_os("OVERSIM_BLESS").is_some() {
-        std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+    let Some(doc) = generated_block("docs/explore.md", "explore:drifting-agent-map", &want) else {
         return;
-    }
-    assert_eq!(&doc[a..b], want, "docs/explore.md: rerun with OVERSIM_BLESS=1");
+    };
     // Good reviewers and weak checks: per-action review; weak reviewers or strong checks:
     // the process policy.
     let lines: Vec<&str> = want.lines().filter(|l| l.starts_with("| **")).collect();

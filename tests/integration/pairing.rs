@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::common::generated_block;
 use oversim::engine::{decisions, simulate, Decision};
 use oversim::scenario::{self, Override, Scenario};
 
@@ -286,21 +287,10 @@ fn width_ratio_table(root: &Path) -> String {
 #[test]
 fn the_width_ratios_docs_show_are_the_committed_results() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("docs/performance.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (open, close) = ("<!-- width-ratios -->\n", "<!-- /width-ratios -->");
-    let a = doc.find(open).expect("marker") + open.len();
-    let b = doc.find(close).expect("marker");
     let want = width_ratio_table(root);
-    if std::env::var_os("OVERSIM_BLESS").is_some() {
-        std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+    if generated_block("docs/performance.md", "width-ratios", &want).is_none() {
         return;
     }
-    assert_eq!(
-        &doc[a..b],
-        want,
-        "docs/performance.md: rerun with OVERSIM_BLESS=1"
-    );
     // A pair of identical worlds would give an infinite ratio, independent ones 1: the
     // ratio estimates from n replications have a relative sd near 1/sqrt(2(n − 1)), so
     // a shipped comparison's ratio below 0.7 would mean the pairing made it worse.
