@@ -8,10 +8,9 @@ use crate::workload::OnHalt;
 
 impl<'a> Sim<'a> {
     pub(super) fn on_arrival(&mut self) {
+        let number = self.streams.arrivals.last(); // this arrival's, before the next is drawn
         let next = self.streams.arrivals.next_time();
         self.events.schedule_side(next);
-        let number = self.streams.arrived;
-        self.streams.arrived += 1;
         let class = self.streams.actions.class(number);
         let mut rng = self.streams.actions.attempt(number, 1);
         let u = uniform(&mut rng);

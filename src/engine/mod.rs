@@ -25,7 +25,7 @@ mod triage;
 mod wiring;
 
 use agent::Agent;
-use detection::{detects, Defects};
+use detection::{detects, false_flag, Defects};
 
 pub use queue::{EventQueue, Next};
 pub use trace::{decisions, Decision};
@@ -238,8 +238,6 @@ struct Streams {
     arrivals: Arrivals,
     /// Each action's class, and each attempt's defect, latent difficulty and defect kind.
     actions: Actions,
-    /// Actions arrived so far: the number of the next.
-    arrived: u64,
     /// Rework delays.
     rework: Keyed,
     /// One per stage, keyed by its name: who enters (sampling), outcomes, service times,
@@ -361,7 +359,6 @@ impl<'a> Sim<'a> {
             streams: Streams {
                 arrivals: Arrivals::new(w, seed, replication),
                 actions: Actions::new(w, seed, replication),
-                arrived: 0,
                 rework: Keyed::new(seed, replication, domain::REWORK),
                 stages: stage_keys,
                 work: Keyed::new(seed, replication, domain::WORK),
@@ -564,12 +561,10 @@ impl<'a> Sim<'a> {
         )
     }
 
-    /// Whether layer `i` flags the clean attempt keyed `entity`, with false-flag
-    /// probability `p`: the draw that decides detection (an attempt is defective or not, so
-    /// the one number serves both), made only when `p` is above 0.
+    /// Whether layer `i` flags the clean attempt keyed `entity` (see [`false_flag`]).
     #[inline]
     fn false_flags(&self, i: usize, entity: u64, p: f64) -> bool {
-        p > 0.0 && self.streams.stages[i].uniform(entity, purpose::DETECT) < p
+        false_flag(self.streams.stages[i], entity, p)
     }
 
     /// The draws of stage `i` about attempt `id` for `purpose`.

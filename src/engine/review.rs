@@ -1,7 +1,7 @@
 //! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
 //! breaks and shifts.
 
-use super::detection::detects;
+use super::detection::{detects, false_flag};
 use super::{Action, Effort, Ev, Measures, Sim, StageRt};
 use crate::metrics::StageResult;
 use crate::rng::purpose;
@@ -140,7 +140,7 @@ impl<'a> Sim<'a> {
                 a.z,
             )
         } else {
-            h.false_reject > 0.0 && keys.uniform(entity, purpose::DETECT) < h.false_reject
+            false_flag(keys, entity, h.false_reject)
         };
         rv.action = id;
         rv.reject = reject;

@@ -40,6 +40,12 @@ impl Arrivals {
         }
     }
 
+    /// The number of the arrival `next_time` gave last (its action's number).
+    #[inline]
+    pub fn last(&self) -> u64 {
+        self.n - 1
+    }
+
     /// The time of the next arrival, hours.
     #[inline(always)]
     pub fn next_time(&mut self) -> f64 {
