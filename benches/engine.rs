@@ -29,7 +29,7 @@ use oversim::dist::Dist;
 use oversim::engine::{simulate, EventQueue, Next};
 use oversim::floor::{self, Reference};
 use oversim::metrics::{DurationHistogram, TimeAvg};
-use oversim::rng::{attempt_entity, domain, purpose, stream_rng, uniform, Keyed};
+use oversim::rng::{attempt_entity, domain, purpose, stream_rng, uniform, Ahead, Keyed, ATTEMPT_BITS};
 use oversim::scenario::{self, Scenario};
 use rand_distr::{Distribution, Exp1};
 
@@ -94,8 +94,12 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
     queue.open();
     busy.open();
     let (mut waits, mut latency) = (DurationHistogram::new(), DurationHistogram::new());
+    // The draws the engine takes ahead, taken ahead here too.
     let workload = Keyed::new(0, replication, domain::WORKLOAD);
+    let mut gaps = Ahead::new(workload, purpose::ARRIVAL, 0, 0);
+    let mut attempts = Ahead::new(workload, purpose::ATTEMPT, ATTEMPT_BITS, 1);
     let stage = Keyed::of_name(0, replication, floor::STAGE);
+    let mut detect = Ahead::new(stage, purpose::DETECT, ATTEMPT_BITS, 1);
     let mut q: EventQueue<(u32, u32)> = EventQueue::with_capacity(64);
     // (arrival time, defective, number) per action, in a slab with a free list.
     let mut slab: Vec<(f64, bool, u64)> = Vec::with_capacity(1024);
@@ -105,13 +109,18 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
     let gap = 1.0 / m.rate;
     let mut next = 0.0;
     let (mut escaped, mut wait, mut arrived) = (0u64, 0.0, 0u64);
-    let start = |q: &mut EventQueue<(u32, u32)>, now: f64, r: u32, id: u32, (defective, n): (bool, u64)| {
+    let start = |q: &mut EventQueue<(u32, u32)>,
+                 detect: &mut Ahead,
+                 now: f64,
+                 r: u32,
+                 id: u32,
+                 (defective, n): (bool, u64)| {
         let entity = attempt_entity(n, 1);
         let s: f64 = Exp1.sample(&mut stage.draws(entity, purpose::SERVICE));
-        let caught = defective && stage.uniform(entity, purpose::DETECT) < m.detect;
+        let caught = defective && detect.uniform(n) < m.detect;
         q.schedule(now + s * m.mean_service, (r, id | (caught as u32) << 31));
     };
-    let e: f64 = Exp1.sample(&mut workload.draws(0, purpose::ARRIVAL));
+    let e: f64 = Exp1.sample(&mut gaps.draws(0));
     next += e * gap;
     q.schedule_side(next);
     while let Some(ev) = q.pop_before(m.horizon) {
@@ -119,10 +128,10 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
             Next::Side(now) => {
                 let n = arrived;
                 arrived += 1;
-                let e: f64 = Exp1.sample(&mut workload.draws(arrived, purpose::ARRIVAL));
+                let e: f64 = Exp1.sample(&mut gaps.draws(arrived));
                 next += e * gap;
                 q.schedule_side(next);
-                let u = uniform(&mut workload.draws(attempt_entity(n, 1), purpose::ATTEMPT));
+                let u = uniform(&mut attempts.draws(n));
                 let defective = u < m.defect_prob;
                 let id = match free.pop() {
                     Some(i) => {
@@ -140,7 +149,7 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
                             busy.add(now, 1.0);
                             waits.record(0.0);
                         }
-                        start(&mut q, now, r, id, (defective, n))
+                        start(&mut q, &mut detect, now, r, id, (defective, n))
                     }
                     None => {
                         fifo.push_back(id);
@@ -165,7 +174,7 @@ fn bare_event_loop<const STATS: bool>(m: &Reference, replication: u64) -> (u64, 
                             queue.set(now, fifo.len() as f64);
                             waits.record(now - at);
                         }
-                        start(&mut q, now, r, n, (defective, number));
+                        start(&mut q, &mut detect, now, r, n, (defective, number));
                     }
                     None => {
                         idle.push(r);

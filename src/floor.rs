@@ -9,7 +9,7 @@
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::rng::{attempt_entity, domain, purpose, uniform, Keyed};
+use crate::rng::{attempt_entity, domain, purpose, uniform, Ahead, Keyed, ATTEMPT_BITS};
 
 /// The name of the reference model's review stage (the default name of a `human_review`).
 pub const STAGE: &str = "human-review";
@@ -40,20 +40,24 @@ pub struct FloorResult {
 
 /// One replication: `w` holds each reviewer's next free time.
 pub fn simulate(m: &Reference, seed: u64, replication: u64) -> FloorResult {
+    // The draws the engine takes ahead ([`Ahead`]), taken ahead here too.
     let workload = Keyed::new(seed, replication, domain::WORKLOAD);
+    let mut gaps = Ahead::new(workload, purpose::ARRIVAL, 0, 0);
+    let mut attempts = Ahead::new(workload, purpose::ATTEMPT, ATTEMPT_BITS, 1);
     let stage = Keyed::of_name(seed, replication, STAGE);
+    let mut detect = Ahead::new(stage, purpose::DETECT, ATTEMPT_BITS, 1);
     let gap = 1.0 / m.rate;
     let mut free = vec![0.0f64; m.reviewers.max(1)];
     let (mut t, mut n, mut wait, mut escaped, mut released) = (0.0, 0u64, 0.0, 0u64, 0u64);
     loop {
-        let e: f64 = Exp1.sample(&mut workload.draws(n, purpose::ARRIVAL));
+        let e: f64 = Exp1.sample(&mut gaps.draws(n));
         t += e * gap;
         if t >= m.horizon {
             break;
         }
         // One class: the engine draws no class.
         let entity = attempt_entity(n, 1);
-        let defective = uniform(&mut workload.draws(entity, purpose::ATTEMPT)) < m.defect_prob;
+        let defective = uniform(&mut attempts.draws(n)) < m.defect_prob;
         // Kiefer–Wolfowitz: the earliest-free reviewer (lowest index on ties) serves next.
         let (k, &f) = free
             .iter()
@@ -63,7 +67,7 @@ pub fn simulate(m: &Reference, seed: u64, replication: u64) -> FloorResult {
         let s: f64 = Exp1.sample(&mut stage.draws(entity, purpose::SERVICE));
         free[k] = start + s * m.mean_service;
         // The engine draws the decision only when it is uncertain (no false rejects here).
-        let caught = defective && stage.uniform(entity, purpose::DETECT) < m.detect;
+        let caught = defective && detect.uniform(n) < m.detect;
         wait += start - t;
         n += 1;
         if !caught {

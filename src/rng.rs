@@ -84,8 +84,11 @@ pub mod purpose {
 /// attempt `attempt` (1 for the first).
 #[inline(always)]
 pub fn attempt_entity(n: u64, attempt: u16) -> u64 {
-    n << 16 | attempt as u64
+    n << ATTEMPT_BITS | attempt as u64
 }
+
+/// Bits of an attempt's entity that hold the attempt ([`attempt_entity`]).
+pub const ATTEMPT_BITS: u32 = 16;
 
 const PHILOX_M0: u32 = 0xD251_1F53;
 const PHILOX_M1: u32 = 0xCD9E_8D57;
@@ -180,8 +183,143 @@ impl Keyed {
     /// The first uniform of the draws about `entity` for `purpose`.
     #[inline(always)]
     pub fn uniform(self, entity: u64, purpose: u32) -> f64 {
-        let b = philox4x32_10([0, purpose, entity as u32, (entity >> 32) as u32], self.key);
-        to_unit(b[0] as u64 | (b[1] as u64) << 32)
+        first_uniform(philox4x32_10(
+            [0, purpose, entity as u32, (entity >> 32) as u32],
+            self.key,
+        ))
+    }
+}
+
+/// Blocks taken ahead: how many consecutive entities [`Ahead`] computes at once.
+const AHEAD: usize = 64;
+
+/// Entities of a window that must be asked for before the next window is taken ahead: a
+/// block taken ahead costs about a quarter of one computed on demand.
+const DENSE: u32 = (AHEAD / 4) as u32;
+
+/// The first blocks of the draws for one purpose about consecutive entities `n << shift |
+/// low` (arrival `n`, or its first attempt), computed [`AHEAD`] at a time from the first
+/// `n` asked for beyond the window. The numbers are exactly [`Keyed::draws`]'s; computing
+/// independent blocks together lets the processor work on several at once (with AVX2 where
+/// it has it) instead of waiting on each in turn, about a quarter of the time per block.
+/// That pays only where most entities are asked for: a window in which fewer than
+/// [`DENSE`] were is followed by one computed on demand (counted the same way), and an `n`
+/// behind the window is computed on its own.
+#[derive(Debug, Clone)]
+pub struct Ahead {
+    keys: Keyed,
+    purpose: u32,
+    shift: u32,
+    low: u64,
+    /// The window `[base, end)` of `n` (empty until first asked), whether `blocks` holds
+    /// it (else its draws are computed on demand), and how many of its `n` were asked for.
+    base: u64,
+    end: u64,
+    filled: bool,
+    asked: u32,
+    blocks: Box<[[u32; 4]; AHEAD]>,
+}
+
+impl Ahead {
+    /// The draws of `keys` for `purpose` about entities `n << shift | low`.
+    pub fn new(keys: Keyed, purpose: u32, shift: u32, low: u64) -> Ahead {
+        Ahead {
+            keys,
+            purpose,
+            shift,
+            low,
+            base: 0,
+            end: 0,
+            filled: false,
+            asked: DENSE,
+            blocks: Box::new([[0; 4]; AHEAD]),
+        }
+    }
+
+    /// The draws about entity `n << shift | low`: those of [`Keyed::draws`].
+    #[inline(always)]
+    pub fn draws(&mut self, n: u64) -> Draws {
+        let entity = n << self.shift | self.low;
+        if n < self.base {
+            // A straggler behind the window: computed on its own, the window stays.
+            return self.keys.draws(entity, self.purpose);
+        }
+        if n >= self.end {
+            self.next_window(n);
+        }
+        self.asked += 1;
+        if !self.filled {
+            return self.keys.draws(entity, self.purpose);
+        }
+        Draws {
+            key: self.keys.key,
+            ctr: [1, self.purpose, entity as u32, (entity >> 32) as u32],
+            buf: self.blocks[(n - self.base) as usize],
+            used: 0,
+        }
+    }
+
+    /// The first uniform of [`Ahead::draws`].
+    #[inline(always)]
+    pub fn uniform(&mut self, n: u64) -> f64 {
+        first_uniform(self.draws(n).buf)
+    }
+
+    /// The draws about `entity` for this purpose, whatever the entity: taken ahead when it
+    /// is one of the window's kind (`n << shift | low`, a first attempt), computed on its
+    /// own otherwise (a later attempt).
+    #[inline(always)]
+    pub fn draws_about(&mut self, entity: u64) -> Draws {
+        if entity & ((1 << self.shift) - 1) == self.low {
+            self.draws(entity >> self.shift)
+        } else {
+            self.keys.draws(entity, self.purpose)
+        }
+    }
+
+    /// The first uniform of [`Ahead::draws_about`].
+    #[inline(always)]
+    pub fn uniform_about(&mut self, entity: u64) -> f64 {
+        first_uniform(self.draws_about(entity).buf)
+    }
+
+    /// Starts the window at `from`: filled if the last one was asked for densely.
+    #[inline(never)]
+    fn next_window(&mut self, from: u64) {
+        self.base = from;
+        self.end = from.saturating_add(AHEAD as u64);
+        self.filled = self.asked >= DENSE;
+        self.asked = 0;
+        if self.filled {
+            self.fill();
+        }
+    }
+
+    fn fill(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just now).
+            unsafe { self.fill_avx2() };
+            return;
+        }
+        self.fill_here();
+    }
+
+    /// [`Ahead::fill_here`] compiled for AVX2: the same integer arithmetic, so the same
+    /// blocks, four or eight at a time.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_avx2(&mut self) {
+        self.fill_here();
+    }
+
+    #[inline(always)]
+    fn fill_here(&mut self) {
+        let (key, purpose, shift, low, base) = (self.keys.key, self.purpose, self.shift, self.low, self.base);
+        for (k, b) in self.blocks.iter_mut().enumerate() {
+            let e = (base + k as u64) << shift | low;
+            *b = philox4x32_10([0, purpose, e as u32, (e >> 32) as u32], key);
+        }
     }
 }
 
@@ -276,6 +414,12 @@ pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
     to_unit(rng.next_u64())
 }
 
+/// The uniform of a block's first two words (what `uniform` draws first).
+#[inline(always)]
+fn first_uniform(b: [u32; 4]) -> f64 {
+    to_unit(b[0] as u64 | (b[1] as u64) << 32)
+}
+
 /// The top 53 bits of `x` as a number in [0, 1).
 #[inline(always)]
 fn to_unit(x: u64) -> f64 {
@@ -355,6 +499,42 @@ mod tests {
         );
         assert_ne!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review2"));
         assert_eq!(Keyed::of_name(1, 0, "review"), Keyed::of_name(1, 0, "review"));
+    }
+
+    #[test]
+    fn draws_taken_ahead_are_the_keyed_draws() {
+        let k = Keyed::new(2026, 5, domain::WORKLOAD);
+        let mut ahead = Ahead::new(k, purpose::ATTEMPT, ATTEMPT_BITS, 1);
+        let same = |mut a: Draws, mut b: Draws| (0..6).all(|_| a.next_u64() == b.next_u64());
+        // In order across windows, a jump ahead, stragglers behind the window (which stays),
+        // and later attempts, which are never in a window.
+        for n in (0..200).chain([1000, 1001, 3, 1002, 999, 5000]) {
+            let direct = k.draws(attempt_entity(n, 1), purpose::ATTEMPT);
+            assert!(same(ahead.draws(n), direct.clone()), "n = {n}");
+            assert!(same(ahead.draws_about(attempt_entity(n, 1)), direct), "n = {n}");
+            assert_eq!(
+                ahead.uniform(n),
+                k.uniform(attempt_entity(n, 1), purpose::ATTEMPT)
+            );
+            let later = attempt_entity(n, 2);
+            assert!(same(ahead.draws_about(later), k.draws(later, purpose::ATTEMPT)));
+            assert_eq!(ahead.uniform_about(later), k.uniform(later, purpose::ATTEMPT));
+        }
+        assert_eq!(ahead.base, 5000, "a straggler does not move the window");
+        // Asked for sparsely (one in ten), the windows are computed on demand; densely
+        // again, taken ahead again; the numbers the same throughout.
+        for n in (10_000..12_000).step_by(10).chain(12_000..12_200) {
+            let direct = k.draws(attempt_entity(n, 1), purpose::ATTEMPT);
+            assert!(same(ahead.draws(n), direct), "n = {n}");
+            if n == 11_990 {
+                assert!(!ahead.filled, "sparse windows are not taken ahead");
+            }
+        }
+        assert!(ahead.filled, "dense windows are taken ahead");
+        let mut gaps = Ahead::new(k, purpose::ARRIVAL, 0, 0);
+        for n in [0, 63, 64, 65, 10, 200] {
+            assert!(same(gaps.draws(n), k.draws(n, purpose::ARRIVAL)), "n = {n}");
+        }
     }
 
     /// Pearson's statistic of `counts` against equal expected counts.

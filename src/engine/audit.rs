@@ -2,7 +2,6 @@
 
 use super::{Action, Effort, Ev, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::rng::purpose;
 use crate::stages::{AuditItem, AuditPool, Role, StageCounts};
 
 impl<'a> Sim<'a> {
@@ -18,7 +17,7 @@ impl<'a> Sim<'a> {
             if stage.classes.contains(a.class as usize)
                 && stage.tier.admits(a.triage_flagged)
                 && (stage.sample >= 1.0
-                    || self.streams.stages[i].uniform(a.entity(), purpose::ENTER) < stage.sample)
+                    || self.streams.stages[i].enter.uniform_about(a.entity()) < stage.sample)
             {
                 let item = self.released_item(a);
                 match self.wiring.roles[i] {
@@ -73,7 +72,7 @@ impl<'a> Sim<'a> {
         };
         let service = a
             .service
-            .sample(&mut self.streams.stages[i].draws(item.entity, purpose::SERVICE));
+            .sample(&mut self.streams.stages[i].service.draws_about(item.entity));
         let pool = self.audit_pool(i);
         pool.state[k].start(now, service, was_idle, a.fatigue);
         pool.desk.start(now, k, item, since);

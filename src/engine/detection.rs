@@ -3,7 +3,7 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::rng::{purpose, uniform, Draws, Keyed};
+use crate::rng::{uniform, Ahead, Draws};
 use crate::scenario::Scenario;
 use crate::workload::Class;
 
@@ -134,8 +134,8 @@ pub(super) fn detects(rng: impl FnOnce() -> Draws, loading: Option<Loading>, d: 
 /// probability `p`: the draw that decides detection (an attempt is defective or not, so the
 /// one number serves both), made only when `p` is above 0.
 #[inline]
-pub(super) fn false_flag(keys: Keyed, entity: u64, p: f64) -> bool {
-    p > 0.0 && keys.uniform(entity, purpose::DETECT) < p
+pub(super) fn false_flag(detect: &mut Ahead, entity: u64, p: f64) -> bool {
+    p > 0.0 && detect.uniform_about(entity) < p
 }
 
 /// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).

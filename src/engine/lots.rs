@@ -60,7 +60,7 @@ impl<'a> Sim<'a> {
         let cfg = self.lot_cfg(i);
         let mut items = std::mem::take(&mut self.lot_pool(i).filling);
         let (size, n) = (items.len(), cfg.n as usize);
-        let mut rng = self.streams.stages[i].draws(items[0].1.entity, purpose::LOT);
+        let mut rng = self.streams.stages[i].keys.draws(items[0].1.entity, purpose::LOT);
         for k in 0..n {
             let j = k + ((uniform(&mut rng) * (size - k) as f64) as usize).min(size - k - 1);
             items.swap(k, j);
@@ -102,7 +102,7 @@ impl<'a> Sim<'a> {
             .entity;
         let service = cfg
             .service
-            .sample(&mut self.streams.stages[i].draws(entity, purpose::SERVICE));
+            .sample(&mut self.streams.stages[i].service.draws_about(entity));
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
         pool.desk.start(now, r, (l, k), since);

@@ -19,25 +19,27 @@ mod production;
 mod queue;
 mod review;
 mod series;
+mod streams;
 mod tally;
 mod trace;
 mod triage;
 mod wiring;
 
 use agent::Agent;
-use detection::{detects, false_flag, Defects};
+use detection::Defects;
 
 pub use queue::{EventQueue, Next};
 pub use trace::{decisions, Decision};
 
 use series::Series;
+use streams::{StageStreams, Streams};
 use tally::Tally;
 use wiring::Wiring;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
-use crate::rng::{attempt_entity, domain, purpose, Keyed};
+use crate::rng::{attempt_entity, domain, purpose, Ahead, Keyed, ATTEMPT_BITS};
 use crate::scenario::{Policy, Scenario};
 use crate::stages::{AuditPool, ChartState, Desk, LotPool, ReviewPool, Role, StageCounts, TriageDesk};
 use crate::workload::{Actions, Arrivals};
@@ -233,20 +235,6 @@ impl StageRt {
     }
 }
 
-/// The replication's keys: the workload's, rework's, each stage's and the work's.
-struct Streams {
-    arrivals: Arrivals,
-    /// Each action's class, and each attempt's defect, latent difficulty and defect kind.
-    actions: Actions,
-    /// Rework delays.
-    rework: Keyed,
-    /// One per stage, keyed by its name: who enters (sampling), outcomes, service times,
-    /// the people's own detection.
-    stages: Vec<Keyed>,
-    /// People doing the work by hand: service times.
-    work: Keyed,
-}
-
 /// What the window measures: outcomes, each stage's counts, the conservation ledger, the
 /// review queues and the latency of released attempts.
 struct Measures {
@@ -360,8 +348,13 @@ impl<'a> Sim<'a> {
                 arrivals: Arrivals::new(w, seed, replication),
                 actions: Actions::new(w, seed, replication),
                 rework: Keyed::new(seed, replication, domain::REWORK),
-                stages: stage_keys,
-                work: Keyed::new(seed, replication, domain::WORK),
+                stages: stage_keys.into_iter().map(StageStreams::new).collect(),
+                work: Ahead::new(
+                    Keyed::new(seed, replication, domain::WORK),
+                    purpose::SERVICE,
+                    ATTEMPT_BITS,
+                    1,
+                ),
             },
             defects: Defects::new(scenario),
             stages,
@@ -485,7 +478,7 @@ impl<'a> Sim<'a> {
             let enters = escalated >> i & 1 == 1
                 || (stage.classes.contains(class as usize)
                     && stage.tier.admits(triaged)
-                    && (stage.sample >= 1.0 || self.stage_uniform(i, id, purpose::ENTER) < stage.sample));
+                    && (stage.sample >= 1.0 || self.enters(i, id) < stage.sample));
             if !enters {
                 continue;
             }
@@ -546,37 +539,6 @@ impl<'a> Sim<'a> {
                 unreachable!("stage {i} has no automated delay")
             }
         }
-    }
-
-    /// Whether layer `i` with detection probability `d` catches the defect of the attempt
-    /// keyed `entity`, of latent difficulty `z` (see [`detects`]).
-    #[inline]
-    fn detects(&self, i: usize, entity: u64, d: f64, z: f64) -> bool {
-        let keys = self.streams.stages[i];
-        detects(
-            || keys.draws(entity, purpose::DETECT),
-            self.wiring.loadings[i],
-            d,
-            z,
-        )
-    }
-
-    /// Whether layer `i` flags the clean attempt keyed `entity` (see [`false_flag`]).
-    #[inline]
-    fn false_flags(&self, i: usize, entity: u64, p: f64) -> bool {
-        false_flag(self.streams.stages[i], entity, p)
-    }
-
-    /// The draws of stage `i` about attempt `id` for `purpose`.
-    #[inline(always)]
-    fn stage_draws(&self, i: usize, id: u32, purpose: u32) -> crate::rng::Draws {
-        self.streams.stages[i].draws(self.actions[id as usize].entity(), purpose)
-    }
-
-    /// The first uniform of [`Sim::stage_draws`].
-    #[inline(always)]
-    fn stage_uniform(&self, i: usize, id: u32, purpose: u32) -> f64 {
-        self.streams.stages[i].uniform(self.actions[id as usize].entity(), purpose)
     }
 }
 

@@ -53,7 +53,7 @@ impl<'a> Sim<'a> {
             // it may fail, so a sure find draws nothing).
             let k = self.agent.drift.investigations;
             self.agent.drift.investigations += 1;
-            let found = mon.find >= 1.0 || self.streams.stages[m].uniform(k, purpose::FIND) < mon.find;
+            let found = mon.find >= 1.0 || self.streams.stages[m].keys.uniform(k, purpose::FIND) < mon.find;
             if found {
                 let StageRt::Monitor(chart) = &mut self.stages[m] else {
                     unreachable!()

@@ -4,7 +4,6 @@
 
 use super::{Ev, Sim};
 use crate::production::People;
-use crate::rng::purpose;
 use crate::stages::Desk;
 
 impl<'a> Sim<'a> {
@@ -50,9 +49,7 @@ impl<'a> Sim<'a> {
         let class = self.actions[id as usize].class as usize;
         let people = self.people_for(class).expect("work by hand");
         let entity = self.actions[id as usize].entity();
-        let service = people
-            .service
-            .sample(&mut self.streams.work.draws(entity, purpose::SERVICE));
+        let service = people.service.sample(&mut self.streams.work.draws_about(entity));
         let now = self.now;
         self.work_desk().start(now, r, id, since);
         self.events

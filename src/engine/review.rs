@@ -4,7 +4,6 @@
 use super::detection::{detects, false_flag};
 use super::{Action, Effort, Ev, Measures, Sim, StageRt};
 use crate::metrics::StageResult;
-use crate::rng::purpose;
 use crate::stages::review::ON_TASK_EPS;
 use crate::stages::{review_detect, HumanReview, OnTimeout, ReviewPool, ReviewerState, Role, StageCounts};
 
@@ -124,8 +123,8 @@ impl<'a> Sim<'a> {
             }
         }
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
-        let keys = self.streams.stages[i];
-        let mut service = h.service.sample(&mut keys.draws(a.entity(), purpose::SERVICE));
+        let st = &mut self.streams.stages[i];
+        let mut service = h.service.sample(&mut st.service.draws_about(a.entity()));
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
@@ -133,14 +132,9 @@ impl<'a> Sim<'a> {
         let reject = if a.defective {
             let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
-            detects(
-                || keys.draws(entity, purpose::DETECT),
-                self.wiring.loadings[i],
-                d,
-                a.z,
-            )
+            detects(|| st.detect.draws_about(entity), self.wiring.loadings[i], d, a.z)
         } else {
-            false_flag(keys, entity, h.false_reject)
+            false_flag(&mut st.detect, entity, h.false_reject)
         };
         rv.action = id;
         rv.reject = reject;

@@ -58,10 +58,10 @@ impl<'a> Sim<'a> {
     fn start_desk(&mut self, i: usize, r: usize, id: u32, since: f64, was_idle: bool) {
         let now = self.now;
         let t = self.triage_cfg(i);
-        let service = t
-            .service
-            .as_ref()
-            .map_or(0.0, |d| d.sample(&mut self.stage_draws(i, id, purpose::SERVICE)));
+        let service = t.service.as_ref().map_or(0.0, |d| {
+            let entity = self.actions[id as usize].entity();
+            d.sample(&mut self.streams.stages[i].service.draws_about(entity))
+        });
         let pool = self.triage_desk(i);
         pool.people[r].start(now, service, was_idle, t.fatigue);
         pool.desk.start(now, r, id, since);
