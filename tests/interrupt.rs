@@ -286,3 +286,26 @@ fn an_interrupted_exploration_resumes_to_the_same_files() {
         "{resumed} replications taken back"
     );
 }
+
+#[test]
+fn an_exploration_interrupted_in_its_pilot_writes_nothing() {
+    // The default scenario's pilot (16 sets of its four policies, staffing rules solved at
+    // each) takes several seconds; a signal one second in stops it.
+    let t = TempDir::new().unwrap();
+    let mut child = start(t.path(), &["explore", "--points", "8", "-j", "2", "-o", "out"]);
+    sleep(Duration::from_secs(1));
+    signal(&child, "INT");
+    let (code, took) = wait(&mut child, Duration::from_secs(30));
+    let err = stderr(&mut child);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("interrupted during the pilot; nothing written"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(5), "stopped {took:?} after the signal");
+    let left: Vec<_> = match fs::read_dir(t.path().join("out")) {
+        Ok(d) => d.map(|e| e.unwrap().file_name()).collect(),
+        Err(_) => Vec::new(),
+    };
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -5,12 +5,14 @@
 use super::Request;
 use crate::experiment::{self, baseline_index, Execution, Kept, RunData};
 use crate::explore::analysis::{analyse, sentences, Analysis};
+use crate::explore::design::DesignKind;
 use crate::explore::map::{cells, Cell};
-use crate::explore::{self, Exploration, Spec};
+use crate::explore::{self, pilot, Exploration, Spec};
 use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
 use crate::montecarlo::Workers;
 use crate::report::explore::{verdict, ExploreFiles};
 use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
+use crate::scenario::Override;
 
 /// What an exploration concluded: its files, its manifest (with the sentences) and, without
 /// a map, the analysis the terminal's table shows; with the exploration itself.
@@ -53,6 +55,58 @@ pub fn run(
         Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &ran.run, s, ran.manifest))),
         None => Outcome::Whole(Box::new(conclude(ex, &ran.run, ran.manifest))),
     })
+}
+
+/// What a pilot chose ([`pilot`]), and whether it was interrupted (then nothing was chosen).
+pub enum Piloted {
+    Chose(pilot::Choice),
+    Interrupted,
+}
+
+/// Runs the pilot of the exploration of `text` with `overrides` and `spec` on `workers`,
+/// and chooses its replications per set for noise share `target` on `spec`'s metric,
+/// against `baseline` ([`crate::explore::pilot`]).
+pub fn pilot(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    spec: &Spec,
+    baseline: Option<&str>,
+    target: f64,
+    workers: Workers,
+) -> Result<Piloted, String> {
+    let mut overrides = overrides.to_vec();
+    overrides.push(Override::set(
+        "run.replications",
+        &pilot::PILOT_REPLICATIONS.to_string(),
+    ));
+    let pilot_spec = Spec {
+        design: DesignKind::Lhs,
+        points: pilot::PILOT_SETS,
+        map: None,
+        ..spec.clone()
+    };
+    let ex = explore::plan(label, text, &overrides, &pilot_spec).map_err(|e| e.to_string())?;
+    let base = baseline_index(ex.plan.base(), baseline)?;
+    let exec = Execution {
+        plan: &ex.plan,
+        baseline: base,
+        targets: &[],
+        max_replications: pilot::PILOT_REPLICATIONS,
+        shard: None,
+        series: None,
+        kept: None,
+    };
+    let executed = experiment::execute(&exec, workers, &|_| {})?;
+    if executed.stop == experiment::Stop::Interrupted {
+        return Ok(Piloted::Interrupted);
+    }
+    Ok(Piloted::Chose(pilot::choose(
+        &executed.run,
+        ex.metric,
+        base,
+        target,
+    )))
 }
 
 /// What [`execute`] ran: the sets' runs, the manifest, why it stopped and what solving

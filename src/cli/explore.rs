@@ -9,14 +9,14 @@ use clap::Args;
 
 use super::resume::Resume;
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
-use crate::api::explore::Explored;
+use crate::api::explore::{Explored, Piloted};
 use crate::experiment::RunData;
 use crate::experiment::{baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
-use crate::explore::{self, Exploration, MapSpec, Others, Spec};
+use crate::explore::{self, pilot, Exploration, MapSpec, Others, Spec};
 use crate::merge::{RepFiles, ShardFiles};
 use crate::report::files::Output;
-use crate::report::manifest::Manifest;
+use crate::report::manifest::{Manifest, PilotInfo};
 use crate::scenario::Override;
 
 // Doc comments here are the `--help` text, written for a terminal, not as Markdown.
@@ -29,10 +29,16 @@ pub struct ExploreArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
     /// Replications per set and policy (same as --set run.replications=N; at least 2). The
-    /// scenario's run.replications are for `oversim run`: an exploration spends its effort
-    /// on draws of the inputs, with 5 replications per set unless this says otherwise.
-    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_REPLICATIONS)]
-    pub replications: u64,
+    /// scenario's run.replications are for `oversim run`. Without this, a pilot (16 sets of
+    /// 5 replications) chooses the fewest (5 to 200) that keep replication noise within
+    /// --noise-share of how much the --metric difference of each policy from the baseline
+    /// varies across the draws.
+    #[arg(short = 'r', long, value_name = "N")]
+    pub replications: Option<u64>,
+    /// The largest share of replication noise the pilot's choice of replications allows
+    /// (sensitivity.csv's noise_share of the --metric differences), 0.001 to 0.5.
+    #[arg(long, value_name = "S", default_value_t = pilot::DEFAULT_NOISE_SHARE, value_parser = parse_noise_share)]
+    pub noise_share: f64,
     /// Master seed: the replication streams and the design (same as --set run.seed=S).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -100,7 +106,8 @@ pub struct ExploreArgs {
 /// inputs) of 5 replications, about a minute on two cores with its staffing rules solved
 /// at every set: a first look, whose intervals say when more points are needed.
 pub const DEFAULT_POINTS: u64 = 8;
-pub const DEFAULT_REPLICATIONS: u64 = 5;
+/// Replications per set before a pilot has chosen (and the fewest it chooses).
+pub const DEFAULT_REPLICATIONS: u64 = pilot::MIN;
 
 /// One line on an exploration's size and time, said before it starts (and by `validate`).
 pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
@@ -118,6 +125,14 @@ pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
         sc.policies.len(),
         work.describe(threads)
     )
+}
+
+fn parse_noise_share(s: &str) -> Result<f64, String> {
+    let r = &pilot::NOISE_SHARES;
+    match s.parse::<f64>() {
+        Ok(x) if r.contains(&x) => Ok(x),
+        _ => Err(format!("a share from {} to {}, e.g. 0.1", r.start(), r.end())),
+    }
 }
 
 fn parse_design(s: &str) -> Result<DesignKind, String> {
@@ -149,12 +164,23 @@ impl ExploreArgs {
         }
     }
 
+    /// Whether a pilot chooses the replications: neither -r nor --set run.replications says.
+    fn pilots(&self) -> bool {
+        self.replications.is_none() && !self.set.iter().any(|o| o.path == "run.replications")
+    }
+
     fn overrides(&self) -> Vec<Override> {
         let mut v = self.set.clone();
         if let Some(p) = &self.policies {
             v.push(Override::policies(p));
         }
-        v.push(Override::set("run.replications", &self.replications.to_string()));
+        // Piloted: a provisional count, until the pilot chooses ([`with_pilot`]).
+        if let Some(r) = self
+            .replications
+            .or(self.pilots().then_some(DEFAULT_REPLICATIONS))
+        {
+            v.push(Override::set("run.replications", &r.to_string()));
+        }
         if let Some(s) = self.seed {
             v.push(Override::set("run.seed", &s.to_string()));
         }
@@ -173,7 +199,8 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Err(e) => return bad(e),
     };
     let clock = Instant::now();
-    let ex = match explore::plan(&src.label, &src.text, &args.overrides(), &args.spec()) {
+    let mut overrides = args.overrides();
+    let ex = match explore::plan(&src.label, &src.text, &overrides, &args.spec()) {
         Ok(x) => x,
         Err(e) => return bad(e.to_string()),
     };
@@ -195,6 +222,21 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let mut output = match Output::begin(&dir, replace) {
         Ok(o) => o,
         Err(e) => return bad(format!("error: {e}")),
+    };
+    super::run::install_signal_handler();
+    let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
+        Ok(p) => p,
+        Err(e) => {
+            tell!("error: cannot start worker threads: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let (ex, piloted) = match args.pilots() {
+        false => (ex, None),
+        true => match with_pilot(&args, &src.label, &src.text, &mut overrides, &pool) {
+            Ok((ex, info)) => (ex, Some(info)),
+            Err(code) => return code,
+        },
     };
     let kept = match args
         .resume
@@ -219,14 +261,6 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             describe(&ex, super::threads_used(args.threads))
         );
     }
-    super::run::install_signal_handler();
-    let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
-        Ok(p) => p,
-        Err(e) => {
-            tell!("error: cannot start worker threads: {e}");
-            return EXIT_FAILURE;
-        }
-    };
     let exec = Execution {
         plan: &ex.plan,
         baseline,
@@ -252,7 +286,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     pb.finish_and_clear();
     let crate::api::explore::Ran {
         run,
-        manifest,
+        mut manifest,
         stop,
         warnings,
     } = match ran {
@@ -264,6 +298,9 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     };
     for w in &warnings {
         tell!("{w}");
+    }
+    if let Some(info) = manifest.exploration.as_mut() {
+        info.pilot = piloted;
     }
     if stop == Stop::Interrupted {
         return keep(output, &run, manifest);
@@ -289,6 +326,89 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let mut out = crate::api::explore::conclude(ex, &run, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
+}
+
+/// Runs the pilot that chooses the replications per set ([`pilot`]), says what it chose,
+/// and plans the exploration with them (written into `overrides`, so the manifest's
+/// scenario, and a merge, have them). Nothing is written if it is interrupted.
+fn with_pilot(
+    args: &ExploreArgs,
+    label: &str,
+    text: &str,
+    overrides: &mut Vec<Override>,
+    pool: &crate::montecarlo::Pool,
+) -> Result<(Exploration, PilotInfo), i32> {
+    let spec = args.spec();
+    let chose = crate::api::explore::pilot(
+        label,
+        text,
+        overrides,
+        &spec,
+        args.baseline.as_deref(),
+        args.noise_share,
+        super::run::workers(pool),
+    );
+    let c = match chose {
+        Ok(Piloted::Chose(c)) => c,
+        Ok(Piloted::Interrupted) => {
+            tell!("oversim: interrupted during the pilot; nothing written");
+            return Err(EXIT_INTERRUPTED);
+        }
+        Err(e) => {
+            tell!("error: {e}");
+            return Err(EXIT_FAILURE);
+        }
+    };
+    overrides.retain(|o| o.path != "run.replications");
+    overrides.push(Override::set("run.replications", &c.replications.to_string()));
+    let ex = explore::plan(label, text, overrides, &spec).map_err(|e| {
+        tell!("{e}");
+        EXIT_BAD_INPUT
+    })?;
+    let policies = &ex.plan.base().policies;
+    let output = match policies.len() {
+        1 => format!("{} of {}", ex.metric.name(), policies[0].name),
+        _ => format!(
+            "{} of {} − {}",
+            ex.metric.name(),
+            policies[c.policy].name,
+            policies[base_of(&ex, args)].name
+        ),
+    };
+    let info = PilotInfo {
+        sets: pilot::PILOT_SETS,
+        replications: pilot::PILOT_REPLICATIONS,
+        noise_share_target: args.noise_share,
+        output,
+        noise_share_at_pilot: c.at_pilot,
+        chosen: c.replications,
+        noise_share_at_chosen: c.at_chosen,
+    };
+    if !args.quiet {
+        tell!("oversim explore: {}", pilot_line(&info));
+    }
+    Ok((ex, info))
+}
+
+/// The baseline's index (checked before the pilot ran).
+fn base_of(ex: &Exploration, args: &ExploreArgs) -> usize {
+    baseline_index(ex.plan.base(), args.baseline.as_deref()).unwrap_or(0)
+}
+
+/// What the pilot found, in a line: how many replications, and why.
+fn pilot_line(p: &PilotInfo) -> String {
+    format!(
+        "{} replications per set, chosen by a pilot of {} sets × {}: replication noise is {:.0}% of the variance of {} across the draws at {}, {:.0}% at {} (the aim: at most {:.0}%; -r sets the count)",
+        p.chosen,
+        p.sets,
+        p.replications,
+        100.0 * p.noise_share_at_pilot,
+        p.output,
+        p.replications,
+        100.0 * p.noise_share_at_chosen,
+        p.chosen,
+        100.0 * p.noise_share_target
+    )
 }
 
 /// What `explore`'s flags ask for, checked against each other and the exploration.

@@ -97,7 +97,7 @@ pub(super) fn validate(args: ValidateArgs) -> i32 {
                     ));
                     if let Ok(ex) = crate::explore::plan(&s.label, &s.text, &ov, &spec) {
                         sayln!(
-                            "  oversim explore: {}",
+                            "  oversim explore: {}, or more if its pilot finds the replication noise too large",
                             explore::describe(&ex, threads_used(None))
                         );
                     }

@@ -14,6 +14,7 @@ pub mod breakeven;
 mod choice;
 pub mod design;
 pub mod map;
+pub mod pilot;
 pub mod sensitivity;
 
 use serde::{Deserialize, Serialize};

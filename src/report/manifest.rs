@@ -79,6 +79,25 @@ pub struct ExplorationInfo {
     /// Time spent parsing and checking every set before the runs.
     pub setup_seconds: f64,
     pub spec: crate::explore::Spec,
+    /// The pilot that chose the replications per set, when no count was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pilot: Option<PilotInfo>,
+}
+
+/// What the pilot that chose an exploration's replications per set found
+/// (`explore::pilot`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PilotInfo {
+    pub sets: usize,
+    pub replications: u64,
+    /// The most replication noise allowed, as a share of the output's variance.
+    pub noise_share_target: f64,
+    /// The output that needed the most replications: `policy − baseline` on the metric, or
+    /// the one policy's metric.
+    pub output: String,
+    pub noise_share_at_pilot: f64,
+    pub chosen: u64,
+    pub noise_share_at_chosen: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +120,7 @@ impl ExplorationInfo {
             sets: ex.plan.points.len(),
             setup_seconds,
             spec: ex.spec.clone(),
+            pilot: None,
         }
     }
 }

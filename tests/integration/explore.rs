@@ -17,7 +17,7 @@ use crate::common::{check_invariants, generated_block};
 
 /// Two policies that differ only in their reviewers' detection, which is uncertain for
 /// `b`; a class without defects has an uncertain harm that can matter to nothing.
-const TEXT: &str = r#"name = "explore-test"
+pub(crate) const TEXT: &str = r#"name = "explore-test"
 [run]
 replications = 8
 horizon = "2d"

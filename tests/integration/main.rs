@@ -25,6 +25,7 @@ mod invariants;
 mod model;
 mod overload;
 mod pairing;
+mod pilot;
 mod process;
 mod production;
 mod report;
