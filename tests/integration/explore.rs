@@ -239,7 +239,8 @@ fn oversim(dir: &Path, args: &[&str]) {
     );
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// The CSV files of `dir`, by name, with their bytes.
+pub(crate) fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
