@@ -94,7 +94,9 @@ impl<'a> Sim<'a> {
         let item = pool.desk.finish(now, k);
         // The detection of the item just audited, with the fatigue the auditor had when
         // starting it; then a break, the next item, or idle.
-        let fresh = a.detect.fresh(pool.skill[k], item.defect_kind as usize);
+        let fresh = a
+            .detect
+            .fresh(pool.skill[k], item.defect_kind as usize, item.class as usize);
         let (detect, on_break) = pool.state[k].finish(fresh, a.fatigue);
         match on_break {
             Some(length) => self.events.schedule(

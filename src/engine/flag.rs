@@ -20,7 +20,12 @@ impl<'a> Sim<'a> {
         };
         let a = self.actions[id as usize];
         let flagged = if a.defective {
-            self.detects(i, a.entity(), chk.detect.of(a.defect_kind as usize), a.z)
+            self.detects(
+                i,
+                a.entity(),
+                chk.detect.of(a.defect_kind as usize, a.class as usize),
+                a.z,
+            )
         } else {
             self.false_flags(i, a.entity(), chk.false_positive)
         };

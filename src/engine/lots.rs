@@ -126,7 +126,10 @@ impl<'a> Sim<'a> {
         let (held, item) = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize];
         // The detection the inspector had when starting the item; then a break, the next
         // item, or idle.
-        let (detect, on_break) = pool.people[r].finish(cfg.detect.of(item.defect_kind as usize), cfg.fatigue);
+        let (detect, on_break) = pool.people[r].finish(
+            cfg.detect.of(item.defect_kind as usize, item.class as usize),
+            cfg.fatigue,
+        );
         match on_break {
             Some(length) => self.events.schedule(
                 now + length,

@@ -130,7 +130,7 @@ impl<'a> Sim<'a> {
         }
         let entity = a.entity();
         let reject = if a.defective {
-            let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize);
+            let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize, a.class as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(|| st.detect.draws_about(entity), self.wiring.loadings[i], d, a.z)
         } else {

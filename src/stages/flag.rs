@@ -83,11 +83,11 @@ impl Flagging {
         }
     }
 
-    /// The probability that an attempt of a class with defect probability `p`, whose
+    /// The probability that an attempt of class `class` with defect probability `p`, whose
     /// defects are of kind `k` with probability `kind_shares[k]`, is flagged.
-    pub fn flag_prob(&self, p: f64, kind_shares: &[f64]) -> f64 {
+    pub fn flag_prob(&self, class: usize, p: f64, kind_shares: &[f64]) -> f64 {
         let d: f64 = (kind_shares.iter().enumerate())
-            .map(|(k, s)| s * self.detect.of(k))
+            .map(|(k, s)| s * self.detect.of(k, class))
             .sum();
         p * d + (1.0 - p) * self.false_positive
     }

@@ -290,7 +290,7 @@ impl Kind for HumanReview {
             for e in &load.stages[..i] {
                 if let Role::Flag(a) = e.kind.role() {
                     if a.on_flag == OnFlag::Escalate(i) && e.classes.contains(ci) {
-                        escalated += e.sample * a.flag_prob(c.defect_prob, &c.kind_shares);
+                        escalated += e.sample * a.flag_prob(ci, c.defect_prob, &c.kind_shares);
                     }
                 }
             }

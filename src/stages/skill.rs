@@ -1,5 +1,6 @@
 //! Detection as a scenario gives it: one probability, one per defect kind
-//! (`detect = { syntax = 0.9, semantic = 0.1 }`), or, for people, each person's own drawn
+//! (`detect = { syntax = 0.9, semantic = 0.1 }`), one per action class (`detect = {
+//! routine = 0.7, high-impact = 0.6 }`), or, for people, each person's own drawn
 //! once per replication from a beta distribution (`detect = { dist = "beta", mean = 0.7,
 //! sd = 0.1 }`), for reviewers and auditors who differ.
 
@@ -11,21 +12,25 @@ use super::At;
 use crate::input::{unknown, Ctx, Num, NumOrWord, S};
 use crate::rng::{purpose, Keyed};
 
-/// The probability of catching a defect, the same for every kind or by kind.
+/// The probability of catching a defect: the same for every defect, by its kind, or by
+/// the class of the action it is in.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detection {
     Same(f64),
     /// By defect kind index.
     ByKind(Vec<f64>),
+    /// By action class index.
+    ByClass(Vec<f64>),
 }
 
 impl Detection {
-    /// The detection of a defect of kind `kind`.
+    /// The detection of a defect of kind `kind` in an action of class `class`.
     #[inline]
-    pub fn of(&self, kind: usize) -> f64 {
+    pub fn of(&self, kind: usize, class: usize) -> f64 {
         match self {
             Detection::Same(d) => *d,
             Detection::ByKind(v) => v[kind],
+            Detection::ByClass(v) => v[class],
         }
     }
 }
@@ -56,12 +61,12 @@ impl Skill {
         }
     }
 
-    /// The fresh detection of a defect of kind `kind` by a person whose own detection (a
-    /// beta draw) is `own`.
+    /// The fresh detection of a defect of kind `kind` in an action of class `class` by a
+    /// person whose own detection (a beta draw) is `own`.
     #[inline]
-    pub fn fresh(&self, own: f64, kind: usize) -> f64 {
+    pub fn fresh(&self, own: f64, kind: usize, class: usize) -> f64 {
         match self {
-            Skill::Fixed(d) => d.of(kind),
+            Skill::Fixed(d) => d.of(kind, class),
             Skill::Beta { .. } => own,
         }
     }
@@ -103,7 +108,7 @@ impl<'de> Deserialize<'de> for RawDetect {
     }
 }
 
-const WHAT: &str = "a probability in [0, 1], or one per defect kind, e.g. { syntax = 0.9, semantic = 0.1 }";
+const WHAT: &str = "a probability in [0, 1], or one per defect kind, e.g. { syntax = 0.9, semantic = 0.1 }, or one per action class, e.g. { routine = 0.7, high-impact = 0.6 }";
 
 /// A check's `detect` (required): one probability or one per defect kind.
 pub fn detection(ctx: &mut Ctx, at: &At, v: &Option<S<RawDetect>>) -> Detection {
@@ -144,19 +149,46 @@ fn read(ctx: &mut Ctx, at: &At, v: &Option<S<RawDetect>>, people: bool) -> Skill
                 Skill::Fixed(Detection::Same(0.0))
             }
         }
-        RawDetect::Table(t) => Skill::Fixed(by_kind(ctx, at, &path, v.span(), t)),
+        RawDetect::Table(t) => Skill::Fixed(by_name(ctx, at, &path, v.span(), t)),
     }
 }
 
-/// `{ kind = probability, ... }`: every declared kind must be given.
-fn by_kind(
+/// What a detection table's names are.
+#[derive(Clone, Copy, PartialEq)]
+enum Names {
+    Kinds,
+    Classes,
+}
+
+/// `{ kind = probability, ... }` or `{ class = probability, ... }`: the first name says
+/// which (a name that is both a kind and a class is refused), and every kind, or every
+/// class, must be given.
+fn by_name(
     ctx: &mut Ctx,
     at: &At,
     path: &str,
     span: std::ops::Range<usize>,
     t: &[(String, S<NumOrWord>)],
 ) -> Detection {
-    let names: Vec<&str> = at.defect_kinds.iter().map(String::as_str).collect();
+    let kinds: Vec<&str> = at.defect_kinds.iter().map(String::as_str).collect();
+    let classes: Vec<&str> = at.classes.iter().map(|c| c.name.as_str()).collect();
+    let first = t.first().map_or("", |(k, _)| k.as_str());
+    let which = match (kinds.contains(&first), classes.contains(&first)) {
+        (true, true) => {
+            ctx.err(
+                span,
+                path,
+                format!("`{first}` names both a defect kind and an action class; rename one of them so that the table says which it is by"),
+            );
+            return Detection::Same(0.0);
+        }
+        (false, true) => Names::Classes,
+        (true, false) | (false, false) => Names::Kinds,
+    };
+    let (names, what): (&[&str], &str) = match which {
+        Names::Kinds => (&kinds, "kind"),
+        Names::Classes => (&classes, "class"),
+    };
     let mut d = vec![f64::NAN; names.len()];
     for (k, v) in t {
         let kpath = format!("{path}.{k}");
@@ -167,14 +199,19 @@ fn by_kind(
                 &kpath,
                 format!("`{w}` is not a probability; allowed: a number in [0, 1]"),
             ),
+            (None, _) if which == Names::Classes => {
+                let head = format!("no action class named `{k}` (the table is by class: `{first}` is one)");
+                ctx.err(v.span(), &kpath, unknown(head, k, names, Some("classes are")));
+            }
             (None, _) => {
-                let head = format!("no defect kind named `{k}`");
+                let head = format!("no defect kind or action class named `{k}`");
                 let hint = if names.len() == 1 {
-                    "; declare kinds with [[workload.defect_kind]], or give one number"
+                    "; declare kinds with [[workload.defect_kind]], name a class, or give one number"
                 } else {
                     ""
                 };
-                let msg = unknown(head, k, &names, Some("kinds are")) + hint;
+                let all: Vec<&str> = names.iter().chain(&classes).copied().collect();
+                let msg = unknown(head, k, &all, Some("kinds and classes are")) + hint;
                 ctx.err(v.span(), &kpath, msg);
             }
         }
@@ -188,12 +225,16 @@ fn by_kind(
             span,
             path,
             format!(
-                "gives no detection for kind {}; give one for every kind",
+                "gives no detection for {what} {}; give one for every {what}",
                 missing.join(", ")
             ),
         );
     }
-    Detection::ByKind(d.into_iter().map(|x| if x.is_nan() { 0.0 } else { x }).collect())
+    let d = d.into_iter().map(|x| if x.is_nan() { 0.0 } else { x }).collect();
+    match which {
+        Names::Kinds => Detection::ByKind(d),
+        Names::Classes => Detection::ByClass(d),
+    }
 }
 
 /// `{ dist = "beta", mean = m, sd = s }`.

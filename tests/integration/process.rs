@@ -1003,6 +1003,50 @@ detect = { syntax = 0.3, semantic = 0.7 }
     assert_ci("novel work: the semantic escape rate", &novel, 0.9 * 0.3);
 }
 
+/// Detection by action class: each layer detects the defects of each class with its own
+/// probability ("my reviewers catch 70% of bad refunds but 60% of bad account changes"),
+/// so per class the product rule holds: a defect of class c escapes a check and a review
+/// with probability (1 − d₁c)(1 − d₂c). A people's stage (the review) and a check take the
+/// same table.
+#[test]
+fn detection_by_class_follows_the_product_rule_per_class() {
+    let text = r#"name = "t"
+[run]
+replications = 40
+horizon = "500h"
+seed = 59
+[workload]
+rate = "100/h"
+[[workload.class]]
+name = "refund"
+share = 0.7
+defect_prob = 0.2
+[[workload.class]]
+name = "account-change"
+share = 0.3
+defect_prob = 0.2
+[[policy]]
+name = "p"
+[[policy.stage]]
+kind = "automated_check"
+name = "tests"
+detect = { refund = 0.5, account-change = 0.2 }
+[[policy.stage]]
+kind = "human_review"
+reviewers = 20
+service = { dist = "exponential", mean = "1m" }
+detect = { refund = 0.7, account-change = 0.6 }
+"#;
+    let (_, r) = run(text);
+    for (c, name, theory) in [(0, "refund", 0.5 * 0.3), (1, "account-change", 0.8 * 0.4)] {
+        let rate: Vec<f64> = r.per_policy[0]
+            .iter()
+            .map(|x| x.classes[c].escaped as f64 / x.classes[c].defects as f64)
+            .collect();
+        assert_ci(&format!("class {name}: escape rate"), &rate, theory);
+    }
+}
+
 /// Lot acceptance sampling (n = 80, c = 2, the ISO 2859-1 plan for a lot of 501–1,200 at
 /// AQL 1.0). With perfect inspection and defects independent with probability p, the
 /// sample's defect count is Binomial(n, p) whatever the lot size, so a lot is accepted with
