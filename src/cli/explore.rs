@@ -9,14 +9,14 @@ use clap::Args;
 
 use super::resume::Resume;
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
-use crate::api::explore::{Explored, Piloted};
+use crate::api::explore::Explored;
 use crate::experiment::RunData;
 use crate::experiment::{baseline_index, Execution, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, pilot, Exploration, MapSpec, Others, Spec};
 use crate::merge::{RepFiles, ShardFiles};
 use crate::report::files::Output;
-use crate::report::manifest::{Manifest, PilotInfo};
+use crate::report::manifest::Manifest;
 use crate::scenario::Override;
 
 // Doc comments here are the `--help` text, written for a terminal, not as Markdown.
@@ -37,7 +37,7 @@ pub struct ExploreArgs {
     pub replications: Option<u64>,
     /// The largest share of replication noise the pilot's choice of replications allows
     /// (sensitivity.csv's noise_share of the --metric differences), 0.001 to 0.5.
-    #[arg(long, value_name = "S", default_value_t = pilot::DEFAULT_NOISE_SHARE, value_parser = parse_noise_share)]
+    #[arg(long, value_name = "S", default_value_t = pilot::DEFAULT_NOISE_SHARE, value_parser = super::pilot::parse_noise_share)]
     pub noise_share: f64,
     /// Master seed: the replication streams and the design (same as --set run.seed=S).
     #[arg(long, value_name = "S")]
@@ -127,14 +127,6 @@ pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
     )
 }
 
-fn parse_noise_share(s: &str) -> Result<f64, String> {
-    let r = &pilot::NOISE_SHARES;
-    match s.parse::<f64>() {
-        Ok(x) if r.contains(&x) => Ok(x),
-        _ => Err(format!("a share from {} to {}, e.g. 0.1", r.start(), r.end())),
-    }
-}
-
 fn parse_design(s: &str) -> Result<DesignKind, String> {
     choose(s, DesignKind::ALL)
 }
@@ -150,7 +142,7 @@ fn choose<T: Copy>(s: &str, all: &[(&str, T)]) -> Result<T, String> {
 }
 
 impl ExploreArgs {
-    fn spec(&self) -> Spec {
+    pub(super) fn spec(&self) -> Spec {
         Spec {
             design: self.design,
             points: self.points as usize,
@@ -233,7 +225,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     };
     let (ex, piloted) = match args.pilots() {
         false => (ex, None),
-        true => match with_pilot(&args, &src.label, &src.text, &mut overrides, &pool) {
+        true => match super::pilot::with_pilot(&args, &src.label, &src.text, &mut overrides, &pool) {
             Ok((ex, info)) => (ex, Some(info)),
             Err(code) => return code,
         },
@@ -326,89 +318,6 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let mut out = crate::api::explore::conclude(ex, &run, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
-}
-
-/// Runs the pilot that chooses the replications per set ([`pilot`]), says what it chose,
-/// and plans the exploration with them (written into `overrides`, so the manifest's
-/// scenario, and a merge, have them). Nothing is written if it is interrupted.
-fn with_pilot(
-    args: &ExploreArgs,
-    label: &str,
-    text: &str,
-    overrides: &mut Vec<Override>,
-    pool: &crate::montecarlo::Pool,
-) -> Result<(Exploration, PilotInfo), i32> {
-    let spec = args.spec();
-    let chose = crate::api::explore::pilot(
-        label,
-        text,
-        overrides,
-        &spec,
-        args.baseline.as_deref(),
-        args.noise_share,
-        super::run::workers(pool),
-    );
-    let c = match chose {
-        Ok(Piloted::Chose(c)) => c,
-        Ok(Piloted::Interrupted) => {
-            tell!("oversim: interrupted during the pilot; nothing written");
-            return Err(EXIT_INTERRUPTED);
-        }
-        Err(e) => {
-            tell!("error: {e}");
-            return Err(EXIT_FAILURE);
-        }
-    };
-    overrides.retain(|o| o.path != "run.replications");
-    overrides.push(Override::set("run.replications", &c.replications.to_string()));
-    let ex = explore::plan(label, text, overrides, &spec).map_err(|e| {
-        tell!("{e}");
-        EXIT_BAD_INPUT
-    })?;
-    let policies = &ex.plan.base().policies;
-    let output = match policies.len() {
-        1 => format!("{} of {}", ex.metric.name(), policies[0].name),
-        _ => format!(
-            "{} of {} − {}",
-            ex.metric.name(),
-            policies[c.policy].name,
-            policies[base_of(&ex, args)].name
-        ),
-    };
-    let info = PilotInfo {
-        sets: pilot::PILOT_SETS,
-        replications: pilot::PILOT_REPLICATIONS,
-        noise_share_target: args.noise_share,
-        output,
-        noise_share_at_pilot: c.at_pilot,
-        chosen: c.replications,
-        noise_share_at_chosen: c.at_chosen,
-    };
-    if !args.quiet {
-        tell!("oversim explore: {}", pilot_line(&info));
-    }
-    Ok((ex, info))
-}
-
-/// The baseline's index (checked before the pilot ran).
-fn base_of(ex: &Exploration, args: &ExploreArgs) -> usize {
-    baseline_index(ex.plan.base(), args.baseline.as_deref()).unwrap_or(0)
-}
-
-/// What the pilot found, in a line: how many replications, and why.
-fn pilot_line(p: &PilotInfo) -> String {
-    format!(
-        "{} replications per set, chosen by a pilot of {} sets × {}: replication noise is {:.0}% of the variance of {} across the draws at {}, {:.0}% at {} (the aim: at most {:.0}%; -r sets the count)",
-        p.chosen,
-        p.sets,
-        p.replications,
-        100.0 * p.noise_share_at_pilot,
-        p.output,
-        p.replications,
-        100.0 * p.noise_share_at_chosen,
-        p.chosen,
-        100.0 * p.noise_share_target
-    )
 }
 
 /// What `explore`'s flags ask for, checked against each other and the exploration.

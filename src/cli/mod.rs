@@ -30,6 +30,7 @@ macro_rules! tell {
 
 mod explore;
 mod merge;
+mod pilot;
 mod resume;
 mod run;
 mod validate;
