@@ -130,9 +130,9 @@ pub(super) fn detects(rng: impl FnOnce() -> Draws, loading: Option<Loading>, d: 
     }
 }
 
-/// Whether a layer keyed `keys` flags the clean attempt keyed `entity`, with false-flag
-/// probability `p`: the draw that decides detection (an attempt is defective or not, so the
-/// one number serves both), made only when `p` is above 0.
+/// Whether a layer whose decision draws are `detect` flags the clean attempt keyed
+/// `entity`, with false-flag probability `p`: the draw that decides detection (an attempt is
+/// defective or not, so the one number serves both), made only when `p` is above 0.
 #[inline]
 pub(super) fn false_flag(detect: &mut Ahead, entity: u64, p: f64) -> bool {
     p > 0.0 && detect.uniform_about(entity) < p
