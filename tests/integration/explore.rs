@@ -225,13 +225,18 @@ fn the_choice_under_constraints_and_the_bad_month_are_exact_identities() {
     assert!((sum - 1.0).abs() < 1e-12, "harm_p95 p_best sums to {sum}");
 }
 
-fn oversim(dir: &Path, args: &[&str]) {
-    let out = Command::cargo_bin("oversim")
+/// `oversim ARGS` run in `dir`.
+pub(crate) fn oversim_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("oversim")
         .unwrap()
         .current_dir(dir)
         .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn oversim(dir: &Path, args: &[&str]) {
+    let out = oversim_output(dir, args);
     assert!(
         out.status.success(),
         "{args:?}: {}",

@@ -4,19 +4,13 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-use crate::explore::{files as csvs, TEXT};
+use crate::explore::{files as csvs, oversim_output, TEXT};
 
 /// `oversim ARGS` in `dir`: its exit code and standard error.
 fn oversim(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("oversim")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
+    let out = oversim_output(dir, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
