@@ -10,6 +10,7 @@ use std::str::FromStr;
 mod execute;
 mod shard;
 
+pub use crate::montecarlo::Keep;
 pub use execute::{execute, Executed, Execution, Found, Kept, Stop};
 pub use shard::Shard;
 

@@ -446,6 +446,15 @@ pub struct RepResult {
     pub series: Option<Vec<SeriesRow>>,
 }
 
+impl RepResult {
+    /// Keeps the metrics, ledger and flags, and frees the stage, class and kind rows.
+    pub fn keep_metrics(&mut self) {
+        self.stages = Vec::new();
+        self.classes = Vec::new();
+        self.kinds = Vec::new();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,8 +137,28 @@ pub struct Batch {
 /// if it was run before (by the staffing rules' search), so it is not run again.
 pub type Have<'a> = &'a (dyn Fn(usize, u64, usize) -> Option<RepResult> + Sync);
 
+/// What a run keeps of each replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Everything: a run's files report its stages, classes and kinds.
+    All,
+    /// Its metrics, ledger and flags: an exploration's analysis reads nothing else, and the
+    /// stage, class and kind rows are most of a replication's memory.
+    Metrics,
+}
+
+impl Keep {
+    /// Drops from `r` what is not kept.
+    pub fn trim(self, r: &mut RepResult) {
+        match self {
+            Keep::All => {}
+            Keep::Metrics => r.keep_metrics(),
+        }
+    }
+}
+
 /// Runs, for each scenario `s` (a sweep point), the replications `reps[s]` of every policy
-/// that `have` does not already hold. `on_done` is called (from any thread) after each
+/// that `have` does not already hold, keeping of each what `keep` says. `on_done` is called (from any thread) after each
 /// replication of a policy. If cancelled, only replications completed for every policy are
 /// kept. With `series`, replication 0 records a time series in intervals of
 /// that many hours.
@@ -147,6 +167,7 @@ pub fn run_points(
     scenarios: &[&Scenario],
     reps: &[Vec<u64>],
     series: Option<f64>,
+    keep: Keep,
     have: Have,
     on_done: &(dyn Fn() + Sync),
 ) -> Batch {
@@ -217,9 +238,13 @@ pub fn run_points(
     let mut kept: Vec<Vec<u64>> = vec![Vec::new(); scenarios.len()];
     {
         // Every (point, replication, policy), held or run, in order.
-        let mut flat = (0..all.len()).map(|k| match held.remove(&k) {
-            Some(x) => Some(x),
-            None => ran.next().flatten(),
+        let mut flat = (0..all.len()).map(|k| {
+            let mut x = match held.remove(&k) {
+                Some(x) => Some(x),
+                None => ran.next().flatten(),
+            };
+            x.iter_mut().for_each(|x| keep.trim(x));
+            x
         });
         // The tasks of one (point, replication) are consecutive: keep it only if all
         // completed.
@@ -301,6 +326,7 @@ pub fn run(
         &[scenario],
         &[reps],
         None,
+        Keep::All,
         &|_, _, _| None,
         on_done,
     )

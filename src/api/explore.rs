@@ -3,7 +3,7 @@
 //! sentences `oversim explore` writes and prints.
 
 use super::Request;
-use crate::experiment::{self, baseline_index, Execution, Kept, RunData};
+use crate::experiment::{self, baseline_index, Execution, Keep, Kept, RunData};
 use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::design::DesignKind;
 use crate::explore::map::{cells, Cell};
@@ -49,6 +49,7 @@ pub fn run(
         shard: req.shard,
         series: None,
         kept: None,
+        keep: Keep::Metrics,
     };
     let ran = execute(&ex, &exec, 0.0, workers, &|| ctx.clone(), progress)?;
     Ok(match req.shard {
@@ -96,6 +97,7 @@ pub fn pilot(
         shard: None,
         series: None,
         kept: None,
+        keep: Keep::Metrics,
     };
     let executed = experiment::execute(&exec, workers, &|_| {})?;
     if executed.stop == experiment::Stop::Interrupted {

@@ -8,7 +8,7 @@
 
 pub mod explore;
 
-use crate::experiment::{self, baseline_index, Execution, Kept, Plan, RunData, Shard, Stop};
+use crate::experiment::{self, baseline_index, Execution, Keep, Kept, Plan, RunData, Shard, Stop};
 use crate::merge::{check_set, load_run, merged_manifest, sweep_plan, timeseries, ShardFiles};
 use crate::montecarlo::Workers;
 use crate::report::manifest::{Manifest, RunContext};
@@ -147,6 +147,7 @@ fn request(
         shard: req.shard,
         series: req.series,
         kept: None,
+        keep: Keep::All,
     };
     execute(&ex, workers, &|| ctx.clone(), progress)
 }

@@ -11,7 +11,7 @@ use super::resume::Resume;
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::api::explore::Explored;
 use crate::experiment::RunData;
-use crate::experiment::{baseline_index, Execution, Shard, Stop};
+use crate::experiment::{baseline_index, Execution, Keep, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, pilot, Exploration, MapSpec, Others, Spec};
 use crate::merge::{RepFiles, ShardFiles};
@@ -261,6 +261,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         shard,
         series: None,
         kept: kept.as_ref(),
+        keep: Keep::Metrics,
     };
     let total: u64 = (ex.plan.points.iter())
         .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)

@@ -12,7 +12,7 @@ use super::{
     load_warnings, plan_all, read_sources, RunArgs, Source, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED,
     EXIT_OK,
 };
-use crate::experiment::{baseline_index, Execution, Shard, Stop};
+use crate::experiment::{baseline_index, Execution, Keep, Shard, Stop};
 use crate::montecarlo::Workers;
 use crate::report::files::Output;
 
@@ -179,6 +179,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
             shard,
             series: args.timeseries,
             kept: kept.as_ref(),
+            keep: Keep::All,
         };
         let dir = out.dir().to_path_buf();
         match run_one(&args, src, &ex, &pool, out) {

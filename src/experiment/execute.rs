@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::{achieved, Plan, PointRun, RunData, Shard, Target};
 use crate::metrics::RepResult;
-use crate::montecarlo::{run_points, Results, Workers};
+use crate::montecarlo::{run_points, Keep, Results, Workers};
 use crate::scenario::{Loaded, Scenario};
 use crate::staffing::{solve, written, Staffed, Starts};
 
@@ -66,6 +66,7 @@ pub struct Execution<'a> {
     pub series: Option<f64>,
     /// What an interrupted run of this plan kept.
     pub kept: Option<&'a Kept>,
+    pub keep: Keep,
 }
 
 /// The result of [`execute`]: everything the files are made from, and why it stopped.
@@ -201,7 +202,8 @@ pub fn execute(
                 break;
             }
             done = upto;
-            let run = assemble(ex, &staffed, results.clone(), reps_run.clone());
+            let borrowed = staffed.iter().map(|s| s.as_ref().map(StaffedRef::Borrowed));
+            let run = assemble(ex, borrowed, results.clone(), reps_run.clone());
             achieved_now = achieved(&run, ex.targets);
             if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
                 stop = Stop::PrecisionReached;
@@ -214,7 +216,12 @@ pub fn execute(
         }
     }
     Ok(Executed {
-        run: assemble(ex, &staffed, results, reps_run),
+        run: assemble(
+            ex,
+            staffed.into_iter().map(|s| s.map(StaffedRef::Owned)),
+            results,
+            reps_run,
+        ),
         stop,
         achieved: achieved_now,
         warnings,
@@ -222,6 +229,14 @@ pub fn execute(
 }
 
 impl Execution<'_> {
+    /// Drops from `reps` what [`Self::keep`] does not keep (the staffing search's own
+    /// replications, which the run takes).
+    fn trim<'r>(&self, reps: impl Iterator<Item = &'r mut RepResult>) {
+        if self.keep == Keep::Metrics {
+            reps.for_each(RepResult::keep_metrics);
+        }
+    }
+
     /// The replications of `range` this run owns (all of them, or its shard's).
     fn owned(&self, range: Range<u64>) -> Vec<u64> {
         range.filter(|i| self.shard.is_none_or(|s| s.owns(*i))).collect()
@@ -253,7 +268,7 @@ fn staff<'a>(
                 results: none(),
             }),
             (false, Some(rows)) => Some(Staffing {
-                loaded: Cow::Owned(written(p, rows)?),
+                loaded: Cow::Owned(without_text(written(p, rows)?)),
                 rows: rows.clone(),
                 results: none(),
             }),
@@ -274,14 +289,23 @@ fn staff<'a>(
     starts.get_or_insert(solved.starts);
     warnings.extend(solved.warnings);
     let each = (solved.points.into_iter()).zip(solved.rows).zip(solved.results);
-    for (&k, ((loaded, rows), results)) in unknown.iter().zip(each) {
+    for (&k, ((loaded, rows), mut results)) in unknown.iter().zip(each) {
+        ex.trim(results.iter_mut().flatten().flatten());
         staffed[k] = Some(Staffing {
-            loaded: Cow::Owned(loaded),
+            loaded: Cow::Owned(without_text(loaded)),
             rows,
             results,
         });
     }
     Ok(true)
+}
+
+/// A staffed copy of a point, without its resolved text: the plan's point keeps the text
+/// the manifest and shards record, and a copy's (tens of kilobytes for a commented
+/// scenario, at every set of an exploration) is never read again.
+fn without_text(mut loaded: Loaded) -> Loaded {
+    loaded.resolved_text = String::new();
+    loaded
 }
 
 /// Runs the replications `batch[s]` of each point `range.start + s`, taking what the
@@ -315,7 +339,7 @@ fn run_batch(
             None => ex.kept?.found.get(&(k, p, r)).cloned(),
         }
     };
-    let out = run_points(workers, &scenarios, batch, ex.series, &have, tick);
+    let out = run_points(workers, &scenarios, batch, ex.series, ex.keep, &have, tick);
     if let Some(fault) = out.fault {
         return Err(format!(
             "internal error: {fault}; please report this with the scenario"
@@ -329,30 +353,43 @@ fn run_batch(
 }
 
 /// The run so far, taking its replications' results (an exploration's largest part: not
-/// copied); points not yet staffed have their scenario as written and no rows.
-fn assemble(
+/// copied), and its points' scenarios from `staffed` (moved out where `staffed` owns them,
+/// as at the end of a run); points not yet staffed have their scenario as written and no
+/// rows.
+fn assemble<'a>(
     ex: &Execution,
-    staffed: &[Option<Staffing>],
+    staffed: impl IntoIterator<Item = Option<StaffedRef<'a>>>,
     results: Vec<Results>,
     reps: Vec<Vec<u64>>,
 ) -> RunData {
-    RunData {
-        dims: ex.plan.dims.clone(),
-        points: (ex.plan.points.iter().zip(staffed))
-            .zip(results.into_iter().zip(reps))
-            .map(|((p, s), (results, reps))| PointRun {
+    let mut rows = Vec::with_capacity(results.len());
+    let points = (ex.plan.points.iter().zip(staffed))
+        .zip(results.into_iter().zip(reps))
+        .map(|((p, s), (results, reps))| {
+            let (scenario, staffed_rows) = match s {
+                Some(StaffedRef::Owned(s)) => (s.loaded.into_owned().scenario, s.rows),
+                Some(StaffedRef::Borrowed(s)) => (s.loaded.scenario.clone(), s.rows.clone()),
+                None => (p.loaded.scenario.clone(), Vec::new()),
+            };
+            rows.push(staffed_rows);
+            PointRun {
                 values: p.values.clone(),
-                scenario: match s {
-                    Some(s) => s.loaded.scenario.clone(),
-                    None => p.loaded.scenario.clone(),
-                },
+                scenario,
                 reps,
                 results,
-            })
-            .collect(),
-        staffing: (staffed.iter())
-            .map(|s| s.as_ref().map_or_else(Vec::new, |s| s.rows.clone()))
-            .collect(),
+            }
+        })
+        .collect();
+    RunData {
+        dims: ex.plan.dims.clone(),
+        points,
+        staffing: rows,
         baseline: ex.baseline,
     }
+}
+
+/// A point's staffing as [`assemble`] takes it: its own (moved) or borrowed (copied).
+enum StaffedRef<'a> {
+    Owned(Staffing<'a>),
+    Borrowed(&'a Staffing<'a>),
 }

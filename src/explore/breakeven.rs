@@ -311,7 +311,7 @@ pub fn search(
     workers: crate::montecarlo::Workers,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<Found>, String> {
-    use crate::experiment::{execute, Execution, Stop};
+    use crate::experiment::{execute, Execution, Keep, Stop};
     let dir = m
         .direction()
         .ok_or_else(|| format!("{} has no better direction", m.name()))?;
@@ -325,6 +325,7 @@ pub fn search(
             shard: None,
             series: None,
             kept: None,
+            keep: Keep::Metrics,
         };
         execute(&ex, workers, progress).map(|x| (x.stop != Stop::Interrupted).then_some(x.run))
     };

@@ -182,20 +182,27 @@ pub struct RunContext {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hash of everything that determines a run's results: dimensions and every point's
 /// resolved scenario (which includes the seed and replications).
+/// The text is hashed as it is read, never gathered: an exploration's sets' texts together
+/// are many megabytes.
 pub fn plan_hash(plan: &Plan) -> String {
-    let mut text = plan.dims.join("\u{1f}");
+    let mut hasher = Sha256::new();
+    hasher.update(plan.dims.join("\u{1f}").as_bytes());
     for p in &plan.points {
-        text.push('\u{1e}');
-        text.push_str(&p.values.join("\u{1f}"));
-        text.push('\u{1d}');
-        text.push_str(&p.loaded.resolved_text);
+        hasher.update("\u{1e}".as_bytes());
+        hasher.update(p.values.join("\u{1f}").as_bytes());
+        hasher.update("\u{1d}".as_bytes());
+        hasher.update(p.loaded.resolved_text.as_bytes());
     }
-    sha256_hex(text.as_bytes())
+    hex(&hasher.finalize())
 }
 
 impl Manifest {

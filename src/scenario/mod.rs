@@ -194,7 +194,9 @@ pub fn load(label: &str, text: &str, overrides: &[Override]) -> Result<Loaded, S
         file: label.to_string(),
         diagnostics,
     };
-    let (resolved_text, from_cli) = overrides::apply(text, overrides).map_err(fail)?;
+    let (mut resolved_text, from_cli) = overrides::apply(text, overrides).map_err(fail)?;
+    // Kept per point of a sweep or set of an exploration: without the encoder's spare capacity.
+    resolved_text.shrink_to_fit();
     let (numbers, sites, mut problems) = staffing::extract(&resolved_text, &from_cli);
     let scenario = match validate::parse(&numbers, &from_cli) {
         Ok(sc) if problems.is_empty() => sc,

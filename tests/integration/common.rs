@@ -32,6 +32,7 @@ pub fn run(text: &str) -> (Scenario, Results) {
         &[&sc],
         &[reps],
         None,
+        montecarlo::Keep::All,
         &|_, _, _| None,
         &|| {},
     );

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use oversim::experiment::{execute, Execution};
+use oversim::experiment::{execute, Execution, Keep};
 use oversim::explore::analysis::{analyse, Analysis, Outcome, Output};
 use oversim::explore::design::DesignKind;
 use oversim::explore::{self, Exploration, MapSpec, Others, Spec};
@@ -75,6 +75,7 @@ fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
         shard: None,
         series: None,
         kept: None,
+        keep: Keep::All,
     };
     let out = execute(&exec, oversim::montecarlo::Workers::new(pool), &|_| {}).unwrap();
     for (s, pt) in out.run.points.iter().enumerate() {
