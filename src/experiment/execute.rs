@@ -202,8 +202,9 @@ pub fn execute(
                 break;
             }
             done = upto;
-            let borrowed = staffed.iter().map(|s| s.as_ref().map(StaffedRef::Borrowed));
-            let run = assemble(ex, borrowed, results.clone(), reps_run.clone());
+            let copied =
+                (staffed.iter()).map(|s| s.as_ref().map(|s| (s.loaded.scenario.clone(), s.rows.clone())));
+            let run = assemble(ex, copied, results.clone(), reps_run.clone());
             achieved_now = achieved(&run, ex.targets);
             if achieved_now.iter().zip(ex.targets).all(|(a, t)| *a <= t.rel) {
                 stop = Stop::PrecisionReached;
@@ -218,7 +219,9 @@ pub fn execute(
     Ok(Executed {
         run: assemble(
             ex,
-            staffed.into_iter().map(|s| s.map(StaffedRef::Owned)),
+            staffed
+                .into_iter()
+                .map(|s| s.map(|s| (s.loaded.into_owned().scenario, s.rows))),
             results,
             reps_run,
         ),
@@ -353,12 +356,12 @@ fn run_batch(
 }
 
 /// The run so far, taking its replications' results (an exploration's largest part: not
-/// copied), and its points' scenarios from `staffed` (moved out where `staffed` owns them,
-/// as at the end of a run); points not yet staffed have their scenario as written and no
-/// rows.
-fn assemble<'a>(
+/// copied) and each staffed point's scenario and rules' rows (the caller moves them out at
+/// the end of a run, and copies them before); points not yet staffed have their scenario
+/// as written and no rows.
+fn assemble(
     ex: &Execution,
-    staffed: impl IntoIterator<Item = Option<StaffedRef<'a>>>,
+    staffed: impl IntoIterator<Item = Option<(Scenario, Vec<Staffed>)>>,
     results: Vec<Results>,
     reps: Vec<Vec<u64>>,
 ) -> RunData {
@@ -366,11 +369,7 @@ fn assemble<'a>(
     let points = (ex.plan.points.iter().zip(staffed))
         .zip(results.into_iter().zip(reps))
         .map(|((p, s), (results, reps))| {
-            let (scenario, staffed_rows) = match s {
-                Some(StaffedRef::Owned(s)) => (s.loaded.into_owned().scenario, s.rows),
-                Some(StaffedRef::Borrowed(s)) => (s.loaded.scenario.clone(), s.rows.clone()),
-                None => (p.loaded.scenario.clone(), Vec::new()),
-            };
+            let (scenario, staffed_rows) = s.unwrap_or_else(|| (p.loaded.scenario.clone(), Vec::new()));
             rows.push(staffed_rows);
             PointRun {
                 values: p.values.clone(),
@@ -386,10 +385,4 @@ fn assemble<'a>(
         staffing: rows,
         baseline: ex.baseline,
     }
-}
-
-/// A point's staffing as [`assemble`] takes it: its own (moved) or borrowed (copied).
-enum StaffedRef<'a> {
-    Owned(Staffing<'a>),
-    Borrowed(&'a Staffing<'a>),
 }

@@ -89,6 +89,47 @@ fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
     (out.run, a)
 }
 
+/// An exploration keeps of each replication only what its analysis reads: the metrics,
+/// ledger and flags of a run that keeps everything, and no stage, class or kind rows.
+#[test]
+fn an_exploration_keeps_each_replications_metrics_and_nothing_else() {
+    let ex = explore::plan("test.toml", TEXT, &[], &spec(2)).unwrap();
+    let scenarios: Vec<&oversim::scenario::Scenario> =
+        ex.plan.points.iter().map(|p| &p.loaded.scenario).collect();
+    let reps: Vec<Vec<u64>> = scenarios.iter().map(|_| vec![0, 1, 2]).collect();
+    let batch = |keep| {
+        oversim::montecarlo::run_points(
+            oversim::montecarlo::Workers::new(crate::common::pool()),
+            &scenarios,
+            &reps,
+            None,
+            keep,
+            &|_, _, _| None,
+            &|| {},
+        )
+        .results
+    };
+    let (all, kept) = (batch(Keep::All), batch(Keep::Metrics));
+    let mut rows = 0;
+    for (a, k) in all.iter().zip(&kept) {
+        for (a, k) in a.per_policy.iter().flatten().zip(k.per_policy.iter().flatten()) {
+            assert!(!a.stages.is_empty() && !a.classes.is_empty() && !a.kinds.is_empty());
+            assert!(k.stages.is_empty() && k.classes.is_empty() && k.kinds.is_empty());
+            // As text: an undefined metric is NaN, equal to itself only so.
+            assert_eq!(
+                format!("{:?}", (&a.metrics, &a.ledger, a.cut_short)),
+                format!("{:?}", (&k.metrics, &k.ledger, k.cut_short))
+            );
+            rows += 1;
+        }
+    }
+    assert_eq!(
+        rows,
+        ex.plan.points.len() * 3 * 2,
+        "every set, replication and policy"
+    );
+}
+
 #[test]
 fn indices_on_a_real_scenario_no_effect_and_sole_cause() {
     const N: usize = 512;
