@@ -5,6 +5,7 @@
 
 use crate::experiment::Plan;
 use crate::metrics::{ClassResult, KindResult, RepResult, SeriesRow, StageResult};
+use crate::montecarlo::Keep;
 use crate::units::format_hours;
 
 /// Seconds of one core per simulated action and policy: the slowest of the shipped
@@ -45,8 +46,9 @@ pub struct Work {
 
 impl Work {
     /// The work of running `plan` with `replications` per point and policy (the scenario's,
-    /// or a precision run's cap) and a time series in intervals of `series` hours.
-    pub fn of(plan: &Plan, replications: Option<u64>, series: Option<f64>) -> Work {
+    /// or a precision run's cap) and a time series in intervals of `series` hours, keeping
+    /// `keep` of each replication (an exploration keeps only its metrics).
+    pub fn of(plan: &Plan, replications: Option<u64>, series: Option<f64>, keep: Keep) -> Work {
         let mut w = Work {
             actions: 0.0,
             replications: 0.0,
@@ -68,10 +70,15 @@ impl Work {
             w.rule_runs += extra;
             w.rule_actions += sc.workload.mean_rate() * span * extra;
             let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
-            let per_rep = std::mem::size_of::<RepResult>()
-                + stages.div_ceil(sc.policies.len().max(1)) * std::mem::size_of::<StageResult>()
-                + sc.workload.classes.len() * std::mem::size_of::<ClassResult>()
-                + sc.workload.kinds.len().max(1) * std::mem::size_of::<KindResult>();
+            let rows = match keep {
+                Keep::All => {
+                    stages.div_ceil(sc.policies.len().max(1)) * std::mem::size_of::<StageResult>()
+                        + sc.workload.classes.len() * std::mem::size_of::<ClassResult>()
+                        + sc.workload.kinds.len().max(1) * std::mem::size_of::<KindResult>()
+                }
+                Keep::Metrics => 0,
+            };
+            let per_rep = std::mem::size_of::<RepResult>() + rows;
             w.bytes += reps * pols * per_rep as f64;
             if let Some(step) = series {
                 let n = (sc.run.horizon / step).ceil();
@@ -204,5 +211,27 @@ mod tests {
         assert_eq!(duration(3.0e12), "9.5e4 years");
         assert_eq!(bytes(2.5e9), "2.5 GB");
         assert_eq!(bytes(1.872e12), "1.9 TB");
+    }
+
+    /// An exploration keeps only each replication's metrics, so its estimate counts only
+    /// them; a run counts its stage, class and kind rows too.
+    #[test]
+    fn an_explorations_results_count_only_the_metrics_it_keeps() {
+        let sc = crate::scenario::DEFAULT_SCENARIO;
+        let plan = crate::experiment::plan("default", sc, &[], &[]).unwrap();
+        let all = Work::of(&plan, Some(10), None, Keep::All);
+        let metrics = Work::of(&plan, Some(10), None, Keep::Metrics);
+        let pols = plan.points[0].loaded.scenario.policies.len() as f64;
+        assert_eq!(
+            metrics.bytes,
+            10.0 * pols * std::mem::size_of::<RepResult>() as f64
+        );
+        assert!(
+            all.bytes > metrics.bytes,
+            "{} against {}",
+            all.bytes,
+            metrics.bytes
+        );
+        assert_eq!(all.actions, metrics.actions);
     }
 }

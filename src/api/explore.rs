@@ -40,7 +40,7 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, String> {
     let ex = explore::plan(&req.label, &req.text, &req.overrides, spec).map_err(|e| e.to_string())?;
-    req.check_work(&ex.plan)?;
+    req.check_work(&ex.plan, Keep::Metrics)?;
     let exec = Execution {
         plan: &ex.plan,
         baseline: baseline_index(ex.plan.base(), req.baseline.as_deref())?,

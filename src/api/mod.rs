@@ -47,9 +47,10 @@ impl Request {
     }
 
     /// Refuses a run of `plan` that cannot fit: a time series over the cap, or results over
-    /// [`Request::memory`]; as the command line refuses it, with its numbers.
-    pub fn check_work(&self, plan: &Plan) -> Result<(), String> {
-        let work = crate::estimate::Work::of(plan, None, self.series);
+    /// [`Request::memory`]; as the command line refuses it, with its numbers. `keep` is what
+    /// the run keeps of each replication.
+    pub fn check_work(&self, plan: &Plan, keep: Keep) -> Result<(), String> {
+        let work = crate::estimate::Work::of(plan, None, self.series, keep);
         let work = work.share(self.shard.map_or(1, |s| s.count));
         (work.check(self.memory.unwrap_or(f64::INFINITY), self.series))
             .map_err(|e| format!("error: {}: {e}", self.label))
@@ -137,7 +138,7 @@ fn request(
     ctx: &RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
-    req.check_work(plan)?;
+    req.check_work(plan, Keep::All)?;
     let baseline = baseline_index(plan.base(), req.baseline.as_deref())?;
     let ex = Execution {
         plan,

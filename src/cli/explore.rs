@@ -112,7 +112,7 @@ pub const DEFAULT_REPLICATIONS: u64 = pilot::MIN;
 /// One line on an exploration's size and time, said before it starts (and by `validate`).
 pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
     let sc = ex.plan.base();
-    let work = crate::estimate::Work::of(&ex.plan, None, None);
+    let work = crate::estimate::Work::of(&ex.plan, None, None, crate::experiment::Keep::Metrics);
     format!(
         "{} sets ({} design{}) × {} replications × {} policies: {}",
         ex.plan.points.len(),
@@ -206,7 +206,8 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         Err(e) => return bad(e),
     };
     let dir = out_dir(&args, &ex, shard);
-    let work = crate::estimate::Work::of(&ex.plan, None, None).share(shard.map_or(1, |s| s.count));
+    let work = crate::estimate::Work::of(&ex.plan, None, None, crate::experiment::Keep::Metrics)
+        .share(shard.map_or(1, |s| s.count));
     if let Err(code) = super::check_work(&src.label, work, None, args.threads) {
         return code;
     }

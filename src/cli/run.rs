@@ -108,7 +108,7 @@ pub(super) fn run(args: RunArgs) -> i32 {
     }
     for (src, plan) in sources.iter().zip(&plans) {
         let cap = (!args.precision.is_empty()).then_some(args.max_replications);
-        let work = crate::estimate::Work::of(plan, cap, args.timeseries);
+        let work = crate::estimate::Work::of(plan, cap, args.timeseries, crate::experiment::Keep::All);
         let work = work.share(shard.map_or(1, |s| s.count));
         if let Err(code) = super::check_work(&src.label, work, args.timeseries, args.threads) {
             return code;

@@ -47,7 +47,7 @@ pub(super) fn validate(args: ValidateArgs) -> i32 {
                     sc.run.replications,
                     format_hours(sc.run.horizon)
                 );
-                let work = crate::estimate::Work::of(&plan, None, None);
+                let work = crate::estimate::Work::of(&plan, None, None, crate::experiment::Keep::All);
                 sayln!("  work: {}", work.describe(threads_used(None)));
                 if let Err(e) = work.check(machine_memory(), None) {
                     tell!("error: {}: {e}", s.label);
