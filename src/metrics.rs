@@ -136,6 +136,7 @@ metrics!(
     investigation_hours: always none,
     severe_escapes: always down,
     any_severe: indicator down,
+    duty_breaches: always down,
     lots: always none,
     lots_rejected: always none,
 );
@@ -357,6 +358,8 @@ pub struct ClassResult {
     pub caught_late: u64,
     #[serde(with = "crate::field")]
     pub harm: f64,
+    /// Actions released without the personal review the class's `duty` requires.
+    pub duty_breaches: u64,
 }
 
 /// One defect kind's counts in one replication, over the measured window: a row of

@@ -22,6 +22,8 @@ pub enum Statistic {
     Mean,
     /// A quantile over replications: the bad months (`_p95`) or the good ones (`_p05`).
     Quantile(f64),
+    /// Every replication's value: a duty is kept only if no replication breaks it.
+    Every,
 }
 
 /// `<=` or `>=` (`<` and `>` read the same: intervals are continuous).
@@ -84,6 +86,32 @@ impl Decision {
 pub const CONSTRAINT_HELP: &str = "a constraint is \"METRIC <= NUMBER\" or \"METRIC >= NUMBER\", where METRIC is a metric column (its mean) or one with _p05, _p50 or _p95 (that percentile over replications), e.g. \"harm_p95 <= 250000\", \"reviewer_hours <= 2000\", \"any_severe <= 0.05\"";
 
 impl Constraint {
+    /// The constraint the classes' duties set, if any class has one: no action of theirs
+    /// is released without a person's review, in any replication (`duty_breaches` is 0 in
+    /// every one). Its text names each duty and its classes.
+    pub fn duties(classes: &[crate::workload::Class]) -> Option<Constraint> {
+        let duties = duties(classes);
+        (!duties.is_empty()).then(|| {
+            let each: Vec<String> = (duties.iter())
+                .flat_map(|d| {
+                    d.classes
+                        .iter()
+                        .map(|&c| format!("{} ({})", classes[c].name, d.name))
+                })
+                .collect();
+            Constraint {
+                text: format!(
+                    "a person reviews each action of {} before release",
+                    each.join(", ")
+                ),
+                metric: M::duty_breaches,
+                statistic: Statistic::Every,
+                bound: Bound::AtMost,
+                value: 0.0,
+            }
+        })
+    }
+
     /// Reads `harm_p95 <= 250000`.
     pub fn parse(text: &str) -> Result<Constraint, String> {
         let (at, op) = ["<=", ">=", "<", ">"]
@@ -141,22 +169,43 @@ impl Constraint {
                 let (lo, hi) = quantile_interval(v, q);
                 (est, lo, hi)
             }
+            Statistic::Every => {
+                let s = summary_of(self.metric, &v);
+                (s.mean, s.ci_low, s.ci_high)
+            }
+        }
+    }
+
+    /// Whether `x` is on the allowed side of the bound.
+    fn allows(&self, x: f64) -> bool {
+        match self.bound {
+            Bound::AtMost => x <= self.value,
+            Bound::AtLeast => x >= self.value,
         }
     }
 
     /// Whether the estimate from `values` meets the bound (an exploration's draw has a few
-    /// replications, too few for an interval to settle it).
+    /// replications, too few for an interval to settle it); for [`Statistic::Every`],
+    /// whether every replication does.
     pub fn holds(&self, values: &[f64]) -> bool {
-        let (est, _, _) = self.estimate(values);
-        match self.bound {
-            Bound::AtMost => est <= self.value,
-            Bound::AtLeast => est >= self.value,
+        match self.statistic {
+            Statistic::Every => values.iter().all(|&x| self.allows(x)),
+            Statistic::Mean | Statistic::Quantile(_) => self.allows(self.estimate(values).0),
         }
     }
 
-    /// Met, not met or uncertain, with the estimate and interval it was judged on.
+    /// Met, not met or uncertain, with the estimate and interval it was judged on. A
+    /// constraint on every replication is met when each replication meets it and not met
+    /// when one does not: what happened is not uncertain.
     pub fn judge(&self, values: &[f64]) -> (Judgement, f64, f64, f64) {
         let (est, lo, hi) = self.estimate(values);
+        if self.statistic == Statistic::Every {
+            let j = match self.holds(values) {
+                true => Judgement::Met,
+                false => Judgement::NotMet,
+            };
+            return (j, est, lo, hi);
+        }
         let j = match self.bound {
             _ if !(lo.is_finite() || hi.is_finite()) => Judgement::Uncertain,
             Bound::AtMost if hi <= self.value => Judgement::Met,
@@ -167,6 +216,31 @@ impl Constraint {
         };
         (j, est, lo, hi)
     }
+}
+
+/// A duty on some classes: a person reviews each of their actions before release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duty {
+    /// What sets it (`"GDPR Art. 22"`), as the classes' `duty` says.
+    pub name: String,
+    /// The classes it binds, by index, in the scenario's order.
+    pub classes: Vec<usize>,
+}
+
+/// The classes' duties, each once, in the order the classes first name them.
+pub fn duties(classes: &[crate::workload::Class]) -> Vec<Duty> {
+    let mut out: Vec<Duty> = Vec::new();
+    for (c, class) in classes.iter().enumerate() {
+        let Some(name) = &class.duty else { continue };
+        match out.iter_mut().find(|d| &d.name == name) {
+            Some(d) => d.classes.push(c),
+            None => out.push(Duty {
+                name: name.clone(),
+                classes: vec![c],
+            }),
+        }
+    }
+    out
 }
 
 /// A metric's summary over replications: the exact interval for a 0/1 metric.
@@ -279,6 +353,10 @@ pub struct DecisionRow {
     pub vs_status_quo_high: f64,
     /// Each constraint: `harm_p95 <= 250000: met (182000 [150000 .. 230000])`, `; `-separated.
     pub constraints: String,
+    /// The duties the policy breaks, with how often: `GDPR Art. 22 (high-impact: 41.2
+    /// released unreviewed per 30d, in 20 of 20 replications)`, `; `-separated; empty when
+    /// it breaks none.
+    pub duties_broken: String,
 }
 
 /// The paired difference a − b of metric `m` over the replications where both are
@@ -291,6 +369,7 @@ fn paired(m: M, a: &[f64], b: &[f64]) -> Summary {
 /// The decision at one point: a row per policy, in the scenario's order.
 pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> {
     let status_quo = d.status_quo(&pt.scenario, baseline);
+    let duties = duties(&pt.scenario.workload.classes);
     let values =
         |p: usize, m: M| -> Vec<f64> { pt.results.per_policy[p].iter().map(|r| r.metrics[m]).collect() };
     let n = pt.scenario.policies.len();
@@ -350,6 +429,7 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
                 vs_status_quo_low: sq.ci_low,
                 vs_status_quo_high: sq.ci_high,
                 constraints: judged.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("; "),
+                duties_broken: broken(pt, p, &duties),
             }
         })
         .collect();
@@ -380,6 +460,36 @@ pub fn decide(pt: &PointRun, baseline: usize, d: &Decision) -> Vec<DecisionRow> 
         }
     }
     rows
+}
+
+/// The duties policy `p` breaks at a point, with how many actions of each duty's classes it
+/// released unreviewed (a mean over the replications) and in how many replications; empty
+/// when it breaks none. A run keeps each replication's class rows, which say whose duty.
+fn broken(pt: &PointRun, p: usize, duties: &[Duty]) -> String {
+    let reps = &pt.results.per_policy[p];
+    let period = crate::units::format_hours(pt.scenario.run.horizon);
+    let each: Vec<String> = (duties.iter())
+        .filter_map(|d| {
+            let per_rep: Vec<u64> = (reps.iter())
+                .map(|r| d.classes.iter().map(|&c| r.classes[c].duty_breaches).sum())
+                .collect();
+            let hit = per_rep.iter().filter(|&&x| x > 0).count();
+            let mean = per_rep.iter().sum::<u64>() as f64 / reps.len().max(1) as f64;
+            let names: Vec<&str> = (d.classes.iter())
+                .map(|&c| pt.scenario.workload.classes[c].name.as_str())
+                .collect();
+            (hit > 0).then(|| {
+                format!(
+                    "{} ({}: {} released unreviewed per {period}, in {hit} of {} replications)",
+                    d.name,
+                    names.join(", "),
+                    num(mean),
+                    reps.len()
+                )
+            })
+        })
+        .collect();
+    each.join("; ")
 }
 
 /// Every point's decision rows (by the point's `[decision]`).

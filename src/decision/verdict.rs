@@ -68,8 +68,23 @@ pub fn verdict(policies: &[String], rows: &[DecisionRow], no_value: bool) -> Vec
             out.extend(worth_doing(&r, best, b, no_value));
         }
     }
+    out.extend(duties_broken(&r));
     out.extend(unsettled(&r));
     out
+}
+
+/// The policies that break a duty, and how: they cannot be chosen, whatever they score.
+fn duties_broken(r: &Ranking) -> Option<String> {
+    let each: Vec<String> = (r.policies.iter().zip(r.rows))
+        .filter(|(_, row)| !row.duties_broken.is_empty())
+        .map(|(p, row)| format!("{p} breaks {}", row.duties_broken))
+        .collect();
+    (!each.is_empty()).then(|| {
+        format!(
+            "A duty requires a person to review these actions before release, so a policy that releases one unreviewed cannot be chosen: {}.",
+            each.join("; ")
+        )
+    })
 }
 
 /// The policies and their decision rows, in the scenario's order.
@@ -128,7 +143,9 @@ fn unless_separated(lo: f64, hi: f64) -> &'static str {
 fn none_feasible(r: &Ranking) -> String {
     let why: Vec<String> = (r.policies.iter().zip(r.rows))
         .map(|(p, row)| {
-            let what = if row.feasible == "no" {
+            let what = if !row.duties_broken.is_empty() {
+                "a duty broken"
+            } else if row.feasible == "no" {
                 "a constraint not met"
             } else {
                 "a constraint uncertain"
@@ -274,6 +291,7 @@ mod tests {
             vs_status_quo_low: 0.0,
             vs_status_quo_high: 0.0,
             constraints: String::new(),
+            duties_broken: String::new(),
         }
     }
 

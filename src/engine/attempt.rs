@@ -71,6 +71,7 @@ impl<'a> Sim<'a> {
         a.flagged = false;
         a.false_counted = false;
         a.escalated = 0;
+        a.reviewed = false;
         a.live = true;
         self.measures.ledger.created += 1;
         self.begin(id);
@@ -88,9 +89,12 @@ impl<'a> Sim<'a> {
         self.dispose(id);
         self.measures.ledger.released += 1;
         if self.measuring() {
-            let class = &self.scenario.workload.classes[a.class as usize];
+            let ci = a.class as usize;
+            let class = &self.scenario.workload.classes[ci];
             let defect = a.defective.then_some(a.defect_kind);
-            self.measures.tally.released(class, a.class as usize, defect);
+            // People who make the action decide it themselves: nothing is left to review.
+            let breach = class.duty.is_some() && !a.reviewed && self.policy.work.people_for(ci).is_none();
+            self.measures.tally.released(class, ci, defect, breach);
             self.measures.latency.record(self.now - a.created);
         }
         self.sample_for_audits(&a);

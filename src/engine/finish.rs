@@ -148,6 +148,7 @@ impl<'a> Sim<'a> {
         m[M::investigation_hours] = c.investigation;
         m[M::severe_escapes] = c.severe_escapes as f64;
         m[M::any_severe] = (c.severe_escapes > 0) as u8 as f64;
+        m[M::duty_breaches] = c.duty_breaches as f64;
         RepResult {
             metrics: m,
             stages: stage_results,

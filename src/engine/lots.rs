@@ -201,13 +201,20 @@ impl<'a> Sim<'a> {
     fn release_lot(&mut self, i: usize, l: u32) {
         let lot = self.lot_pool(i).lots[l as usize].take().expect("a live lot");
         let measuring = self.measuring();
-        for (&(held, _), &found) in lot.items.iter().zip(&lot.found) {
+        // The items an inspector looked at: the sample, or every item of a rejected lot.
+        let inspected = if lot.rejected {
+            lot.items.len()
+        } else {
+            self.lot_cfg(i).n as usize
+        };
+        for (k, (&(held, _), &found)) in lot.items.iter().zip(&lot.found).enumerate() {
             match held {
                 Some(id) if found => self.reject(id),
                 Some(id) => {
                     if measuring {
                         self.measures.counts[i].passed += 1;
                     }
+                    self.actions[id as usize].reviewed |= k < inspected;
                     self.route(id, i + 1);
                 }
                 None => {

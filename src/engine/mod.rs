@@ -122,6 +122,9 @@ struct Action {
     triage_flagged: bool,
     /// Triage has decided for this action.
     triage_done: bool,
+    /// A person reviewed this attempt before its release (a review approved it, or a
+    /// held lot's inspector inspected it): what a class's duty asks.
+    reviewed: bool,
     /// Human stages this attempt was escalated to (bit per stage index).
     escalated: u64,
     /// When the attempt joined its current queue.

@@ -200,6 +200,7 @@ impl<'a> Sim<'a> {
             self.count_false_flag(id);
             self.reject(id);
         } else {
+            self.actions[id as usize].reviewed = true;
             self.route(id, i + 1);
         }
     }

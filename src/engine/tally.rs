@@ -35,6 +35,8 @@ pub(super) struct Counters {
     pub lots_rejected: u64,
     /// Attempts the agent made (first attempts and rework).
     pub agent_attempts: u64,
+    /// Actions released without the personal review their class's duty requires.
+    pub duty_breaches: u64,
 }
 
 pub(super) struct Tally {
@@ -61,13 +63,16 @@ impl Tally {
     }
 
     /// An attempt of `class` (index `ci`) was released; `defect` is its defect's kind if it
-    /// is defective (an escape).
+    /// is defective (an escape); `breach`: released without the personal review the
+    /// class's duty requires.
     #[inline]
-    pub fn released(&mut self, class: &Class, ci: usize, defect: Option<u8>) {
+    pub fn released(&mut self, class: &Class, ci: usize, defect: Option<u8>, breach: bool) {
         let counts = &mut self.classes[ci];
         self.all.released += 1;
         counts.released += 1;
         self.all.value += class.value;
+        self.all.duty_breaches += breach as u64;
+        counts.duty_breaches += breach as u64;
         if let Some(k) = defect {
             self.all.defects += 1;
             self.all.escaped += 1;

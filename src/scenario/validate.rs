@@ -138,9 +138,12 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .sweep
         .map_or_else(Vec::new, |t| build_sweep(ctx, t, doc.get("sweep")));
     let uncertain = super::uncertain::build(ctx, doc.get("uncertain"));
-    let decision = raw.decision.map_or_else(Default::default, |d| {
+    let mut decision = raw.decision.map_or_else(Default::default, |d| {
         build_decision(ctx, d.into_inner(), &policies)
     });
+    decision
+        .constraints
+        .extend(crate::decision::Constraint::duties(&workload.classes));
     Scenario {
         name,
         description,

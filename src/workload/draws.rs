@@ -172,6 +172,7 @@ mod tests {
                     severe: false,
                     root_causes: 10,
                     kind_shares: vec![1.0],
+                    duty: None,
                 },
                 Class {
                     name: "b".into(),
@@ -182,6 +183,7 @@ mod tests {
                     severe: false,
                     root_causes: 10,
                     kind_shares: vec![1.0],
+                    duty: None,
                 },
             ],
             rework: None,

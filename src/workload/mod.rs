@@ -94,6 +94,9 @@ pub struct Class {
     pub root_causes: u32,
     /// Share of each defect kind among the class's defects (by kind index; sums to 1).
     pub kind_shares: Vec<f64>,
+    /// The duty that requires a person to review each of the class's actions before its
+    /// release (`"GDPR Art. 22"`): a policy that releases one unreviewed breaks it.
+    pub duty: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +146,7 @@ pub struct RawClass {
     pub severe: Option<S<bool>>,
     pub root_causes: Option<S<i64>>,
     pub kinds: Option<S<BTreeMap<String, S<Num>>>>,
+    pub duty: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -342,6 +346,7 @@ fn parse_classes(
                 None => default_shares.clone(),
                 Some(t) => class_kinds(ctx, t, &path, &kinds, !raw_kinds.is_empty()),
             },
+            duty: c.duty.as_ref().map(|v| duty(ctx, v, &format!("{path}.duty"))),
         });
     }
     let total: f64 = classes.iter().map(|c| c.share).sum();
@@ -354,6 +359,27 @@ fn parse_classes(
         );
     }
     (classes, kinds)
+}
+
+/// The most characters a duty's name takes.
+pub const MAX_DUTY_CHARS: usize = 64;
+
+/// A class's `duty`: the name of what requires its personal review, 1 to
+/// [`MAX_DUTY_CHARS`] characters without control characters.
+fn duty(ctx: &mut Ctx, v: &S<String>, path: &str) -> String {
+    let s = v.get_ref();
+    let n = s.trim().chars().count();
+    if !(1..=MAX_DUTY_CHARS).contains(&n) || s.chars().any(char::is_control) {
+        ctx.err(
+            v.span(),
+            path,
+            format!(
+                "{:?} is not the name of a duty; allowed: 1 to {MAX_DUTY_CHARS} characters without control characters, naming what requires a person to review the class's actions before release, e.g. \"GDPR Art. 22\"",
+                crate::input::printable(s)
+            ),
+        );
+    }
+    s.trim().to_string()
 }
 
 /// `[[workload.defect_kind]]`: the kinds' names and default shares (one kind, [`ONE_KIND`],

@@ -68,6 +68,19 @@ pub fn check_invariants(r: &RepResult, what: &str) {
         (harm - kinds(|k| k.harm)).abs() <= 1e-9 * harm.abs().max(1.0),
         "{what}: kinds' harm does not add up"
     );
+    // Duty breaches are releases, and the classes' rows add up to them.
+    let breaches = r.metrics.get(M::duty_breaches);
+    assert!(
+        breaches <= r.metrics.get(M::released),
+        "{what}: more breaches than releases"
+    );
+    if !r.classes.is_empty() {
+        let by_class: u64 = r.classes.iter().map(|c| c.duty_breaches).sum();
+        assert_eq!(
+            breaches, by_class as f64,
+            "{what}: classes' duty breaches do not add up"
+        );
+    }
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {

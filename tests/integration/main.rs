@@ -17,6 +17,7 @@ mod committed_results;
 mod costs;
 mod decision;
 mod docs;
+mod duties;
 mod experiments;
 mod explore;
 mod floor;
