@@ -67,9 +67,11 @@ enum Ev {
     },
     ShiftStart {
         stage: u16,
+        group: u16,
     },
     ShiftEnd {
         stage: u16,
+        group: u16,
     },
     InspectionDone {
         stage: u16,
@@ -437,8 +439,8 @@ impl<'a> Sim<'a> {
                         }
                     }
                 }
-                Ev::ShiftStart { stage } => self.on_shift_start(stage as usize),
-                Ev::ShiftEnd { stage } => self.on_shift_end(stage as usize),
+                Ev::ShiftStart { stage, group } => self.on_shift_start(stage as usize, group as usize),
+                Ev::ShiftEnd { stage, group } => self.on_shift_end(stage as usize, group as usize),
                 Ev::AuditDone { stage, auditor } => self.on_audit_done(stage as usize, auditor as usize),
                 Ev::WorkDone { person } => self.on_work_done(person as usize),
                 Ev::TriageDone { stage, person } => self.on_triage_done(stage as usize, person as usize),

@@ -36,22 +36,26 @@ fn record_leave(pool: &mut ReviewPool, a: &mut Action, measures: &mut Measures, 
 }
 
 impl<'a> Sim<'a> {
-    /// Schedules the first shift change of every review stage with shifts; reviewers of a
-    /// shift that starts later are off duty until then.
+    /// Schedules the first shift change of every shift group of every review stage; a
+    /// group whose first shift starts later is off duty until then.
     pub(super) fn start_shifts(&mut self) {
         for i in 0..self.wiring.roles.len() {
-            let Role::Review(HumanReview { shifts: Some(sh), .. }) = self.wiring.roles[i] else {
-                continue; // no shifts: always on duty
+            let Role::Review(h) = self.wiring.roles[i] else {
+                continue; // only reviews have shifts
             };
-            if sh.on >= sh.period {
-                continue; // always on duty
-            }
-            if sh.start > 0.0 {
-                // Off duty until the first shift starts.
-                self.pool(i).off_until_first_shift();
-                self.events.schedule(sh.start, Ev::ShiftStart { stage: i as u16 });
-            } else {
-                self.events.schedule(sh.on, Ev::ShiftEnd { stage: i as u16 });
+            for (g, sh) in h.shifts.iter().enumerate() {
+                let (stage, group) = (i as u16, g as u16);
+                if sh.always() {
+                    continue; // always on duty
+                }
+                if sh.starts[0] > 0.0 {
+                    // Off duty until the first shift starts.
+                    self.pool(i).off_until_first_shift(g);
+                    self.events
+                        .schedule(sh.starts[0], Ev::ShiftStart { stage, group });
+                } else {
+                    self.events.schedule(sh.on, Ev::ShiftEnd { stage, group });
+                }
             }
         }
     }
@@ -172,7 +176,7 @@ impl<'a> Sim<'a> {
                     reviewer: r as u32,
                 },
             );
-        } else if !pool.on_shift() {
+        } else if !pool.on_shift(r) {
             self.go_off(i, r);
         } else {
             self.next_for(i, r);
@@ -255,38 +259,43 @@ impl<'a> Sim<'a> {
         if pool.state(r) != ReviewerState::Break {
             return; // went off shift during the break
         }
-        if pool.on_shift() {
+        if pool.on_shift(r) {
             self.next_for(i, r);
         } else {
             self.go_off(i, r);
         }
     }
 
-    pub(super) fn on_shift_end(&mut self, i: usize) {
+    /// Group `g`'s shift at stage `i` ends: the next begins at the group's next start.
+    pub(super) fn on_shift_end(&mut self, i: usize, g: usize) {
         let now = self.now;
-        let Some(sh) = self.review_cfg(i).shifts else {
-            return;
+        let sh = &self.review_cfg(i).shifts[g];
+        let pool = self.pool(i);
+        pool.end_shift(now, g);
+        let group = &mut pool.groups[g];
+        (group.k, group.j) = match group.j + 1 < sh.starts.len() {
+            true => (group.k, group.j + 1),
+            false => (group.k + 1, 0),
         };
-        self.pool(i).end_shift(now);
-        self.events
-            .schedule(now + (sh.period - sh.on), Ev::ShiftStart { stage: i as u16 });
+        let next = group.k as f64 * sh.cycle + sh.starts[group.j];
+        let (stage, group) = (i as u16, g as u16);
+        self.events.schedule(next, Ev::ShiftStart { stage, group });
     }
 
-    pub(super) fn on_shift_start(&mut self, i: usize) {
+    /// Group `g`'s shift at stage `i` begins: its reviewers come on duty and take work.
+    pub(super) fn on_shift_start(&mut self, i: usize, g: usize) {
         let now = self.now;
-        let Some(sh) = self.review_cfg(i).shifts else {
-            return;
-        };
-        self.pool(i).start_shift(now);
+        let on = self.review_cfg(i).shifts[g].on;
+        self.pool(i).start_shift(now, g);
         // Only reviewers who just came on duty can be idle now (busy ones are finishing
         // an item from the last shift): each takes work while there is any.
-        for r in 0..self.pool(i).reviewers.len() {
+        for r in self.pool(i).groups[g].reviewers.clone() {
             if self.pool(i).state(r) == ReviewerState::Idle {
                 self.next_for(i, r);
             }
         }
-        self.events
-            .schedule(now + sh.on, Ev::ShiftEnd { stage: i as u16 });
+        let (stage, group) = (i as u16, g as u16);
+        self.events.schedule(now + on, Ev::ShiftEnd { stage, group });
     }
 }
 

@@ -24,7 +24,9 @@ pub struct HumanReview {
     /// Hours an attempt may wait before it leaves unreviewed.
     pub max_wait: Option<f64>,
     pub on_timeout: OnTimeout,
-    pub shifts: Option<Shifts>,
+    /// The groups of reviewers and when each is on duty, in reviewer order (reviewers
+    /// `0..a` are the first group's, and so on); empty: always on duty.
+    pub shifts: Vec<Shifts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,14 +99,35 @@ pub enum OnTimeout {
     Drop,
 }
 
-/// Reviewers are on duty during `[start + k·period, start + k·period + on)`.
-#[derive(Debug, Clone, Copy)]
+/// When a group of reviewers is on duty: a shift of `on` hours begins at each of
+/// `starts`, hours into a cycle of `cycle` hours that repeats from time 0 (Monday 00:00).
+/// Nobody of the group is on duty before its first shift begins.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Shifts {
     pub on: f64,
-    pub period: f64,
-    /// Offset of the first shift from time 0 (midnight of day 0), less than `period`.
-    pub start: f64,
+    /// `period`, or a week when the shift runs on some days only.
+    pub cycle: f64,
+    /// Ascending, each in `[0, cycle)`, at least `on` apart (and `on` before the next
+    /// cycle's first).
+    pub starts: Vec<f64>,
+    /// The group's head count.
+    pub reviewers: u32,
 }
+
+impl Shifts {
+    /// Whether the group is on duty all the time (a shift as long as its cycle).
+    pub fn always(&self) -> bool {
+        self.on * self.starts.len() as f64 >= self.cycle
+    }
+
+    /// The share of the time the group is on duty.
+    pub fn duty(&self) -> f64 {
+        (self.on * self.starts.len() as f64 / self.cycle).min(1.0)
+    }
+}
+
+/// The days a shift may run on, Monday first (time 0 is Monday 00:00).
+pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 raw_stage! {
     /// A human review as written.
@@ -119,7 +142,7 @@ raw_stage! {
         pressure: Option<S<RawPressure>>,
         max_wait: Option<S<String>>,
         on_timeout: Option<S<String>>,
-        shifts: Option<S<RawShifts>>,
+        shifts: Option<S<RawShiftTable>>,
     }
 }
 
@@ -144,8 +167,216 @@ pub struct RawPressure {
 #[serde(deny_unknown_fields)]
 pub struct RawShifts {
     pub on: S<String>,
-    pub period: S<String>,
+    pub period: Option<S<String>>,
     pub start: Option<S<String>>,
+    pub days: Option<S<Vec<S<String>>>>,
+    pub reviewers: Option<S<i64>>,
+}
+
+/// `shifts` as written: one pattern for every reviewer, or several, each with its own.
+#[derive(Debug)]
+pub enum RawShiftTable {
+    One(RawShifts),
+    Several(Vec<S<RawShifts>>),
+}
+
+impl<'de> Deserialize<'de> for RawShiftTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{value::MapAccessDeserializer, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawShiftTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a table { on, period, start, days }, or an array of such tables each with its reviewers",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawShiftTable, A::Error> {
+                RawShifts::deserialize(MapAccessDeserializer::new(map)).map(RawShiftTable::One)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawShiftTable, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<S<RawShifts>>()? {
+                    out.push(s);
+                }
+                Ok(RawShiftTable::Several(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The most shift patterns a stage may have.
+pub const MAX_SHIFT_PATTERNS: usize = 64;
+
+/// `shifts`: one pattern for all `reviewers` (the stage's), or several each with its own
+/// head count (the stage then gives none). Returns the patterns and the reviewers in all.
+fn shift_patterns(
+    ctx: &mut Ctx,
+    at: &At,
+    raw: &Option<S<RawShiftTable>>,
+    given: Option<&S<i64>>,
+    reviewers: u32,
+) -> (Vec<Shifts>, u32) {
+    let path = format!("{}.shifts", at.path);
+    let Some(raw) = raw else {
+        return (Vec::new(), reviewers);
+    };
+    match raw.get_ref() {
+        RawShiftTable::One(s) => {
+            if let Some(v) = &s.reviewers {
+                ctx.err(v.span(), &format!("{path}.reviewers"), "one shift pattern has the stage's `reviewers`; give each pattern its own only in an array of patterns, shifts = [{ ..., reviewers = 15 }, { ..., reviewers = 2 }]");
+            }
+            (vec![pattern(ctx, s, &path, reviewers)], reviewers)
+        }
+        RawShiftTable::Several(list) => {
+            if list.is_empty() || list.len() > MAX_SHIFT_PATTERNS {
+                ctx.err(
+                    raw.span(),
+                    &path,
+                    format!("has {} patterns; allowed: 1 to {MAX_SHIFT_PATTERNS}", list.len()),
+                );
+            }
+            if let Some(v) = given {
+                ctx.err(v.span(), &at.key("reviewers"), "with several shift patterns each gives its own `reviewers`, and the stage's are their sum; remove the stage's `reviewers` (a staffing rule sets one head count, so it cannot staff several patterns)");
+            }
+            let mut total = 0u32;
+            let patterns: Vec<Shifts> = (list.iter().enumerate())
+                .map(|(k, s)| {
+                    let sp = format!("{path}[{k}]");
+                    let n = match &s.get_ref().reviewers {
+                        Some(v) => ctx.int(
+                            v,
+                            &format!("{sp}.reviewers"),
+                            1,
+                            crate::input::limits::MAX_REVIEWERS,
+                        ) as u32,
+                        None => {
+                            ctx.missing(
+                                s.span(),
+                                &sp,
+                                "reviewers",
+                                "the number of reviewers on this pattern, at least 1",
+                            );
+                            1
+                        }
+                    };
+                    total = total.saturating_add(n);
+                    pattern(ctx, s.get_ref(), &sp, n)
+                })
+                .collect();
+            if total as i64 > crate::input::limits::MAX_REVIEWERS {
+                ctx.err(
+                    raw.span(),
+                    &path,
+                    format!(
+                        "has {total} reviewers in all; at most {} are allowed",
+                        crate::input::limits::MAX_REVIEWERS
+                    ),
+                );
+            }
+            (patterns, total.max(1))
+        }
+    }
+}
+
+/// One shift pattern at `sp`, of `reviewers` people.
+fn pattern(ctx: &mut Ctx, s: &RawShifts, sp: &str, reviewers: u32) -> Shifts {
+    let on = ctx.duration(&s.on, &format!("{sp}.on"), false);
+    let start = s
+        .start
+        .as_ref()
+        .map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
+    let Some(days) = &s.days else {
+        let Some(p) = &s.period else {
+            ctx.missing(
+                s.on.span(),
+                sp,
+                "period",
+                "how often the shift repeats, e.g. \"24h\" (or `days`, the weekdays it runs on)",
+            );
+            return Shifts {
+                on,
+                cycle: on.max(1.0),
+                starts: vec![0.0],
+                reviewers,
+            };
+        };
+        let period = ctx.duration(p, &format!("{sp}.period"), false);
+        if on > period {
+            ctx.err(
+                s.on.span(),
+                &format!("{sp}.on"),
+                "a shift cannot be longer than its period",
+            );
+        }
+        if start >= period {
+            let v = s.start.as_ref().expect("start > 0 was given");
+            ctx.err(
+                v.span(),
+                &format!("{sp}.start"),
+                "the first shift must start within the first period (start < period)",
+            );
+        }
+        return Shifts {
+            on: on.min(period),
+            cycle: period,
+            starts: vec![start.min(period)],
+            reviewers,
+        };
+    };
+    // On some weekdays: a shift a day, starting at `start` of each listed day.
+    if let Some(p) = &s.period {
+        ctx.err(
+            p.span(),
+            &format!("{sp}.period"),
+            "a shift on `days` repeats every week; remove `period`",
+        );
+    }
+    if on > 24.0 {
+        ctx.err(
+            s.on.span(),
+            &format!("{sp}.on"),
+            "a shift on `days` lasts at most 24h, so that it ends before the next day's begins",
+        );
+    }
+    if start >= 24.0 {
+        let v = s.start.as_ref().expect("start > 0 was given");
+        ctx.err(
+            v.span(),
+            &format!("{sp}.start"),
+            "a shift on `days` starts within its day (start < 24h)",
+        );
+    }
+    let mut on_day = [false; 7];
+    for (k, d) in days.get_ref().iter().enumerate() {
+        let name = d.get_ref().as_str();
+        match DAYS.iter().position(|x| *x == name) {
+            Some(i) if on_day[i] => ctx.err(
+                d.span(),
+                &format!("{sp}.days[{k}]"),
+                format!("`{name}` is listed twice"),
+            ),
+            Some(i) => on_day[i] = true,
+            None => {
+                let msg =
+                    crate::input::unknown(format!("`{name}` is not a day"), name, &DAYS, Some("allowed"));
+                ctx.err(d.span(), &format!("{sp}.days[{k}]"), msg);
+            }
+        }
+    }
+    if days.get_ref().is_empty() {
+        ctx.err(days.span(), &format!("{sp}.days"), "lists no day; allowed: some of \"mon\" to \"sun\", e.g. [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]");
+    }
+    Shifts {
+        on: on.min(24.0),
+        cycle: 168.0,
+        starts: (0..7)
+            .filter(|&i| on_day[i])
+            .map(|i| 24.0 * i as f64 + start.min(24.0))
+            .collect(),
+        reviewers,
+    }
 }
 
 impl Kind for HumanReview {
@@ -177,7 +408,11 @@ impl Kind for HumanReview {
     fn build(ctx: &mut Ctx, r: &RawReview, at: &At) -> HumanReview {
         let path = at.path;
         let detect = skill(ctx, at, &r.detect);
-        let (reviewers, service) = staffing(ctx, at, &r.reviewers, &r.service, "reviewers", "6m");
+        // With several shift patterns the head count is theirs, and the stage gives none.
+        let several = matches!(r.shifts.as_ref().map(S::get_ref), Some(RawShiftTable::Several(_)));
+        let theirs = (several && r.reviewers.is_none()).then(|| S::new(at.span.clone(), 1));
+        let given = if theirs.is_some() { &theirs } else { &r.reviewers };
+        let (reviewers, service) = staffing(ctx, at, given, &r.service, "reviewers", "6m");
         let disciplines = [("fifo", Discipline::Fifo), ("priority", Discipline::Priority)];
         let discipline = r
             .discipline
@@ -220,36 +455,7 @@ impl Kind for HumanReview {
             }
             None => OnTimeout::Approve,
         };
-        let shifts = r.shifts.as_ref().map(|s| {
-            let s = s.get_ref();
-            let sp = format!("{path}.shifts");
-            let on = ctx.duration(&s.on, &format!("{sp}.on"), false);
-            let period = ctx.duration(&s.period, &format!("{sp}.period"), false);
-            if on > period {
-                ctx.err(
-                    s.on.span(),
-                    &format!("{sp}.on"),
-                    "a shift cannot be longer than its period",
-                );
-            }
-            let start = s
-                .start
-                .as_ref()
-                .map_or(0.0, |v| ctx.duration(v, &format!("{sp}.start"), true));
-            if start >= period {
-                let v = s.start.as_ref().expect("start > 0 was given");
-                ctx.err(
-                    v.span(),
-                    &format!("{sp}.start"),
-                    "the first shift must start within the first period (start < period)",
-                );
-            }
-            Shifts {
-                on: on.min(period),
-                period,
-                start: start.min(period),
-            }
-        });
+        let (shifts, reviewers) = shift_patterns(ctx, at, &r.shifts, r.reviewers.as_ref(), reviewers);
         HumanReview {
             reviewers,
             service,
@@ -296,7 +502,14 @@ impl Kind for HumanReview {
             }
             frac += c.share * (direct + (1.0 - direct) * escalated.min(1.0));
         }
-        let duty = self.shifts.map_or(1.0, |s| s.on / s.period);
+        // Reviewer-hours on duty per hour, over the groups' cycles.
+        let duty = match self.shifts.is_empty() {
+            true => 1.0,
+            false => {
+                let on: f64 = self.shifts.iter().map(|s| s.reviewers as f64 * s.duty()).sum();
+                on / self.reviewers as f64
+            }
+        };
         // A saturated reviewer spends break_length of every break_after + break_length
         // on a break.
         let working = self
@@ -344,7 +557,7 @@ pub(crate) mod tests {
             pressure: None,
             max_wait: None,
             on_timeout: OnTimeout::Approve,
-            shifts: None,
+            shifts: Vec::new(),
         }
     }
 

@@ -31,6 +31,19 @@ pub struct Reviewer {
     /// This reviewer's own detection when fresh, drawn once per replication for a beta
     /// `detect` (NaN, and unused, otherwise).
     pub skill: f64,
+    /// The shift group the reviewer belongs to.
+    group: u16,
+}
+
+/// A group of reviewers who share a shift pattern (one group, always on, without shifts).
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Its reviewers.
+    pub reviewers: std::ops::Range<usize>,
+    on_shift: bool,
+    /// The shift running, or the last one: the `j`-th start of cycle `k`.
+    pub k: u64,
+    pub j: usize,
 }
 
 /// A human review stage: one queue (or one lane per harm rank), `c` reviewers.
@@ -53,7 +66,8 @@ pub struct ReviewPool {
     waiting: u32,
     /// Whether queue entries can go stale (only with timeouts); if not, `pop` need not check.
     timeouts: bool,
-    on_shift: bool,
+    /// The shift groups, in reviewer order.
+    pub groups: Vec<Group>,
     /// Attempts waiting, over time.
     pub queue: TimeAvg,
     /// Reviewers reviewing, over time: up by one when one starts, down when one finishes.
@@ -92,9 +106,26 @@ impl ReviewPool {
         }
         let mut on_duty = TimeAvg::new(w0, w1);
         on_duty.set(0.0, c as f64);
+        let sizes: Vec<usize> = match h.shifts.is_empty() {
+            true => vec![c],
+            false => h.shifts.iter().map(|s| s.reviewers as usize).collect(),
+        };
+        let mut groups = Vec::with_capacity(sizes.len());
+        let mut group_of = Vec::with_capacity(c);
+        for (g, n) in sizes.into_iter().enumerate() {
+            let lo = group_of.len();
+            group_of.extend(std::iter::repeat_n(g as u16, n));
+            groups.push(Group {
+                reviewers: lo..group_of.len(),
+                on_shift: true,
+                k: 0,
+                j: 0,
+            });
+        }
+        assert_eq!(group_of.len(), c, "the groups hold every reviewer");
         ReviewPool {
-            reviewers: (skills.iter())
-                .map(|&skill| Reviewer {
+            reviewers: (skills.iter().zip(group_of))
+                .map(|(&skill, group)| Reviewer {
                     state: ReviewerState::Idle,
                     on_task: 0.0,
                     idle_since: 0.0,
@@ -102,6 +133,7 @@ impl ReviewPool {
                     reject: false,
                     service: 0.0,
                     skill,
+                    group,
                 })
                 .collect(),
             idle,
@@ -111,7 +143,7 @@ impl ReviewPool {
             lane_of,
             waiting: 0,
             timeouts: h.max_wait.is_some(),
-            on_shift: true,
+            groups,
             queue: TimeAvg::new(w0, w1),
             busy: TimeAvg::new(w0, w1),
             on_duty,
@@ -146,10 +178,10 @@ impl ReviewPool {
         self.waiting
     }
 
-    /// Whether the shift is on (always, without shifts).
+    /// Whether reviewer `r`'s shift is on (always, without shifts).
     #[inline]
-    pub fn on_shift(&self) -> bool {
-        self.on_shift
+    pub fn on_shift(&self, r: usize) -> bool {
+        self.groups[self.reviewers[r].group as usize].on_shift
     }
 
     /// Attempt `action` of `class` (queue token `token`) waits from `now`.
@@ -201,21 +233,22 @@ impl ReviewPool {
         self.on_duty.add(now, -1.0);
     }
 
-    /// Every reviewer is off until the first shift starts (at time 0).
-    pub fn off_until_first_shift(&mut self) {
-        self.on_shift = false;
-        for r in 0..self.reviewers.len() {
+    /// Group `g`'s reviewers are off until their first shift starts (at time 0).
+    pub fn off_until_first_shift(&mut self, g: usize) {
+        self.groups[g].on_shift = false;
+        let group = self.groups[g].reviewers.clone();
+        for r in group.clone() {
             self.set_state(r, ReviewerState::Off);
         }
-        self.on_duty.set(0.0, 0.0);
+        self.on_duty.add(0.0, -(group.len() as f64));
     }
 
-    /// The shift ends at `now`: idle reviewers and those on a break go off; busy ones
-    /// finish the attempt in hand first ([`ReviewPool::go_off`]).
-    pub fn end_shift(&mut self, now: f64) {
-        self.on_shift = false;
+    /// Group `g`'s shift ends at `now`: idle reviewers and those on a break go off; busy
+    /// ones finish the attempt in hand first ([`ReviewPool::go_off`]).
+    pub fn end_shift(&mut self, now: f64, g: usize) {
+        self.groups[g].on_shift = false;
         let mut left = 0.0;
-        for r in 0..self.reviewers.len() {
+        for r in self.groups[g].reviewers.clone() {
             if matches!(self.state(r), ReviewerState::Idle | ReviewerState::Break) {
                 self.set_state(r, ReviewerState::Off);
                 left += 1.0;
@@ -224,11 +257,12 @@ impl ReviewPool {
         self.on_duty.add(now, -left);
     }
 
-    /// The shift starts at `now`: reviewers who were off come on duty fresh and idle.
-    pub fn start_shift(&mut self, now: f64) {
-        self.on_shift = true;
+    /// Group `g`'s shift starts at `now`: its reviewers who were off come on duty fresh and
+    /// idle.
+    pub fn start_shift(&mut self, now: f64, g: usize) {
+        self.groups[g].on_shift = true;
         let mut came = 0.0;
-        for r in 0..self.reviewers.len() {
+        for r in self.groups[g].reviewers.clone() {
             if self.state(r) == ReviewerState::Off {
                 let rv = &mut self.reviewers[r];
                 rv.on_task = 0.0;
@@ -377,13 +411,13 @@ mod tests {
         pool.leave(3.5);
         pool.start(3.5, 2).action = 7;
         check(&pool);
-        pool.end_shift(4.0); // 0 on a break goes off; 1 and 2 are busy
+        pool.end_shift(4.0, 0); // 0 on a break goes off; 1 and 2 are busy
         check(&pool);
-        assert!(!pool.on_shift());
+        assert!(!pool.on_shift(0));
         pool.finish(4.5, 1).action = u32::MAX;
         pool.go_off(4.5, 1);
         check(&pool);
-        pool.start_shift(6.0);
+        pool.start_shift(6.0, 0);
         check(&pool);
         pool.wait_for_work(6.0, 1);
         check(&pool);

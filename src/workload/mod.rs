@@ -19,8 +19,9 @@ use crate::units::parse_rate;
 pub struct Workload {
     /// Base arrival rate, actions per hour.
     pub rate: f64,
-    /// Hourly multipliers of the rate, repeating daily.
-    pub profile: Option<[f64; 24]>,
+    /// Hourly multipliers of the rate: 24 repeating daily, or 168 repeating weekly from
+    /// Monday 00:00 (time 0).
+    pub profile: Option<Vec<f64>>,
     pub classes: Vec<Class>,
     pub rework: Option<Rework>,
     pub drift: Option<Drift>,
@@ -73,7 +74,7 @@ impl Workload {
     /// Long-run mean arrival rate, actions per hour.
     pub fn mean_rate(&self) -> f64 {
         match &self.profile {
-            Some(p) => self.rate * p.iter().sum::<f64>() / 24.0,
+            Some(p) => self.rate * p.iter().sum::<f64>() / p.len() as f64,
             None => self.rate,
         }
     }
@@ -114,7 +115,7 @@ pub const DEFAULT_ROOT_CAUSES: u32 = 10;
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub rate: S<String>,
-    pub profile: Option<S<Vec<S<Num>>>>,
+    pub profile: Option<S<RawProfile>>,
     pub detection_correlation: Option<S<Num>>,
     pub defect_loading: Option<S<Num>>,
     pub learning_floor: Option<S<Num>>,
@@ -246,31 +247,122 @@ impl Workload {
     }
 }
 
-/// `workload.profile`: 24 hourly multipliers, not all zero.
-fn parse_profile(ctx: &mut Ctx, p: S<Vec<S<Num>>>) -> [f64; 24] {
+/// `workload.profile` as written: hourly multipliers (24 for a day, 168 for a week), or a
+/// weekday and a weekend day.
+#[derive(Debug)]
+pub enum RawProfile {
+    Hours(Vec<S<Num>>),
+    Week {
+        weekday: Option<S<Vec<S<Num>>>>,
+        weekend: Option<S<Vec<S<Num>>>>,
+        /// Keys that are neither.
+        unknown: Vec<String>,
+    },
+}
+
+impl<'de> Deserialize<'de> for RawProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawProfile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an array of 24 or 168 hourly multipliers, or { weekday = [...], weekend = [...] }",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawProfile, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<S<Num>>()? {
+                    out.push(v);
+                }
+                Ok(RawProfile::Hours(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProfile, A::Error> {
+                let (mut weekday, mut weekend, mut unknown) = (None, None, Vec::new());
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "weekday" => weekday = Some(map.next_value()?),
+                        "weekend" => weekend = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            unknown.push(k);
+                        }
+                    }
+                }
+                Ok(RawProfile::Week {
+                    weekday,
+                    weekend,
+                    unknown,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Hours in a week: a weekly profile's length (a daily one has 24).
+pub const HOURS_PER_WEEK: usize = 168;
+
+/// `workload.profile`: 24 hourly multipliers (daily) or 168 (weekly, from Monday 00:00,
+/// time 0), or a weekday's 24 (Monday to Friday) and a weekend day's 24; not all zero.
+fn parse_profile(ctx: &mut Ctx, p: S<RawProfile>) -> Vec<f64> {
     let pspan = p.span();
-    let values = p.into_inner();
-    let mut out = [1.0; 24];
-    if values.len() != 24 {
-        ctx.err(
-            pspan.clone(),
-            "workload.profile",
-            format!(
-                "has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day",
-                values.len()
-            ),
-        );
-    }
-    for (h, v) in values.iter().enumerate().take(24) {
-        out[h] = ctx.range(
-            v,
-            &format!("workload.profile[{h}]"),
-            0.0,
-            1e6,
-            "a non-negative multiplier",
-        );
-    }
-    if values.len() == 24 && out.iter().all(|&x| x == 0.0) {
+    const ALLOWED: &str = "allowed: 24 non-negative multipliers (one per hour of the day), 168 (one per hour of the week, from Monday 00:00), or { weekday = [24 numbers], weekend = [24 numbers] }";
+    let out = match p.into_inner() {
+        RawProfile::Hours(values) => {
+            if values.len() != 24 && values.len() != HOURS_PER_WEEK {
+                ctx.err(
+                    pspan.clone(),
+                    "workload.profile",
+                    format!("has {} numbers; {ALLOWED}", values.len()),
+                );
+                return vec![1.0; 24];
+            }
+            hours(ctx, &values, "workload.profile")
+        }
+        RawProfile::Week {
+            weekday,
+            weekend,
+            unknown,
+        } => {
+            for k in &unknown {
+                let msg = crate::input::unknown(
+                    format!("unknown key `{k}`"),
+                    k,
+                    &["weekday", "weekend"],
+                    Some("allowed"),
+                );
+                ctx.err(pspan.clone(), &format!("workload.profile.{k}"), msg);
+            }
+            if !unknown.is_empty() {
+                return vec![1.0; 24]; // a misspelt day is the one problem to report
+            }
+            let mut day = |v: Option<S<Vec<S<Num>>>>, key: &str| -> Vec<f64> {
+                let path = format!("workload.profile.{key}");
+                match v {
+                    None => {
+                        ctx.missing(pspan.clone(), "workload.profile", key, "24 hourly multipliers");
+                        vec![1.0; 24]
+                    }
+                    Some(v) if v.get_ref().len() != 24 => {
+                        ctx.err(
+                            v.span(),
+                            &path,
+                            format!("has {} numbers; allowed: exactly 24 non-negative multipliers, one per hour of the day", v.get_ref().len()),
+                        );
+                        vec![1.0; 24]
+                    }
+                    Some(v) => hours(ctx, v.get_ref(), &path),
+                }
+            };
+            let (weekday, weekend) = (day(weekday, "weekday"), day(weekend, "weekend"));
+            (0..7)
+                .flat_map(|d| if d < 5 { weekday.clone() } else { weekend.clone() })
+                .collect()
+        }
+    };
+    if out.iter().all(|&x| x == 0.0) {
         ctx.err(
             pspan,
             "workload.profile",
@@ -278,6 +370,13 @@ fn parse_profile(ctx: &mut Ctx, p: S<Vec<S<Num>>>) -> [f64; 24] {
         );
     }
     out
+}
+
+/// Non-negative hourly multipliers at `path[h]`.
+fn hours(ctx: &mut Ctx, values: &[S<Num>], path: &str) -> Vec<f64> {
+    (values.iter().enumerate())
+        .map(|(h, v)| ctx.range(v, &format!("{path}[{h}]"), 0.0, 1e6, "a non-negative multiplier"))
+        .collect()
 }
 
 /// `[[workload.class]]` (at least one, at most the limit, names unique, shares summing to

@@ -47,12 +47,15 @@ fn review(name: String) -> impl Strategy<Value = String> {
         proptest::option::of((5u32..60, 50u32..100, 30u32..180, 5u32..30)),
         proptest::option::of((1u32..20, 1u32..4, prob())),
         proptest::option::of((1u32..240, any::<bool>())),
-        proptest::option::of((4u32..12, 12u32..30, 0u32..12)),
+        proptest::option::of((4u32..12, 12u32..30, 0u32..12, any::<bool>())),
         (10u32..20, proptest::option::of(prob())),
     )
         .prop_map(move |(c, service, detect, fr, priority, fatigue, pressure, wait, shifts, (compl, classes))| {
+            // Two shift patterns (the second on some weekdays) give the head counts instead.
+            let several = matches!(shifts, Some((_, _, _, true)));
+            let head = if several { String::new() } else { format!("reviewers = {c}\n") };
             let mut s = format!(
-                "[[policy.stage]]\nkind = \"human_review\"\nname = \"{name}\"\nreviewers = {c}\nservice = {}\ndetect = {detect}\nfalse_reject = {fr}\ncomplacency = {}\n",
+                "[[policy.stage]]\nkind = \"human_review\"\nname = \"{name}\"\n{head}service = {}\ndetect = {detect}\nfalse_reject = {fr}\ncomplacency = {}\n",
                 service.replace("value = \"0m\"", "value = \"1m\""),
                 compl as f64 / 10.0
             );
@@ -68,8 +71,14 @@ fn review(name: String) -> impl Strategy<Value = String> {
             if let Some((w, drop)) = wait {
                 s += &format!("max_wait = \"{w}m\"\non_timeout = \"{}\"\n", if drop { "drop" } else { "approve" });
             }
-            if let Some((on, period, start)) = shifts {
-                s += &format!("shifts = {{ on = \"{on}h\", period = \"{period}h\", start = \"{start}h\" }}\n");
+            match shifts {
+                Some((on, period, start, false)) => {
+                    s += &format!("shifts = {{ on = \"{on}h\", period = \"{period}h\", start = \"{start}h\" }}\n");
+                }
+                Some((on, period, start, true)) => {
+                    s += &format!("shifts = [{{ on = \"{on}h\", period = \"{period}h\", start = \"{start}h\", reviewers = {c} }}, {{ on = \"{on}h\", start = \"{start}h\", days = [\"mon\", \"wed\", \"sat\"], reviewers = 1 }}]\n");
+                }
+                None => {}
             }
             if let Some(sample) = classes {
                 s += &format!("classes = [\"b\"]\nsample = {sample}\n");

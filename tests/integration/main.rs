@@ -12,6 +12,7 @@ mod common;
 
 mod api;
 mod bad_input;
+mod calendars;
 mod cli;
 mod committed_results;
 mod costs;
