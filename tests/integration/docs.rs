@@ -1027,3 +1027,48 @@ fn the_readme_quick_start_is_real_output() {
         "README's Quick start is not what `oversim run` prints"
     );
 }
+
+/// Lesson 8's duty: with GDPR Art. 22 on high-impact work, exactly tiered-realistic and
+/// production-line break it, in every replication, and by hand stays the choice.
+#[test]
+fn the_duty_in_lesson_8_breaks_the_policies_it_names() {
+    let lesson = plain(&read("docs/teaching.md"));
+    for stated in [
+        "--set 'workload.class.high-impact.duty=\"GDPR Art. 22\"'",
+        "Then tiered-realistic and production-line break the duty in every replication",
+        "Here the winner does not change",
+    ] {
+        assert!(lesson.contains(stated), "docs/teaching.md should say `{stated}`");
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = assert_cmd::Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "scenarios/realistic-layers.toml",
+            "-r",
+            "10",
+            "-q",
+            "--set",
+        ])
+        .arg("workload.class.high-impact.duty=\"GDPR Art. 22\"")
+        .arg("-o")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut rows = csv::Reader::from_path(tmp.path().join("out/decision.csv")).unwrap();
+    let rows: Vec<std::collections::BTreeMap<String, String>> =
+        rows.deserialize().map(|r| r.unwrap()).collect();
+    let breaking: Vec<&str> = (rows.iter())
+        .filter(|r| !r["duties_broken"].is_empty())
+        .map(|r| r["policy"].as_str())
+        .collect();
+    assert_eq!(breaking, ["tiered-realistic", "production-line"]);
+    for r in rows.iter().filter(|r| !r["duties_broken"].is_empty()) {
+        assert!(r["duties_broken"].ends_with("in 10 of 10 replications)"), "{r:?}");
+    }
+    let best = rows.iter().find(|r| r["rank"] == "1").unwrap();
+    assert_eq!(best["policy"], "by-hand");
+}
