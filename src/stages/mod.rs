@@ -31,6 +31,7 @@ pub use flag::{Flagging, OnFlag};
 pub use llm_judge::LlmJudge;
 pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::Monitor;
+pub use review::split;
 pub use review::{review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, Shifts};
 pub use review_pool::{ReviewPool, Reviewer, ReviewerState};
 pub use skill::{Detection, Skill};

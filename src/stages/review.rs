@@ -171,6 +171,7 @@ pub struct RawShifts {
     pub start: Option<S<String>>,
     pub days: Option<S<Vec<S<String>>>>,
     pub reviewers: Option<S<i64>>,
+    pub share: Option<S<Num>>,
 }
 
 /// `shifts` as written: one pattern for every reviewer, or several, each with its own.
@@ -209,8 +210,23 @@ impl<'de> Deserialize<'de> for RawShiftTable {
 /// The most shift patterns a stage may have.
 pub const MAX_SHIFT_PATTERNS: usize = 64;
 
-/// `shifts`: one pattern for all `reviewers` (the stage's), or several each with its own
-/// head count (the stage then gives none). Returns the patterns and the reviewers in all.
+/// Whether `shifts` is several patterns that split the stage's head count by `share`
+/// (then the stage gives `reviewers`, a number or a staffing rule).
+fn by_share(raw: &Option<S<RawShiftTable>>) -> bool {
+    raw.as_ref().is_some_and(|r| shares_of(r.get_ref()))
+}
+
+/// [`by_share`] of a written `shifts`.
+fn shares_of(raw: &RawShiftTable) -> bool {
+    match raw {
+        RawShiftTable::Several(list) => list.iter().any(|s| s.get_ref().share.is_some()),
+        RawShiftTable::One(_) => false,
+    }
+}
+
+/// `shifts`: one pattern for all `reviewers` (the stage's), or several, each with its own
+/// head count (the stage then gives none) or its `share` of the stage's `reviewers` (which
+/// a staffing rule may set). Returns the patterns and the reviewers in all.
 fn shift_patterns(
     ctx: &mut Ctx,
     at: &At,
@@ -222,62 +238,102 @@ fn shift_patterns(
     let Some(raw) = raw else {
         return (Vec::new(), reviewers);
     };
-    match raw.get_ref() {
+    let list = match raw.get_ref() {
         RawShiftTable::One(s) => {
-            if let Some(v) = &s.reviewers {
-                ctx.err(v.span(), &format!("{path}.reviewers"), "one shift pattern has the stage's `reviewers`; give each pattern its own only in an array of patterns, shifts = [{ ..., reviewers = 15 }, { ..., reviewers = 2 }]");
+            for (key, span) in [
+                ("reviewers", s.reviewers.as_ref().map(S::span)),
+                ("share", s.share.as_ref().map(S::span)),
+            ] {
+                if let Some(span) = span {
+                    ctx.err(span, &format!("{path}.{key}"), format!("one shift pattern has the stage's `reviewers`; `{key}` belongs to a pattern of an array of several, shifts = [{{ ..., reviewers = 15 }}, {{ ..., reviewers = 2 }}] or [{{ ..., share = 0.8 }}, {{ ..., share = 0.2 }}]"));
+                }
             }
-            (vec![pattern(ctx, s, &path, reviewers)], reviewers)
+            return (vec![pattern(ctx, s, &path, reviewers)], reviewers);
         }
-        RawShiftTable::Several(list) => {
-            if list.is_empty() || list.len() > MAX_SHIFT_PATTERNS {
-                ctx.err(
-                    raw.span(),
-                    &path,
-                    format!("has {} patterns; allowed: 1 to {MAX_SHIFT_PATTERNS}", list.len()),
-                );
-            }
-            if let Some(v) = given {
-                ctx.err(v.span(), &at.key("reviewers"), "with several shift patterns each gives its own `reviewers`, and the stage's are their sum; remove the stage's `reviewers` (a staffing rule sets one head count, so it cannot staff several patterns)");
-            }
-            let mut total = 0u32;
-            let patterns: Vec<Shifts> = (list.iter().enumerate())
-                .map(|(k, s)| {
-                    let sp = format!("{path}[{k}]");
-                    let n = match &s.get_ref().reviewers {
-                        Some(v) => ctx.int(
-                            v,
-                            &format!("{sp}.reviewers"),
-                            1,
-                            crate::input::limits::MAX_REVIEWERS,
-                        ) as u32,
-                        None => {
-                            ctx.missing(
-                                s.span(),
-                                &sp,
-                                "reviewers",
-                                "the number of reviewers on this pattern, at least 1",
-                            );
-                            1
-                        }
-                    };
-                    total = total.saturating_add(n);
-                    pattern(ctx, s.get_ref(), &sp, n)
-                })
-                .collect();
-            if total as i64 > crate::input::limits::MAX_REVIEWERS {
-                ctx.err(
-                    raw.span(),
-                    &path,
-                    format!(
-                        "has {total} reviewers in all; at most {} are allowed",
-                        crate::input::limits::MAX_REVIEWERS
-                    ),
-                );
-            }
-            (patterns, total.max(1))
-        }
+        RawShiftTable::Several(list) => list,
+    };
+    if list.is_empty() || list.len() > MAX_SHIFT_PATTERNS {
+        ctx.err(
+            raw.span(),
+            &path,
+            format!("has {} patterns; allowed: 1 to {MAX_SHIFT_PATTERNS}", list.len()),
+        );
     }
+    let counts: Vec<u32> = if shares_of(raw.get_ref()) {
+        // Each pattern's share of the stage's head count (a number or a rule's choice),
+        // rounded by largest remainder so that they add up to it.
+        let shares: Vec<f64> = (list.iter().enumerate())
+            .map(|(k, s)| {
+                let sp = format!("{path}[{k}]");
+                if let Some(v) = &s.get_ref().reviewers {
+                    ctx.err(v.span(), &format!("{sp}.reviewers"), "the patterns split the stage's `reviewers` by `share`; give every pattern a `share` or every pattern its `reviewers`, not both");
+                }
+                match &s.get_ref().share {
+                    Some(v) => ctx.prob(v, &format!("{sp}.share")),
+                    None => {
+                        ctx.missing(s.span(), &sp, "share", "this pattern's share of the stage's reviewers, as the other patterns give");
+                        0.0
+                    }
+                }
+            })
+            .collect();
+        let sum: f64 = shares.iter().sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            ctx.err(
+                raw.span(),
+                &path,
+                format!("the patterns' shares sum to {sum}; they must sum to 1"),
+            );
+        }
+        split(reviewers, &shares)
+    } else {
+        if let Some(v) = given {
+            ctx.err(v.span(), &at.key("reviewers"), "with several shift patterns each gives its own `reviewers`, and the stage's are their sum; remove the stage's `reviewers`, or give each pattern a `share` of it instead (a staffing rule can then set it)");
+        }
+        (list.iter().enumerate())
+            .map(|(k, s)| match &s.get_ref().reviewers {
+                Some(v) => ctx.int(v, &format!("{path}[{k}].reviewers"), 1, crate::input::limits::MAX_REVIEWERS) as u32,
+                None => {
+                    let what = "the number of reviewers on this pattern, at least 1 (or every pattern's `share` of the stage's `reviewers`)";
+                    ctx.missing(s.span(), &format!("{path}[{k}]"), "reviewers", what);
+                    1
+                }
+            })
+            .collect()
+    };
+    let total = counts.iter().fold(0u32, |a, &n| a.saturating_add(n));
+    if total as i64 > crate::input::limits::MAX_REVIEWERS {
+        ctx.err(
+            raw.span(),
+            &path,
+            format!(
+                "has {total} reviewers in all; at most {} are allowed",
+                crate::input::limits::MAX_REVIEWERS
+            ),
+        );
+    }
+    let patterns = (list.iter().zip(&counts).enumerate())
+        .map(|(k, (s, &n))| pattern(ctx, s.get_ref(), &format!("{path}[{k}]"), n))
+        .collect();
+    (patterns, total.max(1))
+}
+
+/// `n` split by `shares` (summing to 1) into whole numbers that add up to `n`: each share's
+/// whole part, then one more to the largest remainders (the earlier pattern on a tie).
+pub fn split(n: u32, shares: &[f64]) -> Vec<u32> {
+    let exact: Vec<f64> = shares.iter().map(|s| s * n as f64).collect();
+    let mut out: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
+    let given: u32 = out.iter().sum();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &k in order.iter().cycle().take(n.saturating_sub(given) as usize) {
+        out[k] += 1;
+    }
+    out
 }
 
 /// One shift pattern at `sp`, of `reviewers` people.
@@ -410,7 +466,8 @@ impl Kind for HumanReview {
         let detect = skill(ctx, at, &r.detect);
         // With several shift patterns the head count is theirs, and the stage gives none.
         let several = matches!(r.shifts.as_ref().map(S::get_ref), Some(RawShiftTable::Several(_)));
-        let theirs = (several && r.reviewers.is_none()).then(|| S::new(at.span.clone(), 1));
+        let theirs =
+            (several && !by_share(&r.shifts) && r.reviewers.is_none()).then(|| S::new(at.span.clone(), 1));
         let given = if theirs.is_some() { &theirs } else { &r.reviewers };
         let (reviewers, service) = staffing(ctx, at, given, &r.service, "reviewers", "6m");
         let disciplines = [("fifo", Discipline::Fifo), ("priority", Discipline::Priority)];
@@ -541,6 +598,24 @@ pub fn review_detect(h: &HumanReview, fresh: f64, on_task: f64, auto_passed: boo
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_count_splits_by_share_into_whole_people() {
+        assert_eq!(split(10, &[0.8, 0.2]), [8, 2]);
+        assert_eq!(split(7, &[0.5, 0.5]), [4, 3]);
+        assert_eq!(split(1, &[0.8, 0.2]), [1, 0]);
+        assert_eq!(split(3, &[1.0 / 3.0; 3]), [1, 1, 1]);
+        assert_eq!(split(5, &[0.15, 0.15, 0.7]), [1, 1, 3]);
+        for n in 0..200 {
+            for shares in [[0.8, 0.15, 0.05], [0.1, 0.1, 0.8], [0.34, 0.33, 0.33]] {
+                let got = split(n, &shares);
+                assert_eq!(got.iter().sum::<u32>(), n, "{n} {shares:?}");
+                for (g, s) in got.iter().zip(shares) {
+                    assert!((*g as f64 - s * n as f64).abs() < 1.0, "{n} {shares:?} {got:?}");
+                }
+            }
+        }
+    }
     use crate::dist::Dist;
     use crate::stages::Detection;
 

@@ -136,3 +136,60 @@ fn shifts_on_weekdays_and_several_patterns_keep_their_calendars() {
     assert_eq!(one, array);
     assert_duty("daily", &one, 14.0 * 4.0 * 8.0, 4.0 * 14.0);
 }
+
+/// Patterns may split the stage's head count by `share`, so a staffing rule can set it:
+/// the rule's choice is split by largest remainder and each part keeps its calendar.
+#[test]
+fn a_staffing_rule_staffs_patterns_split_by_share() {
+    // Ten reviewers, 80% by day (8:00-20:00) and 20% by night: 8 × 12 + 2 × 12 a day.
+    let fixed = on_duty_hours(
+        r#"shifts = [
+    { on = "12h", period = "24h", start = "8h", share = 0.8 },
+    { on = "12h", period = "24h", start = "20h", share = 0.2 },
+]"#,
+        "reviewers = 10",
+    );
+    assert_duty("by share", &fixed, 14.0 * 120.0, 10.0 * 14.0);
+    // A rule picks the head count; the split follows it (CLI: rules are solved per run).
+    let tmp = tempfile::TempDir::new().unwrap();
+    let text = world(
+        "",
+        r#"[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = { rule = "p95_wait", max = "15m" }
+service = { dist = "exponential", mean = "10m" }
+detect = 0.5
+shifts = [
+    { on = "12h", start = "8h", days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], share = 0.75 },
+    { on = "12h", period = "24h", start = "20h", share = 0.25 },
+]
+"#,
+    )
+    .replace("replications = 20", "replications = 5");
+    let file = tmp.path().join("rule.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = assert_cmd::Command::cargo_bin("oversim")
+        .unwrap()
+        .args(["run", file.to_str().unwrap(), "-q", "-o"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut staffing = csv::Reader::from_path(tmp.path().join("out/staffing.csv")).unwrap();
+    let row: std::collections::BTreeMap<String, String> = staffing.deserialize().next().unwrap().unwrap();
+    let n: u32 = row["chosen"].parse().unwrap();
+    assert!(row["settled"] == "yes" && n >= 4, "{row:?}");
+    let parts = oversim::stages::split(n, &[0.75, 0.25]);
+    // Two weeks: the day group every day (by `days`), the night group every night.
+    let want = (parts[0] + parts[1]) as f64 * 14.0 * 12.0;
+    let mut reps = csv::Reader::from_path(tmp.path().join("out/replications.csv")).unwrap();
+    for r in reps.deserialize::<std::collections::BTreeMap<String, String>>() {
+        let hours: f64 = r.unwrap()["reviewer_hours"].parse().unwrap();
+        // Exponential items: a reviewer may overrun a shift's end by a long item.
+        assert!(
+            hours >= want - 1e-9 && hours < want * 1.02,
+            "{hours} against {want} ({parts:?})"
+        );
+    }
+}
