@@ -85,6 +85,7 @@ const TABLE: &[(M, Show, &str, When)] = &[
     (M::harm, Show::Mean, "harm", When::Always),
     (M::harm, Show::P95, "harm p95", When::Always),
     (M::any_severe, Show::Mean, "P(severe)", When::Used),
+    (M::duty_breaches, Show::Mean, "duty breaches", When::Used),
     (M::reviewer_hours, Show::Mean, "reviewer h", When::Always),
     (M::work_hours, Show::Mean, "work h", When::Used),
     (M::reviewer_utilization, Show::Mean, "utilization", When::Used),

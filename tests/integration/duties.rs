@@ -272,6 +272,8 @@ fn a_policy_that_breaks_a_duty_cannot_be_chosen_and_the_report_says_which() {
         stdout.contains("so a policy that releases one unreviewed cannot be chosen: checks-only breaks GDPR Art. 22 (credit-decision: "),
         "{stdout}"
     );
+    // The terminal table shows the column once a policy breaks a duty.
+    assert!(stdout.contains("duty breaches"), "{stdout}");
     // The breaches are the class's releases in classes.csv, replication by replication.
     let classes = rows(&tmp.path().join("out/classes.csv"));
     for c in classes.iter().filter(|c| c["class"] == "credit-decision") {
