@@ -17,6 +17,7 @@ pub mod lots;
 pub mod monitor;
 pub mod review;
 pub mod review_pool;
+pub mod shifts;
 pub mod skill;
 pub mod triage;
 
@@ -31,9 +32,10 @@ pub use flag::{Flagging, OnFlag};
 pub use llm_judge::LlmJudge;
 pub use lots::{AcceptanceSampling, Lot, LotPool};
 pub use monitor::Monitor;
-pub use review::split;
-pub use review::{review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure, Shifts};
+pub use review::{review_detect, Discipline, Fatigue, HumanReview, OnTimeout, Pressure};
 pub use review_pool::{ReviewPool, Reviewer, ReviewerState};
+pub use shifts::split;
+pub use shifts::Shifts;
 pub use skill::{Detection, Skill};
 pub use triage::{Triage, TriageDesk};
 
