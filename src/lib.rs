@@ -15,6 +15,7 @@
 pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod culture;
 pub mod decision;
 pub mod dist;
 pub mod engine;

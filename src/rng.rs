@@ -78,6 +78,10 @@ pub mod purpose {
     /// class's root causes (so a root cause fixed in one policy removes the same defects it
     /// removes in another).
     pub const CAUSE: u32 = 15;
+    /// Whether a finding reaches a root-cause investigation (a culture's `reporting`).
+    pub const REPORT: u32 = 16;
+    /// Whether an escape comes to light by itself (`workload.found_later`).
+    pub const SURFACE: u32 = 17;
 }
 
 /// The entity of an attempt: action number `n` (its arrival index in the replication) and

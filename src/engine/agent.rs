@@ -163,25 +163,6 @@ impl<'a> Sim<'a> {
             self.resume_held();
         }
     }
-
-    /// Stage `i` found a defect of class `class` in the attempt keyed `entity`: with
-    /// probability `learn` its root cause is found and fixed, if it has one left to fix (a
-    /// defect from the residual share has none; a defect made by people, none the agent's).
-    #[inline(always)]
-    pub(super) fn learn(&mut self, i: usize, class: usize, entity: u64) {
-        let f = self.policy.stages[i].learn;
-        if f > 0.0 && self.policy.work.people_for(class).is_none() {
-            let w = &self.scenario.workload;
-            if let Cause::Root(k) = Learning::cause(w, class, self.streams.actions.cause(entity)) {
-                // Keyed by the defect, not the stage: whichever layer finds it, in
-                // whichever policy, the same number decides whether its cause is fixed.
-                let u = self.streams.actions.learn(entity);
-                if u < f {
-                    self.agent.learning.fix(w, class, k);
-                }
-            }
-        }
-    }
 }
 
 /// Learning from root causes. A class's defects come from `root_causes` causes of equal
@@ -189,7 +170,7 @@ impl<'a> Sim<'a> {
 /// `floor + (1 − floor) × unfixed / root_causes`. Each attempt of the agent's has the cause
 /// its defect would come from (a uniform keyed by the attempt, `Learning::cause`); the
 /// attempt is defective only if that cause is still open, and a finding fixes its cause
-/// with probability `learn` (a draw keyed by the defect, only by stages that learn).
+/// with probability `learn` once reported and investigated (`engine::culture`).
 pub(super) struct Learning {
     unfixed: Vec<u32>,
     /// Per class, whether each root cause is fixed.
@@ -242,16 +223,17 @@ impl Learning {
         }
     }
 
-    /// Root cause `k` of `class` is fixed (if it was not already).
-    fn fix(&mut self, w: &Workload, class: usize, k: u32) {
+    /// Root cause `k` of `class` is fixed, if it was not already (then true).
+    pub(super) fn fix(&mut self, w: &Workload, class: usize, k: u32) -> bool {
         let fixed = &mut self.fixed[class][k as usize];
         if *fixed {
-            return;
+            return false;
         }
         *fixed = true;
         let (floor, n) = (w.learning_floor, w.classes[class].root_causes as f64);
         self.unfixed[class] -= 1;
         self.factor[class] = floor + (1.0 - floor) * self.unfixed[class] as f64 / n;
+        true
     }
 
     /// The share-weighted learning factor over the classes (normalised by the sum of the

@@ -1,6 +1,7 @@
 //! An attempt's life outside the stages: an action arrives (or comes back for rework), and
 //! an attempt ends released, rejected (then reworked or abandoned) or dropped.
 
+use super::culture::Signer;
 use super::{Action, Ev, Sim};
 use crate::rng::{attempt_entity, purpose, uniform};
 use crate::stages::AuditItem;
@@ -71,7 +72,7 @@ impl<'a> Sim<'a> {
         a.flagged = false;
         a.false_counted = false;
         a.escalated = 0;
-        a.reviewed = false;
+        a.signer = Signer::NOBODY;
         a.live = true;
         self.measures.ledger.created += 1;
         self.begin(id);
@@ -88,16 +89,19 @@ impl<'a> Sim<'a> {
         let a = self.actions[id as usize];
         self.dispose(id);
         self.measures.ledger.released += 1;
+        let ci = a.class as usize;
         if self.measuring() {
-            let ci = a.class as usize;
             let class = &self.scenario.workload.classes[ci];
             let defect = a.defective.then_some(a.defect_kind);
             // People who make the action decide it themselves: nothing is left to review.
-            let breach = class.duty.is_some() && !a.reviewed && self.policy.work.people_for(ci).is_none();
+            let breach =
+                class.duty.is_some() && !a.signer.is_some() && self.policy.work.people_for(ci).is_none();
             self.measures.tally.released(class, ci, defect, breach);
+            self.measures.tally.all.escapes_signed_off += (a.defective && a.signer.is_some()) as u64;
             self.measures.latency.record(self.now - a.created);
         }
-        self.sample_for_audits(&a);
+        let surfaced = a.defective && self.released_escape(ci, a.entity(), a.signer);
+        self.sample_for_audits(&a, surfaced);
     }
 
     pub(super) fn reject(&mut self, id: u32) {

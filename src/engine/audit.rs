@@ -8,7 +8,7 @@ impl<'a> Sim<'a> {
     /// Attempt `a`, just released, is sampled into each audit that takes its class, and
     /// joins the lot of each acceptance sampling stage of released work that takes it.
     #[inline]
-    pub(super) fn sample_for_audits(&mut self, a: &Action) {
+    pub(super) fn sample_for_audits(&mut self, a: &Action, surfaced: bool) {
         let mut audits = self.wiring.takes_released;
         while audits != 0 {
             let i = audits.trailing_zeros() as usize;
@@ -19,7 +19,7 @@ impl<'a> Sim<'a> {
                 && (stage.sample >= 1.0
                     || self.streams.stages[i].enter.uniform_about(a.entity()) < stage.sample)
             {
-                let item = self.released_item(a);
+                let item = self.released_item(a, surfaced);
                 match self.wiring.roles[i] {
                     Role::Audit(_) => self.join_audit(i, item),
                     Role::Lots(_) => self.join_released_lot(i, item),
@@ -33,7 +33,7 @@ impl<'a> Sim<'a> {
 
     /// What a post-release stage keeps of an attempt released now.
     #[inline]
-    fn released_item(&self, a: &Action) -> AuditItem {
+    fn released_item(&self, a: &Action, surfaced: bool) -> AuditItem {
         AuditItem {
             class: a.class as u16,
             defective: a.defective,
@@ -42,6 +42,8 @@ impl<'a> Sim<'a> {
             z: a.z,
             defect_kind: a.defect_kind,
             entity: a.entity(),
+            signer: a.signer.packed(),
+            surfaced,
         }
     }
 
@@ -119,7 +121,7 @@ impl<'a> Sim<'a> {
             self.measures.counts[i].completed += 1;
         }
         if found {
-            self.learn(i, item.class as usize, item.entity);
+            self.escape_found(i, &item);
             self.late_catch(&item, late);
         }
     }

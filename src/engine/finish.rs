@@ -1,6 +1,7 @@
 //! The end of a replication: the window's time averages closed, the ledger completed, and
 //! the metric row computed.
 
+use super::culture::Source;
 use super::{Effort, Series, Sim, StageRt};
 use crate::metrics::{ratio, MetricRow, RepResult, StageResult, M};
 use crate::stages::StageCounts;
@@ -90,7 +91,7 @@ impl<'a> Sim<'a> {
         m[M::false_rejects] = c.false_rejects as f64;
         m[M::timeouts] = c.timeouts as f64;
         // People's hours: review stages on duty, auditors, and investigations of alarms.
-        let people_hours = duty + desk_duty + c.investigation;
+        let people_hours = duty + desk_duty + c.investigation + c.analysis_hours;
         m[M::reviewer_hours] = people_hours;
         m[M::work_hours] = work_hours;
         m[M::work_utilization] = work_utilization;
@@ -149,6 +150,16 @@ impl<'a> Sim<'a> {
         m[M::severe_escapes] = c.severe_escapes as f64;
         m[M::any_severe] = (c.severe_escapes > 0) as u8 as f64;
         m[M::duty_breaches] = c.duty_breaches as f64;
+        m[M::escapes_signed_off] = c.escapes_signed_off as f64;
+        m[M::found_later] = c.found_later as f64;
+        m[M::blame_events] = c.blame_events as f64;
+        let most_blamed = self.measures.blame.iter().flatten().max();
+        m[M::blame_max_person] = most_blamed.map_or(0.0, |&b| b as f64);
+        m[M::root_cause_analyses] = c.analyses as f64;
+        m[M::analysis_hours] = c.analysis_hours;
+        m[M::fixes_people] = c.fixes[Source::People as usize] as f64;
+        m[M::fixes_tools] = c.fixes[Source::Tools as usize] as f64;
+        m[M::fixes_escapes] = c.fixes[Source::Escapes as usize] as f64;
         RepResult {
             metrics: m,
             stages: stage_results,

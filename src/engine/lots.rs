@@ -1,6 +1,7 @@
 //! Lot acceptance sampling: attempts held in lots, a random sample inspected, the lot
 //! accepted or inspected in full (rectifying inspection), then released onward.
 
+use super::culture::Signer;
 use super::{Ev, Sim, StageRt};
 use crate::rng::{purpose, uniform};
 use crate::stages::desk::idle_person;
@@ -33,6 +34,8 @@ impl<'a> Sim<'a> {
             z: a.z,
             defect_kind: a.defect_kind,
             entity: a.entity(),
+            signer: a.signer.packed(),
+            surfaced: false,
         };
         self.fill_lot(i, Some(id), item);
     }
@@ -73,6 +76,7 @@ impl<'a> Sim<'a> {
         let l = pool.add_lot(Lot {
             items,
             found: vec![false; size],
+            by: vec![0; size],
             found_in_sample: 0,
             pending: n as u32,
             rejected: false,
@@ -102,7 +106,8 @@ impl<'a> Sim<'a> {
             .entity;
         let service = cfg
             .service
-            .sample(&mut self.streams.stages[i].service.draws_about(entity));
+            .sample(&mut self.streams.stages[i].service.draws_about(entity))
+            * (1.0 + self.policy.culture.slower);
         let pool = self.lot_pool(i);
         pool.people[r].start(now, service, was_idle, cfg.fatigue);
         pool.desk.start(now, r, (l, k), since);
@@ -148,14 +153,18 @@ impl<'a> Sim<'a> {
             self.measures.counts[i].caught += found as u64;
         }
         if found {
-            self.learn(i, item.class as usize, item.entity);
-            if held.is_none() {
-                self.late_catch(&item, cfg.late_harm_factor);
+            match held {
+                Some(_) => self.learn(i, item.class as usize, item.entity),
+                None => {
+                    self.escape_found(i, &item);
+                    self.late_catch(&item, cfg.late_harm_factor);
+                }
             }
         }
         let measuring = self.measuring();
         let lot = self.lot_pool(i).lots[l as usize].as_mut().expect("a live lot");
         lot.found[k as usize] = found;
+        lot.by[k as usize] = r as u32;
         lot.found_in_sample += (found && k < cfg.n) as u32;
         lot.pending -= 1;
         if lot.pending > 0 {
@@ -214,7 +223,9 @@ impl<'a> Sim<'a> {
                     if measuring {
                         self.measures.counts[i].passed += 1;
                     }
-                    self.actions[id as usize].reviewed |= k < inspected;
+                    if k < inspected {
+                        self.actions[id as usize].signer = Signer::person(i, lot.by[k] as usize);
+                    }
                     self.route(id, i + 1);
                 }
                 None => {

@@ -10,6 +10,7 @@
 mod agent;
 mod attempt;
 mod audit;
+mod culture;
 mod detection;
 mod finish;
 mod flag;
@@ -124,9 +125,10 @@ struct Action {
     triage_flagged: bool,
     /// Triage has decided for this action.
     triage_done: bool,
-    /// A person reviewed this attempt before its release (a review approved it, or a
-    /// held lot's inspector inspected it): what a class's duty asks.
-    reviewed: bool,
+    /// The person who last signed this attempt off (a review approved it, or a held lot's
+    /// inspector inspected it), or nobody: what a class's duty asks, and who carries an
+    /// escape under a culture of blame.
+    signer: culture::Signer,
     /// Human stages this attempt was escalated to (bit per stage index).
     escalated: u64,
     /// When the attempt joined its current queue.
@@ -250,6 +252,8 @@ struct Measures {
     /// Total waiting over all review stages.
     queue: TimeAvg,
     latency: DurationHistogram,
+    /// Blame events by stage and person (grown as people are blamed).
+    blame: Vec<Vec<u32>>,
 }
 
 pub struct Sim<'a> {
@@ -371,6 +375,7 @@ impl<'a> Sim<'a> {
                 ledger: Ledger::default(),
                 queue: TimeAvg::new(warmup, end),
                 latency: DurationHistogram::new(),
+                blame: vec![Vec::new(); policy.stages.len()],
             },
             cut_at: None,
             series: None,

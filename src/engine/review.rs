@@ -1,6 +1,7 @@
 //! Human review: the queue, reviewers taking work, the outcome of a review, timeouts,
 //! breaks and shifts.
 
+use super::culture::Signer;
 use super::detection::{detects, false_flag};
 use super::{Action, Effort, Ev, Measures, Sim, StageRt};
 use crate::metrics::StageResult;
@@ -128,7 +129,9 @@ impl<'a> Sim<'a> {
         }
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
         let st = &mut self.streams.stages[i];
-        let mut service = h.service.sample(&mut st.service.draws_about(a.entity()));
+        // A culture of blame makes people who sign work off slower and more defensive.
+        let culture = &self.policy.culture;
+        let mut service = h.service.sample(&mut st.service.draws_about(a.entity())) * (1.0 + culture.slower);
         if pressured {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
@@ -138,7 +141,11 @@ impl<'a> Sim<'a> {
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(|| st.detect.draws_about(entity), self.wiring.loadings[i], d, a.z)
         } else {
-            false_flag(&mut st.detect, entity, h.false_reject)
+            false_flag(
+                &mut st.detect,
+                entity,
+                (h.false_reject * (1.0 + culture.defensive)).min(1.0),
+            )
         };
         rv.action = id;
         rv.reject = reject;
@@ -204,7 +211,7 @@ impl<'a> Sim<'a> {
             self.count_false_flag(id);
             self.reject(id);
         } else {
-            self.actions[id as usize].reviewed = true;
+            self.actions[id as usize].signer = Signer::person(i, r);
             self.route(id, i + 1);
         }
     }

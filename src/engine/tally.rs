@@ -37,6 +37,17 @@ pub(super) struct Counters {
     pub agent_attempts: u64,
     /// Actions released without the personal review their class's duty requires.
     pub duty_breaches: u64,
+    /// Escapes a person signed off.
+    pub escapes_signed_off: u64,
+    /// Escapes that came to light by themselves.
+    pub found_later: u64,
+    /// Escapes charged to the person who signed them off (a culture of blame).
+    pub blame_events: u64,
+    /// Root-cause investigations, and people's hours on them.
+    pub analyses: u64,
+    pub analysis_hours: f64,
+    /// Root causes fixed, by source (`engine::culture::Source`).
+    pub fixes: [u64; 3],
 }
 
 pub(super) struct Tally {

@@ -274,7 +274,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn is_kebab(s: &str) -> bool {
+/// Whether `s` is a kebab-case name (lowercase letters, digits and `-`, starting with a
+/// letter or digit).
+pub fn is_kebab(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')

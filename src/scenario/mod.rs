@@ -171,6 +171,8 @@ pub struct Policy {
     pub cost_per_day: f64,
     /// Who does the work: the agent, or people by hand.
     pub work: crate::production::Production,
+    /// How the policy treats findings and escapes (`culture`).
+    pub culture: crate::culture::Culture,
     pub stages: Vec<Stage>,
 }
 

@@ -20,6 +20,8 @@ pub struct RawScenario {
     pub policy: Vec<S<RawPolicy>>,
     pub sweep: Option<S<toml::Table>>,
     pub decision: Option<S<RawDecision>>,
+    /// `[culture.NAME]`: the cultures policies may choose.
+    pub culture: Option<S<crate::culture::RawCultures>>,
     /// Read from the document with positions by [`super::uncertain`]; only admitted here.
     #[serde(rename = "uncertain")]
     pub _uncertain: Option<serde::de::IgnoredAny>,
@@ -67,6 +69,8 @@ pub struct RawPolicy {
     pub cost_per_day: Option<S<Num>>,
     /// Who does the work (`[policy.work]`); the agent when absent.
     pub work: Option<S<crate::production::RawWork>>,
+    /// The name of the policy's culture (`[culture.NAME]`).
+    pub culture: Option<S<String>>,
     #[serde(default)]
     pub stage: Vec<S<RawStageHead>>,
 }

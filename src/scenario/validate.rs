@@ -105,6 +105,7 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
             harm_name: label(ctx, &c.harm_name, "costs.harm_name"),
         }
     });
+    let cultures = crate::culture::parse(ctx, raw.culture);
     if raw.policy.is_empty() {
         ctx.errors.push(Diagnostic {
             line: None,
@@ -119,7 +120,12 @@ fn build(ctx: &mut Ctx, raw: RawScenario, doc: &DeTable) -> Scenario {
         .enumerate()
         .map(|(k, p)| {
             let span = p.span();
-            let pol = build_policy(ctx, p.into_inner(), stage_tables(doc, k), &workload, &costs);
+            let p = p.into_inner();
+            let culture = crate::culture::resolve(ctx, &p.culture, &cultures, p.name.get_ref());
+            let pol = Policy {
+                culture,
+                ..build_policy(ctx, p, stage_tables(doc, k), &workload, &costs)
+            };
             if !seen.insert(pol.name.clone()) {
                 ctx.err(
                     span,
@@ -412,6 +418,7 @@ fn build_policy(
         description: p.description.map(|d| d.into_inner()).unwrap_or_default(),
         cost_per_day,
         work,
+        culture: Default::default(),
         stages,
     }
 }

@@ -95,6 +95,12 @@ pub struct AuditItem {
     pub defect_kind: u8,
     /// What the draws about the attempt are keyed by (`rng::attempt_entity`).
     pub entity: u64,
+    /// Who signed the attempt off before its release (`engine::culture::Signer`, packed;
+    /// 0 for nobody).
+    pub signer: u32,
+    /// The escape already came to light by itself (`workload.found_later`): a finding
+    /// adds nothing to what followed then.
+    pub surfaced: bool,
 }
 
 /// An audit stage: a FIFO queue of released attempts and its auditors, always on duty.

@@ -356,6 +356,8 @@ pub struct Lot {
     pub items: Vec<(Option<u32>, AuditItem)>,
     /// Attempts found defective (rejected when the lot is released).
     pub found: Vec<bool>,
+    /// The inspector of each attempt inspected (who signed it off).
+    pub by: Vec<u32>,
     /// Defects found in the sample.
     pub found_in_sample: u32,
     /// Inspections not yet done in the current phase.

@@ -102,6 +102,17 @@ impl Role<'_> {
         }
     }
 
+    /// Whether people make the stage's findings (reviewers, lot inspectors, auditors,
+    /// triage staff), or a tool does (checks, judges, automated triage, charts): a
+    /// culture's `reporting` or `tool_reporting` applies to them.
+    pub fn by_people(self) -> bool {
+        match self {
+            Role::Review(_) | Role::Lots(_) | Role::Audit(_) => true,
+            Role::Triage(t) => t.people.is_some(),
+            Role::Flag(_) | Role::Monitor(_) => false,
+        }
+    }
+
     /// Whether the stage takes released attempts (audits, lots of released work).
     pub fn takes_released(self) -> bool {
         match self {

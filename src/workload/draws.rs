@@ -142,6 +142,19 @@ impl Actions {
         self.keys.uniform(entity, purpose::LEARN)
     }
 
+    /// The uniform that decides whether finding attempt `entity`'s defect is reported.
+    #[inline]
+    pub fn report(&self, entity: u64) -> f64 {
+        self.keys.uniform(entity, purpose::REPORT)
+    }
+
+    /// The uniform that decides whether attempt `entity`, released defective, comes to
+    /// light by itself.
+    #[inline]
+    pub fn found_later(&self, entity: u64) -> f64 {
+        self.keys.uniform(entity, purpose::SURFACE)
+    }
+
     /// The draws of attempt `attempt` of action `n`: its defect uniform, then its latent
     /// difficulty and defect kind (`engine::detection`).
     #[inline]
@@ -161,6 +174,7 @@ mod tests {
     fn workload(profile: Option<Vec<f64>>) -> Workload {
         Workload {
             on_halt: Default::default(),
+            found_later: 0.0,
             rate: 10.0,
             profile,
             classes: vec![

@@ -38,6 +38,9 @@ pub struct Workload {
     pub kinds: Vec<String>,
     /// What happens to actions that arrive while the work is halted.
     pub on_halt: OnHalt,
+    /// The probability that an escape comes to light after release by itself (a
+    /// complaint, an incident report), in every policy alike.
+    pub found_later: f64,
 }
 
 /// What happens to actions that arrive while a monitor has halted the work
@@ -126,6 +129,7 @@ pub struct RawWorkload {
     pub rework: Option<S<RawRework>>,
     pub drift: Option<S<RawDrift>>,
     pub on_halt: Option<S<String>>,
+    pub found_later: Option<S<Num>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,8 +236,10 @@ impl Workload {
         let on_halt = (w.on_halt.as_ref())
             .and_then(|v| ctx.choice(v, "workload.on_halt", OnHalt::ALL))
             .unwrap_or_default();
+        let found_later = ctx.opt_prob(&w.found_later, "workload.found_later", 0.0);
         Workload {
             on_halt,
+            found_later,
             rate,
             profile,
             classes,
