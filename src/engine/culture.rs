@@ -111,7 +111,7 @@ impl<'a> Sim<'a> {
         if self.measuring() {
             self.measures.tally.all.found_later += 1;
         }
-        if !self.blamed(signer) && self.policy.work.people_for(class).is_none() {
+        if !self.blamed(signer, self.measuring()) && self.policy.work.people_for(class).is_none() {
             let l = self.policy.culture.escape_learn;
             if l > 0.0 && self.streams.actions.learn(entity) < l {
                 self.investigate(class, entity, Source::Escapes);
@@ -124,21 +124,23 @@ impl<'a> Sim<'a> {
     /// unless it came to light by itself before, its signer is blamed under a culture of
     /// blame, or the finding goes to a root-cause investigation like any other.
     pub(super) fn escape_found(&mut self, i: usize, item: &AuditItem) {
-        if !item.surfaced && !self.blamed(Signer::unpack(item.signer)) {
+        // Counted like its late catch: when it was released in the window.
+        let counted = item.released >= self.warmup;
+        if !item.surfaced && !self.blamed(Signer::unpack(item.signer), counted) {
             self.learn(i, item.class as usize, item.entity);
         }
     }
 
     /// An escape signed off by `signer` came to light: under a culture of blame the person
-    /// who signed it off carries it (true: no root cause is sought).
-    pub(super) fn blamed(&mut self, signer: Signer) -> bool {
+    /// who signed it off carries it (true: no root cause is sought), counted when `counted`.
+    fn blamed(&mut self, signer: Signer, counted: bool) -> bool {
         let Some((stage, r)) = signer.who() else {
             return false;
         };
         if self.policy.culture.escapes != OnEscape::Blame {
             return false;
         }
-        if self.measuring() {
+        if counted {
             self.measures.tally.all.blame_events += 1;
             let people = &mut self.measures.blame[stage];
             if people.len() <= r {

@@ -4,7 +4,8 @@
 //! `workload.rate`, `workload.class.routine.share`, `costs.harm_unit`,
 //! `policy.process.review.reviewers` (policy, then stage, then key; nested tables such as
 //! `policy.process.review.fatigue.tau` go deeper; `policy.by-hand.work.people` is the
-//! policy's `[policy.work]`). `policy.*.review.detect` sets the key in
+//! policy's `[policy.work]`). `policy.*.culture` sets a policy's own key in every policy;
+//! `policy.*.review.detect` sets the key in
 //! every policy that has a stage named `review`; `policy.tiered.*.learn` sets it in every
 //! stage of `tiered` whose kind has the key (an organisation's learning, say). The edit keeps the file's layout, so line
 //! numbers in later messages still point into the user's file.
@@ -185,12 +186,27 @@ fn locate<'d, 'p>(
 
 fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     let parts: Vec<&str> = o.path.split('.').collect();
+    // `policy.*.KEY`: a policy's own key (`culture`, `cost_per_day`) in every policy.
+    if let ["policy", "*", key] = parts.as_slice() {
+        let names: Vec<String> = (doc.get("policy").and_then(Item::as_array_of_tables))
+            .map(|a| a.iter().filter_map(|p| entry_name(p, false)).collect())
+            .unwrap_or_default();
+        if names.is_empty() {
+            return Err("the scenario has no [[policy]] tables".into());
+        }
+        let mut diag = String::new();
+        for n in names {
+            let one = Override {
+                path: format!("policy.{n}.{key}"),
+                ..o.clone()
+            };
+            diag = set(doc, &one)?;
+        }
+        return Ok(diag);
+    }
     // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE;
     // `policy.*.work.KEY`: in every policy whose [policy.work] has KEY.
     if let ["policy", "*", stage, rest @ ..] = parts.as_slice() {
-        if rest.is_empty() {
-            return Err("`policy.*` paths name a stage and a key: policy.*.STAGE.KEY".into());
-        }
         let has = |p: &toml_edit::Table| match *stage {
             "work" => (p.get("work").and_then(Item::as_table_like)).is_some_and(|w| w.contains_key(rest[0])),
             _ => (p.get("stage").and_then(Item::as_array_of_tables))

@@ -219,13 +219,15 @@ fn scenario_text() -> impl Strategy<Value = String> {
         policy(),
         (proptest::option::of((1u32..40, 1u32..5, proptest::option::of(1u32..40))), 0u32..10, 0u32..5),
         (any::<bool>(), 0u32..21),
+        (0u32..4, proptest::option::of((prob(), prob(), 0u32..5, any::<bool>(), 0u32..3))),
     )
-        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol, (drift, corr, floor), (kinds, loading))| {
+        .prop_map(|(rate, p1, p2, rework, profile, warmup, pol, (drift, corr, floor), (kinds, loading), (later, culture))| {
             let mut s = format!(
                 "name = \"prop\"\n[run]\nhorizon = \"60h\"\nwarmup = \"{warmup}h\"\n[workload]\nrate = \"{rate}/h\"\n"
             );
             s += &format!("detection_correlation = {}\nlearning_floor = {}\n", corr as f64 / 10.0, floor as f64 / 5.0);
             s += &format!("defect_loading = {}\n", loading as f64 / 10.0 - 1.0);
+            s += &format!("found_later = {}\n", later as f64 / 4.0);
             if let Some(mut p) = profile {
                 if p.iter().all(|&x| x == 0) {
                     p[0] = 1;
@@ -246,7 +248,18 @@ fn scenario_text() -> impl Strategy<Value = String> {
             if let Some((delay, max)) = rework {
                 s += &format!("[workload.rework]\ndelay = {delay}\nmax_attempts = {max}\n");
             }
-            s + &pol
+            match culture {
+                None => s + &pol,
+                Some((reporting, tool_reporting, rise, blame, hours)) => {
+                    let escapes = if blame { "blame" } else { "learn" };
+                    s += &format!(
+                        "[culture.c]\nreporting = {reporting}\ntool_reporting = {tool_reporting}\ndefensive = {}\nslower = {}\nescapes = \"{escapes}\"\nescape_learn = {reporting}\ninvestigation = \"{hours}h\"\n",
+                        rise as f64 / 4.0,
+                        rise as f64 / 8.0
+                    );
+                    s + &pol.replacen("name = \"p\"\n", "name = \"p\"\nculture = \"c\"\n", 1)
+                }
+            }
         })
 }
 

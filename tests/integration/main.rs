@@ -16,6 +16,7 @@ mod calendars;
 mod cli;
 mod committed_results;
 mod costs;
+mod culture;
 mod decision;
 mod docs;
 mod duties;

@@ -1,0 +1,205 @@
+//! Cultures (`[culture.NAME]`, a policy's `culture`) and escapes that come to light
+//! (`workload.found_later`): each mechanism against a closed form or an exact identity, a
+//! culture that states nothing changes nothing, and the crossed structure × culture
+//! scenario from the command line.
+
+use super::common::{assert_ci, run};
+use oversim::metrics::{RepResult, M};
+
+/// One class with plenty of root causes (a fix barely moves the defect rate, and two
+/// findings seldom share a cause), a check and a review that both learn, and the same
+/// structure under each culture given. `extra` is more TOML for `[workload]`.
+fn world(extra: &str, cultures: &str, names: &[&str]) -> String {
+    let mut s = format!(
+        r#"name = "culture"
+[run]
+replications = 30
+horizon = "40d"
+warmup = "1d"
+seed = 5
+[workload]
+rate = "30/h"
+learning_floor = 0.0
+{extra}
+[[workload.class]]
+name = "all"
+share = 1.0
+defect_prob = 0.2
+root_causes = 1000000
+{cultures}
+"#
+    );
+    for n in names {
+        let culture = if n.is_empty() { String::new() } else { format!("culture = \"{n}\"") };
+        let name = if n.is_empty() { "none" } else { n };
+        s.push_str(&format!(
+            r#"
+[[policy]]
+name = "{name}"
+{culture}
+[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 0.5
+false_positive = 0.0
+learn = 0.4
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+reviewers = 8
+service = {{ dist = "exponential", mean = "6m" }}
+detect = 0.6
+false_reject = 0.1
+learn = 0.4
+"#
+        ));
+    }
+    s
+}
+
+fn stage(r: &RepResult, i: usize) -> &oversim::metrics::StageResult {
+    &r.stages[i]
+}
+
+fn each<'a>(results: &'a oversim::montecarlo::Results, p: usize) -> impl Iterator<Item = &'a RepResult> {
+    results.per_policy[p].iter()
+}
+
+#[test]
+fn reporting_scales_the_investigations_and_fixes_from_each_source() {
+    let cultures = r#"
+[culture.open]
+reporting = 1.0
+investigation = "2h"
+[culture.fearful]
+reporting = 0.3
+tool_reporting = 0.6
+investigation = "2h"
+"#;
+    let (sc, res) = run(&world("", cultures, &["open", "fearful"]));
+    let (check, review) = (0, 1);
+    for (p, (r, tool_r)) in [(1.0, 1.0), (0.3, 0.6)].into_iter().enumerate() {
+        let name = &sc.policies[p].name;
+        // Each finding is reported with probability r (people's) or r_tool (the check's),
+        // then investigated with probability learn = 0.4, and nearly every investigation
+        // fixes a cause not fixed before: fixes per finding of each source = learn × r.
+        let people: Vec<f64> = each(&res, p)
+            .map(|x| x.metrics.get(M::fixes_people) / stage(x, review).caught)
+            .collect();
+        let tools: Vec<f64> = each(&res, p)
+            .map(|x| x.metrics.get(M::fixes_tools) / stage(x, check).caught)
+            .collect();
+        assert_ci(&format!("{name}: people's fixes per finding"), &people, 0.4 * r);
+        assert_ci(&format!("{name}: tools' fixes per finding"), &tools, 0.4 * tool_r);
+        for x in each(&res, p) {
+            let m = |k| x.metrics.get(k);
+            // Every investigation costs its hours; a fix needs an investigation.
+            assert_eq!(m(M::analysis_hours), 2.0 * m(M::root_cause_analyses), "{name}");
+            let fixes = m(M::fixes_people) + m(M::fixes_tools) + m(M::fixes_escapes);
+            assert!(fixes <= m(M::root_cause_analyses), "{name}");
+            // With a million causes, nearly every investigation fixes a new one.
+            assert!(fixes >= 0.99 * m(M::root_cause_analyses), "{name}: {fixes}");
+            assert_eq!(m(M::fixes_escapes), 0.0, "{name}: nothing comes to light by itself");
+            assert_eq!(m(M::blame_events), 0.0, "{name}: no culture of blame");
+        }
+    }
+    // Under common random numbers a finding reported in the fearful culture is reported in
+    // the open one too: fewer fixes in every replication, never more.
+    for (a, b) in each(&res, 0).zip(each(&res, 1)) {
+        assert!(b.metrics.get(M::root_cause_analyses) < a.metrics.get(M::root_cause_analyses));
+    }
+}
+
+#[test]
+fn defensive_and_slower_sign_off_raise_false_rejects_and_review_time() {
+    // No defects: every rejection is a false one, at the review only (the check flags none).
+    let cultures = r#"
+[culture.defensive]
+defensive = 0.5
+slower = 0.25
+"#;
+    let text = world("", cultures, &["", "defensive"]).replace("defect_prob = 0.2", "defect_prob = 0.0");
+    let (_, res) = run(&text);
+    let review = 1;
+    for (p, (fr, mean_h)) in [(0.1, 0.1), (0.15, 0.125)].into_iter().enumerate() {
+        let rejected: Vec<f64> = each(&res, p)
+            .map(|x| stage(x, review).flagged / stage(x, review).entered)
+            .collect();
+        assert_ci(&format!("policy {p}: false rejects per review"), &rejected, fr);
+        // Mean service = busy hours / reviews (utilisation × on-duty hours, no analyses).
+        let service: Vec<f64> = each(&res, p)
+            .map(|x| {
+                let reviews = stage(x, review).passed + stage(x, review).flagged;
+                x.metrics.get(M::reviewer_utilization) * x.metrics.get(M::reviewer_hours) / reviews
+            })
+            .collect();
+        assert_ci(&format!("policy {p}: hours per review"), &service, mean_h);
+    }
+}
+
+#[test]
+fn escapes_that_come_to_light_are_blamed_on_their_signer_or_investigated() {
+    let cultures = r#"
+[culture.blame]
+escapes = "blame"
+escape_learn = 0.5
+[culture.just]
+escapes = "learn"
+escape_learn = 0.5
+"#;
+    let text = world("found_later = 0.3", cultures, &["", "blame", "just"]);
+    let (sc, res) = run(&text);
+    for p in 0..3 {
+        let name = &sc.policies[p].name;
+        // Each escape comes to light with probability 0.3, the same draw in every policy.
+        let share: Vec<f64> = each(&res, p)
+            .map(|x| x.metrics.get(M::found_later) / x.metrics.get(M::escaped))
+            .collect();
+        assert_ci(&format!("{name}: escapes that come to light"), &share, 0.3);
+        for x in each(&res, p) {
+            let m = |k| x.metrics.get(k);
+            // Every escape went past the review, so a reviewer signed each one off.
+            assert_eq!(m(M::escapes_signed_off), m(M::escaped), "{name}");
+            match name.as_str() {
+                // Under blame, each one that comes to light is its reviewer's; no root cause
+                // is sought.
+                "blame" => {
+                    assert_eq!(m(M::blame_events), m(M::found_later), "{name}");
+                    assert_eq!(m(M::fixes_escapes), 0.0, "{name}");
+                    assert!(m(M::blame_max_person) >= m(M::blame_events) / 8.0, "{name}");
+                    assert!(m(M::blame_max_person) <= m(M::blame_events), "{name}");
+                }
+                "none" => {
+                    assert_eq!(m(M::blame_events), 0.0, "{name}");
+                    assert_eq!(m(M::fixes_escapes), 0.0, "{name}: escape_learn is 0 by default");
+                }
+                _ => assert_eq!(m(M::blame_events), 0.0, "{name}"),
+            }
+        }
+    }
+    // A just culture investigates each escape that comes to light and fixes its root with
+    // probability escape_learn.
+    let fixed: Vec<f64> = each(&res, 2)
+        .map(|x| x.metrics.get(M::fixes_escapes) / x.metrics.get(M::found_later))
+        .collect();
+    assert_ci("just: fixes per escape come to light", &fixed, 0.5);
+}
+
+#[test]
+fn a_culture_that_states_nothing_and_escapes_nobody_learns_from_change_nothing() {
+    let cultures = "[culture.as-before]\n";
+    let (_, plain) = run(&world("", cultures, &["", "as-before"]));
+    let (_, surfacing) = run(&world("found_later = 0.5", cultures, &["", "as-before"]));
+    let other = |m: M| m != M::found_later;
+    for res in [&plain, &surfacing] {
+        for p in 0..2 {
+            for (a, b) in each(&plain, 0).zip(each(res, p)) {
+                for &m in M::ALL.iter().filter(|&&m| other(m)) {
+                    let (x, y) = (a.metrics.get(m), b.metrics.get(m));
+                    assert!(x == y || x.is_nan() && y.is_nan(), "policy {p}: {m:?} {x} against {y}");
+                }
+            }
+        }
+    }
+    assert!(each(&surfacing, 1).all(|x| x.metrics.get(M::found_later) > 0.0));
+}
