@@ -84,15 +84,24 @@ pub fn check_invariants(r: &RepResult, what: &str) {
     // Culture: blame falls on escapes that came to light, at most all of it on one person;
     // a fix needs an investigation; a signed-off escape is an escape.
     let m = |k: M| r.metrics.get(k);
-    assert!(m(M::escapes_signed_off) <= m(M::escaped), "{what}: signed-off escapes");
-    assert!(m(M::found_later) <= m(M::escaped), "{what}: escapes come to light");
+    assert!(
+        m(M::escapes_signed_off) <= m(M::escaped),
+        "{what}: signed-off escapes"
+    );
+    assert!(
+        m(M::found_later) <= m(M::escaped),
+        "{what}: escapes come to light"
+    );
     assert!(
         m(M::blame_max_person) <= m(M::blame_events)
             && m(M::blame_events) <= m(M::found_later) + m(M::caught_late),
         "{what}: blame events"
     );
     let fixes = m(M::fixes_people) + m(M::fixes_tools) + m(M::fixes_escapes);
-    assert!(fixes <= m(M::root_cause_analyses), "{what}: fixes without investigations");
+    assert!(
+        fixes <= m(M::root_cause_analyses),
+        "{what}: fixes without investigations"
+    );
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {

@@ -30,7 +30,11 @@ root_causes = 1000000
 "#
     );
     for n in names {
-        let culture = if n.is_empty() { String::new() } else { format!("culture = \"{n}\"") };
+        let culture = if n.is_empty() {
+            String::new()
+        } else {
+            format!("culture = \"{n}\"")
+        };
         let name = if n.is_empty() { "none" } else { n };
         s.push_str(&format!(
             r#"
@@ -61,7 +65,7 @@ fn stage(r: &RepResult, i: usize) -> &oversim::metrics::StageResult {
     &r.stages[i]
 }
 
-fn each<'a>(results: &'a oversim::montecarlo::Results, p: usize) -> impl Iterator<Item = &'a RepResult> {
+fn each(results: &oversim::montecarlo::Results, p: usize) -> impl Iterator<Item = &RepResult> {
     results.per_policy[p].iter()
 }
 
@@ -99,7 +103,11 @@ investigation = "2h"
             assert!(fixes <= m(M::root_cause_analyses), "{name}");
             // With a million causes, nearly every investigation fixes a new one.
             assert!(fixes >= 0.99 * m(M::root_cause_analyses), "{name}: {fixes}");
-            assert_eq!(m(M::fixes_escapes), 0.0, "{name}: nothing comes to light by itself");
+            assert_eq!(
+                m(M::fixes_escapes),
+                0.0,
+                "{name}: nothing comes to light by itself"
+            );
             assert_eq!(m(M::blame_events), 0.0, "{name}: no culture of blame");
         }
     }
@@ -196,10 +204,199 @@ fn a_culture_that_states_nothing_and_escapes_nobody_learns_from_change_nothing()
             for (a, b) in each(&plain, 0).zip(each(res, p)) {
                 for &m in M::ALL.iter().filter(|&&m| other(m)) {
                     let (x, y) = (a.metrics.get(m), b.metrics.get(m));
-                    assert!(x == y || x.is_nan() && y.is_nan(), "policy {p}: {m:?} {x} against {y}");
+                    assert!(
+                        x == y || x.is_nan() && y.is_nan(),
+                        "policy {p}: {m:?} {x} against {y}"
+                    );
                 }
             }
         }
     }
     assert!(each(&surfacing, 1).all(|x| x.metrics.get(M::found_later) > 0.0));
+}
+
+/// The committed rows of `file` in results/examples/blame-or-learning/, each as a map from
+/// column to text.
+fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results/examples/blame-or-learning")
+        .join(file);
+    let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.deserialize().map(|x| x.unwrap()).collect()
+}
+
+/// Thousands of USD with one decimal, signed when `signed`: "584.0k", "−37.3k".
+fn k(x: f64, signed: bool) -> String {
+    let s = format!("{:.1}k", x.abs() / 1000.0);
+    match (x < 0.0, signed) {
+        (true, _) => format!("−{s}"),
+        (false, true) => format!("+{s}"),
+        (false, false) => s,
+    }
+}
+
+/// The crossed structure × culture table of lesson 10 (docs/teaching.md), from the committed
+/// results: each policy's net value under each culture with its 95% interval, the paired
+/// effect of the culture (the same replication meets the same world at both sweep points),
+/// and what blame and learning did. The prose's claims are checked against the same numbers.
+#[test]
+fn lesson_10_reads_the_crossed_structure_and_culture_from_the_committed_results() {
+    use oversim::stats::summarize_at;
+    let reps = committed("replications.csv");
+    let decision = committed("decision.csv");
+    let policies = ["by-hand", "per-action", "tiered"];
+    let cultures = ["just", "blame"];
+    let col = |p: &str, c: &str, m: &str| -> Vec<f64> {
+        let mut v: Vec<(u64, f64)> = (reps.iter())
+            .filter(|r| r["policy"] == p && r["policy.*.culture"] == c)
+            .map(|r| (r["replication"].parse().unwrap(), r[m].parse().unwrap()))
+            .collect();
+        v.sort_by_key(|x| x.0);
+        assert_eq!(v.len(), 100, "{p} under {c}: replications");
+        v.into_iter().map(|x| x.1).collect()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let ci = |v: &[f64], signed: bool| {
+        let s = summarize_at(v.iter().copied(), 0.95);
+        format!(
+            "{} [{}, {}]",
+            k(s.mean, signed),
+            k(s.ci_low, signed),
+            k(s.ci_high, signed)
+        )
+    };
+    let mut want = String::from(
+        "| policy | net value a month (USD), just culture | under blame | blame − just (paired) | blame events a month (most on one person) | root-cause fixes a month, just → blame |\n|---|---|---|---|---|---|\n",
+    );
+    let mut effect = std::collections::BTreeMap::new();
+    for p in policies {
+        let (j, b) = (col(p, "just", "net_value"), col(p, "blame", "net_value"));
+        let diff: Vec<f64> = b.iter().zip(&j).map(|(b, j)| b - j).collect();
+        effect.insert(p, summarize_at(diff.iter().copied(), 0.95));
+        let fixes = |c| {
+            let f = |m| col(p, c, m);
+            mean(&f("fixes_people")) + mean(&f("fixes_tools")) + mean(&f("fixes_escapes"))
+        };
+        want += &format!(
+            "| {p} | {} | {} | {} | {:.1} ({:.1}) | {:.1} → {:.1} |\n",
+            ci(&j, false),
+            ci(&b, false),
+            ci(&diff, true),
+            mean(&col(p, "blame", "blame_events")),
+            mean(&col(p, "blame", "blame_max_person")),
+            fixes("just"),
+            fixes("blame"),
+        );
+    }
+    // The structures' gap at each culture: decision.csv's paired interval against the best.
+    let best = |c: &str| {
+        let r = (decision.iter())
+            .find(|r| r["policy.*.culture"] == c && r["rank"] == "1")
+            .unwrap();
+        r["policy"].clone()
+    };
+    want += "\n";
+    for c in cultures {
+        let r = (decision.iter())
+            .find(|r| r["policy.*.culture"] == c && r["policy"] == "tiered")
+            .unwrap();
+        let f = |k: &str| r[k].parse::<f64>().unwrap();
+        want += &format!(
+            "Under {c}, tiered against the best ({}): {} [{}, {}] a month.\n",
+            best(c),
+            k(f("vs_best"), true),
+            k(f("vs_best_low"), true),
+            k(f("vs_best_high"), true)
+        );
+    }
+    let Some(doc) = super::common::generated_block("docs/teaching.md", "culture:table", &want) else {
+        return;
+    };
+    // What the prose says: the same policy wins under both cultures; the culture costs
+    // each agent policy money, with an interval clear of zero, but less than the structures'
+    // gap; blame falls hardest on one person under tiered.
+    assert_eq!(best("just"), "per-action");
+    assert_eq!(best("blame"), "per-action");
+    for p in ["per-action", "tiered"] {
+        assert!(effect[p].ci_high < 0.0, "{p}: the culture of blame costs it");
+    }
+    let gap = |c: &str| {
+        let r = (decision.iter())
+            .find(|r| r["policy.*.culture"] == c && r["policy"] == "tiered")
+            .unwrap();
+        -r["vs_best"].parse::<f64>().unwrap()
+    };
+    assert!(gap("just").min(gap("blame")) > -effect["per-action"].mean);
+    let share = |p| mean(&col(p, "blame", "blame_max_person")) / mean(&col(p, "blame", "blame_events"));
+    assert!(share("tiered") > share("per-action"));
+    let plain = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    for stated in [
+        "Per-action review is best under both cultures",
+        "The structure moves the verdict here; the culture moves the money",
+        "(`tool_reporting = 1`: a check's log exposes nobody)",
+    ] {
+        assert!(plain.contains(stated), "docs/teaching.md should say `{stated}`");
+    }
+}
+
+/// From the command line: the shipped crossed scenario with its culture of blame set, key by
+/// key with `--set`, to what the just culture says gives the just culture's numbers at both
+/// sweep points, replication by replication (the same world meets both), and a culture
+/// named for every policy with `policy.*.culture` is the one every policy runs under.
+#[test]
+fn the_crossed_scenario_from_the_command_line() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let run = |out: &str, sets: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("oversim").unwrap();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "scenarios/blame-or-learning.toml", "-r", "10", "-q", "-o"])
+            .arg(tmp.path().join(out));
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut r = csv::Reader::from_path(tmp.path().join(out).join("replications.csv")).unwrap();
+        let rows: Vec<std::collections::BTreeMap<String, String>> =
+            r.deserialize().map(|x| x.unwrap()).collect();
+        rows
+    };
+    let same = run(
+        "same",
+        &[
+            "culture.blame.reporting=1",
+            "culture.blame.defensive=0",
+            "culture.blame.slower=0",
+            "culture.blame.escapes=learn",
+        ],
+    );
+    let at = |rows: &[std::collections::BTreeMap<String, String>], c: &str| -> Vec<Vec<(String, String)>> {
+        (rows.iter())
+            .filter(|r| r["policy.*.culture"] == c)
+            .map(|r| {
+                r.iter()
+                    .filter(|(k, _)| *k != "policy.*.culture")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(at(&same, "just").len(), 30);
+    assert_eq!(
+        at(&same, "just"),
+        at(&same, "blame"),
+        "the two cultures say the same"
+    );
+    // As shipped, blame falls on people and fewer causes are fixed, in the same world.
+    let shipped = run("shipped", &[]);
+    let total = |c: &str, m: &str| -> f64 {
+        (shipped.iter())
+            .filter(|r| r["policy.*.culture"] == c && r["policy"] == "per-action")
+            .map(|r| r[m].parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_eq!(total("just", "blame_events"), 0.0);
+    assert!(total("blame", "blame_events") > 0.0);
+    assert!(total("blame", "root_cause_analyses") < total("just", "root_cause_analyses"));
+    assert!(total("blame", "found_later") > 0.0);
 }
