@@ -30,8 +30,7 @@ impl Agent {
                 keys: drift,
                 onsets: 0,
                 investigations: 0,
-                active: false,
-                onset: 0.0,
+                episodes: Vec::new(),
                 generation: 0,
                 hours: TimeAvg::new(warmup, end),
             },
@@ -65,17 +64,18 @@ impl Agent {
         ends
     }
 
-    /// `min(1, defect_prob × drift multiplier) × the class's learning factor`.
+    /// `min(1, defect_prob × drift factor) × the class's learning factor`, at `now`.
     #[inline]
-    pub(super) fn defect_prob(&self, w: &Workload, class: usize) -> f64 {
-        self.unlearnt_defect_prob(w, class) * self.learning.factor[class]
+    pub(super) fn defect_prob(&self, w: &Workload, class: usize, now: f64) -> f64 {
+        self.unlearnt_defect_prob(w, class, now) * self.learning.factor[class]
     }
 
-    /// `min(1, defect_prob × drift multiplier)`: the rate before learning, which
+    /// `min(1, defect_prob × drift factor)` at `now`: the rate before learning, which
     /// `Learning::still_possible` then thins.
-    pub(super) fn unlearnt_defect_prob(&self, w: &Workload, class: usize) -> f64 {
-        let drift = match (&w.drift, self.drift.active) {
-            (Some(d), true) => d.multiplier,
+    #[inline]
+    pub(super) fn unlearnt_defect_prob(&self, w: &Workload, class: usize, now: f64) -> f64 {
+        let drift = match &w.drift {
+            Some(d) if self.drift.active() => self.drift.factor(d, now),
             _ => 1.0,
         };
         (w.classes[class].defect_prob * drift).min(1.0)
@@ -102,28 +102,57 @@ pub(super) struct Drift {
     onsets: u64,
     /// Alarms investigated so far: investigation `k`'s finding is keyed by `k`.
     pub(super) investigations: u64,
-    pub(super) active: bool,
-    pub(super) onset: f64,
+    /// The drifts on: each one's onset and generation, in onset order (at most one unless
+    /// onsets overlap).
+    episodes: Vec<(f64, u32)>,
     /// Changes at every onset, so a stale self-heal event is recognised.
-    pub(super) generation: u32,
+    generation: u32,
     /// Whether a drift is on, over time (its area is the drift hours).
     pub(super) hours: TimeAvg,
 }
 
 impl Drift {
+    /// Whether a drift is on.
+    #[inline]
+    pub(super) fn active(&self) -> bool {
+        !self.episodes.is_empty()
+    }
+
+    /// The onset of the earliest drift on (what an alarm's detection delay counts from).
+    pub(super) fn onset(&self) -> f64 {
+        self.episodes.first().map_or(f64::NAN, |e| e.0)
+    }
+
+    /// The factor on defect probabilities at `now`: the product of each drift's factor
+    /// (one drift's, exactly `multiplier` once its ramp is over).
+    #[inline]
+    fn factor(&self, d: &crate::workload::Drift, now: f64) -> f64 {
+        match self.episodes.as_slice() {
+            [(onset, _)] => d.factor(now - onset),
+            many => many.iter().map(|(onset, _)| d.factor(now - onset)).product(),
+        }
+    }
+
     /// A drift begins at `now`; returns its generation.
     fn begin(&mut self, now: f64) -> u32 {
-        self.active = true;
-        self.onset = now;
         self.generation = self.generation.wrapping_add(1);
+        self.episodes.push((now, self.generation));
         self.hours.set(now, 1.0);
         self.generation
     }
 
-    /// The drift ends at `now` (by itself, or found by an alarm's investigation).
+    /// Every drift on ends at `now` (found by an alarm's investigation: the cause is fixed).
     pub(super) fn end(&mut self, now: f64) {
-        self.active = false;
+        self.episodes.clear();
         self.hours.set(now, 0.0);
+    }
+
+    /// The drift of `generation` ends by itself at `now`, unless it ended before.
+    fn heal(&mut self, generation: u32, now: f64) {
+        self.episodes.retain(|e| e.1 != generation);
+        if self.episodes.is_empty() {
+            self.hours.set(now, 0.0);
+        }
     }
 }
 
@@ -139,7 +168,8 @@ impl<'a> Sim<'a> {
 
     pub(super) fn on_drift_onset(&mut self) {
         self.schedule_drift_onset();
-        if self.agent.drift.active {
+        let overlap = self.scenario.workload.drift.as_ref().is_some_and(|d| d.overlap);
+        if self.agent.drift.active() && !overlap {
             return; // an onset during an active drift is ignored
         }
         let now = self.now;
@@ -152,9 +182,8 @@ impl<'a> Sim<'a> {
     /// A drift ends by itself, unless an alarm's investigation ended it first (then
     /// `generation` is stale).
     pub(super) fn on_drift_end(&mut self, generation: u32) {
-        if self.agent.drift.active && self.agent.drift.generation == generation {
-            self.agent.drift.end(self.now);
-        }
+        let now = self.now;
+        self.agent.drift.heal(generation, now);
     }
 
     /// The halt is over, unless a later alarm extended it: the work held is made.

@@ -48,7 +48,7 @@ impl<'a> Sim<'a> {
             self.measures.tally.all.halts += 1;
             self.measures.tally.all.investigation += mon.investigate;
         }
-        if self.agent.drift.active {
+        if self.agent.drift.active() {
             // The investigation finds the drift with probability `find` (drawn only when
             // it may fail, so a sure find draws nothing).
             let k = self.agent.drift.investigations;
@@ -60,7 +60,7 @@ impl<'a> Sim<'a> {
                 };
                 chart.found_drift();
                 if measuring {
-                    self.measures.tally.all.delay_sum += now - self.agent.drift.onset;
+                    self.measures.tally.all.delay_sum += now - self.agent.drift.onset();
                     self.measures.tally.all.delay_n += 1;
                     self.measures.counts[m].caught += 1;
                 }

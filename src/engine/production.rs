@@ -99,7 +99,7 @@ impl<'a> Sim<'a> {
             Some(p) => self.defects.defective(u, p.defect_prob[class], z),
             None => {
                 self.defects
-                    .defective(u, self.agent.unlearnt_defect_prob(w, class), z)
+                    .defective(u, self.agent.unlearnt_defect_prob(w, class, self.now), z)
                     && (self.agent.learning).still_possible(w, class, || self.streams.actions.cause(entity))
             }
         }
@@ -110,7 +110,7 @@ impl<'a> Sim<'a> {
     pub(super) fn defect_prob(&self, class: usize) -> f64 {
         match self.people_for(class) {
             Some(p) => p.defect_prob[class],
-            None => self.agent.defect_prob(&self.scenario.workload, class),
+            None => self.agent.defect_prob(&self.scenario.workload, class, self.now),
         }
     }
 }

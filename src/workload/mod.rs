@@ -71,6 +71,23 @@ pub struct Drift {
     pub multiplier: f64,
     /// A drift ends by itself after this long, if set.
     pub self_heal: Option<f64>,
+    /// A drift's factor rises linearly from 1 to `multiplier` over this long after its
+    /// onset, if set (a step otherwise).
+    pub ramp: Option<f64>,
+    /// Onsets during a drift start drifts of their own, each with its own ramp and
+    /// self-heal, whose factors multiply; otherwise such an onset is ignored.
+    pub overlap: bool,
+}
+
+impl Drift {
+    /// The factor on defect probabilities of one drift `since` hours after its onset.
+    #[inline]
+    pub fn factor(&self, since: f64) -> f64 {
+        match self.ramp {
+            Some(r) if since < r => 1.0 + (self.multiplier - 1.0) * (since / r),
+            _ => self.multiplier,
+        }
+    }
 }
 
 impl Workload {
@@ -138,6 +155,8 @@ pub struct RawDrift {
     pub every: S<String>,
     pub multiplier: S<Num>,
     pub self_heal: Option<S<String>>,
+    pub ramp: Option<S<String>>,
+    pub overlap: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +225,11 @@ impl Workload {
             .map_or(0.2, |v| ctx.prob(v, "workload.learning_floor"));
         let drift = w.drift.map(|d| {
             let d = d.into_inner();
+            if let (Some(o), None) = (&d.overlap, &d.self_heal) {
+                if *o.get_ref() {
+                    ctx.err(o.span(), "workload.drift.overlap", "needs `self_heal`: overlapping drifts that never end by themselves would pile up; give each a duration, e.g. self_heal = \"2d\"");
+                }
+            }
             Drift {
                 every: ctx.duration(&d.every, "workload.drift.every", false),
                 multiplier: ctx.range(
@@ -219,6 +243,8 @@ impl Workload {
                     .self_heal
                     .as_ref()
                     .map(|v| ctx.duration(v, "workload.drift.self_heal", false)),
+                ramp: (d.ramp.as_ref()).map(|v| ctx.duration(v, "workload.drift.ramp", false)),
+                overlap: d.overlap.as_ref().is_some_and(|v| *v.get_ref()),
             }
         });
         let rework = w.rework.map(|r| {

@@ -217,7 +217,17 @@ fn scenario_text() -> impl Strategy<Value = String> {
         proptest::option::of(proptest::collection::vec(0u32..4, 24)),
         0u32..24,
         policy(),
-        (proptest::option::of((1u32..40, 1u32..5, proptest::option::of(1u32..40))), 0u32..10, 0u32..5),
+        (
+            proptest::option::of((
+                1u32..40,
+                1u32..5,
+                proptest::option::of(1u32..40),
+                proptest::option::of(1u32..20),
+                any::<bool>(),
+            )),
+            0u32..10,
+            0u32..5,
+        ),
         (any::<bool>(), 0u32..21),
         (0u32..4, proptest::option::of((prob(), prob(), 0u32..5, any::<bool>(), 0u32..3))),
     )
@@ -236,10 +246,15 @@ fn scenario_text() -> impl Strategy<Value = String> {
             }
             s += &format!("[[workload.class]]\nname = \"a\"\nshare = 0.5\ndefect_prob = {p1}\nharm = 1\n");
             s += &format!("[[workload.class]]\nname = \"b\"\nshare = 0.5\ndefect_prob = {p2}\nharm = 10\n");
-            if let Some((every, mult, heal)) = drift {
-                s += &format!("[workload.drift]\nevery = \"{every}h\"\nmultiplier = {mult}\n");
+            if let Some((every, mult, heal, ramp, overlap)) = drift {
+                // Overlapping drifts need a self-heal (they would pile up).
+                let overlap = overlap && heal.is_some();
+                s += &format!("[workload.drift]\nevery = \"{every}h\"\nmultiplier = {mult}\noverlap = {overlap}\n");
                 if let Some(h) = heal {
                     s += &format!("self_heal = \"{h}h\"\n");
+                }
+                if let Some(r) = ramp {
+                    s += &format!("ramp = \"{r}h\"\n");
                 }
             }
             if kinds {

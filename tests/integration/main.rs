@@ -31,6 +31,7 @@ mod pairing;
 mod pilot;
 mod process;
 mod production;
+mod ramp;
 mod report;
 mod sharing;
 mod staffing;
