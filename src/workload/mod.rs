@@ -3,8 +3,10 @@
 //! ([`Arrivals`], [`Actions`]).
 
 mod draws;
+mod drift;
 
 pub use draws::{Actions, Arrivals};
+pub use drift::{Drift, RawDrift};
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -61,34 +63,6 @@ impl OnHalt {
 
 /// The name of the one defect kind of a workload that declares none.
 pub const ONE_KIND: &str = "all";
-
-/// Regime shifts of the agent's defect rate.
-#[derive(Debug, Clone, Copy)]
-pub struct Drift {
-    /// Mean gap between onsets, hours (Poisson onsets).
-    pub every: f64,
-    /// Defect probabilities are multiplied by this while a drift is active.
-    pub multiplier: f64,
-    /// A drift ends by itself after this long, if set.
-    pub self_heal: Option<f64>,
-    /// A drift's factor rises linearly from 1 to `multiplier` over this long after its
-    /// onset, if set (a step otherwise).
-    pub ramp: Option<f64>,
-    /// Onsets during a drift start drifts of their own, each with its own ramp and
-    /// self-heal, whose factors multiply; otherwise such an onset is ignored.
-    pub overlap: bool,
-}
-
-impl Drift {
-    /// The factor on defect probabilities of one drift `since` hours after its onset.
-    #[inline]
-    pub fn factor(&self, since: f64) -> f64 {
-        match self.ramp {
-            Some(r) if since < r => 1.0 + (self.multiplier - 1.0) * (since / r),
-            _ => self.multiplier,
-        }
-    }
-}
 
 impl Workload {
     /// Long-run mean arrival rate, actions per hour.
@@ -147,16 +121,6 @@ pub struct RawWorkload {
     pub drift: Option<S<RawDrift>>,
     pub on_halt: Option<S<String>>,
     pub found_later: Option<S<Num>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDrift {
-    pub every: S<String>,
-    pub multiplier: S<Num>,
-    pub self_heal: Option<S<String>>,
-    pub ramp: Option<S<String>>,
-    pub overlap: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,30 +187,7 @@ impl Workload {
             .learning_floor
             .as_ref()
             .map_or(0.2, |v| ctx.prob(v, "workload.learning_floor"));
-        let drift = w.drift.map(|d| {
-            let d = d.into_inner();
-            if let (Some(o), None) = (&d.overlap, &d.self_heal) {
-                if *o.get_ref() {
-                    ctx.err(o.span(), "workload.drift.overlap", "needs `self_heal`: overlapping drifts that never end by themselves would pile up; give each a duration, e.g. self_heal = \"2d\"");
-                }
-            }
-            Drift {
-                every: ctx.duration(&d.every, "workload.drift.every", false),
-                multiplier: ctx.range(
-                    &d.multiplier,
-                    "workload.drift.multiplier",
-                    0.0,
-                    1e6,
-                    "a non-negative factor on defect probabilities",
-                ),
-                self_heal: d
-                    .self_heal
-                    .as_ref()
-                    .map(|v| ctx.duration(v, "workload.drift.self_heal", false)),
-                ramp: (d.ramp.as_ref()).map(|v| ctx.duration(v, "workload.drift.ramp", false)),
-                overlap: d.overlap.as_ref().is_some_and(|v| *v.get_ref()),
-            }
-        });
+        let drift = w.drift.map(|d| Drift::parse(ctx, d.into_inner()));
         let rework = w.rework.map(|r| {
             let r = r.into_inner();
             Rework {

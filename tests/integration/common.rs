@@ -233,3 +233,9 @@ pub fn generated_block(doc: &str, marker: &str, want: &str) -> Option<String> {
     assert_eq!(&text[a..b], want, "{doc}: rerun with OVERSIM_BLESS=1");
     Some(text)
 }
+
+/// The rows of the CSV file at `path`, each as a map from column to text.
+pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.deserialize().map(|x| x.unwrap()).collect()
+}

@@ -218,11 +218,8 @@ fn a_culture_that_states_nothing_and_escapes_nobody_learns_from_change_nothing()
 /// The committed rows of `file` in results/examples/blame-or-learning/, each as a map from
 /// column to text.
 fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("results/examples/blame-or-learning")
-        .join(file);
-    let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    r.deserialize().map(|x| x.unwrap()).collect()
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples/blame-or-learning");
+    super::common::csv_rows(&dir.join(file))
 }
 
 /// Thousands of USD with one decimal, signed when `signed`: "584.0k", "−37.3k".
@@ -356,10 +353,7 @@ fn the_crossed_scenario_from_the_command_line() {
         }
         let o = cmd.output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let mut r = csv::Reader::from_path(tmp.path().join(out).join("replications.csv")).unwrap();
-        let rows: Vec<std::collections::BTreeMap<String, String>> =
-            r.deserialize().map(|x| x.unwrap()).collect();
-        rows
+        super::common::csv_rows(&tmp.path().join(out).join("replications.csv"))
     };
     let same = run(
         "same",

@@ -23,19 +23,7 @@ fn run_r(dir: &Path, out: &str, replications: u32, args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// The rows of a CSV file as maps from column to text.
-fn rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let mut rd = csv::Reader::from_path(path).unwrap();
-    let head = rd.headers().unwrap().clone();
-    rd.records()
-        .map(|r| {
-            head.iter()
-                .zip(r.unwrap().iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
+use super::common::csv_rows as rows;
 
 /// Known answers, on the default scenario's per-action and tiered policies alone (so the
 /// status quo is the baseline, per-action): per-action's reviewer hours are at least

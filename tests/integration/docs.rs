@@ -1058,9 +1058,7 @@ fn the_duty_in_lesson_8_breaks_the_policies_it_names() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut rows = csv::Reader::from_path(tmp.path().join("out/decision.csv")).unwrap();
-    let rows: Vec<std::collections::BTreeMap<String, String>> =
-        rows.deserialize().map(|r| r.unwrap()).collect();
+    let rows = super::common::csv_rows(&tmp.path().join("out/decision.csv"));
     let breaking: Vec<&str> = (rows.iter())
         .filter(|r| !r["duties_broken"].is_empty())
         .map(|r| r["policy"].as_str())

@@ -4,7 +4,6 @@
 //! closed form.
 
 use std::fs;
-use std::path::Path;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -217,10 +216,7 @@ service = { dist = "exponential", mean = "5m" }
 detect = 0.7
 "#;
 
-fn rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    r.deserialize().map(|x| x.unwrap()).collect()
-}
+use super::common::csv_rows as rows;
 
 #[test]
 fn a_policy_that_breaks_a_duty_cannot_be_chosen_and_the_report_says_which() {
