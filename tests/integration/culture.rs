@@ -394,3 +394,67 @@ fn the_crossed_scenario_from_the_command_line() {
     assert!(total("blame", "root_cause_analyses") < total("just", "root_cause_analyses"));
     assert!(total("blame", "found_later") > 0.0);
 }
+
+/// Held lots: the inspector who inspected an escape signed it off and carries it under
+/// blame (one inspector: all of it), an uninspected one is nobody's; inspectors work
+/// slower by `slower`.
+#[test]
+fn a_lot_inspector_signs_off_what_they_inspect_and_carries_it() {
+    let text = |culture: &str| {
+        format!(
+            r#"name = "lots"
+[run]
+replications = 30
+horizon = "60d"
+warmup = "1d"
+seed = 9
+[workload]
+rate = "20/h"
+found_later = 1.0
+[[workload.class]]
+name = "all"
+share = 1.0
+defect_prob = 0.1
+[culture.c]
+{culture}
+[[policy]]
+name = "lots"
+culture = "c"
+[[policy.stage]]
+kind = "acceptance_sampling"
+name = "lots"
+lot = 20
+n = 5
+c = 4
+reviewers = 1
+service = {{ dist = "exponential", mean = "6m" }}
+detect = 0.5
+"#
+        )
+    };
+    let (_, blame) = run(&text("escapes = \"blame\"\nslower = 0.5"));
+    let (_, plain) = run(&text(""));
+    for (b, p) in each(&blame, 0).zip(each(&plain, 0)) {
+        let m = |x: &RepResult, k| x.metrics.get(k);
+        // c = 4 all but never rejects a lot: the 5 sampled are inspected (signed off), the other
+        // 15 go out unseen. Every escape comes to light (found_later = 1).
+        assert!(m(b, M::escapes_signed_off) > 0.0 && m(b, M::escapes_signed_off) < m(b, M::escaped));
+        assert_eq!(m(b, M::blame_events), m(b, M::escapes_signed_off));
+        assert_eq!(m(b, M::blame_max_person), m(b, M::blame_events), "one inspector");
+        assert_eq!(m(p, M::blame_events), 0.0);
+        // The same attempts are inspected, slower: busy time grows by half.
+        let busy = |x: &RepResult| x.stages[0].utilization;
+        assert!(
+            busy(b) > 1.3 * busy(p) && busy(b) < 1.7 * busy(p),
+            "{} {}",
+            busy(b),
+            busy(p)
+        );
+    }
+    let share: Vec<f64> = each(&blame, 0)
+        .map(|x| x.metrics.get(M::escapes_signed_off) / x.metrics.get(M::escaped))
+        .collect();
+    // Of a lot's defects, the sampled ones escape only when missed (1 − 0.5): signed-off
+    // share = 0.25·0.5 / (0.25·0.5 + 0.75) = 1/7.
+    assert_ci("lots: escapes signed off", &share, 1.0 / 7.0);
+}
