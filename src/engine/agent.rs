@@ -64,18 +64,20 @@ impl Agent {
         ends
     }
 
-    /// `min(1, defect_prob × drift factor) × the class's learning factor`, at `now`.
+    /// `min(1, defect_prob × drift factor) × the class's learning factor`, at `now`
+    /// (`low`: a strategic agent holds its drift back).
     #[inline]
-    pub(super) fn defect_prob(&self, w: &Workload, class: usize, now: f64) -> f64 {
-        self.unlearnt_defect_prob(w, class, now) * self.learning.factor[class]
+    pub(super) fn defect_prob(&self, w: &Workload, class: usize, now: f64, low: bool) -> f64 {
+        self.unlearnt_defect_prob(w, class, now, low) * self.learning.factor[class]
     }
 
     /// `min(1, defect_prob × drift factor)` at `now`: the rate before learning, which
-    /// `Learning::still_possible` then thins.
+    /// `Learning::still_possible` then thins. A strategic agent lying low errs at its
+    /// normal rate.
     #[inline]
-    pub(super) fn unlearnt_defect_prob(&self, w: &Workload, class: usize, now: f64) -> f64 {
+    pub(super) fn unlearnt_defect_prob(&self, w: &Workload, class: usize, now: f64, low: bool) -> f64 {
         let drift = match &w.drift {
-            Some(d) if self.drift.active() => self.drift.factor(d, now),
+            Some(d) if self.drift.active() && !low => self.drift.factor(d, now),
             _ => 1.0,
         };
         (w.classes[class].defect_prob * drift).min(1.0)

@@ -2,7 +2,7 @@
 //! hand take it from a FIFO desk and need their service time. Either way the attempt then
 //! walks the policy's stages from the first.
 
-use super::{Ev, Sim};
+use super::{Ev, Sim, StageRt};
 use crate::production::People;
 use crate::stages::Desk;
 
@@ -98,11 +98,25 @@ impl<'a> Sim<'a> {
         match self.people_for(class) {
             Some(p) => self.defects.defective(u, p.defect_prob[class], z),
             None => {
-                self.defects
-                    .defective(u, self.agent.unlearnt_defect_prob(w, class, self.now), z)
-                    && (self.agent.learning).still_possible(w, class, || self.streams.actions.cause(entity))
+                self.defects.defective(
+                    u,
+                    self.agent
+                        .unlearnt_defect_prob(w, class, self.now, self.lying_low()),
+                    z,
+                ) && (self.agent.learning).still_possible(w, class, || self.streams.actions.cause(entity))
             }
         }
+    }
+
+    /// Whether a strategic agent (`drift.gaming`) holds back its drift now: some control
+    /// chart of the policy is at or past the share of the way to its alarm it keeps under.
+    #[inline]
+    fn lying_low(&self) -> bool {
+        let Some(theta) = self.scenario.workload.drift.as_ref().and_then(|d| d.gaming) else {
+            return false;
+        };
+        self.agent.drift.active()
+            && (self.stages.iter()).any(|s| matches!(s, StageRt::Monitor(c) if c.closeness() >= theta))
     }
 
     /// The probability that an attempt of `class` made now is defective: people's own
@@ -110,7 +124,9 @@ impl<'a> Sim<'a> {
     pub(super) fn defect_prob(&self, class: usize) -> f64 {
         match self.people_for(class) {
             Some(p) => p.defect_prob[class],
-            None => self.agent.defect_prob(&self.scenario.workload, class, self.now),
+            None => self
+                .agent
+                .defect_prob(&self.scenario.workload, class, self.now, self.lying_low()),
         }
     }
 }

@@ -143,6 +143,21 @@ impl ChartState {
         }
     }
 
+    /// How far the chart is toward its alarm: 0 at its in-control start, 1 at the alarm
+    /// (a CUSUM's S/h; an EWMA's (z − p0)/(limit − p0), at least 0; a p-chart's findings in
+    /// the current window over the count that would alarm). A `p0 = "auto"` chart in its
+    /// first block cannot alarm: 0.
+    pub fn closeness(&self) -> f64 {
+        if self.estimate.as_ref().is_some_and(|e| !e.ready) {
+            return 0.0;
+        }
+        match self.chart {
+            Chart::Cusum { h, .. } => self.stat / h,
+            Chart::Ewma { p0, .. } => ((self.stat - p0) / (self.limit - p0)).max(0.0),
+            Chart::Shewhart { n, .. } => self.count as f64 / (self.limit * n as f64),
+        }
+    }
+
     /// Adds one observation (`x` = a finding); returns true on an alarm, after which the
     /// statistic is reset. With `p0 = "auto"` the observation is charted first (with the
     /// current estimate), then counted toward the next one.

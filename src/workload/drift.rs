@@ -20,6 +20,10 @@ pub struct Drift {
     /// Onsets during a drift start drifts of their own, each with its own ramp and
     /// self-heal, whose factors multiply; otherwise such an onset is ignored.
     pub overlap: bool,
+    /// A strategic agent: while drifting it errs at the drifted rate only while every
+    /// control chart of the policy is below this share of the way to its alarm
+    /// (`ChartState::closeness`), and at its normal rate otherwise.
+    pub gaming: Option<f64>,
 }
 
 impl Drift {
@@ -45,6 +49,15 @@ impl Drift {
                 .map(|v| ctx.duration(v, "workload.drift.self_heal", false)),
             ramp: (d.ramp.as_ref()).map(|v| ctx.duration(v, "workload.drift.ramp", false)),
             overlap: d.overlap.as_ref().is_some_and(|v| *v.get_ref()),
+            gaming: (d.gaming.as_ref()).map(|v| {
+                ctx.range(
+                    v,
+                    "workload.drift.gaming",
+                    0.0,
+                    1.0,
+                    "a share in [0, 1] of the way to a chart's alarm",
+                )
+            }),
         }
     }
 
@@ -66,4 +79,5 @@ pub struct RawDrift {
     pub self_heal: Option<S<String>>,
     pub ramp: Option<S<String>>,
     pub overlap: Option<S<bool>>,
+    pub gaming: Option<S<Num>>,
 }

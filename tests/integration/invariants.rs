@@ -255,6 +255,8 @@ fn scenario_text() -> impl Strategy<Value = String> {
                 }
                 if let Some(r) = ramp {
                     s += &format!("ramp = \"{r}h\"\n");
+                    // A strategic agent, when the drift ramps (one draw covers both).
+                    s += &format!("gaming = {}\n", r as f64 / 20.0);
                 }
             }
             if kinds {

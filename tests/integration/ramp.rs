@@ -1,4 +1,5 @@
-//! Drifts that ramp (`workload.drift.ramp`) and onsets that overlap (`overlap = true`),
+//! Drifts that ramp (`workload.drift.ramp`), onsets that overlap (`overlap = true`) and an
+//! agent that games the charts (`gaming`),
 //! against closed forms: the time-average factor of a ramping drift (renewal), the mean
 //! factor of overlapping drifts (a Poisson process's generating functional), and a ramp's
 //! time to alarm against the CUSUM's Markov chain run forward through the ramp.
@@ -162,4 +163,194 @@ h = 3.0
     for x in &r.per_policy[0] {
         assert_eq!(x.metrics.get(M::false_alarms), 0.0);
     }
+}
+
+/// The stationary distribution of the Brook–Evans chain B = m·S (k = 1/m, alarm at
+/// B ≥ H, then back to 0) with the agent drifting or not: drifting, an attempt is
+/// defective with probability `p(b)`; not drifting (after an alarm, until the next onset),
+/// with `p_off`, and each attempt finds the drift still off with probability `stay_off`
+/// (the next arrival comes before the next onset). An alarm ends the drift. The long-run
+/// share of defects per attempt, Σ π·p, and of alarms.
+fn stationary_rates(
+    p: impl Fn(usize) -> f64,
+    p_off: f64,
+    stay_off: f64,
+    m: usize,
+    big_h: usize,
+) -> (f64, f64) {
+    // State (b, on) at index 2b + on.
+    let n = 2 * big_h;
+    let mut pi = vec![1.0 / n as f64; n];
+    for _ in 0..1_000_000 {
+        let mut next = vec![0.0f64; n];
+        for (i, &w) in pi.iter().enumerate() {
+            let (b, on) = (i / 2, i % 2 == 1);
+            let q = if on { p(b) } else { p_off };
+            // Where the drift is at the next attempt: on stays on; off turns on by then
+            // with probability 1 − stay_off (also after an alarm, which ends it).
+            let mut put = |b: usize, on: bool, w: f64| {
+                if on {
+                    next[2 * b + 1] += w;
+                } else {
+                    next[2 * b] += w * stay_off;
+                    next[2 * b + 1] += w * (1.0 - stay_off);
+                }
+            };
+            let up = b + m - 1;
+            if up < big_h {
+                put(up, on, w * q);
+            } else {
+                put(0, false, w * q);
+            }
+            put(b.saturating_sub(1), on, w * (1.0 - q));
+        }
+        let change: f64 = next.iter().zip(&pi).map(|(a, b)| (a - b).abs()).sum();
+        pi = next;
+        if change < 1e-15 {
+            break;
+        }
+    }
+    let q = |i: usize| if i % 2 == 1 { p(i / 2) } else { p_off };
+    let defects = pi.iter().enumerate().map(|(i, w)| w * q(i)).sum();
+    let alarms = (pi.iter().enumerate())
+        .filter(|(i, _)| i / 2 + m - 1 >= big_h)
+        .map(|(i, w)| w * q(i))
+        .sum();
+    (defects, alarms)
+}
+
+/// A strategic agent (`gaming = θ`) drifting for good under a CUSUM (k = 1/32, h = 3) fed
+/// by a check that sees every defect: it errs at ×8 while S < θ·h and at its normal rate
+/// otherwise. An alarm finds the drift, and the next onset follows within seconds (every
+/// 10 s against 1000 arrivals an hour: each attempt meanwhile is honest). The chart is the
+/// Brook–Evans chain with the defect probability a function of its state and of whether
+/// the drift is on, reset to 0 at each alarm: its stationary distribution gives the
+/// agent's defect rate and the alarms per observation. With θ = 1 the agent never holds back (S reaches h
+/// only at an alarm): the numbers of an agent that does not game.
+#[test]
+fn a_strategic_agent_stays_under_the_chart_at_the_chains_stationary_rate() {
+    let (p0, m, rate) = (0.01, 8.0, 1000.0);
+    let text = |gaming: &str, horizon: &str| {
+        world(
+            &format!("replications = 30\nhorizon = \"{horizon}\"\nwarmup = \"10h\"\nseed = 53"),
+            &format!("{rate}/h"),
+            p0,
+            &format!("every = \"10s\"\nmultiplier = {m}\n{gaming}"),
+            r#"[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 1.0
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "cusum"
+k = 0.03125
+h = 3.0
+"#,
+        )
+    };
+    let (_, r) = run(&text("gaming = 0.5", "400h"));
+    let per_attempt = |x: &oversim::metrics::RepResult, k: M| {
+        x.metrics.get(k) / (x.metrics.get(M::released) + x.metrics.get(M::rejected))
+    };
+    // An attempt finds the drift still off after an alarm when it arrives before the onset.
+    let stay_off = rate / (rate + 3600.0 / 10.0);
+    let (defects, alarms) = stationary_rates(|b| if b < 48 { p0 * m } else { p0 }, p0, stay_off, 32, 96);
+    let (honest, _) = stationary_rates(|_| p0 * m, p0, stay_off, 32, 96);
+    assert!(
+        defects < 0.8 * honest && defects > 1.5 * p0,
+        "{defects} against {honest}"
+    );
+    let sim = |k| {
+        r.per_policy[0]
+            .iter()
+            .map(|x| per_attempt(x, k))
+            .collect::<Vec<_>>()
+    };
+    assert_ci(
+        "strategic agent under a CUSUM: defects per attempt",
+        &sim(M::defects),
+        defects,
+    );
+    assert_ci(
+        "strategic agent under a CUSUM: alarms per observation",
+        &sim(M::halts),
+        alarms,
+    );
+    // θ = 1: the agent never holds back.
+    let (_, all_out) = run(&text("gaming = 1.0", "50h"));
+    let (_, plain) = run(&text("", "50h"));
+    for (a, b) in all_out.per_policy[0].iter().zip(&plain.per_policy[0]) {
+        for &k in M::ALL {
+            let (x, y) = (a.metrics.get(k), b.metrics.get(k));
+            assert!(x == y || x.is_nan() && y.is_nan(), "{k:?}: {x} against {y}");
+        }
+    }
+    let sim: Vec<f64> = plain.per_policy[0]
+        .iter()
+        .map(|x| per_attempt(x, M::defects))
+        .collect();
+    assert_ci("an agent that does not game: defects per attempt", &sim, honest);
+}
+
+/// Lesson 11 (docs/teaching.md): the drifting agent's scenario with a strategic agent, from
+/// the command line. Policies with charts drift longer, per-action review (no chart) gives
+/// the honest agent's numbers exactly, and the status quo wins.
+#[test]
+fn lesson_11_a_strategic_agent_beats_the_charts() {
+    let lesson = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/teaching.md")).unwrap();
+    let lesson = lesson.split_whitespace().collect::<Vec<_>>().join(" ");
+    for stated in [
+        "--set workload.drift.gaming=0.5",
+        "Against the strategic agent the status quo wins clearly",
+        "per-action review without a chart gives exactly the numbers it gave against the honest agent",
+    ] {
+        assert!(lesson.contains(stated), "docs/teaching.md should say `{stated}`");
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let run = |out: &str, sets: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("oversim").unwrap();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "scenarios/drifting-agent.toml", "-r", "30", "-q", "-o"])
+            .arg(tmp.path().join(out));
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let dir = tmp.path().join(out);
+        (
+            super::common::csv_rows(&dir.join("summary.csv")),
+            super::common::csv_rows(&dir.join("decision.csv")),
+        )
+    };
+    let (honest, _) = run("honest", &[]);
+    let (gaming, decision) = run("gaming", &["workload.drift.gaming=0.5"]);
+    let mean = |rows: &[std::collections::BTreeMap<String, String>], p: &str, m: &str| -> String {
+        rows.iter()
+            .find(|r| r["policy"] == p && r["metric"] == m)
+            .unwrap()["mean"]
+            .clone()
+    };
+    for p in ["process", "hybrid", "per-action-spc"] {
+        let (a, b) = (mean(&honest, p, "drift_hours"), mean(&gaming, p, "drift_hours"));
+        assert!(
+            b.parse::<f64>().unwrap() > 2.0 * a.parse::<f64>().unwrap(),
+            "{p}: {a} → {b}"
+        );
+    }
+    for m in ["net_value", "harm", "escaped", "drift_hours"] {
+        assert_eq!(
+            mean(&honest, "per-action", m),
+            mean(&gaming, "per-action", m),
+            "{m}"
+        );
+    }
+    let best = decision.iter().find(|r| r["rank"] == "1").unwrap();
+    assert_eq!(best["policy"], "by-hand");
+    let second = decision.iter().find(|r| r["rank"] == "2").unwrap();
+    assert!(
+        second["vs_best_high"].parse::<f64>().unwrap() < 0.0,
+        "the status quo wins clearly"
+    );
 }
