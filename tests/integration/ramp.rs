@@ -213,7 +213,7 @@ fn stationary_rates(
     let q = |i: usize| if i % 2 == 1 { p(i / 2) } else { p_off };
     let defects = pi.iter().enumerate().map(|(i, w)| w * q(i)).sum();
     let alarms = (pi.iter().enumerate())
-        .filter(|(i, _)| i / 2 + m - 1 >= big_h)
+        .filter(|(i, _)| i / 2 + m > big_h)
         .map(|(i, w)| w * q(i))
         .sum();
     (defects, alarms)
