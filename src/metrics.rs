@@ -330,6 +330,12 @@ pub struct StageResult {
     /// judges.
     #[serde(with = "crate::field")]
     pub p95_wait_min: f64,
+    /// Escapes the stage's people signed off that were charged to them (a culture of
+    /// blame), and the most any one of them carries.
+    #[serde(with = "crate::field")]
+    pub blame_events: f64,
+    #[serde(with = "crate::field")]
+    pub blame_max_person: f64,
 }
 
 impl StageResult {
@@ -346,6 +352,8 @@ impl StageResult {
             mean_queue: mean(|r| r.mean_queue),
             mean_wait_min: mean(|r| r.mean_wait_min),
             p95_wait_min: mean(|r| r.p95_wait_min),
+            blame_events: mean(|r| r.blame_events),
+            blame_max_person: mean(|r| r.blame_max_person),
         }
     }
 }

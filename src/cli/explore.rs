@@ -181,6 +181,8 @@ impl ExploreArgs {
 }
 
 pub(super) fn explore(args: ExploreArgs) -> i32 {
+    // From the start, so that a signal while the plan is checked is not lost.
+    super::run::install_signal_handler();
     let bad = |e: String| {
         tell!("{e}");
         EXIT_BAD_INPUT
@@ -211,12 +213,14 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     if let Err(code) = super::check_work(&src.label, work, None, args.threads) {
         return code;
     }
+    if super::run::interrupted_before_the_run() {
+        return EXIT_INTERRUPTED;
+    }
     let replace = args.force || (args.resume && super::resume::holds_results(&dir));
     let mut output = match Output::begin(&dir, replace) {
         Ok(o) => o,
         Err(e) => return bad(format!("error: {e}")),
     };
-    super::run::install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
         Err(e) => {

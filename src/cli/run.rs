@@ -43,6 +43,16 @@ pub(super) fn install_signal_handler() {
     }
 }
 
+/// A signal came while the run was being planned (the handler is installed first): say so
+/// and write nothing.
+pub(super) fn interrupted_before_the_run() -> bool {
+    let stop = INTERRUPTED.load(Ordering::SeqCst);
+    if stop {
+        tell!("oversim: interrupted before the run started; nothing written");
+    }
+    stop
+}
+
 /// A target on differences (`diff.METRIC`) where a scenario has one policy: nothing to
 /// compare it with.
 fn one_policy_for_a_difference(
@@ -61,6 +71,8 @@ fn one_policy_for_a_difference(
 }
 
 pub(super) fn run(args: RunArgs) -> i32 {
+    // From the start, so that a signal while the run is planned is not lost.
+    install_signal_handler();
     let sources = match read_sources(&args.files) {
         Ok(s) => s,
         Err(e) => {
@@ -126,6 +138,9 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
         })
         .collect();
+    if interrupted_before_the_run() {
+        return EXIT_INTERRUPTED;
+    }
     let mut outs = Vec::with_capacity(dirs.len());
     for (i, d) in dirs.iter().enumerate() {
         if dirs[..i].contains(d) {
@@ -144,7 +159,6 @@ pub(super) fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    install_signal_handler();
     let pool = match crate::montecarlo::pool(args.threads.map(|t| t as usize)) {
         Ok(p) => p,
         Err(e) => {

@@ -48,7 +48,12 @@ impl<'a> Sim<'a> {
         let horizon = end - self.warmup;
         let mut effort = Effort::default();
         let stage_results = (self.stages.iter_mut().zip(&self.measures.counts))
-            .map(|(s, counts)| s.close(counts, end, horizon, &mut effort))
+            .zip(&self.measures.blame)
+            .map(|((s, counts), blame)| StageResult {
+                blame_events: blame.iter().sum::<u32>() as f64,
+                blame_max_person: blame.iter().max().map_or(0.0, |&b| b as f64),
+                ..s.close(counts, end, horizon, &mut effort)
+            })
             .collect();
         let Effort {
             duty,

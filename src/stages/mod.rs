@@ -503,6 +503,8 @@ impl StageCounts {
             mean_queue,
             mean_wait_min,
             p95_wait_min,
+            blame_events: 0.0,
+            blame_max_person: 0.0,
         }
     }
 }

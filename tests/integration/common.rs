@@ -97,6 +97,11 @@ pub fn check_invariants(r: &RepResult, what: &str) {
             && m(M::blame_events) <= m(M::found_later) + m(M::caught_late),
         "{what}: blame events"
     );
+    // The stages' rows hold the blame: their sum, and the most on one person.
+    let by_stage: f64 = r.stages.iter().map(|s| s.blame_events).sum();
+    let most = r.stages.iter().map(|s| s.blame_max_person).fold(0.0, f64::max);
+    assert_eq!(by_stage, m(M::blame_events), "{what}: stages' blame events");
+    assert_eq!(most, m(M::blame_max_person), "{what}: the most-blamed person");
     let fixes = m(M::fixes_people) + m(M::fixes_tools) + m(M::fixes_escapes);
     assert!(
         fixes <= m(M::root_cause_analyses),

@@ -441,6 +441,11 @@ detect = 0.5
         assert!(m(b, M::escapes_signed_off) > 0.0 && m(b, M::escapes_signed_off) < m(b, M::escaped));
         assert_eq!(m(b, M::blame_events), m(b, M::escapes_signed_off));
         assert_eq!(m(b, M::blame_max_person), m(b, M::blame_events), "one inspector");
+        assert_eq!(
+            b.stages[0].blame_events,
+            m(b, M::blame_events),
+            "the lots stage's row"
+        );
         assert_eq!(m(p, M::blame_events), 0.0);
         // The same attempts are inspected, slower: busy time grows by half.
         let busy = |x: &RepResult| x.stages[0].utilization;
