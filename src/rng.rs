@@ -74,9 +74,8 @@ pub mod purpose {
     pub const ONSET: u32 = 13;
     /// Whether alarm `k` of a monitor finds the drift.
     pub const FIND: u32 = 14;
-    /// Which cause an attempt's defect would come from: the residual share or one of its
-    /// class's root causes (so a root cause fixed in one policy removes the same defects it
-    /// removes in another).
+    /// Which cause an attempt's defect would come from (the residual share or a root cause of
+    /// its class), so that a fix removes the same defects in every policy.
     pub const CAUSE: u32 = 15;
     /// Whether a finding reaches a root-cause investigation (a culture's `reporting`).
     pub const REPORT: u32 = 16;
