@@ -244,3 +244,18 @@ pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     r.deserialize().map(|x| x.unwrap()).collect()
 }
+
+/// Runs `oversim run SCENARIO -r REPS -q -o OUT` from the repository, with each of `sets` as
+/// `--set`, asserting success; returns the output folder.
+pub fn oversim_run(scenario: &str, reps: u32, out: &std::path::Path, sets: &[&str]) -> std::path::PathBuf {
+    let mut cmd = assert_cmd::Command::cargo_bin("oversim").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", scenario, "-r", &reps.to_string(), "-q", "-o"])
+        .arg(out);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out.to_path_buf()
+}

@@ -344,16 +344,13 @@ fn lesson_10_reads_the_crossed_structure_and_culture_from_the_committed_results(
 fn the_crossed_scenario_from_the_command_line() {
     let tmp = tempfile::TempDir::new().unwrap();
     let run = |out: &str, sets: &[&str]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("oversim").unwrap();
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "scenarios/blame-or-learning.toml", "-r", "10", "-q", "-o"])
-            .arg(tmp.path().join(out));
-        for s in sets {
-            cmd.args(["--set", s]);
-        }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        super::common::csv_rows(&tmp.path().join(out).join("replications.csv"))
+        let dir = super::common::oversim_run(
+            "scenarios/blame-or-learning.toml",
+            10,
+            &tmp.path().join(out),
+            sets,
+        );
+        super::common::csv_rows(&dir.join("replications.csv"))
     };
     let same = run(
         "same",

@@ -29,6 +29,20 @@ name = "p"
     )
 }
 
+/// A check that sees every defect, watched by a CUSUM with k = 1/32 and h = 3 (the chain's
+/// H = 96 in steps of 1/32).
+const CHECK_AND_CUSUM: &str = r#"[[policy.stage]]
+kind = "automated_check"
+name = "check"
+detect = 1.0
+[[policy.stage]]
+kind = "monitor"
+watch = ["check"]
+method = "cusum"
+k = 0.03125
+h = 3.0
+"#;
+
 /// Defects per release of each replication (no stages: everything is released).
 fn defect_rate(text: &str) -> Vec<f64> {
     let (_, r) = run(text);
@@ -137,17 +151,7 @@ fn a_ramps_time_to_alarm_is_the_cusum_chain_run_through_the_ramp() {
         &format!("{rate}/h"),
         p0,
         &format!("every = \"50h\"\nmultiplier = {m}\nramp = \"{ramp}h\""),
-        r#"[[policy.stage]]
-kind = "automated_check"
-name = "check"
-detect = 1.0
-[[policy.stage]]
-kind = "monitor"
-watch = ["check"]
-method = "cusum"
-k = 0.03125
-h = 3.0
-"#,
+        CHECK_AND_CUSUM,
     );
     let (_, r) = run(&text);
     let delays: Vec<f64> = (r.per_policy[0].iter())
@@ -236,17 +240,7 @@ fn a_strategic_agent_stays_under_the_chart_at_the_chains_stationary_rate() {
             &format!("{rate}/h"),
             p0,
             &format!("every = \"10s\"\nmultiplier = {m}\n{gaming}"),
-            r#"[[policy.stage]]
-kind = "automated_check"
-name = "check"
-detect = 1.0
-[[policy.stage]]
-kind = "monitor"
-watch = ["check"]
-method = "cusum"
-k = 0.03125
-h = 3.0
-"#,
+            CHECK_AND_CUSUM,
         )
     };
     let (_, r) = run(&text("gaming = 0.5", "400h"));
@@ -309,16 +303,8 @@ fn lesson_11_a_strategic_agent_beats_the_charts() {
     }
     let tmp = tempfile::TempDir::new().unwrap();
     let run = |out: &str, sets: &[&str]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("oversim").unwrap();
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "scenarios/drifting-agent.toml", "-r", "30", "-q", "-o"])
-            .arg(tmp.path().join(out));
-        for s in sets {
-            cmd.args(["--set", s]);
-        }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let dir = tmp.path().join(out);
+        let dir =
+            super::common::oversim_run("scenarios/drifting-agent.toml", 30, &tmp.path().join(out), sets);
         (
             super::common::csv_rows(&dir.join("summary.csv")),
             super::common::csv_rows(&dir.join("decision.csv")),
