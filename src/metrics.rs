@@ -146,6 +146,8 @@ metrics!(
     fixes_people: always none,
     fixes_tools: always none,
     fixes_escapes: always none,
+    people_replaced: always none,
+    cost_hiring: always none,
     lots: always none,
     lots_rejected: always none,
 );

@@ -81,6 +81,8 @@ pub mod purpose {
     pub const REPORT: u32 = 16;
     /// Whether an escape comes to light by itself (`workload.found_later`).
     pub const SURFACE: u32 = 17;
+    /// How long a person stays (entity: the place, and how many held it before).
+    pub const TENURE: u32 = 18;
 }
 
 /// The entity of an attempt: action number `n` (its arrival index in the replication) and
@@ -163,8 +165,7 @@ impl Keyed {
         }
     }
 
-    /// The key of the stage named `name` (stages with one name share their draws across
-    /// policies).
+    /// The key of the stage named `name` (same-named stages share draws across policies).
     pub fn of_name(master: u64, replication: u64, name: &str) -> Keyed {
         Keyed::new(master, replication, name_domain(name))
     }
@@ -448,8 +449,7 @@ mod tests {
 
     const PINNED: u64 = 4526510421850589242;
 
-    /// Random123's known-answer vectors for Philox4x32-10 (kat_vectors: counter, key,
-    /// output).
+    /// Random123's known-answer vectors for Philox4x32-10 (counter, key, output).
     #[test]
     fn philox_gives_the_published_known_answers() {
         let kat: [([u32; 4], [u32; 2], [u32; 4]); 3] = [

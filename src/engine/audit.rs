@@ -99,6 +99,9 @@ impl<'a> Sim<'a> {
         let fresh = a
             .detect
             .fresh(pool.skill[k], item.defect_kind as usize, item.class as usize);
+        let fresh = pool.state[k]
+            .mind
+            .inspect(&a.change, now, fresh, item.defective as u8 as f64);
         let (detect, on_break) = pool.state[k].finish(fresh, a.fatigue);
         match on_break {
             Some(length) => self.events.schedule(

@@ -55,6 +55,15 @@ impl<'a> Sim<'a> {
                 ..s.close(counts, end, horizon, &mut effort)
             })
             .collect();
+        // People replaced in the window (turnover), and what hiring them cost.
+        let (mut replaced, mut hiring) = (0u64, 0.0);
+        for (s, role) in self.stages.iter_mut().zip(&self.wiring.roles) {
+            if let Some(c) = role.change() {
+                let n = s.replaced(c, end);
+                replaced += n as u64;
+                hiring += n as f64 * c.experience.map_or(0.0, |e| e.hire);
+            }
+        }
         let Effort {
             duty,
             desk_duty,
@@ -141,7 +150,9 @@ impl<'a> Sim<'a> {
         m[M::cost_delay] = self.measures.latency.sum_hours() * costs.delay_hour;
         m[M::cost_stages] = stage_entries.fold(0.0, |a, x| a + x);
         m[M::cost_fixed] = self.policy.cost_per_day * horizon / 24.0;
+        m[M::cost_hiring] = hiring;
         m[M::cost_total] = m[M::cost_review]
+            + m[M::cost_hiring]
             + m[M::cost_work]
             + m[M::cost_halt]
             + m[M::cost_harm]
@@ -165,6 +176,7 @@ impl<'a> Sim<'a> {
         m[M::fixes_people] = c.fixes[Source::People as usize] as f64;
         m[M::fixes_tools] = c.fixes[Source::Tools as usize] as f64;
         m[M::fixes_escapes] = c.fixes[Source::Escapes as usize] as f64;
+        m[M::people_replaced] = replaced as f64;
         RepResult {
             metrics: m,
             stages: stage_results,

@@ -131,10 +131,12 @@ impl<'a> Sim<'a> {
         let (held, item) = pool.lots[l as usize].as_ref().expect("a live lot").items[k as usize];
         // The detection the inspector had when starting the item; then a break, the next
         // item, or idle.
-        let (detect, on_break) = pool.people[r].finish(
-            cfg.detect.of(item.defect_kind as usize, item.class as usize),
-            cfg.fatigue,
-        );
+        let person = &mut pool.people[r];
+        let fresh = cfg.detect.of(item.defect_kind as usize, item.class as usize);
+        let fresh = person
+            .mind
+            .inspect(&cfg.change, now, fresh, item.defective as u8 as f64);
+        let (detect, on_break) = person.finish(fresh, cfg.fatigue);
         match on_break {
             Some(length) => self.events.schedule(
                 now + length,

@@ -42,7 +42,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::metrics::{DurationHistogram, Ledger, RepResult, StageResult, TimeAvg};
 use crate::rng::{attempt_entity, domain, purpose, Ahead, Keyed, ATTEMPT_BITS};
 use crate::scenario::{Policy, Scenario};
-use crate::stages::{AuditPool, ChartState, Desk, LotPool, ReviewPool, Role, StageCounts, TriageDesk};
+use crate::stages::change::minds;
+use crate::stages::{
+    AuditPool, Change, ChartState, Desk, LotPool, Mind, ReviewPool, Role, StageCounts, TriageDesk,
+};
 use crate::workload::{Actions, Arrivals};
 
 #[derive(Debug, Clone, Copy)]
@@ -189,17 +192,25 @@ impl StageRt {
         match role {
             Role::Flag(_) => StageRt::Automated,
             Role::Triage(t) => match t.people {
-                Some(people) => StageRt::TriageDesk(Box::new(TriageDesk::new(people as usize, warmup, end))),
+                Some(people) => {
+                    let minds = minds(&t.change, keys, people as usize, warmup);
+                    StageRt::TriageDesk(Box::new(TriageDesk::new(minds, warmup, end)))
+                }
                 None => StageRt::Automated,
             },
             Role::Review(h) => {
-                let own = h.detect.draw(h.reviewers as usize, keys);
-                StageRt::Review(Box::new(ReviewPool::new(h, &own, class_harm, warmup, end)))
+                let (n, own) = (h.reviewers as usize, h.detect.draw(h.reviewers as usize, keys));
+                let minds = minds(&h.change, keys, n, warmup);
+                StageRt::Review(Box::new(ReviewPool::new(h, &own, minds, class_harm, warmup, end)))
             }
-            Role::Lots(a) => StageRt::Lots(Box::new(LotPool::new(a.reviewers, a.lot, warmup, end))),
+            Role::Lots(a) => {
+                let minds = minds(&a.change, keys, a.reviewers as usize, warmup);
+                StageRt::Lots(Box::new(LotPool::new(minds, a.lot, warmup, end)))
+            }
             Role::Audit(a) => {
                 let own = a.detect.draw(a.reviewers as usize, keys);
-                StageRt::Audit(Box::new(AuditPool::new(own, warmup, end)))
+                let minds = minds(&a.change, keys, a.reviewers as usize, warmup);
+                StageRt::Audit(Box::new(AuditPool::new(own, minds, warmup, end)))
             }
             Role::Monitor(m) => StageRt::Monitor(ChartState::new(m.chart, m.auto)),
         }
@@ -214,6 +225,24 @@ impl StageRt {
             StageRt::TriageDesk(p) => p.desk.open(),
             StageRt::Automated | StageRt::Monitor(_) => {}
         }
+    }
+
+    /// Brings the stage's people up to `end` under `change` (turnover): how many were
+    /// replaced in the window.
+    fn replaced(&mut self, change: &Change, end: f64) -> u32 {
+        let minds: Vec<&mut Mind> = match self {
+            StageRt::Review(p) => p.reviewers.iter_mut().map(|r| &mut r.mind).collect(),
+            StageRt::Audit(p) => p.state.iter_mut().map(|r| &mut r.mind).collect(),
+            StageRt::Lots(p) => p.people.iter_mut().map(|r| &mut r.mind).collect(),
+            StageRt::TriageDesk(p) => p.people.iter_mut().map(|r| &mut r.mind).collect(),
+            StageRt::Automated | StageRt::Monitor(_) => Vec::new(),
+        };
+        (minds.into_iter())
+            .map(|m| {
+                m.catch_up(change, end);
+                m.replaced
+            })
+            .sum()
     }
 
     /// The stage's review queue, if it has one (its waiting attempts count in the ledger).
@@ -525,13 +554,13 @@ impl<'a> Sim<'a> {
                         return;
                     }
                     (None, Some(d)) => {
-                        self.triage(id, i, t, 1.0);
+                        self.triage(id, i, t, |flag| flag);
                         let delay = d.sample(&mut self.stage_draws(i, id, purpose::DELAY));
                         self.events
                             .schedule(self.now + delay, Ev::AutomatedDone { action: id });
                         return;
                     }
-                    (None, None) => self.triage(id, i, t, 1.0),
+                    (None, None) => self.triage(id, i, t, |flag| flag),
                 },
                 Role::Audit(_) | Role::Monitor(_) => unreachable!("skipped above"),
             }

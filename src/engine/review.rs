@@ -121,11 +121,7 @@ impl<'a> Sim<'a> {
         let was_idle = pool.state(r) == ReviewerState::Idle;
         let rv = pool.start(now, r);
         if let (Some(f), true) = (&h.fatigue, was_idle) {
-            if let Some(bl) = f.break_length {
-                if now - rv.idle_since >= bl {
-                    rv.on_task = 0.0;
-                }
-            }
+            rv.on_task = f.after_idle(rv.on_task, now - rv.idle_since);
         }
         let pressured = h.pressure.is_some_and(|p| waiting >= p.queue);
         let st = &mut self.streams.stages[i];
@@ -136,8 +132,9 @@ impl<'a> Sim<'a> {
             service /= h.pressure.map_or(1.0, |p| p.speedup);
         }
         let entity = a.entity();
+        let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize, a.class as usize);
+        let fresh = rv.mind.inspect(&h.change, now, fresh, a.defective as u8 as f64);
         let reject = if a.defective {
-            let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize, a.class as usize);
             let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
             detects(|| st.detect.draws_about(entity), self.wiring.loadings[i], d, a.z)
         } else {

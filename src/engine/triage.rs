@@ -8,14 +8,15 @@ use crate::stages::{Role, Triage, TriageDesk};
 
 impl<'a> Sim<'a> {
     /// Triage stage `i` decides for attempt `id` (on the action's first pass only) and
-    /// counts it; `vigilance` scales the class's flag probability (a tired person's, below
-    /// 1; 1 for automated triage or a fresh person).
-    pub(super) fn triage(&mut self, id: u32, i: usize, t: &Triage, vigilance: f64) {
+    /// counts it; `judged` gives the probability of a flag from the class's `flag` (the
+    /// identity for automated triage, a person's vigilance and what they have seen for
+    /// people).
+    pub(super) fn triage(&mut self, id: u32, i: usize, t: &Triage, judged: impl FnOnce(f64) -> f64) {
         let a = self.actions[id as usize];
         let flagged = if a.triage_done {
             a.triage_flagged
         } else {
-            let p = t.flag[a.class as usize] * vigilance;
+            let p = judged(t.flag[a.class as usize]);
             // Draw only when the outcome is uncertain, so sure classes use no numbers.
             let flagged = p >= 1.0 || (p > 0.0 && self.stage_uniform(i, id, purpose::TRIAGE) < p);
             let a = &mut self.actions[id as usize];
@@ -75,14 +76,22 @@ impl<'a> Sim<'a> {
     }
 
     /// Person `r` of triage desk `i` is done with an attempt: they decide, with the
-    /// vigilance they had when they started it, and it goes on; then a break, the next
-    /// attempt, or idle.
+    /// vigilance they had when they started it and what they have seen (an action is a
+    /// target as likely as the rule would flag its class), and it goes on; then a break,
+    /// the next attempt, or idle.
     pub(super) fn on_triage_done(&mut self, i: usize, r: usize) {
         let now = self.now;
         let t = self.triage_cfg(i);
-        let pool = self.triage_desk(i);
-        let id = pool.desk.finish(now, r);
-        let (vigilance, on_break) = pool.people[r].finish(1.0, t.fatigue);
+        let id = self.triage_desk(i).desk.finish(now, r);
+        let a = self.actions[id as usize];
+        let person = &mut self.triage_desk(i).people[r];
+        // Later attempts of the action keep the first decision: only a first is judged.
+        let flag = t.flag[a.class as usize];
+        let judged = match a.triage_done {
+            true => flag,
+            false => person.mind.inspect(&t.change, now, flag, flag),
+        };
+        let (vigilance, on_break) = person.finish(1.0, t.fatigue);
         match on_break {
             Some(length) => self.events.schedule(
                 now + length,
@@ -93,7 +102,7 @@ impl<'a> Sim<'a> {
             ),
             None => self.next_at_desk(i, r),
         }
-        self.triage(id, i, t, vigilance);
+        self.triage(id, i, t, |_| judged * vigilance);
         self.route(id, i + 1);
     }
 

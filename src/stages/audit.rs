@@ -2,6 +2,7 @@
 //! classes are sampled into a FIFO queue served by `reviewers` auditors, always on duty;
 //! a defect found is caught late (still an escape, with its harm scaled).
 
+use super::change::{change, Change, Mind, RawExperience, RawPrevalence};
 use super::desk::Person;
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{skill, RawDetect};
@@ -20,6 +21,8 @@ pub struct Audit {
     pub late_harm_factor: f64,
     /// Auditors tire and take breaks as reviewers do.
     pub fatigue: Option<Fatigue>,
+    /// How the auditors' detection moves with what they see (prevalence, experience).
+    pub change: Change,
 }
 
 raw_stage! {
@@ -30,6 +33,8 @@ raw_stage! {
         detect: Option<S<RawDetect>>,
         late_harm_factor: Option<S<Num>>,
         fatigue: Option<S<RawFatigue>>,
+        prevalence: Option<S<RawPrevalence>>,
+        experience: Option<S<RawExperience>>,
     }
 }
 
@@ -67,6 +72,7 @@ impl Kind for Audit {
                 )
             }),
             fatigue: r.fatigue.as_ref().map(|f| fatigue(ctx, f, &at.key("fatigue"))),
+            change: change(ctx, at, &r.prevalence, &r.experience, true),
         }
     }
 
@@ -113,11 +119,11 @@ pub struct AuditPool {
 }
 
 impl AuditPool {
-    /// `skill`: each auditor's detection (see [`Skill::draw`]).
-    pub fn new(skill: Vec<f64>, w0: f64, w1: f64) -> AuditPool {
+    /// `skill`: each auditor's detection (see [`Skill::draw`]); `minds`: what each has seen.
+    pub fn new(skill: Vec<f64>, minds: Vec<Mind>, w0: f64, w1: f64) -> AuditPool {
         AuditPool {
             desk: Desk::new(skill.len(), w0, w1),
-            state: vec![Person::default(); skill.len()],
+            state: Person::crew(minds),
             skill,
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use super::change::Mind;
 use super::review::Fatigue;
 use crate::metrics::{DurationHistogram, TimeAvg};
 
@@ -108,7 +109,7 @@ impl<T> Desk<T> {
 
 /// One person at a desk who tires: time on task since the last break or long enough idle
 /// spell (fatigue), and breaks. Auditors and lot inspectors are people as reviewers are.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Person {
     /// Hours on task since the last break or long enough idle spell.
     pub on_task: f64,
@@ -116,16 +117,29 @@ pub struct Person {
     /// The service time of the item in hand.
     pub service: f64,
     pub on_break: bool,
+    /// What they have seen and how able they are (people who change).
+    pub mind: Mind,
 }
 
 impl Person {
-    /// Starts an item of `service` hours at `now`; an idle spell (`was_idle`) as long as a
-    /// break rests a tired person, as it does a reviewer.
+    /// The people of a desk, idle from time 0, one for each of `minds`.
+    pub fn crew(minds: Vec<Mind>) -> Vec<Person> {
+        (minds.into_iter())
+            .map(|mind| Person {
+                on_task: 0.0,
+                idle_since: 0.0,
+                service: 0.0,
+                on_break: false,
+                mind,
+            })
+            .collect()
+    }
+
+    /// Starts an item of `service` hours at `now`, after an idle spell if `was_idle`
+    /// ([`Fatigue::after_idle`], as for a reviewer).
     pub fn start(&mut self, now: f64, service: f64, was_idle: bool, fatigue: Option<Fatigue>) {
-        if let (Some(bl), true) = (fatigue.and_then(|f| f.break_length), was_idle) {
-            if now - self.idle_since >= bl {
-                self.on_task = 0.0;
-            }
+        if let (Some(f), true) = (fatigue, was_idle) {
+            self.on_task = f.after_idle(self.on_task, now - self.idle_since);
         }
         self.service = service;
     }

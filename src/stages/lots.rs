@@ -7,6 +7,7 @@
 //! (MIL-STD-105E) for an `aql` and an inspection `level`. Inspectors are people: with
 //! `fatigue` they tire and take breaks as reviewers and auditors do.
 
+use super::change::{change, Change, Mind, RawExperience, RawPrevalence};
 use super::desk::Person;
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::skill::{detection, RawDetect};
@@ -32,6 +33,8 @@ pub struct AcceptanceSampling {
     pub late_harm_factor: f64,
     /// Inspectors tire and take breaks as reviewers do.
     pub fatigue: Option<Fatigue>,
+    /// How the inspectors' detection moves with what they see (prevalence, experience).
+    pub change: Change,
 }
 
 raw_stage! {
@@ -48,6 +51,8 @@ raw_stage! {
         hold: Option<S<bool>>,
         late_harm_factor: Option<S<Num>>,
         fatigue: Option<S<RawFatigue>>,
+        prevalence: Option<S<RawPrevalence>>,
+        experience: Option<S<RawExperience>>,
     }
 }
 
@@ -172,6 +177,7 @@ impl Kind for AcceptanceSampling {
             hold,
             late_harm_factor,
             fatigue: r.fatigue.as_ref().map(|f| fatigue(ctx, f, &at.key("fatigue"))),
+            change: change(ctx, at, &r.prevalence, &r.experience, true),
         }
     }
 
@@ -197,6 +203,7 @@ fn placeholder(lot: u32, reviewers: u32, service: Dist, detect: Detection) -> Ac
         hold: true,
         late_harm_factor: 0.5,
         fatigue: None,
+        change: Change::default(),
     }
 }
 
@@ -378,12 +385,13 @@ pub struct LotPool {
 }
 
 impl LotPool {
-    pub fn new(inspectors: u32, lot: u32, w0: f64, w1: f64) -> LotPool {
+    /// `minds`: what each inspector has seen.
+    pub fn new(minds: Vec<Mind>, lot: u32, w0: f64, w1: f64) -> LotPool {
         LotPool {
             filling: Vec::with_capacity(lot as usize),
             lots: Vec::new(),
-            desk: Desk::new(inspectors as usize, w0, w1),
-            people: vec![Person::default(); inspectors as usize],
+            desk: Desk::new(minds.len(), w0, w1),
+            people: Person::crew(minds),
         }
     }
 

@@ -7,6 +7,7 @@
 //! below; the compiler then points at every match over [`StageKind`] that must handle it.
 
 pub mod audit;
+pub mod change;
 pub mod chart;
 pub mod check;
 pub mod desk;
@@ -22,6 +23,7 @@ pub mod skill;
 pub mod triage;
 
 pub use audit::{Audit, AuditItem, AuditPool};
+pub use change::{Change, Mind};
 pub use chart::{AutoP0, Chart, ChartState};
 pub use check::AutomatedCheck;
 pub use desk::Desk;
@@ -91,7 +93,7 @@ pub enum Role<'a> {
     Monitor(&'a Monitor),
 }
 
-impl Role<'_> {
+impl<'a> Role<'a> {
     /// Whether attempts pass through the stage before release (checks, reviews, held
     /// lots), or it acts on what was released (audits, monitors, lots of released work).
     pub fn pre_release(self) -> bool {
@@ -110,6 +112,17 @@ impl Role<'_> {
             Role::Review(_) | Role::Lots(_) | Role::Audit(_) => true,
             Role::Triage(t) => t.people.is_some(),
             Role::Flag(_) | Role::Monitor(_) => false,
+        }
+    }
+
+    /// How the stage's people change (nothing for stages without people).
+    pub fn change(self) -> Option<&'a Change> {
+        match self {
+            Role::Review(h) => Some(&h.change),
+            Role::Lots(a) => Some(&a.change),
+            Role::Audit(a) => Some(&a.change),
+            Role::Triage(t) => Some(&t.change),
+            Role::Flag(_) | Role::Monitor(_) => None,
         }
     }
 

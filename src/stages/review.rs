@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::change::{change, Change, RawExperience, RawPrevalence};
 use super::shifts::{by_share, shift_patterns, RawShiftTable, Shifts};
 use super::skill::{skill, RawDetect};
 use super::{raw_stage, staffing, At, Kind, Lever, LoadAt, OnFlag, Role, Skill, Stage};
@@ -19,6 +20,8 @@ pub struct HumanReview {
     pub false_reject: f64,
     pub discipline: Discipline,
     pub fatigue: Option<Fatigue>,
+    /// How the reviewers' detection moves with what they see (prevalence, experience).
+    pub change: Change,
     /// Multiplier (≥ 1) of the miss probability for auto-passed attempts.
     pub complacency: f64,
     pub pressure: Option<Pressure>,
@@ -43,6 +46,9 @@ pub struct Fatigue {
     pub floor: f64,
     pub break_after: Option<f64>,
     pub break_length: Option<f64>,
+    /// Waiting for work is a watch (`idle = "watch"`): it wears as work does and rests
+    /// nobody; otherwise (`"rest"`) an idle spell as long as a break rests the person.
+    pub watch: bool,
 }
 
 /// Reads a `fatigue` table (of a review's reviewers or an audit's auditors) at `fp`.
@@ -64,11 +70,13 @@ pub fn fatigue(ctx: &mut Ctx, f: &S<RawFatigue>, fp: &str) -> Fatigue {
             "how long a break lasts, e.g. \"15m\"",
         );
     }
+    let idle = [("rest", false), ("watch", true)];
     Fatigue {
         tau: ctx.duration(&f.tau, &format!("{fp}.tau"), false),
         floor: ctx.prob(&f.floor, &format!("{fp}.floor")),
         break_after,
         break_length,
+        watch: (f.idle.as_ref()).is_some_and(|v| ctx.choice(v, &format!("{fp}.idle"), &idle) == Some(true)),
     }
 }
 
@@ -78,6 +86,17 @@ impl Fatigue {
     pub fn detect(&self, d: f64, t: f64) -> f64 {
         let low = self.floor * d;
         low + (d - low) * libm::exp(-t / self.tau)
+    }
+
+    /// Time on task after an idle spell of `idle` hours, for `on_task` before it: on a watch
+    /// the spell counts as time on task; otherwise a spell as long as a break rests.
+    #[inline]
+    pub fn after_idle(&self, on_task: f64, idle: f64) -> f64 {
+        match (self.watch, self.break_length) {
+            (true, _) => on_task + idle,
+            (false, Some(length)) if idle >= length => 0.0,
+            (false, _) => on_task,
+        }
     }
 }
 
@@ -114,6 +133,8 @@ raw_stage! {
         max_wait: Option<S<String>>,
         on_timeout: Option<S<String>>,
         shifts: Option<S<RawShiftTable>>,
+        prevalence: Option<S<RawPrevalence>>,
+        experience: Option<S<RawExperience>>,
     }
 }
 
@@ -124,6 +145,7 @@ pub struct RawFatigue {
     pub floor: S<Num>,
     pub break_after: Option<S<String>>,
     pub break_length: Option<S<String>>,
+    pub idle: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +241,7 @@ impl Kind for HumanReview {
             false_reject: ctx.opt_prob(&r.false_reject, &format!("{path}.false_reject"), 0.0),
             discipline,
             fatigue,
+            change: change(ctx, at, &r.prevalence, &r.experience, true),
             complacency: r.complacency.as_ref().map_or(1.0, |v| {
                 ctx.range(
                     v,
@@ -309,6 +332,7 @@ pub(crate) mod tests {
             false_reject: 0.0,
             discipline: Discipline::Fifo,
             fatigue: None,
+            change: Change::default(),
             complacency: 1.0,
             pressure: None,
             max_wait: None,
@@ -332,6 +356,7 @@ pub(crate) mod tests {
             floor: 0.85,
             break_after: None,
             break_length: None,
+            watch: false,
         });
         // d(30 min) = 0.85·0.6 + 0.15·0.6·e^{-1}
         let d30 = 0.51 + 0.09 * libm::exp(-1.0);

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use super::change::Mind;
 use super::review::{Discipline, HumanReview};
 use crate::metrics::{DurationHistogram, TimeAvg};
 
@@ -31,6 +32,8 @@ pub struct Reviewer {
     /// This reviewer's own detection when fresh, drawn once per replication for a beta
     /// `detect` (NaN, and unused, otherwise).
     pub skill: f64,
+    /// What the reviewer has seen and how able they are (people who change).
+    pub mind: Mind,
     /// The shift group the reviewer belongs to.
     group: u16,
 }
@@ -81,8 +84,16 @@ pub struct ReviewPool {
 impl ReviewPool {
     /// The pool of `h`'s reviewers, all idle, for classes of harm `class_harm`, measured
     /// over the window `[w0, w1)`.
-    /// `skills`: each reviewer's detection when fresh (see [`Skill::draw`]).
-    pub fn new(h: &HumanReview, skills: &[f64], class_harm: &[f64], w0: f64, w1: f64) -> ReviewPool {
+    /// `skills`: each reviewer's detection when fresh (see [`Skill::draw`]); `minds`: what
+    /// each has seen.
+    pub fn new(
+        h: &HumanReview,
+        skills: &[f64],
+        minds: Vec<Mind>,
+        class_harm: &[f64],
+        w0: f64,
+        w1: f64,
+    ) -> ReviewPool {
         let (lanes, lane_of) = match h.discipline {
             Discipline::Fifo => (1, vec![0; class_harm.len()]),
             Discipline::Priority => {
@@ -124,8 +135,8 @@ impl ReviewPool {
         }
         assert_eq!(group_of.len(), c, "the groups hold every reviewer");
         ReviewPool {
-            reviewers: (skills.iter().zip(group_of))
-                .map(|(&skill, group)| Reviewer {
+            reviewers: (skills.iter().zip(group_of).zip(minds))
+                .map(|((&skill, group), mind)| Reviewer {
                     state: ReviewerState::Idle,
                     on_task: 0.0,
                     idle_since: 0.0,
@@ -133,6 +144,7 @@ impl ReviewPool {
                     reject: false,
                     service: 0.0,
                     skill,
+                    mind,
                     group,
                 })
                 .collect(),
@@ -356,11 +368,17 @@ mod tests {
     use super::*;
     use crate::stages::review::tests::review;
 
+    /// `n` people who do not change.
+    fn inert(n: usize) -> Vec<Mind> {
+        let c = crate::stages::change::Change::default();
+        crate::stages::change::minds(&c, crate::rng::Keyed::new(0, 0, 0), n, 0.0)
+    }
+
     #[test]
     fn idle_set_finds_the_lowest_idle_reviewer() {
         let mut h = review();
         h.reviewers = 130; // three words, the last one partial
-        let mut pool = ReviewPool::new(&h, &[f64::NAN; 130], &[1.0], 0.0, 1.0);
+        let mut pool = ReviewPool::new(&h, &[f64::NAN; 130], inert(130), &[1.0], 0.0, 1.0);
         assert_eq!(pool.idle_reviewer(), Some(0));
         for r in 0..130 {
             assert_eq!(pool.idle_reviewer(), Some(r));
@@ -385,7 +403,7 @@ mod tests {
     fn the_pools_counts_follow_its_reviewers() {
         let mut h = review();
         h.reviewers = 3;
-        let mut pool = ReviewPool::new(&h, &[f64::NAN; 3], &[1.0], 0.0, 10.0);
+        let mut pool = ReviewPool::new(&h, &[f64::NAN; 3], inert(3), &[1.0], 0.0, 10.0);
         let check = |pool: &ReviewPool| {
             let n = |s: ReviewerState| (0..3).filter(|&r| pool.state(r) == s).count() as f64;
             // A reviewer who finished (holding nothing) counts busy no more, before the

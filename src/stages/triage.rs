@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::change::{change, Change, Mind, RawExperience, RawPrevalence};
 use super::desk::{Desk, Person};
 use super::review::{fatigue, Fatigue, RawFatigue};
 use super::{raw_stage, staffing, At, Kind, Lever, LoadAt, Role, Stage};
@@ -27,6 +28,8 @@ pub struct Triage {
     pub people: Option<u32>,
     /// People who triage tire and take breaks as reviewers do.
     pub fatigue: Option<Fatigue>,
+    /// How the people's flagging moves with what they see (prevalence, experience).
+    pub change: Change,
 }
 
 /// A triage desk's run-time state: the queue and the people at it.
@@ -36,10 +39,11 @@ pub struct TriageDesk {
 }
 
 impl TriageDesk {
-    pub fn new(people: usize, w0: f64, w1: f64) -> TriageDesk {
+    /// `minds`: what each person has seen.
+    pub fn new(minds: Vec<Mind>, w0: f64, w1: f64) -> TriageDesk {
         TriageDesk {
-            desk: Desk::new(people, w0, w1),
-            people: vec![Person::default(); people],
+            desk: Desk::new(minds.len(), w0, w1),
+            people: Person::crew(minds),
         }
     }
 }
@@ -51,6 +55,8 @@ raw_stage! {
         service: Option<S<RawDist>>,
         reviewers: Option<S<i64>>,
         fatigue: Option<S<RawFatigue>>,
+        prevalence: Option<S<RawPrevalence>>,
+        experience: Option<S<RawExperience>>,
     }
 }
 
@@ -117,6 +123,7 @@ impl Kind for Triage {
             service,
             people,
             fatigue,
+            change: change(ctx, at, &r.prevalence, &r.experience, people.is_some()),
         }
     }
 

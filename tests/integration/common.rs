@@ -107,6 +107,29 @@ pub fn check_invariants(r: &RepResult, what: &str) {
         fixes <= m(M::root_cause_analyses),
         "{what}: fixes without investigations"
     );
+    // Money: the total is its parts (in the order the engine adds them); people replaced
+    // are whole people, each hire a cost.
+    let parts = [
+        M::cost_review,
+        M::cost_hiring,
+        M::cost_work,
+        M::cost_halt,
+        M::cost_harm,
+        M::cost_delay,
+        M::cost_stages,
+        M::cost_fixed,
+    ];
+    let total = parts.iter().fold(0.0, |a, &k| a + m(k));
+    assert_eq!(m(M::cost_total), total, "{what}: the cost parts do not add up");
+    let replaced = m(M::people_replaced);
+    assert!(
+        replaced >= 0.0 && replaced.fract() == 0.0 && m(M::cost_hiring) >= 0.0,
+        "{what}: people replaced {replaced}"
+    );
+    assert!(
+        replaced > 0.0 || m(M::cost_hiring) == 0.0,
+        "{what}: hiring costs without anyone replaced"
+    );
     let l = &r.ledger;
     assert!(l.conserved(), "{what}: conservation fails: {l:?}");
     if l.queue_area > 0.0 {

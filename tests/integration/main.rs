@@ -28,6 +28,7 @@ mod invariants;
 mod model;
 mod overload;
 mod pairing;
+mod people;
 mod pilot;
 mod process;
 mod production;

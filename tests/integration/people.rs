@@ -1,0 +1,247 @@
+//! People who change: an idle watch that wears (`fatigue.idle = "watch"`), the prevalence
+//! effect (`prevalence`), and practice, disuse and turnover (`experience`), each against a
+//! closed form, for every kind of person (reviewers, auditors, lot inspectors, triage
+//! staff); and settings that change nothing leave every replication as it was.
+
+use super::common::{assert_ci, assert_ci_within, metric, run, scenario};
+use oversim::metrics::{RepResult, M};
+
+/// A stage's detection in one replication: what it caught of what it handled (every
+/// attempt defective in these worlds).
+fn caught(r: &RepResult) -> f64 {
+    let s = &r.stages[0];
+    s.caught / (s.passed + s.flagged)
+}
+
+/// An idle watch wears as work does: one reviewer who starts each attempt as it arrives
+/// (service 1 s, a queue seldom forms) has been on watch since the start of the day, so
+/// the attempts, uniform over the two hours, meet on average the session mean of B.11,
+/// d∞ + (d0 − d∞)(τ/T)(1 − e^{−T/τ}) = 0.7642 (d0 = 0.9, d∞ = 0.72, τ = 30 min, T = 2 h).
+/// Resting while idle, the same reviewer would stay near d0.
+#[test]
+fn an_idle_watch_wears_as_work_does() {
+    let (d0, dinf, tau, t) = (0.9f64, 0.72f64, 0.5f64, 2.0f64);
+    let closed = dinf + (d0 - dinf) * (tau / t) * (1.0 - (-t / tau).exp());
+    let text = |idle: &str| {
+        scenario(
+            "replications = 40\nhorizon = \"2h\"\nwarmup = \"0h\"\nseed = 8",
+            "500/h",
+            1.0,
+            &format!(
+                r#"[[policy.stage]]
+kind = "human_review"
+reviewers = 1
+service = {{ dist = "constant", value = "1s" }}
+detect = {d0}
+fatigue = {{ tau = "30m", floor = {}, break_after = "4h", break_length = "15m"{idle} }}
+"#,
+                dinf / d0
+            ),
+        )
+    };
+    let (_, r) = run(&text(", idle = \"watch\""));
+    let watch: Vec<f64> = r.per_policy[0].iter().map(caught).collect();
+    assert_ci("an idle watch: mean detection over the day", &watch, closed);
+    // Resting while idle (spells of 15 minutes are rare at 500 an hour, so this reviewer
+    // tires with time on task alone: 1 s an attempt, about 17 minutes by the end).
+    let (_, r) = run(&text(""));
+    let rest: Vec<f64> = r.per_policy[0].iter().map(caught).collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&rest) > closed + 0.05,
+        "resting while idle: {} against a watch's {closed}",
+        mean(&rest)
+    );
+}
+
+/// The prevalence effect: a reviewer whose `detect` = 0.93 holds at a 50% share of
+/// defects comes to see a 2% share, and misses 0.07 × (0.5/0.02)^0.372 = 23%. The running
+/// estimate averages over 1,000 items, so its spread adds to the miss odds a second-order
+/// term, ½b(b+1)·Var/π² with Var = π(1 − π)/(2m − 1), kept in the theory (0.6%).
+#[test]
+fn the_prevalence_effect_follows_the_share_seen() {
+    let (at, slope, memory, pi, d) = (0.5f64, 0.372f64, 1000.0f64, 0.02f64, 0.93f64);
+    let spread = 0.5 * slope * (slope + 1.0) * (1.0 - pi) / (pi * (2.0 * memory - 1.0));
+    let theory = (1.0 - d) * (at / pi).powf(slope) * (1.0 + spread);
+    assert!(spread < 0.01, "the second-order term {spread} is small");
+    let text = scenario(
+        "replications = 30\nhorizon = \"400h\"\nwarmup = \"100h\"\nseed = 9",
+        "100/h",
+        pi,
+        &format!(
+            r#"[[policy.stage]]
+kind = "human_review"
+reviewers = 1
+service = {{ dist = "constant", value = "6s" }}
+detect = {d}
+prevalence = {{ at = {at}, slope = {slope}, memory = {memory} }}
+"#
+        ),
+    );
+    let (_, r) = run(&text);
+    let missed: Vec<f64> = r.per_policy[0]
+        .iter()
+        .map(|x| x.metrics.get(M::escaped) / x.metrics.get(M::defects))
+        .collect();
+    assert_ci("prevalence: misses at a 2% share of defects", &missed, theory);
+}
+
+/// One auditor who audits everything released (Poisson releases, exponential service: the
+/// audits end as a Poisson stream, Burke's theorem), every attempt defective, `start = 1`.
+/// Ability rises by (1 − a)/L per item, fades at 1/F and is reset by turnover at ν, so its
+/// stationary mean, seen by a Poisson stream, is (r/L)/(1/F + r/L + ν), and detection
+/// d(novice + (1 − novice)E[a]).
+fn audited(tenure: &str) -> String {
+    let (tenure, hire) = match tenure {
+        "" => (String::new(), String::new()),
+        t => (format!(", tenure = \"{t}\""), ", hire = 5000".to_string()),
+    };
+    scenario(
+        "replications = 60\nhorizon = \"8100h\"\nwarmup = \"100h\"\nseed = 10",
+        "2/h",
+        1.0,
+        &format!(
+            r#"[[policy.stage]]
+kind = "audit"
+name = "audit"
+sample = 1.0
+reviewers = 1
+service = {{ dist = "exponential", mean = "6m" }}
+detect = 0.9
+experience = {{ novice = 0.5, learn = 10, forget = "20h"{tenure}{hire} }}
+"#
+        ),
+    )
+}
+
+#[test]
+fn practice_disuse_and_turnover_have_their_stationary_mean() {
+    let (d, novice, r, l, f) = (0.9f64, 0.5f64, 2.0f64, 10.0f64, 20.0f64);
+    let detect = |nu: f64| {
+        let a = (r / l) / (1.0 / f + r / l + nu);
+        d * (novice + (1.0 - novice) * a)
+    };
+    let (_, stay) = run(&audited(""));
+    let (_, turn) = run(&audited("50h"));
+    let stay_d: Vec<f64> = stay.per_policy[0].iter().map(caught).collect();
+    let turn_d: Vec<f64> = turn.per_policy[0].iter().map(caught).collect();
+    // The two differ by 0.027: resolve to 0.02.
+    assert_ci_within("experience: practice and disuse", &stay_d, detect(0.0), 0.02);
+    assert_ci_within("experience: with turnover", &turn_d, detect(1.0 / 50.0), 0.02);
+    // Nobody leaves without a tenure; with one, a place turns over at 1/tenure, each
+    // replacement costing `hire`.
+    assert!(metric(&stay, 0, M::people_replaced).iter().all(|&n| n == 0.0));
+    let replaced = metric(&turn, 0, M::people_replaced);
+    assert_ci(
+        "turnover: people replaced in 8,000 hours",
+        &replaced,
+        8000.0 / 50.0,
+    );
+    for x in &turn.per_policy[0] {
+        let m = |k: M| x.metrics.get(k);
+        assert_eq!(m(M::cost_hiring), 5000.0 * m(M::people_replaced));
+    }
+}
+
+/// Every kind of person changes: a novice who never learns (`learn` huge, `start = 0`)
+/// detects `novice` × `detect`, whether reviewing, auditing, inspecting lots or triaging
+/// (for triage, the share flagged is `novice` × `flag`).
+#[test]
+fn every_kind_of_person_changes() {
+    let experience = "experience = { novice = 0.5, learn = 1e9, start = 0 }";
+    let stages = [
+        (
+            "review",
+            format!("kind = \"human_review\"\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
+            0.4,
+        ),
+        (
+            "audit",
+            format!("kind = \"audit\"\nsample = 0.5\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
+            0.4,
+        ),
+        (
+            "lots",
+            format!("kind = \"acceptance_sampling\"\nlot = 2\nn = 2\nc = 1\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
+            0.4,
+        ),
+        (
+            "triage",
+            format!("kind = \"triage\"\nflag = {{ only = 0.6 }}\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"3m\" }}\n{experience}"),
+            0.3,
+        ),
+    ];
+    for (what, stage, theory) in stages {
+        let text = scenario(
+            "replications = 20\nhorizon = \"600h\"\nseed = 11",
+            "5/h",
+            1.0,
+            &format!("[[policy.stage]]\nname = \"{what}\"\n{stage}\n"),
+        );
+        let (_, r) = run(&text);
+        let found: Vec<f64> = r.per_policy[0].iter().map(caught).collect();
+        let found = match what {
+            // Lots of two, both inspected: every attempt that enters is (the few still
+            // waiting at the end aside).
+            "lots" => r.per_policy[0]
+                .iter()
+                .map(|x| x.stages[0].caught / x.stages[0].entered)
+                .collect(),
+            // Triage flags without catching: its share flagged.
+            "triage" => r.per_policy[0]
+                .iter()
+                .map(|x| x.stages[0].flagged / (x.stages[0].passed + x.stages[0].flagged))
+                .collect(),
+            _ => found,
+        };
+        assert_ci(&format!("a novice at {what}"), &found, theory);
+    }
+}
+
+/// Settings that change nothing (a prevalence effect of slope 0, novices as able as the
+/// practised, people who leave only after the run) give every replication's metrics
+/// exactly as without them.
+#[test]
+fn settings_that_change_nothing_change_nothing() {
+    let world = |extra: &str| {
+        scenario(
+            "replications = 6\nhorizon = \"100h\"\nseed = 12",
+            "20/h",
+            0.1,
+            &format!(
+                r#"[[policy.stage]]
+kind = "triage"
+name = "triage"
+flag = {{ only = 0.5 }}
+reviewers = 1
+service = {{ dist = "exponential", mean = "1m" }}
+{extra}
+[[policy.stage]]
+kind = "human_review"
+name = "review"
+tier = "flagged"
+reviewers = 2
+service = {{ dist = "exponential", mean = "6m" }}
+detect = 0.7
+fatigue = {{ tau = "30m", floor = 0.8, break_after = "2h", break_length = "15m" }}
+{extra}
+[[policy.stage]]
+kind = "audit"
+name = "audit"
+sample = 0.2
+reviewers = 1
+service = {{ dist = "exponential", mean = "10m" }}
+detect = 0.8
+{extra}
+"#
+            ),
+        )
+    };
+    let (_, plain) = run(&world(""));
+    let neutral = "prevalence = { at = 0.3, slope = 0 }\nexperience = { novice = 1, learn = 5, forget = \"10h\", tenure = \"7000000h\", hire = 1 }";
+    let (_, same) = run(&world(neutral));
+    for (a, b) in plain.per_policy[0].iter().zip(&same.per_policy[0]) {
+        let bits = |r: &RepResult| r.metrics.values().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b), "{:?}\n{:?}", a.metrics, b.metrics);
+    }
+}
