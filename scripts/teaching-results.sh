@@ -13,7 +13,7 @@ bin=${OVERSIM_BIN:-target/release/oversim}
 [ -n "${OVERSIM_BIN:-}" ] || cargo build --release --locked --quiet
 scenarios=(default drifting-agent rubber-stamping fatigue-and-breaks automation-bias
            layered-defence layered-defence-correlated governance-b12 expert-review-wins
-           catastrophic-tail realistic-layers blame-or-learning)
+           catastrophic-tail realistic-layers blame-or-learning people-who-change)
 for s in "${scenarios[@]}"; do
     "$bin" run "scenarios/$s.toml" --timeseries 6h --report --force --quiet -o "$out/$s"
 done

@@ -184,6 +184,39 @@ fn locate<'d, 'p>(
     })
 }
 
+/// The names of `policy`'s stages whose kind has `key`; for a key inside it (`nested`, as
+/// `fatigue.idle`), only the stages that have the table `key`.
+fn stage_names_taking(policy: &dyn TableLike, key: &str, nested: bool) -> Vec<String> {
+    let takes = |t: &toml_edit::Table| {
+        (t.get("kind").and_then(Item::as_str))
+            .and_then(|k| crate::stages::KindTag::ALL.iter().find(|(n, _)| *n == k))
+            .is_some_and(|(_, tag)| tag.keys().contains(&key))
+            && (!nested || t.contains_key(key))
+    };
+    (policy.get("stage").and_then(Item::as_array_of_tables))
+        .map(|a| {
+            a.iter()
+                .filter(|t| takes(t))
+                .filter_map(|t| entry_name(t, true))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The message for a wildcard that reaches no stage.
+fn no_stage_takes(whose: &str, key: &str, nested: bool) -> String {
+    match nested {
+        true => format!("no stage {whose} has a `{key}` table"),
+        false => format!("no stage {whose} takes `{key}`"),
+    }
+}
+
+/// Whether the policy named `policy` has a stage [`stage_names_taking`] takes.
+fn stages_taking(doc: &mut DocumentMut, policy: &str, key: &str, nested: bool) -> bool {
+    find_named(doc.as_table_mut(), "policy", policy, "policy", false)
+        .is_ok_and(|p| !stage_names_taking(p, key, nested).is_empty())
+}
+
 fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     let parts: Vec<&str> = o.path.split('.').collect();
     // `policy.*.KEY`: a policy's own key (`culture`, `cost_per_day`) in every policy.
@@ -203,6 +236,27 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
             diag = set(doc, &one)?;
         }
         return Ok(diag);
+    }
+    // `policy.*.*.KEY`: every stage of every policy whose kind has KEY (policies with none
+    // are passed over).
+    if let ["policy", "*", "*", key, rest @ ..] = parts.as_slice() {
+        let names: Vec<String> = (doc.get("policy").and_then(Item::as_array_of_tables))
+            .map(|a| a.iter().filter_map(|p| entry_name(p, false)).collect())
+            .unwrap_or_default();
+        let mut diag = None;
+        for n in names {
+            let one = Override {
+                path: std::iter::once(format!("policy.{n}.*.{key}"))
+                    .chain(rest.iter().map(|s| s.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("."),
+                ..o.clone()
+            };
+            if stages_taking(doc, &n, key, !rest.is_empty()) {
+                diag = Some(set(doc, &one)?);
+            }
+        }
+        return diag.ok_or_else(|| no_stage_takes("of any policy", key, !rest.is_empty()));
     }
     // `policy.*.STAGE.KEY`: the same value in every policy that has a stage named STAGE;
     // `policy.*.work.KEY`: in every policy whose [policy.work] has KEY.
@@ -238,22 +292,14 @@ fn set(doc: &mut DocumentMut, o: &Override) -> Result<String, String> {
     }
     // `policy.NAME.*.KEY`: every stage of policy NAME whose kind has KEY.
     if let ["policy", policy, "*", key, rest @ ..] = parts.as_slice() {
-        let takes = |t: &toml_edit::Table| {
-            (t.get("kind").and_then(Item::as_str))
-                .and_then(|k| crate::stages::KindTag::ALL.iter().find(|(n, _)| *n == k))
-                .is_some_and(|(_, tag)| tag.keys().contains(key))
-        };
         let p = find_named(doc.as_table_mut(), "policy", policy, "policy", false)?;
-        let names: Vec<String> = (p.get("stage").and_then(Item::as_array_of_tables))
-            .map(|a| {
-                a.iter()
-                    .filter(|t| takes(t))
-                    .filter_map(|t| entry_name(t, true))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let names = stage_names_taking(p, key, !rest.is_empty());
         if names.is_empty() {
-            return Err(format!("no stage of policy `{policy}` takes `{key}`"));
+            return Err(no_stage_takes(
+                &format!("of policy `{policy}`"),
+                key,
+                !rest.is_empty(),
+            ));
         }
         let mut diag = String::new();
         for n in names {
@@ -399,6 +445,27 @@ fatigue = { tau = "30m", floor = 0.8 }
             err[0]
                 .message
                 .contains("no stage of policy `p` takes `false_positive`"),
+            "{err:?}"
+        );
+    }
+
+    /// `policy.*.*.KEY` reaches every stage of every policy whose kind has KEY; a key
+    /// inside a table reaches only the stages that have the table.
+    #[test]
+    fn two_stars_set_every_stage_of_every_policy() {
+        let two = format!(
+            "{DOC}[[policy]]\nname = \"q\"\n[[policy.stage]]\nkind = \"human_review\"\nname = \"r\"\nreviewers = 1\n[[policy]]\nname = \"checks\"\n[[policy.stage]]\nkind = \"automated_check\"\ndetect = 0.5\n"
+        );
+        let (text, _) = apply(&two, &[ov("policy.*.*.reviewers=7")]).unwrap();
+        assert_eq!(text.matches("reviewers = 7").count(), 2, "{text}");
+        // Only policy p's review has a `fatigue` table.
+        let (text, _) = apply(&two, &[ov("policy.*.*.fatigue.idle=watch")]).unwrap();
+        assert_eq!(text.matches("idle = \"watch\"").count(), 1, "{text}");
+        let err = apply(&two, &[ov("policy.*.*.prevalence.at=0.1")]).unwrap_err();
+        assert!(
+            err[0]
+                .message
+                .contains("no stage of any policy has a `prevalence` table"),
             "{err:?}"
         );
     }

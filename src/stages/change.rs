@@ -78,7 +78,7 @@ pub struct RawExperience {
 }
 
 /// The prevalence effect's slope when none is written: Wolfe et al. (2005), 7% misses at
-/// 50% prevalence against 30% at 1% (ln(30/7) / ln 50; docs/parameters.md A.3).
+/// 50% prevalence against 30% at 1% (ln(30/7) / ln 50; docs/parameters.md A.14).
 pub const WOLFE_SLOPE: f64 = 0.372;
 
 /// Reads a stage's `prevalence` and `experience`; `people`: whether the stage has people

@@ -232,6 +232,16 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     b / (1.0 - rho * (1.0 - b))
 }
 
+/// Thousands of USD with one decimal, signed when `signed`: "584.0k", "−37.3k".
+pub fn kusd(x: f64, signed: bool) -> String {
+    let s = format!("{:.1}k", x.abs() / 1000.0);
+    match (x < 0.0, signed) {
+        (true, _) => format!("−{s}"),
+        (false, true) => format!("+{s}"),
+        (false, false) => s,
+    }
+}
+
 /// Digits with a comma between thousands: "8577103" → "8,577,103".
 pub fn thousands(digits: &str) -> String {
     let mut out = String::new();

@@ -3,7 +3,7 @@
 //! culture that states nothing changes nothing, and the crossed structure × culture
 //! scenario from the command line.
 
-use super::common::{assert_ci, run};
+use super::common::{assert_ci, kusd as k, run};
 use oversim::metrics::{RepResult, M};
 
 /// One class with plenty of root causes (a fix barely moves the defect rate, and two
@@ -220,16 +220,6 @@ fn a_culture_that_states_nothing_and_escapes_nobody_learns_from_change_nothing()
 fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples/blame-or-learning");
     super::common::csv_rows(&dir.join(file))
-}
-
-/// Thousands of USD with one decimal, signed when `signed`: "584.0k", "−37.3k".
-fn k(x: f64, signed: bool) -> String {
-    let s = format!("{:.1}k", x.abs() / 1000.0);
-    match (x < 0.0, signed) {
-        (true, _) => format!("−{s}"),
-        (false, true) => format!("+{s}"),
-        (false, false) => s,
-    }
 }
 
 /// The crossed structure × culture table of lesson 10 (docs/teaching.md), from the committed

@@ -131,7 +131,7 @@ fn paired_interval_ratios_in_the_readme_hold() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     examples.sort();
-    assert_eq!(examples.len(), 12, "{examples:?}");
+    assert_eq!(examples.len(), 13, "{examples:?}");
     let all =
         |metrics: &[&str]| -> Vec<f64> { examples.iter().flat_map(|e| width_ratios(e, metrics)).collect() };
     let outcomes = ["escapes_per_1k", "harm", "cost_per_release"];

@@ -245,3 +245,107 @@ detect = 0.8
         assert_eq!(bits(a), bits(b), "{:?}\n{:?}", a.metrics, b.metrics);
     }
 }
+
+/// The committed rows of `file` in results/examples/people-who-change/.
+fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples/people-who-change");
+    super::common::csv_rows(&dir.join(file))
+}
+
+/// Lesson 12's table (docs/teaching.md), from the committed results of the crossed scenario:
+/// each policy's net value at each of the eight points (idle watch × prevalence effect ×
+/// practice and disuse), the best policy, and tiered's harm against per-action's. The
+/// prose's claims are checked against the same numbers.
+#[test]
+fn lesson_12_reads_people_who_change_from_the_committed_results() {
+    use super::common::kusd;
+    let decision = committed("decision.csv");
+    let summary = committed("summary.csv");
+    let (idle, slope, novice) = (
+        "policy.*.*.fatigue.idle",
+        "policy.*.*.prevalence.slope",
+        "policy.*.*.experience.novice",
+    );
+    let policies = ["split", "by-hand", "tiered", "per-action"];
+    let mut want = String::from(
+        "| idle spells | prevalence effect | practice and disuse | split | by-hand (status quo) | tiered | per-action | best | tiered's harm against per-action's |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut ranks = Vec::new();
+    let mut nets = std::collections::BTreeMap::new();
+    for i in ["rest", "watch"] {
+        for s in ["0.0", "0.372"] {
+            for n in ["1.0", "0.6"] {
+                let at = |r: &std::collections::BTreeMap<String, String>| {
+                    r[idle] == i && r[slope] == s && r[novice] == n
+                };
+                let row = |p: &str| (decision.iter()).find(|r| at(r) && r["policy"] == p).unwrap();
+                let harm = |p: &str| -> f64 {
+                    (summary.iter())
+                        .find(|r| at(r) && r["policy"] == p && r["metric"] == "harm")
+                        .unwrap()["mean"]
+                        .parse()
+                        .unwrap()
+                };
+                let mut line = format!(
+                    "| {} | {} | {} |",
+                    if i == "rest" { "rest" } else { "a watch" },
+                    if s == "0.0" { "no" } else { "yes" },
+                    if n == "1.0" { "no" } else { "yes" }
+                );
+                for p in policies {
+                    let net: f64 = row(p)["mean"].parse().unwrap();
+                    nets.insert((i, s, n, p), net);
+                    line += &format!(" {} |", kusd(net, false));
+                }
+                let best = policies.iter().find(|p| row(p)["rank"] == "1").unwrap();
+                ranks.push(policies.map(|p| row(p)["rank"].clone()));
+                let vs = 100.0 * (harm("tiered") / harm("per-action") - 1.0);
+                line += &format!(
+                    " {best} | {}{:.0}% |\n",
+                    if vs < 0.0 { "−" } else { "+" },
+                    vs.abs()
+                );
+                want += &line;
+            }
+        }
+    }
+    let Some(doc) = super::common::generated_block("docs/teaching.md", "people:table", &want) else {
+        return;
+    };
+    // What the prose says: the ranking is the same at all eight points; every mechanism
+    // costs the status quo money; with all three, the status quo's net value is below zero.
+    assert!(
+        ranks.iter().all(|r| r == &ranks[0]),
+        "the ranking moves: {ranks:?}"
+    );
+    let base = |p: &str| nets[&("rest", "0.0", "1.0", p)];
+    for point in [
+        ("watch", "0.0", "1.0"),
+        ("rest", "0.372", "1.0"),
+        ("rest", "0.0", "0.6"),
+    ] {
+        let alone = nets[&(point.0, point.1, point.2, "by-hand")];
+        assert!(alone < base("by-hand"), "{point:?} costs the status quo");
+    }
+    // Tiered's harm advantage shrinks with a watch and grows with the prevalence effect.
+    let advantage = |i: &str, s: &str| -> f64 {
+        let line = want.lines().find(|l| {
+            l.starts_with(&format!(
+                "| {} | {} | no |",
+                if i == "rest" { "rest" } else { "a watch" },
+                if s == "0.0" { "no" } else { "yes" }
+            ))
+        });
+        let cell = line.unwrap().trim_end_matches(" |").rsplit("| ").next().unwrap();
+        cell.trim_end_matches('%').replace('−', "-").parse().unwrap()
+    };
+    assert!(advantage("watch", "0.0") > advantage("rest", "0.0"));
+    assert!(advantage("rest", "0.372") < advantage("rest", "0.0"));
+    let plain = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    for stated in [
+        "The ranking is the same at all eight points",
+        "People who change move the money, not the verdict, in this world",
+    ] {
+        assert!(plain.contains(stated), "docs/teaching.md should say `{stated}`");
+    }
+}
