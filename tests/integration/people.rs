@@ -143,58 +143,103 @@ fn practice_disuse_and_turnover_have_their_stationary_mean() {
     }
 }
 
-/// Every kind of person changes: a novice who never learns (`learn` huge, `start = 0`)
-/// detects `novice` × `detect`, whether reviewing, auditing, inspecting lots or triaging
-/// (for triage, the share flagged is `novice` × `flag`).
-#[test]
-fn every_kind_of_person_changes() {
-    let experience = "experience = { novice = 0.5, learn = 1e9, start = 0 }";
-    let stages = [
+/// One stage of each kind of person, with `people` (more TOML) and `service`: a review
+/// and an audit of everything released and lots of two inspected whole (detect 0.8), and
+/// a triage (flag 0.6). Every attempt is defective in these worlds.
+fn each_kind(people: &str, service: &str) -> [(&'static str, String); 4] {
+    let common = format!("reviewers = 1\nservice = {service}\n{people}");
+    [
         (
             "review",
-            format!("kind = \"human_review\"\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
-            0.4,
+            format!("kind = \"human_review\"\ndetect = 0.8\n{common}"),
         ),
         (
             "audit",
-            format!("kind = \"audit\"\nsample = 0.5\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
-            0.4,
+            format!("kind = \"audit\"\nsample = 1.0\ndetect = 0.8\n{common}"),
         ),
         (
             "lots",
-            format!("kind = \"acceptance_sampling\"\nlot = 2\nn = 2\nc = 1\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"6m\" }}\ndetect = 0.8\n{experience}"),
-            0.4,
+            format!("kind = \"acceptance_sampling\"\nlot = 2\nn = 2\nc = 1\ndetect = 0.8\n{common}"),
         ),
         (
             "triage",
-            format!("kind = \"triage\"\nflag = {{ only = 0.6 }}\nreviewers = 2\nservice = {{ dist = \"exponential\", mean = \"3m\" }}\n{experience}"),
-            0.3,
+            format!("kind = \"triage\"\nflag = {{ only = 0.6 }}\n{common}"),
         ),
-    ];
-    for (what, stage, theory) in stages {
+    ]
+}
+
+/// What a stage of [`each_kind`] found in each replication: the share of what it handled
+/// that it caught (for triage, that it flagged; for lots, of what entered, the few still
+/// waiting at the end aside).
+fn found(what: &str, text: &str) -> Vec<f64> {
+    let (_, r) = run(text);
+    (r.per_policy[0].iter())
+        .map(|x| {
+            let s = &x.stages[0];
+            match what {
+                "lots" => s.caught / s.entered,
+                "triage" => s.flagged / (s.passed + s.flagged),
+                _ => caught(x),
+            }
+        })
+        .collect()
+}
+
+/// Every kind of person changes alike. A novice who never learns (`learn` huge,
+/// `start = 0`) detects `novice` × `detect` (for triage, flags with `novice` × `flag`).
+/// A person who forgets all but the last item (`memory = 1`) sees a share of 1 (for
+/// triage, of 0.6), so misses (1 − d)(0.5/1)^0.372 (triage: (1 − 0.6)(0.5/0.6)^0.372). A
+/// watch of 2 hours with 1-second items gives B.11's session mean, as for a reviewer.
+#[test]
+fn every_kind_of_person_changes() {
+    let exp = "experience = { novice = 0.5, learn = 1e9, start = 0 }";
+    let prev = "prevalence = { at = 0.5, memory = 1 }";
+    let slope = 0.372f64;
+    let seen = |what: &str| -> f64 {
+        if what == "triage" {
+            0.6
+        } else {
+            1.0
+        }
+    };
+    let fresh = |what: &str| if what == "triage" { 0.6 } else { 0.8 };
+    let exponential = "{ dist = \"exponential\", mean = \"6m\" }";
+    for ((what, novice), (_, rare)) in each_kind(exp, exponential)
+        .into_iter()
+        .zip(each_kind(prev, exponential))
+    {
+        let text = |stage: &str| {
+            scenario(
+                "replications = 20\nhorizon = \"600h\"\nseed = 11",
+                "5/h",
+                1.0,
+                &format!("[[policy.stage]]\nname = \"{what}\"\n{stage}\n"),
+            )
+        };
+        assert_ci(
+            &format!("a novice at {what}"),
+            &found(what, &text(&novice)),
+            0.5 * fresh(what),
+        );
+        let miss = (1.0 - fresh(what)) * (0.5 / seen(what)).powf(slope);
+        assert_ci(
+            &format!("the share seen at {what}"),
+            &found(what, &text(&rare)),
+            1.0 - miss,
+        );
+    }
+    let (d0, floor, tau, t) = (0.8f64, 0.8f64, 0.5f64, 2.0f64);
+    let session = floor + (1.0 - floor) * (tau / t) * (1.0 - (-t / tau).exp());
+    let watch = format!("fatigue = {{ tau = \"30m\", floor = {floor}, break_after = \"4h\", break_length = \"15m\", idle = \"watch\" }}");
+    for (what, stage) in each_kind(&watch, "{ dist = \"constant\", value = \"1s\" }") {
         let text = scenario(
-            "replications = 20\nhorizon = \"600h\"\nseed = 11",
-            "5/h",
+            "replications = 40\nhorizon = \"2h\"\nwarmup = \"0h\"\nseed = 13",
+            "500/h",
             1.0,
             &format!("[[policy.stage]]\nname = \"{what}\"\n{stage}\n"),
         );
-        let (_, r) = run(&text);
-        let found: Vec<f64> = r.per_policy[0].iter().map(caught).collect();
-        let found = match what {
-            // Lots of two, both inspected: every attempt that enters is (the few still
-            // waiting at the end aside).
-            "lots" => r.per_policy[0]
-                .iter()
-                .map(|x| x.stages[0].caught / x.stages[0].entered)
-                .collect(),
-            // Triage flags without catching: its share flagged.
-            "triage" => r.per_policy[0]
-                .iter()
-                .map(|x| x.stages[0].flagged / (x.stages[0].passed + x.stages[0].flagged))
-                .collect(),
-            _ => found,
-        };
-        assert_ci(&format!("a novice at {what}"), &found, theory);
+        let theory = session * if what == "triage" { 0.6 } else { d0 };
+        assert_ci(&format!("a watch at {what}"), &found(what, &text), theory);
     }
 }
 
