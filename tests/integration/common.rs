@@ -278,6 +278,13 @@ pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String
     r.deserialize().map(|x| x.unwrap()).collect()
 }
 
+/// The rows of `file` in the committed results of the example `example`
+/// (results/examples/EXAMPLE/).
+pub fn committed_rows(example: &str, file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples");
+    csv_rows(&dir.join(example).join(file))
+}
+
 /// Runs `oversim run SCENARIO -r REPS -q -o OUT` from the repository, with each of `sets` as
 /// `--set`, asserting success; returns the output folder.
 pub fn oversim_run(scenario: &str, reps: u32, out: &std::path::Path, sets: &[&str]) -> std::path::PathBuf {

@@ -218,8 +218,7 @@ fn a_culture_that_states_nothing_and_escapes_nobody_learns_from_change_nothing()
 /// The committed rows of `file` in results/examples/blame-or-learning/, each as a map from
 /// column to text.
 fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples/blame-or-learning");
-    super::common::csv_rows(&dir.join(file))
+    super::common::committed_rows("blame-or-learning", file)
 }
 
 /// The crossed structure × culture table of lesson 10 (docs/teaching.md), from the committed

@@ -293,8 +293,7 @@ detect = 0.8
 
 /// The committed rows of `file` in results/examples/people-who-change/.
 fn committed(file: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/examples/people-who-change");
-    super::common::csv_rows(&dir.join(file))
+    super::common::committed_rows("people-who-change", file)
 }
 
 /// Lesson 12's table (docs/teaching.md), from the committed results of the crossed scenario:
