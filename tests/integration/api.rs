@@ -126,7 +126,7 @@ fn shards_merged_in_memory_are_the_whole_run() {
 fn levers_are_set_paths_with_the_files_values() {
     let levers = api::levers(scenario::DEFAULT_LABEL, scenario::DEFAULT_SCENARIO).unwrap();
     assert_eq!(levers.policies, ["by-hand", "per-action", "tiered", "split"]);
-    assert_eq!(levers.uncertain.len(), 27, "{:?}", levers.uncertain);
+    assert_eq!(levers.uncertain.len(), 32, "{:?}", levers.uncertain);
     assert!(levers.uncertain.contains(&"policy.*.review.detect".to_string()));
     assert_eq!(levers.horizon_hours, 720.0);
     let value = |path: &str| {
