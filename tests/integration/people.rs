@@ -393,3 +393,31 @@ fn lesson_12_reads_people_who_change_from_the_committed_results() {
         assert!(plain.contains(stated), "docs/teaching.md should say `{stated}`");
     }
 }
+
+/// people-who-change is the default world with its people's tables set: its workload,
+/// costs and policies are the default's except each person's `prevalence` and
+/// `experience`, so lesson 12 compares the same structures as every other lesson on the
+/// default.
+#[test]
+fn people_who_change_keeps_the_default_world() {
+    let load = |s: &str| -> toml::Table {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{s}.toml"));
+        std::fs::read_to_string(path).unwrap().parse().unwrap()
+    };
+    let (mut default, mut people) = (load("default"), load("people-who-change"));
+    let mut tables = 0;
+    for sc in [&mut default, &mut people] {
+        for policy in sc["policy"].as_array_mut().unwrap() {
+            for stage in policy["stage"].as_array_mut().unwrap() {
+                let stage = stage.as_table_mut().unwrap();
+                tables += stage.remove("prevalence").is_some() as u32;
+                tables += stage.remove("experience").is_some() as u32;
+            }
+        }
+    }
+    // Six people's stages (four reviews, two audits) in each, each with both tables.
+    assert_eq!(tables, 24);
+    for key in ["workload", "costs", "policy", "culture", "decision"] {
+        assert_eq!(default.get(key), people.get(key), "{key}");
+    }
+}
