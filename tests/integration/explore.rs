@@ -604,7 +604,19 @@ fn the_docs_quote_the_committed_exploration() {
     let teaching = std::fs::read_to_string(root.join("docs/teaching.md")).unwrap();
     assert!(teaching
         .contains("In none of the 32 independent draws is the status quo or per-action review the best"));
-    assert!(teaching.contains("464 parameter sets"));
+    // The sets and inputs the prose counts are the committed design's.
+    let design = std::fs::read_to_string(root.join("results/explore/default/design.csv")).unwrap();
+    let sets = design.lines().count() - 1;
+    let inputs = sets / 16 - 2; // Saltelli: N (k + 2) sets for k inputs, N = 16
+    assert!(
+        teaching.contains(&format!("{sets} parameter sets")),
+        "{sets} sets"
+    );
+    assert!(
+        teaching.contains(&format!("declares {inputs} of them")),
+        "{inputs} inputs"
+    );
+    assert!(doc.contains(&format!("its {inputs} inputs with N = 16\n({sets} sets")));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(
         readme.contains("(tiered in 59% of them, split in 41%), never the status quo or per-action review")
