@@ -55,6 +55,16 @@ portable!(
     hypot(x, y),
 );
 
+/// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).
+pub fn normal_quantile(p: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
+}
+
+/// Φ(x), the standard normal distribution function.
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
 /// Keeps this module's object file in every program that runs a replication (a linker
 /// takes an archive member only for a symbol it needs): the engine calls it once.
 #[inline(never)]

@@ -101,7 +101,8 @@ impl<'a> Sim<'a> {
             .fresh(pool.skill[k], item.defect_kind as usize, item.class as usize);
         let fresh = pool.state[k]
             .mind
-            .inspect(&a.change, now, fresh, item.defective as u8 as f64);
+            .inspect(&a.change, now, fresh, item.defective as u8 as f64)
+            .detect;
         let (detect, on_break) = pool.state[k].finish(fresh, a.fatigue);
         match on_break {
             Some(length) => self.events.schedule(

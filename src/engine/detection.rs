@@ -3,6 +3,8 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::math::normal_quantile;
+
 use crate::rng::{uniform, Ahead, Draws};
 use crate::scenario::Scenario;
 use crate::workload::Class;
@@ -136,9 +138,4 @@ pub(super) fn detects(rng: impl FnOnce() -> Draws, loading: Option<Loading>, d: 
 #[inline]
 pub(super) fn false_flag(detect: &mut Ahead, entity: u64, p: f64) -> bool {
     p > 0.0 && detect.uniform_about(entity) < p
-}
-
-/// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).
-fn normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
 }

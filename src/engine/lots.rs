@@ -135,7 +135,8 @@ impl<'a> Sim<'a> {
         let fresh = cfg.detect.of(item.defect_kind as usize, item.class as usize);
         let fresh = person
             .mind
-            .inspect(&cfg.change, now, fresh, item.defective as u8 as f64);
+            .inspect(&cfg.change, now, fresh, item.defective as u8 as f64)
+            .detect;
         let (detect, on_break) = person.finish(fresh, cfg.fatigue);
         match on_break {
             Some(length) => self.events.schedule(

@@ -133,16 +133,21 @@ impl<'a> Sim<'a> {
         }
         let entity = a.entity();
         let fresh = h.detect.fresh(rv.skill, a.defect_kind as usize, a.class as usize);
-        let fresh = rv.mind.inspect(&h.change, now, fresh, a.defective as u8 as f64);
+        // What the reviewer has seen moves their detection and, by the same criterion
+        // shift, their false rejects.
+        let judged = rv.mind.inspect(&h.change, now, fresh, a.defective as u8 as f64);
         let reject = if a.defective {
-            let d = review_detect(h, fresh, rv.on_task, a.auto_passed && !a.flagged, pressured);
+            let d = review_detect(
+                h,
+                judged.detect,
+                rv.on_task,
+                a.auto_passed && !a.flagged,
+                pressured,
+            );
             detects(|| st.detect.draws_about(entity), self.wiring.loadings[i], d, a.z)
         } else {
-            false_flag(
-                &mut st.detect,
-                entity,
-                (h.false_reject * (1.0 + culture.defensive)).min(1.0),
-            )
+            let f = (h.false_reject * (1.0 + culture.defensive)).min(1.0);
+            false_flag(&mut st.detect, entity, judged.false_alarm(f))
         };
         rv.action = id;
         rv.reject = reject;

@@ -89,7 +89,7 @@ impl<'a> Sim<'a> {
         let flag = t.flag[a.class as usize];
         let judged = match a.triage_done {
             true => flag,
-            false => person.mind.inspect(&t.change, now, flag, flag),
+            false => person.mind.inspect(&t.change, now, flag, flag).detect,
         };
         let (vigilance, on_break) = person.finish(1.0, t.fatigue);
         match on_break {

@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use super::At;
 use crate::input::{Ctx, Num, S};
+use crate::math::{normal_cdf, normal_quantile};
 use crate::rng::{purpose, Keyed};
 
 /// `prevalence` as read.
@@ -232,36 +233,73 @@ impl Mind {
     }
 
     /// The person's detection at `now` of what `d` is for a practised person who sees
-    /// targets at the rate `detect` was measured at; then they learn from the item, whose
-    /// weight as a target is `target` (1 or 0 for a defect, a class's flag for triage).
+    /// targets at the rate `detect` was measured at, and the criterion shift the share
+    /// they have seen makes ([`Judged`]); then they learn from the item, whose weight as a
+    /// target is `target` (1 or 0 for a defect, a class's flag for triage).
     #[inline]
-    pub fn inspect(&mut self, c: &Change, now: f64, d: f64, target: f64) -> f64 {
+    pub fn inspect(&mut self, c: &Change, now: f64, d: f64, target: f64) -> Judged {
         if c.prevalence.is_none() && c.experience.is_none() {
-            return d;
+            return Judged {
+                detect: d,
+                shift: 0.0,
+            };
         }
         self.catch_up(c, now);
-        let d = self.detect(c, d);
+        let judged = self.judge(c, d);
         if let Some(p) = c.prevalence {
             self.seen += (target - self.seen) / p.memory;
         }
         if let Some(e) = c.experience {
             self.ability += (1.0 - self.ability) * target / e.learn;
         }
-        d
+        judged
     }
 
     /// What detection `d` becomes with this person's ability and the target share seen.
     pub fn detect(&self, c: &Change, d: f64) -> f64 {
+        self.judge(c, d).detect
+    }
+
+    /// [`Mind::detect`], with the criterion shift of the prevalence effect.
+    fn judge(&self, c: &Change, d: f64) -> Judged {
         let mut d = d;
         if let Some(e) = c.experience {
             d *= e.novice + (1.0 - e.novice) * self.ability;
         }
+        let mut shift = 0.0;
         if let Some(p) = c.prevalence {
             // 1 − (1 − d)·factor, written so that a factor of 1 leaves d exactly as it was.
             let factor = libm::pow(p.at / self.seen, p.slope);
-            d = (d - (1.0 - d) * (factor - 1.0)).max(0.0);
+            let shifted = (d - (1.0 - d) * (factor - 1.0)).max(0.0);
+            if shifted != d && d > 0.0 && d < 1.0 {
+                shift = normal_quantile(shifted) - normal_quantile(d);
+            }
+            d = shifted;
         }
-        d
+        Judged { detect: d, shift }
+    }
+}
+
+/// A person's detection of a defect, and the shift of their criterion in standard normal
+/// units (Φ⁻¹ of the hit rate after the prevalence effect less before it; −∞ for a sure
+/// miss, 0 without the effect).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judged {
+    pub detect: f64,
+    pub shift: f64,
+}
+
+impl Judged {
+    /// A false-alarm probability `f` under the same criterion shift: the prevalence effect
+    /// is a criterion shift (Wolfe et al. 2005, 2007), so at a fixed sensitivity d′ a
+    /// person who says "defect" less often to real ones says it less often to clean work:
+    /// Φ⁻¹(f′) − Φ⁻¹(f) = Φ⁻¹(d′) − Φ⁻¹(d). Exactly `f` without a shift.
+    pub fn false_alarm(&self, f: f64) -> f64 {
+        if self.shift == 0.0 || f <= 0.0 || f >= 1.0 {
+            f
+        } else {
+            normal_cdf(normal_quantile(f) + self.shift)
+        }
     }
 }
 
@@ -297,7 +335,8 @@ mod tests {
         let c = Change::default();
         let mut m = Mind::new(&c, keys(), 0, 0.0);
         for t in 0..100 {
-            assert_eq!(m.inspect(&c, t as f64, 0.7, 1.0), 0.7);
+            let judged = m.inspect(&c, t as f64, 0.7, 1.0);
+            assert_eq!((judged.detect, judged.false_alarm(0.05)), (0.7, 0.05));
         }
     }
 
@@ -320,6 +359,14 @@ mod tests {
             "{}",
             m.detect(&c, 0.93)
         );
+        // A criterion shift: the false alarms move by the hits' shift in z, so the
+        // sensitivity d′ = Φ⁻¹(hits) − Φ⁻¹(false alarms) stays what it was.
+        let judged = m.judge(&c, 0.93);
+        let f = judged.false_alarm(0.05);
+        let sensitivity = |h: f64, f: f64| normal_quantile(h) - normal_quantile(f);
+        assert!(f < 0.05 && f > 0.0, "{f}");
+        assert!((sensitivity(judged.detect, f) - sensitivity(0.93, 0.05)).abs() < 1e-9);
+        assert_eq!(judged.false_alarm(0.0), 0.0);
         // The estimate is an exponentially weighted mean.
         let mut m = Mind::new(&c, keys(), 0, 0.0);
         m.inspect(&c, 0.0, 0.9, 0.0);

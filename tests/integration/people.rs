@@ -57,13 +57,25 @@ fatigue = {{ tau = "30m", floor = {}, break_after = "4h", break_length = "15m"{i
 /// The prevalence effect: a reviewer whose `detect` = 0.93 holds at a 50% share of
 /// defects comes to see a 2% share, and misses 0.07 × (0.5/0.02)^0.372 = 23%. The running
 /// estimate averages over 1,000 items, so its spread adds to the miss odds a second-order
-/// term, ½b(b+1)·Var/π² with Var = π(1 − π)/(2m − 1), kept in the theory (0.6%).
+/// term, ½b(b+1)·Var/π² with Var = π(1 − π)/(2m − 1), kept in the theory (0.6%). Their
+/// false rejects (0.05 at the reference) move by the same criterion shift:
+/// Φ(Φ⁻¹(0.05) + Φ⁻¹(hits) − Φ⁻¹(0.93)) = 0.84%, with the same second-order term
+/// (½F″(π)·Var, by finite differences).
 #[test]
 fn the_prevalence_effect_follows_the_share_seen() {
+    use oversim::math::{normal_cdf, normal_quantile};
     let (at, slope, memory, pi, d) = (0.5f64, 0.372f64, 1000.0f64, 0.02f64, 0.93f64);
-    let spread = 0.5 * slope * (slope + 1.0) * (1.0 - pi) / (pi * (2.0 * memory - 1.0));
+    let var = pi * (1.0 - pi) / (2.0 * memory - 1.0);
+    let spread = 0.5 * slope * (slope + 1.0) * var / (pi * pi);
     let theory = (1.0 - d) * (at / pi).powf(slope) * (1.0 + spread);
     assert!(spread < 0.01, "the second-order term {spread} is small");
+    let false_reject = |s: f64| {
+        let hits = 1.0 - (1.0 - d) * (at / s).powf(slope);
+        normal_cdf(normal_quantile(0.05) + normal_quantile(hits) - normal_quantile(d))
+    };
+    let h = 1e-3 * pi;
+    let curvature = (false_reject(pi + h) - 2.0 * false_reject(pi) + false_reject(pi - h)) / (h * h);
+    let false_theory = false_reject(pi) + 0.5 * curvature * var;
     let text = scenario(
         "replications = 30\nhorizon = \"400h\"\nwarmup = \"100h\"\nseed = 9",
         "100/h",
@@ -74,6 +86,7 @@ kind = "human_review"
 reviewers = 1
 service = {{ dist = "constant", value = "6s" }}
 detect = {d}
+false_reject = 0.05
 prevalence = {{ at = {at}, slope = {slope}, memory = {memory} }}
 "#
         ),
@@ -84,6 +97,16 @@ prevalence = {{ at = {at}, slope = {slope}, memory = {memory} }}
         .map(|x| x.metrics.get(M::escaped) / x.metrics.get(M::defects))
         .collect();
     assert_ci("prevalence: misses at a 2% share of defects", &missed, theory);
+    // Clean work reviewed: what passed less what escaped, and what was rejected less the
+    // defects caught.
+    let rejected: Vec<f64> = (r.per_policy[0].iter())
+        .map(|x| {
+            let s = &x.stages[0];
+            let clean = (s.passed - x.metrics.get(M::escaped)) + (s.flagged - s.caught);
+            x.metrics.get(M::false_rejects) / clean
+        })
+        .collect();
+    assert_ci("prevalence: false rejects of clean work", &rejected, false_theory);
 }
 
 /// One auditor who audits everything released (Poisson releases, exponential service: the
