@@ -233,16 +233,13 @@ impl Mind {
     }
 
     /// The person's detection at `now` of what `d` is for a practised person who sees
-    /// targets at the rate `detect` was measured at, and the criterion shift the share
-    /// they have seen makes ([`Judged`]); then they learn from the item, whose weight as a
+    /// targets at the rate `detect` was measured at, with what it was before the share
+    /// they have seen moved it ([`Judged`]); then they learn from the item, whose weight as a
     /// target is `target` (1 or 0 for a defect, a class's flag for triage).
     #[inline]
     pub fn inspect(&mut self, c: &Change, now: f64, d: f64, target: f64) -> Judged {
         if c.prevalence.is_none() && c.experience.is_none() {
-            return Judged {
-                detect: d,
-                shift: 0.0,
-            };
+            return Judged { detect: d, before: d };
         }
         self.catch_up(c, now);
         let judged = self.judge(c, d);
@@ -260,45 +257,45 @@ impl Mind {
         self.judge(c, d).detect
     }
 
-    /// [`Mind::detect`], with the criterion shift of the prevalence effect.
+    /// [`Mind::detect`], with the detection before the prevalence effect.
     fn judge(&self, c: &Change, d: f64) -> Judged {
-        let mut d = d;
+        let mut before = d;
         if let Some(e) = c.experience {
-            d *= e.novice + (1.0 - e.novice) * self.ability;
+            before *= e.novice + (1.0 - e.novice) * self.ability;
         }
-        let mut shift = 0.0;
-        if let Some(p) = c.prevalence {
+        let detect = match c.prevalence {
             // 1 − (1 − d)·factor, written so that a factor of 1 leaves d exactly as it was.
-            let factor = libm::pow(p.at / self.seen, p.slope);
-            let shifted = (d - (1.0 - d) * (factor - 1.0)).max(0.0);
-            if shifted != d && d > 0.0 && d < 1.0 {
-                shift = normal_quantile(shifted) - normal_quantile(d);
+            Some(p) => {
+                let factor = libm::pow(p.at / self.seen, p.slope);
+                (before - (1.0 - before) * (factor - 1.0)).max(0.0)
             }
-            d = shifted;
-        }
-        Judged { detect: d, shift }
+            None => before,
+        };
+        Judged { detect, before }
     }
 }
 
-/// A person's detection of a defect, and the shift of their criterion in standard normal
-/// units (Φ⁻¹ of the hit rate after the prevalence effect less before it; −∞ for a sure
-/// miss, 0 without the effect).
+/// A person's detection of a defect, and what it was before the prevalence effect moved
+/// it (the same without the effect). The criterion shift between the two is computed only
+/// where a false alarm asks for it, off the path of every defect and every desk.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Judged {
     pub detect: f64,
-    pub shift: f64,
+    pub before: f64,
 }
 
 impl Judged {
     /// A false-alarm probability `f` under the same criterion shift: the prevalence effect
     /// is a criterion shift (Wolfe et al. 2005, 2007), so at a fixed sensitivity d′ a
     /// person who says "defect" less often to real ones says it less often to clean work:
-    /// Φ⁻¹(f′) − Φ⁻¹(f) = Φ⁻¹(d′) − Φ⁻¹(d). Exactly `f` without a shift.
+    /// Φ⁻¹(f′) − Φ⁻¹(f) = Φ⁻¹(d′) − Φ⁻¹(d) (a sure miss, d′ = 0, gives f′ = 0). Exactly
+    /// `f` without a shift.
     pub fn false_alarm(&self, f: f64) -> f64 {
-        if self.shift == 0.0 || f <= 0.0 || f >= 1.0 {
+        let (d, shifted) = (self.before, self.detect);
+        if shifted == d || d <= 0.0 || d >= 1.0 || f <= 0.0 || f >= 1.0 {
             f
         } else {
-            normal_cdf(normal_quantile(f) + self.shift)
+            normal_cdf(normal_quantile(f) + (normal_quantile(shifted) - normal_quantile(d)))
         }
     }
 }
