@@ -6,6 +6,7 @@ use super::Request;
 use crate::experiment::{self, baseline_index, Execution, Keep, Kept, RunData};
 use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::design::DesignKind;
+use crate::explore::fold::Folded;
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, pilot, Exploration, Spec};
 use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
@@ -54,7 +55,10 @@ pub fn run(
     let ran = execute(&ex, &exec, 0.0, workers, &|| ctx.clone(), progress)?;
     Ok(match req.shard {
         Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &ran.run, s, ran.manifest))),
-        None => Outcome::Whole(Box::new(conclude(ex, &ran.run, ran.manifest))),
+        None => {
+            let folded = Folded::of(&ex, &ran.run);
+            Outcome::Whole(Box::new(conclude(ex, &ran.run, &folded, ran.manifest)))
+        }
     })
 }
 
@@ -166,18 +170,19 @@ pub fn merge(shards: &[ShardFiles]) -> Result<Explored, String> {
     })?;
     let (_, run) = load_run(shards, ex.plan.clone())?;
     let manifest = merged_manifest(shards, &run, count);
-    Ok(conclude(ex, &run, manifest))
+    let folded = Folded::of(&ex, &run);
+    Ok(conclude(ex, &run, &folded, manifest))
 }
 
 /// Analyses an exploration's runs: the files, and the sentences on its decision metric
 /// (also recorded in the manifest).
-pub fn conclude(ex: Exploration, run: &RunData, mut manifest: Manifest) -> Explored {
+pub fn conclude(ex: Exploration, run: &RunData, folded: &Folded, mut manifest: Manifest) -> Explored {
     let (analysis, map_cells): (Option<Analysis>, Option<Vec<Cell>>) = match &ex.map {
-        Some(layout) => (None, Some(cells(layout, run, ex.metric))),
-        None => (Some(analyse(&ex, run)), None),
+        Some(layout) => (None, Some(cells(layout, folded, ex.metric))),
+        None => (Some(analyse(&ex, folded)), None),
     };
     let said = match (&analysis, &map_cells) {
-        (Some(a), _) => sentences(&ex, run, a),
+        (Some(a), _) => sentences(&ex, folded, a),
         (None, Some(c)) => map_sentences(&ex, c),
         (None, None) => Vec::new(),
     };
@@ -185,7 +190,7 @@ pub fn conclude(ex: Exploration, run: &RunData, mut manifest: Manifest) -> Explo
         info.sentences = said.clone();
     }
     Explored {
-        files: ExploreFiles::of(&ex, run, analysis.as_ref(), map_cells.as_deref()),
+        files: ExploreFiles::of(&ex, run, folded, analysis.as_ref(), map_cells.as_deref()),
         exploration: ex,
         manifest,
         sentences: said,

@@ -321,7 +321,8 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             Err(code) => return code,
         }
     }
-    let mut out = crate::api::explore::conclude(ex, &run, manifest);
+    let folded = crate::explore::fold::Folded::of(&ex, &run);
+    let mut out = crate::api::explore::conclude(ex, &run, &folded, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
 }

@@ -13,14 +13,14 @@
 //! and up for the upper (shared ties make them fractional): "best in 32 of 32 draws" is
 //! not "certainly best", and the interval says how far it is from that.
 
-use crate::experiment::RunData;
 use crate::metrics::{Direction, M};
 use crate::stats::{clopper_pearson, quantiles};
 
 pub use super::choice::Choice;
 use super::choice::{choices, constrained};
 use super::design::DesignKind;
-use super::sensitivity::{indices, Bootstrap, Indices};
+use super::fold::{outputs, Folded};
+use super::sensitivity::{indices_of, Bootstrap, Indices};
 use super::Exploration;
 
 /// Level of the sensitivity intervals.
@@ -62,7 +62,7 @@ impl Outcome {
     }
 
     /// The outcome at one draw, from its replications' values.
-    fn of(self, v: Vec<f64>) -> f64 {
+    pub(super) fn of(self, v: Vec<f64>) -> f64 {
         match self {
             Outcome::Mean(_) => mean(&v),
             _ if v.iter().any(|x| x.is_nan()) => f64::NAN,
@@ -136,14 +136,6 @@ pub struct Analysis {
     pub draws: usize,
 }
 
-/// A policy's replication values of `m` at set `s`.
-pub(super) fn values(run: &RunData, s: usize, p: usize, m: M) -> Vec<f64> {
-    run.points[s].results.per_policy[p]
-        .iter()
-        .map(|r| r.metrics[m])
-        .collect()
-}
-
 pub(super) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
@@ -157,10 +149,10 @@ pub(super) fn share(wins: f64, n: usize) -> (f64, f64, f64, f64) {
 }
 
 /// Analyses the runs of an exploration without a map.
-pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
-    let n_pol = run.points[0].results.per_policy.len();
+pub fn analyse(ex: &Exploration, folded: &Folded) -> Analysis {
+    let n_pol = folded.sets[0].policies();
     let draws = ex.design.draws();
-    let baseline = run.baseline;
+    let baseline = folded.baseline;
     let mut standings = Vec::new();
     let mut pairs = Vec::new();
     let outcomes =
@@ -170,7 +162,7 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
         let Some(dir) = m.direction() else { continue };
         // f[p][d]: policy p's outcome at draw d; NaN where undefined in some replication.
         let f: Vec<Vec<f64>> = (0..n_pol)
-            .map(|p| draws.iter().map(|&s| o.of(values(run, s, p, m))).collect())
+            .map(|p| draws.iter().map(|&s| folded.sets[s].outcome(o, p)).collect())
             .collect();
         let defined = (0..draws.len()).filter(|&d| f.iter().all(|fp| !fp[d].is_nan()));
         let defined: Vec<usize> = defined.collect();
@@ -237,12 +229,12 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
     }
     let sensitivity = match ex.design.kind {
         DesignKind::Lhs => Vec::new(),
-        DesignKind::Sobol => sensitivities(ex, run, n_pol, baseline),
+        DesignKind::Sobol => sensitivities(ex, folded, n_pol, baseline),
     };
     let decision = &ex.plan.base().decision;
     Analysis {
         standings,
-        choices: choices(ex, run, n_pol),
+        choices: choices(ex, folded, n_pol),
         constraints: decision.constraints.iter().map(|c| c.text.clone()).collect(),
         pairs,
         sensitivity,
@@ -251,36 +243,24 @@ pub fn analyse(ex: &Exploration, run: &RunData) -> Analysis {
     }
 }
 
-fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize) -> Vec<Sensitivity> {
+fn sensitivities(ex: &Exploration, folded: &Folded, n_pol: usize, baseline: usize) -> Vec<Sensitivity> {
     let boot = Bootstrap::new(ex.design.n, ex.spec.bootstrap, ex.plan.base().run.seed);
     let mut out = Vec::new();
-    let sets = run.points.len();
-    for &m in M::ALL {
-        let per_policy: Vec<Vec<Vec<f64>>> = (0..n_pol)
-            .map(|p| (0..sets).map(|s| values(run, s, p, m)).collect())
-            .collect();
-        let mut outputs: Vec<(Output, Vec<Vec<f64>>)> = Vec::new();
-        for (p, y) in per_policy.iter().enumerate() {
-            outputs.push((Output::Policy(p), y.clone()));
-        }
-        for p in (0..n_pol).filter(|&p| p != baseline) {
-            let d = (per_policy[p].iter().zip(&per_policy[baseline]))
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
-                .collect();
-            outputs.push((Output::Difference(p), d));
-        }
-        for (output, y) in outputs {
-            // An output undefined in some replication has no variance to share out.
-            if y.iter().flatten().any(|v| v.is_nan()) {
-                continue;
-            }
-            if let Some(indices) = indices(&ex.design, &y, &boot, LEVEL) {
-                out.push(Sensitivity {
-                    metric: m,
-                    output,
-                    indices,
-                });
-            }
+    for (o, (metric, output)) in outputs(n_pol, baseline).into_iter().enumerate() {
+        // An output undefined in some replication (no terms at some base point) has no
+        // variance to share out.
+        let Some(at) = (folded.terms.iter())
+            .map(|t| t[o].as_ref())
+            .collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        if let Some(indices) = indices_of(&ex.design, &at, &boot, LEVEL) {
+            out.push(Sensitivity {
+                metric,
+                output,
+                indices,
+            });
         }
     }
     out
@@ -288,7 +268,7 @@ fn sensitivities(ex: &Exploration, run: &RunData, n_pol: usize, baseline: usize)
 
 /// Sentences on the decision metric: which policy is best how often, what moves each
 /// difference most, and where an input flips the sign of a difference.
-pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
+pub fn sentences(ex: &Exploration, folded: &Folded, a: &Analysis) -> Vec<String> {
     let m = ex.metric;
     let dir = m.direction().expect("a decision metric has a direction");
     let names = ex.policies();
@@ -366,7 +346,7 @@ pub fn sentences(ex: &Exploration, run: &RunData, a: &Analysis) -> Vec<String> {
             top.join("; "),
             pct(sens.indices.noise.est)
         ));
-        if let Some(flip) = flip(ex, run, p, b, order[0]) {
+        if let Some(flip) = flip(ex, folded, p, b, order[0]) {
             out.push(flip);
         }
     }
@@ -429,7 +409,7 @@ fn disagreement(a: &Analysis, names: &[String], m: M) -> Option<String> {
 
 /// Where input `i` flips the sign of `p − b` on the decision metric: the mean difference in
 /// five equal-probability bins of the input, over the draws (the other inputs averaged).
-fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option<String> {
+fn flip(ex: &Exploration, folded: &Folded, p: usize, b: usize, i: usize) -> Option<String> {
     const BINS: usize = 5;
     let m = ex.metric;
     let dir = m.direction()?;
@@ -439,7 +419,7 @@ fn flip(ex: &Exploration, run: &RunData, p: usize, b: usize, i: usize) -> Option
     for s in ex.design.draws() {
         let u = ex.design.rows[s][i];
         let k = ((u * BINS as f64) as usize).min(BINS - 1);
-        let d = mean(&values(run, s, p, m)) - mean(&values(run, s, b, m));
+        let d = folded.sets[s].mean(p, m) - folded.sets[s].mean(b, m);
         if !d.is_nan() {
             sum[k] += d;
             count[k] += 1;

@@ -3,9 +3,9 @@
 //! replications are too few for an interval to settle it) and is best on the exploration's
 //! metric among those that do; and how often each policy meets the constraints.
 
-use super::analysis::{how_often, mean, pct, share, values, Analysis};
+use super::analysis::{how_often, pct, share, Analysis};
+use super::fold::Folded;
 use super::Exploration;
-use crate::experiment::RunData;
 use crate::metrics::M;
 
 /// How often a policy is the decision's choice across the uncertainty: at each draw it meets
@@ -25,19 +25,16 @@ pub struct Choice {
 }
 
 /// The decision's choice at every draw under `[decision]`'s constraints ([`Choice`]).
-pub(super) fn choices(ex: &Exploration, run: &RunData, n_pol: usize) -> Vec<Choice> {
-    let constraints = &ex.plan.base().decision.constraints;
+pub(super) fn choices(ex: &Exploration, folded: &Folded, n_pol: usize) -> Vec<Choice> {
     let dir = ex.metric.direction().expect("a decision metric has a direction");
     let draws = ex.design.draws();
     let n = draws.len();
     let mut chosen = vec![0.0; n_pol + 1];
     let mut feasible = vec![0.0; n_pol + 1];
     for &s in &draws {
-        let meets: Vec<bool> = (0..n_pol)
-            .map(|p| (constraints.iter()).all(|c| c.holds(&values(run, s, p, c.metric))))
-            .collect();
-        let col: Vec<f64> = (0..n_pol).map(|p| mean(&values(run, s, p, ex.metric))).collect();
-        let ok: Vec<usize> = (0..n_pol).filter(|&p| meets[p] && !col[p].is_nan()).collect();
+        let set = &folded.sets[s];
+        let col: Vec<f64> = (0..n_pol).map(|p| set.mean(p, ex.metric)).collect();
+        let ok: Vec<usize> = (0..n_pol).filter(|&p| set.meets(p) && !col[p].is_nan()).collect();
         for &p in &ok {
             feasible[p] += 1.0;
         }

@@ -10,13 +10,13 @@
 //! common random numbers); with `integrate`, over the cell's draws of the other inputs,
 //! each the mean of its replications.
 
-use crate::experiment::RunData;
 use crate::input::{unknown, ScenarioError};
-use crate::metrics::M;
+use crate::metrics::{Direction, M};
 use crate::scenario::{SweepValue, Uncertain};
 use crate::stats::summarize;
 
 use super::design::{Design, DesignKind};
+use super::fold::Folded;
 use super::{best_index, MapLayout, MapSpec, Others, Spec};
 
 /// Most values on a map's axis.
@@ -111,47 +111,45 @@ pub struct Cell {
     pub close: bool,
 }
 
-/// The verdict of every cell on `metric`.
-pub fn cells(layout: &MapLayout, run: &RunData, metric: M) -> Vec<Cell> {
+/// The best of `means` in `dir` and the runner-up (the best when there is one policy);
+/// `NaN` is never better, so the best of the rest skips the best.
+pub(super) fn ranked(means: &[f64], dir: Direction) -> (usize, usize) {
+    let best = best_index(means, dir);
+    if means.len() < 2 {
+        return (best, best);
+    }
+    let rest: Vec<f64> = (means.iter().enumerate())
+        .map(|(p, &m)| if p == best { f64::NAN } else { m })
+        .collect();
+    let mut r = if best == 0 { 1 } else { 0 };
+    for (p, &v) in rest.iter().enumerate() {
+        if p != best && dir.better(v, rest[r]) {
+            r = p;
+        }
+    }
+    (best, r)
+}
+
+/// The verdict of every cell on `metric` (the exploration's: a one-set cell's interval is
+/// folded on it).
+pub fn cells(layout: &MapLayout, folded: &Folded, metric: M) -> Vec<Cell> {
     let dir = metric.direction().expect("a decision metric has a direction");
-    let n_pol = run.points[0].results.per_policy.len();
+    let n_pol = folded.sets[0].policies();
     (layout.cells.iter().enumerate())
         .map(|(c, &(a, b))| {
-            let sets = &run.points[c * layout.per_cell..(c + 1) * layout.per_cell];
-            let set_mean = |s: &crate::experiment::PointRun, p: usize| {
-                let v = &s.results.per_policy[p];
-                v.iter().map(|r| r.metrics[metric]).sum::<f64>() / v.len() as f64
-            };
+            let sets = &folded.sets[c * layout.per_cell..(c + 1) * layout.per_cell];
             let means: Vec<f64> = (0..n_pol)
-                .map(|p| sets.iter().map(|s| set_mean(s, p)).sum::<f64>() / sets.len() as f64)
+                .map(|p| sets.iter().map(|s| s.mean(p, metric)).sum::<f64>() / sets.len() as f64)
                 .collect();
-            let best = best_index(&means, dir);
-            let rest: Vec<f64> = (means.iter().enumerate())
-                .map(|(p, &m)| if p == best { f64::NAN } else { m })
-                .collect();
-            let runner_up = if n_pol < 2 {
-                best
-            } else {
-                // NaN is never better, so the best of the rest skips the best.
-                let mut r = if best == 0 { 1 } else { 0 };
-                for (p, &v) in rest.iter().enumerate() {
-                    if p != best && dir.better(v, rest[r]) {
-                        r = p;
-                    }
-                }
-                r
+            let (best, runner_up) = ranked(&means, dir);
+            let sum = match sets {
+                [one] => one.cell().expect("a one-set cell's interval is folded").clone(),
+                _ => summarize(
+                    sets.iter()
+                        .map(|s| s.mean(best, metric) - s.mean(runner_up, metric))
+                        .collect::<Vec<_>>(),
+                ),
             };
-            let diffs: Vec<f64> = if sets.len() == 1 {
-                let s = &sets[0].results.per_policy;
-                (s[best].iter().zip(&s[runner_up]))
-                    .map(|(x, y)| x.metrics[metric] - y.metrics[metric])
-                    .collect()
-            } else {
-                sets.iter()
-                    .map(|s| set_mean(s, best) - set_mean(s, runner_up))
-                    .collect()
-            };
-            let sum = summarize(diffs);
             let close = n_pol < 2 || !(sum.ci_low > 0.0 || sum.ci_high < 0.0);
             Cell {
                 values: [layout.axes[0][a].label.clone(), layout.axes[1][b].label.clone()],

@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod breakeven;
 mod choice;
 pub mod design;
+pub mod fold;
 pub mod map;
 pub mod pilot;
 pub mod sensitivity;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::RunData;
 use crate::explore::analysis::{Analysis, Outcome, Output};
 use crate::explore::design::Block;
+use crate::explore::fold::Folded;
 use crate::explore::map::Cell;
 use crate::explore::sensitivity::points_needed;
 use crate::explore::Exploration;
@@ -231,13 +232,14 @@ impl ExploreFiles {
     pub fn of(
         ex: &Exploration,
         run: &RunData,
+        folded: &Folded,
         analysis: Option<&Analysis>,
         cells: Option<&[Cell]>,
     ) -> ExploreFiles {
         let names = ex.policies();
         ExploreFiles {
             design: design_csv(ex, run),
-            explore: explore_csv(run),
+            explore: explore_csv(run, folded),
             staffing: super::rows::staffing_csv(run),
             robustness: analysis.map(|a| robustness_csv(&names, a)),
             choice: analysis.map(|a| choice_csv(&names, a, ex.metric)),
@@ -305,13 +307,13 @@ fn design_csv(ex: &Exploration, run: &RunData) -> Vec<u8> {
 
 /// Each set's mean of every metric, per policy (means alone: an exploration's summaries of
 /// every metric would be its largest allocation).
-fn explore_csv(run: &RunData) -> Vec<u8> {
-    let rows: Vec<(&[String], ExploreKey, MetricRow)> = (run.points.iter())
-        .flat_map(|pt| {
-            (pt.scenario.policies.iter().zip(&pt.results.per_policy)).map(move |(pol, reps)| {
+fn explore_csv(run: &RunData, folded: &Folded) -> Vec<u8> {
+    let rows: Vec<(&[String], ExploreKey, MetricRow)> = (run.points.iter().zip(&folded.sets))
+        .flat_map(|(pt, set)| {
+            (pt.scenario.policies.iter().enumerate()).map(move |(p, pol)| {
                 let mut row = MetricRow::default();
                 for &m in M::ALL {
-                    row[m] = crate::stats::mean(reps.iter().map(|r| r.metrics[m]));
+                    row[m] = set.mean_of_defined(p, m);
                 }
                 (
                     &pt.values[..],

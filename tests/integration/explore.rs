@@ -85,7 +85,7 @@ fn run(ex: &Exploration) -> (oversim::experiment::RunData, Analysis) {
             }
         }
     }
-    let a = analyse(ex, &out.run);
+    let a = analyse(ex, &oversim::explore::fold::Folded::of(ex, &out.run));
     (out.run, a)
 }
 
@@ -388,7 +388,8 @@ fn a_map_marks_close_cells_and_names_a_winner_elsewhere() {
     let ex = explore::plan("test.toml", TEXT, &[], &s).unwrap();
     let (run, _) = run(&ex);
     let layout = ex.map.as_ref().unwrap();
-    let cells = oversim::explore::map::cells(layout, &run, M::escaped);
+    let folded = oversim::explore::fold::Folded::of(&ex, &run);
+    let cells = oversim::explore::map::cells(layout, &folded, M::escaped);
     assert_eq!(cells.len(), 64);
     // detect 0.2 (first row of cells): a (0.6) catches more, so b lets more escape.
     assert!(
