@@ -11,7 +11,7 @@ mod execute;
 mod shard;
 
 pub use crate::montecarlo::Keep;
-pub use execute::{execute, Executed, Execution, Found, Kept, Stop};
+pub use execute::{execute, execute_into, Executed, Execution, Found, Kept, Sink, Stop};
 pub use shard::Shard;
 
 use crate::input::unknown;

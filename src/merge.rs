@@ -35,6 +35,16 @@ pub const SHARD_FILES: &[&str] = &[
     "shard.json",
 ];
 
+/// The files of [`RepFiles`], in order.
+pub const REP_FILES: &[&str] = &[
+    "replications.csv",
+    "classes.csv",
+    "kinds.csv",
+    "stage-replications.csv",
+    "cut-short.csv",
+    "staffing.csv",
+];
+
 /// Every replication's results, as the files that hold them losslessly: a shard's, and an
 /// interrupted run's or exploration's (read back by `--resume`).
 #[derive(Debug, Clone, PartialEq)]
@@ -61,16 +71,21 @@ impl RepFiles {
         }
     }
 
-    /// (file name, bytes).
+    /// (file name, bytes), in [`REP_FILES`]' order.
     pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
-        vec![
-            ("replications.csv", self.replications.clone()),
-            ("classes.csv", self.classes.clone()),
-            ("kinds.csv", self.kinds.clone()),
-            ("stage-replications.csv", self.stage_replications.clone()),
-            ("cut-short.csv", self.cut_short.clone()),
-            ("staffing.csv", self.staffing.clone()),
-        ]
+        let bytes = [
+            &self.replications,
+            &self.classes,
+            &self.kinds,
+            &self.stage_replications,
+            &self.cut_short,
+            &self.staffing,
+        ];
+        REP_FILES
+            .iter()
+            .zip(bytes)
+            .map(|(&n, b)| (n, b.clone()))
+            .collect()
     }
 
     /// The files by name from `get`; `origin` names where they are in messages.

@@ -18,6 +18,8 @@ use crate::scenario::Scenario;
 /// results in task order.
 pub trait Executor {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>>;
+    /// How many tasks it runs at once.
+    fn threads(&self) -> usize;
 }
 
 /// Every task on the calling thread, in order.
@@ -27,6 +29,10 @@ impl Executor for Sequential {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
         (0..n).map(task).collect()
     }
+
+    fn threads(&self) -> usize {
+        1
+    }
 }
 
 #[cfg(feature = "cli")]
@@ -34,6 +40,10 @@ impl Executor for rayon::ThreadPool {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
         use rayon::prelude::*;
         self.install(|| (0..n).into_par_iter().map(task).collect())
+    }
+
+    fn threads(&self) -> usize {
+        self.current_num_threads()
     }
 }
 

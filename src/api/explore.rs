@@ -3,14 +3,14 @@
 //! sentences `oversim explore` writes and prints.
 
 use super::Request;
-use crate::experiment::{self, baseline_index, Execution, Keep, Kept, RunData};
+use crate::experiment::{self, baseline_index, Execution, Keep, Kept, PointRun, RunData, Stop};
 use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::design::DesignKind;
-use crate::explore::fold::Folded;
+use crate::explore::fold::{Folded, Folder};
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, pilot, Exploration, Spec};
 use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
-use crate::montecarlo::Workers;
+use crate::montecarlo::{Results, Workers};
 use crate::report::explore::{verdict, ExploreFiles};
 use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
 use crate::scenario::Override;
@@ -52,13 +52,11 @@ pub fn run(
         kept: None,
         keep: Keep::Metrics,
     };
-    let ran = execute(&ex, &exec, 0.0, workers, &|| ctx.clone(), progress)?;
-    Ok(match req.shard {
-        Some(s) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &ran.run, s, ran.manifest))),
-        None => {
-            let folded = Folded::of(&ex, &ran.run);
-            Outcome::Whole(Box::new(conclude(ex, &ran.run, &folded, ran.manifest)))
-        }
+    let ran = execute(&ex, &exec, 0.0, workers, &|| ctx.clone(), progress, None)?;
+    Ok(match (req.shard, ran.folded) {
+        (Some(s), _) => Outcome::Shard(Box::new(ShardFiles::of(&ex.plan, &ran.run, s, ran.manifest))),
+        (None, Some(folded)) => Outcome::Whole(Box::new(conclude(ex, &ran.run, &folded, ran.manifest))),
+        (None, None) => return Err("the exploration was interrupted".into()),
     })
 }
 
@@ -115,17 +113,28 @@ pub fn pilot(
     )))
 }
 
-/// What [`execute`] ran: the sets' runs, the manifest, why it stopped and what solving
-/// the staffing rules has to say.
+/// What [`execute`] ran: the sets' runs, their folds, the manifest, why it stopped and what
+/// solving the staffing rules has to say.
 pub struct Ran {
+    /// The sets, without the results of those folded; a shard's, or an interrupted
+    /// exploration's unfinished sets, with theirs.
     pub run: RunData,
+    /// Every set folded: a whole exploration that finished (`None` for a shard, which holds
+    /// a share of each set's replications, and for an interrupted exploration).
+    pub folded: Option<Folded>,
     pub manifest: Manifest,
     pub stop: crate::experiment::Stop,
     pub warnings: Vec<String>,
 }
 
+/// Sees each finished set of a whole exploration before it is folded ([`execute`]).
+pub type Spool<'s> = &'s mut dyn FnMut(usize, &PointRun);
+
 /// Runs the sets of `ex` as `exec` says and makes the manifest: the pipeline every front
 /// end calls (`setup_seconds`: the time planning took; `ctx` is asked once the run ends).
+/// A whole exploration folds each set as it finishes ([`Folder`]) and keeps none of its
+/// replications; `spool`, if given, first sees each finished set (the command line writes
+/// its replications aside, for `--resume`).
 pub fn execute(
     ex: &Exploration,
     exec: &Execution,
@@ -133,15 +142,46 @@ pub fn execute(
     workers: Workers,
     ctx: &dyn Fn() -> RunContext,
     progress: &(dyn Fn(u64) + Sync),
+    mut spool: Option<Spool>,
 ) -> Result<Ran, String> {
-    let executed = experiment::execute(exec, workers, progress)?;
-    let run = executed.run;
+    let mut folder = Folder::new(ex, exec.baseline);
+    let mut fold = |k: usize, point: PointRun| {
+        if let Some(spool) = spool.as_mut() {
+            spool(k, &point);
+        }
+        folder.add(k, point.results);
+    };
+    let executed = match exec.shard {
+        Some(_) => experiment::execute(exec, workers, progress)?,
+        None => experiment::execute_into(exec, workers, progress, Some(&mut fold))?,
+    };
+    let mut run = executed.run;
+    // Points a run with precision targets kept to the end (an exploration has none).
+    if exec.shard.is_none() && executed.stop != Stop::Interrupted {
+        for (k, point) in run.points.iter_mut().enumerate() {
+            if point.results.per_policy.iter().any(|r| !r.is_empty()) {
+                let empty = Results {
+                    per_policy: vec![Vec::new(); point.results.per_policy.len()],
+                };
+                fold(
+                    k,
+                    PointRun {
+                        results: std::mem::replace(&mut point.results, empty),
+                        ..point.clone()
+                    },
+                );
+            }
+        }
+    }
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
-    let mut manifest = Manifest::of_run(exec, &ctx(), &executed.stop, done, run.cut_short(), &[]);
+    let cut_short = run.cut_short() + folder.cut_short();
+    let mut manifest = Manifest::of_run(exec, &ctx(), &executed.stop, done, cut_short, &[]);
     manifest.exploration = Some(ExplorationInfo::of(ex, setup_seconds));
     manifest.resumed = exec.kept.map(Kept::replications);
+    let folded = (exec.shard.is_none() && executed.stop != Stop::Interrupted).then(|| folder.finish());
     Ok(Ran {
         run,
+        folded,
         manifest,
         stop: executed.stop,
         warnings: executed.warnings,

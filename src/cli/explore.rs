@@ -7,14 +7,14 @@ use std::time::{Instant, SystemTime};
 
 use clap::Args;
 
-use super::resume::Resume;
+use super::resume::{Resume, Spool};
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::api::explore::Explored;
 use crate::experiment::RunData;
 use crate::experiment::{baseline_index, Execution, Keep, Shard, Stop};
 use crate::explore::design::DesignKind;
 use crate::explore::{self, pilot, Exploration, MapSpec, Others, Spec};
-use crate::merge::{RepFiles, ShardFiles};
+use crate::merge::ShardFiles;
 use crate::report::files::Output;
 use crate::report::manifest::Manifest;
 use crate::scenario::Override;
@@ -275,15 +275,25 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let started = SystemTime::now();
     // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
     let ctx = || super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
-    let ran = crate::api::explore::execute(&ex, &exec, setup, super::run::workers(&pool), &ctx, &|n| {
-        if pb.position() + n > pb.length().unwrap_or(0) {
-            pb.inc_length(n);
-        }
-        pb.inc(n)
-    });
+    let mut spool = super::resume::Spool::new(output.staging());
+    let ran = crate::api::explore::execute(
+        &ex,
+        &exec,
+        setup,
+        super::run::workers(&pool),
+        &ctx,
+        &|n| {
+            if pb.position() + n > pb.length().unwrap_or(0) {
+                pb.inc_length(n);
+            }
+            pb.inc(n)
+        },
+        Some(&mut |k, point| spool.add(k, point)),
+    );
     pb.finish_and_clear();
     let crate::api::explore::Ran {
         run,
+        folded,
         mut manifest,
         stop,
         warnings,
@@ -301,7 +311,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         info.pilot = piloted;
     }
     if stop == Stop::Interrupted {
-        return keep(output, &run, manifest);
+        return keep(output, spool, &run, manifest);
     }
     if let Some(s) = shard {
         let written = crate::merge::write_shard(&mut output, &ex.plan, &run, s, manifest)
@@ -312,16 +322,21 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         }
         return EXIT_OK;
     }
+    // A whole exploration that finished has folded every set.
+    let Some(folded) = folded else {
+        tell!("internal error: a finished exploration has sets not folded; please report this");
+        return EXIT_FAILURE;
+    };
     let mut sentences = Vec::new();
     if let Some(pair) = &pair {
         let pair = pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
         match breakevens(&src.label, &ex, pair, &pool, &mut output, args.quiet) {
             Ok(Some(s)) => sentences = s,
-            Ok(None) => return keep(output, &run, manifest),
+            Ok(None) => return keep(output, spool, &run, manifest),
             Err(code) => return code,
         }
     }
-    let folded = crate::explore::fold::Folded::of(&ex, &run);
+    spool.discard();
     let mut out = crate::api::explore::conclude(ex, &run, &folded, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
@@ -426,8 +441,9 @@ fn breakevens(
 }
 
 /// Writes what an interrupted exploration kept (the replications of its finished sets, as a
-/// shard holds them) with its manifest marked interrupted, for `--resume`.
-fn keep(mut output: Output, run: &RunData, mut manifest: Manifest) -> i32 {
+/// shard holds them: those folded from `spool`, the rest from `run`) with its manifest
+/// marked interrupted, for `--resume`.
+fn keep(mut output: Output, spool: Spool, run: &RunData, mut manifest: Manifest) -> i32 {
     manifest.interrupted = true;
     manifest.cut_short = true;
     manifest.stopped = Stop::Interrupted.label().to_string();
@@ -435,8 +451,7 @@ fn keep(mut output: Output, run: &RunData, mut manifest: Manifest) -> i32 {
         .filter(|p| p.reps.len() as u64 == p.scenario.run.replications)
         .count();
     let dir = output.dir().to_path_buf();
-    let written = (RepFiles::of(run).named().into_iter())
-        .try_for_each(|(name, bytes)| output.write(name, &bytes))
+    let written = (spool.keep(&mut output, run))
         .and_then(|()| output.finish("manifest.json", &mut manifest))
         .and_then(|()| output.commit());
     match written {

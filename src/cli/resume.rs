@@ -3,11 +3,15 @@
 //! with `--resume` takes them back and runs only the rest, so the final files are the ones
 //! an uninterrupted run writes, byte for byte.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
-use crate::experiment::{Kept, Plan};
-use crate::merge::{read_kept, RepFiles};
-use crate::report::files::{verify, Output};
+use crate::experiment::{Kept, Plan, PointRun, RunData};
+use crate::merge::{read_kept, RepFiles, REP_FILES};
+use crate::metrics::{MetricRow, RepResult, M};
+use crate::montecarlo::Results;
+use crate::report::files::{verify, Output, Piece};
 use crate::report::manifest::plan_hash;
 
 /// What `--resume` found in the output folder.
@@ -48,4 +52,185 @@ pub(super) fn read(out: &Output, plan: &Plan) -> Result<Resume, String> {
         std::fs::read(dir.join(name)).map_err(|e| e.to_string())
     })?;
     read_kept(&origin, &files, plan).map(Resume::Kept)
+}
+
+/// The replications of an exploration's finished sets, written beside its results (in the
+/// hidden folder they are made in) as the sets are folded, so that an interrupted
+/// exploration keeps every finished set for `--resume` though it no longer holds them. A set
+/// is written as its index, its replication indices and, per policy and replication, the
+/// flag and the metric values as bits (what an exploration keeps of a replication; the
+/// text of the kept files is made only if the exploration is interrupted). Removed when the
+/// exploration completes.
+pub(super) struct Spool {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+    /// The first error writing, reported if the spool is needed.
+    error: Option<String>,
+}
+
+impl Spool {
+    pub(super) fn new(staging: &Path) -> Spool {
+        Spool {
+            path: staging.join(".spool"),
+            out: None,
+            error: None,
+        }
+    }
+
+    /// Appends set `k`, whose replications have all finished.
+    pub(super) fn add(&mut self, k: usize, point: &PointRun) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = (|| -> io::Result<()> {
+            let out = match &mut self.out {
+                Some(out) => out,
+                None => self.out.insert(BufWriter::new(File::create(&self.path)?)),
+            };
+            let word = |x: u64| x.to_le_bytes();
+            out.write_all(&word(k as u64))?;
+            out.write_all(&word(point.reps.len() as u64))?;
+            for &r in &point.reps {
+                out.write_all(&word(r))?;
+            }
+            for reps in &point.results.per_policy {
+                for r in reps {
+                    out.write_all(&[u8::from(r.cut_short)])?;
+                    for &m in M::ALL {
+                        out.write_all(&word(r.metrics[m].to_bits()))?;
+                    }
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            self.error = Some(format!(
+                "cannot keep the finished sets in {}: {e}",
+                self.path.display()
+            ));
+        }
+    }
+
+    /// Writes to `output` the files an interrupted exploration keeps: the spooled sets'
+    /// replications, then those of `run`'s unfinished sets, and `run`'s staffing rows, a
+    /// set at a time. The spool is removed.
+    pub(super) fn keep(mut self, output: &mut Output, run: &RunData) -> Result<(), String> {
+        let kept = self.write_kept(output, run);
+        self.discard();
+        kept
+    }
+
+    fn write_kept(&mut self, output: &mut Output, run: &RunData) -> Result<(), String> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let fail = |e: io::Error| {
+            format!(
+                "cannot read back the finished sets from {}: {e}",
+                self.path.display()
+            )
+        };
+        if let Some(out) = self.out.take() {
+            out.into_inner().map_err(|e| fail(e.into_error()))?;
+        }
+        let mut pieces = (REP_FILES.iter())
+            .map(|name| output.create(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut started = false;
+        let mut add = |files: RepFiles, pieces: &mut [Piece], staffing: bool| -> Result<(), String> {
+            for ((name, bytes), piece) in files.named().into_iter().zip(pieces.iter_mut()) {
+                if (name == STAFFING) != staffing {
+                    continue;
+                }
+                piece.add(if started && !staffing {
+                    rows_of(&bytes)
+                } else {
+                    &bytes
+                })?;
+            }
+            started |= !staffing;
+            Ok(())
+        };
+        if self.path.exists() {
+            let mut input = BufReader::new(File::open(&self.path).map_err(fail)?);
+            while let Some(k) = read_word(&mut input).map_err(fail)? {
+                let point = &run.points[k as usize];
+                let n = read_word(&mut input).map_err(fail)?.unwrap_or(0);
+                let reps = (0..n)
+                    .map(|_| read_word(&mut input).map(Option::unwrap_or_default))
+                    .collect::<io::Result<Vec<u64>>>()
+                    .map_err(fail)?;
+                let mut per_policy = Vec::new();
+                for _ in &point.scenario.policies {
+                    let mut v = Vec::with_capacity(reps.len());
+                    for _ in &reps {
+                        v.push(read_replication(&mut input).map_err(fail)?);
+                    }
+                    per_policy.push(v);
+                }
+                let one = RunData {
+                    dims: run.dims.clone(),
+                    points: vec![PointRun {
+                        values: point.values.clone(),
+                        scenario: point.scenario.clone(),
+                        reps,
+                        results: Results { per_policy },
+                    }],
+                    staffing: vec![Vec::new()],
+                    baseline: run.baseline,
+                };
+                add(RepFiles::of(&one), &mut pieces, false)?;
+            }
+        }
+        add(RepFiles::of(run), &mut pieces, false)?;
+        add(RepFiles::of(run), &mut pieces, true)?;
+        pieces.into_iter().try_for_each(|p| output.close(p))
+    }
+
+    /// Removes the spool (the exploration completed, or its files were written).
+    pub(super) fn discard(self) {
+        drop(self.out);
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+const STAFFING: &str = "staffing.csv";
+
+/// A CSV file's rows: its text after the header line.
+fn rows_of(bytes: &[u8]) -> &[u8] {
+    bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(&[], |i| &bytes[i + 1..])
+}
+
+/// The next little-endian word, `None` at the end of the spool.
+fn read_word(input: &mut impl Read) -> io::Result<Option<u64>> {
+    let mut b = [0u8; 8];
+    match input.read_exact(&mut b) {
+        Ok(()) => Ok(Some(u64::from_le_bytes(b))),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// One replication as [`Spool::add`] wrote it: what an exploration keeps of it.
+fn read_replication(input: &mut impl Read) -> io::Result<RepResult> {
+    let mut flag = [0u8; 1];
+    input.read_exact(&mut flag)?;
+    let mut metrics = MetricRow::default();
+    let mut b = [0u8; 8];
+    for &m in M::ALL {
+        input.read_exact(&mut b)?;
+        metrics[m] = f64::from_bits(u64::from_le_bytes(b));
+    }
+    Ok(RepResult {
+        metrics,
+        stages: Vec::new(),
+        classes: Vec::new(),
+        kinds: Vec::new(),
+        ledger: Default::default(),
+        cut_short: flag[0] == 1,
+        series: None,
+    })
 }

@@ -94,6 +94,15 @@ struct Staffing<'a> {
 const CHUNKS: usize = 16;
 /// … but at least this many points, to keep the pool busy.
 const MIN_CHUNK: usize = 8;
+/// A run that hands its points over as they finish ([`execute_into`]) runs chunks of about
+/// this many replications (of one policy) per thread, so that it holds few at a time
+/// whatever the number of points or replications, and each thread has enough work between
+/// the chunks' ends (where the threads wait for the slowest replication).
+const HANDED_PER_THREAD: u64 = 256;
+
+/// Receives each point of a run as soon as its replications (the run's share of them) have
+/// all finished, in index order: its results are handed over, not kept in the run.
+pub type Sink<'s> = &'s mut dyn FnMut(usize, PointRun);
 
 /// Runs the plan. Without targets, replications `0..run.replications` of each point (those
 /// of the shard, if any). With targets, batches `[0, n0)`, `[n0, 2n0)`, `[2n0, 4n0)`, …
@@ -111,6 +120,20 @@ pub fn execute(
     ex: &Execution,
     workers: Workers,
     progress: &(dyn Fn(u64) + Sync),
+) -> Result<Executed, String> {
+    execute_into(ex, workers, progress, None)
+}
+
+/// [`execute`], handing each point to `sink` as it finishes (a run of a fixed number of
+/// replications; with precision targets every point is kept to the end, as the targets
+/// read them all): the run returned holds no results of the points handed over (their
+/// scenarios, replication indices and staffing rows stay), and, if interrupted, the results
+/// of the points not finished.
+pub fn execute_into(
+    ex: &Execution,
+    workers: Workers,
+    progress: &(dyn Fn(u64) + Sync),
+    mut sink: Option<Sink>,
 ) -> Result<Executed, String> {
     let tick = || progress(1);
     let points = &ex.plan.points;
@@ -132,13 +155,25 @@ pub fn execute(
     let mut reps_run: Vec<Vec<u64>> = vec![Vec::new(); n];
     let ruled = points.iter().any(|p| !p.loaded.staffing.is_empty());
     let fixed = ex.targets.is_empty();
-    let chunks: Vec<Range<usize>> = match ruled && fixed {
-        true => {
-            let size = (n - 1).div_ceil(CHUNKS).max(MIN_CHUNK);
-            let rest = (1..n).step_by(size).map(|a| a..(a + size).min(n));
-            std::iter::once(0..1).chain(rest).collect()
+    let handed = sink.is_some() && fixed;
+    let chunks: Vec<Range<usize>> = match (ruled && fixed, handed) {
+        (false, false) => std::iter::once(0..n).collect(),
+        (ruled, handed) => {
+            let mut size = if ruled {
+                (n - 1).div_ceil(CHUNKS).max(MIN_CHUNK)
+            } else {
+                n
+            };
+            if handed {
+                let base = &points[0].loaded.scenario;
+                let per_point = base.policies.len() as u64 * ex.owned(0..base.run.replications).len() as u64;
+                let chunk = HANDED_PER_THREAD * workers.executor.threads() as u64;
+                size = size.min(chunk.div_ceil(per_point.max(1)) as usize).max(1);
+            }
+            let first = if ruled { 1 } else { 0 };
+            let rest = (first..n).step_by(size).map(|a| a..(a + size).min(n));
+            (0..first).map(|_| 0..1).chain(rest).collect()
         }
-        false => std::iter::once(0..n).collect(),
     };
     let mut stop = Stop::Complete;
     for range in chunks {
@@ -162,7 +197,7 @@ pub fn execute(
             .collect();
         if !run_batch(
             ex,
-            range,
+            range.clone(),
             &staffed,
             &batch,
             &mut results,
@@ -172,6 +207,25 @@ pub fn execute(
         )? {
             stop = Stop::Interrupted;
             break;
+        }
+        if let Some(sink) = sink.as_mut() {
+            for k in range {
+                let s = staffed[k].as_mut().expect("staffed before it runs");
+                // The search's replications at the choice were taken by the run.
+                s.results.iter_mut().for_each(|r| *r = None);
+                let empty = Results {
+                    per_policy: vec![Vec::new(); results[k].per_policy.len()],
+                };
+                sink(
+                    k,
+                    PointRun {
+                        values: points[k].values.clone(),
+                        scenario: s.loaded.scenario.clone(),
+                        reps: reps_run[k].clone(),
+                        results: std::mem::replace(&mut results[k], empty),
+                    },
+                );
+            }
         }
     }
     let mut achieved_now = Vec::new();

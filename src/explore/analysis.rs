@@ -249,10 +249,7 @@ fn sensitivities(ex: &Exploration, folded: &Folded, n_pol: usize, baseline: usiz
     for (o, (metric, output)) in outputs(n_pol, baseline).into_iter().enumerate() {
         // An output undefined in some replication (no terms at some base point) has no
         // variance to share out.
-        let Some(at) = (folded.terms.iter())
-            .map(|t| t[o].as_ref())
-            .collect::<Option<Vec<_>>>()
-        else {
+        let Some(at) = folded.terms(o) else {
             continue;
         };
         if let Some(indices) = indices_of(&ex.design, &at, &boot, LEVEL) {

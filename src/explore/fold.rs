@@ -19,7 +19,7 @@ use crate::stats::{summarize, Summary};
 use super::analysis::{Outcome, Output, BAD_MONTHS};
 use super::design::DesignKind;
 use super::map::ranked;
-use super::sensitivity::{terms_at, TermsAt};
+use super::sensitivity::{terms_at, terms_len};
 use super::Exploration;
 
 /// One set's replications, folded.
@@ -150,9 +150,8 @@ pub fn outputs(policies: usize, baseline: usize) -> Vec<(M, Output)> {
 #[derive(Debug, Clone)]
 pub struct Folded {
     pub sets: Vec<SetFold>,
-    /// A Sobol design's terms, per base point, per output of [`outputs`]: `None` where the
-    /// output is undefined in some replication of the base point's sets.
-    pub terms: Vec<Vec<Option<TermsAt>>>,
+    /// A Sobol design's terms, per base point.
+    terms: Vec<GroupTerms>,
     pub baseline: usize,
 }
 
@@ -171,6 +170,27 @@ impl Folded {
     pub fn cut_short(&self) -> u64 {
         self.sets.iter().map(|s| s.cut_short).sum()
     }
+
+    /// Output `o`'s terms ([`outputs`]' order) at every base point of a Sobol design;
+    /// `None` if it is undefined in some replication.
+    pub fn terms(&self, o: usize) -> Option<Vec<&[f64]>> {
+        self.terms.iter().map(|t| t.of(o)).collect()
+    }
+}
+
+/// One base point's terms of every output, flat ([`terms_at`]'s numbers, output after
+/// output), and which outputs are defined in all its replications.
+#[derive(Debug, Clone)]
+struct GroupTerms {
+    values: Vec<f64>,
+    defined: Vec<bool>,
+}
+
+impl GroupTerms {
+    fn of(&self, o: usize) -> Option<&[f64]> {
+        let w = self.values.len() / self.defined.len();
+        self.defined[o].then(|| &self.values[o * w..(o + 1) * w])
+    }
 }
 
 /// Folds an exploration's sets as they finish, holding a Sobol group's replications until
@@ -181,7 +201,7 @@ pub struct Folder<'a> {
     sets: Vec<Option<SetFold>>,
     /// Sets of unfinished Sobol groups, by index.
     waiting: BTreeMap<usize, Results>,
-    terms: Vec<Option<Vec<Option<TermsAt>>>>,
+    terms: Vec<Option<GroupTerms>>,
 }
 
 impl<'a> Folder<'a> {
@@ -211,7 +231,12 @@ impl<'a> Folder<'a> {
         }
         let sets: Vec<Results> = group.map(|k| self.waiting.remove(&k).expect("counted")).collect();
         let n_pol = sets[0].per_policy.len();
-        let per_output = (outputs(n_pol, self.baseline).into_iter()).map(|(m, output)| {
+        let outputs = outputs(n_pol, self.baseline);
+        let mut t = GroupTerms {
+            values: Vec::with_capacity(outputs.len() * terms_len(g - 2)),
+            defined: Vec::with_capacity(outputs.len()),
+        };
+        for (m, output) in outputs {
             let y: Vec<Vec<f64>> = (sets.iter())
                 .map(|set| {
                     let of = |p: usize| set.per_policy[p].iter().map(move |r| r.metrics[m]);
@@ -222,9 +247,19 @@ impl<'a> Folder<'a> {
                 })
                 .collect();
             // An output undefined in some replication has no variance to share out.
-            (!y.iter().flatten().any(|v| v.is_nan())).then(|| terms_at(&y))
-        });
-        self.terms[j] = Some(per_output.collect());
+            let defined = !y.iter().flatten().any(|v| v.is_nan());
+            match defined {
+                true => terms_at(&y, &mut t.values),
+                false => t.values.resize(t.values.len() + terms_len(g - 2), f64::NAN),
+            }
+            t.defined.push(defined);
+        }
+        self.terms[j] = Some(t);
+    }
+
+    /// Replications (of any policy) that stopped at `run.max_backlog` in the sets folded so far.
+    pub fn cut_short(&self) -> u64 {
+        self.sets.iter().flatten().map(|s| s.cut_short).sum()
     }
 
     /// The folds of every set; panics if a set was not added (a fault of the caller).

@@ -80,28 +80,23 @@ fn to_index(j: usize) -> u32 {
     u32::try_from(j).expect("a design has fewer than 2^32 base points")
 }
 
-/// One base point's corrected terms, whose means over the base points make the indices.
-#[derive(Debug, Clone)]
-pub struct TermsAt {
-    a: f64,
-    b: f64,
-    noise: f64,
-    /// Per input: f(B)(f(AB^i) − f(A)) (uncentred, corrected for noise), f(AB^i) − f(A)
-    /// (for the centring), and (f(AB^i) − f(A))² corrected.
-    s1: Vec<f64>,
-    d: Vec<f64>,
-    st: Vec<f64>,
-}
-
-/// Per base point, the terms ([`TermsAt`]), input by input.
+/// Per base point, the corrected terms whose means over the base points make the indices,
+/// input by input.
 struct Terms {
     a: Vec<f64>,
     b: Vec<f64>,
     noise: Vec<f64>,
-    /// `s1[i][j]`, `d[i][j]`, `st[i][j]`: input `i`'s terms at base point `j`.
+    /// `s1[i][j]`: f(B)(f(AB^i) − f(A)) at base point `j` (uncentred, corrected for
+    /// noise); `d[i][j]` = f(AB^i) − f(A) (for the centring); `st[i][j]`: (f(AB^i) − f(A))²
+    /// corrected.
     s1: Vec<Vec<f64>>,
     d: Vec<Vec<f64>>,
     st: Vec<Vec<f64>>,
+}
+
+/// How many numbers [`terms_at`] gives for `k` inputs.
+pub fn terms_len(k: usize) -> usize {
+    3 + 3 * k
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -120,58 +115,54 @@ fn cov_of_means(x: &[f64], y: &[f64]) -> f64 {
     s / (r - 1) as f64 / r as f64
 }
 
-/// The terms of one base point from the replication-level values of its sets, `y[0]` its A
-/// set, `y[1]` its B set and `y[2 + i]` its AB^i set (a group of the design, in order).
-pub fn terms_at(y: &[Vec<f64>]) -> TermsAt {
+/// Appends to `out` the terms of one base point from the replication-level values of its
+/// sets, `y[0]` its A set, `y[1]` its B set and `y[2 + i]` its AB^i set (a group of the
+/// design, in order): f(A), f(B), the noise of V, then per input the s1, d and st terms of
+/// [`Terms`] ([`terms_len`] numbers: the form an exploration keeps of a base point).
+pub fn terms_at(y: &[Vec<f64>], out: &mut Vec<f64>) {
     let k = y.len() - 2;
     let diff = |x: &[f64], z: &[f64]| -> Vec<f64> { x.iter().zip(z).map(|(p, q)| p - q).collect() };
     let (ya, yb) = (&y[0][..], &y[1][..]);
     let (fa, fb) = (mean(ya), mean(yb));
     let d_ab = diff(ya, yb);
-    let mut t = TermsAt {
-        a: fa,
-        b: fb,
-        noise: cov_of_means(&d_ab, &d_ab) / 2.0,
-        s1: Vec::with_capacity(k),
-        d: Vec::with_capacity(k),
-        st: Vec::with_capacity(k),
-    };
-    for yi in &y[2..] {
+    let at = out.len();
+    out.extend([fa, fb, cov_of_means(&d_ab, &d_ab) / 2.0]);
+    out.resize(at + terms_len(k), 0.0);
+    for (i, yi) in y[2..].iter().enumerate() {
         let fi = mean(yi);
         let d = diff(yi, ya);
-        t.s1.push(fb * (fi - fa) - cov_of_means(yb, &d));
-        t.d.push(fi - fa);
-        t.st.push((fi - fa).powi(2) - cov_of_means(&d, &d));
+        out[at + 3 + i] = fb * (fi - fa) - cov_of_means(yb, &d);
+        out[at + 3 + k + i] = fi - fa;
+        out[at + 3 + 2 * k + i] = (fi - fa).powi(2) - cov_of_means(&d, &d);
     }
-    t
 }
 
 /// The terms of every base point of `design` from `y[s]`, the replication-level values at
 /// set `s`.
-fn terms(design: &Design, y: &[Vec<f64>]) -> Vec<TermsAt> {
+fn terms(design: &Design, y: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let g = design.group();
     (0..design.n)
         .map(|j| {
             debug_assert_eq!(design.roles[j * g], (j, Block::A));
             debug_assert_eq!(design.roles[j * g + 1], (j, Block::B));
-            terms_at(&y[j * g..(j + 1) * g])
+            let mut t = Vec::with_capacity(terms_len(design.k));
+            terms_at(&y[j * g..(j + 1) * g], &mut t);
+            t
         })
         .collect()
 }
 
-/// The base points' terms, input by input.
-fn transpose(at: &[&TermsAt]) -> Terms {
-    let k = at.first().map_or(0, |t| t.s1.len());
-    let by_input = |f: fn(&TermsAt) -> &Vec<f64>| -> Vec<Vec<f64>> {
-        (0..k).map(|i| at.iter().map(|t| f(t)[i]).collect()).collect()
-    };
+/// The base points' terms ([`terms_at`]), input by input.
+fn transpose(at: &[&[f64]], k: usize) -> Terms {
+    let by_input =
+        |from: usize| -> Vec<Vec<f64>> { (0..k).map(|i| at.iter().map(|t| t[from + i]).collect()).collect() };
     Terms {
-        a: at.iter().map(|t| t.a).collect(),
-        b: at.iter().map(|t| t.b).collect(),
-        noise: at.iter().map(|t| t.noise).collect(),
-        s1: by_input(|t| &t.s1),
-        d: by_input(|t| &t.d),
-        st: by_input(|t| &t.st),
+        a: at.iter().map(|t| t[0]).collect(),
+        b: at.iter().map(|t| t[1]).collect(),
+        noise: at.iter().map(|t| t[2]).collect(),
+        s1: by_input(3),
+        d: by_input(3 + k),
+        st: by_input(3 + 2 * k),
     }
 }
 
@@ -200,13 +191,18 @@ fn estimate(t: &Terms, js: &[u32]) -> (Vec<f64>, Vec<f64>, f64, f64) {
 /// same replications at every set). `None` if the output does not vary over the design.
 pub fn indices(design: &Design, y: &[Vec<f64>], boot: &Bootstrap, level: f64) -> Option<Indices> {
     let at = terms(design, y);
-    indices_of(design, &at.iter().collect::<Vec<_>>(), boot, level)
+    indices_of(
+        design,
+        &at.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+        boot,
+        level,
+    )
 }
 
 /// The indices of one output from its terms at each base point ([`terms_at`]). `None` if the
 /// output does not vary over the design.
-pub fn indices_of(design: &Design, at: &[&TermsAt], boot: &Bootstrap, level: f64) -> Option<Indices> {
-    let t = transpose(at);
+pub fn indices_of(design: &Design, at: &[&[f64]], boot: &Bootstrap, level: f64) -> Option<Indices> {
+    let t = transpose(at, design.k);
     let all: Vec<u32> = (0..design.n).map(to_index).collect();
     let (first, total, noise, v) = estimate(&t, &all);
     if !(v > 0.0 && v.is_finite()) {
@@ -360,7 +356,7 @@ mod tests {
         // The uncentred estimate of S1 for x3 (analytic 0), from the same design.
         let t = terms(&d, &y);
         let v = far.variance;
-        let uncentred = t.iter().map(|t| t.s1[2]).sum::<f64>() / n as f64 / v;
+        let uncentred = t.iter().map(|t| t[3 + 2]).sum::<f64>() / n as f64 / v;
         let f3 = far.first[2];
         assert!(
             (uncentred - f3.est).abs() > f3.high - f3.low,

@@ -18,6 +18,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 use crate::report::manifest::{sha256_hex, Manifest};
 
 /// Every name a run, an exploration or a shard writes into its folder. Entries of an old
@@ -220,6 +222,38 @@ impl Output {
         Ok(())
     }
 
+    /// Starts a file of the run written piece by piece (a file too large to make in memory
+    /// first); [`Output::close`] enters it.
+    pub fn create(&self, name: &str) -> Result<Piece, String> {
+        let path = self.staging.join(name);
+        let file =
+            create_new(&path).map_err(|e| format!("cannot write {}: {e}", self.dir.join(name).display()))?;
+        Ok(Piece {
+            name: name.to_string(),
+            shown: self.dir.join(name),
+            file: io::BufWriter::new(file),
+            hash: Sha256::new(),
+        })
+    }
+
+    /// Finishes a file written piece by piece, as [`Output::write`] finishes one.
+    pub fn close(&mut self, piece: Piece) -> Result<(), String> {
+        let Piece {
+            name,
+            shown,
+            file,
+            hash,
+        } = piece;
+        let fail = |e: io::Error| format!("cannot write {}: {e}", shown.display());
+        file.into_inner()
+            .map_err(|e| fail(e.into_error()))?
+            .sync_all()
+            .map_err(fail)?;
+        self.hashes
+            .insert(name, crate::report::manifest::hex(&hash.finalize()));
+        Ok(())
+    }
+
     /// Writes the manifest (`manifest.json`, or a shard's `shard.json`) with the SHA-256 of
     /// every file written before it.
     pub fn finish(&mut self, name: &str, manifest: &mut Manifest) -> Result<(), String> {
@@ -252,6 +286,23 @@ impl Output {
         }
         self.committed = true;
         Ok(())
+    }
+}
+
+/// A file of the run being written piece by piece ([`Output::create`]), hashed as it goes.
+pub struct Piece {
+    name: String,
+    /// Where it will be, for messages.
+    shown: PathBuf,
+    file: io::BufWriter<File>,
+    hash: Sha256,
+}
+
+impl Piece {
+    /// Appends `bytes`.
+    pub fn add(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.hash.update(bytes);
+        (self.file.write_all(bytes)).map_err(|e| format!("cannot write {}: {e}", self.shown.display()))
     }
 }
 
