@@ -45,16 +45,60 @@ pub const REP_FILES: &[&str] = &[
     "staffing.csv",
 ];
 
+/// A file of replication rows: its text, or (a shard folder the command line reads) where
+/// it is, read as a merge goes so that it is never whole in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Text {
+    Held(Vec<u8>),
+    #[cfg(feature = "cli")]
+    File(std::path::PathBuf),
+}
+
+impl Text {
+    /// The file `name` of the folder `dir`, to be read when needed.
+    #[cfg(feature = "cli")]
+    pub fn in_folder(dir: &Path, name: &str) -> Result<Text, String> {
+        let path = dir.join(name);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Text::File(path)),
+            Ok(_) => Err("not a file".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Its rows from the start.
+    fn open(&self) -> Result<Box<dyn std::io::Read + '_>, String> {
+        match self {
+            Text::Held(bytes) => Ok(Box::new(&bytes[..])),
+            #[cfg(feature = "cli")]
+            Text::File(path) => (std::fs::File::open(path))
+                .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn std::io::Read>)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The whole text.
+    pub fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+        match self {
+            Text::Held(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            #[cfg(feature = "cli")]
+            Text::File(path) => std::fs::read(path)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Every replication's results, as the files that hold them losslessly: a shard's, and an
 /// interrupted run's or exploration's (read back by `--resume`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepFiles {
-    pub replications: Vec<u8>,
-    pub classes: Vec<u8>,
-    pub kinds: Vec<u8>,
-    pub stage_replications: Vec<u8>,
+    pub replications: Text,
+    pub classes: Text,
+    pub kinds: Text,
+    pub stage_replications: Text,
     /// The replications that stopped at `run.max_backlog` (a flag no other file holds).
-    pub cut_short: Vec<u8>,
+    pub cut_short: Text,
     /// What the staffing rules chose.
     pub staffing: Vec<u8>,
 }
@@ -62,47 +106,68 @@ pub struct RepFiles {
 impl RepFiles {
     pub fn of(run: &RunData) -> RepFiles {
         RepFiles {
-            replications: rows::replications_csv(run),
-            classes: rows::classes_csv(run),
-            kinds: rows::kinds_csv(run),
-            stage_replications: rows::stage_replications_csv(run),
-            cut_short: rows::cut_short_csv(run),
+            replications: Text::Held(rows::replications_csv(run)),
+            classes: Text::Held(rows::classes_csv(run)),
+            kinds: Text::Held(rows::kinds_csv(run)),
+            stage_replications: Text::Held(rows::stage_replications_csv(run)),
+            cut_short: Text::Held(rows::cut_short_csv(run)),
             staffing: rows::staffing_csv(run),
         }
     }
 
-    /// (file name, bytes), in [`REP_FILES`]' order.
-    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let bytes = [
+    /// (file name, bytes), in [`REP_FILES`]' order (a file is read whole).
+    pub fn named(&self) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+        let texts = [
             &self.replications,
             &self.classes,
             &self.kinds,
             &self.stage_replications,
             &self.cut_short,
-            &self.staffing,
         ];
-        REP_FILES
-            .iter()
-            .zip(bytes)
-            .map(|(&n, b)| (n, b.clone()))
-            .collect()
+        let mut out = Vec::with_capacity(REP_FILES.len());
+        for (&name, text) in REP_FILES.iter().zip(texts) {
+            out.push((name, text.bytes()?.into_owned()));
+        }
+        out.push(("staffing.csv", self.staffing.clone()));
+        Ok(out)
     }
 
-    /// The files by name from `get`; `origin` names where they are in messages.
-    pub fn from_named(
-        origin: &str,
-        get: &dyn Fn(&str) -> Result<Vec<u8>, String>,
-    ) -> Result<RepFiles, String> {
-        let file = |name: &str| get(name).map_err(|e| format!("{origin}/{name}: {e}"));
+    /// The files by name from `text`; `origin` names where they are in messages.
+    pub fn from_texts(origin: &str, text: &dyn Fn(&str) -> Result<Text, String>) -> Result<RepFiles, String> {
+        let file = |name: &str| text(name).map_err(|e| format!("{origin}/{name}: {e}"));
+        let staffing = file("staffing.csv")?;
         Ok(RepFiles {
             replications: file("replications.csv")?,
             classes: file("classes.csv")?,
             kinds: file("kinds.csv")?,
             stage_replications: file("stage-replications.csv")?,
             cut_short: file("cut-short.csv")?,
-            staffing: file("staffing.csv")?,
+            staffing: (staffing.bytes())
+                .map_err(|e| format!("{origin}/staffing.csv: {e}"))?
+                .into_owned(),
         })
     }
+}
+
+/// `manifest`, a run's, made the manifest of its shard `shard` (shard.json).
+pub fn shard_manifest(plan: &Plan, shard: Shard, mut manifest: Manifest) -> Manifest {
+    manifest.format = Some(SHARD_FORMAT.to_string());
+    manifest.shard = Some(ShardInfo {
+        count: shard.count,
+        index: shard.index,
+    });
+    // An exploration's sets are rebuilt from its design by the merge; a sweep's are listed.
+    if manifest.exploration.is_none() {
+        manifest.points = Some(
+            (plan.points.iter())
+                .map(|p| PointInfo {
+                    resolved: p.loaded.resolved_text.clone(),
+                    values: p.values.clone(),
+                })
+                .collect(),
+        );
+    }
+    manifest
 }
 
 /// A shard's files, as text, and where they came from (for messages).
@@ -119,23 +184,8 @@ pub struct ShardFiles {
 
 impl ShardFiles {
     /// The files of `shard` of `run`; `manifest` is the run's, made a shard's here.
-    pub fn of(plan: &Plan, run: &RunData, shard: Shard, mut manifest: Manifest) -> ShardFiles {
-        manifest.format = Some(SHARD_FORMAT.to_string());
-        manifest.shard = Some(ShardInfo {
-            count: shard.count,
-            index: shard.index,
-        });
-        // An exploration's sets are rebuilt from its design by the merge; a sweep's are listed.
-        if manifest.exploration.is_none() {
-            manifest.points = Some(
-                (plan.points.iter())
-                    .map(|p| PointInfo {
-                        resolved: p.loaded.resolved_text.clone(),
-                        values: p.values.clone(),
-                    })
-                    .collect(),
-            );
-        }
+    pub fn of(plan: &Plan, run: &RunData, shard: Shard, manifest: Manifest) -> ShardFiles {
+        let manifest = shard_manifest(plan, shard, manifest);
         ShardFiles {
             origin: format!("shard {}/{}", shard.index, shard.count),
             manifest,
@@ -145,19 +195,19 @@ impl ShardFiles {
     }
 
     /// (file name, bytes) of the shard's data files, without shard.json.
-    pub fn data(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let mut v = self.data.named();
+    pub fn data(&self) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+        let mut v = self.data.named()?;
         if let Some(t) = &self.timeseries {
             v.push(("timeseries.csv", t.clone()));
         }
-        v
+        Ok(v)
     }
 
     /// (file name, bytes), as written to a shard folder; shard.json last.
-    pub fn named(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let mut v = self.data();
+    pub fn named(&self) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+        let mut v = self.data()?;
         v.push(("shard.json", self.manifest.to_json().into_bytes()));
-        v
+        Ok(v)
     }
 
     /// A shard from its files by name (as [`ShardFiles::named`] gives them).
@@ -165,10 +215,20 @@ impl ShardFiles {
         origin: &str,
         get: impl Fn(&str) -> Result<Vec<u8>, String>,
     ) -> Result<ShardFiles, String> {
+        ShardFiles::from_texts(origin, &get, &|name| get(name).map(Text::Held))
+    }
+
+    /// A shard from its files by name: `get` gives shard.json and timeseries.csv, `text`
+    /// the replication files (a folder's, to be read as the merge goes).
+    pub fn from_texts(
+        origin: &str,
+        get: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+        text: &dyn Fn(&str) -> Result<Text, String>,
+    ) -> Result<ShardFiles, String> {
         let json = get("shard.json")
             .map_err(|e| format!("{origin}: not a shard folder (cannot read shard.json: {e})"))?;
-        let text = String::from_utf8(json).map_err(|e| format!("{origin}/shard.json: {e}"))?;
-        let manifest = Manifest::from_json(&text).map_err(|e| format!("{origin}/shard.json: {e}"))?;
+        let json = String::from_utf8(json).map_err(|e| format!("{origin}/shard.json: {e}"))?;
+        let manifest = Manifest::from_json(&json).map_err(|e| format!("{origin}/shard.json: {e}"))?;
         match (&manifest.format, manifest.shard) {
             (Some(f), Some(_)) if f == SHARD_FORMAT => {}
             (Some(f), Some(_)) => {
@@ -182,7 +242,7 @@ impl ShardFiles {
         }
         Ok(ShardFiles {
             origin: origin.to_string(),
-            data: RepFiles::from_named(origin, &get)?,
+            data: RepFiles::from_texts(origin, text)?,
             timeseries: get("timeseries.csv").ok(),
             manifest,
         })
@@ -203,7 +263,7 @@ pub fn write_shard(
     manifest: Manifest,
 ) -> Result<(), String> {
     let mut files = ShardFiles::of(plan, run, shard, manifest);
-    for (name, bytes) in files.data() {
+    for (name, bytes) in files.data()? {
         out.write(name, &bytes)?;
     }
     out.finish("shard.json", &mut files.manifest)
@@ -216,9 +276,11 @@ pub fn read_shard(dir: &Path) -> Result<ShardFiles, String> {
     if dir.join("shard.json").exists() {
         crate::report::files::verify(dir, "shard.json")?;
     }
-    ShardFiles::from_named(&origin, |name| {
-        std::fs::read(dir.join(name)).map_err(|e| e.to_string())
-    })
+    ShardFiles::from_texts(
+        &origin,
+        &|name| std::fs::read(dir.join(name)).map_err(|e| e.to_string()),
+        &|name| Text::in_folder(dir, name),
+    )
 }
 
 /// Checks that `shards` are all the shards of one run; returns the shard count.
@@ -295,92 +357,222 @@ pub fn label_of(m: &Manifest) -> String {
         .unwrap_or_else(|| scenario::DEFAULT_LABEL.to_string())
 }
 
-/// Reads the replications of `files` (a shard's, or what an interrupted run kept) into
-/// `found`, locating each row's point by its sweep values and its policy by name.
+/// A row reader over one of the replication files.
+type RowReader<'a, K, V> = std::iter::Peekable<rows::Reader<Box<dyn std::io::Read + 'a>, K, V>>;
+
+/// The replication rows of one source (a shard, or what an interrupted run kept), read a
+/// point at a time: the files hold their rows in the order of the points, as oversim
+/// writes them, so a merge holds one point's replications at a time. Every row is met at
+/// the head of its file while the points are taken in order: a row of an unknown point,
+/// or of a point already taken, is refused there, so nothing is left after the last.
+struct Gather<'a> {
+    origin: &'a str,
+    plan: &'a Plan,
+    point_of: BTreeMap<&'a [String], usize>,
+    replications: RowReader<'a, ReplicationKey, MetricRow>,
+    classes: RowReader<'a, ClassKey, ClassResult>,
+    kinds: RowReader<'a, KindKey, KindResult>,
+    stages: RowReader<'a, StageReplicationKey, StageResult>,
+    cut_short: RowReader<'a, ReplicationKey, rows::CutShort>,
+}
+
+/// One point's replications: (policy, replication) → result.
+type AtPoint = BTreeMap<(usize, u64), RepResult>;
+
+impl<'a> Gather<'a> {
+    fn new(origin: &'a str, files: &'a RepFiles, plan: &'a Plan) -> Result<Gather<'a>, String> {
+        fn open<'a, K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
+            origin: &str,
+            name: &str,
+            text: &'a Text,
+        ) -> Result<RowReader<'a, K, V>, String> {
+            let at = |e: String| format!("{origin}/{name}: {e}");
+            Ok(rows::Reader::new(text.open().map_err(at)?)
+                .map_err(at)?
+                .peekable())
+        }
+        Ok(Gather {
+            origin,
+            plan,
+            point_of: (plan.points.iter().enumerate())
+                .map(|(i, p)| (&p.values[..], i))
+                .collect(),
+            replications: open(origin, "replications.csv", &files.replications)?,
+            classes: open(origin, "classes.csv", &files.classes)?,
+            kinds: open(origin, "kinds.csv", &files.kinds)?,
+            stages: open(origin, "stage-replications.csv", &files.stage_replications)?,
+            cut_short: open(origin, "cut-short.csv", &files.cut_short)?,
+        })
+    }
+
+    /// Adds the rows of point `pt` to `here` (a replication seen in another source too is
+    /// refused).
+    fn take(&mut self, pt: usize, here: &mut AtPoint) -> Result<(), String> {
+        let Gather {
+            origin,
+            plan,
+            point_of,
+            replications,
+            classes,
+            kinds,
+            stages,
+            cut_short,
+        } = self;
+        let (origin, plan) = (*origin, *plan);
+        let sc = &plan.points[pt].loaded.scenario;
+        let locate = |values: &[String], policy: &str| locate(plan, point_of, values, policy);
+        let at = |file: &'static str| move |e: String| format!("{origin}/{file}: {e}");
+        take_rows(
+            replications,
+            pt,
+            &locate,
+            |k| &k.policy,
+            |pol, key, metrics| {
+                let r = RepResult {
+                    metrics,
+                    stages: vec![StageResult::default(); sc.policies[pol].stages.len()],
+                    classes: vec![ClassResult::default(); sc.workload.classes.len()],
+                    kinds: vec![KindResult::default(); sc.workload.kinds.len()],
+                    ledger: Ledger::default(),
+                    cut_short: false,
+                    series: None,
+                };
+                match here.insert((pol, key.replication), r) {
+                    Some(_) => Err(format!(
+                        "replication {} of `{}` appears twice",
+                        key.replication, key.policy
+                    )),
+                    None => Ok(()),
+                }
+            },
+        )
+        .map_err(at("replications.csv"))?;
+        take_rows(
+            classes,
+            pt,
+            &locate,
+            |k| &k.policy,
+            |pol, key, class| {
+                let k = (sc.workload.classes.iter())
+                    .position(|c| c.name == key.class)
+                    .ok_or_else(|| format!("unknown class `{}`", key.class))?;
+                row_of(here, pol, key.replication, "class")?.classes[k] = class;
+                Ok(())
+            },
+        )
+        .map_err(at("classes.csv"))?;
+        take_rows(
+            kinds,
+            pt,
+            &locate,
+            |k| &k.policy,
+            |pol, key, kind| {
+                let k = (sc.workload.kinds.iter())
+                    .position(|c| *c == key.kind)
+                    .ok_or_else(|| format!("unknown defect kind `{}`", key.kind))?;
+                row_of(here, pol, key.replication, "kind")?.kinds[k] = kind;
+                Ok(())
+            },
+        )
+        .map_err(at("kinds.csv"))?;
+        take_rows(
+            stages,
+            pt,
+            &locate,
+            |k| &k.policy,
+            |pol, key, stage| {
+                let st = (sc.policies[pol].stages.iter())
+                    .position(|x| x.name == key.stage)
+                    .ok_or_else(|| format!("unknown stage `{}`", key.stage))?;
+                row_of(here, pol, key.replication, "stage")?.stages[st] = stage;
+                Ok(())
+            },
+        )
+        .map_err(at("stage-replications.csv"))?;
+        take_rows(
+            cut_short,
+            pt,
+            &locate,
+            |k| &k.policy,
+            |pol, key, cut| {
+                row_of(here, pol, key.replication, "a")?.cut_short = cut.cut_short;
+                Ok(())
+            },
+        )
+        .map_err(at("cut-short.csv"))
+    }
+}
+
+/// The replication a `what` row adds to, from the rows taken before it.
+fn row_of<'h>(
+    here: &'h mut AtPoint,
+    pol: usize,
+    replication: u64,
+    what: &str,
+) -> Result<&'h mut RepResult, String> {
+    (here.get_mut(&(pol, replication))).ok_or_else(|| format!("{what} row without a replication row"))
+}
+
+/// A row's (point, policy), from its sweep values and policy name.
+fn locate(
+    plan: &Plan,
+    point_of: &BTreeMap<&[String], usize>,
+    values: &[String],
+    policy: &str,
+) -> Result<(usize, usize), String> {
+    let pt = *(point_of.get(values)).ok_or_else(|| format!("unknown sweep point {values:?}"))?;
+    let pol = (plan.points[pt].loaded.scenario.policies.iter())
+        .position(|p| p.name == policy)
+        .ok_or_else(|| format!("unknown policy `{policy}`"))?;
+    Ok((pt, pol))
+}
+
+/// Finds a row's (point, policy) from its sweep values and policy name.
+type Locate<'l> = dyn Fn(&[String], &str) -> Result<(usize, usize), String> + 'l;
+
+/// Gives `each` the rows of point `pt` at the head of `rows` (with their policy's index),
+/// leaving the rows of later points.
+fn take_rows<K: serde::de::DeserializeOwned, V: serde::de::DeserializeOwned>(
+    rows: &mut RowReader<'_, K, V>,
+    pt: usize,
+    locate: &Locate,
+    policy: fn(&K) -> &String,
+    mut each: impl FnMut(usize, K, V) -> Result<(), String>,
+) -> Result<(), String> {
+    loop {
+        let (at, pol) = match rows.peek() {
+            None => return Ok(()),
+            Some(Err(_)) => return Err(rows.next().and_then(Result::err).unwrap_or_default()),
+            Some(Ok((values, key, _))) => locate(values, policy(key))?,
+        };
+        if at > pt {
+            return Ok(());
+        }
+        let Some(Ok((_, key, value))) = rows.next() else {
+            unreachable!("peeked a row")
+        };
+        if at < pt {
+            return Err(format!(
+                "a row of point {at} after those of point {pt} (rows must be in the order oversim writes them)"
+            ));
+        }
+        each(pol, key, value)?;
+    }
+}
+
+/// Reads the replications of `files` (what an interrupted run kept) into `found`, locating
+/// each row's point by its sweep values and its policy by name.
 pub fn read_replications(
     origin: &str,
     files: &RepFiles,
     plan: &Plan,
     found: &mut Found,
 ) -> Result<(), String> {
-    let point_of: BTreeMap<&[String], usize> = (plan.points.iter().enumerate())
-        .map(|(i, p)| (&p.values[..], i))
-        .collect();
-    // A row's (point, policy), from its sweep values and policy name.
-    let locate = |values: &[String], policy: &str| -> Result<(usize, usize), String> {
-        let pt = *point_of
-            .get(values)
-            .ok_or_else(|| format!("unknown sweep point {values:?}"))?;
-        let pol = (plan.points[pt].loaded.scenario.policies.iter())
-            .position(|p| p.name == policy)
-            .ok_or_else(|| format!("unknown policy `{policy}`"))?;
-        Ok((pt, pol))
-    };
-    let at = |e: String| format!("{origin}/replications.csv: {e}");
-    let (_, rows) = rows::read::<ReplicationKey, MetricRow>(&files.replications).map_err(at)?;
-    for (values, key, metrics) in rows {
-        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-        let sc = &plan.points[pt].loaded.scenario;
-        let r = RepResult {
-            metrics,
-            stages: vec![StageResult::default(); sc.policies[pol].stages.len()],
-            classes: vec![ClassResult::default(); sc.workload.classes.len()],
-            kinds: vec![KindResult::default(); sc.workload.kinds.len()],
-            ledger: Ledger::default(),
-            cut_short: false,
-            series: None,
-        };
-        if found.insert((pt, pol, key.replication), r).is_some() {
-            return Err(at(format!(
-                "replication {} of `{}` appears twice",
-                key.replication, key.policy
-            )));
-        }
-    }
-    let at = |e: String| format!("{origin}/classes.csv: {e}");
-    let (_, rows) = rows::read::<ClassKey, ClassResult>(&files.classes).map_err(at)?;
-    for (values, key, class) in rows {
-        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-        let k = (plan.points[pt].loaded.scenario.workload.classes.iter())
-            .position(|c| c.name == key.class)
-            .ok_or_else(|| at(format!("unknown class `{}`", key.class)))?;
-        let r = found
-            .get_mut(&(pt, pol, key.replication))
-            .ok_or_else(|| at("class row without a replication row".into()))?;
-        r.classes[k] = class;
-    }
-    let at = |e: String| format!("{origin}/kinds.csv: {e}");
-    let (_, rows) = rows::read::<KindKey, KindResult>(&files.kinds).map_err(at)?;
-    for (values, key, kind) in rows {
-        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-        let k = (plan.points[pt].loaded.scenario.workload.kinds.iter())
-            .position(|c| *c == key.kind)
-            .ok_or_else(|| at(format!("unknown defect kind `{}`", key.kind)))?;
-        let r = found
-            .get_mut(&(pt, pol, key.replication))
-            .ok_or_else(|| at("kind row without a replication row".into()))?;
-        r.kinds[k] = kind;
-    }
-    let at = |e: String| format!("{origin}/stage-replications.csv: {e}");
-    let (_, rows) = rows::read::<StageReplicationKey, StageResult>(&files.stage_replications).map_err(at)?;
-    for (values, key, stage) in rows {
-        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-        let st = (plan.points[pt].loaded.scenario.policies[pol].stages.iter())
-            .position(|x| x.name == key.stage)
-            .ok_or_else(|| at(format!("unknown stage `{}`", key.stage)))?;
-        let r = found
-            .get_mut(&(pt, pol, key.replication))
-            .ok_or_else(|| at("stage row without a replication row".into()))?;
-        r.stages[st] = stage;
-    }
-    let at = |e: String| format!("{origin}/cut-short.csv: {e}");
-    let (_, rows) = rows::read::<ReplicationKey, rows::CutShort>(&files.cut_short).map_err(at)?;
-    for (values, key, cut) in rows {
-        let (pt, pol) = locate(&values, &key.policy).map_err(at)?;
-        let r = found
-            .get_mut(&(pt, pol, key.replication))
-            .ok_or_else(|| at("a row without a replication row".into()))?;
-        r.cut_short = cut.cut_short;
+    let mut gather = Gather::new(origin, files, plan)?;
+    for pt in 0..plan.points.len() {
+        let mut here = AtPoint::new();
+        gather.take(pt, &mut here)?;
+        found.extend(here.into_iter().map(|((pol, r), x)| ((pt, pol, r), x)));
     }
     Ok(())
 }
@@ -393,19 +585,39 @@ pub fn read_kept(origin: &str, files: &RepFiles, plan: &Plan) -> Result<Kept, St
     Ok(Kept { found, staffing })
 }
 
-/// Rebuilds the run of `plan` from shard folders.
-pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), String> {
-    let m = &shards[0].manifest;
-    let baseline = (plan.base().policies.iter())
-        .position(|p| p.name == m.baseline)
-        .unwrap_or(0);
-    let mut found = Found::new();
-    for s in shards {
-        read_replications(&s.origin, &s.data, &plan, &mut found)?;
-    }
-    let staffing = staffing_of(shards, &plan)?;
+/// The baseline policy of merged `shards` of `plan` (the first if none is named).
+pub fn merged_baseline(shards: &[ShardFiles], plan: &Plan) -> usize {
+    (plan.base().policies.iter())
+        .position(|p| p.name == shards[0].manifest.baseline)
+        .unwrap_or(0)
+}
+
+/// A merged run, and how many of its replications were cut short.
+pub struct Merged {
+    pub run: RunData,
+    pub cut_short: u64,
+}
+
+/// Rebuilds the run of `plan` from shards, a point at a time; with `sink`, each point is
+/// handed over as it is rebuilt (the run keeps its scenario, replication indices and
+/// staffing, not its results), so that a merge holds one point's replications at a time.
+pub fn load_run(
+    shards: &[ShardFiles],
+    plan: &Plan,
+    mut sink: Option<crate::experiment::Sink>,
+) -> Result<Merged, String> {
+    let baseline = merged_baseline(shards, plan);
+    let staffing = staffing_of(shards, plan)?;
+    let mut gathers = (shards.iter())
+        .map(|s| Gather::new(&s.origin, &s.data, plan))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut run_points = Vec::new();
+    let mut cut_short = 0;
     for (pt, p) in plan.points.iter().enumerate() {
+        let mut here = AtPoint::new();
+        for g in &mut gathers {
+            g.take(pt, &mut here)?;
+        }
         // The scenario as the shards ran it: the chosen staffing written in.
         let solved = match p.loaded.staffing.is_empty() {
             true => None,
@@ -417,24 +629,40 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
         for pol in 0..sc.policies.len() {
             let mut v = Vec::with_capacity(reps.len());
             for &r in &reps {
-                v.push(found.remove(&(pt, pol, r)).ok_or_else(|| {
+                v.push(here.remove(&(pol, r)).ok_or_else(|| {
                     format!(
-                        "replication {r} of policy `{}` is in no shard",
-                        sc.policies[pol].name
+                        "replication {r} of policy `{}` at the point {:?} is in no shard (a merge reads the shards' rows point by point, in the order oversim writes them: a file reordered by hand reads as missing rows)",
+                        sc.policies[pol].name, p.values
                     )
                 })?);
             }
             per_policy.push(v);
         }
-        run_points.push(PointRun {
+        if let Some(((_, r), _)) = here.into_iter().next() {
+            return Err(format!("replication {r} is beyond the run's replications"));
+        }
+        cut_short += per_policy.iter().flatten().filter(|r| r.cut_short).count() as u64;
+        let point = PointRun {
             values: p.values.clone(),
             scenario: sc.clone(),
             reps,
             results: Results { per_policy },
-        });
-    }
-    if let Some(((_, _, r), _)) = found.into_iter().next() {
-        return Err(format!("replication {r} is beyond the run's replications"));
+        };
+        match sink.as_mut() {
+            None => run_points.push(point),
+            Some(sink) => {
+                let empty = Results {
+                    per_policy: vec![Vec::new(); sc.policies.len()],
+                };
+                run_points.push(PointRun {
+                    values: point.values.clone(),
+                    scenario: point.scenario.clone(),
+                    reps: point.reps.clone(),
+                    results: empty,
+                });
+                sink(pt, point);
+            }
+        }
     }
     let run = RunData {
         dims: plan.dims.clone(),
@@ -442,7 +670,7 @@ pub fn load_run(shards: &[ShardFiles], plan: Plan) -> Result<(Plan, RunData), St
         staffing,
         baseline,
     };
-    Ok((plan, run))
+    Ok(Merged { run, cut_short })
 }
 
 /// What the staffing rules chose at each point, from the shards: every shard solves them
@@ -496,13 +724,13 @@ pub fn read_staffing(origin: &str, bytes: &[u8], plan: &Plan) -> Result<Vec<Opti
 
 /// The manifest of the merged result: the first shard's, as a results folder's, counting
 /// the replications cut short in every shard.
-pub fn merged_manifest(shards: &[ShardFiles], run: &RunData, count: u64) -> Manifest {
+pub fn merged_manifest(shards: &[ShardFiles], run: &RunData, count: u64, cut_short: u64) -> Manifest {
     let mut m = shards[0].manifest.clone();
     m.format = None;
     m.shard = None;
     m.points = None;
     m.replications_done = run.points.first().map_or(0, |p| p.reps.len() as u64);
-    m.replications_cut_short = run.cut_short();
+    m.replications_cut_short = cut_short;
     m.cut_short = m.replications_cut_short > 0;
     m.merged_from = Some(shards.iter().map(|s| s.origin.clone()).collect());
     m.files = None;

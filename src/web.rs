@@ -209,20 +209,20 @@ fn run(request: &[u8]) -> WebResponse {
         }
         return match api::explore::run(&req, spec, Workers::new(&Sequential), &ctx, &tell) {
             Err(e) => fail(e),
-            Ok(api::explore::Outcome::Shard(shard)) => {
-                let named = shard.named();
-                answer(named.iter().map(|(n, b)| (*n, &b[..])))
-            }
+            Ok(api::explore::Outcome::Shard(shard)) => match shard.named() {
+                Ok(named) => answer(named.iter().map(|(n, b)| (*n, &b[..]))),
+                Err(e) => fail(e),
+            },
             Ok(api::explore::Outcome::Whole(out)) => explored(&out),
         };
     }
     if req.shard.is_some() {
         return match api::run_shard(&req, Workers::new(&Sequential), &ctx, &tell) {
             Err(e) => fail(e),
-            Ok(shard) => {
-                let named = shard.named();
-                answer(named.iter().map(|(n, b)| (*n, &b[..])))
-            }
+            Ok(shard) => match shard.named() {
+                Ok(named) => answer(named.iter().map(|(n, b)| (*n, &b[..]))),
+                Err(e) => fail(e),
+            },
         };
     }
     match api::run(&req, Workers::new(&Sequential), &ctx, &tell) {

@@ -9,7 +9,7 @@ use crate::explore::design::DesignKind;
 use crate::explore::fold::{Folded, Folder};
 use crate::explore::map::{cells, Cell};
 use crate::explore::{self, pilot, Exploration, Spec};
-use crate::merge::{check_set, load_run, merged_manifest, ShardFiles};
+use crate::merge::{check_set, load_run, merged_baseline, merged_manifest, ShardFiles};
 use crate::montecarlo::{Results, Workers};
 use crate::report::explore::{verdict, ExploreFiles};
 use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
@@ -134,7 +134,8 @@ pub type Spool<'s> = &'s mut dyn FnMut(usize, &PointRun);
 /// end calls (`setup_seconds`: the time planning took; `ctx` is asked once the run ends).
 /// A whole exploration folds each set as it finishes ([`Folder`]) and keeps none of its
 /// replications; `spool`, if given, first sees each finished set (the command line writes
-/// its replications aside, for `--resume`).
+/// a whole exploration's aside, for `--resume`, and a shard's to its files), and a shard
+/// with a spool keeps none either.
 pub fn execute(
     ex: &Exploration,
     exec: &Execution,
@@ -144,20 +145,31 @@ pub fn execute(
     progress: &(dyn Fn(u64) + Sync),
     mut spool: Option<Spool>,
 ) -> Result<Ran, String> {
+    let whole = exec.shard.is_none();
+    // A shard holds a share of each set's replications, so it cannot fold them: without a
+    // spool to take them as they finish, it keeps them.
+    let handed = whole || spool.is_some();
     let mut folder = Folder::new(ex, exec.baseline);
+    // Replications cut short in the sets handed over (the manifest counts them all).
+    let mut cut_short = 0;
     let mut fold = |k: usize, point: PointRun| {
+        cut_short += (point.results.per_policy.iter().flatten())
+            .filter(|r| r.cut_short)
+            .count() as u64;
         if let Some(spool) = spool.as_mut() {
             spool(k, &point);
         }
-        folder.add(k, point.results);
+        if whole {
+            folder.add(k, point.results);
+        }
     };
-    let executed = match exec.shard {
-        Some(_) => experiment::execute(exec, workers, progress)?,
-        None => experiment::execute_into(exec, workers, progress, Some(&mut fold))?,
+    let executed = match handed {
+        false => experiment::execute(exec, workers, progress)?,
+        true => experiment::execute_into(exec, workers, progress, Some(&mut fold))?,
     };
     let mut run = executed.run;
     // Points a run with precision targets kept to the end (an exploration has none).
-    if exec.shard.is_none() && executed.stop != Stop::Interrupted {
+    if whole && executed.stop != Stop::Interrupted {
         for (k, point) in run.points.iter_mut().enumerate() {
             if point.results.per_policy.iter().any(|r| !r.is_empty()) {
                 let empty = Results {
@@ -174,7 +186,7 @@ pub fn execute(
         }
     }
     let done = run.points.iter().map(|p| p.reps.len() as u64).min().unwrap_or(0);
-    let cut_short = run.cut_short() + folder.cut_short();
+    let cut_short = run.cut_short() + cut_short;
     let mut manifest = Manifest::of_run(exec, &ctx(), &executed.stop, done, cut_short, &[]);
     manifest.exploration = Some(ExplorationInfo::of(ex, setup_seconds));
     manifest.resumed = exec.kept.map(Kept::replications);
@@ -208,10 +220,15 @@ pub fn merge(shards: &[ShardFiles]) -> Result<Explored, String> {
             first.unwrap_or_default()
         )
     })?;
-    let (_, run) = load_run(shards, ex.plan.clone())?;
-    let manifest = merged_manifest(shards, &run, count);
-    let folded = Folded::of(&ex, &run);
-    Ok(conclude(ex, &run, &folded, manifest))
+    let mut folder = Folder::new(&ex, merged_baseline(shards, &ex.plan));
+    let merged = load_run(
+        shards,
+        &ex.plan,
+        Some(&mut |k, point: PointRun| folder.add(k, point.results)),
+    )?;
+    let folded = folder.finish();
+    let manifest = merged_manifest(shards, &merged.run, count, merged.cut_short);
+    Ok(conclude(ex, &merged.run, &folded, manifest))
 }
 
 /// Analyses an exploration's runs: the files, and the sentences on its decision metric

@@ -121,12 +121,13 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
     }
     let count = check_set(shards)?;
     let plan = sweep_plan(&first.manifest)?;
-    let (_, run) = load_run(shards, plan)?;
+    let merged = load_run(shards, &plan, None)?;
+    let run = merged.run;
     let sums = run.summaries();
     let comps = report::comparisons(&run);
     let mut files = ResultFiles::of(&run, &sums, &comps);
     files.timeseries = timeseries(shards);
-    let manifest = merged_manifest(shards, &run, count);
+    let manifest = merged_manifest(shards, &run, count, merged.cut_short);
     Ok((run, files, manifest))
 }
 

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use clap::Args;
 
-use super::resume::{Resume, Spool};
+use super::resume::{Aside, Resume, RowFiles, Spool};
 use super::{read_sources, MergeArgs, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK};
 use crate::api::explore::Explored;
 use crate::experiment::RunData;
@@ -275,7 +275,16 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
     let started = SystemTime::now();
     // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
     let ctx = || super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
-    let mut spool = super::resume::Spool::new(output.staging());
+    let mut aside = match shard {
+        None => Aside::Spool(Spool::new(output.staging())),
+        Some(_) => match RowFiles::create(&output, &ex.plan.dims, baseline) {
+            Ok(rows) => Aside::Shard { rows, error: None },
+            Err(e) => {
+                tell!("error: {e}");
+                return EXIT_FAILURE;
+            }
+        },
+    };
     let ran = crate::api::explore::execute(
         &ex,
         &exec,
@@ -288,7 +297,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
             }
             pb.inc(n)
         },
-        Some(&mut |k, point| spool.add(k, point)),
+        Some(&mut |k, point| aside.add(k, point)),
     );
     pb.finish_and_clear();
     let crate::api::explore::Ran {
@@ -311,10 +320,12 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         info.pilot = piloted;
     }
     if stop == Stop::Interrupted {
-        return keep(output, spool, &run, manifest);
+        return keep(output, aside, &run, manifest);
     }
     if let Some(s) = shard {
-        let written = crate::merge::write_shard(&mut output, &ex.plan, &run, s, manifest)
+        let mut manifest = crate::merge::shard_manifest(&ex.plan, s, manifest);
+        let written = (aside.write(&mut output, &run))
+            .and_then(|()| output.finish("shard.json", &mut manifest))
             .and_then(|()| output.commit());
         if let Err(e) = written {
             tell!("error: {e}");
@@ -332,11 +343,11 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         let pair = pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
         match breakevens(&src.label, &ex, pair, &pool, &mut output, args.quiet) {
             Ok(Some(s)) => sentences = s,
-            Ok(None) => return keep(output, spool, &run, manifest),
+            Ok(None) => return keep(output, aside, &run, manifest),
             Err(code) => return code,
         }
     }
-    spool.discard();
+    aside.discard();
     let mut out = crate::api::explore::conclude(ex, &run, &folded, manifest);
     out.sentences.extend(sentences);
     finish(out, output, args.report, args.quiet)
@@ -441,9 +452,9 @@ fn breakevens(
 }
 
 /// Writes what an interrupted exploration kept (the replications of its finished sets, as a
-/// shard holds them: those folded from `spool`, the rest from `run`) with its manifest
-/// marked interrupted, for `--resume`.
-fn keep(mut output: Output, spool: Spool, run: &RunData, mut manifest: Manifest) -> i32 {
+/// shard holds them: those set `aside`, the rest from `run`) with its manifest marked
+/// interrupted, for `--resume`.
+fn keep(mut output: Output, aside: Aside, run: &RunData, mut manifest: Manifest) -> i32 {
     manifest.interrupted = true;
     manifest.cut_short = true;
     manifest.stopped = Stop::Interrupted.label().to_string();
@@ -451,7 +462,7 @@ fn keep(mut output: Output, spool: Spool, run: &RunData, mut manifest: Manifest)
         .filter(|p| p.reps.len() as u64 == p.scenario.run.replications)
         .count();
     let dir = output.dir().to_path_buf();
-    let written = (spool.keep(&mut output, run))
+    let written = (aside.write(&mut output, run))
         .and_then(|()| output.finish("manifest.json", &mut manifest))
         .and_then(|()| output.commit());
     match written {

@@ -8,7 +8,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::experiment::{Kept, Plan, PointRun, RunData};
-use crate::merge::{read_kept, RepFiles, REP_FILES};
+use crate::merge::{read_kept, RepFiles, Text, REP_FILES};
 use crate::metrics::{MetricRow, RepResult, M};
 use crate::montecarlo::Results;
 use crate::report::files::{verify, Output, Piece};
@@ -48,9 +48,7 @@ pub(super) fn read(out: &Output, plan: &Plan) -> Result<Resume, String> {
         return Ok(Resume::Complete);
     }
     let origin = dir.display().to_string();
-    let files = RepFiles::from_named(&origin, &|name| {
-        std::fs::read(dir.join(name)).map_err(|e| e.to_string())
-    })?;
+    let files = RepFiles::from_texts(&origin, &|name| Text::in_folder(dir, name))?;
     read_kept(&origin, &files, plan).map(Resume::Kept)
 }
 
@@ -133,24 +131,7 @@ impl Spool {
         if let Some(out) = self.out.take() {
             out.into_inner().map_err(|e| fail(e.into_error()))?;
         }
-        let mut pieces = (REP_FILES.iter())
-            .map(|name| output.create(name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut started = false;
-        let mut add = |files: RepFiles, pieces: &mut [Piece], staffing: bool| -> Result<(), String> {
-            for ((name, bytes), piece) in files.named().into_iter().zip(pieces.iter_mut()) {
-                if (name == STAFFING) != staffing {
-                    continue;
-                }
-                piece.add(if started && !staffing {
-                    rows_of(&bytes)
-                } else {
-                    &bytes
-                })?;
-            }
-            started |= !staffing;
-            Ok(())
-        };
+        let mut rows = RowFiles::create(output, &run.dims, run.baseline)?;
         if self.path.exists() {
             let mut input = BufReader::new(File::open(&self.path).map_err(fail)?);
             while let Some(k) = read_word(&mut input).map_err(fail)? {
@@ -168,29 +149,84 @@ impl Spool {
                     }
                     per_policy.push(v);
                 }
-                let one = RunData {
-                    dims: run.dims.clone(),
-                    points: vec![PointRun {
-                        values: point.values.clone(),
-                        scenario: point.scenario.clone(),
-                        reps,
-                        results: Results { per_policy },
-                    }],
-                    staffing: vec![Vec::new()],
-                    baseline: run.baseline,
-                };
-                add(RepFiles::of(&one), &mut pieces, false)?;
+                rows.add(&PointRun {
+                    reps,
+                    results: Results { per_policy },
+                    ..point.clone()
+                })?;
             }
         }
-        add(RepFiles::of(run), &mut pieces, false)?;
-        add(RepFiles::of(run), &mut pieces, true)?;
-        pieces.into_iter().try_for_each(|p| output.close(p))
+        rows.finish(output, run)
     }
 
     /// Removes the spool (the exploration completed, or its files were written).
     pub(super) fn discard(self) {
         drop(self.out);
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The files that hold replications losslessly ([`RepFiles`]: a shard's, or what an
+/// interrupted exploration keeps), written a set at a time, so that they are never whole in
+/// memory.
+pub(super) struct RowFiles {
+    /// The run's swept columns and baseline, for each set's rows.
+    dims: Vec<String>,
+    baseline: usize,
+    pieces: Vec<Piece>,
+    /// Whether a set was written (the files have their header lines).
+    started: bool,
+}
+
+impl RowFiles {
+    /// Starts the files in `output` of a run with the swept columns `dims` and `baseline`.
+    pub(super) fn create(output: &Output, dims: &[String], baseline: usize) -> Result<RowFiles, String> {
+        Ok(RowFiles {
+            dims: dims.to_vec(),
+            baseline,
+            pieces: REP_FILES
+                .iter()
+                .map(|name| output.create(name))
+                .collect::<Result<_, _>>()?,
+            started: false,
+        })
+    }
+
+    /// Appends the replications of `point`, whose replications have finished (the run
+    /// that ends the files will not hold them).
+    pub(super) fn add(&mut self, point: &PointRun) -> Result<(), String> {
+        let one = RunData {
+            dims: self.dims.clone(),
+            points: vec![point.clone()],
+            staffing: vec![Vec::new()],
+            baseline: self.baseline,
+        };
+        self.append(RepFiles::of(&one), false)
+    }
+
+    /// Appends the replications `run` holds and its staffing rows, and closes the files.
+    pub(super) fn finish(mut self, output: &mut Output, run: &RunData) -> Result<(), String> {
+        let files = RepFiles::of(run);
+        self.append(files.clone(), false)?;
+        self.append(files, true)?;
+        self.pieces.into_iter().try_for_each(|p| output.close(p))
+    }
+
+    /// Appends the rows of `files` (a header only to an empty file): those of staffing.csv
+    /// alone with `staffing`, else all others.
+    fn append(&mut self, files: RepFiles, staffing: bool) -> Result<(), String> {
+        for ((name, bytes), piece) in files.named()?.into_iter().zip(self.pieces.iter_mut()) {
+            if (name == STAFFING) != staffing {
+                continue;
+            }
+            piece.add(if self.started && !staffing {
+                rows_of(&bytes)
+            } else {
+                &bytes
+            })?;
+        }
+        self.started |= !staffing;
+        Ok(())
     }
 }
 
@@ -233,4 +269,48 @@ fn read_replication(input: &mut impl Read) -> io::Result<RepResult> {
         cut_short: flag[0] == 1,
         series: None,
     })
+}
+
+/// Where an exploration's finished sets go besides their folds: a whole exploration spools
+/// them (for `--resume`); a shard writes them to its files as they finish.
+pub(super) enum Aside {
+    Spool(Spool),
+    Shard {
+        rows: RowFiles,
+        /// The first error writing them, reported at the end.
+        error: Option<String>,
+    },
+}
+
+impl Aside {
+    /// Sees set `k`, whose replications have finished.
+    pub(super) fn add(&mut self, k: usize, point: &PointRun) {
+        match self {
+            Aside::Spool(spool) => spool.add(k, point),
+            Aside::Shard { rows, error } => {
+                if error.is_none() {
+                    *error = rows.add(point).err();
+                }
+            }
+        }
+    }
+
+    /// Writes to `output` the replications files of the finished sets and of those `run`
+    /// holds (an interrupted exploration's, or a shard's).
+    pub(super) fn write(self, output: &mut Output, run: &RunData) -> Result<(), String> {
+        match self {
+            Aside::Spool(spool) => spool.keep(output, run),
+            Aside::Shard { error: Some(e), .. } => Err(e),
+            Aside::Shard { rows, error: None } => rows.finish(output, run),
+        }
+    }
+
+    /// Drops what was set aside (a whole exploration that finished writes its own files).
+    pub(super) fn discard(self) {
+        match self {
+            Aside::Spool(spool) => spool.discard(),
+            // The pieces are in the hidden folder the run is written to, which goes with it.
+            Aside::Shard { .. } => {}
+        }
+    }
 }

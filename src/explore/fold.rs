@@ -37,8 +37,6 @@ pub struct SetFold {
     meets: Vec<bool>,
     /// A map cell of one set: its best − runner-up over the replications.
     cell: Option<Summary>,
-    /// Replications (of any policy) that stopped at `run.max_backlog`.
-    cut_short: u64,
 }
 
 impl SetFold {
@@ -73,7 +71,6 @@ impl SetFold {
             bad,
             meets,
             cell: None,
-            cut_short: per.iter().flatten().filter(|r| r.cut_short).count() as u64,
         };
         if ex.map.as_ref().is_some_and(|m| m.per_cell == 1) {
             let dir = ex.metric.direction().expect("a decision metric has a direction");
@@ -166,11 +163,6 @@ impl Folded {
         folder.finish()
     }
 
-    /// Replications (of any policy, at any set) that stopped at `run.max_backlog`.
-    pub fn cut_short(&self) -> u64 {
-        self.sets.iter().map(|s| s.cut_short).sum()
-    }
-
     /// Output `o`'s terms ([`outputs`]' order) at every base point of a Sobol design;
     /// `None` if it is undefined in some replication.
     pub fn terms(&self, o: usize) -> Option<Vec<&[f64]>> {
@@ -255,11 +247,6 @@ impl<'a> Folder<'a> {
             t.defined.push(defined);
         }
         self.terms[j] = Some(t);
-    }
-
-    /// Replications (of any policy) that stopped at `run.max_backlog` in the sets folded so far.
-    pub fn cut_short(&self) -> u64 {
-        self.sets.iter().flatten().map(|s| s.cut_short).sum()
     }
 
     /// The folds of every set; panics if a set was not added (a fault of the caller).

@@ -373,6 +373,20 @@ pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> 
     result.map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
 }
 
+/// The SHA-256 of a file's content, read a piece at a time (a shard's replications need not
+/// fit in memory).
+fn sha256_of_file(path: &Path) -> io::Result<String> {
+    let mut hash = Sha256::new();
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match io::Read::read(&mut f, &mut buf)? {
+            0 => return Ok(crate::report::manifest::hex(&hash.finalize())),
+            n => hash.update(&buf[..n]),
+        }
+    }
+}
+
 /// Reads the manifest `manifest` (`manifest.json` or `shard.json`) of `dir` and checks that
 /// every file it lists is there with the content it was written with.
 pub fn verify(dir: &Path, manifest: &str) -> Result<Manifest, String> {
@@ -392,13 +406,13 @@ pub fn verify(dir: &Path, manifest: &str) -> Result<Manifest, String> {
             ));
         }
         let path = dir.join(name);
-        let got = fs::read(&path).map_err(|e| {
+        let got = sha256_of_file(&path).map_err(|e| {
             format!(
                 "{}: not a complete oversim results folder ({name}, listed in its {manifest}, cannot be read: {e}); rerun the run into a new folder",
                 dir.display()
             )
         })?;
-        if sha256_hex(&got) != *want {
+        if got != *want {
             return Err(format!(
                 "{}: {name} is not the file its {manifest} lists (the SHA-256 differs): the folder mixes files of different runs; rerun the run into a new folder",
                 dir.display()

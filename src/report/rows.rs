@@ -122,32 +122,70 @@ where
 pub fn read<K: DeserializeOwned, V: DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<(Vec<String>, Rows<K, V>), String> {
-    let mut rd = csv::Reader::from_reader(bytes);
-    let headers = rd.headers().map_err(|e| e.to_string())?.clone();
-    let first = keys_of::<K>()[0];
-    let nd = headers
-        .iter()
-        .position(|h| h == first)
-        .ok_or_else(|| format!("no `{first}` column"))?;
-    let dims = headers
-        .iter()
-        .take(nd)
-        .map(|h| from_cell(h).to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for rec in rd.records() {
-        let rec = rec.map_err(|e| e.to_string())?;
+    let rows = Reader::new(bytes)?;
+    let dims = rows.dims.clone();
+    Ok((dims, rows.collect::<Result<_, _>>()?))
+}
+
+/// Rows written by [`write`], read one at a time from any reader (a file need not be whole
+/// in memory).
+pub struct Reader<R: std::io::Read, K, V> {
+    rd: csv::Reader<R>,
+    headers: csv::StringRecord,
+    /// The swept paths: the columns before the key's first.
+    pub dims: Vec<String>,
+    rec: csv::StringRecord,
+    row: std::marker::PhantomData<(K, V)>,
+}
+
+impl<R: std::io::Read, K: DeserializeOwned, V: DeserializeOwned> Reader<R, K, V> {
+    pub fn new(from: R) -> Result<Self, String> {
+        let mut rd = csv::Reader::from_reader(from);
+        let headers = rd.headers().map_err(|e| e.to_string())?.clone();
+        let first = keys_of::<K>()[0];
+        let nd = headers
+            .iter()
+            .position(|h| h == first)
+            .ok_or_else(|| format!("no `{first}` column"))?;
+        let dims = headers
+            .iter()
+            .take(nd)
+            .map(|h| from_cell(h).to_string())
+            .collect();
+        Ok(Reader {
+            rd,
+            headers,
+            dims,
+            rec: csv::StringRecord::new(),
+            row: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<R: std::io::Read, K: DeserializeOwned, V: DeserializeOwned> Iterator for Reader<R, K, V> {
+    type Item = Result<(Vec<String>, K, V), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rd.read_record(&mut self.rec) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => return Some(Err(e.to_string())),
+        }
+        let rec = &self.rec;
         let line = rec.position().map_or(0, |p| p.line());
         let at = |e: csv::Error| format!("line {line}: {e}");
-        let key: K = rec.deserialize(Some(&headers)).map_err(at)?;
-        let value: V = rec.deserialize(Some(&headers)).map_err(at)?;
-        rows.push((
-            rec.iter().take(nd).map(|c| from_cell(c).to_string()).collect(),
-            key,
-            value,
-        ));
+        let row = (|| {
+            let key: K = rec.deserialize(Some(&self.headers)).map_err(at)?;
+            let value: V = rec.deserialize(Some(&self.headers)).map_err(at)?;
+            let values = rec
+                .iter()
+                .take(self.dims.len())
+                .map(|c| from_cell(c).to_string())
+                .collect();
+            Ok((values, key, value))
+        })();
+        Some(row)
     }
-    Ok((dims, rows))
 }
 
 /// Rows of (point, policy index, policy name) in output order.

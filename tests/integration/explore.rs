@@ -303,6 +303,59 @@ pub(crate) fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// A merge reads each shard's rows a set at a time, in the order oversim writes them: a
+/// shard whose rows were reordered (and its shard.json's hash mended, so that the check of
+/// the files passes) is refused, saying why.
+#[test]
+fn a_merge_refuses_rows_out_of_the_order_of_the_sets() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("s.toml"), TEXT).unwrap();
+    for k in 0..2 {
+        oversim(
+            d,
+            &[
+                "explore",
+                "s.toml",
+                "-q",
+                "-r",
+                "4",
+                "--points",
+                "2",
+                "-o",
+                &format!("s{k}"),
+                "--shard",
+                &format!("{k}/2"),
+            ],
+        );
+    }
+    let path = d.join("s0/replications.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let mut rows: Vec<&str> = rows.lines().collect();
+    rows.reverse();
+    let reordered = format!("{header}\n{}\n", rows.join("\n"));
+    std::fs::write(&path, &reordered).unwrap();
+    let json_path = d.join("s0/shard.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    json["files"]["replications.csv"] = oversim::report::manifest::sha256_hex(reordered.as_bytes()).into();
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let out = Command::cargo_bin("oversim")
+        .unwrap()
+        .current_dir(d)
+        .args(["merge", "s0", "s1", "-o", "merged", "-q"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is in no shard") && err.contains("in the order oversim writes them"),
+        "{err}"
+    );
+    assert!(!d.join("merged").exists());
+}
+
 #[test]
 fn identical_for_any_thread_count_and_sharding() {
     let tmp = TempDir::new().unwrap();
