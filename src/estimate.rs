@@ -4,7 +4,7 @@
 //! line and in the browser alike).
 
 use crate::experiment::Plan;
-use crate::metrics::{ClassResult, KindResult, RepResult, SeriesRow, StageResult};
+use crate::metrics::{ClassResult, KindResult, RepResult, SeriesRow, StageResult, M};
 use crate::montecarlo::Keep;
 use crate::units::format_hours;
 
@@ -47,7 +47,8 @@ pub struct Work {
 impl Work {
     /// The work of running `plan` with `replications` per point and policy (the scenario's,
     /// or a precision run's cap) and a time series in intervals of `series` hours, keeping
-    /// `keep` of each replication (an exploration keeps only its metrics).
+    /// `keep` of each replication (an exploration, which keeps only its metrics, folds each
+    /// set as it finishes: it holds the folds, and the replications of the sets in flight).
     pub fn of(plan: &Plan, replications: Option<u64>, series: Option<f64>, keep: Keep) -> Work {
         let mut w = Work {
             actions: 0.0,
@@ -58,6 +59,9 @@ impl Work {
             series_intervals: 0.0,
             bytes: 0.0,
         };
+        // An exploration's sets in flight: at most a Sobol group (k + 2 sets, the plan's
+        // columns being the set and its k inputs) waits for its last set.
+        let mut in_flight: f64 = 0.0;
         for p in &plan.points {
             let sc = &p.loaded.scenario;
             let pols = sc.policies.len() as f64;
@@ -70,23 +74,30 @@ impl Work {
             w.rule_runs += extra;
             w.rule_actions += sc.workload.mean_rate() * span * extra;
             let stages: usize = sc.policies.iter().map(|p| p.stages.len()).sum();
-            let rows = match keep {
+            match keep {
                 Keep::All => {
-                    stages.div_ceil(sc.policies.len().max(1)) * std::mem::size_of::<StageResult>()
+                    let rows = stages.div_ceil(sc.policies.len().max(1)) * std::mem::size_of::<StageResult>()
                         + sc.workload.classes.len() * std::mem::size_of::<ClassResult>()
-                        + sc.workload.kinds.len().max(1) * std::mem::size_of::<KindResult>()
+                        + sc.workload.kinds.len().max(1) * std::mem::size_of::<KindResult>();
+                    w.bytes += reps * pols * (std::mem::size_of::<RepResult>() + rows) as f64;
                 }
-                Keep::Metrics => 0,
-            };
-            let per_rep = std::mem::size_of::<RepResult>() + rows;
-            w.bytes += reps * pols * per_rep as f64;
+                Keep::Metrics => {
+                    // Per policy a sum and a count of every metric; per output (each policy's
+                    // metric and its difference from the baseline) the Sobol terms, at most
+                    // 3 numbers a set.
+                    let m = M::ALL.len() as f64;
+                    w.bytes += pols * m * 12.0 + (2.0 * pols - 1.0) * m * 24.0;
+                    let group = plan.dims.len() as f64 + 1.0;
+                    in_flight = in_flight.max(group * reps * pols * std::mem::size_of::<RepResult>() as f64);
+                }
+            }
             if let Some(step) = series {
                 let n = (sc.run.horizon / step).ceil();
                 w.series_intervals = w.series_intervals.max(n);
                 w.series_rows += n * pols;
             }
         }
-        w.bytes += w.series_rows * std::mem::size_of::<SeriesRow>() as f64;
+        w.bytes += in_flight + w.series_rows * std::mem::size_of::<SeriesRow>() as f64;
         w
     }
 
@@ -213,19 +224,21 @@ mod tests {
         assert_eq!(bytes(1.872e12), "1.9 TB");
     }
 
-    /// An exploration keeps only each replication's metrics, so its estimate counts only
-    /// them; a run counts its stage, class and kind rows too.
+    /// An exploration folds each set as it finishes: its estimate counts the folds and the
+    /// replications of one group of sets in flight, so more replications add only to the
+    /// group's; a run counts every replication with its stage, class and kind rows.
     #[test]
-    fn an_explorations_results_count_only_the_metrics_it_keeps() {
+    fn an_explorations_results_count_its_folds_and_the_sets_in_flight() {
         let sc = crate::scenario::DEFAULT_SCENARIO;
         let plan = crate::experiment::plan("default", sc, &[], &[]).unwrap();
         let all = Work::of(&plan, Some(10), None, Keep::All);
         let metrics = Work::of(&plan, Some(10), None, Keep::Metrics);
+        let more = Work::of(&plan, Some(1000), None, Keep::Metrics);
         let pols = plan.points[0].loaded.scenario.policies.len() as f64;
-        assert_eq!(
-            metrics.bytes,
-            10.0 * pols * std::mem::size_of::<RepResult>() as f64
-        );
+        // One point without swept columns: a group of one set.
+        let group = |reps: f64| reps * pols * std::mem::size_of::<RepResult>() as f64;
+        assert_eq!(more.bytes - metrics.bytes, group(1000.0) - group(10.0));
+        assert!(metrics.bytes > group(10.0), "the folds count");
         assert!(
             all.bytes > metrics.bytes,
             "{} against {}",

@@ -7,6 +7,8 @@
 
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
 mod execute;
 mod shard;
 
@@ -65,12 +67,54 @@ pub struct Plan {
     /// Swept paths (the leading output columns).
     pub dims: Vec<String>,
     pub points: Vec<Point>,
+    /// The plan's hash ([`Plan::hash`]), when it was taken before
+    /// the points' texts were dropped (an exploration's sets keep their text only where a
+    /// staffing rule is still to solve).
+    pub hash: Option<String>,
 }
 
 impl Plan {
     /// The scenario at the first point (name, run settings shared by all points).
     pub fn base(&self) -> &scenario::Scenario {
         &self.points[0].loaded.scenario
+    }
+
+    /// Hash of everything that determines a run's results: dimensions and every point's
+    /// resolved scenario (which includes the seed and replications): the manifest's
+    /// `plan_sha256`, by which `--resume` and `merge` know a run.
+    pub fn hash(&self) -> String {
+        if let Some(h) = &self.hash {
+            return h.clone();
+        }
+        let mut hasher = PlanHasher::new(&self.dims);
+        for p in &self.points {
+            hasher.point(&p.values, &p.loaded.resolved_text);
+        }
+        hasher.finish()
+    }
+}
+
+/// [`Plan::hash`] taken a point at a time: the text is hashed as it is read, never
+/// gathered (an exploration's sets' texts together are many megabytes).
+pub struct PlanHasher(Sha256);
+
+impl PlanHasher {
+    pub fn new(dims: &[String]) -> PlanHasher {
+        let mut h = Sha256::new();
+        h.update(dims.join("\u{1f}").as_bytes());
+        PlanHasher(h)
+    }
+
+    /// Adds the next point: its sweep values and resolved text.
+    pub fn point(&mut self, values: &[String], text: &str) {
+        self.0.update("\u{1e}".as_bytes());
+        self.0.update(values.join("\u{1f}").as_bytes());
+        self.0.update("\u{1d}".as_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    pub fn finish(self) -> String {
+        crate::report::manifest::hex(&self.0.finalize())
     }
 }
 
@@ -82,12 +126,27 @@ pub fn load_points(
     overrides: &[Override],
     points: Vec<(Vec<String>, Vec<Override>)>,
 ) -> Result<Vec<Point>, ScenarioError> {
+    load_points_with(label, text, overrides, points, &mut |_| {})
+}
+
+/// [`load_points`], giving `each` every point as it is loaded, in order.
+pub fn load_points_with(
+    label: &str,
+    text: &str,
+    overrides: &[Override],
+    points: Vec<(Vec<String>, Vec<Override>)>,
+    each: &mut dyn FnMut(&mut Point),
+) -> Result<Vec<Point>, ScenarioError> {
     let mut out = Vec::with_capacity(points.len());
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for (values, own) in points {
         let ov: Vec<Override> = overrides.iter().cloned().chain(own).collect();
         match scenario::load(label, text, &ov) {
-            Ok(loaded) => out.push(Point { values, loaded }),
+            Ok(loaded) => {
+                let mut point = Point { values, loaded };
+                each(&mut point);
+                out.push(point);
+            }
             Err(e) => {
                 for d in e.diagnostics {
                     if !diagnostics.contains(&d) {
@@ -123,6 +182,7 @@ pub fn plan(
     }
     if dims.is_empty() {
         return Ok(Plan {
+            hash: None,
             dims: Vec::new(),
             points: vec![Point {
                 values: Vec::new(),
@@ -169,6 +229,7 @@ pub fn plan(
     }
     let points = load_points(label, text, overrides, grid)?;
     Ok(Plan {
+        hash: None,
         dims: dims.into_iter().map(|d| d.path).collect(),
         points,
     })

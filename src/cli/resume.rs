@@ -12,7 +12,6 @@ use crate::merge::{read_kept, RepFiles, Text, REP_FILES};
 use crate::metrics::{MetricRow, RepResult, M};
 use crate::montecarlo::Results;
 use crate::report::files::{verify, Output, Piece};
-use crate::report::manifest::plan_hash;
 
 /// What `--resume` found in the output folder.
 pub(super) enum Resume {
@@ -38,7 +37,7 @@ pub(super) fn read(out: &Output, plan: &Plan) -> Result<Resume, String> {
         return Ok(Resume::Fresh);
     }
     let m = verify(dir, "manifest.json")?;
-    if m.plan_sha256 != plan_hash(plan) {
+    if m.plan_sha256 != plan.hash() {
         return Err(format!(
             "{}: holds the results of another run (its scenario, overrides, seed, replications, sweep or exploration differ); --resume continues the same command only: give --out another folder, or run without --resume and with --force to replace them",
             dir.display()

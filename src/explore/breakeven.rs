@@ -122,6 +122,7 @@ pub fn plan(
     }
     let points = load_points(label, text, overrides, points)?;
     Ok(Plan {
+        hash: None,
         dims: vec!["input".into(), "value".into()],
         points,
     })
@@ -354,6 +355,7 @@ pub fn search(
         None => {
             // The best and the runner-up at the written values.
             let plan = Plan {
+                hash: None,
                 dims: Vec::new(),
                 points: base,
             };

@@ -20,7 +20,7 @@ pub mod sensitivity;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{load_points, Plan};
+use crate::experiment::{load_points, load_points_with, Plan, PlanHasher};
 use crate::input::{unknown, Diagnostic, ScenarioError};
 use crate::metrics::{Direction, M, NAMES};
 use crate::scenario::{self, Override, SweepValue, Uncertain};
@@ -283,13 +283,29 @@ pub fn plan(
                 .unwrap_or_default(),
         })
         .collect();
-    let points = load_points(label, text, overrides, points)?;
+    // The manifest records the base text and the design, from which a merge rebuilds the
+    // sets: a set's own text (a commented scenario is tens of kilobytes, at every set) is
+    // hashed as the set is loaded and kept only where a staffing rule needs it; a set's
+    // own copy of the inputs it was drawn from (`inputs` above) is dropped.
+    let mut hasher = PlanHasher::new(&dims);
+    let points = load_points_with(label, text, overrides, points, &mut |p| {
+        hasher.point(&p.values, &p.loaded.resolved_text);
+        if p.loaded.staffing.is_empty() {
+            p.loaded.resolved_text = String::new();
+        }
+        p.loaded.scenario.uncertain = Vec::new();
+    })?;
+    let plan = Plan {
+        dims,
+        points,
+        hash: Some(hasher.finish()),
+    };
     Ok(Exploration {
         spec: spec.clone(),
         inputs,
         design,
         map,
-        plan: Plan { dims, points },
+        plan,
         metric,
         base_text: base.resolved_text,
     })

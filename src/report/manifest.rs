@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::experiment::{Execution, Plan, Stop};
+use crate::experiment::{Execution, Stop};
 
 /// The manifest of a results folder or shard folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<String>>,
     pub oversim_version: String,
-    /// Hash of everything that determines the results (see [`plan_hash`]).
+    /// Hash of everything that determines the results (see [`Plan::hash`]).
     pub plan_sha256: String,
     /// A shard's sweep points with their resolved scenarios, for `merge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,22 +189,6 @@ pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Hash of everything that determines a run's results: dimensions and every point's
-/// resolved scenario (which includes the seed and replications).
-/// The text is hashed as it is read, never gathered: an exploration's sets' texts together
-/// are many megabytes.
-pub fn plan_hash(plan: &Plan) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(plan.dims.join("\u{1f}").as_bytes());
-    for p in &plan.points {
-        hasher.update("\u{1e}".as_bytes());
-        hasher.update(p.values.join("\u{1f}").as_bytes());
-        hasher.update("\u{1d}".as_bytes());
-        hasher.update(p.loaded.resolved_text.as_bytes());
-    }
-    hex(&hasher.finalize())
-}
-
 impl Manifest {
     /// The manifest of a run of `ex` that ended with `stop`, having completed
     /// `replications_done` replications (the fewest of any point), `cut` of them cut short,
@@ -241,7 +225,7 @@ impl Manifest {
             max_replications: precision.as_ref().map(|_| ex.max_replications),
             merged_from: None,
             oversim_version: env!("CARGO_PKG_VERSION").to_string(),
-            plan_sha256: plan_hash(plan),
+            plan_sha256: plan.hash(),
             points: None,
             policies: sc.policies.iter().map(|p| p.name.clone()).collect(),
             precision,
