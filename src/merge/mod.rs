@@ -26,18 +26,8 @@ use crate::staffing::{Choice, Staffed, StaffedKey};
 
 pub use gather::{load_run, merged_baseline, read_kept, read_replications, Merged};
 
-/// The files a shard writes.
-pub const SHARD_FILES: &[&str] = &[
-    "replications.csv",
-    "classes.csv",
-    "kinds.csv",
-    "stage-replications.csv",
-    "cut-short.csv",
-    "staffing.csv",
-    "shard.json",
-];
-
-/// The files of [`RepFiles`], in order.
+/// The files of [`RepFiles`], in order: with shard.json (and a time series, if asked for),
+/// what a shard writes.
 pub const REP_FILES: &[&str] = &[
     "replications.csv",
     "classes.csv",

@@ -25,13 +25,14 @@ use crate::report::manifest::{sha256_hex, Manifest};
 /// Every name a run, an exploration or a shard writes into its folder. Entries of an old
 /// folder with other names (the user's notes, shard folders) move with the folder's swap.
 fn is_result_file(name: &str) -> bool {
-    [
-        crate::report::FILES,
-        crate::report::explore::FILES,
-        crate::merge::SHARD_FILES,
-    ]
-    .iter()
-    .any(|files| files.contains(&name))
+    name == "shard.json"
+        || [
+            crate::report::FILES,
+            crate::report::explore::FILES,
+            crate::merge::REP_FILES,
+        ]
+        .iter()
+        .any(|files| files.contains(&name))
 }
 
 /// A random suffix for temporary names (the standard library's per-process random keys).
