@@ -333,3 +333,68 @@ fn an_exploration_interrupted_in_its_pilot_writes_nothing() {
     };
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A shard of an exploration writes each set's rows as the set finishes: interrupted, it
+/// keeps them (and the unfinished sets' finished replications) in whole files, each row as
+/// the uninterrupted shard writes it and in its order (a shard is rerun whole, so these are
+/// for reading, not for `--resume`).
+#[test]
+fn an_interrupted_exploration_shard_keeps_its_finished_rows() {
+    let t = TempDir::new().unwrap();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "explore",
+            "--points",
+            "2",
+            "-r",
+            "4",
+            "--policies",
+            "tiered,per-action",
+            "-j",
+            "2",
+            "--shard",
+            "1/2",
+            "-q",
+            "-o",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let clock = Instant::now();
+    let full = Command::new(assert_cmd::cargo::cargo_bin("oversim"))
+        .current_dir(t.path())
+        .args(args("full"))
+        .output()
+        .unwrap();
+    assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
+    let whole = clock.elapsed();
+    let v = args("part");
+    let mut child = start(t.path(), &v.iter().map(String::as_str).collect::<Vec<_>>());
+    sleep(whole / 2);
+    signal(&child, "INT");
+    let (code, _) = wait(&mut child, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "interrupted half way: {}", stderr(&mut child));
+    let m = check_files(&t.path().join("part"));
+    assert_eq!(m["interrupted"], true);
+    for name in ["replications.csv", "cut-short.csv", "staffing.csv"] {
+        let read = |dir: &str| fs::read_to_string(t.path().join(dir).join(name)).unwrap();
+        let (kept, all) = (read("part"), read("full"));
+        let (kept_header, kept_rows) = kept.split_once('\n').unwrap();
+        let (all_header, all_rows) = all.split_once('\n').unwrap();
+        assert_eq!(kept_header, all_header, "{name}");
+        // The kept rows are the full shard's, in its order (a subsequence of them).
+        let mut rest = all_rows.lines();
+        for row in kept_rows.lines() {
+            assert!(
+                rest.any(|r| r == row),
+                "{name}: a kept row out of place or not the shard's: {row}"
+            );
+        }
+        if name == "replications.csv" {
+            let (k, n) = (kept_rows.lines().count(), all_rows.lines().count());
+            assert!(k > 0 && k < n, "{k} of {n} rows kept");
+        }
+    }
+}
