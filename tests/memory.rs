@@ -160,15 +160,7 @@ fn explore_two_inputs(pool: &montecarlo::Pool, points: usize, replications: u64)
         kept: None,
         keep: Keep::Metrics,
     };
-    let ctx = RunContext {
-        path: None,
-        text: String::new(),
-        command_line: Vec::new(),
-        threads: 2,
-        started_at: String::new(),
-        finished_at: String::new(),
-        wall_seconds: 0.0,
-    };
+    let ctx = RunContext::default();
     let ran = oversim::api::explore::execute(
         &ex,
         &exec,

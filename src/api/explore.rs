@@ -169,7 +169,9 @@ pub fn execute(
     };
     let mut run = executed.run;
     // Points a run with precision targets kept to the end (an exploration has none).
-    if whole && executed.stop != Stop::Interrupted {
+    // A whole exploration that was not interrupted has every set folded.
+    let complete = whole && executed.stop != Stop::Interrupted;
+    if complete {
         for (k, point) in run.points.iter_mut().enumerate() {
             if point.results.per_policy.iter().any(|r| !r.is_empty()) {
                 let empty = Results {
@@ -190,7 +192,7 @@ pub fn execute(
     let mut manifest = Manifest::of_run(exec, &ctx(), &executed.stop, done, cut_short, &[]);
     manifest.exploration = Some(ExplorationInfo::of(ex, setup_seconds));
     manifest.resumed = exec.kept.map(Kept::replications);
-    let folded = (exec.shard.is_none() && executed.stop != Stop::Interrupted).then(|| folder.finish());
+    let folded = complete.then(|| folder.finish());
     Ok(Ran {
         run,
         folded,
