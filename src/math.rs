@@ -16,7 +16,39 @@
 //! `compiler_builtins` in WebAssembly. A program that embeds the core (a Python extension,
 //! a server) builds it without the feature and keeps its own C library: the symbols would
 //! replace that library's functions for the whole process. Its draws then agree with the
-//! command line's to within an ulp, not bit for bit.
+//! command line's to within an ulp, not bit for bit, unless it takes `wrapped-math`: the
+//! Python extension does, and is linked so that its own calls of `exp` reach `__wrap_exp`
+//! (python/build.rs), the same bits as the command line's without touching the process's.
+
+/// Calls `$m!` with every C math function the draws may call, with its arguments: the one
+/// list of them (python/build.rs wraps the same names; its test checks that none is left
+/// for the C library).
+macro_rules! c_math {
+    ($m:ident) => {
+        $m!(
+            exp(x),
+            exp2(x),
+            expm1(x),
+            log(x),
+            log2(x),
+            log10(x),
+            log1p(x),
+            pow(x, y),
+            sin(x),
+            cos(x),
+            tan(x),
+            asin(x),
+            acos(x),
+            atan(x),
+            atan2(y, x),
+            sinh(x),
+            cosh(x),
+            tanh(x),
+            cbrt(x),
+            hypot(x, y),
+        );
+    };
+}
 
 #[cfg(feature = "portable-math")]
 macro_rules! portable {
@@ -32,28 +64,26 @@ macro_rules! portable {
 }
 
 #[cfg(feature = "portable-math")]
-portable!(
-    exp(x),
-    exp2(x),
-    expm1(x),
-    log(x),
-    log2(x),
-    log10(x),
-    log1p(x),
-    pow(x, y),
-    sin(x),
-    cos(x),
-    tan(x),
-    asin(x),
-    acos(x),
-    atan(x),
-    atan2(y, x),
-    sinh(x),
-    cosh(x),
-    tanh(x),
-    cbrt(x),
-    hypot(x, y),
-);
+c_math!(portable);
+
+/// The C functions under the names `--wrap` gives them (`__wrap_exp` for `exp`), so that a
+/// shared library linked with `-Wl,--wrap=exp,…` runs `libm`'s code in its own calls and
+/// leaves the process's C library alone (feature `wrapped-math`).
+#[cfg(feature = "wrapped-math")]
+pub mod wrapped {
+    macro_rules! wrapped {
+        ($($name:ident($($arg:ident),+)),* $(,)?) => {
+            $(
+                #[export_name = concat!("__wrap_", stringify!($name))]
+                #[doc = concat!("The C `", stringify!($name), "` for a library linked with `--wrap`, from the `libm` crate.")]
+                pub extern "C" fn $name($($arg: f64),+) -> f64 {
+                    libm::$name($($arg),+)
+                }
+            )*
+        };
+    }
+    c_math!(wrapped);
+}
 
 /// Φ⁻¹(p), the standard normal quantile, for p in (0, 1).
 pub fn normal_quantile(p: f64) -> f64 {
@@ -71,6 +101,8 @@ pub fn normal_cdf(x: f64) -> f64 {
 pub fn linked() -> f64 {
     #[cfg(feature = "portable-math")]
     return exp(0.0);
-    #[cfg(not(feature = "portable-math"))]
+    #[cfg(all(feature = "wrapped-math", not(feature = "portable-math")))]
+    return wrapped::exp(0.0);
+    #[cfg(not(any(feature = "portable-math", feature = "wrapped-math")))]
     1.0
 }

@@ -35,7 +35,7 @@ impl Executor for Sequential {
     }
 }
 
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 impl Executor for rayon::ThreadPool {
     fn map(&self, n: usize, task: &(dyn Fn(usize) -> Option<RepResult> + Sync)) -> Vec<Option<RepResult>> {
         use rayon::prelude::*;
@@ -68,11 +68,11 @@ impl Results {
 }
 
 /// The command line's worker pool.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub type Pool = rayon::ThreadPool;
 
 /// A worker pool: `None` threads means all cores.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn pool(threads: Option<usize>) -> Result<Pool, rayon::ThreadPoolBuildError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
@@ -323,7 +323,7 @@ pub fn run_jobs(
 }
 
 /// Runs replications `0..run.replications` of every policy of one scenario.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn run(
     scenario: &Scenario,
     threads: Option<usize>,

@@ -60,6 +60,14 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
 }
 
 /// Parses a rate such as `"40/h"` into events per hour.
+/// A time-series step (`--timeseries`): a duration longer than zero, in hours.
+pub fn parse_step(s: &str) -> Result<f64, String> {
+    match parse_duration(s)? {
+        h if h > 0.0 => Ok(h),
+        _ => Err(format!("`{s}` must be longer than zero")),
+    }
+}
+
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     let Some((num, unit)) = text.split_once('/') else {
         return Err(format!("`{text}` has no `/unit`; expected {RATE_HELP}"));

@@ -12,7 +12,7 @@ use crate::explore::{self, pilot, Exploration, Spec};
 use crate::merge::{check_set, load_run, merged_baseline, merged_manifest, ShardFiles};
 use crate::montecarlo::{Results, Workers};
 use crate::report::explore::{verdict, ExploreFiles};
-use crate::report::manifest::{ExplorationInfo, Manifest, RunContext};
+use crate::report::manifest::{ExplorationInfo, Manifest, PilotInfo, RunContext};
 use crate::scenario::Override;
 
 /// What an exploration concluded: its files, its manifest (with the sentences) and, without
@@ -111,6 +111,181 @@ pub fn pilot(
         base,
         target,
     )))
+}
+
+/// Runs the pilot ([`pilot`]) and plans the exploration with the replications it chose,
+/// written into `overrides` (so the manifest's scenario, and a merge, have them); with what
+/// it found, for the manifest. `Ok(None)`: interrupted, nothing chosen.
+pub fn piloted(
+    label: &str,
+    text: &str,
+    overrides: &mut Vec<Override>,
+    spec: &Spec,
+    baseline: Option<&str>,
+    target: f64,
+    workers: Workers,
+) -> Result<Option<(Exploration, PilotInfo)>, String> {
+    let c = match pilot(label, text, overrides, spec, baseline, target, workers)? {
+        Piloted::Chose(c) => c,
+        Piloted::Interrupted => return Ok(None),
+    };
+    overrides.retain(|o| o.path != "run.replications");
+    overrides.push(Override::set("run.replications", &c.replications.to_string()));
+    let ex = explore::plan(label, text, overrides, spec).map_err(|e| e.to_string())?;
+    let policies = &ex.plan.base().policies;
+    let output = match policies.len() {
+        1 => format!("{} of {}", ex.metric.name(), policies[0].name),
+        _ => format!(
+            "{} of {} − {}",
+            ex.metric.name(),
+            policies[c.policy].name,
+            policies[baseline_index(ex.plan.base(), baseline)?].name
+        ),
+    };
+    let info = PilotInfo {
+        sets: pilot::PILOT_SETS,
+        replications: pilot::PILOT_REPLICATIONS,
+        noise_share_target: target,
+        output,
+        noise_share_at_pilot: c.at_pilot,
+        chosen: c.replications,
+        noise_share_at_chosen: c.at_chosen,
+    };
+    Ok(Some((ex, info)))
+}
+
+/// What the break-even search found: its files and a sentence for each input.
+pub struct BreakEvens {
+    pub files: [(&'static str, Vec<u8>); 2],
+    pub sentences: Vec<String>,
+}
+
+/// Runs the break-even search of `ex`'s inputs for `pair` (policy names), or the best and
+/// the runner-up at the written values ([`crate::explore::breakeven`]). `Ok(None)`:
+/// interrupted.
+pub fn breakevens(
+    label: &str,
+    ex: &Exploration,
+    pair: Option<(&str, &str)>,
+    workers: Workers,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<BreakEvens>, String> {
+    let found = crate::explore::breakeven::search(
+        label,
+        &ex.base_text,
+        &ex.inputs,
+        ex.metric,
+        pair,
+        workers,
+        progress,
+    )?;
+    Ok(found.map(|found| BreakEvens {
+        sentences: (found.rows.iter())
+            .map(|(k, v)| crate::explore::breakeven::sentence(k, v))
+            .collect(),
+        files: found.files(),
+    }))
+}
+
+/// What a whole exploration on one machine asks beyond its [`Spec`]: what `oversim
+/// explore`'s flags add.
+#[derive(Debug, Clone, Default)]
+pub struct Asks {
+    /// The policy the differences are taken against (default: the first).
+    pub baseline: Option<String>,
+    /// With `Some(share)`, a pilot chooses the replications per set for this noise share.
+    pub pilot: Option<f64>,
+    /// The break-even search: for the pair named, or (`Some(None)`) the best and the
+    /// runner-up.
+    pub breakeven: Option<Option<(String, String)>>,
+}
+
+/// A whole exploration's conclusions and the files of its break-even search, if asked.
+pub struct Whole {
+    pub explored: Explored,
+    pub breakevens: Option<BreakEvens>,
+}
+
+impl Whole {
+    /// Every file `oversim explore` writes but the manifest (and report), in order.
+    pub fn named(&self) -> Vec<(&str, &[u8])> {
+        let mut out = self.explored.files.named();
+        if let Some(b) = &self.breakevens {
+            out.extend(b.files.iter().map(|(n, t)| (*n, t.as_slice())));
+        }
+        out
+    }
+}
+
+/// Runs a whole exploration of `req` on one machine as `oversim explore` does: the pilot
+/// if asked, the sets, the break-even search if asked, and the conclusions. `Ok(None)`:
+/// interrupted (nothing is kept). `total` is told the replications the sets make once they
+/// are planned (after the pilot; staffing rules and the search add theirs as they come).
+/// Errors are the command line's messages.
+pub fn whole(
+    req: &Request,
+    spec: &Spec,
+    asks: &Asks,
+    workers: Workers,
+    ctx: &dyn Fn() -> RunContext,
+    total: &dyn Fn(u64),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<Whole>, String> {
+    let mut overrides = req.overrides.clone();
+    if asks.pilot.is_some() {
+        // A provisional count, until the pilot chooses (as the command line plans it).
+        let r = explore::DEFAULT_REPLICATIONS.to_string();
+        overrides.push(Override::set("run.replications", &r));
+    }
+    let ex = explore::plan(&req.label, &req.text, &overrides, spec).map_err(|e| e.to_string())?;
+    let baseline = baseline_index(ex.plan.base(), asks.baseline.as_deref())?;
+    if asks.breakeven.is_some() && ex.map.is_some() {
+        return Err("error: --breakeven runs without --map: it chooses its values from what it finds".into());
+    }
+    req.check_work(&ex.plan, Keep::Metrics)?;
+    let (ex, pilot) = match asks.pilot {
+        None => (ex, None),
+        Some(share) => {
+            let base = asks.baseline.as_deref();
+            match piloted(&req.label, &req.text, &mut overrides, spec, base, share, workers)? {
+                None => return Ok(None),
+                Some((ex, info)) => (ex, Some(info)),
+            }
+        }
+    };
+    total(crate::api::replications(&ex.plan, None));
+    let exec = Execution {
+        plan: &ex.plan,
+        baseline,
+        targets: &[],
+        max_replications: ex.plan.base().run.replications,
+        shard: None,
+        series: None,
+        kept: None,
+        keep: Keep::Metrics,
+    };
+    let ran = execute(&ex, &exec, 0.0, workers, ctx, progress, None)?;
+    let (Some(folded), mut manifest) = (ran.folded, ran.manifest) else {
+        return Ok(None);
+    };
+    if let Some(info) = manifest.exploration.as_mut() {
+        info.pilot = pilot;
+    }
+    let breakevens = match &asks.breakeven {
+        None => None,
+        Some(pair) => {
+            let pair = pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+            match breakevens(&req.label, &ex, pair, workers, progress)? {
+                None => return Ok(None),
+                found => found,
+            }
+        }
+    };
+    let mut explored = conclude(ex, &ran.run, &folded, manifest);
+    if let Some(b) = &breakevens {
+        explored.sentences.extend(b.sentences.iter().cloned());
+    }
+    Ok(Some(Whole { explored, breakevens }))
 }
 
 /// What [`execute`] ran: the sets' runs, their folds, the manifest, why it stopped and what

@@ -92,7 +92,25 @@ pub fn run(
 ) -> Result<Output, String> {
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    request(&plan, req, workers, ctx, progress)
+    run_plan(&plan, req, workers, ctx, progress)
+}
+
+/// Plans `req` and checks what `oversim validate` checks of it (the scenario, its
+/// overrides and sweep, and its `[uncertain]` inputs at the ends of their ranges): the
+/// plan, or every problem found, each with its line and key path.
+pub fn validate(req: &Request) -> Result<Plan, crate::input::ScenarioError> {
+    let plan = experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep)?;
+    crate::explore::check_inputs(&req.label, &req.text, &req.overrides, &plan.base().uncertain)?;
+    Ok(plan)
+}
+
+/// The replications a run of `plan` makes, every policy's counted, before any staffing
+/// rule's evaluations (which a progress count adds as they come); a shard's share.
+pub fn replications(plan: &Plan, shard: Option<Shard>) -> u64 {
+    let all: u64 = (plan.points.iter())
+        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
+        .sum();
+    shard.map_or(all, |s| all.div_ceil(s.count))
 }
 
 /// Runs shard `req.shard` of `req` and returns the files `oversim run --shard` writes.
@@ -105,7 +123,7 @@ pub fn run_shard(
     let shard = req.shard.ok_or("a shard run needs a shard (K/N)")?;
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    let out = request(&plan, req, workers, ctx, progress)?;
+    let out = run_plan(&plan, req, workers, ctx, progress)?;
     Ok(ShardFiles::of(&plan, &out.run, shard, out.manifest))
 }
 
@@ -131,8 +149,8 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
     Ok((run, files, manifest))
 }
 
-/// Runs `plan` as `req` asks.
-fn request(
+/// Runs `plan` (of `req`, planned already) as `req` asks.
+pub fn run_plan(
     plan: &Plan,
     req: &Request,
     workers: Workers,

@@ -40,7 +40,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "S", default_value_t = pilot::DEFAULT_NOISE_SHARE, value_parser = super::pilot::parse_noise_share)]
     pub noise_share: f64,
     /// Master seed: the replication streams and the design (same as --set run.seed=S).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(..=crate::scenario::MAX_SEED))]
     pub seed: Option<u64>,
     /// Explore only these of the scenario's policies, in this order (same as --set
     /// 'run.policies=["A","B"]'); a map then decides between them alone.
@@ -54,7 +54,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "KIND", default_value = "sobol", value_parser = parse_design)]
     pub design: DesignKind,
     /// Metric the summary sentences and the map decide on (one with a better direction).
-    #[arg(long, value_name = "METRIC", default_value = "net_value")]
+    #[arg(long, value_name = "METRIC", default_value = explore::DEFAULT_METRIC)]
     pub metric: String,
     /// Policy the paired differences are taken against (default: the first).
     #[arg(long, value_name = "POLICY")]
@@ -63,14 +63,14 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "PATH1,PATH2")]
     pub map: Option<String>,
     /// Values per map axis.
-    #[arg(long, value_name = "G", default_value_t = 9)]
+    #[arg(long, value_name = "G", default_value_t = explore::DEFAULT_GRID)]
     pub grid: usize,
     /// The other inputs in a map: base (their written values) or integrate (vary over
     /// --points Latin hypercube draws, the same in every cell).
     #[arg(long, value_name = "HOW", default_value = "base", value_parser = parse_others)]
     pub others: Others,
     /// Bootstrap resamples for the sensitivity intervals.
-    #[arg(long, value_name = "B", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(explore::BOOTSTRAP))]
+    #[arg(long, value_name = "B", default_value_t = explore::DEFAULT_BOOTSTRAP, value_parser = clap::value_parser!(u64).range(explore::BOOTSTRAP))]
     pub bootstrap: u64,
     /// Output folder (default results/<scenario name>-explore, or -map with --map).
     #[arg(short = 'o', long, value_name = "DIR")]
@@ -102,12 +102,7 @@ pub struct ExploreArgs {
     pub quiet: bool,
 }
 
-/// The bare `oversim explore` of the default scenario: 8 base points (192 sets for its 22
-/// inputs) of 5 replications, about a minute on two cores with its staffing rules solved
-/// at every set: a first look, whose intervals say when more points are needed.
-pub const DEFAULT_POINTS: u64 = 8;
-/// Replications per set before a pilot has chosen (and the fewest it chooses).
-pub const DEFAULT_REPLICATIONS: u64 = pilot::MIN;
+pub use crate::explore::{DEFAULT_POINTS, DEFAULT_REPLICATIONS};
 
 /// One line on an exploration's size and time, said before it starts (and by `validate`).
 pub(super) fn describe(ex: &Exploration, threads: usize) -> String {
@@ -268,10 +263,7 @@ pub(super) fn explore(args: ExploreArgs) -> i32 {
         kept: kept.as_ref(),
         keep: Keep::Metrics,
     };
-    let total: u64 = (ex.plan.points.iter())
-        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
-        .sum();
-    let pb = super::run::progress_bar(shard.map_or(total, |s| total.div_ceil(s.count)), args.quiet);
+    let pb = super::run::progress_bar(crate::api::replications(&ex.plan, shard), args.quiet);
     let started = SystemTime::now();
     // Staffing rules add evaluations nobody can count in advance: the bar grows with them.
     let ctx = || super::run_context(&src, args.threads, &pool, started, clock.elapsed().as_secs_f64());
@@ -417,18 +409,11 @@ fn breakevens(
     quiet: bool,
 ) -> Result<Option<Vec<String>>, i32> {
     let pb = super::run::progress_bar(0, quiet);
-    let found = crate::explore::breakeven::search(
-        label,
-        &ex.base_text,
-        &ex.inputs,
-        ex.metric,
-        pair,
-        super::run::workers(pool),
-        &|n| {
-            pb.inc_length(n);
-            pb.inc(n)
-        },
-    );
+    let workers = super::run::workers(pool);
+    let found = crate::api::explore::breakevens(label, ex, pair, workers, &|n| {
+        pb.inc_length(n);
+        pb.inc(n)
+    });
     pb.finish_and_clear();
     let found = match found {
         Err(e) => {
@@ -438,17 +423,13 @@ fn breakevens(
         Ok(None) => return Ok(None),
         Ok(Some(found)) => found,
     };
-    for (name, bytes) in found.files() {
-        if let Err(e) = output.write(name, &bytes) {
+    for (name, bytes) in &found.files {
+        if let Err(e) = output.write(name, bytes) {
             tell!("error: {e}");
             return Err(EXIT_FAILURE);
         }
     }
-    Ok(Some(
-        (found.rows.iter())
-            .map(|(k, v)| crate::explore::breakeven::sentence(k, v))
-            .collect(),
-    ))
+    Ok(Some(found.sentences))
 }
 
 /// Writes what an interrupted exploration kept (the replications of its finished sets, as a

@@ -121,7 +121,7 @@ pub struct ScenarioFlags {
     #[arg(short = 'r', long, value_name = "N")]
     pub replications: Option<u64>,
     /// Master seed (same as --set run.seed=S).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(..=crate::scenario::MAX_SEED))]
     pub seed: Option<u64>,
     /// Run only these of the scenario's policies, in this order; the first is the baseline
     /// unless --baseline says otherwise (same as --set 'run.policies=["A","B"]').
@@ -177,7 +177,7 @@ pub struct RunArgs {
     pub shard: Option<String>,
     /// Record time series of replication 0 of every policy (and point) in intervals of
     /// this duration, e.g. 6h, into timeseries.csv.
-    #[arg(long, value_name = "STEP", value_parser = parse_step)]
+    #[arg(long, value_name = "STEP", value_parser = crate::units::parse_step)]
     pub timeseries: Option<f64>,
     /// Also write report.html (as `oversim report` does) at the end of the run.
     #[arg(long)]
@@ -193,13 +193,6 @@ pub struct RunArgs {
     /// No progress bar and no table; errors and warnings only.
     #[arg(short = 'q', long)]
     pub quiet: bool,
-}
-
-fn parse_step(s: &str) -> Result<f64, String> {
-    match crate::units::parse_duration(s)? {
-        h if h > 0.0 => Ok(h),
-        _ => Err(format!("`{s}` must be longer than zero")),
-    }
 }
 
 #[derive(Args, Debug)]

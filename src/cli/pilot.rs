@@ -3,9 +3,7 @@
 
 use super::explore::ExploreArgs;
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED};
-use crate::api::explore::Piloted;
-use crate::experiment::baseline_index;
-use crate::explore::{self, pilot, Exploration};
+use crate::explore::{pilot, Exploration};
 use crate::report::manifest::PilotInfo;
 use crate::scenario::Override;
 
@@ -28,61 +26,34 @@ pub(super) fn with_pilot(
     overrides: &mut Vec<Override>,
     pool: &crate::montecarlo::Pool,
 ) -> Result<(Exploration, PilotInfo), i32> {
-    let spec = args.spec();
-    let chose = crate::api::explore::pilot(
+    let chose = crate::api::explore::piloted(
         label,
         text,
         overrides,
-        &spec,
+        &args.spec(),
         args.baseline.as_deref(),
         args.noise_share,
         super::run::workers(pool),
     );
-    let c = match chose {
-        Ok(Piloted::Chose(c)) => c,
-        Ok(Piloted::Interrupted) => {
+    let (ex, info) = match chose {
+        Ok(Some(x)) => x,
+        Ok(None) => {
             tell!("oversim: interrupted during the pilot; nothing written");
             return Err(EXIT_INTERRUPTED);
+        }
+        Err(e) if e.starts_with("error: ") => {
+            tell!("{e}");
+            return Err(EXIT_BAD_INPUT);
         }
         Err(e) => {
             tell!("error: {e}");
             return Err(EXIT_FAILURE);
         }
     };
-    overrides.retain(|o| o.path != "run.replications");
-    overrides.push(Override::set("run.replications", &c.replications.to_string()));
-    let ex = explore::plan(label, text, overrides, &spec).map_err(|e| {
-        tell!("{e}");
-        EXIT_BAD_INPUT
-    })?;
-    let policies = &ex.plan.base().policies;
-    let output = match policies.len() {
-        1 => format!("{} of {}", ex.metric.name(), policies[0].name),
-        _ => format!(
-            "{} of {} − {}",
-            ex.metric.name(),
-            policies[c.policy].name,
-            policies[base_of(&ex, args)].name
-        ),
-    };
-    let info = PilotInfo {
-        sets: pilot::PILOT_SETS,
-        replications: pilot::PILOT_REPLICATIONS,
-        noise_share_target: args.noise_share,
-        output,
-        noise_share_at_pilot: c.at_pilot,
-        chosen: c.replications,
-        noise_share_at_chosen: c.at_chosen,
-    };
     if !args.quiet {
         tell!("oversim explore: {}", pilot_line(&info));
     }
     Ok((ex, info))
-}
-
-/// The baseline's index (checked before the pilot ran).
-fn base_of(ex: &Exploration, args: &ExploreArgs) -> usize {
-    baseline_index(ex.plan.base(), args.baseline.as_deref()).unwrap_or(0)
 }
 
 /// What the pilot found, in a line: how many replications, and why.

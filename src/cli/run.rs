@@ -245,15 +245,7 @@ fn run_one(
         .iter()
         .map(|p| p.loaded.scenario.policies.len() as u64)
         .sum();
-    let first_batch: u64 = plan
-        .points
-        .iter()
-        .map(|p| p.loaded.scenario.run.replications * p.loaded.scenario.policies.len() as u64)
-        .sum();
-    let pb = progress_bar(
-        ex.shard.map_or(first_batch, |s| first_batch.div_ceil(s.count)),
-        args.quiet,
-    );
+    let pb = progress_bar(crate::api::replications(plan, ex.shard), args.quiet);
     // Precision runs and staffing rules do not know their length in advance: the bar grows
     // with the batches and the rules' evaluations.
     let ctx = || {

@@ -46,6 +46,19 @@ pub struct Spec {
     pub map: Option<MapSpec>,
 }
 
+/// The bare `oversim explore` of the default scenario: 8 base points (192 sets for its 22
+/// inputs) of 5 replications, about a minute on two cores with its staffing rules solved
+/// at every set: a first look, whose intervals say when more points are needed.
+pub const DEFAULT_POINTS: u64 = 8;
+/// Replications per set before a pilot has chosen (and the fewest it chooses).
+pub const DEFAULT_REPLICATIONS: u64 = pilot::MIN;
+/// The metric an exploration decides on unless told.
+pub const DEFAULT_METRIC: &str = "net_value";
+/// Values per map axis unless told.
+pub const DEFAULT_GRID: usize = 9;
+/// Bootstrap resamples for the sensitivity intervals unless told.
+pub const DEFAULT_BOOTSTRAP: u64 = 1000;
+
 /// Allowed `points` (base points, sets, or draws per map cell) and bootstrap resamples: the
 /// command line's flags and the browser's requests take the same.
 pub const POINTS: std::ops::RangeInclusive<u64> = 1..=65536;

@@ -13,11 +13,11 @@
 mod gather;
 
 use std::collections::BTreeMap;
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 use std::path::Path;
 
 use crate::experiment::{Plan, RunData, Shard};
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 use crate::report::files::Output;
 use crate::report::manifest::{Manifest, PointInfo, ShardInfo, SHARD_FORMAT};
 use crate::report::rows;
@@ -42,13 +42,13 @@ pub const REP_FILES: &[&str] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub enum Text {
     Held(Vec<u8>),
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "native")]
     File(std::path::PathBuf),
 }
 
 impl Text {
     /// The file `name` of the folder `dir`, to be read when needed.
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "native")]
     pub fn in_folder(dir: &Path, name: &str) -> Result<Text, String> {
         let path = dir.join(name);
         match std::fs::metadata(&path) {
@@ -62,7 +62,7 @@ impl Text {
     fn open(&self) -> Result<Box<dyn std::io::Read + '_>, String> {
         match self {
             Text::Held(bytes) => Ok(Box::new(&bytes[..])),
-            #[cfg(feature = "cli")]
+            #[cfg(feature = "native")]
             Text::File(path) => (std::fs::File::open(path))
                 .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn std::io::Read>)
                 .map_err(|e| e.to_string()),
@@ -73,7 +73,7 @@ impl Text {
     pub fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>, String> {
         match self {
             Text::Held(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
-            #[cfg(feature = "cli")]
+            #[cfg(feature = "native")]
             Text::File(path) => std::fs::read(path)
                 .map(std::borrow::Cow::Owned)
                 .map_err(|e| e.to_string()),
@@ -246,7 +246,7 @@ impl ShardFiles {
 }
 
 /// Writes a shard's files into the output folder being written, shard.json last.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn write_shard(
     out: &mut Output,
     plan: &Plan,
@@ -262,7 +262,7 @@ pub fn write_shard(
 }
 
 /// Reads the shard folder `dir`, refusing one whose files are not those its shard.json lists.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn read_shard(dir: &Path) -> Result<ShardFiles, String> {
     let origin = dir.display().to_string();
     if dir.join("shard.json").exists() {

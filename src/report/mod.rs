@@ -6,7 +6,7 @@
 //! whole ([`files::Output`]); the manifest is written last and lists the others' SHA-256.
 
 pub mod explore;
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub mod files;
 pub mod html;
 pub mod manifest;

@@ -23,6 +23,8 @@ use crate::workload::Workload;
 /// The embedded default scenario (`scenarios/default.toml`), run by `oversim run` with no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 /// How the embedded default scenario is named in messages and the manifest.
+/// The largest master seed: `run.seed` is a TOML integer (a signed 64-bit one).
+pub const MAX_SEED: u64 = i64::MAX as u64;
 pub const DEFAULT_LABEL: &str = "<default scenario>";
 
 /// What the default scenario's staffing rules choose at its written values and seed

@@ -31,7 +31,7 @@ pub struct ExploreResults {
 
 impl ExploreResults {
     /// Reads an exploration's folder (its manifest already read).
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "native")]
     pub fn load(dir: &std::path::Path, manifest: Manifest) -> Result<ExploreResults, String> {
         let read = |name: &str| std::fs::read(dir.join(name)).ok();
         ExploreResults::from_files(

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 use std::path::Path;
 
 mod charts;
@@ -88,7 +88,7 @@ pub struct Results {
 
 impl Results {
     /// Reads a results folder written by `oversim run` or `oversim merge`.
-    #[cfg(feature = "cli")]
+    #[cfg(feature = "native")]
     pub fn load(dir: &Path) -> Result<Results, String> {
         let read = |name: &str| {
             std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
@@ -478,7 +478,7 @@ pub fn render(r: &Results) -> String {
 }
 
 /// The report of the results folder `dir`, from its files.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn render_folder(dir: &Path) -> Result<String, String> {
     let manifest = std::fs::read_to_string(dir.join("manifest.json"))
         .ok()
@@ -491,7 +491,7 @@ pub fn render_folder(dir: &Path) -> Result<String, String> {
 
 /// Writes `dir/report-METRIC.html`: the exploration in `dir` re-read on `metric`; its
 /// sentences.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn write_on_metric(dir: &Path, metric: &str) -> Result<(std::path::PathBuf, Vec<String>), String> {
     crate::report::files::verify(dir, "manifest.json")?;
     let m = crate::explore::decision_metric(metric).map_err(|e| format!("--metric: {e}"))?;
@@ -512,7 +512,7 @@ pub fn write_on_metric(dir: &Path, metric: &str) -> Result<(std::path::PathBuf, 
 }
 
 /// Writes `dir/report.html` from the files of the complete results folder `dir`.
-#[cfg(feature = "cli")]
+#[cfg(feature = "native")]
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, String> {
     crate::report::files::verify(dir, "manifest.json")?;
     let html = render_folder(dir)?;
