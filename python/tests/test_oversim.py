@@ -320,3 +320,34 @@ def test_the_extension_leaves_the_c_math_library_alone():
     assert not (sym(defined) & names)
     assert not (sym(undefined) & names)
     assert {f"__wrap_{n}" for n in names} <= sym(defined)
+
+
+LAYERED = SCENARIOS / "layered-defence.toml"
+UNCERTAIN = SCENARIOS / "automation-bias.toml"
+
+
+@pytest.mark.parametrize(
+    "call,error,says",
+    [
+        (lambda: oversim.explore(UNCERTAIN, design="sobel", replications=2), oversim.OversimError, "did you mean `sobol`"),
+        (lambda: oversim.explore(UNCERTAIN, points=0, replications=2), oversim.OversimError, "points must be 1 to 65536"),
+        (lambda: oversim.explore(UNCERTAIN, noise_share=0.9), oversim.OversimError, "noise_share must be from 0.001 to 0.5"),
+        (lambda: oversim.explore(UNCERTAIN, others="all", map="a,b", replications=2), oversim.OversimError, "others: `all` is not allowed"),
+        (lambda: oversim.explore(UNCERTAIN, breakeven=("a",)), ValueError, "two policies"),
+        (lambda: oversim.explore(UNCERTAIN, metric="nonesuch", replications=2), oversim.ScenarioError, "nonesuch"),
+        (lambda: oversim.run(LAYERED, timeseries="0h"), oversim.OversimError, "must be longer than zero"),
+        (lambda: oversim.run(LAYERED, timeseries="often"), oversim.OversimError, "timeseries"),
+        (lambda: oversim.run(123), TypeError, "scenario must be a path"),
+        (lambda: oversim.run(LAYERED, set={"workload.rate": float("nan")}), ValueError, "not a number"),
+        (lambda: oversim.run("no-such-file.toml"), oversim.OversimError, "no-such-file.toml: cannot read"),
+        (lambda: oversim.run(LAYERED, sweep={"workload.rate": "40/h"}), TypeError, "list of values"),
+        (lambda: oversim.run(LAYERED, threads=0), ValueError, "threads must be a positive int"),
+        (lambda: oversim.run(LAYERED, replications="5"), TypeError, "replications must be an int"),
+        (lambda: oversim.run(LAYERED, policies=["nonesuch"]), oversim.ScenarioError, "run.policies"),
+        (lambda: oversim.run(LAYERED, progress="yes"), TypeError, "progress must be"),
+    ],
+)
+def test_bad_arguments_say_what_is_allowed(call, error, says):
+    with pytest.raises(error) as e:
+        call()
+    assert says in str(e.value)

@@ -158,6 +158,16 @@ fn missing_file_and_bad_flags_are_exit_2() {
         .args(["frobnicate"])
         .assert()
         .code(2);
+    // run.seed is a TOML integer: a seed past i64::MAX is refused by the flag, saying so,
+    // not by the scenario with a message about a string.
+    for cmd in ["run", "explore"] {
+        Command::cargo_bin("oversim")
+            .unwrap()
+            .args([cmd, "--seed", "9223372036854775808"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("is not in 0..=9223372036854775807"));
+    }
 }
 
 #[test]
