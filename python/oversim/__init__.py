@@ -207,9 +207,13 @@ def _progress(progress: Progress, what: str) -> tuple[Callable[[int, int], Any] 
         return progress, lambda: None
     if progress is True:
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
         except ImportError:
-            return _TextBar(what), lambda: sys.stderr.write("\n")
+
+            def end() -> None:
+                sys.stderr.write("\n")
+
+            return _TextBar(what), end
         bar = tqdm(total=0, unit="rep", desc=what)
 
         def tell(done: int, total: int) -> None:
@@ -269,7 +273,7 @@ class _Files:
 
     _kind = "run"
 
-    def __init__(self, files: Any) -> None:
+    def __init__(self, files: _oversim.Files) -> None:
         self._files = files
 
     @property
@@ -296,7 +300,7 @@ class _Files:
         Empty cells are missing values (NaN in pandas, null in polars)."""
         text = self.csv(name)
         if backend == "pandas":
-            import pandas
+            import pandas  # type: ignore[import-untyped]
 
             return pandas.read_csv(io.StringIO(text))
         if backend == "polars":
@@ -309,7 +313,8 @@ class _Files:
     def manifest(self) -> dict[str, Any]:
         """manifest.json as a dict: what ran, with which inputs, seed and version, and the
         SHA-256 of every file."""
-        return json.loads(self._files.manifest_json())
+        manifest: dict[str, Any] = json.loads(self._files.manifest_json())
+        return manifest
 
     @property
     def warnings(self) -> list[str]:
@@ -358,7 +363,7 @@ class Result(_Files):
 
     def __repr__(self) -> str:
         m = self.manifest
-        return f"<oversim.Result {m.get('scenario_name', '')!s}: {', '.join(self.names)}>"
+        return f"<oversim.Result of {m['scenario']['name']}: {', '.join(self.names)}>"
 
 
 class Exploration(_Files):

@@ -329,7 +329,7 @@ fn run(
         let pool = pool(call.threads)?;
         let workers = Workers::new(&pool).cancelled_by(&counts.cancel);
         let threads = pool.current_num_threads();
-        let out = api::run_plan(&plan, &req, workers, &call.context(threads, started), &|n| {
+        let out = api::run_plan(&plan, &req, workers, &|| call.context(threads, started), &|n| {
             counts.done.fetch_add(n, Ordering::SeqCst);
         })?;
         if out.stop == Stop::Interrupted {

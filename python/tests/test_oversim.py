@@ -176,6 +176,8 @@ def test_progress_counts_only_grow_and_end_at_the_total():
     result = oversim.run(SCENARIOS / "drifting-agent.toml", replications=40, seed=1, threads=1,
                          progress=lambda done, total: seen.append((done, total)))
     policies = len(result.manifest["policies"])
+    # The manifest's clock is read when the run has ended.
+    assert result.manifest["wall_seconds"] > 0.05 and result.manifest["finished_at"] >= result.manifest["started_at"]
     assert len(seen) >= 2, seen
     assert seen[-1][0] == seen[-1][1] >= 40 * policies
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(seen, seen[1:])), seen

@@ -92,7 +92,7 @@ pub fn run(
 ) -> Result<Output, String> {
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    run_plan(&plan, req, workers, ctx, progress)
+    run_plan(&plan, req, workers, &|| ctx.clone(), progress)
 }
 
 /// Plans `req` and checks what `oversim validate` checks of it (the scenario, its
@@ -123,7 +123,7 @@ pub fn run_shard(
     let shard = req.shard.ok_or("a shard run needs a shard (K/N)")?;
     let plan =
         experiment::plan(&req.label, &req.text, &req.overrides, &req.sweep).map_err(|e| e.to_string())?;
-    let out = run_plan(&plan, req, workers, ctx, progress)?;
+    let out = run_plan(&plan, req, workers, &|| ctx.clone(), progress)?;
     Ok(ShardFiles::of(&plan, &out.run, shard, out.manifest))
 }
 
@@ -149,12 +149,13 @@ pub fn merge(shards: &[ShardFiles]) -> Result<(RunData, ResultFiles, Manifest), 
     Ok((run, files, manifest))
 }
 
-/// Runs `plan` (of `req`, planned already) as `req` asks.
+/// Runs `plan` (of `req`, planned already) as `req` asks; `ctx` is asked for the manifest's
+/// context once the run has ended.
 pub fn run_plan(
     plan: &Plan,
     req: &Request,
     workers: Workers,
-    ctx: &RunContext,
+    ctx: &dyn Fn() -> RunContext,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Output, String> {
     req.check_work(plan, Keep::All)?;
@@ -169,7 +170,7 @@ pub fn run_plan(
         kept: None,
         keep: Keep::All,
     };
-    execute(&ex, workers, &|| ctx.clone(), progress)
+    execute(&ex, workers, ctx, progress)
 }
 
 /// Runs `ex` and makes its files and manifest: the pipeline every front end (the command
