@@ -326,12 +326,13 @@ class _Files:
         """The tables the command line prints after its sentences."""
         return self._files.table()
 
-    def write(self, folder: str | os.PathLike[str], *, force: bool = False) -> None:
+    def write(self, folder: str | os.PathLike[str], *, force: bool = False, report: bool = False) -> None:
         """Writes the files (and manifest.json) into ``folder`` as the command line does:
         into a new folder beside it, swapped in whole when every file is written, so an
         interrupted write leaves the folder as it was. A folder that holds results is
-        replaced only with ``force=True`` (``OversimError`` otherwise)."""
-        self._files.write(os.fspath(folder), force)
+        replaced only with ``force=True`` (``OversimError`` otherwise). ``report=True``
+        also writes report.html, as ``--report`` does."""
+        self._files.write(os.fspath(folder), force, report)
 
 
 class Result(_Files):

@@ -11,7 +11,7 @@
 //! nothing kept.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, SystemTime};
 
 use pyo3::create_exception;
@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use oversim::api::explore::{Asks, Whole};
-use oversim::api::{self, Request};
+use oversim::api::{self, Failure, Request};
 use oversim::experiment::{self, Stop};
 use oversim::explore::design::DesignKind;
 use oversim::explore::{MapSpec, Others, Spec};
@@ -97,9 +97,9 @@ impl Files {
 
     /// Writes the files into `folder` as the command line does: into a new folder beside it,
     /// swapped in whole once every file is written; a folder that holds results is
-    /// replaced only with `force`.
-    #[pyo3(signature = (folder, force = false))]
-    fn write(&self, py: Python<'_>, folder: std::path::PathBuf, force: bool) -> PyResult<()> {
+    /// replaced only with `force`. With `report`, report.html too (`--report`).
+    #[pyo3(signature = (folder, force = false, report = false))]
+    fn write(&self, py: Python<'_>, folder: std::path::PathBuf, force: bool, report: bool) -> PyResult<()> {
         py.detach(|| {
             let mut out = Output::begin(&folder, force)?;
             for (name, bytes) in &self.named {
@@ -107,6 +107,10 @@ impl Files {
             }
             let mut manifest = self.manifest.clone();
             out.finish("manifest.json", &mut manifest)?;
+            if report {
+                let html = oversim::report::html::render_folder(out.staging())?;
+                out.write("report.html", html.as_bytes())?;
+            }
             out.commit()
         })
         .map_err(|e| OversimError::new_err(format!("error: {e}")))
@@ -133,30 +137,12 @@ impl Files {
     }
 }
 
-/// Why a call failed, before it is raised in Python.
-enum Failure {
-    Scenario(Problems),
-    Message(String),
-}
-
-impl From<String> for Failure {
-    fn from(e: String) -> Failure {
-        Failure::Message(e)
-    }
-}
-
-impl From<Problems> for Failure {
-    fn from(e: Problems) -> Failure {
-        Failure::Scenario(e)
-    }
-}
-
-impl Failure {
-    fn raise(self, py: Python<'_>) -> PyErr {
-        match self {
-            Failure::Message(m) => OversimError::new_err(m),
-            Failure::Scenario(p) => scenario_error(py, &p),
-        }
+/// A failure of the core raised in Python: a scenario's problems as `ScenarioError`,
+/// anything else as `OversimError`.
+fn raise(py: Python<'_>, f: Failure) -> PyErr {
+    match f {
+        Failure::Message(m) => OversimError::new_err(m),
+        Failure::Scenario(p) => scenario_error(py, &p),
     }
 }
 
@@ -208,7 +194,9 @@ impl Call {
             .map(|(p, v)| Override::set(p, v))
             .collect();
         req.sweep = (self.sweep.iter())
-            .map(|s| experiment::parse_sweep_arg(s).map_err(|e| format!("error: sweep {s}: {e}")))
+            .map(|s| {
+                experiment::parse_sweep_arg(s).map_err(|e| Failure::Message(format!("error: sweep {s}: {e}")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(req)
     }
@@ -227,7 +215,8 @@ impl Call {
     }
 }
 
-/// How the engine tells the waiting thread what it has done.
+/// How the engine tells the waiting thread what it has done, and is told to stop.
+#[derive(Default)]
 struct Counts {
     done: AtomicU64,
     total: AtomicU64,
@@ -235,18 +224,16 @@ struct Counts {
 }
 
 /// Runs `work` on a thread of its own, the GIL released, while this thread tells
-/// `progress` of `(done, total)` and handles signals; a signal's exception (Ctrl-C's
-/// `KeyboardInterrupt`) cancels the work, which is waited for and dropped.
-fn drive<T: Send>(
+/// `progress` of `(done, total)` and handles signals. A signal's exception (Ctrl-C's
+/// `KeyboardInterrupt`) sets the work's token and is raised at once: the work's thread
+/// stops at its next look at the token (planning thousands of sets finishes first) and
+/// its results are dropped.
+fn drive<T: Send + 'static>(
     py: Python<'_>,
     progress: Option<&Bound<'_, PyAny>>,
-    work: impl FnOnce(&Counts) -> Result<Option<T>, Failure> + Send,
+    work: impl FnOnce(&Counts) -> Result<Option<T>, Failure> + Send + 'static,
 ) -> PyResult<T> {
-    let counts = Counts {
-        done: AtomicU64::new(0),
-        total: AtomicU64::new(0),
-        cancel: AtomicBool::new(false),
-    };
+    let counts = Arc::new(Counts::default());
     let told = |last: &mut (u64, u64), end: bool| -> PyResult<()> {
         let Some(f) = progress else { return Ok(()) };
         let done = counts.done.load(Ordering::SeqCst);
@@ -261,44 +248,42 @@ fn drive<T: Send>(
         Ok(())
     };
     let (tx, rx) = mpsc::channel();
-    std::thread::scope(|s| {
-        let counts = &counts;
-        let engine = s.spawn(move || {
-            let _ = tx.send(work(counts));
-        });
-        let mut last = (u64::MAX, 0);
-        // A receiver is not shared between threads, so it goes with the wait and comes back.
-        let mut rx = rx;
-        loop {
-            let (got, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
-            rx = back;
-            match got {
-                Ok(Ok(Some(out))) => {
-                    told(&mut last, true)?;
-                    return Ok(out);
-                }
-                Ok(Ok(None)) => {
-                    // Cancelled from here: the signal's exception was raised below first.
-                    return Err(PyRuntimeError::new_err("the run was interrupted"));
-                }
-                Ok(Err(f)) => return Err(f.raise(py)),
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let _ = py.detach(|| engine.join());
-                    return Err(PyRuntimeError::new_err(
-                        "internal error: the engine stopped; please report this",
-                    ));
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let checked = py.check_signals().and_then(|()| told(&mut last, false));
-                    if let Err(e) = checked {
-                        counts.cancel.store(true, Ordering::SeqCst);
-                        let _ = py.detach(move || rx.recv());
-                        return Err(e);
-                    }
+    let theirs = Arc::clone(&counts);
+    let engine = std::thread::Builder::new()
+        .name("oversim".into())
+        .spawn(move || {
+            let _ = tx.send(work(&theirs));
+        })
+        .map_err(|e| OversimError::new_err(format!("error: cannot start the engine's thread: {e}")))?;
+    let mut last = (u64::MAX, 0);
+    // A receiver is not shared between threads, so it goes with the wait and comes back.
+    let mut rx = rx;
+    loop {
+        let (got, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        match got {
+            Ok(Ok(Some(out))) => {
+                let _ = engine.join();
+                told(&mut last, true)?;
+                return Ok(out);
+            }
+            // Only a cancelled run stops short, and only a signal below cancels it.
+            Ok(Ok(None)) => return Err(PyRuntimeError::new_err("the run was interrupted")),
+            Ok(Err(f)) => return Err(raise(py, f)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let _ = py.detach(|| engine.join());
+                return Err(PyRuntimeError::new_err(
+                    "internal error: the engine stopped; please report this",
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals().and_then(|()| told(&mut last, false)) {
+                    counts.cancel.store(true, Ordering::SeqCst);
+                    return Err(e);
                 }
             }
         }
-    })
+    }
 }
 
 /// The thread pool of a call: `threads`, or every core.
@@ -317,7 +302,7 @@ fn run(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Files> {
     let started = SystemTime::now();
-    drive(py, progress.as_ref(), |counts| {
+    drive(py, progress.as_ref(), move |counts| {
         let mut req = call.request()?;
         req.series = (timeseries.as_deref())
             .map(|s| oversim::units::parse_step(s).map_err(|e| format!("error: timeseries: {e}")))
@@ -436,11 +421,9 @@ fn explore(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Files> {
     let started = SystemTime::now();
-    drive(py, progress.as_ref(), |counts| {
+    drive(py, progress.as_ref(), move |counts| {
         let req = call.request()?;
         let spec = exploring.spec()?;
-        // The plan's problems, each with its line and path (the run plans again).
-        oversim::explore::plan(&req.label, &req.text, &req.overrides, &spec)?;
         let asks = exploring.asks()?;
         let pool = pool(call.threads)?;
         let workers = Workers::new(&pool).cancelled_by(&counts.cancel);
@@ -480,7 +463,7 @@ fn explored(whole: Whole) -> Files {
 /// Checks a scenario as `oversim validate` does; raises `ScenarioError` with every problem.
 #[pyfunction]
 fn validate(py: Python<'_>, call: Call) -> PyResult<()> {
-    let req = call.request().map_err(|f| f.raise(py))?;
+    let req = call.request().map_err(|f| raise(py, f))?;
     api::validate(&req)
         .map(|_| ())
         .map_err(|p| scenario_error(py, &p))

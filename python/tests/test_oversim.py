@@ -65,8 +65,9 @@ def test_a_run_is_byte_for_byte_the_command_lines(tmp_path, name, args, kwargs):
     for n in want:
         assert got[n] == want[n], n
     # Written by the package: the same files, and a manifest whose hashes are theirs.
-    result.write(tmp_path / "py")
+    result.write(tmp_path / "py", report=True)
     assert csvs(tmp_path / "py") == want
+    assert (tmp_path / "py" / "report.html").read_text().startswith("<!DOCTYPE html>")
     manifest = json.loads((tmp_path / "py" / "manifest.json").read_text())
     assert sorted(manifest["files"]) == sorted(want)
     assert manifest["files"] == result.manifest["files"]
@@ -102,8 +103,9 @@ def test_an_exploration_is_byte_for_byte_the_command_lines(tmp_path):
     v = ex.verdict
     assert v.sentences == ex.sentences
     assert set(cli_manifest["policies"]) <= {r["policy"] for r in v.table}
-    ex.write(tmp_path / "py")
+    ex.write(tmp_path / "py", report=True)
     assert csvs(tmp_path / "py") == want
+    assert "report.html" in {p.name for p in (tmp_path / "py").iterdir()}
 
 
 def test_a_map_is_byte_for_byte_the_command_lines(tmp_path):
@@ -353,3 +355,20 @@ def test_bad_arguments_say_what_is_allowed(call, error, says):
     with pytest.raises(error) as e:
         call()
     assert says in str(e.value)
+
+
+def test_ctrl_c_sent_to_this_process_interrupts_an_exploration():
+    # SIGINT to the test process itself, while an exploration runs in its main thread.
+    sent: dict[str, float] = {}
+
+    def interrupt() -> None:
+        time.sleep(1.0)
+        sent["at"] = time.monotonic()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        oversim.explore(None, points=64, replications=50, seed=1)
+    assert time.monotonic() - sent["at"] < 1.0
+    # The next call runs: the cancellation was that call's alone.
+    assert oversim.run(SCENARIOS / "layered-defence.toml", replications=2).csv("summary")

@@ -2,7 +2,7 @@
 //! shard of one), merge shards, and conclude — analyse the runs and make the files and
 //! sentences `oversim explore` writes and prints.
 
-use super::Request;
+use super::{Failure, Request};
 use crate::experiment::{self, baseline_index, Execution, Keep, Kept, PointRun, RunData, Stop};
 use crate::explore::analysis::{analyse, sentences, Analysis};
 use crate::explore::design::DesignKind;
@@ -221,7 +221,7 @@ impl Whole {
 /// if asked, the sets, the break-even search if asked, and the conclusions. `Ok(None)`:
 /// interrupted (nothing is kept). `total` is told the replications the sets make once they
 /// are planned (after the pilot; staffing rules and the search add theirs as they come).
-/// Errors are the command line's messages.
+/// Errors are the command line's messages; the scenario's problems come apart.
 pub fn whole(
     req: &Request,
     spec: &Spec,
@@ -230,17 +230,18 @@ pub fn whole(
     ctx: &dyn Fn() -> RunContext,
     total: &dyn Fn(u64),
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Option<Whole>, String> {
+) -> Result<Option<Whole>, Failure> {
     let mut overrides = req.overrides.clone();
     if asks.pilot.is_some() {
         // A provisional count, until the pilot chooses (as the command line plans it).
         let r = explore::DEFAULT_REPLICATIONS.to_string();
         overrides.push(Override::set("run.replications", &r));
     }
-    let ex = explore::plan(&req.label, &req.text, &overrides, spec).map_err(|e| e.to_string())?;
+    let ex = explore::plan(&req.label, &req.text, &overrides, spec)?;
     let baseline = baseline_index(ex.plan.base(), asks.baseline.as_deref())?;
     if asks.breakeven.is_some() && ex.map.is_some() {
-        return Err("error: --breakeven runs without --map: it chooses its values from what it finds".into());
+        let e = "error: --breakeven runs without --map: it chooses its values from what it finds";
+        return Err(Failure::Message(e.into()));
     }
     req.check_work(&ex.plan, Keep::Metrics)?;
     let (ex, pilot) = match asks.pilot {

@@ -15,6 +15,36 @@ use crate::report::manifest::{Manifest, RunContext};
 use crate::report::{self, ResultFiles};
 use crate::scenario::{Override, SweepDim};
 
+/// Why a call failed: a scenario's problems (each with its line and key path, for a caller
+/// that shows them apart: Python's `ScenarioError`), or another of the command line's
+/// messages.
+#[derive(Debug)]
+pub enum Failure {
+    Scenario(crate::input::ScenarioError),
+    Message(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Failure {
+        Failure::Message(e)
+    }
+}
+
+impl From<crate::input::ScenarioError> for Failure {
+    fn from(e: crate::input::ScenarioError) -> Failure {
+        Failure::Scenario(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Scenario(e) => e.fmt(f),
+            Failure::Message(m) => f.write_str(m),
+        }
+    }
+}
+
 /// What to run: the scenario and what the command line would add to it.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
