@@ -8,8 +8,8 @@ seed), as pandas or polars DataFrames on request, with the decision's verdict.
 message.
 
 The engine runs on all cores with the GIL released; Ctrl-C raises ``KeyboardInterrupt``
-within a second and keeps nothing. pandas, polars, tqdm and NumPy are optional: each is
-imported only when a call asks for it.
+within a second and keeps nothing. pandas, polars and tqdm are optional: each is imported
+only when a call asks for it; NumPy seeds are read through their own methods.
 """
 
 from __future__ import annotations

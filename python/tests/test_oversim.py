@@ -372,3 +372,8 @@ def test_ctrl_c_sent_to_this_process_interrupts_an_exploration():
     assert time.monotonic() - sent["at"] < 1.0
     # The next call runs: the cancellation was that call's alone.
     assert oversim.run(SCENARIOS / "layered-defence.toml", replications=2).csv("summary")
+
+
+def test_an_unknown_baseline_is_the_command_lines_message():
+    with pytest.raises(oversim.OversimError, match="^error: .*nonesuch"):
+        oversim.explore(UNCERTAIN, baseline="nonesuch", replications=2, points=1)

@@ -238,7 +238,8 @@ pub fn whole(
         overrides.push(Override::set("run.replications", &r));
     }
     let ex = explore::plan(&req.label, &req.text, &overrides, spec)?;
-    let baseline = baseline_index(ex.plan.base(), asks.baseline.as_deref())?;
+    let baseline =
+        baseline_index(ex.plan.base(), asks.baseline.as_deref()).map_err(|e| format!("error: {e}"))?;
     if asks.breakeven.is_some() && ex.map.is_some() {
         let e = "error: --breakeven runs without --map: it chooses its values from what it finds";
         return Err(Failure::Message(e.into()));
