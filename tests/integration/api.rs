@@ -1,6 +1,7 @@
 //! The core's API (no threads, files or clock: what the browser build runs) returns the
 //! CSV text `oversim run` writes, byte for byte, for the same scenario text, seed and
-//! replications, with and without a sweep and a time series.
+//! replications, with and without a sweep and a time series; a whole exploration returns
+//! `oversim explore`'s.
 
 use std::fs;
 use std::path::Path;
@@ -186,4 +187,97 @@ fn levers_show_every_scenarios_own_values() {
     .unwrap();
     let rate = api::levers("b12.toml", &b12).unwrap().sliders[0].clone();
     assert_eq!((rate.value, rate.max >= 500.0), (500.0, true));
+}
+
+/// A whole exploration on one machine (`api::explore::whole`, what Python's `explore`
+/// calls) writes `oversim explore`'s files, byte for byte: the pilot choosing the
+/// replications and the break-even search included.
+#[test]
+fn a_whole_exploration_is_the_cli_exploration() {
+    use oversim::api::explore::{whole, Asks};
+    use oversim::explore::{design::DesignKind, pilot::DEFAULT_NOISE_SHARE, Spec};
+    let tmp = TempDir::new().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("scenarios/automation-bias.toml");
+    let out = tmp.path().join("cli");
+    Command::cargo_bin("oversim")
+        .unwrap()
+        .args([
+            "explore",
+            file.to_str().unwrap(),
+            "--points",
+            "2",
+            "--seed",
+            "5",
+            "--breakeven",
+            "-q",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&file).unwrap();
+    let req = Request::new(file.to_str().unwrap(), &text).seed(5);
+    let spec = Spec {
+        design: DesignKind::Sobol,
+        points: 2,
+        metric: oversim::explore::DEFAULT_METRIC.into(),
+        bootstrap: oversim::explore::DEFAULT_BOOTSTRAP as usize,
+        map: None,
+    };
+    let asks = Asks {
+        baseline: None,
+        pilot: Some(DEFAULT_NOISE_SHARE),
+        breakeven: Some(None),
+    };
+    let total = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let ordering = std::sync::atomic::Ordering::SeqCst;
+    let found = whole(
+        &req,
+        &spec,
+        &asks,
+        Workers::new(&Sequential),
+        &RunContext::default,
+        &|n| total.store(n, ordering),
+        &|n| {
+            done.fetch_add(n, ordering);
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .expect("not interrupted");
+    let names: Vec<&str> = found.named().iter().map(|(n, _)| *n).collect();
+    assert!(
+        names.contains(&"breakeven.csv") && names.contains(&"choice.csv"),
+        "{names:?}"
+    );
+    for (name, bytes) in found.named() {
+        let cli = fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            cli == bytes,
+            "{name} differs between api::explore::whole and `oversim explore`"
+        );
+    }
+    // The progress counts reach the planned replications (the search adds its own).
+    assert!(total.load(ordering) > 0 && done.load(ordering) >= total.load(ordering));
+}
+
+/// `api::validate` gives a scenario's problems apart, each with its line and key path, as
+/// `oversim validate` prints them.
+#[test]
+fn validate_gives_each_problem_with_its_line_and_path() {
+    let text = scenario::DEFAULT_SCENARIO.replace("rate = \"40/h\"", "rate = \"-40/h\"");
+    let at = text
+        .lines()
+        .position(|l| l.starts_with("rate = \"-40/h\""))
+        .unwrap()
+        + 1;
+    let e = api::validate(&Request::new("x.toml", &text)).unwrap_err();
+    assert_eq!(e.file, "x.toml");
+    assert_eq!(e.diagnostics[0].line, Some(at));
+    assert_eq!(e.diagnostics[0].path, "workload.rate");
+    assert!(e
+        .to_string()
+        .starts_with(&format!("error: x.toml:{at}: workload.rate: ")));
+    assert!(api::validate(&Request::new("ok.toml", scenario::DEFAULT_SCENARIO)).is_ok());
 }
