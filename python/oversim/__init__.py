@@ -537,7 +537,9 @@ def explore(
         "breakeven_asked": pair is not None,
     }
     files = _drive(_oversim.explore, progress, "oversim explore", call, exploring)
-    return Exploration(files)
+    exploration = Exploration(files)
+    _warn(exploration)
+    return exploration
 
 
 def validate(scenario: Scenario = None, set: Mapping[str, Any] | None = None) -> None:

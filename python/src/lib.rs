@@ -6,9 +6,9 @@
 //!
 //! The engine runs on a thread of its own while the calling thread waits with the GIL
 //! released, waking every [`POLL`] to tell the progress callback and to let Python handle
-//! signals: Ctrl-C sets this call's cancellation token (no state is shared between calls),
-//! the engine stops within its check interval, and `KeyboardInterrupt` is raised with
-//! nothing kept.
+//! signals: Ctrl-C sets this call's cancellation token (no state is shared between calls)
+//! and `KeyboardInterrupt` is raised at once, with nothing kept; the engine's thread stops
+//! at its next look at the token.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -321,6 +321,7 @@ fn run(
             return Ok(None);
         }
         let mut warnings = out.warnings;
+        warnings.extend(oversim::report::cut_short_warnings(&req.label, &out.run));
         warnings.extend(oversim::report::rare_event_warnings(&out.run, &out.sums));
         let named = (out.files.named().into_iter())
             .map(|(n, t)| (n.to_string(), t.to_vec()))
@@ -449,7 +450,9 @@ fn explored(whole: Whole) -> Files {
     let named = (whole.named().into_iter())
         .map(|(n, t)| (n.to_string(), t.to_vec()))
         .collect();
-    let Whole { explored, .. } = whole;
+    let Whole {
+        explored, warnings, ..
+    } = whole;
     let table = match &explored.analysis {
         Some(a) => {
             oversim::report::explore::table(&explored.exploration.policies(), a, explored.exploration.metric)
@@ -457,7 +460,7 @@ fn explored(whole: Whole) -> Files {
         None => String::new(),
     };
     let verdicts = vec![(Vec::new(), explored.sentences.clone())];
-    Files::new(named, explored.manifest, verdicts, Vec::new(), table)
+    Files::new(named, explored.manifest, verdicts, warnings, table)
 }
 
 /// Checks a scenario as `oversim validate` does; raises `ScenarioError` with every problem.

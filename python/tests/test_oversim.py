@@ -112,7 +112,10 @@ def test_a_map_is_byte_for_byte_the_command_lines(tmp_path):
     scenario = SCENARIOS / "drifting-agent.toml"
     paths = list(tomllib.loads(scenario.read_text())["uncertain"])[:2]
     want = csvs(cli("explore", str(scenario), "--map", ",".join(paths), "--grid", "3", "-r", "3", out=tmp_path / "cli"))
-    ex = oversim.explore(scenario, map=paths, grid=3, replications=3)
+    # The command line's warnings are Python's (RuntimeWarning): here a staffing rule's.
+    with pytest.warns(RuntimeWarning, match="do not settle"):
+        ex = oversim.explore(scenario, map=paths, grid=3, replications=3)
+    assert any("do not settle" in w for w in ex.warnings)
     assert {n: ex.csv(n) for n in want} == want
     assert "map.csv" in ex.names and ex.verdict.table
 

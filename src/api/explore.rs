@@ -200,10 +200,12 @@ pub struct Asks {
     pub breakeven: Option<Option<(String, String)>>,
 }
 
-/// A whole exploration's conclusions and the files of its break-even search, if asked.
+/// A whole exploration's conclusions, the files of its break-even search, if asked, and
+/// what solving the staffing rules has to say.
 pub struct Whole {
     pub explored: Explored,
     pub breakevens: Option<BreakEvens>,
+    pub warnings: Vec<String>,
 }
 
 impl Whole {
@@ -287,7 +289,11 @@ pub fn whole(
     if let Some(b) = &breakevens {
         explored.sentences.extend(b.sentences.iter().cloned());
     }
-    Ok(Some(Whole { explored, breakevens }))
+    Ok(Some(Whole {
+        explored,
+        breakevens,
+        warnings: ran.warnings,
+    }))
 }
 
 /// What [`execute`] ran: the sets' runs, their folds, the manifest, why it stopped and what

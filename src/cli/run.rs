@@ -273,16 +273,8 @@ fn run_one(
     }
     let elapsed = clock.elapsed().as_secs_f64();
     let reps_done: Vec<u64> = run.points.iter().map(|p| p.reps.len() as u64).collect();
-    for pt in &run.points {
-        for (pol, reps) in pt.scenario.policies.iter().zip(&pt.results.per_policy) {
-            let n = reps.iter().filter(|r| r.cut_short).count();
-            if n > 0 {
-                tell!(
-                    "warning: {}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
-                    src.label, pol.name, pt.scenario.run.max_backlog
-                );
-            }
-        }
+    for w in report::cut_short_warnings(&src.label, &run) {
+        tell!("{w}");
     }
     if let Some(s) = ex.shard {
         crate::merge::write_shard(&mut out, plan, &run, s, manifest)?;

@@ -140,6 +140,24 @@ pub fn comparisons(run: &RunData) -> Comparisons {
         .collect()
 }
 
+/// One warning for each policy (and point) of `run` (of scenario `label`) with replications
+/// stopped early by `run.max_backlog`.
+pub fn cut_short_warnings(label: &str, run: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    for pt in &run.points {
+        for (pol, reps) in pt.scenario.policies.iter().zip(&pt.results.per_policy) {
+            let n = reps.iter().filter(|r| r.cut_short).count();
+            if n > 0 {
+                out.push(format!(
+                    "warning: {label}: {n} replications of policy `{}` stopped early: more than run.max_backlog = {} actions were in the system (an overloaded stage); their metrics cover only the time until then",
+                    pol.name, pt.scenario.run.max_backlog
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Warnings about what a run's numbers can say: a `severe` class whose escapes happen in
 /// most replications of a policy is not rare, and `any_severe` (whether one happened) then
 /// cannot tell the policies apart.
