@@ -23,6 +23,7 @@
 /// Calls `$m!` with every C math function the draws may call, with its arguments: the one
 /// list of them (python/build.rs wraps the same names; its test checks that none is left
 /// for the C library).
+#[cfg(any(feature = "portable-math", feature = "wrapped-math"))]
 macro_rules! c_math {
     ($m:ident) => {
         $m!(
