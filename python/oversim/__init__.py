@@ -22,7 +22,7 @@ import numbers
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, Union
+from typing import Any, Callable, Literal, Mapping, Sequence, Union
 
 from . import _oversim
 from ._oversim import OversimError, ScenarioError
@@ -348,7 +348,7 @@ class Result(_Files):
         dims = header[: header.index("policy")] if "policy" in header else []
         out = []
         for values, sentences in self._files.verdicts():
-            at = dict(zip(dims, values))
+            at = dict(zip(dims, values, strict=True))
             table = [r for r in rows if all(r[d] == v for d, v in at.items())]
             out.append(Verdict(sentences=list(sentences), table=table, at=at))
         return out

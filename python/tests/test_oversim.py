@@ -4,11 +4,9 @@ binary (OVERSIM_BIN, or target/release/oversim) as the reference."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -82,7 +80,7 @@ def test_the_default_scenario_and_a_sweep_are_the_command_lines(tmp_path):
     for v in verdicts:
         assert v.sentences and len(v.table) == len(result.manifest["policies"])
     with pytest.raises(ValueError, match="use .verdicts"):
-        result.verdict
+        _ = result.verdict
 
 
 def test_an_exploration_is_byte_for_byte_the_command_lines(tmp_path):
@@ -185,7 +183,7 @@ def test_progress_counts_only_grow_and_end_at_the_total():
     assert result.manifest["wall_seconds"] > 0.05 and result.manifest["finished_at"] >= result.manifest["started_at"]
     assert len(seen) >= 2, seen
     assert seen[-1][0] == seen[-1][1] >= 40 * policies
-    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(seen, seen[1:])), seen
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(seen, seen[1:], strict=False)), seen
     assert all(0 <= d <= t for d, t in seen)
 
 
@@ -212,10 +210,10 @@ def test_seeds_follow_numpys_conventions():
 def test_ctrl_c_interrupts_a_long_run_within_a_second(tmp_path):
     # A signal sent to the process, as Ctrl-C sends it; in a child process, so that the
     # test runner's own handling stays out of it.
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import json, os, signal, threading, time
         import oversim
-        sent = {{}}
+        sent = {}
         def interrupt():
             time.sleep(1.5)
             sent["at"] = time.monotonic()
@@ -223,9 +221,9 @@ def test_ctrl_c_interrupts_a_long_run_within_a_second(tmp_path):
         threading.Thread(target=interrupt, daemon=True).start()
         try:
             oversim.run(None, replications=100000, seed=1)
-            print(json.dumps({{"raised": None}}))
+            print(json.dumps({"raised": None}))
         except KeyboardInterrupt:
-            print(json.dumps({{"raised": "KeyboardInterrupt", "after": time.monotonic() - sent["at"]}}))
+            print(json.dumps({"raised": "KeyboardInterrupt", "after": time.monotonic() - sent["at"]}))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -3,7 +3,8 @@
 # virtual environments, and test the installed package (not the source folder):
 #   1. with nothing else installed, `import oversim` and a run work (pandas, polars, tqdm
 #      and NumPy absent; progress falls back to a line on stderr);
-#   2. with the test and notebook extras, mypy --strict on the installed package, python/tests
+#   2. with the test and notebook extras, mypy --strict on the installed package, ruff on
+#      the package's source and tests, python/tests
 #      against the command line's binary (OVERSIM_BIN), and examples/oversight.ipynb
 #      executed with nbclient.
 # Prints the wheel's size and the import time for the notes.
@@ -48,7 +49,9 @@ PY
 # 2. The tests and the notebook.
 python3 -m venv "$work/full"
 "$work/full/bin/pip" install -q --disable-pip-version-check "$wheel[test,notebook]"
-# The installed package's annotations and stubs (py.typed, _oversim.pyi), strictly.
+# The installed package's annotations and stubs (py.typed, _oversim.pyi), strictly; the
+# package's and the tests' source for errors and likely bugs (ruff: pyflakes, bugbear).
 (cd "$work" && "$work/full/bin/mypy" --strict --no-incremental -p oversim)
+"$work/full/bin/ruff" check --no-cache --select F,E9,B python/oversim python/tests
 (cd "$work" && "$work/full/bin/pytest" -q -p no:cacheprovider "$root/python/tests")
 (cd "$work" && "$work/full/bin/python" "$root/python/tests/run_notebook.py" "$root/examples/oversight.ipynb" 2>&1 | grep -v "running over TCP")
