@@ -115,7 +115,8 @@ pub fn pilot(
 
 /// Runs the pilot ([`pilot`]) and plans the exploration with the replications it chose,
 /// written into `overrides` (so the manifest's scenario, and a merge, have them); with what
-/// it found, for the manifest. `Ok(None)`: interrupted, nothing chosen.
+/// it found, for the manifest. `Ok(None)`: interrupted, nothing chosen. The replanned
+/// scenario's problems come apart ([`Failure::Scenario`]) from the pilot's failures.
 pub fn piloted(
     label: &str,
     text: &str,
@@ -124,14 +125,14 @@ pub fn piloted(
     baseline: Option<&str>,
     target: f64,
     workers: Workers,
-) -> Result<Option<(Exploration, PilotInfo)>, String> {
+) -> Result<Option<(Exploration, PilotInfo)>, Failure> {
     let c = match pilot(label, text, overrides, spec, baseline, target, workers)? {
         Piloted::Chose(c) => c,
         Piloted::Interrupted => return Ok(None),
     };
     overrides.retain(|o| o.path != "run.replications");
     overrides.push(Override::set("run.replications", &c.replications.to_string()));
-    let ex = explore::plan(label, text, overrides, spec).map_err(|e| e.to_string())?;
+    let ex = explore::plan(label, text, overrides, spec)?;
     let policies = &ex.plan.base().policies;
     let output = match policies.len() {
         1 => format!("{} of {}", ex.metric.name(), policies[0].name),

@@ -3,6 +3,7 @@
 
 use super::explore::ExploreArgs;
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED};
+use crate::api::Failure;
 use crate::explore::{pilot, Exploration};
 use crate::report::manifest::PilotInfo;
 use crate::scenario::Override;
@@ -41,11 +42,11 @@ pub(super) fn with_pilot(
             tell!("oversim: interrupted during the pilot; nothing written");
             return Err(EXIT_INTERRUPTED);
         }
-        Err(e) if e.starts_with("error: ") => {
+        Err(Failure::Scenario(e)) => {
             tell!("{e}");
             return Err(EXIT_BAD_INPUT);
         }
-        Err(e) => {
+        Err(Failure::Message(e)) => {
             tell!("error: {e}");
             return Err(EXIT_FAILURE);
         }
